@@ -1,0 +1,123 @@
+import type { Effect } from '../action.js';
+import { canonicalHash } from '../canonical-json.js';
+import { compileCondition, CompileProblem, indexValues, type CondNode } from './conditions.js';
+import type { ParsedSource } from './load.js';
+import { PolicyError } from './policy-error.js';
+import { formatJsonPath, type PathSegment, type PolicyProblem } from './problem.js';
+import { checkPolicySchema } from './schema.js';
+import { compileStep, type CompiledStep } from './transforms.js';
+import type { PolicyDocument, RuleDocument } from './types.js';
+
+export interface CompiledRule {
+  /** Position in the file; transforms apply in this order and reasons are listed in it. */
+  index: number;
+  id: string;
+  effect: Effect;
+  message?: string;
+  condition?: CondNode;
+  steps: CompiledStep[];
+  kinds?: Set<string>;
+  names?: Set<string>;
+  source: RuleDocument;
+}
+
+export interface CompiledPolicy {
+  name: string;
+  hash: string;
+  defaultEffect: 'allow' | 'deny';
+  rules: CompiledRule[];
+  document: PolicyDocument;
+  /** Rules whose `name` condition is a fixed set of strings, by name. */
+  byName: Map<string, CompiledRule[]>;
+  /** Rules that may match any name. */
+  anyName: CompiledRule[];
+  /** Candidate rules per `kind\0name`, filled on first sight and bounded. */
+  candidates: Map<string, CompiledRule[]>;
+}
+
+export const CANDIDATE_CACHE_LIMIT = 10_000;
+
+/** Adds source positions to problems that carry JSON path segments. */
+export function positioned(source: ParsedSource, problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }>): PolicyProblem[] {
+  return problems.map(({ segments, target, ...p }) => {
+    const pos = source.sourceMap?.locate(segments, target);
+    return pos ? { ...p, line: pos.line, column: pos.column } : p;
+  });
+}
+
+/** Validates (schema, then semantics) and compiles a parsed policy. Throws PolicyError with every error found. */
+export function compilePolicy(source: ParsedSource): CompiledPolicy {
+  const schemaProblems = checkPolicySchema(source.data);
+  if (schemaProblems.length > 0) throw new PolicyError(source.filename, positioned(source, schemaProblems));
+  const doc = source.data as PolicyDocument;
+  const problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }> = [];
+  const seen = new Map<string, number>();
+  const rules: CompiledRule[] = [];
+  doc.rules.forEach((rule, index) => {
+    const at: PathSegment[] = ['rules', index];
+    const earlier = seen.get(rule.id);
+    if (earlier !== undefined) {
+      problems.push({
+        severity: 'error', code: 'duplicate-rule-id', message: `duplicate rule id "${rule.id}" (also rules[${earlier}])`,
+        hint: 'Rule ids must be unique: tests and decisions refer to rules by id.', path: formatJsonPath([...at, 'id']), segments: [...at, 'id'],
+      });
+    } else seen.set(rule.id, index);
+    try {
+      rules.push({
+        index,
+        id: rule.id,
+        effect: rule.effect,
+        message: rule.message,
+        condition: rule.when ? compileCondition(rule.when, [...at, 'when']) : undefined,
+        steps: (rule.transform ?? []).map((s, i) => compileStep(s, [...at, 'transform', i])),
+        kinds: indexValues(rule.when, 'kind'),
+        names: indexValues(rule.when, 'name'),
+        source: rule,
+      });
+    } catch (error) {
+      if (!(error instanceof CompileProblem)) throw error;
+      problems.push({ severity: 'error', code: 'compile', message: error.message, hint: error.hint, path: formatJsonPath(error.segments), segments: error.segments });
+    }
+  });
+  if (problems.length > 0) throw new PolicyError(source.filename, positioned(source, problems));
+  const byName = new Map<string, CompiledRule[]>();
+  const anyName: CompiledRule[] = [];
+  for (const rule of rules) {
+    if (!rule.names) anyName.push(rule);
+    else for (const n of rule.names) byName.set(n, [...(byName.get(n) ?? []), rule]);
+  }
+  return {
+    name: doc.name,
+    hash: canonicalHash(doc),
+    defaultEffect: doc.default ?? 'deny',
+    rules,
+    document: doc,
+    byName,
+    anyName,
+    candidates: new Map(),
+  };
+}
+
+/** The rules that can match an action with this kind and name, in file order. */
+export function candidateRules(policy: CompiledPolicy, kind: string, name: string): CompiledRule[] {
+  const key = `${kind}\u0000${name}`;
+  const cached = policy.candidates.get(key);
+  if (cached) return cached;
+  const named = policy.byName.get(name);
+  const merged = named ? mergeByIndex(named, policy.anyName) : policy.anyName;
+  const result = merged.filter((r) => !r.kinds || r.kinds.has(kind));
+  if (policy.candidates.size >= CANDIDATE_CACHE_LIMIT) policy.candidates.clear();
+  policy.candidates.set(key, result);
+  return result;
+}
+
+function mergeByIndex(a: CompiledRule[], b: CompiledRule[]): CompiledRule[] {
+  const out: CompiledRule[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (j >= b.length || (i < a.length && a[i].index < b[j].index)) out.push(a[i++]);
+    else out.push(b[j++]);
+  }
+  return out;
+}

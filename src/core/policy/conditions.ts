@@ -1,0 +1,233 @@
+import type { Action } from '../action.js';
+import { globToRegExp, isLiteralGlob } from './glob.js';
+import { getAll, getPath, MISSING, parsePath } from './path.js';
+import type { PathSegment } from './problem.js';
+import { MAX_CONDITION_DEPTH, type Condition, type Literal, type OperatorObject } from './types.js';
+
+/** A compiled condition: a predicate plus what `--explain` needs to show it. */
+export interface CondNode {
+  label: string;
+  test: (action: Action) => boolean;
+  children?: CondNode[];
+}
+
+/** A semantic error found while compiling, with the JSON path of the offending value. */
+export class CompileProblem extends Error {
+  constructor(
+    message: string,
+    readonly segments: PathSegment[],
+    readonly hint?: string,
+  ) {
+    super(message);
+  }
+}
+
+type ValueTest = (value: unknown) => boolean;
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    return a.length === bb.length && a.every((x, i) => deepEqual(x, bb[i]));
+  }
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Compiles a regex, rejecting flags that make it stateful. */
+export function compileRegex(source: string, flags: string | undefined, segments: PathSegment[]): RegExp {
+  if (flags && /[^imsu]/.test(flags)) throw new CompileProblem(`regex flags "${flags}" are not allowed`, segments, 'Use i, m, s or u; g and y make a regex stateful.');
+  try {
+    return new RegExp(source, flags ?? '');
+  } catch (error) {
+    throw new CompileProblem(`the regex does not compile: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, segments, 'Check escaping: in YAML, use single quotes or double the backslashes inside double quotes.');
+  }
+}
+
+function isNumber(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: ValueTest; label: string; needsPresence: boolean } {
+  const tests: ValueTest[] = [];
+  const labels: string[] = [];
+  let needsPresence = true;
+  for (const [op, operand] of Object.entries(ops)) {
+    const here = [...at, op];
+    switch (op) {
+      case 'eq':
+        tests.push((v) => deepEqual(v, operand));
+        break;
+      case 'ne':
+        tests.push((v) => !deepEqual(v, operand));
+        break;
+      case 'in': {
+        const set = new Set(operand as Literal[]);
+        tests.push((v) => set.has(v as Literal));
+        break;
+      }
+      case 'glob': {
+        const globs = Array.isArray(operand) ? (operand as string[]) : [operand as string];
+        const literals = new Set(globs.filter(isLiteralGlob));
+        const patterns = globs.filter((g) => !isLiteralGlob(g)).map((g, i) => {
+          try {
+            return globToRegExp(g);
+          } catch (error) {
+            throw new CompileProblem(`invalid glob ${JSON.stringify(g)}: ${(error as Error).message}`, Array.isArray(operand) ? [...here, i] : here);
+          }
+        });
+        tests.push((v) => typeof v === 'string' && (literals.has(v) || patterns.some((re) => re.test(v))));
+        break;
+      }
+      case 'regex': {
+        const re = compileRegex(operand as string, ops.flags, here);
+        tests.push((v) => typeof v === 'string' && re.test(v));
+        break;
+      }
+      case 'flags':
+        continue;
+      case 'contains':
+        tests.push((v) =>
+          typeof v === 'string' ? typeof operand === 'string' && v.includes(operand) : Array.isArray(v) ? v.some((x) => deepEqual(x, operand)) : false,
+        );
+        break;
+      case 'startsWith':
+        tests.push((v) => typeof v === 'string' && v.startsWith(operand as string));
+        break;
+      case 'endsWith':
+        tests.push((v) => typeof v === 'string' && v.endsWith(operand as string));
+        break;
+      case 'gt':
+        tests.push((v) => isNumber(v) && v > (operand as number));
+        break;
+      case 'gte':
+        tests.push((v) => isNumber(v) && v >= (operand as number));
+        break;
+      case 'lt':
+        tests.push((v) => isNumber(v) && v < (operand as number));
+        break;
+      case 'lte':
+        tests.push((v) => isNumber(v) && v <= (operand as number));
+        break;
+      case 'exists':
+        needsPresence = false;
+        break;
+      case 'not': {
+        const inner = compileOperators(operand as OperatorObject, here);
+        tests.push((v) => !inner.test(v));
+        break;
+      }
+      default:
+        throw new CompileProblem(`unknown operator "${op}"`, here);
+    }
+    labels.push(`${op} ${JSON.stringify(operand)}`);
+  }
+  const test: ValueTest = tests.length === 1 ? tests[0] : (v) => tests.every((t) => t(v));
+  return { test, label: labels.join(', '), needsPresence };
+}
+
+function compilePathCondition(pathText: string, spec: unknown, at: PathSegment[]): CondNode {
+  const parsed = parsePath(pathText);
+  if (typeof parsed === 'string') throw new CompileProblem(`unknown condition key "${pathText}": ${parsed}`, at);
+  const { segments, hasWildcard } = parsed;
+  let valueTest: ValueTest;
+  let label: string;
+  let exists: boolean | undefined;
+  if (spec !== null && typeof spec === 'object' && !Array.isArray(spec)) {
+    const ops = compileOperators(spec as OperatorObject, at);
+    valueTest = ops.test;
+    label = ops.label;
+    if ('exists' in spec) exists = (spec as OperatorObject).exists;
+  } else if (Array.isArray(spec)) {
+    throw new CompileProblem('a list is not a value to compare with', at, 'Use { in: [a, b] } for "one of", or { eq: [a, b] } to compare a whole list.');
+  } else {
+    valueTest = (v) => v === spec;
+    label = `= ${JSON.stringify(spec)}`;
+  }
+  const fullLabel = `${pathText} ${label}`;
+  if (hasWildcard) {
+    return {
+      label: fullLabel,
+      test: (action) => {
+        const values = getAll(action, segments);
+        if (values.length === 0) return exists === false;
+        if (exists === false) return false;
+        return values.some(valueTest);
+      },
+    };
+  }
+  if (segments.length === 1) {
+    const key = segments[0];
+    return {
+      label: fullLabel,
+      test: (action) => {
+        const v = Object.prototype.hasOwnProperty.call(action, key) ? (action as unknown as Record<string, unknown>)[key] : MISSING;
+        if (v === MISSING || v === undefined) return exists === false;
+        if (exists === false) return false;
+        return valueTest(v);
+      },
+    };
+  }
+  return {
+    label: fullLabel,
+    test: (action) => {
+      const v = getPath(action, segments);
+      if (v === MISSING || v === undefined) return exists === false;
+      if (exists === false) return false;
+      return valueTest(v);
+    },
+  };
+}
+
+/** Compiles a `when` object into a predicate tree. Keys are ANDed. */
+export function compileCondition(when: Condition, at: PathSegment[], depth = 1): CondNode {
+  if (depth > MAX_CONDITION_DEPTH) {
+    throw new CompileProblem(`conditions are nested more than ${MAX_CONDITION_DEPTH} levels deep`, at, 'Flatten them: several keys in one when are already ANDed.');
+  }
+  if (when === null || typeof when !== 'object' || Array.isArray(when)) throw new CompileProblem('a condition must be an object', at);
+  const children: CondNode[] = [];
+  for (const [key, spec] of Object.entries(when)) {
+    const here = [...at, key];
+    if (key === 'all' || key === 'any') {
+      const list = spec as Condition[];
+      const nodes = list.map((c, i) => compileCondition(c, [...here, i], depth + 1));
+      const tests = nodes.map((n) => n.test);
+      children.push({
+        label: key,
+        children: nodes,
+        test: key === 'all' ? (a) => tests.every((t) => t(a)) : (a) => tests.some((t) => t(a)),
+      });
+    } else if (key === 'not') {
+      const inner = compileCondition(spec as Condition, here, depth + 1);
+      children.push({ label: 'not', children: [inner], test: (a) => !inner.test(a) });
+    } else {
+      children.push(compilePathCondition(key, spec, here));
+    }
+  }
+  if (children.length === 1) return children[0];
+  const tests = children.map((c) => c.test);
+  return { label: 'all of', children, test: (a) => tests.every((t) => t(a)) };
+}
+
+/** Strings a top-level `kind` or `name` condition restricts to, when that can be known at compile time; undefined if any value may match. */
+export function indexValues(when: Condition | undefined, key: 'kind' | 'name'): Set<string> | undefined {
+  const spec = when?.[key];
+  if (spec === undefined) return undefined;
+  if (typeof spec === 'string') return new Set([spec]);
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return undefined;
+  const ops = spec as OperatorObject;
+  let values: Set<string> | undefined;
+  const narrow = (next: string[]) => {
+    values = values ? new Set(next.filter((v) => values!.has(v))) : new Set(next);
+  };
+  if (typeof ops.eq === 'string') narrow([ops.eq]);
+  if (Array.isArray(ops.in)) narrow(ops.in.filter((v): v is string => typeof v === 'string'));
+  if (ops.glob !== undefined) {
+    const globs = Array.isArray(ops.glob) ? ops.glob : [ops.glob];
+    if (globs.every(isLiteralGlob)) narrow(globs);
+  }
+  return values;
+}

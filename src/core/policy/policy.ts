@@ -1,0 +1,62 @@
+import type { Action, Decision } from '../action.js';
+import { compilePolicy, type CompiledPolicy } from './compile.js';
+import { evaluatePolicy, explainPolicy, type RuleTrace } from './evaluate.js';
+import { parseSourceText, readSourceFile, type ParsedSource } from './load.js';
+import type { PolicyDocument } from './types.js';
+
+/**
+ * A validated, compiled policy.
+ *
+ * @example
+ * const policy = await Policy.fromFile('agentguard/policy.yaml');
+ * const decision = policy.evaluate({ kind: 'tool', name: 'db.query', input: { sql: 'DROP TABLE users' } });
+ * if (decision.effect === 'allow' || decision.effect === 'transform') run(decision.action);
+ */
+export class Policy {
+  readonly compiled: CompiledPolicy;
+  readonly filename: string;
+
+  private constructor(compiled: CompiledPolicy, filename: string) {
+    this.compiled = compiled;
+    this.filename = filename;
+  }
+
+  /** Reads, validates and compiles a JSON or YAML policy file. Throws SourceError or PolicyError. */
+  static async fromFile(path: string): Promise<Policy> {
+    return Policy.fromSource(await readSourceFile(path));
+  }
+
+  /** Validates and compiles policy text (JSON or YAML) or an already-parsed object. */
+  static parse(textOrObject: string | PolicyDocument | Record<string, unknown>, options: { filename?: string } = {}): Policy {
+    const filename = options.filename ?? '<policy>';
+    const source: ParsedSource = typeof textOrObject === 'string' ? parseSourceText(textOrObject, filename) : { filename, data: textOrObject };
+    return Policy.fromSource(source);
+  }
+
+  static fromSource(source: ParsedSource): Policy {
+    return new Policy(compilePolicy(source), source.filename);
+  }
+
+  get name(): string {
+    return this.compiled.name;
+  }
+
+  /** `sha256:…` of the canonical JSON of the policy document. */
+  get hash(): string {
+    return this.compiled.hash;
+  }
+
+  get document(): PolicyDocument {
+    return this.compiled.document;
+  }
+
+  /** Decides an action synchronously, with no I/O. Never throws for a bad action: it denies. */
+  evaluate(action: Action): Decision {
+    return evaluatePolicy(this.compiled, action);
+  }
+
+  /** Every rule's match result, for explaining a decision. */
+  explain(action: Action): RuleTrace[] {
+    return explainPolicy(this.compiled, action);
+  }
+}

@@ -1,0 +1,9 @@
+// The public runtime API of agentguard (`import { Policy } from 'agentguard/sdk'`). Every export is listed by hand.
+export { Policy } from '../core/policy/policy.js';
+export type { Action, Decision, Effect, Reason, Finding } from '../core/action.js';
+export type { PolicyDocument, RuleDocument, Condition, OperatorObject, TransformStep } from '../core/policy/types.js';
+export type { PolicyProblem } from '../core/policy/problem.js';
+export type { RuleTrace, ConditionTrace } from '../core/policy/evaluate.js';
+export { AgentGuardError, isAgentGuardError } from '../core/errors.js';
+export { PolicyError, isPolicyError } from '../core/policy/policy-error.js';
+export { SourceError } from '../core/policy/load.js';
