@@ -1,0 +1,97 @@
+import { readFile } from 'node:fs/promises';
+import { AgentGuardError } from '../core/errors.js';
+import { offsetToPosition } from '../core/policy/load.js';
+
+/** One action read from the user's input, with where it came from (for error messages). */
+export interface ActionInput {
+  source: string;
+  value?: unknown;
+  error?: string;
+}
+
+const MAX_INPUT_BYTES = 64 * 1024 * 1024;
+
+function parseJson(text: string, source: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const pos = /position (\d+)/.exec(String((error as Error).message));
+    const where = pos ? `:${offsetToPosition(text, Number(pos[1])).line}:${offsetToPosition(text, Number(pos[1])).column}` : '';
+    throw new AgentGuardError('ACTION_NOT_JSON', `${source}${where}: the action is not valid JSON (${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '')})`, {
+      actions: ['Quote the JSON for your shell, e.g. --action \'{"kind":"tool","name":"kb.search"}\', or put it in a file and pass --action @file.json.'],
+      exitCode: 2,
+    });
+  }
+}
+
+async function readText(path: string, what: string): Promise<string> {
+  try {
+    const text = await readFile(path, 'utf8');
+    if (text.length > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `${path}: larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
+    return text;
+  } catch (error) {
+    if (error instanceof AgentGuardError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AgentGuardError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`, {
+      actions: ['Check the path.'],
+      exitCode: 2,
+    });
+  }
+}
+
+/** `--action '<json>'` or `--action @file.json`. */
+export async function readActionFlag(flag: string): Promise<ActionInput> {
+  if (flag.startsWith('@')) {
+    const path = flag.slice(1);
+    return { source: path, value: parseJson(await readText(path, 'action file'), path) };
+  }
+  return { source: '--action', value: parseJson(flag, '--action') };
+}
+
+/** JSON Lines: one action per non-empty line; a bad line becomes an entry with an error, so the others still run. */
+export function parseJsonLines(text: string, source: string): ActionInput[] {
+  const out: ActionInput[] = [];
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = `${source}:${i + 1}`;
+    try {
+      out.push({ source: where, value: JSON.parse(line) });
+    } catch (error) {
+      out.push({ source: where, error: `not valid JSON (${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '')})` });
+    }
+  });
+  return out;
+}
+
+export async function readJsonLinesFile(path: string): Promise<ActionInput[]> {
+  return parseJsonLines(await readText(path, 'input file'), path);
+}
+
+/** Standard input: one JSON document, or JSON Lines. Never waits on a terminal. */
+export async function readStdinActions(): Promise<ActionInput[]> {
+  if (process.stdin.isTTY) {
+    throw new AgentGuardError('NO_ACTION', 'no action given', {
+      actions: ['Pass --action \'<json>\', --action @file.json, --input actions.jsonl, or pipe JSON into the command.'],
+      exitCode: 2,
+    });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of process.stdin) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') {
+    throw new AgentGuardError('NO_ACTION', 'standard input is empty: no action given', {
+      actions: ['Pipe an action as JSON, or pass --action or --input.'],
+      exitCode: 2,
+    });
+  }
+  try {
+    return [{ source: 'stdin', value: JSON.parse(text) }];
+  } catch {
+    return parseJsonLines(text, 'stdin');
+  }
+}
