@@ -7,3 +7,6 @@ export type { RuleTrace, ConditionTrace } from '../core/policy/evaluate.js';
 export { AgentGuardError, isAgentGuardError } from '../core/errors.js';
 export { PolicyError, isPolicyError } from '../core/policy/policy-error.js';
 export { SourceError } from '../core/policy/load.js';
+export { AgentGuard } from './agent-guard.js';
+export type { AgentGuardOptions, ProtectOptions } from './agent-guard.js';
+export { AgentGuardDeniedError, ApprovalRequiredError, isAgentGuardDeniedError } from './errors.js';

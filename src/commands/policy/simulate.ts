@@ -6,6 +6,8 @@ import type { Action, Decision, Effect } from '../../core/action.js';
 import { loadProjectConfig } from '../../core/config/project-config.js';
 import type { RuleTrace } from '../../core/policy/evaluate.js';
 import { Policy } from '../../core/policy/policy.js';
+import type { AuditRecorder } from '../../core/audit/recorder.js';
+import { decide } from '../../core/pipeline.js';
 
 /** `--json` output for one action: the Decision, plus `explanation` with --explain. */
 export type PolicySimulateResult = Decision & { explanation?: RuleTrace[] };
@@ -28,12 +30,14 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
     input: Flags.string({ char: 'i', description: 'A JSON Lines file with one action per line.', exclusive: ['action'] }),
     explain: Flags.boolean({ description: "Show every rule's match result and conditions." }),
     'exit-code': Flags.boolean({ description: 'Exit with 1 when any action is not allowed (deny or require_approval).' }),
+    record: Flags.boolean({ description: 'Record each decision in the audit trail, as the SDK and the sidecar do.' }),
+    'data-dir': Flags.string({ description: 'Audit data folder for --record (default: the project\'s .agentguard).', dependsOn: ['record'] }),
   };
 
   async run(): Promise<PolicySimulateResult | undefined> {
     const { flags } = await this.parse(PolicySimulate);
-    const policyPath = flags.policy ?? (await loadProjectConfig()).paths.policy;
-    const policy = await Policy.fromFile(policyPath);
+    const project = await loadProjectConfig();
+    const policy = await Policy.fromFile(flags.policy ?? project.paths.policy);
     let inputs: ActionInput[];
     let many: boolean;
     if (flags.action !== undefined) {
@@ -47,6 +51,24 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
       many = inputs.length !== 1 || inputs[0].source !== 'stdin';
     }
 
+    // The store (a native module) loads only when recording.
+    const recorder = flags.record ? await (await import('../../core/audit/recorder.js')).AuditRecorder.open({ dataDir: flags['data-dir'] ?? project.paths.dataDir }) : undefined;
+    try {
+      return await this.simulate(policy, inputs, many, flags, recorder, project.config.agentId);
+    } finally {
+      await recorder?.close();
+    }
+  }
+
+  private async simulate(
+    policy: Policy,
+    inputs: ActionInput[],
+    many: boolean,
+    flags: { explain: boolean; 'exit-code': boolean },
+    recorder: AuditRecorder | undefined,
+    agentId: string | undefined,
+  ): Promise<PolicySimulateResult | undefined> {
+    const ctx = { policy, audit: recorder, agentId };
     const counts: Record<Effect, number> = { allow: 0, deny: 0, transform: 0, require_approval: 0 };
     let unreadable = 0;
     let last: PolicySimulateResult | undefined;
@@ -56,7 +78,7 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
         process.stderr.write(`${input.source}: ${input.error}; skipped\n`);
         continue;
       }
-      const decision = policy.evaluate(input.value as Action);
+      const decision = await decide(ctx, input.value as Action);
       const explanation = flags.explain ? policy.explain(input.value as Action) : undefined;
       counts[decision.effect]++;
       last = explanation ? { ...decision, explanation } : decision;

@@ -1,0 +1,90 @@
+import type { Action, Decision } from './action.js';
+import { maskSecrets } from './audit/mask.js';
+import type { AuditEntry } from './audit/types.js';
+import type { Policy } from './policy/policy.js';
+
+/** Where the pipeline records. Resolves only once the entries are durable. */
+export interface AuditSink {
+  append(entries: AuditEntry[]): Promise<unknown>;
+}
+
+export interface PipelineContext {
+  policy: Policy;
+  /** Omit to decide without recording (e.g. `policy simulate` without --record). */
+  audit?: AuditSink;
+  /** Agent id put on actions that name none. */
+  agentId?: string;
+  now?: () => Date;
+}
+
+/** What happened when an allowed action ran. */
+export interface Outcome {
+  status: 'ok' | 'error';
+  durationMs?: number;
+  /** An error message; masked before it is recorded. */
+  error?: string;
+}
+
+function withAgent(action: Action, agentId: string | undefined): Action {
+  if (!agentId || action === null || typeof action !== 'object' || action.agent?.id) return action;
+  return { ...action, agent: { ...(action.agent ?? {}), id: agentId } };
+}
+
+function ruleIds(decision: Decision): string[] {
+  return decision.reasons.flatMap((r) => (r.rule ? [r.rule] : []));
+}
+
+/**
+ * The one decision pipeline: policy → audit. Guardrails, budgets and approvals join here in later stages.
+ * The decision is returned only after its record is durable; if it cannot be recorded, the answer is deny.
+ */
+export async function decide(ctx: PipelineContext, action: Action): Promise<Decision> {
+  const subject = withAgent(action, ctx.agentId);
+  let decision = ctx.policy.evaluate(subject);
+  if (!ctx.audit) return decision;
+  try {
+    await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
+  } catch (error) {
+    decision = {
+      ...decision,
+      effect: 'deny',
+      action: subject,
+      reasons: [
+        ...decision.reasons,
+        { effect: 'deny', code: 'audit_unavailable', message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
+      ],
+    };
+  }
+  return decision;
+}
+
+/** The audit entry for a decision: the whole decision, with secrets masked. */
+export function decisionEntry(decision: Decision, time: Date): AuditEntry {
+  const agent = decision.action && typeof decision.action === 'object' ? decision.action.agent?.id : undefined;
+  return {
+    type: 'decision',
+    time: time.toISOString(),
+    agentId: typeof agent === 'string' ? agent : null,
+    decisionId: decision.id,
+    effect: decision.effect,
+    rules: ruleIds(decision),
+    data: maskSecrets(decision) as unknown as Record<string, unknown>,
+  };
+}
+
+/** Records what happened when the action of `decision` ran. */
+export async function recordOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
+  if (!ctx.audit) return;
+  const agent = decision.action?.agent?.id;
+  await ctx.audit.append([
+    {
+      type: 'outcome',
+      time: (ctx.now?.() ?? new Date()).toISOString(),
+      agentId: typeof agent === 'string' ? agent : null,
+      decisionId: decision.id,
+      effect: null,
+      rules: [],
+      data: maskSecrets({ name: decision.action?.name, ...outcome }) as Record<string, unknown>,
+    },
+  ]);
+}

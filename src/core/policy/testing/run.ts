@@ -1,0 +1,129 @@
+import { SourceError } from '../load.js';
+import { Policy } from '../policy.js';
+import { isPolicyError } from '../policy-error.js';
+import { suggest } from '../schema.js';
+import { RuleCoverage } from './coverage.js';
+import { checkExpectation, expectedRules } from './expectation.js';
+import { PolicyTestLoadError, type TestLoadProblem } from './load-error.js';
+import { readPolicyTestFile, sourceProblem, type LoadedTestFile } from './test-file.js';
+import type { PolicyTestCaseResult, PolicyTestFile, PolicyTestRun } from './types.js';
+
+/** Test files ready to run, each with its compiled policy. */
+export interface PolicyTestSuite {
+  tests: Array<{ test: PolicyTestFile; policy: Policy }>;
+}
+
+type PolicyEntry = { ok: true; policy: Policy } | { ok: false; problems: TestLoadProblem[]; users: string[] };
+
+/**
+ * Reads and validates test files and compiles the policies they name (each policy once).
+ * Collects every problem of every file first, then throws one PolicyTestLoadError listing them all.
+ *
+ * @example
+ * const suite = await loadPolicyTests(await findPolicyTestFiles([]));
+ * const run = runPolicyTests(suite, { coverage: true });
+ */
+export async function loadPolicyTests(paths: readonly string[], options: { cwd?: string } = {}): Promise<PolicyTestSuite> {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: TestLoadProblem[] = [];
+  const policies = new Map<string, PolicyEntry>();
+  const tests: PolicyTestSuite['tests'] = [];
+  for (const path of paths) {
+    const result = await readPolicyTestFile(path, cwd);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    const { loaded } = result;
+    const entry = await loadPolicy(loaded, policies);
+    if (!entry) continue;
+    if (!entry.ok) {
+      entry.users.push(loaded.test.file);
+      continue;
+    }
+    const unknown = unknownRuleProblems(loaded, entry.policy);
+    if (unknown.length > 0) problems.push(...unknown);
+    else tests.push({ test: loaded.test, policy: entry.policy });
+  }
+  for (const entry of policies.values()) {
+    if (!entry.ok) problems.push(...entry.problems.map((p) => ({ ...p, usedBy: entry.users.join(', ') })));
+  }
+  if (problems.length > 0) throw new PolicyTestLoadError(problems);
+  return { tests };
+
+  /** The cached policy entry; undefined when the test file's `policy` path itself is wrong (reported on the test file). */
+  async function loadPolicy(loaded: LoadedTestFile, cache: Map<string, PolicyEntry>): Promise<PolicyEntry | undefined> {
+    const { policyPath, policyFile } = loaded.test;
+    const cached = cache.get(policyPath);
+    if (cached) return cached;
+    let entry: PolicyEntry;
+    try {
+      entry = { ok: true, policy: await Policy.fromFile(policyPath) };
+    } catch (error) {
+      if (error instanceof SourceError && !error.syntax) {
+        problems.push(loaded.problemAt(['policy'], `cannot load the policy ${policyFile}: ${sourceProblem(error, 'policy', policyFile).message}`, {
+          hint: 'The policy path is relative to the test file.',
+        }));
+        return undefined;
+      }
+      if (error instanceof SourceError) entry = { ok: false, problems: [sourceProblem(error, 'policy', policyFile)], users: [] };
+      else if (isPolicyError(error)) {
+        entry = {
+          ok: false,
+          users: [],
+          problems: error.problems
+            .filter((p) => p.severity === 'error')
+            .map((p) => ({ source: 'policy', file: policyFile, line: p.line, column: p.column, where: p.path || undefined, message: p.message, hint: p.hint })),
+        };
+      } else throw error;
+    }
+    cache.set(policyPath, entry);
+    return entry;
+  }
+}
+
+/** Expectations naming a rule the policy does not have would fail forever; report them as test-file errors. */
+function unknownRuleProblems(loaded: LoadedTestFile, policy: Policy): TestLoadProblem[] {
+  const ids = policy.document.rules.map((r) => r.id);
+  const problems: TestLoadProblem[] = [];
+  for (const c of loaded.test.cases) {
+    expectedRules(c.expect).forEach((id, j) => {
+      if (ids.includes(id)) return;
+      const at = Array.isArray(c.expect.rule) ? ['cases', c.index, 'expect', 'rule', j] : ['cases', c.index, 'expect', 'rule'];
+      problems.push(loaded.problemAt(at, `rule "${id}" is not in the policy ${loaded.test.policyFile}`, {
+        hint: ids.length > 0 ? `Rules in that policy: ${ids.join(', ')}.${suggest(id, ids)}` : 'That policy has no rules.',
+      }));
+    });
+  }
+  return problems;
+}
+
+/** Runs every case: `policy.evaluate(action)`, then compares the decision with the expectation. Synchronous, no I/O. */
+export function runPolicyTests(suite: PolicyTestSuite, options: { coverage?: boolean } = {}): PolicyTestRun {
+  const coverage = options.coverage ? new RuleCoverage() : undefined;
+  const files: PolicyTestRun['files'] = [];
+  for (const { test, policy } of suite.tests) {
+    coverage?.track(policy, test.policyFile);
+    const results = test.cases.map((c): PolicyTestCaseResult => {
+      const actual = policy.evaluate(c.action);
+      coverage?.record(policy, test.policyFile, c.action);
+      const failures = checkExpectation(c.expect, actual);
+      return {
+        file: test.file,
+        path: test.path,
+        policy: test.policyFile,
+        name: c.name,
+        line: c.line,
+        column: c.column,
+        passed: failures.length === 0,
+        expected: c.expect,
+        actual,
+        failures,
+      };
+    });
+    files.push({ file: test.file, path: test.path, policy: test.policyFile, results });
+  }
+  const results = files.flatMap((f) => f.results);
+  const passed = results.filter((r) => r.passed).length;
+  return { files, results, passed, failed: results.length - passed, ...(coverage ? { coverage: coverage.report() } : {}) };
+}
