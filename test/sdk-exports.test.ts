@@ -24,7 +24,12 @@ describe('agentguard/sdk', () => {
 
   it('exports only the names it lists', async () => {
     const sdk = await import('agentguard/sdk');
-    expect(Object.keys(sdk).sort()).toEqual(['AgentGuardError', 'Policy', 'PolicyError', 'SourceError', 'isAgentGuardError', 'isPolicyError'].sort());
+    expect(Object.keys(sdk).sort()).toEqual(
+      [
+        'AgentGuard', 'AgentGuardDeniedError', 'AgentGuardError', 'ApprovalRequiredError', 'Policy', 'PolicyError', 'SourceError',
+        'isAgentGuardDeniedError', 'isAgentGuardError', 'isPolicyError',
+      ].sort(),
+    );
   });
 
   it('reads policies from files', async () => {

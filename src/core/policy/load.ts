@@ -98,13 +98,24 @@ export function parseSourceText(text: string, filename = '<input>'): ParsedSourc
     }
     checkDepth(data, filename);
     // JSON is YAML's flow syntax, so the YAML parser gives us positions for the same tree.
+    // It also finds duplicate keys, which JSON.parse silently resolves to the last one.
     let sourceMap: SourceMap | undefined;
+    let doc;
     try {
-      const doc = parseDocument(text, { lineCounter, logLevel: 'silent', uniqueKeys: false });
-      if (doc.errors.length === 0) sourceMap = makeSourceMap(doc.contents as YamlNode | null, lineCounter);
+      doc = parseDocument(text, { lineCounter, logLevel: 'silent', prettyErrors: true, uniqueKeys: true });
     } catch {
-      sourceMap = undefined;
+      doc = undefined;
     }
+    const duplicate = doc?.errors.find((e) => e.code === 'DUPLICATE_KEY');
+    if (duplicate) {
+      const pos = duplicate.linePos?.[0];
+      throw new SourceError(filename, 'a key appears twice in the same object; JSON would silently keep only the last one', {
+        position: pos ? { line: pos.line, column: pos.col } : undefined,
+        syntax: true,
+        actions: ['Remove or merge the repeated key.'],
+      });
+    }
+    if (doc && doc.errors.length === 0) sourceMap = makeSourceMap(doc.contents as YamlNode | null, lineCounter);
     return { filename, data, sourceMap };
   }
   let doc;

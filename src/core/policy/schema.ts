@@ -108,7 +108,11 @@ function explainBranch(value: unknown, segments: PathSegment[], root: unknown, i
     }
     const validate = v.transforms[kinds[0]];
     if (validate(value)) return [];
-    return explainErrors(validate.errors ?? [], value, segments);
+    const errors = validate.errors ?? [];
+    // clamp's own anyOf (min or max) sits at the step itself; explaining it as a branch would come back here forever.
+    const atStep = (e: ErrorObject) => e.instancePath === '' && (e.keyword === 'anyOf' || (e.keyword === 'required' && ['min', 'max'].includes((e.params as { missingProperty: string }).missingProperty)));
+    if (!errors.some((e) => e.instancePath === '' && e.keyword === 'anyOf')) return explainErrors(errors, value, segments);
+    return [problem('clamp needs min, max or both', 'Example: { clamp: input.limit, max: 100 }'), ...explainErrors(errors.filter((e) => !atStep(e)), value, segments)];
   }
   if (segments[segments.length - 1] === 'glob') return [problem('glob must be a string or a non-empty list of strings')];
   // A condition value: a literal or an operator object.
