@@ -59,8 +59,32 @@ export const actionSchema = {
   },
 } as const;
 
+function isObjectOrAbsent(v: unknown): boolean {
+  return v === undefined || (v !== null && typeof v === 'object' && !Array.isArray(v));
+}
+
+/** The hot-path test: true for a well-formed Action, without allocating. */
+function isWellFormed(v: Record<string, unknown>): boolean {
+  for (const key in v) {
+    if (key !== 'kind' && key !== 'name' && key !== 'input' && key !== 'context' && key !== 'agent') return false;
+  }
+  const { kind, name, agent } = v;
+  return (
+    typeof kind === 'string' && kind !== '' && typeof name === 'string' && name !== '' &&
+    isObjectOrAbsent(v.input) && isObjectOrAbsent(v.context) && isObjectOrAbsent(agent) &&
+    (agent === undefined || !Object.prototype.hasOwnProperty.call(agent, 'id') || typeof (agent as { id: unknown }).id === 'string')
+  );
+}
+
+const NO_PROBLEMS: readonly string[] = Object.freeze([]);
+
 /** Returns a list of problems (empty when the value is a well-formed Action). Cheap: no schema compiler on the hot path. */
-export function checkAction(value: unknown): string[] {
+export function checkAction(value: unknown): readonly string[] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value) && isWellFormed(value as Record<string, unknown>)) return NO_PROBLEMS;
+  return actionProblems(value);
+}
+
+function actionProblems(value: unknown): string[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     return [`an action must be a JSON object, got ${describeType(value)}`];
   }

@@ -1,6 +1,6 @@
-import type { Effect } from '../action.js';
+import type { Action, Effect } from '../action.js';
 import { canonicalHash } from '../canonical-json.js';
-import { compileCondition, CompileProblem, indexValues, type CondNode } from './conditions.js';
+import { compileCondition, compileKindNameGate, CompileProblem, indexValues, type CondNode } from './conditions.js';
 import type { ParsedSource } from './load.js';
 import { PolicyError } from './policy-error.js';
 import { formatJsonPath, type PathSegment, type PolicyProblem } from './problem.js';
@@ -15,6 +15,8 @@ export interface CompiledRule {
   effect: Effect;
   message?: string;
   condition?: CondNode;
+  /** The leading kind/name part of `condition`, tested once per kind+name when candidates are cached. */
+  gate?: CondNode;
   steps: CompiledStep[];
   kinds?: Set<string>;
   names?: Set<string>;
@@ -31,11 +33,35 @@ export interface CompiledPolicy {
   byName: Map<string, CompiledRule[]>;
   /** Rules that may match any name. */
   anyName: CompiledRule[];
-  /** Candidate rules per `kind\0name`, filled on first sight and bounded. */
-  candidates: Map<string, CompiledRule[]>;
+  /** Candidate rules per kind and name, filled on first sight and bounded. */
+  candidates: CandidateCache;
 }
 
 export const CANDIDATE_CACHE_LIMIT = 10_000;
+
+/**
+ * Candidate rule lists by kind, then by name: two lookups with the action's own strings, so no key string is built
+ * per decision. Holds at most CANDIDATE_CACHE_LIMIT lists and starts over when full, so odd names cannot grow it.
+ */
+export class CandidateCache {
+  private readonly byKind = new Map<string, Map<string, CompiledRule[]>>();
+  private size = 0;
+
+  get(kind: string, name: string): CompiledRule[] | undefined {
+    return this.byKind.get(kind)?.get(name);
+  }
+
+  set(kind: string, name: string, rules: CompiledRule[]): void {
+    if (this.size >= CANDIDATE_CACHE_LIMIT) {
+      this.byKind.clear();
+      this.size = 0;
+    }
+    let byName = this.byKind.get(kind);
+    if (!byName) this.byKind.set(kind, (byName = new Map()));
+    byName.set(name, rules);
+    this.size++;
+  }
+}
 
 /** Adds source positions to problems that carry JSON path segments. */
 export function positioned(source: ParsedSource, problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }>): PolicyProblem[] {
@@ -69,6 +95,7 @@ export function compilePolicy(source: ParsedSource): CompiledPolicy {
         effect: rule.effect,
         message: rule.message,
         condition: rule.when ? compileCondition(rule.when, [...at, 'when']) : undefined,
+        gate: compileKindNameGate(rule.when, [...at, 'when']),
         steps: (rule.transform ?? []).map((s, i) => compileStep(s, [...at, 'transform', i])),
         kinds: indexValues(rule.when, 'kind'),
         names: indexValues(rule.when, 'name'),
@@ -94,21 +121,37 @@ export function compilePolicy(source: ParsedSource): CompiledPolicy {
     document: doc,
     byName,
     anyName,
-    candidates: new Map(),
+    candidates: new CandidateCache(),
   };
 }
 
-/** The rules that can match an action with this kind and name, in file order. */
-export function candidateRules(policy: CompiledPolicy, kind: string, name: string): CompiledRule[] {
-  const key = `${kind}\u0000${name}`;
-  const cached = policy.candidates.get(key);
-  if (cached) return cached;
+/** The rules that the kind and name indexes leave for an action, in file order. Not cached; `explainPolicy` shows these. */
+export function indexedRules(policy: CompiledPolicy, kind: string, name: string): CompiledRule[] {
   const named = policy.byName.get(name);
   const merged = named ? mergeByIndex(named, policy.anyName) : policy.anyName;
-  const result = merged.filter((r) => !r.kinds || r.kinds.has(kind));
-  if (policy.candidates.size >= CANDIDATE_CACHE_LIMIT) policy.candidates.clear();
-  policy.candidates.set(key, result);
+  return merged.filter((r) => !r.kinds || r.kinds.has(kind));
+}
+
+/**
+ * The rules that can match an action with this kind and name, in file order: `indexedRules` without those whose
+ * kind/name gate rejects this kind and name. Cached, so each gate runs once per kind and name, not once per decision.
+ */
+export function candidateRules(policy: CompiledPolicy, kind: string, name: string): CompiledRule[] {
+  const cached = policy.candidates.get(kind, name);
+  if (cached) return cached;
+  const probe = { kind, name } as Action;
+  const result = indexedRules(policy, kind, name).filter((r) => passesGate(r, probe));
+  policy.candidates.set(kind, name, result);
   return result;
+}
+
+function passesGate(rule: CompiledRule, probe: Action): boolean {
+  if (!rule.gate) return true;
+  try {
+    return rule.gate.test(probe);
+  } catch {
+    return true; // Keep the rule: deciding will hit the same error and handle it (fail closed).
+  }
 }
 
 function mergeByIndex(a: CompiledRule[], b: CompiledRule[]): CompiledRule[] {

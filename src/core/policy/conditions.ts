@@ -24,6 +24,25 @@ export class CompileProblem extends Error {
 
 type ValueTest = (value: unknown) => boolean;
 
+// The combinators below are plain loops rather than `tests.every((t) => t(x))`, which builds a closure on every call;
+// they run once per rule per decision. Both test in order and stop at the first answer, exactly like every/some.
+
+/** True when every test holds. */
+function allOf<T>(tests: Array<(x: T) => boolean>): (x: T) => boolean {
+  return (x) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](x)) return false;
+    return true;
+  };
+}
+
+/** True when at least one test holds. */
+function anyOf<T>(tests: Array<(x: T) => boolean>): (x: T) => boolean {
+  return (x) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i](x)) return true;
+    return false;
+  };
+}
+
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
@@ -79,7 +98,8 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
             throw new CompileProblem(`invalid glob ${JSON.stringify(g)}: ${(error as Error).message}`, Array.isArray(operand) ? [...here, i] : here);
           }
         });
-        tests.push((v) => typeof v === 'string' && (literals.has(v) || patterns.some((re) => re.test(v))));
+        const matchesPattern = anyOf(patterns.map((re) => (text: string) => re.test(text)));
+        tests.push((v) => typeof v === 'string' && (literals.has(v) || matchesPattern(v)));
         break;
       }
       case 'regex': {
@@ -125,7 +145,7 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
     }
     labels.push(`${op} ${JSON.stringify(operand)}`);
   }
-  const test: ValueTest = tests.length === 1 ? tests[0] : (v) => tests.every((t) => t(v));
+  const test: ValueTest = tests.length === 1 ? tests[0] : allOf(tests);
   return { test, label: labels.join(', '), needsPresence };
 }
 
@@ -198,7 +218,7 @@ export function compileCondition(when: Condition, at: PathSegment[], depth = 1):
       children.push({
         label: key,
         children: nodes,
-        test: key === 'all' ? (a) => tests.every((t) => t(a)) : (a) => tests.some((t) => t(a)),
+        test: key === 'all' ? allOf(tests) : anyOf(tests),
       });
     } else if (key === 'not') {
       const inner = compileCondition(spec as Condition, here, depth + 1);
@@ -209,7 +229,7 @@ export function compileCondition(when: Condition, at: PathSegment[], depth = 1):
   }
   if (children.length === 1) return children[0];
   const tests = children.map((c) => c.test);
-  return { label: 'all of', children, test: (a) => tests.every((t) => t(a)) };
+  return { label: 'all of', children, test: allOf(tests) };
 }
 
 /** Strings a top-level `kind` or `name` condition restricts to, when that can be known at compile time; undefined if any value may match. */
@@ -230,4 +250,25 @@ export function indexValues(when: Condition | undefined, key: 'kind' | 'name'): 
     if (globs.every(isLiteralGlob)) narrow(globs);
   }
   return values;
+}
+
+/**
+ * The leading `kind` and `name` keys of a `when` (those before any other key), compiled on their own, or undefined when
+ * it starts with another key. They read nothing but the action's kind and name, so `candidateRules` runs them once per
+ * kind and name and drops the rules they reject, which keeps globs and regexes over tool names off the per-decision path.
+ * Dropping such a rule changes no decision: a `when` is tested key by key and stops at the first false key, so its later
+ * keys (the only ones that could throw) are never reached. Keys with `exists` are left out, since kind and name are
+ * never missing from a valid action.
+ *
+ * @example compileKindNameGate({ name: { glob: 'kb.*' }, 'input.q': { exists: true } }, at) // tests only name
+ */
+export function compileKindNameGate(when: Condition | undefined, at: PathSegment[]): CondNode | undefined {
+  if (!when) return undefined;
+  const leading: Condition = {};
+  for (const [key, spec] of Object.entries(when)) {
+    if (key !== 'kind' && key !== 'name') break;
+    if (spec !== null && typeof spec === 'object' && 'exists' in spec) break;
+    leading[key] = spec;
+  }
+  return Object.keys(leading).length > 0 ? compileCondition(leading, at) : undefined;
 }

@@ -1,0 +1,103 @@
+import { Flags } from '@oclif/core';
+import { readFile } from 'node:fs/promises';
+import { BaseCommand } from '../../cli/base-command.js';
+import { paint } from '../../cli/style.js';
+import { readCheckpointFile } from '../../core/audit/checkpoint.js';
+import { loadPublicKey, parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
+import type { VerifyResult } from '../../core/audit/types.js';
+import { verifyAudit } from '../../core/audit/verify.js';
+import { loadProjectConfig } from '../../core/config/project-config.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { databasePath, openStore } from '../../core/store/open-store.js';
+
+/** `--json` output: `{ ok, records, checkpoints, problems: [{ seq, kind, message }] }` (+ `omittedProblems` when capped). */
+export type AuditVerifyResult = VerifyResult;
+
+export default class AuditVerify extends BaseCommand {
+  static summary = 'Check that no audit record was changed, removed, inserted, reordered or cut off.';
+  static description = `Recomputes the hash of every record from its stored columns, checks every link of the chain and that sequence numbers are contiguous, checks the Ed25519 signature of every stored checkpoint, and that the log still reaches and matches each of them.
+
+A log cut off after its last checkpoint, or rolled back together with its checkpoints, can only be found against a checkpoint kept elsewhere: pass one written by \`agentguard audit checkpoint --out <file>\` with --checkpoint.
+
+Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wrong are named); 2 cannot read (no database, unreadable key or checkpoint file).`;
+
+  static examples = [
+    { description: 'Verify the project audit log', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Also check that the log was not truncated or rolled back since a saved checkpoint', command: '<%= config.bin %> <%= command.id %> --checkpoint ~/audit-checkpoints/2025-01-31.json' },
+    { description: 'Verify with a public key given to you, in a CI job', command: '<%= config.bin %> <%= command.id %> --public-key audit-key.pem --json' },
+  ];
+
+  static flags = {
+    checkpoint: Flags.string({ char: 'c', description: 'A checkpoint file kept elsewhere (from `audit checkpoint --out`); finds truncation and rollback.' }),
+    'public-key': Flags.string({ description: 'PEM public key to check signatures with, instead of the one in the data folder.' }),
+    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).' }),
+  };
+
+  async run(): Promise<AuditVerifyResult> {
+    const { flags } = await this.parse(AuditVerify);
+    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const externalCheckpoint = flags.checkpoint === undefined ? undefined : await readCheckpointFile(flags.checkpoint);
+    const publicKey = flags['public-key'] === undefined ? loadPublicKey(dataDir) : await readPublicKeyFile(flags['public-key']);
+    const store = await openStore({ dataDir, create: false });
+    let result: VerifyResult;
+    try {
+      if (publicKey === null && (await store.audit.checkpoints()).length > 0) {
+        throw new AgentGuardError('AUDIT_KEY_NOT_FOUND', `the log has signed checkpoints, but there is no public key in ${dataDir}/keys to check them with`, {
+          actions: ['Pass the public key with --public-key <file> (exported by `agentguard audit public-key`).', 'If the keys folder was deleted, treat the log as suspect and verify it against a checkpoint file kept elsewhere.'],
+          exitCode: 2,
+        });
+      }
+      const progress = process.stderr.isTTY && !this.jsonEnabled();
+      result = await verifyAudit(store, {
+        publicKey,
+        externalCheckpoint,
+        onProgress: progress ? (n) => process.stderr.write(`\rVerifying… ${n.toLocaleString('en-US')} records`) : undefined,
+      });
+      if (progress) process.stderr.write('\r\x1b[K');
+    } finally {
+      await store.close();
+    }
+
+    if (!result.ok) process.exitCode = 1;
+    if (!this.jsonEnabled()) this.render(result, databasePath({ dataDir }), flags.checkpoint);
+    return result;
+  }
+
+  private render(result: VerifyResult, location: string, checkpointFile: string | undefined): void {
+    const counts = `${plural(result.records, 'record')}, ${plural(result.checkpoints, 'signed checkpoint')}`;
+    if (result.ok) {
+      process.stdout.write(`${paint.green('Audit log intact')}: ${counts} (${location})${checkpointFile ? `; matches ${checkpointFile}` : ''}\n`);
+      if (result.checkpoints === 0 && !checkpointFile) {
+        this.note('No signed checkpoints yet, so a log cut off at the end would go unnoticed. Run `agentguard audit checkpoint --out <file>` and keep the file elsewhere.');
+      }
+      return;
+    }
+    const total = result.problems.length + (result.omittedProblems ?? 0);
+    process.stdout.write(`${paint.red('Audit log TAMPERED')}: ${plural(total, 'problem')} in ${counts} (${location})\n`);
+    const width = Math.max(...result.problems.map((p) => String(p.seq).length));
+    for (const p of result.problems) {
+      process.stdout.write(`  seq ${String(p.seq).padStart(width)}  ${paint.bold(p.kind.padEnd(13))}  ${p.message}\n`);
+    }
+    if (result.omittedProblems) process.stdout.write(`  … and ${plural(result.omittedProblems, 'more problem')} (use --json for the list)\n`);
+    this.note(`\nFirst bad record: seq ${result.problems[0].seq}. Do not trust records from there on; restore the database from a backup or a copy kept elsewhere, and find out who could write to ${location}.`);
+  }
+}
+
+async function readPublicKeyFile(file: string): Promise<PublicKeyInfo> {
+  let pem: string;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AgentGuardError('AUDIT_KEY_UNREADABLE', `cannot read the public key ${file}${code ? ` (${code})` : ''}`, {
+      actions: ['Check the path; export the key with `agentguard audit public-key --out <file>`.'],
+      exitCode: 2,
+      cause: error,
+    });
+  }
+  return parsePublicKeyPem(pem, file);
+}
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,0 +1,371 @@
+/**
+ * Masking of secrets before anything reaches the audit log.
+ *
+ * Two ways a secret is found:
+ * - by its field name (`password`, `api_key`, `Authorization`, …): the value is replaced by `[MASKED]`, the key kept;
+ * - by its shape, anywhere in any string: provider keys (OpenAI, Anthropic, AWS, GitHub, …), JWTs, Bearer tokens,
+ *   PEM private keys, URL credentials, and `key=value` / `key: value` / `"key": "value"` text whose key is a
+ *   secret-looking name. Those become `[MASKED:<kind>]`, e.g. `[MASKED:openai-key]`.
+ *
+ * Every regex here runs in linear time (recheck finds each alternative safe; test/audit-mask.test.ts feeds them
+ * inputs built to backtrack): each repetition is a character class its neighbour cannot match, a failed attempt
+ * only ever rescans a bounded prefix, and patterns that could restart inside a longer run have a lookbehind.
+ */
+
+/** What replaces the value of a secret-looking field. */
+export const MASKED = '[MASKED]';
+
+/** Marker for content below the depth limit. */
+export const TOO_DEEP = '[TRUNCATED:max-depth]';
+
+/** Marker for a reference back to an enclosing object. */
+export const CIRCULAR = '[CIRCULAR]';
+
+/** Default nesting depth below which content is replaced by {@link TOO_DEEP}. */
+export const DEFAULT_MAX_DEPTH = 32;
+
+export interface MaskOptions {
+  /** Objects and arrays nested deeper than this are replaced by {@link TOO_DEEP}. Default 32. */
+  maxDepth?: number;
+}
+
+/** `[MASKED:<hint>]`: the hint says what kind of secret it was, never anything about its value. */
+export function maskedAs(hint: string): string {
+  return `[MASKED:${hint}]`;
+}
+
+// ---- secret-looking field names -------------------------------------------------------------------------------
+
+/** Names compared after lower-casing and removing everything but letters and digits (`X-Api-Key` → `xapikey`). */
+const SECRET_NAMES = new Set(['pwd', 'pass', 'auth', 'sid', 'sessid', 'jsessionid', 'phpsessid', 'dsn']);
+const SECRET_SUFFIXES = [
+  'token', 'cookie', 'cookies', 'sessionid', 'authorization', 'accesskey', 'signingkey', 'encryptionkey', 'masterkey',
+  'accountkey', 'subscriptionkey', 'connectionstring', 'pwd', 'auth', 'otp', 'pin',
+];
+const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'credential'];
+
+const keyCache = new Map<string, boolean>();
+const MARKER_RE = /\[MASKED(?::[a-z-]+)?\]/g;
+
+/**
+ * True when a field name looks like it holds a secret, whatever its case or separators.
+ *
+ * @example isSecretKey('X-Api-Key') // true
+ * @example isSecretKey('max_tokens') // false
+ */
+export function isSecretKey(key: string): boolean {
+  const cached = keyCache.get(key);
+  if (cached !== undefined) return cached;
+  const secret = looksLikeSecretName(key);
+  if (keyCache.size >= 10_000) keyCache.clear();
+  keyCache.set(key, secret);
+  return secret;
+}
+
+function looksLikeSecretName(key: string): boolean {
+  // Markers left by an earlier masking ("[MASKED:github-token]") name a kind of secret but are not one.
+  const n = (key.includes('[MASKED') ? key.replace(MARKER_RE, '') : key).toLowerCase().replace(/[^a-z0-9]/g, '');
+  return n !== '' && (SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s)) || SECRET_PARTS.some((p) => n.includes(p)));
+}
+
+// ---- secrets in text -------------------------------------------------------------------------------------------
+
+/** Which provider each alternative of TOKEN_RE stands for, in group order (one capture group per alternative). */
+const TOKEN_HINTS = [
+  'anthropic-key',
+  'openai-key',
+  'openai-key',
+  'stripe-key',
+  'aws-access-key-id',
+  'github-token',
+  'gitlab-token',
+  'slack-token',
+  'google-api-key',
+  'huggingface-token',
+  'npm-token',
+  'sendgrid-key',
+  'jwt',
+] as const;
+
+const W = 'A-Za-z0-9_\\-'; // base64url alphabet
+const TOKEN_RE = new RegExp(
+  [
+    `(sk-ant-[${W}]{20,})`,
+    `(sk-(?:proj|svcacct|admin)-[${W}]{20,})`,
+    // Plain `sk-` also starts words ("task-…"): require a token boundary and something a slug has not.
+    `(?<![${W}])(sk-(?=[a-z-]*[A-Z0-9_])[${W}]{20,})`,
+    `((?:sk|rk)_(?:live|test)_[A-Za-z0-9]{10,})`,
+    `(?<![A-Za-z0-9])((?:AKIA|ASIA)[A-Z0-9]{16})`,
+    `((?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})`,
+    `(glpat-[${W}]{20,})`,
+    `(xox[abposr]-[A-Za-z0-9-]{10,})`,
+    `(?<![${W}])(AIza[${W}]{30,})`,
+    `(?<![${W}])(hf_[A-Za-z0-9]{30,})`,
+    `(?<![${W}])(npm_[A-Za-z0-9]{30,})`,
+    `(?<![${W}])(SG\\.[${W}]{16,}\\.[${W}]{16,})`,
+    `(?<![${W}])(eyJ[${W}]{4,}\\.[${W}]{4,}\\.[${W}]{4,})`,
+    // Bearer <token>: a token of lower-case letters only is a word, so prose ("bearer instruments") stays readable.
+    `(?<![${W}])([Bb][Ee][Aa][Rr][Ee][Rr][ \\t]+)(?=[a-z]*[A-Z0-9_.~+/=-])([A-Za-z0-9_.~+/-]{8,}=*)`,
+    // scheme://user:password@ — the whole user-info goes, since the user part is often a token too.
+    `(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://)([^\\s/?#@:[]+:[^\\s/?#@]*)@`,
+  ].join('|'),
+  'g',
+);
+const BEARER_GROUP = TOKEN_HINTS.length + 1;
+const URL_GROUP = BEARER_GROUP + 2;
+
+function replaceToken(match: string, ...groups: unknown[]): string {
+  for (let i = 0; i < TOKEN_HINTS.length; i++) if (groups[i] !== undefined) return maskedAs(TOKEN_HINTS[i]);
+  if (groups[BEARER_GROUP - 1] !== undefined) return `${groups[BEARER_GROUP - 1] as string}${maskedAs('bearer-token')}`;
+  if (groups[URL_GROUP - 1] !== undefined) return `${groups[URL_GROUP - 1] as string}${maskedAs('url-credentials')}@`;
+  return match;
+}
+
+const PEM_BEGIN = '-----BEGIN ';
+
+/** Replaces PEM private key blocks; a block without its END line is masked to the end of the text. */
+function maskPem(text: string): string {
+  let at = text.indexOf(PEM_BEGIN);
+  if (at < 0) return text;
+  let out = '';
+  let copied = 0;
+  while (at >= 0) {
+    const labelEnd = text.indexOf('-----', at + PEM_BEGIN.length);
+    if (labelEnd < 0) break;
+    if (labelEnd - at > 80 || !text.slice(at + PEM_BEGIN.length, labelEnd).includes('PRIVATE KEY')) {
+      at = text.indexOf(PEM_BEGIN, labelEnd);
+      continue;
+    }
+    const endLine = text.indexOf('-----END ', labelEnd + 5);
+    const close = endLine < 0 ? -1 : text.indexOf('-----', endLine + 9);
+    const blockEnd = close < 0 ? text.length : close + 5;
+    out += text.slice(copied, at) + maskedAs('private-key');
+    copied = blockEnd;
+    at = text.indexOf(PEM_BEGIN, blockEnd);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+/** `name=`, `name:`, `"name":`, `'name' =` … The value that follows is read by hand in maskFields. */
+const FIELD_RE = /(?<![A-Za-z0-9_.-])(["']?)([A-Za-z_][A-Za-z0-9_.-]{0,63})\1[ \t]*([=:])[ \t]*/g;
+
+function isQuote(c: string): boolean {
+  return c === '"' || c === "'";
+}
+
+/** Index just past the value starting at `start`, given how its name was written. */
+function valueEnd(text: string, start: number, separator: string, quotedName: boolean): number {
+  const first = text[start];
+  if (isQuote(first)) {
+    for (let i = start + 1; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\\') i++;
+      else if (c === first) return i + 1;
+    }
+    return text.length;
+  }
+  let i = start;
+  if (separator === '=') {
+    while (i < text.length && !/[\s&;,"']/.test(text[i])) i++;
+  } else if (quotedName) {
+    while (i < text.length && !/[,}\]\r\n]/.test(text[i])) i++;
+  } else {
+    while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
+  }
+  return i;
+}
+
+/** The replacement for a value written in text (quotes kept), or undefined when there is nothing to mask. */
+function maskedValue(value: string): string | undefined {
+  const quote = isQuote(value[0]) ? value[0] : '';
+  const closed = quote !== '' && value.length > 1 && value.endsWith(quote);
+  const inner = quote ? value.slice(1, closed ? -1 : undefined) : value;
+  if (inner === '' || inner.startsWith('[MASKED')) return undefined;
+  return quote + MASKED + (closed ? quote : '');
+}
+
+const SEPARATOR_RE = /[ \t]*([=:])[ \t]*/y;
+
+/** Masks the values of secret-looking names written in text: query strings, headers, env lines, JSON in a string. */
+function maskFields(text: string): string {
+  FIELD_RE.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let m: RegExpExecArray | null;
+  while ((m = FIELD_RE.exec(text)) !== null) {
+    let start = FIELD_RE.lastIndex;
+    if (!isSecretKey(m[2]) || start >= text.length) continue;
+    let separator = m[3];
+    let quotedName = m[1] !== '';
+    for (;;) {
+      const end = valueEnd(text, start, separator, quotedName);
+      const replacement = maskedValue(text.slice(start, end));
+      if (replacement !== undefined) {
+        out += text.slice(copied, start) + replacement;
+        copied = end;
+      }
+      FIELD_RE.lastIndex = Math.max(end, start);
+      // A value followed by a separator was itself a name (`pin="password": "…"`): what it names goes too.
+      SEPARATOR_RE.lastIndex = end;
+      const next = end > start ? SEPARATOR_RE.exec(text) : null;
+      if (next === null || end + next[0].length >= text.length) break;
+      quotedName = isQuote(text[end - 1]);
+      separator = next[1];
+      start = end + next[0].length;
+    }
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
+// Cheap screens that skip the full scans for the many strings that cannot hold a match (most of an action).
+// Every secret-looking name contains one of these words; every TOKEN_RE alternative starts with one of these,
+// except URL credentials, which need "://" and "@".
+const MAY_HAVE_NAME = /pass|pwd|secret|key|token|auth|cookie|sess|sid|cred|otp|pin|dsn|connection/i;
+const MAY_HAVE_SEPARATOR = /[=:]/;
+const MAY_HAVE_TOKEN = /sk-|sk_|rk_|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|AIza|hf_|npm_|SG\.|eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]/;
+
+/**
+ * Strings seen to hold no secret. Agents repeat most strings (names, kinds, rule ids, messages, hashes), so a lookup
+ * beats rescanning; only clean strings are kept, so the cache never holds a secret.
+ */
+const cleanStrings = new Set<string>();
+const CLEAN_CACHE_MAX_LENGTH = 256;
+const CLEAN_CACHE_SIZE = 8192;
+
+/**
+ * Masks every secret found in a piece of text; the rest of the text is kept as it was.
+ *
+ * @example maskText('curl -H "Authorization: Bearer sk-ant-api03-…"') // 'curl -H "Authorization: [MASKED]'
+ */
+export function maskText(text: string): string {
+  if (text.length < 5) return text;
+  const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH;
+  if (cacheable && cleanStrings.has(text)) return text;
+  let out = maskPem(text);
+  // Tokens before fields: `password=Bearer abc…` must lose the token even though the field's value ends at the space.
+  if (out.length >= 8 && (MAY_HAVE_TOKEN.test(out) || (out.includes('@') && out.includes('://')))) {
+    TOKEN_RE.lastIndex = 0;
+    out = out.replace(TOKEN_RE, replaceToken);
+  }
+  if (MAY_HAVE_SEPARATOR.test(out) && MAY_HAVE_NAME.test(out)) out = maskFields(out);
+  if (cacheable && out === text) {
+    if (cleanStrings.size >= CLEAN_CACHE_SIZE) cleanStrings.clear();
+    cleanStrings.add(text);
+  }
+  return out;
+}
+
+// ---- values ----------------------------------------------------------------------------------------------------
+
+interface KeyInfo {
+  secret: boolean;
+  /** The key itself with any secret in it masked (a provider key used as a field name). */
+  masked: string;
+}
+
+const keyInfoCache = new Map<string, KeyInfo>();
+
+function keyInfo(key: string): KeyInfo {
+  const cached = keyInfoCache.get(key);
+  if (cached !== undefined) return cached;
+  const masked = maskText(key);
+  // A field name holding a secret is not cached, so no cache ever keeps a secret alive.
+  if (masked !== key) return { secret: looksLikeSecretName(key), masked };
+  const info = { secret: isSecretKey(key), masked };
+  if (keyInfoCache.size >= 10_000) keyInfoCache.clear();
+  keyInfoCache.set(key, info);
+  return info;
+}
+
+function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  let k = key;
+  for (let n = 2; Object.prototype.hasOwnProperty.call(target, k); n++) k = `${key}#${n}`;
+  // A plain assignment to "__proto__" would change the copy's prototype instead of adding a field.
+  if (k === '__proto__') Object.defineProperty(target, k, { value, enumerable: true, writable: true, configurable: true });
+  else target[k] = value;
+}
+
+class Masker {
+  private readonly open: object[] = [];
+  constructor(private readonly maxDepth: number) {}
+
+  value(v: unknown, depth: number): unknown {
+    switch (typeof v) {
+      case 'string':
+        return maskText(v);
+      case 'number':
+      case 'boolean':
+      case 'undefined':
+        return v;
+      case 'bigint':
+        return v.toString();
+      case 'object':
+        return v === null ? null : this.object(v, depth);
+      default:
+        return undefined; // functions and symbols have no JSON form
+    }
+  }
+
+  private object(v: object, depth: number): unknown {
+    if (this.open.includes(v)) return CIRCULAR;
+    if (depth >= this.maxDepth) return TOO_DEEP;
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `[binary ${v.byteLength} bytes]`;
+    if (v instanceof Error) {
+      const code = (v as Error & { code?: unknown }).code;
+      return this.fields({ name: v.name, message: v.message, ...(typeof code === 'string' ? { code } : {}) }, depth);
+    }
+    this.open.push(v);
+    try {
+      if (Array.isArray(v)) return Array.from(v, (item) => this.value(item, depth + 1) ?? null);
+      if (v instanceof Set) return [...v].map((item) => this.value(item, depth + 1) ?? null);
+      if (v instanceof Map) return this.fields(Object.fromEntries([...v].map(([k, x]) => [String(k), x])), depth);
+      const toJSON = (v as { toJSON?: unknown }).toJSON;
+      if (typeof toJSON === 'function') {
+        let json: unknown;
+        try {
+          json = toJSON.call(v);
+        } catch {
+          return '[UNSERIALISABLE]';
+        }
+        return json === v ? this.fields(v as Record<string, unknown>, depth) : this.value(json, depth);
+      }
+      return this.fields(v as Record<string, unknown>, depth);
+    } finally {
+      this.open.pop();
+    }
+  }
+
+  private fields(v: Record<string, unknown>, depth: number): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    let renamed = false;
+    for (const key of Object.keys(v)) {
+      const item = v[key];
+      const info = keyInfo(key);
+      const masked = info.secret && item !== null && item !== undefined && typeof item !== 'boolean' ? MASKED : this.value(item, depth + 1);
+      if (masked === undefined) continue;
+      // Source keys are unique, so only after a key was masked can two collide; "__proto__" needs defineProperty.
+      if (!renamed && info.masked === key && key !== '__proto__') out[key] = masked;
+      else {
+        renamed ||= info.masked !== key;
+        setKey(out, info.masked, masked);
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * A deep copy of `value` with secrets masked; the input is never changed. Values of secret-looking fields become
+ * `[MASKED]` (null and booleans are kept: they carry no secret); secrets found in any string or field name become
+ * `[MASKED:<kind>]`. Cycles become `[CIRCULAR]` and content nested deeper than `maxDepth` becomes
+ * `[TRUNCATED:max-depth]`, so any input is safe to pass. The result has the same shape, except that masked
+ * values are strings and non-JSON values are converted as JSON.stringify would (Dates to ISO strings, functions dropped).
+ *
+ * @example
+ * maskSecrets({ headers: { Authorization: 'Bearer abc123' }, note: 'key sk-proj-AbC…' })
+ * // { headers: { Authorization: '[MASKED]' }, note: 'key [MASKED:openai-key]' }
+ */
+export function maskSecrets<T>(value: T, options: MaskOptions = {}): T {
+  return new Masker(options.maxDepth ?? DEFAULT_MAX_DEPTH).value(value, 0) as T;
+}

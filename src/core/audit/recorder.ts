@@ -1,0 +1,212 @@
+import { AgentGuardError, isAgentGuardError } from '../errors.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { EMPTY_HEAD, signCheckpoint } from './checkpoint.js';
+import { loadOrCreateSigningKeys, type SigningKeys } from './keys.js';
+import type { AuditEntry, AuditRecord, Checkpoint } from './types.js';
+
+/** Options of AuditRecorder; every one has a default. */
+export interface AuditRecorderOptions {
+  /** Sign a checkpoint after this many records written by this recorder (default 1000; 0 turns it off). */
+  checkpointEvery?: number;
+  /** Sign a checkpoint at most this long after the first record not yet covered by one (default 60 000 ms; 0 turns it off). */
+  checkpointIntervalMs?: number;
+  /** Most entries committed in one transaction (default 1000). */
+  maxBatch?: number;
+  /** Errors of background checkpoints (the records themselves are safe). Default: a process warning. */
+  onError?: (error: Error) => void;
+  /** Clock for checkpoint times (tests). */
+  now?: () => Date;
+  /** Close the store when the recorder closes (set by `AuditRecorder.open`). */
+  ownsStore?: boolean;
+}
+
+interface Pending {
+  entries: AuditEntry[];
+  resolve: (records: AuditRecord[]) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Records audit entries into a Store and signs checkpoints: every `checkpointEvery` records, at most
+ * `checkpointIntervalMs` after an unsigned record, and on `close()`.
+ *
+ * Appends made in the same turn of the event loop are committed together in one transaction (group commit), and
+ * each promise resolves only after the transaction holding its entries has committed, so a caller never sees an
+ * answer whose record is not stored. A caller awaiting each record in turn gets one transaction per record.
+ *
+ * @example
+ * const recorder = await AuditRecorder.open({ dataDir: '.agentguard' });
+ * const record = await recorder.record({ type: 'decision', time: new Date().toISOString(), agentId: 'bot',
+ *   decisionId: decision.id, effect: decision.effect, rules: ['kb-read'], data: maskedDecision });
+ * await recorder.close(); // writes a final checkpoint
+ */
+export class AuditRecorder {
+  readonly store: Store;
+  private readonly keys: SigningKeys;
+  private readonly every: number;
+  private readonly intervalMs: number;
+  private readonly maxBatch: number;
+  private readonly onError: (error: Error) => void;
+  private readonly now: () => Date;
+  private readonly ownsStore: boolean;
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private sinceCheckpoint = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private lastCheckpoint: Checkpoint | null = null;
+  private closing: Promise<void> | null = null;
+
+  constructor(store: Store, keys: SigningKeys, options: AuditRecorderOptions = {}) {
+    this.store = store;
+    this.keys = keys;
+    this.every = options.checkpointEvery ?? 1000;
+    this.intervalMs = options.checkpointIntervalMs ?? 60_000;
+    this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
+    this.onError = options.onError ?? ((error) => process.emitWarning(`agentguard: could not sign an audit checkpoint: ${error.message}`));
+    this.now = options.now ?? (() => new Date());
+    this.ownsStore = options.ownsStore ?? false;
+  }
+
+  /**
+   * Opens the store and the signing keys of a data folder (creating them on first use) and returns a recorder that
+   * closes the store when it closes.
+   */
+  static async open(options: { dataDir: string; file?: string } & Omit<AuditRecorderOptions, 'ownsStore'>): Promise<AuditRecorder> {
+    const store = await openStore({ dataDir: options.dataDir, file: options.file });
+    try {
+      return new AuditRecorder(store, loadOrCreateSigningKeys(options.dataDir), { ...options, ownsStore: true });
+    } catch (error) {
+      await store.close();
+      throw error;
+    }
+  }
+
+  /** The latest checkpoint this recorder signed, if any. */
+  get latestCheckpoint(): Checkpoint | null {
+    return this.lastCheckpoint;
+  }
+
+  /** Records one entry; resolves with the stored record once it is committed. */
+  async record(entry: AuditEntry): Promise<AuditRecord> {
+    return (await this.append([entry]))[0];
+  }
+
+  /** Records entries in order, in one transaction; resolves with the stored records once they are committed. */
+  append(entries: AuditEntry[]): Promise<AuditRecord[]> {
+    if (this.closing) return Promise.reject(closedError());
+    if (entries.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ entries, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  /** Commits everything queued, then signs and stores a checkpoint at the current head of the log. */
+  async checkpoint(): Promise<Checkpoint> {
+    await this.drain();
+    return this.writeCheckpoint();
+  }
+
+  /** Commits everything queued, signs a final checkpoint when records were written since the last one, and closes. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      try {
+        await this.drain();
+        this.clearTimer();
+        if (this.sinceCheckpoint > 0) await this.writeCheckpoint();
+      } finally {
+        if (this.ownsStore) await this.store.close();
+      }
+    })();
+    return this.closing;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: requests handled in the same event-loop turn (for example several HTTP
+    // requests) share one transaction.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.pump();
+    });
+  }
+
+  /** Runs the one flush loop (starting it if needed); it ends when the queue is empty. */
+  private pump(): Promise<void> {
+    this.flushing ??= this.flush().finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0 || this.flushing) await this.pump();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      // Whole requests only (a request's entries share one transaction), up to maxBatch entries unless one is bigger.
+      let take = 1;
+      let size = this.queue[0].entries.length;
+      while (take < this.queue.length && size + this.queue[take].entries.length <= this.maxBatch) size += this.queue[take++].entries.length;
+      await this.commit(this.queue.splice(0, take));
+    }
+  }
+
+  private async commit(batch: Pending[]): Promise<void> {
+    let records: AuditRecord[];
+    try {
+      records = await this.store.audit.append(batch.flatMap((p) => p.entries));
+    } catch (error) {
+      // One caller's invalid entry must not fail the others that happened to share its transaction.
+      if (batch.length > 1 && isAgentGuardError(error) && error.code === 'AUDIT_ENTRY_INVALID') {
+        for (const pending of batch) await this.commit([pending]);
+      } else {
+        for (const pending of batch) pending.reject(error);
+      }
+      return;
+    }
+    let offset = 0;
+    for (const pending of batch) {
+      pending.resolve(records.slice(offset, offset + pending.entries.length));
+      offset += pending.entries.length;
+    }
+    this.sinceCheckpoint += records.length;
+    if (this.every > 0 && this.sinceCheckpoint >= this.every) {
+      await this.writeCheckpoint().catch((error: Error) => this.onError(error));
+    } else if (this.intervalMs > 0 && !this.timer) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        if (this.sinceCheckpoint > 0 && !this.closing) void this.checkpoint().catch((error: Error) => this.onError(error));
+      }, this.intervalMs);
+      this.timer.unref();
+    }
+  }
+
+  private async writeCheckpoint(): Promise<Checkpoint> {
+    const covered = this.sinceCheckpoint;
+    const head = (await this.store.audit.head()) ?? EMPTY_HEAD;
+    const checkpoint = signCheckpoint(head, this.keys, this.now());
+    await this.store.audit.addCheckpoint(checkpoint);
+    this.sinceCheckpoint = Math.max(0, this.sinceCheckpoint - covered);
+    this.lastCheckpoint = checkpoint;
+    if (this.sinceCheckpoint === 0) this.clearTimer();
+    return checkpoint;
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function closedError(): AgentGuardError {
+  return new AgentGuardError('AUDIT_RECORDER_CLOSED', 'the audit recorder was closed; nothing more can be recorded', {
+    actions: ['Open a new recorder (or AgentGuard) instead of reusing a closed one.'],
+    exitCode: 2,
+  });
+}

@@ -1,0 +1,51 @@
+import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
+
+/**
+ * The audit part of the store. Implementations chain records atomically: two processes appending at once
+ * still produce one valid chain. Async so a PostgreSQL implementation can follow for fleets.
+ */
+export interface AuditStore {
+  /** Appends entries in order, chained to the current head, in one transaction; returns them as stored. Durable when it resolves. */
+  append(entries: AuditEntry[]): Promise<AuditRecord[]>;
+  /** The last record's seq and hash, or null for an empty log. */
+  head(): Promise<{ seq: number; hash: string } | null>;
+  /** Records matching a filter. */
+  query(filter: AuditQuery): Promise<AuditRecord[]>;
+  /** Every stored row in seq order, as stored (for verification); rows that cannot be parsed are yielded with `raw`. */
+  scan(fromSeq?: number): AsyncIterable<AuditRecord | { seq: number; raw: string; error: string }>;
+  /**
+   * Every stored row in seq order, exactly as stored and unparsed, in pages (for verification, which rebuilds the
+   * hashed text from these columns). No column is trusted to have its declared type. Holds no lock or cursor between
+   * pages, so the store may be used while iterating.
+   */
+  rows(options?: { fromSeq?: number; pageSize?: number }): AsyncIterable<StoredAuditRow[]>;
+  count(): Promise<number>;
+  addCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  checkpoints(): Promise<Checkpoint[]>;
+}
+
+/**
+ * One audit row as stored. `rules` and `data` are the stored canonical JSON text. Values are `unknown` because anyone
+ * with write access to the database can put anything in any column; verification checks every one. `seq` is a bigint
+ * only when it is outside the safe integer range (which a genuine log never reaches).
+ */
+export interface StoredAuditRow {
+  seq: number | bigint;
+  time: unknown;
+  type: unknown;
+  agentId: unknown;
+  decisionId: unknown;
+  effect: unknown;
+  rules: unknown;
+  data: unknown;
+  prevHash: unknown;
+  hash: unknown;
+}
+
+/** One database holding everything agentguard stores. */
+export interface Store {
+  readonly audit: AuditStore;
+  /** Where the data lives, for messages (a file path, or a connection description without secrets). */
+  readonly location: string;
+  close(): Promise<void>;
+}
