@@ -3,11 +3,12 @@
  * the README. `node bench/run.js policy` runs only the sections whose id is given. Progress goes to stderr, results to
  * stdout; the exit code is 1 when a section reports a failure (for example, two engines disagreeing on an answer).
  */
+import * as audit from './audit.js';
 import * as policyEngine from './policy-engine.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine];
+const SECTIONS = [policyEngine, audit];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

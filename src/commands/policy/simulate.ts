@@ -14,7 +14,7 @@ export type PolicySimulateResult = Decision & { explanation?: RuleTrace[] };
 
 export default class PolicySimulate extends BaseCommand {
   static summary = 'Decide actions against a policy and show why.';
-  static description = `Reads one action (--action, or JSON on stdin) or many (--input actions.jsonl, or JSON Lines on stdin) and prints each decision with the rules behind it. Uses the same engine as the SDK and the sidecar.
+  static description = `Reads one action (--action, or JSON on stdin) or many (--input actions.jsonl, or JSON Lines on stdin) and prints each decision with the rules behind it. Uses the same decision pipeline as the SDK; --record also writes the audit trail.
 
 With --json, one action prints its Decision; JSON Lines input prints one Decision per line and a summary on stderr.`;
 
