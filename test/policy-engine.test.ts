@@ -287,6 +287,9 @@ describe('loading errors', () => {
     expect(() => Policy.parse('{"version": 1,', { filename: 'bad.json' })).toThrow(/^bad\.json:1:\d+: not valid JSON/);
     expect(() => Policy.parse('   \n', { filename: 'e.yaml' })).toThrow(/empty/);
     expect(() => Policy.parse('a: 1\na: 2\n', { filename: 'd.yaml' })).toThrow(/d\.yaml:2:1/);
+    expect(() => Policy.parse('{"version": 1, "name": "x",\n "rules": [{"id": "a", "effect": "allow", "effect": "deny"}]}', { filename: 'd.json' })).toThrow(
+      /d\.json:2:\d+: a key appears twice/,
+    );
   });
   it('reject files that are not policies', () => {
     expect(() => Policy.parse('- just\n- a list\n')).toThrow(PolicyError);

@@ -1,4 +1,5 @@
 import { Flags } from '@oclif/core';
+import { dataDirFlag } from '../../cli/audit-flags.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { EMPTY_HEAD, signCheckpoint, writeCheckpointFile } from '../../core/audit/checkpoint.js';
 import { loadOrCreateSigningKeys } from '../../core/audit/keys.js';
@@ -25,7 +26,7 @@ Keep the file where whoever can write to the log cannot change it (another host,
 
   static flags = {
     out: Flags.string({ char: 'o', required: true, description: 'File to write the signed checkpoint to (JSON).' }),
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<AuditCheckpointResult> {

@@ -8,7 +8,7 @@ import { parseAuditFilters } from '../../core/audit/filters.js';
 import type { AuditQuery, AuditRecord } from '../../core/audit/types.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { Store } from '../../core/store/store.js';
-import { auditFilterFlags, auditTimeFlags, dataDirFlag, openAuditStore } from './query.js';
+import { auditFilterFlags, auditTimeFlags, dataDirFlag, openAuditStore } from '../../cli/audit-flags.js';
 
 /** `--json` output (needs --out, since without it stdout carries the export itself). */
 export interface AuditExportResult {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
+import { dataDirFlag } from '../../cli/audit-flags.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { loadOrCreateSigningKeys, loadPublicKey } from '../../core/audit/keys.js';
 import { loadProjectConfig } from '../../core/config/project-config.js';
@@ -24,7 +25,7 @@ export default class AuditPublicKey extends BaseCommand {
 
   static flags = {
     out: Flags.string({ char: 'o', description: 'Write the PEM to this file instead of stdout.' }),
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<AuditPublicKeyResult> {

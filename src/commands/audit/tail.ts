@@ -3,7 +3,8 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { parseAuditFilters, parseCount } from '../../core/audit/filters.js';
 import type { AuditQuery, AuditRecord } from '../../core/audit/types.js';
 import type { Store } from '../../core/store/store.js';
-import { auditFilterFlags, dataDirFlag, openAuditStore, renderHeading, renderRow } from './query.js';
+import { auditFilterFlags, dataDirFlag, openAuditStore } from '../../cli/audit-flags.js';
+import { renderHeading, renderRow } from '../../cli/render-audit.js';
 
 /** How often --follow looks for new records. */
 export const FOLLOW_INTERVAL_MS = 500;

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
+import { dataDirFlag } from '../../cli/audit-flags.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
 import { readCheckpointFile } from '../../core/audit/checkpoint.js';
@@ -30,7 +31,7 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
   static flags = {
     checkpoint: Flags.string({ char: 'c', description: 'A checkpoint file kept elsewhere (from `audit checkpoint --out`); finds truncation and rollback.' }),
     'public-key': Flags.string({ description: 'PEM public key to check signatures with, instead of the one in the data folder.' }),
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<AuditVerifyResult> {

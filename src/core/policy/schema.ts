@@ -50,7 +50,8 @@ export function checkPolicySchema(data: unknown): SchemaProblem[] {
   return explainErrors(v.document.errors ?? [], data);
 }
 
-function toSegments(instancePath: string, data: unknown): PathSegment[] {
+/** Turns an ajv instancePath (`/rules/2/when`) into segments, with numbers for array indexes. */
+export function toSegments(instancePath: string, data: unknown): PathSegment[] {
   if (instancePath === '') return [];
   const out: PathSegment[] = [];
   let node: unknown = data;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { describeType } from '../../action.js';
 import type { PathSegment } from '../problem.js';
-import { suggest } from '../schema.js';
+import { suggest, toSegments } from '../schema.js';
 
 const SCHEMA_URL = new URL('../../../../schemas/policy-test.schema.json', import.meta.url);
 
@@ -45,19 +45,6 @@ function explain(errors: ErrorObject[], data: unknown): TestSchemaProblem[] {
     problems.push(problem);
   }
   return problems;
-}
-
-function toSegments(instancePath: string, data: unknown): PathSegment[] {
-  if (instancePath === '') return [];
-  const out: PathSegment[] = [];
-  let node: unknown = data;
-  for (const raw of instancePath.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    const segment: PathSegment = Array.isArray(node) && /^\d+$/.test(key) ? Number(key) : key;
-    out.push(segment);
-    node = node !== null && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined;
-  }
-  return out;
 }
 
 const EXAMPLES: Record<string, string> = {

@@ -1,0 +1,44 @@
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { loadProjectConfig } from '../core/config/project-config.js';
+import { AgentGuardError, isAgentGuardError } from '../core/errors.js';
+import type { Store } from '../core/store/store.js';
+
+const noDatabase = (file: string) => `no audit log yet: there is no agentguard database at ${file}`;
+const noDatabaseActions = [
+  'Run `agentguard init` to set up the project, then record decisions: with the SDK (`new AgentGuard({ policy, agentId })`) or `agentguard policy simulate --record`.',
+  'If the data lives elsewhere, pass --data-dir <folder> or set "dataDir" in agentguard.config.json.',
+];
+
+/** The filter flags shared by `audit query`, `audit tail` and `audit export`. */
+export const auditFilterFlags = {
+  agent: Flags.string({ description: 'Only records of this agent id.', helpValue: '<id>' }),
+  effect: Flags.string({ description: 'Only decisions with this effect: allow, deny, transform or require_approval.', helpValue: '<effect>' }),
+  rule: Flags.string({ description: 'Only decisions this rule id took part in.', helpValue: '<id>' }),
+  type: Flags.string({ description: 'Only records of this type: decision or outcome (what happened when an allowed action ran).', helpValue: '<type>' }),
+};
+
+/** The time-range flags of `audit query` and `audit export`. */
+export const auditTimeFlags = {
+  since: Flags.string({ description: 'Only records at or after this time: 2025-01-31, 2025-01-31T14:00:00Z, or back from now: 15m, 2h, 7d.', helpValue: '<time>' }),
+  until: Flags.string({ description: 'Only records before this time (same forms as --since).', helpValue: '<time>' }),
+};
+
+export const dataDirFlag = {
+  'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
+};
+
+/** Opens the store of the data folder for reading; a missing database is exit 2 with where it looked. */
+export async function openAuditStore(dataDirFlag: string | undefined): Promise<Store> {
+  const dataDir = dataDirFlag === undefined ? (await loadProjectConfig()).paths.dataDir : resolve(dataDirFlag);
+  // The store is a native module: load it only in commands that use it.
+  const { databasePath, openStore } = await import('../core/store/open-store.js');
+  try {
+    return await openStore({ dataDir, create: false });
+  } catch (error) {
+    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') {
+      throw new AgentGuardError('STORE_NOT_FOUND', noDatabase(databasePath({ dataDir })), { actions: noDatabaseActions, exitCode: 2, cause: error });
+    }
+    throw error;
+  }
+}
