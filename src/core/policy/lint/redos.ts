@@ -6,7 +6,7 @@ import { lintProblem, type LintProblem } from './lint-problem.js';
 import { walkOperatorObjects } from './walk.js';
 
 /** Default time recheck may spend on one regex before the result is reported as unknown. */
-export const DEFAULT_REDOS_TIMEOUT_MS = 2000;
+export const DEFAULT_REDOS_TIMEOUT_MS = 10_000;
 
 interface RegexSite {
   source: string;
