@@ -1,15 +1,17 @@
 import fc from 'fast-check';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/core/canonical-json.js';
-import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashRecord } from '../src/core/audit/chain.js';
+import { canonicalRecordText, columnsAligned, encodeEntry, GENESIS_HASH, hashRecord, type RecordColumns } from '../src/core/audit/chain.js';
 import { signCheckpoint } from '../src/core/audit/checkpoint.js';
 import { loadOrCreateSigningKeys, loadPublicKey, type SigningKeys } from '../src/core/audit/keys.js';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import type { AuditEntry, AuditRecord, VerifyResult } from '../src/core/audit/types.js';
 import { verifyAudit, type ExternalCheckpoint } from '../src/core/audit/verify.js';
 import { databasePath, openStore } from '../src/core/store/open-store.js';
+import type { HashedAuditRow, StoredAuditRow } from '../src/core/store/store.js';
 import { decisionEntry, rawDb, tempDataDir } from './helpers/audit-log.js';
 
 /**
@@ -330,21 +332,56 @@ describe('verifyAudit: rewritten history, noise and read errors', () => {
     expect(result.omittedProblems).toBe(N - 5);
   });
 
-  it('reports a log that cannot be read to the end as unreadable after the last good seq', async () => {
+  it.each(['rows', 'hashedRows'] as const)('reports a log that cannot be read to the end as unreadable after the last good seq (%s)', async (reader) => {
     const store = await openStore({ dataDir: copyLog() });
     const failing = Object.create(store.audit) as typeof store.audit;
-    failing.rows = async function* () {
+    /** The first page of 8 rows, then a read error. */
+    async function* failAfterFirstPage<T>(pages: AsyncIterable<T>): AsyncIterable<T> {
       let first = true;
-      for await (const page of store.audit.rows({ pageSize: 8 })) {
+      for await (const page of pages) {
         if (!first) throw new Error('database disk image is malformed');
         first = false;
         yield page;
       }
-    };
+    }
+    if (reader === 'rows') {
+      failing.hashedRows = undefined; // verification then reads with rows() only
+      failing.rows = () => failAfterFirstPage(store.audit.rows({ pageSize: 8 }));
+    } else {
+      failing.hashedRows = () => failAfterFirstPage(store.audit.hashedRows({ pageSize: 8 })!);
+    }
     const result = await verifyAudit(failing, { publicKey: keys });
     await store.close();
     expect(result.ok).toBe(false);
     expect(result.problems).toEqual([{ seq: 9, kind: 'unreadable', message: 'the log cannot be read after seq 8: database disk image is malformed' }]);
+  });
+
+  it('reports a data column holding bytes that are not UTF-8, or a blob, as changed, with or without a recomputed hash', async () => {
+    const original = records[4];
+    const text = canonicalJson(original.data);
+    const broken = Buffer.concat([Buffer.from(text.slice(0, -2)), Buffer.from([0xff, 0xe2, 0x82]), Buffer.from(text.slice(-2))]);
+    for (const [value, asText, rehash] of [
+      [broken, true, false],
+      [broken, true, true],
+      [Buffer.from(text), false, false],
+      [Buffer.from(text), false, true],
+    ] as const) {
+      const dir = copyLog();
+      const db = rawDb(databasePath({ dataDir: dir }));
+      db.prepare(`UPDATE audit_records SET data = ${asText ? 'CAST(? AS TEXT)' : '?'} WHERE seq = 5`).run(value);
+      if (rehash) {
+        // The hash over the stored bytes, as someone would recompute it to hide the change.
+        const rest = canonicalRecordText({ ...original, rules: canonicalJson(original.rules), data: '\u0000' }).split('\u0000');
+        const bytes = Buffer.concat([Buffer.from(original.prevHash, 'hex'), Buffer.from(rest[0]), value, Buffer.from(rest[1])]);
+        db.prepare('UPDATE audit_records SET hash = ? WHERE seq = 5').run(createHash('sha256').update(bytes).digest('hex'));
+      }
+      expect(db.prepare('SELECT typeof(data) AS t FROM audit_records WHERE seq = 5').get()).toEqual({ t: asText ? 'text' : 'blob' });
+      db.close();
+      const result = await verify(dir);
+      expect(result.ok).toBe(false);
+      expect(result.problems[0]).toMatchObject({ seq: 5, kind: 'changed' });
+      if (!asText) expect(result.problems[0].message).toContain('data column holds a blob');
+    }
   });
 });
 
@@ -394,6 +431,62 @@ describe('canonical record text', () => {
     );
     expect(await verifyAudit(store, { publicKey: null })).toMatchObject({ ok: true, records: 150 });
     await store.close();
+  });
+});
+
+describe('the record text SQLite builds for verification (hashedRows)', () => {
+  it('is canonicalRecordText of the columns as rows() reads them, or null, for any values in the columns', async () => {
+    const dir = copyLog();
+    const text = fc.oneof(
+      fc.string({ unit: 'binary' }),
+      fc.string({ unit: fc.constantFrom('"', '\\', '\u0000', '\n', '\u001f', '\u007f', 'a', '\u00e9', '\ufffd', '\u2028', '\u{1f600}') }),
+      fc.constant(',"decisionId":'),
+    );
+    const value = fc.oneof(
+      text,
+      fc.uint8Array({ maxLength: 12 }).map((a) => ({ bytes: Buffer.from(a), asText: true })), // often not UTF-8
+      fc.uint8Array({ maxLength: 12 }).map((a) => ({ bytes: Buffer.from(a), asText: false })),
+      fc.integer(),
+      fc.constant(null),
+    );
+    const db = rawDb(databasePath({ dataDir: dir }));
+    const original = db.prepare('SELECT * FROM audit_records WHERE seq = 3').get() as Row;
+    let seq = N;
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...COLUMNS), value), (changes) => {
+        const sets = COLUMNS.map((c) => {
+          let v = c in changes ? changes[c] : original[c];
+          if (v === null && NOT_NULL.has(c)) v = original[c];
+          return v !== null && typeof v === 'object' && 'bytes' in v ? { sql: v.asText ? 'CAST(? AS TEXT)' : '?', value: v.bytes } : { sql: '?', value: v };
+        });
+        db.prepare(`INSERT INTO audit_records (seq, ${COLUMNS.join(', ')}) VALUES (?, ${sets.map((x) => x.sql).join(', ')})`).run(++seq, ...sets.map((x) => x.value));
+      }),
+      { numRuns: 400 },
+    );
+    db.close();
+    const store = await openStore({ dataDir: dir, create: false });
+    const rows: StoredAuditRow[] = [];
+    for await (const page of store.audit.rows({ pageSize: 100 })) rows.push(...page);
+    const hashed: HashedAuditRow[] = [];
+    for await (const page of store.audit.hashedRows({ pageSize: 100 })!) hashed.push(...page);
+    await store.close();
+    expect(hashed.map((h) => h[0])).toEqual(rows.map((r) => r.seq));
+    let built = 0;
+    rows.forEach((row, i) => {
+      const [, prevHash, hash, builtText] = hashed[i];
+      expect([prevHash, hash]).toEqual([row.prevHash, row.hash]);
+      const textColumns = ['time', 'type', 'rules', 'data', 'prevHash'] as const;
+      const typed =
+        textColumns.every((c) => typeof row[c] === 'string') && (['agentId', 'decisionId', 'effect'] as const).every((c) => row[c] === null || typeof row[c] === 'string');
+      if (builtText === null) {
+        if (typed) expect(columnsAligned(row.rules as string)).toBe(false);
+        return;
+      }
+      built++;
+      expect(typed).toBe(true);
+      expect(builtText).toBe(canonicalRecordText(row as unknown as RecordColumns));
+    });
+    expect(built).toBeGreaterThan(N + 50); // the pristine records, and many of the odd ones
   });
 });
 

@@ -101,8 +101,11 @@ export function canonicalRecordText(c: RecordColumns): string {
  * So one substring test of the short `rules` column closes the gap, with no JSON parsing.
  */
 export function columnsAligned(rules: string): boolean {
-  return !rules.includes(',"decisionId":');
+  return !rules.includes(MISALIGNED_MARKER);
 }
+
+/** The text a `rules` column never contains unless the end of `data` was moved (see columnsAligned). */
+export const MISALIGNED_MARKER = ',"decisionId":';
 
 /** An entry validated and encoded for storage: the columns that do not depend on its place in the chain. */
 export type EncodedEntry = Omit<RecordColumns, 'seq' | 'prevHash'>;

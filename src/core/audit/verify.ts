@@ -109,56 +109,92 @@ async function scanChain(audit: AuditStore, watched: Set<number>, onProgress?: (
   let prevSeq = 0;
   let prevStored = GENESIS_HASH;
   let prevComputed = GENESIS_HASH;
-  const keep = (a: Anomaly) => {
-    result.anomalyCount++;
-    if (result.anomalies.length < MAX_ANOMALIES) result.anomalies.push(a);
-  };
-  try {
-    for await (const page of audit.rows()) {
-      for (const row of page) {
-        result.rowsRead++;
-        const seq = typeof row.seq === 'number' ? row.seq : Number.NaN;
-        const expectedSeq = prevSeq + 1;
-        const columns = columnsOf(row);
-        let computed = '';
-        let selfOk = false;
-        let alignedOk = true;
-        if (typeof columns !== 'string' && !Number.isNaN(seq)) {
-          computed = hashText(columns.prevHash, canonicalRecordText(columns));
-          selfOk = computed === row.hash;
-          if (selfOk) alignedOk = columnsAligned(columns.rules);
-        }
-        const linkOk = row.prevHash === prevStored || row.prevHash === prevComputed;
-        const seqOk = seq === expectedSeq;
-        if (!(selfOk && alignedOk && linkOk && seqOk)) {
-          keep({
-            seq,
-            row,
-            columns: typeof columns === 'string' ? null : columns,
-            typeProblem: typeof columns === 'string' ? columns : Number.isNaN(seq) ? `its seq ${String(row.seq)} is out of range` : undefined,
-            selfOk,
-            alignedOk,
-            linkOk,
-            seqOk,
-            expectedSeq,
-            expectedLink: prevStored,
-          });
-        }
-        // Rows before seq 1 (or with an impossible seq) are not part of the chain; the chain continues without them.
-        if (Number.isNaN(seq) || seq < 1) continue;
-        if (watched.has(seq)) result.hashAt.set(seq, row.hash);
-        prevSeq = seq;
-        prevStored = typeof row.hash === 'string' ? row.hash : '';
-        prevComputed = computed;
-        result.lastSeq = seq;
-        result.reachedSeq = seq;
+
+  /** The full check of one row; keeps it when it fails. */
+  const check = (row: StoredAuditRow): void => {
+    const seq = typeof row.seq === 'number' ? row.seq : Number.NaN;
+    const expectedSeq = prevSeq + 1;
+    const columns = columnsOf(row);
+    let computed = '';
+    let selfOk = false;
+    let alignedOk = true;
+    if (typeof columns !== 'string' && !Number.isNaN(seq)) {
+      computed = hashText(columns.prevHash, canonicalRecordText(columns));
+      selfOk = computed === row.hash;
+      if (selfOk) alignedOk = columnsAligned(columns.rules);
+    }
+    const linkOk = row.prevHash === prevStored || row.prevHash === prevComputed;
+    const seqOk = seq === expectedSeq;
+    if (!(selfOk && alignedOk && linkOk && seqOk)) {
+      result.anomalyCount++;
+      if (result.anomalies.length < MAX_ANOMALIES) {
+        result.anomalies.push({
+          seq,
+          row,
+          columns: typeof columns === 'string' ? null : columns,
+          typeProblem: typeof columns === 'string' ? columns : Number.isNaN(seq) ? `its seq ${String(row.seq)} is out of range` : undefined,
+          selfOk,
+          alignedOk,
+          linkOk,
+          seqOk,
+          expectedSeq,
+          expectedLink: prevStored,
+        });
       }
-      onProgress?.(result.rowsRead);
+    }
+    // Rows before seq 1 (or with an impossible seq) are not part of the chain; the chain continues without them.
+    if (Number.isNaN(seq) || seq < 1) return;
+    advance(seq, row.hash, computed);
+  };
+  const advance = (seq: number, hash: unknown, computed: string): void => {
+    if (watched.has(seq)) result.hashAt.set(seq, hash);
+    prevSeq = seq;
+    prevStored = typeof hash === 'string' ? hash : '';
+    prevComputed = computed;
+    result.lastSeq = seq;
+    result.reachedSeq = seq;
+  };
+
+  try {
+    const hashed = audit.hashedRows?.();
+    if (hashed) {
+      // Fast path: a row that is next in sequence, links to the previous one and matches its hash is all right, and
+      // is what `check` would accept. Anything else is read again in full and checked the slow way.
+      for await (const page of hashed) {
+        for (const [seq, prevHash, hash, text] of page) {
+          result.rowsRead++;
+          if (text !== null && seq === prevSeq + 1 && (prevHash === prevStored || prevHash === prevComputed)) {
+            const computed = hashText(prevHash as string, text);
+            if (computed === hash) {
+              advance(seq, hash, computed);
+              continue;
+            }
+          }
+          check(await rowAt(audit, seq));
+        }
+        onProgress?.(result.rowsRead);
+      }
+    } else {
+      for await (const page of audit.rows()) {
+        for (const row of page) {
+          result.rowsRead++;
+          check(row);
+        }
+        onProgress?.(result.rowsRead);
+      }
     }
   } catch (error) {
     result.readError = (error as Error).message;
   }
   return result;
+}
+
+/** The stored row at `seq`, read again for the full check. */
+async function rowAt(audit: AuditStore, seq: number | bigint): Promise<StoredAuditRow> {
+  for await (const page of audit.rows({ fromSeq: seq, pageSize: 1 })) {
+    if (page.length > 0 && page[0].seq === seq) return page[0];
+  }
+  throw new Error(`record ${seq} was deleted or renumbered while the log was being verified`);
 }
 
 const TEXT_COLUMNS = ['time', 'type', 'rules', 'data', 'prevHash'] as const;

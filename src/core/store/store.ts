@@ -18,7 +18,12 @@ export interface AuditStore {
    * hashed text from these columns). No column is trusted to have its declared type. Holds no lock or cursor between
    * pages, so the store may be used while iterating.
    */
-  rows(options?: { fromSeq?: number; pageSize?: number }): AsyncIterable<StoredAuditRow[]>;
+  rows(options?: { fromSeq?: number | bigint; pageSize?: number }): AsyncIterable<StoredAuditRow[]>;
+  /**
+   * Verification's fast path, optional: every row in seq order, in pages, as its seq, prevHash and hash columns and the
+   * text its hash covers, built by the store. Returns null when this store cannot build that text exactly.
+   */
+  hashedRows?(options?: { pageSize?: number }): AsyncIterable<HashedAuditRow[]> | null;
   count(): Promise<number>;
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
   checkpoints(): Promise<Checkpoint[]>;
@@ -41,6 +46,14 @@ export interface StoredAuditRow {
   prevHash: unknown;
   hash: unknown;
 }
+
+/**
+ * One row as verification's fast path reads it: `text` is exactly `canonicalRecordText` of the row's columns as `rows()`
+ * returns them, or null when the row needs a closer look: a column without its declared type, a seq outside the safe
+ * integer range, text that is not well-formed UTF-8, or a `rules` column that fails `columnsAligned`. Such rows, and
+ * rows whose hash or link does not check out, are read again with `rows()`.
+ */
+export type HashedAuditRow = readonly [seq: number | bigint, prevHash: unknown, hash: unknown, text: string | null];
 
 /** One database holding everything agentguard stores. */
 export interface Store {

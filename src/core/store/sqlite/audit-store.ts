@@ -1,13 +1,38 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, type EncodedEntry } from '../../audit/chain.js';
+import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, MISALIGNED_MARKER, type EncodedEntry } from '../../audit/chain.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
-import type { AuditStore, StoredAuditRow } from '../store.js';
+import type { AuditStore, HashedAuditRow, StoredAuditRow } from '../store.js';
 
 const ROW_COLUMNS =
   'seq, time, type, agent_id AS agentId, decision_id AS decisionId, effect, rules, data, prev_hash AS prevHash, hash';
 const MIN_SEQ = -(2n ** 63n);
 const DEFAULT_PAGE = 2048;
+// Smaller pages for the fast path: its rows die young, and 2048-row pages outlive the young generation of the GC.
+const HASHED_PAGE = 512;
+
+// The canonical record text (canonicalRecordText) built by SQLite, for verification: one string per row instead of ten
+// values is most of verification's speed. json_quote is JSON.stringify for text and 'null' for NULL (checked once per
+// connection, see hashedRows). Text that is not well-formed UTF-8 decodes the same whole as column by column, because
+// every column is followed by ASCII, where a decoder ends a broken sequence. The CASE leaves every row whose columns do
+// not have their declared types (or that fails columnsAligned) to the slow path.
+const SAFE_SEQ = 'seq BETWEEN -9007199254740991 AND 9007199254740991';
+const HASHED_TEXT =
+  `concat('{"agentId":', json_quote(agent_id), ',"data":', data, ',"decisionId":', json_quote(decision_id),` +
+  ` ',"effect":', json_quote(effect), ',"prevHash":', json_quote(prev_hash), ',"rules":', rules,` +
+  ` ',"seq":', seq, ',"time":', json_quote(time), ',"type":', json_quote(type), '}')`;
+const HASHABLE =
+  `${SAFE_SEQ} AND typeof(time) = 'text' AND typeof(type) = 'text' AND typeof(agent_id) IN ('text', 'null')` +
+  ` AND typeof(decision_id) IN ('text', 'null') AND typeof(effect) IN ('text', 'null') AND typeof(rules) = 'text'` +
+  ` AND typeof(data) = 'text' AND typeof(prev_hash) = 'text' AND instr(rules, '${MISALIGNED_MARKER}') = 0`;
+// seq as a number, or as text when a number would round it (converted to a bigint below).
+const HASHED_COLUMNS = `CASE WHEN ${SAFE_SEQ} THEN seq ELSE CAST(seq AS TEXT) END, prev_hash, hash, CASE WHEN ${HASHABLE} THEN ${HASHED_TEXT} END`;
+// Every character that JSON escapes, some it does not, and bytes that are not UTF-8 next to ones it escapes, to check
+// that json_quote quotes like JSON.stringify, also in text that is not well-formed.
+const QUOTE_PROBE = Buffer.concat([
+  Buffer.from(Array.from({ length: 128 }, (_, i) => String.fromCharCode(i)).join('') + '\u00e9\u2028\u2029\ufffd\u{1f600}'),
+  Buffer.from([0xff, 0x22, 0xc3, 0x5c, 0xe2, 0x82, 0x0a, 0xed, 0xa0, 0x80, 0x80, 0xf0, 0x9f, 0x98, 0x22, 0xc0, 0xaf, 0xe2, 0x82]),
+]);
 
 /**
  * The audit log in SQLite. Appends run in `BEGIN IMMEDIATE` transactions: the head is read, the records chained and
@@ -21,6 +46,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly firstPageStmt: Statement;
   private readonly nextPageStmt: Statement;
   private readonly appendTx: (entries: EncodedEntry[]) => AuditRecordColumns[];
+  private hashedPageStmt: Statement | null | undefined;
 
   constructor(db: Database) {
     this.db = db;
@@ -120,15 +146,26 @@ export class SqliteAuditStore implements AuditStore {
     });
   }
 
-  async *rows(options: { fromSeq?: number; pageSize?: number } = {}): AsyncIterable<StoredAuditRow[]> {
+  async *rows(options: { fromSeq?: number | bigint; pageSize?: number } = {}): AsyncIterable<StoredAuditRow[]> {
     const pageSize = options.pageSize ?? DEFAULT_PAGE;
-    let raw = this.firstPageStmt.all(options.fromSeq === undefined ? MIN_SEQ : BigInt(Math.ceil(options.fromSeq)), pageSize) as unknown[][];
+    const from = options.fromSeq;
+    let raw = this.firstPageStmt.all(from === undefined ? MIN_SEQ : typeof from === 'bigint' ? from : BigInt(Math.ceil(from)), pageSize) as unknown[][];
     while (raw.length > 0) {
       const cursor = raw[raw.length - 1][0];
       yield raw.map(toStoredRow);
       if (raw.length < pageSize) return;
       raw = this.nextPageStmt.all(cursor, pageSize) as unknown[][];
     }
+  }
+
+  /**
+   * Every row as [seq, prevHash, hash, canonical record text] (see HashedAuditRow), or null when this connection cannot
+   * build the text exactly: the database is not UTF-8, or json_quote does not quote like JSON.stringify.
+   */
+  hashedRows(options: { pageSize?: number } = {}): AsyncIterable<HashedAuditRow[]> | null {
+    if (this.hashedPageStmt === undefined) this.hashedPageStmt = prepareHashed(this.db);
+    const stmt = this.hashedPageStmt;
+    return stmt ? hashedPages(stmt, options.pageSize ?? HASHED_PAGE) : null;
   }
 
   async *scan(fromSeq?: number): AsyncIterable<AuditRecord | { seq: number; raw: string; error: string }> {
@@ -147,6 +184,30 @@ export class SqliteAuditStore implements AuditStore {
     return this.db
       .prepare('SELECT seq, hash, time, key_id AS keyId, signature FROM audit_checkpoints ORDER BY seq, id')
       .all() as Checkpoint[];
+  }
+}
+
+/** The statement reading a page of HashedAuditRows, or null when this SQLite cannot build the text exactly. */
+function prepareHashed(db: Database): Statement | null {
+  try {
+    if (db.pragma('encoding', { simple: true }) !== 'UTF-8') return null;
+    const [text, quoted] = db.prepare('SELECT CAST(? AS TEXT), json_quote(CAST(? AS TEXT))').raw().get(QUOTE_PROBE, QUOTE_PROBE) as string[];
+    if (JSON.stringify(text) !== quoted) return null;
+    return db.prepare(`SELECT ${HASHED_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true);
+  } catch {
+    return null; // an SQLite without json_quote or concat: verification takes the slow path
+  }
+}
+
+async function* hashedPages(stmt: Statement, pageSize: number): AsyncIterable<HashedAuditRow[]> {
+  let cursor: number | bigint = MIN_SEQ;
+  for (;;) {
+    const page = stmt.all(cursor, pageSize) as [number | bigint | string, unknown, unknown, string | null][];
+    for (const row of page) if (typeof row[0] === 'string') row[0] = BigInt(row[0]);
+    if (page.length === 0) return;
+    cursor = page[page.length - 1][0] as number | bigint;
+    yield page as unknown as HashedAuditRow[];
+    if (page.length < pageSize) return;
   }
 }
 
