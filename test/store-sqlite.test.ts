@@ -31,7 +31,7 @@ describe('SqliteStore: files and settings', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['audit_checkpoints', 'audit_records']);
+    expect(tables).toEqual(['api_tokens', 'audit_checkpoints', 'audit_records']);
     const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_records' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['audit_records_agent', 'audit_records_effect', 'audit_records_time']);
     db.close();
@@ -69,7 +69,7 @@ describe('SqliteStore: files and settings', () => {
     db.close();
     const error = await errorOf(openStore({ dataDir }));
     expect(error.code).toBe('STORE_TOO_NEW');
-    expect(error.message).toMatch(/newer agentguard \(schema version 2; this version knows up to 1\)/);
+    expect(error.message).toContain(`newer agentguard (schema version ${SCHEMA_VERSION + 1}; this version knows up to ${SCHEMA_VERSION})`);
     expect(error.actions.join(' ')).toMatch(/Upgrade agentguard/);
   });
 

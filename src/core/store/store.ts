@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
+import type { TokenStore } from '../tokens/types.js';
 
 /**
  * The audit part of the store. Implementations chain records atomically: two processes appending at once
@@ -58,6 +59,8 @@ export type HashedAuditRow = readonly [seq: number | bigint, prevHash: unknown, 
 /** One database holding everything agentguard stores. */
 export interface Store {
   readonly audit: AuditStore;
+  /** The sidecar's API tokens (hashes only). */
+  readonly tokens: TokenStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

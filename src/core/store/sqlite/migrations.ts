@@ -52,6 +52,22 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX audit_checkpoints_seq ON audit_checkpoints (seq);
     `,
   },
+  {
+    version: 2,
+    name: 'api tokens',
+    sql: `
+      -- Bearer tokens of the sidecar. Only the SHA-256 of a token is stored, never the token itself.
+      CREATE TABLE api_tokens (
+        id           TEXT PRIMARY KEY,      -- public id, tok_<12 hex>
+        hash         TEXT NOT NULL UNIQUE,  -- hex SHA-256 of the token; UNIQUE is the lookup index
+        scope        TEXT NOT NULL,         -- 'admin' or 'agent:<agent id>'
+        name         TEXT,
+        created_at   TEXT NOT NULL,
+        last_used_at TEXT,                  -- updated at most once a minute per token
+        revoked_at   TEXT
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

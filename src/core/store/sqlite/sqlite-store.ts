@@ -4,6 +4,7 @@ import { AgentGuardError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { SqliteAuditStore } from './audit-store.js';
 import { migrate } from './migrations.js';
+import { SqliteTokenStore } from './token-store.js';
 
 /** How long a writer waits for another process's write transaction before giving up. */
 export const BUSY_TIMEOUT_MS = 5000;
@@ -31,6 +32,7 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements Store {
   readonly audit: SqliteAuditStore;
+  readonly tokens: SqliteTokenStore;
   readonly location: string;
   private readonly db: Database.Database;
   private closed = false;
@@ -39,6 +41,7 @@ export class SqliteStore implements Store {
     this.db = db;
     this.location = location;
     this.audit = new SqliteAuditStore(db);
+    this.tokens = new SqliteTokenStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */

@@ -1,0 +1,63 @@
+import { Flags } from '@oclif/core';
+import { dataDirFlag } from '../../cli/audit-flags.js';
+import { BaseCommand } from '../../cli/base-command.js';
+import { paint } from '../../cli/style.js';
+import { loadProjectConfig } from '../../core/config/project-config.js';
+import { agentScope, formatScope, type TokenScope } from '../../core/tokens/scope.js';
+import { createToken } from '../../core/tokens/tokens.js';
+
+/** `--json` output: the new token (the only time it is ever shown), its public id and its scope (`admin` or `agent:<id>`). */
+export interface TokenCreateResult {
+  id: string;
+  token: string;
+  scope: string;
+}
+
+const messages = {
+  summary: 'Create an API token for the sidecar, bound to one agent or to the admin scope.',
+  description: `Prints a new bearer token once; only its SHA-256 is stored, so it cannot be shown again. Keep it in a secret manager or an environment variable, and pass it to the agent (\`Authorization: Bearer <token>\`, or \`new AgentGuard({ sidecar: { url, token } })\`).
+
+An agent token (--agent) can only ask for decisions of that agent and read its audit records. An admin token (--admin) can also reload the policy, read every agent's audit and verify the log: give it to people and tools, not to agents.
+
+On a terminal the token goes to stdout and everything else to stderr, so \`TOKEN=$(agentguard token create --agent support-bot)\` captures just the token. Tokens start with "agk_", so secret scanners can find one that leaks; revoke a leaked token with \`agentguard token revoke\`.`,
+  created: (id: string, scope: string) => `Created token ${id} (scope ${scope}).`,
+  once: 'This is the only time the token is shown: store it now. Agents send it as `Authorization: Bearer <token>`.',
+};
+
+export default class TokenCreate extends BaseCommand {
+  static summary = messages.summary;
+  static description = messages.description;
+  static examples = [
+    { description: 'A token for one agent', command: '<%= config.bin %> <%= command.id %> --agent support-bot --name "support-bot prod"' },
+    { description: 'An admin token, as JSON for a script', command: '<%= config.bin %> <%= command.id %> --admin --name ci --json' },
+    { description: 'Capture only the token in a shell variable', command: 'export AGENTGUARD_TOKEN=$(<%= config.bin %> <%= command.id %> --agent support-bot)' },
+  ];
+
+  static flags = {
+    agent: Flags.string({ description: 'Bind the token to this agent id: it can only decide for that agent.', helpValue: '<id>', exactlyOne: ['agent', 'admin'] }),
+    admin: Flags.boolean({ description: 'Give the token the admin scope (every agent, policy reload, audit verify).', exactlyOne: ['agent', 'admin'] }),
+    name: Flags.string({ description: 'A label for `token list`, such as where the token is used.', helpValue: '<label>' }),
+    ...dataDirFlag,
+  };
+
+  async run(): Promise<TokenCreateResult> {
+    const { flags } = await this.parse(TokenCreate);
+    const scope: TokenScope = flags.agent === undefined ? { kind: 'admin' } : agentScope(flags.agent);
+    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    // The store is a native module: load it only in commands that use it.
+    const { openStore } = await import('../../core/store/open-store.js');
+    const store = await openStore({ dataDir });
+    let result: TokenCreateResult;
+    try {
+      const { token, info } = await createToken(store.tokens, { scope, name: flags.name });
+      result = { id: info.id, token, scope: formatScope(info.scope) };
+    } finally {
+      await store.close();
+    }
+    if (!this.jsonEnabled()) {
+      process.stdout.write(`${result.token}\n`);
+      this.note(`${paint.green(messages.created(result.id, result.scope))} ${messages.once}`);
+    }
+    return result;
+  }
+}

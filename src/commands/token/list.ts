@@ -1,0 +1,82 @@
+import { dataDirFlag } from '../../cli/audit-flags.js';
+import { BaseCommand } from '../../cli/base-command.js';
+import { paint } from '../../cli/style.js';
+import { loadProjectConfig } from '../../core/config/project-config.js';
+import { isAgentGuardError } from '../../core/errors.js';
+import { formatScope } from '../../core/tokens/scope.js';
+import type { TokenInfo } from '../../core/tokens/types.js';
+
+/** One token as listed: never the token or its hash. Times are ISO 8601 UTC; `lastUsedAt` is accurate to a minute. */
+export interface TokenListEntry {
+  id: string;
+  scope: string;
+  name: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revoked: boolean;
+  revokedAt: string | null;
+}
+
+/** `--json` output: every token, oldest first. */
+export type TokenListResult = TokenListEntry[];
+
+const messages = {
+  summary: 'List the sidecar\'s API tokens: id, scope, name, when created and last used, and whether revoked.',
+  description: 'Tokens themselves are never shown (only their hashes are stored). "Last used" is updated at most once a minute per token.',
+  none: (dataDir: string) => `No API tokens in ${dataDir}. Create one with \`agentguard token create --agent <id>\` or \`--admin\`.`,
+};
+
+export default class TokenList extends BaseCommand {
+  static summary = messages.summary;
+  static description = messages.description;
+  static examples = [
+    { description: 'All tokens', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Tokens not used for a while, with jq', command: '<%= config.bin %> <%= command.id %> --json | jq \'.[] | select(.revoked | not) | [.id, .lastUsedAt]\'' },
+  ];
+
+  static flags = { ...dataDirFlag };
+
+  async run(): Promise<TokenListResult> {
+    const { flags } = await this.parse(TokenList);
+    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const { openStore } = await import('../../core/store/open-store.js');
+    let tokens: TokenInfo[] = [];
+    try {
+      const store = await openStore({ dataDir, create: false });
+      try {
+        tokens = await store.tokens.list();
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      // No database yet means no tokens yet, not an error.
+      if (!(isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND')) throw error;
+    }
+    const result = tokens.map(toEntry);
+    if (!this.jsonEnabled()) {
+      if (result.length === 0) this.note(messages.none(dataDir));
+      else process.stdout.write(renderTable(result));
+    }
+    return result;
+  }
+}
+
+function toEntry(t: TokenInfo): TokenListEntry {
+  return { id: t.id, scope: formatScope(t.scope), name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revoked: t.revokedAt !== null, revokedAt: t.revokedAt };
+}
+
+function minute(iso: string | null): string {
+  return iso === null ? 'never' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+function renderTable(entries: TokenListEntry[]): string {
+  const heading = ['ID', 'SCOPE', 'NAME', 'CREATED (UTC)', 'LAST USED', 'STATUS'];
+  const rows = entries.map((e) => [e.id, e.scope, e.name ?? '-', minute(e.createdAt), minute(e.lastUsedAt), e.revoked ? `revoked ${minute(e.revokedAt)}` : 'active']);
+  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
+  const body = rows.map((r, i) => {
+    const text = line(r);
+    return entries[i].revoked ? paint.dim(text) : text;
+  });
+  return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+}

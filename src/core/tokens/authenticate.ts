@@ -1,0 +1,76 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { TokenScope } from './scope.js';
+import { hashToken, isWellFormedToken } from './token-format.js';
+import type { TokenStore } from './types.js';
+
+/** Why a request was not authenticated. The caller answers 401 for all of them; the reason is for logs and metrics. */
+export type AuthFailureReason = 'missing' | 'malformed' | 'unknown' | 'revoked';
+
+/** The outcome of authenticate(). Neither branch carries the token text or its hash. */
+export type AuthResult =
+  | { ok: true; token: { id: string; scope: TokenScope } }
+  | { ok: false; reason: AuthFailureReason };
+
+export interface AuthenticateOptions {
+  /** The clock (for tests). */
+  now?: Date;
+  /**
+   * Called when recording last-used fails. That write is bookkeeping: its failure (say, the database is locked for
+   * longer than the busy timeout) does not fail the request, but should be logged.
+   */
+  onTouchError?: (error: unknown) => void;
+}
+
+/** last-used is written at most this often per token, so it never becomes a write per decision. */
+export const LAST_USED_RESOLUTION_MS = 60_000;
+
+const HASH_HEX_LENGTH = 64;
+
+/**
+ * Checks a bearer credential: the token itself, or a whole `Authorization` header value (`Bearer <token>`, scheme
+ * case-insensitive). Looks the token up by its SHA-256 and compares the hashes in constant time.
+ *
+ * Caches nothing itself: each call asks `tokens`, so a revocation takes effect on the next request. The sidecar
+ * passes `cacheTokenStore(store.tokens)`, which reuses a lookup for at most 1 s (revocation by another process then
+ * takes effect within 1 s).
+ *
+ * @example
+ * const auth = await authenticate(tokens, request.headers.authorization); // tokens = cacheTokenStore(store.tokens), once
+ * if (!auth.ok) return reply.code(401).send(...);
+ * if (auth.token.scope.kind === 'agent') action.agent = { ...action.agent, id: auth.token.scope.agentId };
+ */
+export async function authenticate(
+  tokens: TokenStore,
+  bearerValue: string | null | undefined,
+  options: AuthenticateOptions = {},
+): Promise<AuthResult> {
+  if (typeof bearerValue !== 'string') return { ok: false, reason: 'missing' };
+  let value = bearerValue.trim();
+  const scheme = /^bearer(?:[ \t]+|$)/i.exec(value);
+  if (scheme !== null) value = value.slice(scheme[0].length);
+  if (value === '') return { ok: false, reason: 'missing' };
+  if (!isWellFormedToken(value)) return { ok: false, reason: 'malformed' };
+
+  const hash = hashToken(value);
+  const stored = await tokens.findByHash(hash);
+  if (stored === null || !sameHash(hash, stored.hash)) return { ok: false, reason: 'unknown' };
+  if (stored.revokedAt !== null) return { ok: false, reason: 'revoked' };
+
+  const nowMs = options.now?.getTime() ?? Date.now();
+  // Checked here first so that a token in steady use costs no write statement (nor date formatting) at all; the store
+  // checks again, in case another process wrote it since. An unreadable stored time counts as due.
+  if (stored.lastUsedAt === null || !(Date.parse(stored.lastUsedAt) >= nowMs - LAST_USED_RESOLUTION_MS)) {
+    try {
+      await tokens.touch(stored.id, new Date(nowMs).toISOString(), new Date(nowMs - LAST_USED_RESOLUTION_MS).toISOString());
+    } catch (error) {
+      options.onTouchError?.(error);
+    }
+  }
+  return { ok: true, token: { id: stored.id, scope: stored.scope } };
+}
+
+/** Constant-time comparison of two hex SHA-256 digests; false for anything that is not one. */
+function sameHash(expected: string, stored: string): boolean {
+  if (typeof stored !== 'string' || stored.length !== HASH_HEX_LENGTH || !/^[0-9a-f]+$/.test(stored)) return false;
+  return timingSafeEqual(Buffer.from(expected, 'hex'), Buffer.from(stored, 'hex'));
+}

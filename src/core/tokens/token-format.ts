@@ -1,0 +1,52 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * The text form of API tokens and their ids.
+ *
+ * A token is `agk_` followed by 32 random bytes in base64url (43 characters). The fixed prefix lets secret scanners
+ * (GitHub push protection, gitleaks, trufflehog) recognise a leaked token; the length and alphabet let a malformed
+ * value be refused before any lookup. Only the SHA-256 of a token is stored: the token has 256 bits of entropy, so a
+ * fast unsalted hash cannot be reversed by guessing, and lookup by hash needs no per-token salt.
+ *
+ * A token id (`tok_` + 12 hex digits) is public: it names a token in `token list` and `token revoke`, in logs and in
+ * the audit, and cannot be used to authenticate.
+ */
+
+/** Prefix of every agentguard API token. */
+export const TOKEN_PREFIX = 'agk_';
+/** Prefix of every token id. */
+export const TOKEN_ID_PREFIX = 'tok_';
+
+const TOKEN_BYTES = 32;
+const TOKEN_PATTERN = /^agk_[A-Za-z0-9_-]{43}$/;
+const TOKEN_ID_PATTERN = /^tok_[0-9a-f]{12}$/;
+
+/** A new random token (shown to the user once, never stored). */
+export function generateToken(): string {
+  return TOKEN_PREFIX + randomBytes(TOKEN_BYTES).toString('base64url');
+}
+
+/** A new random token id. */
+export function generateTokenId(): string {
+  return TOKEN_ID_PREFIX + randomBytes(6).toString('hex');
+}
+
+/**
+ * What is stored for a token: its SHA-256, as 64 lowercase hex digits.
+ *
+ * @example
+ * hashToken(generateToken()).length; // 64
+ */
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+/** True when `value` has the shape of a token (prefix, length, alphabet); says nothing about whether it exists. */
+export function isWellFormedToken(value: string): boolean {
+  return TOKEN_PATTERN.test(value);
+}
+
+/** True when `value` has the shape of a token id. */
+export function isTokenId(value: string): boolean {
+  return TOKEN_ID_PATTERN.test(value);
+}
