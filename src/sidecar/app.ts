@@ -1,0 +1,140 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { AuditRecorder } from '../core/audit/recorder.js';
+import type { Policy } from '../core/policy/policy.js';
+import { registerAuth, type Authenticate } from './plugins/auth.js';
+import { DecisionCache, DEFAULT_DECISION_CACHE_SIZE } from './plugins/decision-cache.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { MAX_JSON_DEPTH, registerJsonBody } from './plugins/json-body.js';
+import { SidecarMetrics } from './plugins/metrics.js';
+import { registerOpenApi } from './plugins/openapi.js';
+import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
+import type { SidecarServices } from './plugins/services.js';
+import { auditRoutes } from './routes/audit.js';
+import { decideRoute } from './routes/decide.js';
+import { healthRoutes } from './routes/health.js';
+import { outcomeRoute } from './routes/outcome.js';
+import { policyRoutes, reloadPolicy } from './routes/policy.js';
+import { sharedSchemas } from './schemas.js';
+
+export type { Authenticate, AuthenticatedToken, AuthResult, TokenScope } from './plugins/auth.js';
+export type { PolicyInfo, ReloadResult, ReloadStatus } from './plugins/policy-state.js';
+export { HttpError, type ErrorBody } from './plugins/errors.js';
+
+/** Largest request body accepted by default (1 MiB). */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Request and log fields that may hold secrets; pino replaces them before a line is written. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers["proxy-authorization"]',
+  'req.headers.cookie',
+  'headers.authorization',
+  'authorization',
+];
+
+export interface SidecarAppOptions {
+  /** The policy in force at start. */
+  policy: Policy;
+  /** Where decisions and outcomes are recorded. The app does not close it: close it after `app.close()` (final checkpoint). */
+  recorder: AuditRecorder;
+  /** Checks the `Authorization` header of `/v1` requests (see Authenticate). */
+  authenticate: Authenticate;
+  /** The agentguard data folder: its public key verifies the audit trail (`/v1/audit/verify`), and `/readyz` checks it is writable. */
+  dataDir: string;
+  /** The file `policy` came from: `POST /v1/policy/reload` and `app.sidecar.reloadPolicy()` read it again. Without it, reloads answer 409. */
+  policyPath?: string;
+  /** false (default): no logs; true: pino at info; or pino options. The Authorization header is always redacted. */
+  logger?: boolean | Record<string, unknown>;
+  /** Largest request body in bytes (default 1 MiB); larger bodies get a 413. */
+  bodyLimit?: number;
+  /** Deepest JSON nesting accepted in a body (default 64). */
+  maxJsonDepth?: number;
+  /** Decisions remembered for outcome reports (default 10 000). */
+  decisionCacheSize?: number;
+}
+
+/** What the daemon (SIGHUP, shutdown, status) needs from a built app. */
+export interface SidecarHandle {
+  /** Reloads the policy file like `POST /v1/policy/reload`: counted, logged, and the previous policy kept when the new one is invalid. */
+  reloadPolicy(): Promise<ReloadResult>;
+  /** The shared services of the routes (policy state, metrics, recorder…). */
+  services: SidecarServices;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The sidecar's own handle, for the process that runs it. */
+    sidecar: SidecarHandle;
+  }
+}
+
+function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<string, unknown> {
+  if (!logger) return false;
+  const base = logger === true ? {} : logger;
+  const given = base.redact as string[] | { paths?: string[] } | undefined;
+  const extra = Array.isArray(given) ? given : (given?.paths ?? []);
+  return { ...base, redact: { paths: [...REDACTED_LOG_PATHS, ...extra], censor: '[redacted]' } };
+}
+
+/** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
+function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
+  const counted = new WeakSet<object>();
+  app.addHook('onRequest', async (request) => {
+    counted.add(request);
+    metrics.inFlight.inc();
+  });
+  const done = async (request: object) => {
+    if (counted.delete(request)) metrics.inFlight.dec();
+  };
+  app.addHook('onResponse', done);
+  app.addHook('onRequestAbort', done);
+}
+
+/**
+ * Builds the sidecar's HTTP app (fastify) without listening, so tests call it with `app.inject()` and the daemon calls
+ * `app.listen()`. Every decision goes through `decide()`, the one pipeline.
+ *
+ * @example
+ * const recorder = await AuditRecorder.open({ dataDir });
+ * const app = await buildSidecarApp({ policy: await Policy.fromFile(path), policyPath: path, recorder, dataDir, authenticate });
+ * await app.listen({ host: '127.0.0.1', port: 7071 });
+ * process.on('SIGHUP', () => void app.sidecar.reloadPolicy());
+ * // on SIGTERM: await app.close(); await recorder.close();
+ */
+export async function buildSidecarApp(options: SidecarAppOptions): Promise<FastifyInstance> {
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const app = Fastify({
+    logger: loggerOptions(options.logger),
+    bodyLimit,
+    // Reject what the schemas do not allow instead of quietly dropping or converting it.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const metrics = new SidecarMetrics();
+  const services: SidecarServices = {
+    policy: new PolicyState(options.policy, options.policyPath),
+    recorder: options.recorder,
+    metrics,
+    decisions: new DecisionCache(options.decisionCacheSize ?? DEFAULT_DECISION_CACHE_SIZE),
+    auditHealth: { lastFailure: null },
+    dataDir: options.dataDir,
+  };
+  app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
+
+  registerErrorHandling(app, { bodyLimit });
+  registerJsonBody(app, { bodyLimit, maxDepth: options.maxJsonDepth ?? MAX_JSON_DEPTH });
+  for (const schema of sharedSchemas) app.addSchema(schema);
+  registerInFlight(app, metrics);
+  registerAuth(app, { authenticate: options.authenticate, metrics });
+  await registerOpenApi(app);
+
+  decideRoute(app, services);
+  outcomeRoute(app, services);
+  auditRoutes(app, services);
+  policyRoutes(app, services);
+  healthRoutes(app, services);
+
+  await app.ready();
+  return app;
+}

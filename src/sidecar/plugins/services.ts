@@ -1,0 +1,20 @@
+import type { AuditRecorder } from '../../core/audit/recorder.js';
+import type { DecisionCache } from './decision-cache.js';
+import type { SidecarMetrics } from './metrics.js';
+import type { PolicyState } from './policy-state.js';
+
+/** The last time the audit trail refused a decision's record (decisions are then denied), or null. */
+export interface AuditHealth {
+  lastFailure: { at: string; message: string } | null;
+}
+
+/** What the routes share: one instance per app, handed to each route module. */
+export interface SidecarServices {
+  policy: PolicyState;
+  recorder: AuditRecorder;
+  metrics: SidecarMetrics;
+  decisions: DecisionCache;
+  auditHealth: AuditHealth;
+  /** The agentguard data folder: its keys verify the audit trail and it must stay writable. */
+  dataDir: string;
+}

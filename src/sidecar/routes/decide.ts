@@ -1,0 +1,49 @@
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import type { Action, Decision } from '../../core/action.js';
+import { decide } from '../../core/pipeline.js';
+import { agentOf, tokenOf } from '../plugins/auth.js';
+import { HttpError } from '../plugins/errors.js';
+import type { SidecarServices } from '../plugins/services.js';
+import { authedErrors, BEARER, decideBody } from '../schemas.js';
+
+/** `POST /v1/decide`: one action through the decision pipeline; the answer comes once its audit record is durable. */
+export function decideRoute(app: FastifyInstance, services: SidecarServices): void {
+  app.post<{ Body: { action: Action } }>(
+    '/v1/decide',
+    {
+      config: { auth: 'token' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'Decide an action',
+        description:
+          'Runs the action through the policy and records the decision in the audit trail before answering. An agent token fills in `action.agent.id` when it is absent and may not name another agent (403); an admin token may decide for any agent. Run the action only when `effect` is allow or transform.',
+        security: BEARER,
+        body: decideBody,
+        response: { 200: { $ref: 'Decision#' }, ...authedErrors(400, 413, 415) },
+      },
+    },
+    async (request): Promise<Decision> => {
+      const { action } = request.body;
+      const agentId = agentOf(tokenOf(request));
+      const named = action.agent?.id;
+      if (agentId !== undefined && named !== undefined && named !== agentId) {
+        throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
+          actions: ['Leave out action.agent.id (it is filled in from the token), or use the token of that agent.'],
+        });
+      }
+      const started = performance.now();
+      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId }, action);
+      services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
+      const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
+      if (unrecorded) {
+        services.auditHealth.lastFailure = { at: new Date().toISOString(), message: unrecorded.message };
+        request.log.error({ decisionId: decision.id }, unrecorded.message);
+      } else {
+        services.auditHealth.lastFailure = null;
+      }
+      services.decisions.add(decision);
+      return decision;
+    },
+  );
+}
