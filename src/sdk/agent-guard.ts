@@ -6,8 +6,12 @@ import { decide, recordOutcome, type PipelineContext } from '../core/pipeline.js
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
+import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 
-export interface AgentGuardOptions {
+export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
+
+/** Options of local mode: the policy is evaluated in this process and recorded in the local audit trail. */
+export interface LocalGuardOptions {
   /** A policy file path, or a Policy already loaded. */
   policy: string | Policy;
   /** The agent this guard decides for; put on every action that names no agent. */
@@ -17,6 +21,9 @@ export interface AgentGuardOptions {
   /** Record every decision and outcome in the audit trail (default true). */
   audit?: boolean;
 }
+
+/** Either local mode (`policy`) or sidecar mode (`sidecar`). */
+export type AgentGuardOptions = LocalGuardOptions | SidecarGuardOptions;
 
 export interface ProtectOptions {
   /** Action kind (default `tool`). */
@@ -32,50 +39,71 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * The in-process guard (local mode): every action goes through the one decision pipeline and is recorded.
+ * The guard an agent calls before it acts. Local mode evaluates the policy in this process and records each decision;
+ * sidecar mode asks an agentguard sidecar over HTTP and fails closed when it cannot.
  *
  * @example
  * const guard = new AgentGuard({ policy: 'agentguard/policy.yaml', agentId: 'support-bot' });
+ * // or: new AgentGuard({ sidecar: { url: 'http://127.0.0.1:7071', token: process.env.AGENTGUARD_TOKEN! } });
  * const query = guard.protect('db.query', async ({ sql }) => db.query(sql));
  * await query({ sql: 'SELECT 1' });   // runs; `DROP TABLE` throws AgentGuardDeniedError and never runs
  * await guard.close();
  */
 export class AgentGuard {
-  private readonly options: AgentGuardOptions;
+  private readonly local?: LocalGuardOptions;
+  private readonly remote?: SidecarDecider;
   private context?: Promise<PipelineContext & { sink?: AuditRecorder }>;
   private closed = false;
 
   constructor(options: AgentGuardOptions) {
-    if (!options || (typeof options.policy !== 'string' && !(options.policy instanceof Policy))) {
-      throw new AgentGuardError('GUARD_OPTIONS', 'AgentGuard needs `policy`: a policy file path or a Policy', { exitCode: 2 });
+    if (!isPlainObject(options)) throw optionsError('AgentGuard needs options: `{ policy, agentId }` (local mode) or `{ sidecar: { url, token } }` (sidecar mode)');
+    const hasPolicy = 'policy' in options && options.policy !== undefined;
+    const hasSidecar = 'sidecar' in options && options.sidecar !== undefined;
+    if (hasPolicy && hasSidecar) throw optionsError('AgentGuard takes either `policy` (local mode) or `sidecar` (sidecar mode), not both');
+    if (hasSidecar) {
+      this.remote = new SidecarDecider(checkSidecarOptions(options as SidecarGuardOptions));
+      return;
     }
-    if (typeof options.agentId !== 'string' || options.agentId === '') {
-      throw new AgentGuardError('GUARD_OPTIONS', 'AgentGuard needs `agentId`: the id of the agent it guards', { exitCode: 2 });
+    const local = options as LocalGuardOptions;
+    if (typeof local.policy !== 'string' && !(local.policy instanceof Policy)) {
+      throw optionsError('AgentGuard needs `policy` (a policy file path or a Policy) for local mode, or `sidecar: { url, token }` for sidecar mode');
     }
-    this.options = options;
+    if (typeof local.agentId !== 'string' || local.agentId === '') {
+      throw optionsError('AgentGuard needs `agentId`: the id of the agent it guards');
+    }
+    for (const key of SIDECAR_ONLY) {
+      if ((options as unknown as Record<string, unknown>)[key] !== undefined) throw optionsError(`\`${key}\` applies to sidecar mode only; remove it or use \`sidecar: { url, token }\` instead of \`policy\``);
+    }
+    this.local = local;
   }
 
   private setup(): Promise<PipelineContext & { sink?: AuditRecorder }> {
+    const options = this.local as LocalGuardOptions;
     this.context ??= (async () => {
-      const policy = typeof this.options.policy === 'string' ? await Policy.fromFile(this.options.policy) : this.options.policy;
-      if (this.options.audit === false) return { policy, agentId: this.options.agentId };
-      const dataDir = this.options.dataDir ?? (await loadProjectConfig()).paths.dataDir;
+      const policy = typeof options.policy === 'string' ? await Policy.fromFile(options.policy) : options.policy;
+      if (options.audit === false) return { policy, agentId: options.agentId };
+      const dataDir = options.dataDir ?? (await loadProjectConfig()).paths.dataDir;
       // Loaded on first use, so importing the SDK does not load the native SQLite module.
       const { AuditRecorder } = await import('../core/audit/recorder.js');
       const sink = await AuditRecorder.open({ dataDir });
-      return { policy, agentId: this.options.agentId, audit: sink, sink };
+      return { policy, agentId: options.agentId, audit: sink, sink };
     })();
     return this.context;
   }
 
-  /** Decides an action (and records the decision). Rejects only when the guard cannot start, e.g. an invalid policy file. */
+  /**
+   * Decides an action (and records the decision). In local mode it rejects only when the guard cannot start, e.g. an
+   * invalid policy file; in sidecar mode it does not reject for sidecar failures but answers deny (`sidecar_unavailable`).
+   */
   async decide(action: Action): Promise<Decision> {
     if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+    if (this.remote) return this.remote.decide(action);
     return decide(await this.setup(), action);
   }
 
-  /** Records what happened when an allowed action ran. */
+  /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */
   async recordOutcome(decision: Decision, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+    if (this.remote) return this.remote.recordOutcome(decision, outcome);
     await recordOutcome(await this.setup(), decision, outcome);
   }
 
@@ -116,7 +144,7 @@ export class AgentGuard {
     }
   }
 
-  /** Writes a final signed checkpoint and closes the store. */
+  /** Local mode: writes a final signed checkpoint and closes the store. Either mode: later calls to decide() reject. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -124,6 +152,10 @@ export class AgentGuard {
     const ctx = await this.context.catch(() => undefined);
     await ctx?.sink?.close();
   }
+}
+
+function optionsError(message: string): AgentGuardError {
+  return new AgentGuardError('GUARD_OPTIONS', message, { exitCode: 2 });
 }
 
 function argumentsFor<A extends unknown[]>(decision: Decision, single: boolean, name: string): A {

@@ -1,0 +1,293 @@
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import type { Action, Decision } from '../core/action.js';
+import { EFFECTS } from '../core/action.js';
+import { AgentGuardError } from '../core/errors.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+
+/** Where the sidecar is and how to authenticate to it. */
+export interface SidecarConnection {
+  /** Base URL of the sidecar, e.g. `http://127.0.0.1:7071`. */
+  url: string;
+  /** A bearer token from `agentguard token create`. Never put in error messages. */
+  token: string;
+}
+
+/**
+ * Why a call to the sidecar failed. `unavailable`: no usable answer (refused, timeout, 5xx, a body that is not a
+ * Decision). `rejected`: the sidecar answered 4xx, i.e. it judged this request (bad action, wrong token, other agent).
+ */
+export class SidecarCallError extends AgentGuardError {
+  override name = 'SidecarCallError';
+  readonly kind: 'unavailable' | 'rejected';
+  readonly status?: number;
+
+  constructor(kind: 'unavailable' | 'rejected', message: string, status?: number) {
+    super('SIDECAR_UNAVAILABLE', message, { exitCode: 1 });
+    this.kind = kind;
+    if (status !== undefined) this.status = status;
+  }
+}
+
+/** Longest sidecar error message quoted back in a reason. */
+const MAX_QUOTED = 300;
+
+/** Checks the parts of a sidecar Decision the SDK relies on; returns what is wrong, or undefined. */
+export function decisionProblem(value: unknown): string | undefined {
+  if (!isObject(value)) return 'the body is not a JSON object';
+  if (typeof value.id !== 'string' || value.id === '') return '"id" is not a non-empty string';
+  if (typeof value.effect !== 'string' || !(EFFECTS as readonly string[]).includes(value.effect)) return `"effect" is not one of ${EFFECTS.join(', ')}`;
+  if (!isObject(value.action)) return '"action" is not an object';
+  if (typeof value.action.kind !== 'string' || typeof value.action.name !== 'string') return '"action" has no string kind and name';
+  if (value.action.input !== undefined && !isObject(value.action.input)) return '"action.input" is not an object';
+  if (!Array.isArray(value.reasons)) return '"reasons" is not an array';
+  if (!value.reasons.every((r) => isObject(r) && typeof r.message === 'string' && (EFFECTS as readonly string[]).includes(r.effect as string))) {
+    return '"reasons" holds an entry without a message and an effect';
+  }
+  if (!Array.isArray(value.findings)) return '"findings" is not an array';
+  if (!isObject(value.policy) || typeof value.policy.name !== 'string' || typeof value.policy.hash !== 'string') return '"policy" has no name and hash';
+  if (typeof value.elapsedUs !== 'number') return '"elapsedUs" is not a number';
+  return undefined;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The HTTP client of the sidecar API (`POST /v1/decide`, `POST /v1/decisions/:id/outcome`). Every failure is a SidecarCallError. */
+export class SidecarClient {
+  private readonly base: URL;
+  private readonly token: string;
+  private readonly timeoutMs: number;
+  /** The URL as shown in messages: no credentials, no query. */
+  readonly displayUrl: string;
+
+  constructor(connection: SidecarConnection, timeoutMs: number) {
+    this.base = new URL(connection.url);
+    this.token = connection.token;
+    this.timeoutMs = timeoutMs;
+    this.displayUrl = `${this.base.protocol}//${this.base.host}`;
+  }
+
+  /** Asks the sidecar to decide an action. */
+  async decide(action: Action): Promise<Decision> {
+    const body = await this.post('/v1/decide', { action }, 'decide');
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered a body that is not JSON`);
+    }
+    const problem = decisionProblem(parsed);
+    if (problem) throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered something that is not a Decision: ${problem}`);
+    return parsed as Decision;
+  }
+
+  /** Reports the outcome of an action the sidecar allowed. */
+  async outcome(decisionId: string, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+    await this.post(`/v1/decisions/${encodeURIComponent(decisionId)}/outcome`, outcome, 'record an outcome');
+  }
+
+  private async post(path: string, payload: unknown, what: string): Promise<string> {
+    const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(payload),
+        signal: AbortSignal.timeout(this.timeoutMs),
+        redirect: 'error',
+      });
+      text = await response.text();
+    } catch (error) {
+      throw new SidecarCallError('unavailable', this.scrub(this.transportMessage(error, what)));
+    }
+    if (response.status >= 200 && response.status < 300) return text;
+    const kind = response.status >= 400 && response.status < 500 && response.status !== 429 ? 'rejected' : 'unavailable';
+    throw new SidecarCallError(kind, this.scrub(`the sidecar at ${this.displayUrl} answered ${response.status} to ${what}${describeErrorBody(text)}`), response.status);
+  }
+
+  private transportMessage(error: unknown, what: string): string {
+    const err = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (err?.name === 'TimeoutError' || err?.name === 'AbortError') {
+      return `the sidecar at ${this.displayUrl} did not answer within ${this.timeoutMs} ms (asked to ${what})`;
+    }
+    const cause = err?.cause;
+    const detail = cause?.code ?? cause?.message ?? err?.message ?? String(error);
+    return `could not reach the sidecar at ${this.displayUrl} to ${what} (${detail})`;
+  }
+
+  /** Belt and braces: a server may echo the token back; it never reaches a message. */
+  private scrub(message: string): string {
+    return this.token === '' ? message : message.split(this.token).join('[redacted]');
+  }
+}
+
+/** `: CODE message` from an ErrorResponse body, or nothing when the body is not one. */
+function describeErrorBody(text: string): string {
+  try {
+    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+    const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
+    const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
+    if (!code && !message) return '';
+    const said = [code, message].filter(Boolean).join(' ');
+    return `: ${said.length > MAX_QUOTED ? `${said.slice(0, MAX_QUOTED)}…` : said}`;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Options of sidecar mode: every action is decided by an agentguard sidecar over HTTP, which also records it.
+ * Fails closed: when the sidecar cannot give a valid answer the decision is deny (reason code `sidecar_unavailable`).
+ */
+export interface SidecarGuardOptions {
+  /** The sidecar's base URL and a bearer token from `agentguard token create`. */
+  sidecar: SidecarConnection;
+  /** Put on every action that names no agent. With an agent token the sidecar fills it in anyway. */
+  agentId?: string;
+  /** How long to wait for the sidecar's answer, in ms (default 1000). */
+  timeoutMs?: number;
+  /**
+   * What to do when the sidecar is unavailable (refused, timed out, 5xx, invalid answer, circuit open).
+   * `closed` (default): deny. `open`: ALLOW the action unchecked, with reason code `sidecar_unavailable_fail_open` and a
+   * process warning each time. Only use `open` where running an unchecked action is less harmful than not running it.
+   * A sidecar that answers 4xx (bad action, wrong token, another agent) is always a deny, even with `open`.
+   */
+  failMode?: FailMode;
+  /** When to stop calling a failing sidecar (default: open after 5 consecutive failures, retry after 5 s). */
+  circuitBreaker?: CircuitBreakerOptions;
+}
+
+/** Sidecar mode's answer when the sidecar is unavailable: `closed` denies, `open` allows. */
+export type FailMode = 'closed' | 'open';
+
+
+/** Default wait for the sidecar's answer. */
+export const DEFAULT_SIDECAR_TIMEOUT_MS = 1000;
+/** Longest timeout setTimeout can represent. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
+/** Options that only sidecar mode takes (local mode rejects them). */
+export const SIDECAR_ONLY = ['timeoutMs', 'failMode', 'circuitBreaker'] as const;
+/** Options that only local mode takes (sidecar mode rejects them). */
+const LOCAL_ONLY = ['dataDir', 'audit'] as const;
+
+function optionsError(message: string): AgentGuardError {
+  return new AgentGuardError('GUARD_OPTIONS', message, { exitCode: 2 });
+}
+
+/** Validates sidecar-mode options; throws GUARD_OPTIONS naming the field and what it needs. Never quotes the token. */
+export function checkSidecarOptions(options: SidecarGuardOptions): SidecarGuardOptions {
+  for (const key of LOCAL_ONLY) {
+    if ((options as unknown as Record<string, unknown>)[key] !== undefined) {
+      throw optionsError(`\`${key}\` applies to local mode only; in sidecar mode the sidecar keeps the audit trail`);
+    }
+  }
+  const { sidecar } = options;
+  if (!isObject(sidecar)) throw optionsError('`sidecar` must be an object `{ url, token }`');
+  if (typeof sidecar.url !== 'string' || sidecar.url === '') throw optionsError('`sidecar.url` must be the sidecar\'s base URL, e.g. "http://127.0.0.1:7071"');
+  let url: URL;
+  try {
+    url = new URL(sidecar.url);
+  } catch {
+    throw optionsError(`\`sidecar.url\` is not a valid URL: ${JSON.stringify(sidecar.url)} (e.g. "http://127.0.0.1:7071")`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw optionsError(`\`sidecar.url\` must start with http:// or https://, got ${url.protocol}//`);
+  if (url.username !== '' || url.password !== '') throw optionsError('`sidecar.url` must not hold credentials; pass the token as `sidecar.token`');
+  if (typeof sidecar.token !== 'string' || sidecar.token === '') {
+    throw optionsError('`sidecar.token` must be a bearer token from `agentguard token create` (a non-empty string)');
+  }
+  if (/[\s\u0000-\u001f\u007f]/.test(sidecar.token)) throw optionsError('`sidecar.token` holds whitespace or control characters; copy the token exactly as printed');
+  if (options.agentId !== undefined && (typeof options.agentId !== 'string' || options.agentId === '')) {
+    throw optionsError('`agentId` must be a non-empty string when given');
+  }
+  const { timeoutMs } = options;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS)) {
+    throw optionsError(`\`timeoutMs\` must be a number of milliseconds > 0, got ${String(timeoutMs)}`);
+  }
+  if (options.failMode !== undefined && options.failMode !== 'closed' && options.failMode !== 'open') {
+    throw optionsError(`\`failMode\` must be "closed" (deny when the sidecar is unavailable, the default) or "open", got ${JSON.stringify(options.failMode)}`);
+  }
+  if (options.circuitBreaker !== undefined && !isObject(options.circuitBreaker)) {
+    throw optionsError('`circuitBreaker` must be an object `{ failureThreshold?, cooldownMs? }`');
+  }
+  try {
+    new CircuitBreaker(options.circuitBreaker);
+  } catch (error) {
+    throw optionsError(`circuitBreaker.${(error as Error).message}`);
+  }
+  return options;
+}
+
+/** Prefix of the ids of decisions the SDK made itself because the sidecar could not decide. */
+const LOCAL_ID_PREFIX = 'dec_local_';
+
+/** Sidecar mode of AgentGuard: asks the sidecar, and turns every failure into a deny (or, when asked, an allow). */
+export class SidecarDecider {
+  private readonly client: SidecarClient;
+  private readonly breaker: CircuitBreaker;
+  private readonly failMode: FailMode;
+  private readonly agentId?: string;
+
+  constructor(options: SidecarGuardOptions) {
+    this.client = new SidecarClient(options.sidecar, options.timeoutMs ?? DEFAULT_SIDECAR_TIMEOUT_MS);
+    this.breaker = new CircuitBreaker(options.circuitBreaker);
+    this.failMode = options.failMode ?? 'closed';
+    if (options.agentId !== undefined) this.agentId = options.agentId;
+  }
+
+  /** Never rejects: a failure to decide is a deny Decision with reason code `sidecar_unavailable`. */
+  async decide(given: Action): Promise<Decision> {
+    const action = this.agentId && isObject(given) && !given.agent?.id ? { ...given, agent: { ...(given.agent ?? {}), id: this.agentId } } : given;
+    const started = performance.now();
+    const permit = this.breaker.permit();
+    if (!permit.ok) {
+      const wait = permit.retryInMs > 0 ? `; it will be tried again in ${Math.ceil(permit.retryInMs)} ms` : '; a trial request is in flight';
+      return this.unavailable(action, `the circuit to the sidecar at ${this.client.displayUrl} is open after repeated failures${wait}`, started, true);
+    }
+    try {
+      const decision = await this.client.decide(action);
+      this.breaker.success();
+      return decision;
+    } catch (error) {
+      const failure = error instanceof SidecarCallError ? error : new SidecarCallError('unavailable', `the sidecar call failed: ${(error as Error)?.message ?? String(error)}`);
+      // A 4xx answer proves the sidecar is up; only a rejected token (401) makes every later call fail too.
+      if (failure.kind === 'unavailable' || failure.status === 401) this.breaker.failure();
+      else this.breaker.success();
+      return this.unavailable(action, failure.message, started, failure.kind === 'unavailable');
+    }
+  }
+
+  /** Posts the outcome; decisions the SDK made itself were never known to the sidecar, so they are skipped. */
+  async recordOutcome(decision: Decision, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+    if (decision.id.startsWith(LOCAL_ID_PREFIX)) return;
+    await this.client.outcome(decision.id, outcome);
+  }
+
+  private unavailable(action: Action, message: string, started: number, mayFailOpen: boolean): Decision {
+    const open = mayFailOpen && this.failMode === 'open';
+    if (open) {
+      process.emitWarning(`agentguard: failMode "open" let ${describeAction(action)} through unchecked: ${message}`, { code: 'AGENTGUARD_FAIL_OPEN' });
+    }
+    return {
+      id: `${LOCAL_ID_PREFIX}${randomBytes(16).toString('hex')}`,
+      effect: open ? 'allow' : 'deny',
+      action,
+      reasons: [
+        open
+          ? { effect: 'allow', code: 'sidecar_unavailable_fail_open', message: `${message}; allowed unchecked because failMode is "open"` }
+          : { effect: 'deny', code: 'sidecar_unavailable', message },
+      ],
+      findings: [],
+      policy: { name: 'sidecar-unavailable', hash: '' },
+      elapsedUs: Math.round((performance.now() - started) * 1000),
+    };
+  }
+}
+
+function describeAction(action: Action): string {
+  return isObject(action) && typeof action.name === 'string' ? JSON.stringify(action.name) : 'an action';
+}
