@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { paint } from '../../cli/style.js';
+import { loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
+
+/** `--json` output: the running sidecar. */
+export interface SidecarStartResult {
+  pid: number;
+  url: string;
+  dataDir: string;
+  policy: string;
+  logFile: string;
+  detached: boolean;
+}
+
+const DETACH_TIMEOUT_MS = 10_000;
+
+export default class SidecarStart extends BaseCommand {
+  static summary = 'Start the sidecar: the local HTTP daemon agents ask before they act.';
+  static description = `Serves the decision API (POST /v1/decide, outcomes, audit, policy reload, /healthz, /readyz, /metrics, /docs) on loopback by default. Runs in the foreground unless --detach is given; either way it writes <data-dir>/sidecar.pid and logs JSON lines to <data-dir>/sidecar.log (see \`agentguard sidecar logs\`).
+
+SIGTERM or Ctrl-C stops accepting requests, finishes those in flight and signs a final audit checkpoint. SIGHUP (or POST /v1/policy/reload) reloads the policy file; an invalid new policy is refused and the previous one stays in force.
+
+Agents authenticate with tokens from \`agentguard token create\`.`;
+
+  static examples = [
+    { description: 'Run in the foreground on the default port (7777)', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Run in the background with a given policy and port', command: '<%= config.bin %> <%= command.id %> --detach --port 8181 --policy agentguard/policy.yaml' },
+    { description: 'Listen on every interface (reachable from other machines)', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --allow-remote' },
+  ];
+
+  static flags = {
+    port: Flags.integer({ description: `Port to listen on (default ${DEFAULT_PORT}; 0 picks a free one).`, min: 0, max: 65535, helpValue: '<n>' }),
+    host: Flags.string({ description: `Address to bind (default ${DEFAULT_HOST}). Other than loopback needs --allow-remote.`, helpValue: '<address>' }),
+    'allow-remote': Flags.boolean({ description: 'Allow a --host other machines can reach (the API is then exposed to the network).' }),
+    policy: Flags.string({ char: 'p', description: 'Policy file (default: the policy in agentguard.config.json, else agentguard/policy.yaml).', helpValue: '<file>' }),
+    config: Flags.string({ description: 'Project config file (default: agentguard.config.json found from the current folder).', helpValue: '<file>' }),
+    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from the config, else .agentguard).', helpValue: '<folder>' }),
+    detach: Flags.boolean({ char: 'd', description: 'Run in the background; returns once /healthz answers.' }),
+  };
+
+  async run(): Promise<SidecarStartResult> {
+    const { flags } = await this.parse(SidecarStart);
+    const project = flags.config === undefined ? await loadProjectConfig() : await readProjectConfig(resolve(flags.config));
+    const dataDir = resolve(flags['data-dir'] ?? project.paths.dataDir);
+    const policy = resolve(flags.policy ?? project.paths.policy);
+    const host = flags.host ?? DEFAULT_HOST;
+    const port = flags.port ?? DEFAULT_PORT;
+    if (!isLoopbackHost(host)) {
+      if (!flags['allow-remote']) {
+        throw new AgentGuardError('REMOTE_BIND', `--host ${host} would expose the sidecar to other machines`, {
+          actions: ['Keep the default 127.0.0.1, or add --allow-remote if other machines must reach it (and protect the network path).'],
+          exitCode: 2,
+        });
+      }
+      process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
+    }
+    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'] });
+    return this.foreground({ dataDir, policy, host, port });
+  }
+
+  private async foreground(options: { dataDir: string; policy: string; host: string; port: number }): Promise<SidecarStartResult> {
+    // fastify and the native store load only here, so other commands start fast.
+    const { startSidecarServer, handleSignals } = await import('../../sidecar/server.js');
+    const running = await startSidecarServer({ dataDir: options.dataDir, policyPath: options.policy, host: options.host, port: options.port });
+    handleSignals(running);
+    this.note(`${paint.green('Sidecar listening')} on ${running.url} (pid ${process.pid}). Log: ${running.logFile}. Stop with Ctrl-C or \`agentguard sidecar stop\`.`);
+    return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policy, logFile: running.logFile, detached: false };
+  }
+
+  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean }): Promise<SidecarStartResult> {
+    const { dataDir } = options;
+    assertNotRunning(dataDir);
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const logFile = logFilePath(dataDir);
+    const logFd = openSync(logFile, 'a', 0o600);
+    const logStart = statSync(logFile).size;
+    const args = [
+      ...process.execArgv,
+      process.argv[1],
+      'sidecar',
+      'start',
+      '--data-dir',
+      dataDir,
+      '--policy',
+      options.policy,
+      '--host',
+      options.host,
+      '--port',
+      String(options.port),
+      ...(options.allowRemote ? ['--allow-remote'] : []),
+    ];
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1' } });
+    closeSync(logFd);
+    let exited: number | null | undefined;
+    child.on('exit', (code) => {
+      exited = code;
+    });
+    child.unref();
+
+    const deadline = Date.now() + DETACH_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      if (exited !== undefined) throw this.childFailed(logFile, logStart, exited);
+      const pidFile = readPidFile(dataDir);
+      if (pidFile !== null && pidFile !== 'invalid' && pidFile.pid === child.pid) {
+        const url = sidecarUrl(pidFile.host, pidFile.port);
+        if (await answers(`${url}/healthz`)) {
+          if (!this.jsonEnabled()) {
+            process.stdout.write(`${url}\n`);
+            this.note(`${paint.green('Sidecar started')} in the background: pid ${pidFile.pid}, ${url}. Log: ${logFile}. Stop it with \`agentguard sidecar stop\`.`);
+          }
+          return { pid: pidFile.pid, url, dataDir, policy: options.policy, logFile, detached: true };
+        }
+      }
+      await sleep(100);
+    }
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    throw new AgentGuardError('SIDECAR_START_TIMEOUT', `the sidecar did not answer /healthz within ${DETACH_TIMEOUT_MS / 1000} s; it was killed`, {
+      actions: [`Read the log: agentguard sidecar logs --data-dir ${dataDir}`, 'Run `agentguard sidecar start` without --detach to see errors directly.'],
+      exitCode: 1,
+    });
+  }
+
+  /** The child's own error message (what BaseCommand printed to its stderr, now in the log) as our error. */
+  private childFailed(logFile: string, from: number, code: number | null): AgentGuardError {
+    const output = readFileSync(logFile, 'utf8').slice(from);
+    const errorLine = /Error \(([A-Z_]+)\): (.*)/.exec(output);
+    const actions = [...output.matchAll(/^\s+\* (.*)$/gm)].map((m) => m[1]);
+    if (errorLine) return new AgentGuardError(errorLine[1], errorLine[2], { actions, exitCode: code === 2 ? 2 : 1 });
+    return new AgentGuardError('SIDECAR_START_FAILED', `the sidecar exited with code ${code} before it was ready`, {
+      actions: [`Read the log: ${logFile}`],
+      exitCode: 1,
+    });
+  }
+}
+
+async function answers(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await response.body?.cancel();
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

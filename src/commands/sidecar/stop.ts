@@ -1,0 +1,64 @@
+import { resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../../cli/base-command.js';
+import { paint } from '../../cli/style.js';
+import { loadProjectConfig } from '../../core/config/project-config.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { isSidecarAlive, pidFilePath, readPidFile, removePidFile } from '../../sidecar/pid-file.js';
+
+/** `--json` output: the sidecar that was stopped. */
+export interface SidecarStopResult {
+  stopped: true;
+  pid: number;
+  waitedMs: number;
+}
+
+const STOP_TIMEOUT_MS = 10_000;
+
+export default class SidecarStop extends BaseCommand {
+  static summary = 'Stop the sidecar started for this data folder.';
+  static description = `Sends SIGTERM to the pid in <data-dir>/sidecar.pid and waits up to 10 s for it to exit: the sidecar stops accepting requests, finishes those in flight, signs a final audit checkpoint and removes its pid file. Exits 1 when no sidecar is running (a stale pid file is removed).`;
+
+  static examples = [{ description: 'Stop the sidecar of this project', command: '<%= config.bin %> <%= command.id %>' }];
+
+  static flags = {
+    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
+  };
+
+  async run(): Promise<SidecarStopResult> {
+    const { flags } = await this.parse(SidecarStop);
+    const dataDir = resolve(flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir);
+    const pidFile = readPidFile(dataDir);
+    if (pidFile === null) {
+      throw new AgentGuardError('SIDECAR_NOT_RUNNING', `no sidecar is running for ${dataDir} (no ${pidFilePath(dataDir)})`, {
+        actions: ['Start one with `agentguard sidecar start`, or pass the --data-dir it was started with.'],
+        exitCode: 1,
+      });
+    }
+    if (pidFile === 'invalid' || !isSidecarAlive(pidFile.pid)) {
+      removePidFile(dataDir);
+      const which = pidFile === 'invalid' ? 'an unreadable pid file' : `a stale pid file (pid ${pidFile.pid} is not running)`;
+      throw new AgentGuardError('SIDECAR_NOT_RUNNING', `no sidecar is running for ${dataDir}: removed ${which}`, {
+        actions: ['Start one with `agentguard sidecar start`; read `agentguard sidecar logs` to see why the last one ended.'],
+        exitCode: 1,
+      });
+    }
+
+    const started = Date.now();
+    process.kill(pidFile.pid, 'SIGTERM');
+    while (Date.now() - started < STOP_TIMEOUT_MS) {
+      if (!isSidecarAlive(pidFile.pid)) {
+        // The sidecar removes its own pid file; one left behind means it could not finish its shutdown.
+        if (readPidFile(dataDir) !== null) removePidFile(dataDir);
+        const result: SidecarStopResult = { stopped: true, pid: pidFile.pid, waitedMs: Date.now() - started };
+        this.note(`${paint.green('Stopped')} the sidecar (pid ${pidFile.pid}) in ${result.waitedMs} ms.`);
+        return result;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new AgentGuardError('SIDECAR_STOP_TIMEOUT', `the sidecar (pid ${pidFile.pid}) did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`, {
+      actions: ['It may still be draining long requests: check `agentguard sidecar logs`.', `Force it with \`kill -9 ${pidFile.pid}\` (no final audit checkpoint is then written).`],
+      exitCode: 1,
+    });
+  }
+}

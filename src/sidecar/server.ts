@@ -1,0 +1,157 @@
+import { writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { AuditRecorder } from '../core/audit/recorder.js';
+import { AgentGuardError } from '../core/errors.js';
+import { Policy } from '../core/policy/policy.js';
+import { authenticate } from '../core/tokens/authenticate.js';
+import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
+import { buildSidecarApp, type Authenticate } from './app.js';
+import { assertNotRunning, logFilePath, pidFilePath, readPidFile, removePidFile, sidecarUrl, type PidFileContent } from './pid-file.js';
+
+/** How the daemon is started. */
+export interface SidecarServerOptions {
+  dataDir: string;
+  /** The policy file; read at start and again on SIGHUP or `POST /v1/policy/reload`. */
+  policyPath: string;
+  host: string;
+  /** 0 picks a free port (the pid file tells which). */
+  port: number;
+}
+
+/** A listening sidecar. */
+export interface RunningSidecar {
+  app: FastifyInstance;
+  recorder: AuditRecorder;
+  pid: PidFileContent;
+  url: string;
+  logFile: string;
+  /** Stops accepting, drains in-flight requests, writes the final audit checkpoint and removes the pid file. Idempotent. */
+  stop(reason: string): Promise<void>;
+}
+
+function writePidFile(dataDir: string, content: PidFileContent): void {
+  try {
+    writeFileSync(pidFilePath(dataDir), `${JSON.stringify(content)}\n`, { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    // Another start won the race, or its pid file went stale in between.
+    assertNotRunning(dataDir);
+    writeFileSync(pidFilePath(dataDir), `${JSON.stringify(content)}\n`, { flag: 'wx', mode: 0o600 });
+  }
+}
+
+function listenError(error: unknown, host: string, port: number): AgentGuardError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new AgentGuardError('PORT_IN_USE', `port ${port} on ${host} is already in use`, {
+      actions: ['Pick another port with --port, or stop whatever listens there (`agentguard sidecar status`, `lsof -i :' + port + '`).'],
+      exitCode: 1,
+      cause: error,
+    });
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
+    return new AgentGuardError('LISTEN_FAILED', `cannot listen on ${host}:${port} (${code})`, {
+      actions: ['Check --host (an address of this machine) and --port (1024-65535 without privileges).'],
+      exitCode: 2,
+      cause: error,
+    });
+  }
+  return new AgentGuardError('LISTEN_FAILED', `cannot listen on ${host}:${port}: ${(error as Error).message}`, { exitCode: 1, cause: error });
+}
+
+/**
+ * Starts the sidecar daemon: loads the policy, opens the audit recorder, builds the app, listens, writes
+ * `<dataDir>/sidecar.pid` and logs JSON lines (pino) to `<dataDir>/sidecar.log`. Throws an AgentGuardError (nothing
+ * left open) when the policy is invalid, a sidecar already runs for the folder, or the port is taken.
+ */
+export async function startSidecarServer(options: SidecarServerOptions): Promise<RunningSidecar> {
+  const { dataDir, policyPath, host, port } = options;
+  assertNotRunning(dataDir);
+  const policy = await Policy.fromFile(policyPath);
+  // Until the app's logger exists, background errors become process warnings (the log file gets stderr when detached).
+  let report = (message: string, error: unknown) => process.emitWarning(`agentguard sidecar: ${message}: ${(error as Error)?.message ?? String(error)}`);
+  const recorder = await AuditRecorder.open({ dataDir, onError: (error) => report('could not sign an audit checkpoint', error) });
+  const logFile = logFilePath(dataDir);
+  let app: FastifyInstance | undefined;
+  try {
+    const stream = pino.destination({ dest: logFile, sync: true, append: true, mkdir: true });
+    app = await buildSidecarApp({
+      policy,
+      policyPath,
+      recorder,
+      dataDir,
+      logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
+      authenticate: authenticator(recorder, (error) => report('could not record when a token was last used', error)),
+    });
+    const log = app.log;
+    report = (message, error) => log.error({ err: error }, message);
+    try {
+      await app.listen({ host, port });
+    } catch (error) {
+      throw listenError(error, host, port);
+    }
+    const address = app.server.address();
+    const actualPort = typeof address === 'object' && address !== null ? address.port : port;
+    const pid: PidFileContent = { pid: process.pid, port: actualPort, host, startedAt: new Date().toISOString() };
+    writePidFile(dataDir, pid);
+    const url = sidecarUrl(host, actualPort);
+    log.info({ pid: pid.pid, url, policy: { name: policy.name, hash: policy.hash, file: policyPath }, dataDir }, 'sidecar started');
+
+    const started = app;
+    let stopping: Promise<void> | null = null;
+    const stop = (reason: string): Promise<void> => {
+      stopping ??= (async () => {
+        log.info({ reason }, 'sidecar stopping: draining in-flight requests');
+        try {
+          try {
+            await started.close();
+          } finally {
+            await recorder.close();
+          }
+          const checkpoint = recorder.latestCheckpoint;
+          if (checkpoint) log.info({ checkpoint: { seq: checkpoint.seq, hash: checkpoint.hash } }, 'sidecar stopped: final audit checkpoint written');
+          else log.info('sidecar stopped: no audit records to checkpoint');
+        } finally {
+          const current = readPidFile(dataDir);
+          if (current !== null && current !== 'invalid' && current.pid === process.pid) removePidFile(dataDir);
+        }
+      })();
+      return stopping;
+    };
+    return { app: started, recorder, pid, url, logFile, stop };
+  } catch (error) {
+    await app?.close().catch(() => undefined);
+    await recorder.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+function authenticator(recorder: AuditRecorder, onTouchError: (error: unknown) => void): Authenticate {
+  const tokens = cacheTokenStore(recorder.store.tokens);
+  return (header) => authenticate(tokens, header, { onTouchError });
+}
+
+/**
+ * Wires the process signals of a running sidecar: SIGTERM and SIGINT stop it (drain, final checkpoint, pid file
+ * removed) and exit 0, or 1 when the shutdown failed; SIGHUP reloads the policy (an invalid one is refused and logged,
+ * the previous one stays in force).
+ */
+export function handleSignals(running: RunningSidecar): void {
+  const log = running.app.log;
+  const shutdown = (signal: NodeJS.Signals) => {
+    running.stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        log.error({ err: error }, 'sidecar shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGHUP', () => {
+    log.info('SIGHUP: reloading the policy');
+    running.app.sidecar.reloadPolicy().catch((error: unknown) => log.error({ err: error }, 'policy reload failed'));
+  });
+}
