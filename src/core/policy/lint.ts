@@ -5,6 +5,7 @@ import type { LintProblem } from './lint/lint-problem.js';
 import { checkNeverMatch } from './lint/never-match.js';
 import { checkRegexes, DEFAULT_REDOS_TIMEOUT_MS } from './lint/redos.js';
 import { checkShadowing } from './lint/shadowing.js';
+import { checkTransformOrder } from './lint/transform-order.js';
 import { checkTransforms } from './lint/transforms.js';
 import type { PolicyProblem } from './problem.js';
 import type { PolicyDocument } from './types.js';
@@ -21,11 +22,11 @@ export interface LintOptions {
 
 /**
  * The checks that need no regex analysis: rules that can never match, shadowed and duplicate rules,
- * and transform steps that cannot apply. Synchronous and pure; problems carry document paths, not positions.
+ * transform steps that cannot apply, and transform rules whose result depends on their order. Synchronous and pure; problems carry document paths, not positions.
  */
 export function lintDocument(doc: PolicyDocument): LintProblem[] {
   const { problems, neverMatching } = checkNeverMatch(doc);
-  return [...problems, ...checkShadowing(doc, neverMatching), ...checkTransforms(doc)];
+  return [...problems, ...checkShadowing(doc, neverMatching), ...checkTransforms(doc), ...checkTransformOrder(doc)];
 }
 
 /**
