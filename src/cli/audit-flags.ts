@@ -1,8 +1,9 @@
-import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
-import { loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError, isAgentGuardError } from '../core/errors.js';
 import type { Store } from '../core/store/store.js';
+import { resolveDataDir } from './data-dir.js';
+
+export { dataDirFlag } from './data-dir.js';
 
 const noDatabase = (file: string) => `no audit log yet: there is no agentguard database at ${file}`;
 const noDatabaseActions = [
@@ -24,13 +25,10 @@ export const auditTimeFlags = {
   until: Flags.string({ description: 'Only records before this time (same forms as --since).', helpValue: '<time>' }),
 };
 
-export const dataDirFlag = {
-  'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
-};
 
 /** Opens the store of the data folder for reading; a missing database is exit 2 with where it looked. */
 export async function openAuditStore(dataDirFlag: string | undefined): Promise<Store> {
-  const dataDir = dataDirFlag === undefined ? (await loadProjectConfig()).paths.dataDir : resolve(dataDirFlag);
+  const dataDir = await resolveDataDir(dataDirFlag);
   // The store is a native module: load it only in commands that use it.
   const { databasePath, openStore } = await import('../core/store/open-store.js');
   try {

@@ -1,10 +1,9 @@
 import { Flags } from '@oclif/core';
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { EMPTY_HEAD, signCheckpoint, writeCheckpointFile } from '../../core/audit/checkpoint.js';
 import { loadOrCreateSigningKeys } from '../../core/audit/keys.js';
 import type { Checkpoint } from '../../core/audit/types.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { openStore } from '../../core/store/open-store.js';
 
 /** `--json` output: where the checkpoint was written and the signed checkpoint itself. */
@@ -31,7 +30,7 @@ Keep the file where whoever can write to the log cannot change it (another host,
 
   async run(): Promise<AuditCheckpointResult> {
     const { flags } = await this.parse(AuditCheckpoint);
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const store = await openStore({ dataDir, create: false });
     let checkpoint: Checkpoint;
     let publicKeyPem: string;

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { writeFile } from 'node:fs/promises';
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { loadOrCreateSigningKeys, loadPublicKey } from '../../core/audit/keys.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
 
 /** `--json` output: the key id and the PEM public key. */
@@ -30,7 +29,7 @@ export default class AuditPublicKey extends BaseCommand {
 
   async run(): Promise<AuditPublicKeyResult> {
     const { flags } = await this.parse(AuditPublicKey);
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const info = loadPublicKey(dataDir) ?? loadOrCreateSigningKeys(dataDir);
     const result: AuditPublicKeyResult = { keyId: info.keyId, publicKey: info.publicKeyPem };
     if (flags.out !== undefined) {

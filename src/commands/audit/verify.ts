@@ -1,13 +1,12 @@
 import { Flags } from '@oclif/core';
 import { readFile } from 'node:fs/promises';
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
 import { readCheckpointFile } from '../../core/audit/checkpoint.js';
 import { loadPublicKey, parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
 import type { VerifyResult } from '../../core/audit/types.js';
 import { verifyAudit } from '../../core/audit/verify.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { databasePath, openStore } from '../../core/store/open-store.js';
 
@@ -36,7 +35,7 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
 
   async run(): Promise<AuditVerifyResult> {
     const { flags } = await this.parse(AuditVerify);
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const externalCheckpoint = flags.checkpoint === undefined ? undefined : await readCheckpointFile(flags.checkpoint);
     const publicKey = flags['public-key'] === undefined ? loadPublicKey(dataDir) : await readPublicKeyFile(flags['public-key']);
     const store = await openStore({ dataDir, create: false });

@@ -1,8 +1,7 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { logFilePath } from '../../sidecar/pid-file.js';
 
@@ -27,12 +26,12 @@ export default class SidecarLogs extends BaseCommand {
   static flags = {
     lines: Flags.integer({ char: 'n', description: 'Print only the last N lines.', min: 0, helpValue: '<n>' }),
     follow: Flags.boolean({ char: 'f', description: 'Keep printing lines as they are written (not with --json).', exclusive: ['json'] }),
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<SidecarLogsResult> {
     const { flags } = await this.parse(SidecarLogs);
-    const dataDir = resolve(flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir);
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const file = logFilePath(dataDir);
     if (!existsSync(file)) {
       throw new AgentGuardError('SIDECAR_LOG_NOT_FOUND', `no sidecar log at ${file}`, {

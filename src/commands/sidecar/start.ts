@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs'
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
@@ -40,7 +41,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     'allow-remote': Flags.boolean({ description: 'Allow a --host other machines can reach (the API is then exposed to the network).' }),
     policy: Flags.string({ char: 'p', description: 'Policy file (default: the policy in agentguard.config.json, else agentguard/policy.yaml).', helpValue: '<file>' }),
     config: Flags.string({ description: 'Project config file (default: agentguard.config.json found from the current folder).', helpValue: '<file>' }),
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from the config, else .agentguard).', helpValue: '<folder>' }),
+    ...dataDirFlag,
     detach: Flags.boolean({ char: 'd', description: 'Run in the background; returns once /healthz answers.' }),
   };
 

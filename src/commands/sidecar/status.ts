@@ -1,8 +1,6 @@
-import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { isSidecarAlive, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
 
 /** `--json` output. `healthy` is /healthz answering; `ready` is /readyz answering 200. */
@@ -36,12 +34,12 @@ export default class SidecarStatus extends BaseCommand {
   ];
 
   static flags = {
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<SidecarStatusResult> {
     const { flags } = await this.parse(SidecarStatus);
-    const dataDir = resolve(flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir);
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const pidFile = readPidFile(dataDir);
     if (pidFile === null || pidFile === 'invalid' || !isSidecarAlive(pidFile.pid)) {
       const result: SidecarStatusResult = pidFile === null ? { running: false } : { running: false, stalePidFile: true };

@@ -1,8 +1,6 @@
-import { resolve } from 'node:path';
-import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { isSidecarAlive, pidFilePath, readPidFile, removePidFile } from '../../sidecar/pid-file.js';
 
@@ -22,12 +20,12 @@ export default class SidecarStop extends BaseCommand {
   static examples = [{ description: 'Stop the sidecar of this project', command: '<%= config.bin %> <%= command.id %>' }];
 
   static flags = {
-    'data-dir': Flags.string({ description: 'The agentguard data folder (default: "dataDir" from agentguard.config.json, else .agentguard).', helpValue: '<folder>' }),
+    ...dataDirFlag,
   };
 
   async run(): Promise<SidecarStopResult> {
     const { flags } = await this.parse(SidecarStop);
-    const dataDir = resolve(flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir);
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const pidFile = readPidFile(dataDir);
     if (pidFile === null) {
       throw new AgentGuardError('SIDECAR_NOT_RUNNING', `no sidecar is running for ${dataDir} (no ${pidFilePath(dataDir)})`, {

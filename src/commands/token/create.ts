@@ -1,8 +1,7 @@
 import { Flags } from '@oclif/core';
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { agentScope, formatScope, type TokenScope } from '../../core/tokens/scope.js';
 import { createToken } from '../../core/tokens/tokens.js';
 
@@ -43,7 +42,7 @@ export default class TokenCreate extends BaseCommand {
   async run(): Promise<TokenCreateResult> {
     const { flags } = await this.parse(TokenCreate);
     const scope: TokenScope = flags.agent === undefined ? { kind: 'admin' } : agentScope(flags.agent);
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     // The store is a native module: load it only in commands that use it.
     const { openStore } = await import('../../core/store/open-store.js');
     const store = await openStore({ dataDir });

@@ -1,7 +1,6 @@
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { isAgentGuardError } from '../../core/errors.js';
 import { formatScope } from '../../core/tokens/scope.js';
 import type { TokenInfo } from '../../core/tokens/types.js';
@@ -38,7 +37,7 @@ export default class TokenList extends BaseCommand {
 
   async run(): Promise<TokenListResult> {
     const { flags } = await this.parse(TokenList);
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const { openStore } = await import('../../core/store/open-store.js');
     let tokens: TokenInfo[] = [];
     try {

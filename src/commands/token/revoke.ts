@@ -1,8 +1,7 @@
 import { Args } from '@oclif/core';
-import { dataDirFlag } from '../../cli/audit-flags.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError, isAgentGuardError } from '../../core/errors.js';
 import { formatScope } from '../../core/tokens/scope.js';
 import { isTokenId, isWellFormedToken, TOKEN_PREFIX } from '../../core/tokens/token-format.js';
@@ -55,7 +54,7 @@ export default class TokenRevoke extends BaseCommand {
         exitCode: 2,
       });
     }
-    const dataDir = flags['data-dir'] ?? (await loadProjectConfig()).paths.dataDir;
+    const dataDir = await resolveDataDir(flags['data-dir']);
     const { openStore } = await import('../../core/store/open-store.js');
     let outcome: RevokeOutcome = { status: 'not_found' };
     try {
