@@ -1,0 +1,49 @@
+/**
+ * A guardrail inspects one text and reports findings. Guardrails never see policies,
+ * actions or HTTP: the pipeline decides which texts they look at and what a finding means.
+ */
+
+/** One thing a guardrail found. `start`/`end` are UTF-16 indices into the inspected text. */
+export interface Finding {
+  /** Name of the guardrail that reported it, e.g. `pii`. */
+  guardrail: string;
+  /** What was found, e.g. `EMAIL_ADDRESS`, `AWS_ACCESS_KEY_ID`, `injection`, `hate`. */
+  type: string;
+  start: number;
+  end: number;
+  /** Confidence in [0, 1]. */
+  score: number;
+}
+
+/** Per-call options every guardrail accepts. */
+export interface DetectOptions {
+  /** Report only these types (all when absent). */
+  types?: readonly string[];
+  /** Drop findings scoring below this (0 when absent). */
+  minScore?: number;
+}
+
+export interface Guardrail {
+  readonly name: string;
+  readonly description: string;
+  /** Every type this guardrail can report. */
+  readonly types: readonly string[];
+  /**
+   * Longest span, in UTF-16 code units, this guardrail can report; streaming holds back
+   * this much text. `Infinity` for whole-text classifiers.
+   */
+  readonly maxSpanLength: number;
+  /** Local guardrails are synchronous; adapters that call a service return a promise. */
+  detect(text: string, options?: DetectOptions): Finding[] | Promise<Finding[]>;
+}
+
+/**
+ * A guardrail kind in the registry: built in or a plugin module. `configSchema` (JSON Schema,
+ * draft-07) validates the `config` a user passes before `create` is called.
+ */
+export interface GuardrailFactory<Config = Record<string, unknown>> {
+  readonly name: string;
+  readonly description: string;
+  readonly configSchema: Record<string, unknown>;
+  create(config: Config): Guardrail;
+}
