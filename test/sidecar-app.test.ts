@@ -179,6 +179,18 @@ describe('POST /v1/decisions/:id/outcome', () => {
     expect(errorOf(await app.inject({ method: 'POST', url, headers: BOT, payload: { status: 'ok' } }), 409).code).toBe('OUTCOME_ALREADY_RECORDED');
   });
 
+  it('records token usage by kind, and rejects usage it does not understand', async () => {
+    const { app, recorder } = await setup();
+    const decision = (await decide(app, BOT, { kind: 'llm', name: 'openai.gpt-4o' })).json();
+    const url = `/v1/decisions/${decision.id}/outcome`;
+    const usage = { model: 'gpt-4o-2024-08-06', inputTokens: 1200, outputTokens: 80, cacheReadInputTokens: 1024, reasoningTokens: 0 };
+    const bad = await app.inject({ method: 'POST', url, headers: BOT, payload: { status: 'ok', usage: { ...usage, inputTokens: -5 } } });
+    expect(errorOf(bad, 400).code).toBe('INVALID_REQUEST');
+    expect((await app.inject({ method: 'POST', url, headers: BOT, payload: { status: 'ok', durationMs: 840, usage } })).statusCode).toBe(204);
+    const [outcome] = await recorder.store.audit.query({ type: 'outcome' });
+    expect(outcome.data).toEqual({ name: 'openai.gpt-4o', status: 'ok', durationMs: 840, usage });
+  });
+
   it('404 for an unknown or evicted decision id', async () => {
     const { app } = await setup({ decisionCacheSize: 2 });
     const ids: string[] = [];

@@ -23,6 +23,22 @@ export interface Outcome {
   durationMs?: number;
   /** An error message; masked before it is recorded. */
   error?: string;
+  /** Tokens an LLM call used, so it can be priced. */
+  usage?: TokenUsage;
+}
+
+/** Token counts of one LLM call, by kind, as the provider reported them. */
+export interface TokenUsage {
+  model?: string;
+  /** Prompt tokens not read from a cache. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Prompt tokens read from the provider's prompt cache. */
+  cacheReadInputTokens?: number;
+  /** Prompt tokens written to the provider's prompt cache. */
+  cacheCreationInputTokens?: number;
+  /** Output tokens spent on hidden reasoning (already included in outputTokens). */
+  reasoningTokens?: number;
 }
 
 function withAgent(action: Action, agentId: string | undefined): Action {

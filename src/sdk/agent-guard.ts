@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import { loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
-import { decide, recordOutcome, type PipelineContext } from '../core/pipeline.js';
+import { decide, recordOutcome, type Outcome, type PipelineContext } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
@@ -102,7 +102,7 @@ export class AgentGuard {
   }
 
   /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */
-  async recordOutcome(decision: Decision, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+  async recordOutcome(decision: Decision, outcome: Outcome): Promise<void> {
     if (this.remote) return this.remote.recordOutcome(decision, outcome);
     await recordOutcome(await this.setup(), decision, outcome);
   }

@@ -4,6 +4,7 @@ export type { Action, Decision, Effect, Reason, Finding } from '../core/action.j
 export type { PolicyDocument, RuleDocument, Condition, OperatorObject, TransformStep } from '../core/policy/types.js';
 export type { PolicyProblem } from '../core/policy/problem.js';
 export type { RuleTrace, ConditionTrace } from '../core/policy/evaluate.js';
+export type { Outcome, TokenUsage } from '../core/pipeline.js';
 export { AgentGuardError, isAgentGuardError } from '../core/errors.js';
 export { PolicyError, isPolicyError } from '../core/policy/policy-error.js';
 export { SourceError } from '../core/policy/load.js';

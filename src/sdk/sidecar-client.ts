@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
+import type { Outcome } from '../core/pipeline.js';
 import { EFFECTS } from '../core/action.js';
 import { AgentGuardError } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
@@ -84,7 +85,7 @@ export class SidecarClient {
   }
 
   /** Reports the outcome of an action the sidecar allowed. */
-  async outcome(decisionId: string, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+  async outcome(decisionId: string, outcome: Outcome): Promise<void> {
     await this.post(`/v1/decisions/${encodeURIComponent(decisionId)}/outcome`, outcome, 'record an outcome');
   }
 
@@ -262,7 +263,7 @@ export class SidecarDecider {
   }
 
   /** Posts the outcome; decisions the SDK made itself were never known to the sidecar, so they are skipped. */
-  async recordOutcome(decision: Decision, outcome: { status: 'ok' | 'error'; durationMs?: number; error?: string }): Promise<void> {
+  async recordOutcome(decision: Decision, outcome: Outcome): Promise<void> {
     if (decision.id.startsWith(LOCAL_ID_PREFIX)) return;
     await this.client.outcome(decision.id, outcome);
   }

@@ -165,6 +165,10 @@ export const decisionIdParams = {
   properties: { id: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH, description: 'The `id` of a Decision.' } },
 } as const;
 
+function tokenCount(description: string) {
+  return { type: 'integer', minimum: 0, maximum: 1_000_000_000, description } as const;
+}
+
 export const outcomeBody = {
   type: 'object',
   required: ['status'],
@@ -173,6 +177,19 @@ export const outcomeBody = {
     status: { type: 'string', enum: ['ok', 'error'], description: 'Whether the action ran successfully.' },
     durationMs: { type: 'number', minimum: 0, maximum: 86_400_000 * 365, description: 'How long the action ran.' },
     error: { type: 'string', maxLength: 4096, description: 'What went wrong; secrets in it are masked before it is recorded.' },
+    usage: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'Tokens an LLM call used, by kind, as the provider reported them.',
+      properties: {
+        model: { type: 'string', minLength: 1, maxLength: 256, description: 'The model that served the call.' },
+        inputTokens: tokenCount('Prompt tokens not read from a cache.'),
+        outputTokens: tokenCount('Completion tokens, reasoning included.'),
+        cacheReadInputTokens: tokenCount('Prompt tokens read from the prompt cache.'),
+        cacheCreationInputTokens: tokenCount('Prompt tokens written to the prompt cache.'),
+        reasoningTokens: tokenCount('Output tokens spent on hidden reasoning (part of outputTokens).'),
+      },
+    },
   },
 } as const;
 
