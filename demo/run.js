@@ -1,11 +1,13 @@
-// The demo: a scripted support agent whose every action goes through agentguard's one decision pipeline (SDK local
-// mode), recorded in a fresh tamper-evident audit log; then `agentguard audit verify` before and after someone edits
-// the database. Runs offline on the embedded demo policy (demo/policy.yaml). `npm run demo` builds first.
+// The demo: a scripted support agent asks a local agentguard sidecar (started and stopped here) before every action;
+// each decision is recorded in a fresh tamper-evident audit log; the agent is denied once the sidecar is gone; then
+// `agentguard audit verify` before and after someone edits the database. Runs offline on the embedded demo policy
+// (demo/policy.yaml). `npm run demo` builds first.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { AgentGuard, Policy } from 'agentguard/sdk';
 
@@ -30,37 +32,69 @@ function heading(text) {
   console.log(c(1, `\n== ${text}\n`));
 }
 
-function cli(args) {
+function cli(args, { quiet = false } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  if (quiet) {
+    if (r.status !== 0) throw new Error(`agentguard ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+    return r.stdout;
+  }
   const out = `${r.stdout}${r.stderr}`.trim();
   console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
   console.log(c(2, `  (exit code ${r.status})`));
   return r.status;
 }
 
-const policy = await Policy.fromFile(fileURLToPath(new URL('./policy.yaml', import.meta.url)));
-const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-demo-'));
-try {
-  heading(`A support agent under policy "${policy.name}" (${policy.compiled.rules.length} rules)`);
-  // One silent pass through the bare engine first, so the timings below are steady-state rather than the JIT's first call.
-  for (const [, action] of steps) policy.evaluate(action);
+async function post(url, token, body) {
+  const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: response.status, body: await response.json() };
+}
 
-  const guard = new AgentGuard({ policy, agentId: 'support-bot', dataDir });
+const policyFile = fileURLToPath(new URL('./policy.yaml', import.meta.url));
+const policy = await Policy.fromFile(policyFile);
+const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-demo-'));
+let sidecarRunning = false;
+try {
+  heading('Start a local sidecar and give the agent its own token');
+  const { token } = JSON.parse(cli(['token', 'create', '--agent', 'support-bot', '--json', '--data-dir', dataDir], { quiet: true }));
+  const started = JSON.parse(cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--json'], { quiet: true }));
+  sidecarRunning = true;
+  console.log(`  agentguard sidecar start --detach   → pid ${started.pid}, listening on ${started.url}`);
+  console.log(`  agentguard token create --agent support-bot   → agk_… (shown once; only its hash is stored)`);
+
+  heading(`A support agent under policy "${policy.name}" (${policy.compiled.rules.length} rules) asks the sidecar before each action`);
+  const guard = new AgentGuard({ sidecar: { url: started.url, token } });
+  await guard.decide(steps[0][1]); // warm-up: the first request opens the connection
   const tally = { allow: 0, deny: 0, transform: 0, require_approval: 0 };
   let deniedDrop;
   for (const [what, action] of steps) {
+    const t0 = performance.now();
     const decision = await guard.decide(action);
+    const roundTrip = performance.now() - t0;
     tally[decision.effect]++;
     if (action.input.sql?.includes('DROP')) deniedDrop = decision;
     console.log(`${c(2, 'agent')} ${what}: ${c(1, action.name)} ${c(2, JSON.stringify(action.input))}`);
-    console.log(`  → ${EFFECT[decision.effect]} ${c(2, `decided in ${decision.elapsedUs} µs, recorded as ${decision.id}`)}`);
+    console.log(`  → ${EFFECT[decision.effect]} ${c(2, `${roundTrip.toFixed(2)} ms over HTTP incl. the audit write, recorded as ${decision.id}`)}`);
     for (const r of decision.reasons) console.log(`    ${r.rule ?? r.code}: ${r.message}`);
     if (decision.effect === 'transform') console.log(`    runs with: ${JSON.stringify(decision.action.input)}`);
     console.log('');
   }
-  await guard.close();
   console.log(c(1, `Summary: ${tally.allow} allowed, ${tally.transform} transformed, ${tally.require_approval} waiting for approval, ${tally.deny} denied.`));
   console.log('Only allow and transform may run; everything else, including every error, does not.');
+
+  heading('Any language can ask over HTTP; a token decides only for its own agent');
+  const spoof = await post(`${started.url}/v1/decide`, token, { action: { kind: 'tool', name: 'kb.search', agent: { id: 'finance-bot' } } });
+  console.log(`  POST /v1/decide as support-bot, claiming to be finance-bot → ${spoof.status} ${spoof.body.error.code}: ${spoof.body.error.message}`);
+
+  heading('agentguard sidecar stop: drains requests, writes a final signed checkpoint');
+  cli(['sidecar', 'stop', '--data-dir', dataDir]);
+  sidecarRunning = false;
+  const refund = guard.protect('payments.refund', async () => 'refunded');
+  const outcome = await refund({ amount: 40, currency: 'EUR' }).then(
+    () => 'the refund ran (this must not happen)',
+    (error) => `${error.name}: ${error.decision.reasons.map((r) => r.code).join(', ')}; the refund did not run`,
+  );
+  console.log(`  the agent tries a small refund with no sidecar → ${outcome}`);
+  await guard.close();
 
   heading('The audit trail: every decision is a hash-chained record, with secrets masked');
   cli(['audit', 'query', '--data-dir', dataDir, '--limit', '4']);
@@ -83,5 +117,6 @@ try {
   const status = cli(['audit', 'verify', '--data-dir', dataDir]);
   if (status !== 1) throw new Error(`audit verify should have found the change (exit 1), got ${status}`);
 } finally {
+  if (sidecarRunning) spawnSync(process.execPath, [BIN, 'sidecar', 'stop', '--data-dir', dataDir]);
   rmSync(dataDir, { recursive: true, force: true });
 }
