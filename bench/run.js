@@ -5,10 +5,11 @@
  */
 import * as audit from './audit.js';
 import * as policyEngine from './policy-engine.js';
+import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit];
+const SECTIONS = [policyEngine, audit, sidecar];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

@@ -1,0 +1,16 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+describe('npm run demo (the README quick start)', () => {
+  it('runs offline through a sidecar it starts and stops, and ends by catching the tampering', () => {
+    const result = spawnSync(process.execPath, ['demo/run.js'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 });
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(result.stdout).toContain('Summary: 2 allowed, 2 transformed, 1 waiting for approval, 4 denied.');
+    expect(result.stdout).toContain('403 AGENT_MISMATCH');
+    expect(result.stdout).toContain('AgentGuardDeniedError: sidecar_unavailable; the refund did not run');
+    expect(result.stdout).toContain('"body":"key: [MASKED:openai-key]"');
+    expect(result.stdout).toMatch(/Audit log TAMPERED: 1 problem/);
+  }, 120_000);
+});
