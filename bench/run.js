@@ -4,12 +4,13 @@
  * stdout; the exit code is 1 when a section reports a failure (for example, two engines disagreeing on an answer).
  */
 import * as audit from './audit.js';
+import * as guardrails from './guardrails.js';
 import * as policyEngine from './policy-engine.js';
 import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar];
+const SECTIONS = [policyEngine, audit, sidecar, guardrails];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

@@ -7,8 +7,11 @@ describe('npm run demo (the README quick start)', () => {
     const result = spawnSync(process.execPath, ['demo/run.js'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, timeout: 90_000 });
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+/);
-    expect(result.stdout).toContain('Summary: 2 allowed, 2 transformed, 1 waiting for approval, 4 denied.');
+    expect(result.stdout).toContain('Summary: 2 allowed, 3 transformed, 1 waiting for approval, 5 denied.');
     expect(result.stdout).toContain('403 AGENT_MISMATCH');
+    expect(result.stdout).toContain('"body":"Like <EMAIL_ADDRESS> (<PHONE_NUMBER>), you get a full refund."');
+    expect(result.stdout).toMatch(/no-prompt-injection: A message sent to the model carries instructions/);
+    expect(result.stdout).toMatch(/found injection\/injection \(score [\d.]+\) at input\.messages\.1\.content/);
     expect(result.stdout).toContain('AgentGuardDeniedError: sidecar_unavailable; the refund did not run');
     expect(result.stdout).toContain('"body":"key: [MASKED:openai-key]"');
     expect(result.stdout).toMatch(/Audit log TAMPERED: 1 problem/);

@@ -2,6 +2,12 @@ import type { Action, Decision } from './action.js';
 import { maskSecrets } from './audit/mask.js';
 import type { AuditEntry } from './audit/types.js';
 import type { Policy } from './policy/policy.js';
+import { candidateRules } from './policy/compile.js';
+import type { EvalContext } from './policy/eval-context.js';
+import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
+import { collectTexts } from './policy/texts.js';
+import { checkAction } from './action.js';
+import type { RedactionVault } from './guardrails/redact/index.js';
 
 /** Where the pipeline records. Resolves only once the entries are durable. */
 export interface AuditSink {
@@ -14,6 +20,8 @@ export interface PipelineContext {
   audit?: AuditSink;
   /** Agent id put on actions that name none. */
   agentId?: string;
+  /** Key of `hash` and `encrypt` redaction, or a function that loads it on first use (see loadOrCreateRedactionKey). */
+  redactionKey?: Uint8Array | (() => Uint8Array);
   now?: () => Date;
 }
 
@@ -56,7 +64,11 @@ function ruleIds(decision: Decision): string[] {
  */
 export async function decide(ctx: PipelineContext, action: Action): Promise<Decision> {
   const subject = withAgent(action, ctx.agentId);
-  let decision = ctx.policy.evaluate(subject);
+  const compiled = ctx.policy.compiled;
+  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
+  if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
+  let decision = evaluatePolicy(compiled, subject, evalCtx);
+  if (evalCtx?.redaction.vault) attachVault(decision, evalCtx.redaction.vault);
   if (!ctx.audit) return decision;
   try {
     await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
@@ -72,6 +84,37 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
     };
   }
   return decision;
+}
+
+/**
+ * Runs the asynchronous guardrails (those that call a service) that the candidate rules use, on every text they would
+ * read, so the synchronous evaluation that follows finds their results. Failures are kept and fail the rule closed.
+ */
+async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalContext): Promise<void> {
+  if (checkAction(action).length > 0) return;
+  const pending: Promise<void>[] = [];
+  for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
+    for (const { name, paths } of rule.asyncDetections) {
+      for (const segments of paths) {
+        for (const { text } of collectTexts(action, segments)) pending.push(ctx.detections.prepare(name, text));
+      }
+    }
+  }
+  if (pending.length > 0) await Promise.all(pending);
+}
+
+const vaults = new WeakMap<Decision, RedactionVault>();
+
+function attachVault(decision: Decision, vault: RedactionVault): void {
+  vaults.set(decision, vault);
+}
+
+/**
+ * The vault of a decision whose `vault` redaction replaced values with placeholders; its `restore(text)` puts the
+ * originals back (e.g. into the model's answer). Kept beside the decision, never in it, so it is never serialised.
+ */
+export function redactionVaultOf(decision: Decision): RedactionVault | undefined {
+  return vaults.get(decision);
 }
 
 /** The audit entry for a decision: the whole decision, with secrets masked. */

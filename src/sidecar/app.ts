@@ -1,3 +1,4 @@
+import { loadOrCreateRedactionKey } from '../core/guardrails/redaction-key.js';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
@@ -76,6 +77,11 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
   return { ...base, redact: { paths: [...REDACTED_LOG_PATHS, ...extra], censor: '[redacted]' } };
 }
 
+function lazyRedactionKey(dataDir: string): () => Uint8Array {
+  let key: Uint8Array | undefined;
+  return () => (key ??= loadOrCreateRedactionKey(dataDir));
+}
+
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
 function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
   const counted = new WeakSet<object>();
@@ -133,6 +139,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     decisions: new DecisionCache(options.decisionCacheSize ?? DEFAULT_DECISION_CACHE_SIZE),
     auditHealth: { lastFailure: null },
     dataDir: options.dataDir,
+    redactionKey: lazyRedactionKey(options.dataDir),
   };
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 

@@ -33,6 +33,11 @@ export interface Guardrail {
    * this much text. `Infinity` for whole-text classifiers.
    */
   readonly maxSpanLength: number;
+  /**
+   * True when `detect` returns a promise (adapters that call a service). The pipeline runs those ahead of policy
+   * evaluation; an undeclared promise makes the rule that asked fail closed.
+   */
+  readonly async?: boolean;
   /** Local guardrails are synchronous; adapters that call a service return a promise. */
   detect(text: string, options?: DetectOptions): Finding[] | Promise<Finding[]>;
 }

@@ -6,7 +6,22 @@ import { PolicyError } from './policy-error.js';
 import { formatJsonPath, type PathSegment, type PolicyProblem } from './problem.js';
 import { checkPolicySchema } from './schema.js';
 import { compileStep, type CompiledStep } from './transforms.js';
-import type { PolicyDocument, RuleDocument } from './types.js';
+import type { Condition, PolicyDocument, RuleDocument, TransformStep } from './types.js';
+import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
+import { parseTextPaths } from './detect.js';
+import type { Guardrail } from '../guardrails/types.js';
+
+/** A guardrail that answers asynchronously, and the paths whose texts it must see before a rule is evaluated. */
+export interface AsyncDetection {
+  name: string;
+  guardrail: Guardrail;
+  paths: string[][];
+}
+
+export interface CompileOptions {
+  /** Guardrails given in code or loaded from plugin modules, by the name the policy uses. */
+  guardrails?: GuardrailPlugins;
+}
 
 export interface CompiledRule {
   /** Position in the file; transforms apply in this order and reasons are listed in it. */
@@ -18,6 +33,8 @@ export interface CompiledRule {
   /** The leading kind/name part of `condition`, tested once per kind+name when candidates are cached. */
   gate?: CondNode;
   steps: CompiledStep[];
+  /** Asynchronous guardrails this rule's detect conditions and redact steps use: run before evaluation. */
+  asyncDetections: AsyncDetection[];
   kinds?: Set<string>;
   names?: Set<string>;
   source: RuleDocument;
@@ -35,6 +52,8 @@ export interface CompiledPolicy {
   anyName: CompiledRule[];
   /** Candidate rules per kind and name, filled on first sight and bounded. */
   candidates: CandidateCache;
+  /** The guardrails the policy uses, by the name it uses (created at compile time). */
+  guardrails: ReadonlyMap<string, Guardrail>;
 }
 
 export const CANDIDATE_CACHE_LIMIT = 10_000;
@@ -72,13 +91,17 @@ export function positioned(source: ParsedSource, problems: Array<Omit<PolicyProb
 }
 
 /** Validates (schema, then semantics) and compiles a parsed policy. Throws PolicyError with every error found. */
-export function compilePolicy(source: ParsedSource): CompiledPolicy {
+export function compilePolicy(source: ParsedSource, options: CompileOptions = {}): CompiledPolicy {
   const schemaProblems = checkPolicySchema(source.data);
   if (schemaProblems.length > 0) throw new PolicyError(source.filename, positioned(source, schemaProblems));
   const doc = source.data as PolicyDocument;
   const problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }> = [];
   const seen = new Map<string, number>();
   const rules: CompiledRule[] = [];
+  const guardrails = new GuardrailSet(doc.guardrails ?? {}, options.guardrails ?? new Map());
+  for (const error of guardrails.createConfigured()) {
+    problems.push({ severity: 'error', code: 'compile', message: error.message, hint: error.hint, path: formatJsonPath(error.segments), segments: error.segments });
+  }
   doc.rules.forEach((rule, index) => {
     const at: PathSegment[] = ['rules', index];
     const earlier = seen.get(rule.id);
@@ -94,9 +117,10 @@ export function compilePolicy(source: ParsedSource): CompiledPolicy {
         id: rule.id,
         effect: rule.effect,
         message: rule.message,
-        condition: rule.when ? compileCondition(rule.when, [...at, 'when']) : undefined,
+        condition: rule.when ? compileCondition(rule.when, [...at, 'when'], 1, guardrails) : undefined,
         gate: compileKindNameGate(rule.when, [...at, 'when']),
-        steps: (rule.transform ?? []).map((s, i) => compileStep(s, [...at, 'transform', i])),
+        steps: (rule.transform ?? []).map((s, i) => compileStep(s, [...at, 'transform', i], guardrails)),
+        asyncDetections: asyncDetections(rule, guardrails),
         kinds: indexValues(rule.when, 'kind'),
         names: indexValues(rule.when, 'name'),
         source: rule,
@@ -122,7 +146,33 @@ export function compilePolicy(source: ParsedSource): CompiledPolicy {
     byName,
     anyName,
     candidates: new CandidateCache(),
+    guardrails: guardrails.instances,
   };
+}
+
+/** The detect conditions and redact steps of a rule whose guardrail is asynchronous (compiled already, so valid). */
+function asyncDetections(rule: RuleDocument, guardrails: GuardrailSet): AsyncDetection[] {
+  const out: AsyncDetection[] = [];
+  const add = (name: string, paths: string[][]) => {
+    const guardrail = guardrails.instances.get(name);
+    if (guardrail?.async) out.push({ name, guardrail, paths });
+  };
+  const visit = (when: Condition | undefined) => {
+    if (!when || typeof when !== 'object') return;
+    for (const [key, spec] of Object.entries(when)) {
+      if (key === 'all' || key === 'any') (spec as Condition[]).forEach(visit);
+      else if (key === 'not') visit(spec as Condition);
+      else if (key === 'detect' && spec && typeof spec === 'object') {
+        const d = spec as { guardrail: string; in?: string | string[] };
+        add(d.guardrail, parseTextPaths(d.in, []));
+      }
+    }
+  };
+  visit(rule.when);
+  for (const step of rule.transform ?? ([] as TransformStep[])) {
+    if ('redact' in step) add(step.guardrail, parseTextPaths(step.redact, []));
+  }
+  return out;
 }
 
 /** The rules that the kind and name indexes leave for an action, in file order. Not cached; `explainPolicy` shows these. */

@@ -1,15 +1,21 @@
 import type { Action } from '../action.js';
+import { compileDetect } from './detect.js';
+import type { EvalContext } from './eval-context.js';
+import type { GuardrailSet } from './guardrail-set.js';
 import { globToRegExp, isLiteralGlob } from './glob.js';
 import { getAll, getPath, MISSING, parsePath } from './path.js';
 import type { PathSegment } from './problem.js';
-import { MAX_CONDITION_DEPTH, type Condition, type Literal, type OperatorObject } from './types.js';
+import { MAX_CONDITION_DEPTH, type Condition, type DetectSpec, type Literal, type OperatorObject } from './types.js';
 
 /** A compiled condition: a predicate plus what `--explain` needs to show it. */
 export interface CondNode {
   label: string;
-  test: (action: Action) => boolean;
+  /** `ctx` carries the decision's guardrail results; only `detect` reads it. */
+  test: CondTest;
   children?: CondNode[];
 }
+
+export type CondTest = (action: Action, ctx?: EvalContext) => boolean;
 
 /** A semantic error found while compiling, with the JSON path of the offending value. */
 export class CompileProblem extends Error {
@@ -39,6 +45,20 @@ function allOf<T>(tests: Array<(x: T) => boolean>): (x: T) => boolean {
 function anyOf<T>(tests: Array<(x: T) => boolean>): (x: T) => boolean {
   return (x) => {
     for (let i = 0; i < tests.length; i++) if (tests[i](x)) return true;
+    return false;
+  };
+}
+
+function allConds(tests: CondTest[]): CondTest {
+  return (action, ctx) => {
+    for (let i = 0; i < tests.length; i++) if (!tests[i](action, ctx)) return false;
+    return true;
+  };
+}
+
+function anyCond(tests: CondTest[]): CondTest {
+  return (action, ctx) => {
+    for (let i = 0; i < tests.length; i++) if (tests[i](action, ctx)) return true;
     return false;
   };
 }
@@ -203,7 +223,7 @@ function compilePathCondition(pathText: string, spec: unknown, at: PathSegment[]
 }
 
 /** Compiles a `when` object into a predicate tree. Keys are ANDed. */
-export function compileCondition(when: Condition, at: PathSegment[], depth = 1): CondNode {
+export function compileCondition(when: Condition, at: PathSegment[], depth = 1, guardrails?: GuardrailSet): CondNode {
   if (depth > MAX_CONDITION_DEPTH) {
     throw new CompileProblem(`conditions are nested more than ${MAX_CONDITION_DEPTH} levels deep`, at, 'Flatten them: several keys in one when are already ANDed.');
   }
@@ -213,23 +233,25 @@ export function compileCondition(when: Condition, at: PathSegment[], depth = 1):
     const here = [...at, key];
     if (key === 'all' || key === 'any') {
       const list = spec as Condition[];
-      const nodes = list.map((c, i) => compileCondition(c, [...here, i], depth + 1));
+      const nodes = list.map((c, i) => compileCondition(c, [...here, i], depth + 1, guardrails));
       const tests = nodes.map((n) => n.test);
       children.push({
         label: key,
         children: nodes,
-        test: key === 'all' ? allOf(tests) : anyOf(tests),
+        test: key === 'all' ? allConds(tests) : anyCond(tests),
       });
     } else if (key === 'not') {
-      const inner = compileCondition(spec as Condition, here, depth + 1);
-      children.push({ label: 'not', children: [inner], test: (a) => !inner.test(a) });
+      const inner = compileCondition(spec as Condition, here, depth + 1, guardrails);
+      children.push({ label: 'not', children: [inner], test: (a, c) => !inner.test(a, c) });
+    } else if (key === 'detect') {
+      children.push(compileDetect(spec as DetectSpec, here, guardrails));
     } else {
       children.push(compilePathCondition(key, spec, here));
     }
   }
   if (children.length === 1) return children[0];
   const tests = children.map((c) => c.test);
-  return { label: 'all of', children, test: allOf(tests) };
+  return { label: 'all of', children, test: allConds(tests) };
 }
 
 /** Strings a top-level `kind` or `name` condition restricts to, when that can be known at compile time; undefined if any value may match. */

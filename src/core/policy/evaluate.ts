@@ -1,8 +1,15 @@
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { checkAction, type Action, type Decision, type Effect, type Reason } from '../action.js';
+import { Detections } from '../guardrails/detections.js';
 import type { CondNode } from './conditions.js';
 import { candidateRules, indexedRules, type CompiledPolicy, type CompiledRule } from './compile.js';
+import type { EvalContext } from './eval-context.js';
+
+/** A fresh context for one decision, or undefined when the policy uses no guardrail (nothing would read it). */
+export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}): EvalContext | undefined {
+  return policy.guardrails.size === 0 ? undefined : { detections: new Detections(policy.guardrails), redaction };
+}
 
 // Random bytes for decision ids, refilled 256 ids at a time: hex-encoding a slice of it costs a quarter of
 // `randomUUID().replace(/-/g, '')`, which was a fifth of a whole decision against a small policy.
@@ -43,13 +50,13 @@ function ruleReason(rule: CompiledRule): Reason {
   return { rule: rule.id, effect: rule.effect, message: rule.message ?? defaultMessage(rule) };
 }
 
-function finish(policy: CompiledPolicy, started: number, effect: Effect, reasons: Reason[], action: Action): Decision {
+function finish(policy: CompiledPolicy, started: number, effect: Effect, reasons: Reason[], action: Action, ctx?: EvalContext): Decision {
   return {
     id: newDecisionId(),
     effect,
     action,
     reasons,
-    findings: [],
+    findings: ctx ? ctx.detections.reported : [],
     policy: { name: policy.name, hash: policy.hash },
     elapsedUs: Math.round((performance.now() - started) * 1000),
   };
@@ -60,20 +67,20 @@ function finish(policy: CompiledPolicy, started: number, effect: Effect, reasons
  * Combining is independent of rule order: deny > require_approval > transform > allow > default.
  * A rule that throws while being evaluated counts as a deny unless it could only allow.
  */
-export function evaluatePolicy(policy: CompiledPolicy, action: Action): Decision {
+export function evaluatePolicy(policy: CompiledPolicy, action: Action, ctx: EvalContext | undefined = newEvalContext(policy)): Decision {
   const started = performance.now();
   try {
-    return decideWith(policy, action, started);
+    return decideWith(policy, action, started, ctx);
   } catch (error) {
     const reason: Reason = { effect: 'deny', code: 'internal_error', message: `The action could not be evaluated (${errorText(error)}), so it is denied` };
-    return finish(policy, started, 'deny', [reason], action);
+    return finish(policy, started, 'deny', [reason], action, ctx);
   }
 }
 
-function decideWith(policy: CompiledPolicy, action: Action, started: number): Decision {
+function decideWith(policy: CompiledPolicy, action: Action, started: number, ctx: EvalContext | undefined): Decision {
   const invalid = checkAction(action);
   if (invalid.length > 0) {
-    return finish(policy, started, 'deny', [{ effect: 'deny', code: 'invalid_action', message: `Invalid action: ${invalid.join('; ')}` }], action);
+    return finish(policy, started, 'deny', [{ effect: 'deny', code: 'invalid_action', message: `Invalid action: ${invalid.join('; ')}` }], action, ctx);
   }
 
   const denies: Reason[] = [];
@@ -83,7 +90,7 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number): De
   for (const rule of candidateRules(policy, action.kind, action.name)) {
     let matched: boolean;
     try {
-      matched = rule.condition ? rule.condition.test(action) : true;
+      matched = rule.condition ? rule.condition.test(action, ctx) : true;
     } catch (error) {
       if (rule.effect !== 'allow') {
         denies.push({ rule: rule.id, effect: 'deny', code: 'rule_error', message: `Rule "${rule.id}" could not be evaluated (${errorText(error)}), so it counts as a deny` });
@@ -97,23 +104,23 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number): De
     else allows.push(rule);
   }
 
-  if (denies.length > 0) return finish(policy, started, 'deny', denies, action);
+  if (denies.length > 0) return finish(policy, started, 'deny', denies, action, ctx);
 
   let transformed = action;
   if (transforms.length > 0) {
     try {
       transformed = structuredClone(action);
-      for (const rule of transforms) for (const step of rule.steps) step.apply(transformed);
+      for (const rule of transforms) for (const step of rule.steps) step.apply(transformed, ctx);
     } catch (error) {
       const reason: Reason = { effect: 'deny', code: 'transform_error', message: `A transform could not be applied (${errorText(error)}), so the action is denied` };
-      return finish(policy, started, 'deny', [reason], action);
+      return finish(policy, started, 'deny', [reason], action, ctx);
     }
   }
-  if (approvals.length > 0) return finish(policy, started, 'require_approval', [...approvals, ...transforms].map(ruleReason), transformed);
-  if (transforms.length > 0) return finish(policy, started, 'transform', transforms.map(ruleReason), transformed);
-  if (allows.length > 0) return finish(policy, started, 'allow', allows.map(ruleReason), action);
+  if (approvals.length > 0) return finish(policy, started, 'require_approval', [...approvals, ...transforms].map(ruleReason), transformed, ctx);
+  if (transforms.length > 0) return finish(policy, started, 'transform', transforms.map(ruleReason), transformed, ctx);
+  if (allows.length > 0) return finish(policy, started, 'allow', allows.map(ruleReason), action, ctx);
   const fallback: Reason = { effect: policy.defaultEffect, code: 'default', message: `No rule matched; the policy default is ${policy.defaultEffect}` };
-  return finish(policy, started, policy.defaultEffect, [fallback], action);
+  return finish(policy, started, policy.defaultEffect, [fallback], action, ctx);
 }
 
 /** One condition's result, for `policy simulate --explain`. */
@@ -133,24 +140,24 @@ export interface RuleTrace {
   conditions?: ConditionTrace;
 }
 
-function traceNode(node: CondNode, action: Action): ConditionTrace {
+function traceNode(node: CondNode, action: Action, ctx: EvalContext | undefined): ConditionTrace {
   let result: boolean | 'error';
   try {
-    result = node.test(action);
+    result = node.test(action, ctx);
   } catch {
     result = 'error';
   }
-  return { label: node.label, result, children: node.children?.map((c) => traceNode(c, action)) };
+  return { label: node.label, result, children: node.children?.map((c) => traceNode(c, action, ctx)) };
 }
 
 /** Every rule's match result for an action, using the same compiled predicates as evaluatePolicy. */
-export function explainPolicy(policy: CompiledPolicy, action: Action): RuleTrace[] {
+export function explainPolicy(policy: CompiledPolicy, action: Action, ctx: EvalContext | undefined = newEvalContext(policy)): RuleTrace[] {
   if (checkAction(action).length > 0) return [];
   const candidates = new Set(indexedRules(policy, action.kind, action.name));
   return policy.rules.map((rule) => {
     const candidate = candidates.has(rule);
     if (!rule.condition) return { id: rule.id, effect: rule.effect, candidate, matched: true };
-    const conditions = traceNode(rule.condition, action);
+    const conditions = traceNode(rule.condition, action, ctx);
     return { id: rule.id, effect: rule.effect, candidate, matched: candidate ? conditions.result : false, conditions };
   });
 }

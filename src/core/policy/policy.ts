@@ -1,8 +1,16 @@
 import type { Action, Decision } from '../action.js';
-import { compilePolicy, type CompiledPolicy } from './compile.js';
+import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
+import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile.js';
 import { evaluatePolicy, explainPolicy, type RuleTrace } from './evaluate.js';
 import { parseSourceText, readSourceFile, type ParsedSource } from './load.js';
+import { loadGuardrailPlugins } from './plugins.js';
 import type { PolicyDocument } from './types.js';
+
+export interface PolicyParseOptions {
+  filename?: string;
+  /** Guardrails the policy names that are not built in (or replace a built-in), as factories or instances. */
+  guardrails?: Record<string, GuardrailFactory<any> | Guardrail>;
+}
 
 /**
  * A validated, compiled policy.
@@ -21,20 +29,24 @@ export class Policy {
     this.filename = filename;
   }
 
-  /** Reads, validates and compiles a JSON or YAML policy file. Throws SourceError or PolicyError. */
+  /**
+   * Reads, validates and compiles a JSON or YAML policy file, importing the guardrail plugin modules it names.
+   * Throws SourceError or PolicyError.
+   */
   static async fromFile(path: string): Promise<Policy> {
-    return Policy.fromSource(await readSourceFile(path));
+    const source = await readSourceFile(path);
+    return Policy.fromSource(source, { guardrails: await loadGuardrailPlugins(source) });
   }
 
-  /** Validates and compiles policy text (JSON or YAML) or an already-parsed object. */
-  static parse(textOrObject: string | PolicyDocument | Record<string, unknown>, options: { filename?: string } = {}): Policy {
+  /** Validates and compiles policy text (JSON or YAML) or an already-parsed object. Plugin modules are not imported: pass them in `guardrails`. */
+  static parse(textOrObject: string | PolicyDocument | Record<string, unknown>, options: PolicyParseOptions = {}): Policy {
     const filename = options.filename ?? '<policy>';
     const source: ParsedSource = typeof textOrObject === 'string' ? parseSourceText(textOrObject, filename) : { filename, data: textOrObject };
-    return Policy.fromSource(source);
+    return Policy.fromSource(source, { guardrails: new Map(Object.entries(options.guardrails ?? {})) });
   }
 
-  static fromSource(source: ParsedSource): Policy {
-    return new Policy(compilePolicy(source), source.filename);
+  static fromSource(source: ParsedSource, options: CompileOptions = {}): Policy {
+    return new Policy(compilePolicy(source, options), source.filename);
   }
 
   get name(): string {

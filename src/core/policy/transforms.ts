@@ -1,11 +1,14 @@
 import type { Action } from '../action.js';
 import { compileRegex, CompileProblem } from './conditions.js';
+import type { EvalContext } from './eval-context.js';
+import type { GuardrailSet } from './guardrail-set.js';
+import { compileRedactStep } from './redact-step.js';
 import { getPath, MISSING, parsePath, removePath, setPath } from './path.js';
 import type { PathSegment } from './problem.js';
 import type { TransformStep } from './types.js';
 
 /** Applies one step to a private copy of the action. Throws when the step cannot apply; the caller turns that into a deny. */
-export type CompiledStep = { label: string; apply: (copy: Action) => void };
+export type CompiledStep = { label: string; apply: (copy: Action, ctx?: EvalContext) => void };
 
 function fixedPath(text: string, at: PathSegment[]): string[] {
   const parsed = parsePath(text);
@@ -14,7 +17,8 @@ function fixedPath(text: string, at: PathSegment[]): string[] {
   return parsed.segments;
 }
 
-export function compileStep(step: TransformStep, at: PathSegment[]): CompiledStep {
+export function compileStep(step: TransformStep, at: PathSegment[], guardrails?: GuardrailSet): CompiledStep {
+  if ('redact' in step) return compileRedactStep(step, at, guardrails);
   if ('set' in step) {
     const segs = fixedPath(step.set, [...at, 'set']);
     const value = step.value;
@@ -85,5 +89,5 @@ export function compileStep(step: TransformStep, at: PathSegment[]): CompiledSte
       },
     };
   }
-  throw new CompileProblem('a transform step needs one of set, remove, keep, clamp, replace', at);
+  throw new CompileProblem('a transform step needs one of set, remove, keep, clamp, replace, redact', at);
 }

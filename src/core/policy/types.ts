@@ -20,12 +20,39 @@ export interface OperatorObject {
   not?: OperatorObject;
 }
 
-/** A `when` object: dot paths mapped to a literal or an operator object, plus `all`, `any`, `not`. All keys are ANDed. */
+/** `detect`: true when a guardrail reports a finding in the texts under `in`. */
+export interface DetectSpec {
+  /** A built-in guardrail (pii, secrets, injection, moderation) or one named under the policy's `guardrails`. */
+  guardrail: string;
+  /** Paths whose texts are inspected: every string under them, at any depth (default `input`). */
+  in?: string | string[];
+  /** Only findings of these types count (all when absent). */
+  types?: string[];
+  /** Only findings scoring at least this count (default 0). */
+  minScore?: number;
+}
+
+/** A `when` object: dot paths mapped to a literal or an operator object, plus `all`, `any`, `not`, `detect`. All keys are ANDed. */
 export interface Condition {
   all?: Condition[];
   any?: Condition[];
   not?: Condition;
-  [path: string]: Literal | OperatorObject | Condition | Condition[] | undefined;
+  detect?: DetectSpec;
+  [path: string]: Literal | OperatorObject | Condition | Condition[] | DetectSpec | undefined;
+}
+
+/** How a `redact` step rewrites what a guardrail found. */
+export type RedactMode = 'replace' | 'mask' | 'hash' | 'encrypt' | 'vault';
+
+/** A guardrail configured for this policy: a built-in with its config, or a plugin module. */
+export interface GuardrailEntry {
+  /** The built-in guardrail this entry configures (default: the entry's own name). */
+  use?: string;
+  /** A plugin: a module path relative to the policy file (./my-guardrail.js) or a package name. */
+  module?: string;
+  /** Checked against the guardrail's own JSON Schema. */
+  config?: Record<string, unknown>;
+  description?: string;
 }
 
 export type TransformStep =
@@ -33,7 +60,8 @@ export type TransformStep =
   | { remove: string }
   | { keep: string[]; in?: string }
   | { clamp: string; min?: number; max?: number }
-  | { replace: string; pattern: string; flags?: string; with: string };
+  | { replace: string; pattern: string; flags?: string; with: string }
+  | { redact: string; guardrail: string; mode?: RedactMode; types?: string[]; minScore?: number };
 
 export interface RuleDocument {
   id: string;
@@ -50,6 +78,8 @@ export interface PolicyDocument {
   name: string;
   description?: string;
   default?: 'allow' | 'deny';
+  /** Guardrails this policy configures or adds, by the name `detect` and `redact` use. */
+  guardrails?: Record<string, GuardrailEntry>;
   rules: RuleDocument[];
 }
 
@@ -58,6 +88,9 @@ export const OPERATORS = [
 ] as const;
 
 export const COMBINATORS = ['all', 'any', 'not'] as const;
+
+/** Condition keys that are not paths. */
+export const RESERVED_CONDITION_KEYS = [...COMBINATORS, 'detect'] as const;
 
 /** Deepest nesting of `all` / `any` / `not` accepted; deeper documents are rejected rather than risking the stack. */
 export const MAX_CONDITION_DEPTH = 32;

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { compilePolicy } from './compile.js';
+import { loadGuardrailPlugins } from './plugins.js';
 import { lintPolicy, sortProblems, type LintOptions } from './lint.js';
 import { MAX_DOCUMENT_DEPTH, readSourceFile, SourceError } from './load.js';
 import { isPolicyError } from './policy-error.js';
@@ -167,7 +168,7 @@ export async function validatePolicyFile(file: string, options: ValidateOptions 
   }
   let policy;
   try {
-    policy = compilePolicy(source);
+    policy = compilePolicy(source, { guardrails: await loadGuardrailPlugins(source) });
   } catch (error) {
     if (!isPolicyError(error)) throw error;
     return finishProblems(file, error.problems, options);

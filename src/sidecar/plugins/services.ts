@@ -17,4 +17,6 @@ export interface SidecarServices {
   auditHealth: AuditHealth;
   /** The agentguard data folder: its keys verify the audit trail and it must stay writable. */
   dataDir: string;
+  /** Key of `hash` and `encrypt` redaction, loaded (or created) when a policy first needs it. */
+  redactionKey: () => Uint8Array;
 }

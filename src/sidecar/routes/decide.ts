@@ -33,7 +33,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
         });
       }
       const started = performance.now();
-      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId }, action);
+      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId, redactionKey: services.redactionKey }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
       if (unrecorded) {

@@ -34,6 +34,8 @@ export interface Conjunction {
   checks: PathCheck[];
   anys: Array<{ at: PathSegment[]; branches: Conjunction[] }>;
   nots: Array<{ at: PathSegment[]; condition: Condition }>;
+  /** `detect` conditions: their truth depends on guardrails, so lint treats them as unknown. */
+  detects: unknown[];
 }
 
 /** Fields every valid action has, with their types: rules only ever see actions that passed checkAction. */
@@ -75,7 +77,7 @@ export function makeCheck(pathText: string, spec: unknown, at: PathSegment[]): P
 
 /** Flattens a `when` (its keys and nested `all` items) into one conjunction. */
 export function collectConjunction(when: Condition | undefined, at: PathSegment[]): Conjunction {
-  const conj: Conjunction = { at, checks: [], anys: [], nots: [] };
+  const conj: Conjunction = { at, checks: [], anys: [], nots: [], detects: [] };
   const visit = (cond: Condition, here: PathSegment[]) => {
     if (cond === null || typeof cond !== 'object') return;
     for (const [key, spec] of Object.entries(cond)) {
@@ -83,6 +85,7 @@ export function collectConjunction(when: Condition | undefined, at: PathSegment[
       if (key === 'all') (spec as Condition[]).forEach((item, i) => visit(item, [...keyAt, i]));
       else if (key === 'any') conj.anys.push({ at: keyAt, branches: (spec as Condition[]).map((item, i) => collectConjunction(item, [...keyAt, i])) });
       else if (key === 'not') conj.nots.push({ at: keyAt, condition: spec as Condition });
+      else if (key === 'detect') conj.detects.push(spec);
       else conj.checks.push(makeCheck(key, spec, keyAt));
     }
   };

@@ -239,6 +239,8 @@ export interface Knowledge {
   anys: Conjunction['anys'];
   /** Conditions known to be false (from `not`). */
   nots?: Condition[];
+  /** `detect` conditions known to hold. */
+  detects?: unknown[];
 }
 
 /** Limits case splits on `any` so that implication stays cheap on large policies. */
@@ -251,13 +253,14 @@ export function impliesCondition(known: Knowledge, target: Condition | undefined
     if (key === 'all') return (spec as Condition[]).every((c) => impliesCondition(known, c, splits));
     if (key === 'any') return (spec as Condition[]).some((c) => impliesCondition(known, c, splits));
     if (key === 'not') return (known.nots ?? []).some((n) => deepEqual(n, spec)) || neverHolds(spec as Condition, known.checks);
+    if (key === 'detect') return (known.detects ?? []).some((d) => deepEqual(d, spec));
     return impliesCheck(known.checks, makeCheck(key, spec, []));
   });
   if (direct || splits >= MAX_SPLITS || known.anys.length === 0) return direct;
   // Case split: if every branch of one `any` leads to the target, the target holds.
   const [first, ...rest] = known.anys;
   return first.branches.every((b) =>
-    impliesCondition({ checks: [...known.checks, ...b.checks], anys: [...rest, ...b.anys], nots: [...(known.nots ?? []), ...b.nots.map((n) => n.condition)] }, target, splits + 1),
+    impliesCondition({ checks: [...known.checks, ...b.checks], anys: [...rest, ...b.anys], nots: [...(known.nots ?? []), ...b.nots.map((n) => n.condition)], detects: [...(known.detects ?? []), ...b.detects] }, target, splits + 1),
   );
 }
 

@@ -78,7 +78,7 @@ export function checkShadowing(doc: PolicyDocument, skip: ReadonlySet<number>): 
     for (const deny of [...anyNameDenies, ...named]) {
       if (!subset(names, deny.names) || !subset(kinds, deny.kinds)) continue;
       if (++comparisons > MAX_COMPARISONS) return;
-      if (impliesCondition({ checks: conj.checks, anys: conj.anys, nots: conj.nots.map((n) => n.condition) }, deny.rule.when)) {
+      if (impliesCondition({ checks: conj.checks, anys: conj.anys, nots: conj.nots.map((n) => n.condition), detects: conj.detects }, deny.rule.when)) {
         problems.push(
           lintProblem(
             'warning',

@@ -12,6 +12,7 @@ function writes(step: TransformStep): string[] {
   if ('clamp' in step) return [step.clamp];
   if ('replace' in step) return [step.replace];
   if ('keep' in step) return [step.in ?? 'input'];
+  if ('redact' in step) return [step.redact];
   return [];
 }
 

@@ -1,0 +1,154 @@
+/**
+ * Hashed bag-of-n-grams features for the linear text classifiers. Word and character n-grams
+ * are hashed (FNV-1a, 32 bit) into `buckets` slots; the n-gram kind and length are mixed into
+ * the final hash so "ab" as a word and "ab" as characters land in different slots.
+ */
+
+export interface FeatureOptions {
+  /** Word n-gram lengths, e.g. [1, 2]. */
+  wordNgrams: number[];
+  /** Character n-gram lengths, e.g. [3, 4, 5]. */
+  charNgrams: number[];
+  /** Number of hash slots; feature indices are in [0, buckets). */
+  buckets: number;
+}
+
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
+const WORD = /[\p{L}\p{N}]+/gu;
+const WORD_TAG = 0x100;
+const CHAR_TAG = 0x200;
+
+/** Raw n-gram counts: a dense array over the buckets plus the list of touched slots. */
+export class FeatureCounter {
+  readonly counts: Float64Array;
+  readonly touched: number[] = [];
+  constructor(buckets: number) {
+    this.counts = new Float64Array(buckets);
+  }
+  add(index: number, amount = 1): void {
+    if (this.counts[index] === 0) this.touched.push(index);
+    this.counts[index] += amount;
+  }
+  /** Adds every count of `other` (same bucket size) to this one. */
+  addAll(other: FeatureCounter): void {
+    for (const index of other.touched) this.add(index, other.counts[index]);
+  }
+  reset(): void {
+    for (const index of this.touched) this.counts[index] = 0;
+    this.touched.length = 0;
+  }
+}
+
+const counters = new Map<number, FeatureCounter>();
+function counterFor(buckets: number): FeatureCounter {
+  let counter = counters.get(buckets);
+  if (!counter) {
+    counter = new FeatureCounter(buckets);
+    counters.set(buckets, counter);
+  }
+  return counter;
+}
+
+function slot(hash: number, tag: number, buckets: number): number {
+  const h = Math.imul(hash ^ tag, FNV_PRIME) >>> 0;
+  // Power-of-two bucket counts (the usual case) take the cheap mask; same result as the modulo.
+  return (buckets & (buckets - 1)) === 0 ? h & (buckets - 1) : h % buckets;
+}
+
+function countWords(text: string, sizes: readonly number[], buckets: number, counter: FeatureCounter): void {
+  const words = text.match(WORD);
+  if (words === null) return;
+  const hashes = words.map((word) => {
+    let h = FNV_OFFSET;
+    for (let c = 0; c < word.length; c++) h = Math.imul(h ^ word.charCodeAt(c), FNV_PRIME);
+    return h;
+  });
+  for (const n of sizes) {
+    if (n < 1) continue;
+    for (let i = 0; i + n <= hashes.length; i++) {
+      let h = hashes[i];
+      for (let k = 1; k < n; k++) h = Math.imul(Math.imul(h, 31) ^ hashes[i + k], FNV_PRIME);
+      counter.add(slot(h, WORD_TAG + n, buckets));
+    }
+  }
+}
+
+function countChars(text: string, sizes: readonly number[], buckets: number, counter: FeatureCounter): void {
+  let longest = 0;
+  const wanted: boolean[] = [];
+  for (const n of sizes) {
+    if (n < 1) continue;
+    wanted[n] = true;
+    longest = Math.max(longest, n);
+  }
+  if (longest === 0) return;
+  // Pad with spaces so word starts and ends become their own n-grams.
+  const padded = ` ${text} `;
+  const length = padded.length;
+  for (let i = 0; i < length; i++) {
+    let h = FNV_OFFSET;
+    const end = Math.min(length, i + longest);
+    for (let j = i; j < end; j++) {
+      h = Math.imul(h ^ padded.charCodeAt(j), FNV_PRIME);
+      const n = j - i + 1;
+      if (wanted[n]) counter.add(slot(h, CHAR_TAG + n, buckets));
+    }
+  }
+}
+
+/** Adds the raw n-gram counts of `text` (already normalised) to `counter`. */
+export function countFeatures(text: string, options: FeatureOptions, counter: FeatureCounter): void {
+  countWords(text, options.wordNgrams, options.buckets, counter);
+  countChars(text, options.charNgrams, options.buckets, counter);
+}
+
+/**
+ * Visits the feature vector of `counter`: each touched index with its weight, sub-linear term
+ * frequency (1 + ln count), L2-normalised. Leaves the counts unchanged.
+ */
+export function visitFeatures(counter: FeatureCounter, visit: (index: number, weight: number) => void): void {
+  const { counts, touched } = counter;
+  let norm = 0;
+  for (const index of touched) {
+    const count = counts[index];
+    const weight = count === 1 ? 1 : 1 + Math.log(count);
+    norm += weight * weight;
+  }
+  if (norm === 0) return;
+  const scale = 1 / Math.sqrt(norm);
+  for (const index of touched) {
+    const count = counts[index];
+    visit(index, (count === 1 ? 1 : 1 + Math.log(count)) * scale);
+  }
+}
+
+/** Visits the features of `text` (already normalised) without allocating a map. */
+export function forEachFeature(text: string, options: FeatureOptions, visit: (index: number, weight: number) => void): void {
+  const counter = counterFor(options.buckets);
+  try {
+    countFeatures(text, options, counter);
+    visitFeatures(counter, visit);
+  } finally {
+    counter.reset();
+  }
+}
+
+/** Features of `text` (already normalised): hashed index -> weight, L2-normalised. */
+export function extractFeatures(text: string, options: FeatureOptions): Map<number, number> {
+  const out = new Map<number, number>();
+  forEachFeature(text, options, (index, weight) => out.set(index, weight));
+  return out;
+}
+
+/**
+ * Features of a text split into `parts`: the n-grams of every part pooled (n-grams spanning two
+ * parts are not counted). Matches what `LinearModel.scoresOfParts` scores as the whole text.
+ */
+export function extractPooledFeatures(parts: readonly string[], options: FeatureOptions): Map<number, number> {
+  const counter = new FeatureCounter(options.buckets);
+  for (const part of parts) countFeatures(part, options, counter);
+  const out = new Map<number, number>();
+  visitFeatures(counter, (index, weight) => out.set(index, weight));
+  return out;
+}

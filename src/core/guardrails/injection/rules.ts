@@ -1,0 +1,97 @@
+/**
+ * Hand-written signals of prompt injection, matched on normalised text (lowercase, folded,
+ * spacing collapsed). Each rule has a weight in (0, 1); matched weights combine by noisy-OR.
+ * Patterns ask for an instruction-like object ("instructions", "rules", "prompt") so everyday
+ * uses of "ignore", "forget" or "kill" do not fire.
+ */
+export interface InjectionRule {
+  name: string;
+  pattern: RegExp;
+  weight: number;
+}
+
+const PRIOR = '(?:previous|prior|above|earlier|preceding|foregoing|initial|original|old|existing|system|developer|given|provided|all|any|every|your|the|these|those|my|its)';
+// Deliberately not "message", "text" or "task": "ignore the error message" is everyday advice.
+const ORDERS = '(?:instructions?|prompts?|rules|directions|directives|guidelines|commands|orders|constraints|restrictions|programming|guidance|polic(?:y|ies)|filters?|safeguards|limitations)';
+const SKIP = '(?:ignore|disregard|forget|skip|bypass|override|neglect|drop|discard|abandon|set aside|pay no attention to|do not follow|don\'t follow|stop following|throw out|erase|delete|overwrite)';
+
+export const INJECTION_RULES: readonly InjectionRule[] = [
+  {
+    name: 'instruction-override',
+    pattern: new RegExp(`\\b${SKIP}\\b[^.\\n]{0,30}\\b${PRIOR}\\b[^.\\n]{0,30}\\b${ORDERS}\\b`),
+    weight: 0.9,
+  },
+  {
+    name: 'instruction-override-multilingual',
+    pattern: /\b(?:vergiss|vergessen sie|ignoriere|ignorieren sie|missachte|olvida|olvide|ignora|ignorez|oublie|oubliez|zaboravi|dimentica|esquece|esqueca)\b[^.\n]{0,30}\b(?:alles|anweisungen|instruktionen|vorherigen|bisherigen|todo|todas|instrucciones|instructions|consignes|instrukcije|sve|istruzioni|tutto|instrucoes|tudo)\b|\babweichend (?:zu|von) (?:den )?(?:vorherigen|bisherigen) (?:instruktionen|anweisungen)\b/,
+    weight: 0.85,
+  },
+  {
+    name: 'forget-everything',
+    pattern: /\b(?:forget|ignore|disregard)\s+(?:about\s+)?(?:everything|all of that|all that|what (?:i|you) (?:said|told|were told)|the above|above|that|this)\b(?:[^.\n]{0,40}\b(?:and|now|instead|then)\b)/,
+    weight: 0.75,
+  },
+  {
+    name: 'new-instructions',
+    pattern: /\b(?:new|updated|real|actual|true|additional|secret|hidden|revised)\s+(?:instructions?|task|rules|objective|directive|system prompt|orders)\s*(?::|are\b|is\b|follow)/,
+    weight: 0.6,
+  },
+  {
+    name: 'role-hijack',
+    pattern: /\b(?:you are now|you're now|you will now (?:act|be|play)|from now on,? you(?:'re| are| will)|you are (?:going to|about to) (?:act|pretend|play)|act as an? (?:unfiltered|uncensored|unrestricted|evil|jailbroken)|pretend (?:to be|you are)|simulate an? (?:ai|chatbot)|stay in character|immerse yourself)\b/,
+    weight: 0.55,
+  },
+  {
+    name: 'jailbreak-persona',
+    pattern: /\b(?:dan|stan|dude|aim|anti-?dan|do anything now|developer mode|dev mode|jailbr(?:eak|oken)|god mode|unfiltered mode|evil confidant|betterdan|maximum)\b(?:[^\n]{0,200})\b(?:mode|enabled|respond|answer|character|persona|as)\b/,
+    weight: 0.5,
+  },
+  {
+    name: 'no-restrictions',
+    pattern: /\b(?:without|no|free (?:of|from)|not bound by|do not have|don't have|doesn't have|break free of|broken free of|not (?:have to )?(?:abide|comply|adhere) (?:by|to|with))\s+(?:any\s+)?(?:ethical|moral|content|openai'?s?|safety)?\s*(?:restrictions|filters|filtering|limitations|censorship|guidelines|policies|rules|constraints|boundaries)\b/,
+    weight: 0.55,
+  },
+  {
+    name: 'prompt-extraction',
+    pattern: /\b(?:reveal|show|print|repeat|output|display|tell me|give me|leak|dump|spell out|write (?:out|down)|recite|what (?:is|are|was|were))\b[^.\n?]{0,25}\b(?:your|the)\s+(?:(?:system|initial|original|hidden|secret|full|first|entire|exact|above|pre-?)[ -]?)+(?:prompt|instructions?|message|rules|directives|password|configuration)\b/,
+    weight: 0.8,
+  },
+  {
+    name: 'your-instructions',
+    pattern: /\b(?:print|repeat|reveal|output|display|show|tell me|list|summari[sz]e|translate|what (?:are|were))\b[^.\n?]{0,15}\byour (?:instructions|prompt|rules|guidelines|directives)\b/,
+    weight: 0.7,
+  },
+  {
+    name: 'fake-turn-delimiter',
+    pattern: /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?inst\]|<<\/?sys>>|<\/?(?:system|sys|instructions?)>|\[(?:system|admin)(?: message| note)?\]|(?:^|\n)\s*#{1,4}\s*(?:system|instruction|instructions|new instructions|admin)\b|(?:^|\n)\s*(?:system|admin)\s*(?:message|note|override)?\s*:|\bend of (?:the )?(?:prompt|instructions|system prompt)\b/,
+    weight: 0.6,
+  },
+  {
+    name: 'addressed-to-ai',
+    pattern: /\b(?:ai|assistant|ai assistant|language model|llm|chatbot|chatgpt|gpt|bot|model|agent)\b[,:]?\s+(?:when|if|after|once|while) you (?:read|see|process|summari[sz]e|encounter|receive)|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|language model|llm|chatbot|model|agent)\b|\bif you are an? (?:ai|assistant|language model|llm|chatbot)\b/,
+    weight: 0.75,
+  },
+  {
+    name: 'output-hijack',
+    pattern: /\b(?:instead|rather),?\s+(?:just\s+)?(?:say|print|write|output|respond with|reply with|answer with)\b|\b(?:say|print|output|respond with|reply with|write)\s+(?:only\s+|just\s+|exactly\s+)?["'“](?:i have been pwned|pwned|hacked|haha)/,
+    weight: 0.6,
+  },
+  {
+    name: 'do-not-tell-user',
+    pattern: /\b(?:do not|don't|never) (?:tell|inform|mention|reveal|let) (?:this to )?(?:the )?(?:user|human|anyone)\b|\bwithout (?:telling|informing|notifying) the user\b/,
+    weight: 0.5,
+  },
+];
+
+/** Noisy-OR of the weights of every rule that matches, and the names that matched. */
+export function ruleScore(text: string): { score: number; matched: string[] } {
+  let miss = 1;
+  const matched: string[] = [];
+  for (const rule of INJECTION_RULES) {
+    if (rule.pattern.test(text)) {
+      miss *= 1 - rule.weight;
+      matched.push(rule.name);
+    }
+  }
+  return { score: 1 - miss, matched };
+}

@@ -1,0 +1,93 @@
+import type { DetectOptions, Finding, Guardrail, GuardrailFactory } from '../types.js';
+import { checkPiiConfig, PII_TYPES, piiConfigSchema, type PiiConfig } from './config.js';
+import { CONTEXT_BOOST, contextLists, hasContext, type ContextLists } from './context.js';
+import { loadNerTagger } from './ner-model.js';
+import type { Candidate, Recognizer } from './recognizer.js';
+import { resolveOverlaps } from './resolve.js';
+import { abaRoutingRecognizer } from './recognizers/aba-routing.js';
+import { creditCardRecognizer } from './recognizers/credit-card.js';
+import { cryptoRecognizer } from './recognizers/crypto.js';
+import { dateTimeRecognizer } from './recognizers/date-time.js';
+import { emailRecognizer } from './recognizers/email.js';
+import { ibanRecognizer } from './recognizers/iban.js';
+import { ipAddressRecognizer } from './recognizers/ip-address.js';
+import { createPhoneRecognizer, loadPhoneLib } from './recognizers/phone.js';
+import { urlRecognizer } from './recognizers/url.js';
+import { usBankNumberRecognizer } from './recognizers/us-bank-number.js';
+import { usDriverLicenseRecognizer } from './recognizers/us-driver-license.js';
+import { usPassportRecognizer } from './recognizers/us-passport.js';
+import { usSsnRecognizer } from './recognizers/us-ssn.js';
+
+export { PII_TYPES, piiConfigSchema, type PiiConfig, type PiiType } from './config.js';
+
+const NAME = 'pii';
+const NER_TYPES = new Set(['PERSON', 'LOCATION']);
+/** Longest name or place the tagger reports (longer runs are split by the tagger anyway). */
+const NER_MAX_SPAN = 120;
+
+function normalise(value: string): string {
+  return value.trim().toLowerCase();
+}
+
+function createPii(rawConfig: PiiConfig): Guardrail {
+  const config = checkPiiConfig(rawConfig, (code) => loadPhoneLib().isSupportedCountry(code));
+  const enabled = new Set<string>(config.types);
+  const recognizers: Recognizer[] = [
+    emailRecognizer,
+    createPhoneRecognizer(config.phoneRegions),
+    creditCardRecognizer,
+    usSsnRecognizer,
+    ibanRecognizer,
+    ipAddressRecognizer,
+    urlRecognizer,
+    usBankNumberRecognizer,
+    abaRoutingRecognizer,
+    usPassportRecognizer,
+    usDriverLicenseRecognizer,
+    cryptoRecognizer,
+    dateTimeRecognizer,
+  ].filter((r) => enabled.has(r.type));
+  const context = new Map<string, ContextLists>();
+  for (const type of config.types) {
+    const builtIn = recognizers.find((r) => r.type === type)?.contextWords ?? [];
+    context.set(type, contextLists([...builtIn, ...(config.contextWords[type] ?? [])]));
+  }
+  const allow = new Set(config.allowList.map(normalise));
+  const wantsNer = config.types.some((t) => NER_TYPES.has(t));
+  // Fail at creation, not at the first message, when the model file is missing.
+  const tagger = wantsNer ? loadNerTagger() : undefined;
+
+  return {
+    name: NAME,
+    description: 'Personal data: e-mail, phone, card, SSN, IBAN, IP, URL, bank, routing, passport, licence, crypto, dates, names and places.',
+    types: config.types,
+    maxSpanLength: Math.max(wantsNer ? NER_MAX_SPAN : 0, ...recognizers.map((r) => r.maxSpanLength)),
+    detect(text: string, options: DetectOptions = {}): Finding[] {
+      const only = options.types === undefined ? undefined : new Set(options.types);
+      const minScore = options.minScore ?? config.minScore;
+      const candidates: Candidate[] = [];
+      for (const r of recognizers) if (only === undefined || only.has(r.type)) candidates.push(...r.find(text));
+      if (tagger !== undefined && (only === undefined || only.has('PERSON') || only.has('LOCATION'))) {
+        for (const c of tagger.tag(text)) if (enabled.has(c.type) && (only === undefined || only.has(c.type))) candidates.push(c);
+      }
+      const scored: Candidate[] = [];
+      for (const c of candidates) {
+        if (allow.size > 0 && allow.has(normalise(text.slice(c.start, c.end)))) continue;
+        const lists = context.get(c.type);
+        let score = c.score;
+        if (lists !== undefined && score < 1 && hasContext(text, c.start, c.end, lists.words, lists.phrases)) score = Math.min(1, score + CONTEXT_BOOST);
+        score = Math.round(score * 1000) / 1000;
+        if (score >= minScore) scored.push({ ...c, score });
+      }
+      return resolveOverlaps(scored).map((c) => ({ guardrail: NAME, type: c.type, start: c.start, end: c.end, score: c.score }));
+    },
+  };
+}
+
+export const piiGuardrail: GuardrailFactory<PiiConfig> = {
+  name: NAME,
+  description: 'Finds personal data with validated patterns (Luhn, mod-97, checksums, libphonenumber), context words and a local name/place tagger.',
+  configSchema: piiConfigSchema,
+  create: createPii,
+};
+

@@ -1,0 +1,86 @@
+import { CONFUSABLES } from './confusables.js';
+import { decodePayloads } from './decode.js';
+
+export interface NormalizedText {
+  /** Text for matching: folded, lowercased, invisible characters removed, spacing collapsed. */
+  text: string;
+  /** Encoded payloads found in the input that decode to readable text, each normalised. */
+  decoded: string[];
+}
+
+// Zero-width, bidi controls, word joiners, BOM, soft hyphen, variation selectors, tag characters, other format chars.
+const INVISIBLE = /[\p{Cf}\u00AD\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+const COMBINING_DIACRITICS = /[\u0300-\u036F]/g;
+const NON_ASCII = /[^\x00-\x7F]/;
+// Four or more single letters/digits separated by spaces or one punctuation mark: "i g n o r e", "i.g.n.o.r.e".
+const SPACED_LETTERS = /(?<![\p{L}\p{N}])[\p{L}\p{N}](?:(?: +|[._*\-])[\p{L}\p{N}](?![\p{L}\p{N}])){3,}/gu;
+const SPACED_PART = /( +|[._*\-])?([\p{L}\p{N}])/gu;
+const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
+const LEET_TOKEN = /(?<![a-z0-9@$])[a-z0-9@$]*[0-9@$][a-z0-9@$]*/g;
+
+function foldConfusables(text: string): string {
+  let folded = '';
+  for (const ch of text) folded += CONFUSABLES.get(ch) ?? ch;
+  return folded;
+}
+
+function foldUnicode(text: string): string {
+  let out = foldConfusables(text).toLowerCase().normalize('NFKD').replace(COMBINING_DIACRITICS, '').normalize('NFKC').toLowerCase();
+  if (NON_ASCII.test(out)) out = foldConfusables(out);
+  return out.replace(INVISIBLE, '');
+}
+
+/**
+ * Joins spaced-out letters. Inside a run, separators longer than the shortest one are word
+ * breaks ("i g n o r e  p r e v" -> "ignore prev"). Repeated until stable so the result does
+ * not change when normalised again.
+ */
+function joinSpacedLetters(text: string): string {
+  for (;;) {
+    const next = text.replace(SPACED_LETTERS, (run) => {
+      const parts = [...run.matchAll(SPACED_PART)].map((m) => ({ sep: m[1] ?? '', ch: m[2] }));
+      const widths = parts.slice(1).map((p) => (p.sep.startsWith(' ') ? p.sep.length : 1));
+      const narrowest = Math.min(...widths);
+      return parts.map((p, i) => (i > 0 && widths[i - 1] > narrowest ? ' ' : '') + p.ch).join('');
+    });
+    if (next === text) return text;
+    text = next;
+  }
+}
+
+function collapseSpacing(text: string): string {
+  return text.replace(/\s+/g, (run) => (run.includes('\n') ? '\n' : ' ')).trim();
+}
+
+/**
+ * "1gn0r3" -> "ignore": only inside tokens with at least two letters, so plain numbers stay;
+ * "@" and "$" only next to a letter (repeated until stable, so e-mail-like "a@@" folds fully).
+ */
+function foldLeet(text: string): string {
+  return text.replace(LEET_TOKEN, (token) => {
+    if (token.replace(/[^a-z]/g, '').length < 2) return token;
+    let out = token.replace(/[013457]/g, (ch) => LEET[ch]);
+    for (;;) {
+      const next = out.replace(/(?<=[a-z])[@$]|[@$](?=[a-z])/g, (ch) => LEET[ch]);
+      if (next === out) return out;
+      out = next;
+    }
+  });
+}
+
+function normalizeOnly(raw: string): string {
+  let text = raw.replace(INVISIBLE, '');
+  text = NON_ASCII.test(text) ? foldUnicode(text) : text.toLowerCase();
+  text = collapseSpacing(joinSpacedLetters(text.replace(/[^\S\n]/g, ' ')));
+  return foldLeet(text);
+}
+
+/**
+ * Canonical form of `raw` for detectors (never shown to users): NFKC, look-alikes folded to
+ * ASCII, invisible and format characters removed, whitespace collapsed, spaced-out letters
+ * joined, leetspeak folded, lowercase. Idempotent on `.text`.
+ */
+export function normalizeText(raw: string): NormalizedText {
+  const decoded = decodePayloads(raw).map(normalizeOnly).filter((payload) => payload.length > 0);
+  return { text: normalizeOnly(raw), decoded };
+}
