@@ -1,5 +1,5 @@
 import { loadOrCreateRedactionKey } from '../core/guardrails/redaction-key.js';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
 import { registerAuth, type Authenticate } from './plugins/auth.js';
@@ -128,7 +128,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false } },
     return503OnClosing: true,
     // Two synchronous log lines per request cost more than the decision itself; see registerAccessLog.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }) as unknown as FastifyInstance;
 
   const metrics = new SidecarMetrics();

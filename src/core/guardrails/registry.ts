@@ -4,7 +4,7 @@ import { moderationGuardrail } from './moderation/index.js';
 import { openAiModerationGuardrail } from './moderation/openai-adapter.js';
 import { piiGuardrail } from './pii/index.js';
 import { secretsGuardrail } from './secrets/index.js';
-import type { Guardrail, GuardrailFactory } from './types.js';
+import type { GuardrailFactory } from './types.js';
 
 /**
  * The built-in guardrails by name. Each module is cheap to import: models, word lists and phone metadata load on a
@@ -31,19 +31,4 @@ export function guardrailConfigProblems(factory: GuardrailFactory<any>, config: 
     if (e.keyword === 'enum') return `${where} ${e.message}: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
     return `${where} ${e.message}`;
   });
-}
-
-/** True when `value` has the shape of a guardrail factory (for plugin modules). */
-export function isGuardrailFactory(value: unknown): value is GuardrailFactory<any> {
-  const v = value as GuardrailFactory | null;
-  return (
-    v !== null && typeof v === 'object' && typeof v.name === 'string' && typeof v.create === 'function' &&
-    v.configSchema !== null && typeof v.configSchema === 'object'
-  );
-}
-
-/** True when `value` has the shape of a guardrail instance. */
-export function isGuardrail(value: unknown): value is Guardrail {
-  const v = value as Guardrail | null;
-  return v !== null && typeof v === 'object' && typeof v.name === 'string' && typeof v.detect === 'function' && Array.isArray(v.types);
 }

@@ -1,9 +1,11 @@
-import { BUILTIN_GUARDRAILS, guardrailConfigProblems, isGuardrail, isGuardrailFactory } from '../guardrails/registry.js';
+import * as registry from '../guardrails/registry.js';
+import { isGuardrail, isGuardrailFactory } from '../guardrails/shape.js';
 import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
 import { CompileProblem } from './conditions.js';
 import type { PathSegment } from './problem.js';
 import { suggest } from './schema.js';
 import type { GuardrailEntry } from './types.js';
+
 
 /** Guardrails given in code (`Policy.parse(doc, { guardrails })`) or loaded from plugin modules (an Error when loading failed), by name. */
 export type GuardrailPlugins = ReadonlyMap<string, GuardrailFactory<any> | Guardrail | Error>;
@@ -53,18 +55,18 @@ export class GuardrailSet {
       throw new CompileProblem(`the plugin module "${entry.module}" of guardrail "${name}" was not loaded`, [...at, 'module'], 'Load the policy with Policy.fromFile (which imports plugin modules), or pass the guardrail in Policy.parse(doc, { guardrails: { ... } }).');
     } else {
       const builtin = entry?.use ?? name;
-      factory = BUILTIN_GUARDRAILS.get(builtin);
+      factory = registry.BUILTIN_GUARDRAILS.get(builtin);
       if (!factory) {
-        const known = [...BUILTIN_GUARDRAILS.keys(), ...Object.keys(this.entries), ...this.plugins.keys()];
+        const known = [...registry.BUILTIN_GUARDRAILS.keys(), ...Object.keys(this.entries), ...this.plugins.keys()];
         throw new CompileProblem(
           `unknown guardrail "${builtin}".${suggest(builtin, known)}`,
           entry?.use ? [...at, 'use'] : at,
-          `Built-in guardrails: ${[...BUILTIN_GUARDRAILS.keys()].join(', ')}. Add others under "guardrails" with a module.`,
+          `Built-in guardrails: ${[...registry.BUILTIN_GUARDRAILS.keys()].join(', ')}. Add others under "guardrails" with a module.`,
         );
       }
     }
     const config = entry?.config ?? {};
-    const problems = guardrailConfigProblems(factory, config);
+    const problems = registry.guardrailConfigProblems(factory, config);
     if (problems.length > 0) {
       throw new CompileProblem(`guardrail "${name}": ${problems.join('; ')}`, entry ? [...at, 'config'] : at, `See the options of "${factory.name}" with \`agentguard guardrails list --json\`.`);
     }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isGuardrail, isGuardrailFactory } from '../guardrails/registry.js';
+import { isGuardrail, isGuardrailFactory } from '../guardrails/shape.js';
 import type { GuardrailPlugins } from './guardrail-set.js';
 import type { ParsedSource } from './load.js';
 import type { GuardrailEntry } from './types.js';
