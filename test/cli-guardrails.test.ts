@@ -68,3 +68,15 @@ describe('agentguard guardrails eval', () => {
     expect(wrongKind.stderr).toMatch(/injection-small\.jsonl:1: "spans" is missing/);
   });
 });
+
+describe('agentguard policy simulate with guardrails', () => {
+  it('shows what the guardrails found, where, and the redacted action; the value itself is not printed', () => {
+    const action = { kind: 'tool', name: 'email.send', input: { to: 'a@customer.example', body: 'Call bob at +1 415-555-0132' } };
+    const result = runCli(['policy', 'simulate', '--policy', join(ROOT, 'demo/policy.yaml'), '--action', JSON.stringify(action)]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^TRANSFORM {2}tool email\.send/);
+    expect(result.stdout).toContain('found pii/PHONE_NUMBER (score 1) at input.body [12, 27)');
+    expect(result.stdout).toContain('"body":"Call bob at <PHONE_NUMBER>"');
+    expect(result.stdout.split('\n').filter((l) => l.includes('415-555-0132'))).toEqual([]);
+  });
+});

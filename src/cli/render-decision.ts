@@ -17,6 +17,9 @@ export function renderDecision(decision: Decision, original?: unknown): string {
   for (const r of decision.reasons) {
     lines.push(`  ${paint.dim('·')} ${r.rule ? paint.bold(r.rule) : paint.dim(r.code ?? 'reason')}: ${r.message}`);
   }
+  for (const f of decision.findings ?? []) {
+    lines.push(`  ${paint.dim(`found ${f.guardrail}/${f.type} (score ${f.score}) at ${f.path ?? '?'} [${f.start}, ${f.end})`)}`);
+  }
   if ((decision.effect === 'transform' || decision.effect === 'require_approval') && original !== undefined && JSON.stringify(original) !== JSON.stringify(decision.action)) {
     lines.push(`  ${paint.dim('action after transforms:')} ${JSON.stringify(decision.action)}`);
   }
