@@ -15,3 +15,6 @@ export { AgentGuard } from './agent-guard.js';
 export type { AgentGuardOptions, FailMode, LocalGuardOptions, ProtectOptions, SidecarConnection, SidecarGuardOptions } from './agent-guard.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { AgentGuardDeniedError, ApprovalRequiredError, isAgentGuardDeniedError } from './errors.js';
+export { GuardedOpenAI } from './llm/openai.js';
+export type { GuardedOpenAIOptions } from './llm/openai.js';
+export type { ToolCallMode, ToolCallVerdict } from './llm/mediate.js';

@@ -1,0 +1,50 @@
+import type { Decision } from '../../core/action.js';
+import type { TokenUsage } from '../../core/pipeline.js';
+import type { AgentGuard } from '../agent-guard.js';
+import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';
+
+/** What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it. */
+export type ToolCallMode = 'throw' | 'strip' | 'annotate';
+
+/** How a tool call was decided, attached as `agentguard` to tool calls in `annotate` mode. */
+export interface ToolCallVerdict {
+  effect: Decision['effect'];
+  decisionId: string;
+  reasons: string[];
+}
+
+/** Throws for the effects under which nothing may run; returns the input to use otherwise. */
+export function inputToRun(decision: Decision, original: unknown): unknown {
+  if (decision.effect === 'deny') throw new AgentGuardDeniedError(decision);
+  if (decision.effect === 'require_approval') throw new ApprovalRequiredError(decision);
+  return decision.effect === 'transform' ? decision.action.input : original;
+}
+
+/**
+ * The request as it may leave the process: decided first as `kind: "llm"`, name `<provider>.<model>`, input the
+ * request. Deny or approval throw before any HTTP request; a transform (e.g. redaction) is what gets sent.
+ */
+export async function mediateRequest<T extends object>(guard: AgentGuard, provider: string, model: string, request: T): Promise<{ decision: Decision; request: T }> {
+  const decision = await guard.decide({ kind: 'llm', name: `${provider}.${model}`, input: request as unknown as Record<string, unknown> });
+  return { decision, request: inputToRun(decision, request) as T };
+}
+
+/** A tool call the model asked for, decided as `kind: "tool"` with its parsed arguments as input. */
+export function decideToolCall(guard: AgentGuard, name: string, args: unknown): Promise<Decision> {
+  const input = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : { arguments: args };
+  return guard.decide({ kind: 'tool', name, input });
+}
+
+export function verdictOf(decision: Decision): ToolCallVerdict {
+  return { effect: decision.effect, decisionId: decision.id, reasons: decision.reasons.map((r) => r.message) };
+}
+
+/** Records what the call did, with its token usage, against the request's decision. Never throws. */
+export async function recordCall(guard: AgentGuard, decision: Decision, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
+  const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
+  const recorded =
+    outcome.error === undefined
+      ? { status: 'ok' as const, durationMs, ...(outcome.usage ? { usage: outcome.usage } : {}) }
+      : { status: 'error' as const, durationMs, error: String((outcome.error as Error)?.message ?? outcome.error) };
+  await guard.recordOutcome(decision, recorded).catch(() => undefined);
+}
