@@ -17,4 +17,6 @@ export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { AgentGuardDeniedError, ApprovalRequiredError, isAgentGuardDeniedError } from './errors.js';
 export { GuardedOpenAI } from './llm/openai.js';
 export type { GuardedOpenAIOptions } from './llm/openai.js';
+export { GuardedAnthropic } from './llm/anthropic.js';
+export type { GuardedAnthropicOptions } from './llm/anthropic.js';
 export type { ToolCallMode, ToolCallVerdict } from './llm/mediate.js';

@@ -1,11 +1,12 @@
-import type { APIPromise, ClientOptions, OpenAI as OpenAIClient } from 'openai';
+import type { ClientOptions, OpenAI as OpenAIClient } from 'openai';
 import type { ChatCompletion, ChatCompletionCreateParams, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { TokenUsage } from '../../core/pipeline.js';
 import { AgentGuard, type AgentGuardOptions } from '../agent-guard.js';
-import { decideToolCall, inputToRun, mediateRequest, recordCall, verdictOf, type ToolCallMode } from './mediate.js';
-import { loadPeer } from './peer.js';
+import { guardedCall } from './guarded-call.js';
+import { decideToolCall, inputToRun, verdictOf, type ToolCallMode } from './mediate.js';
+import { lazyClass, loadPeer } from './peer.js';
 
 type OpenAIModule = typeof import('openai');
 
@@ -66,55 +67,43 @@ async function mediateToolCalls(guard: AgentGuard, completion: ChatCompletion, m
   }
 }
 
-type Create = (body: ChatCompletionCreateParams, options?: unknown) => APIPromise<unknown>;
+type Create = (body: ChatCompletionCreateParams, options?: unknown) => unknown;
 
-/** Replaces `chat.completions.create` with one that decides before any request and checks what comes back. */
-function guardChatCompletions(client: OpenAIClient, module: OpenAIModule, guard: AgentGuard, mode: ToolCallMode, provider: string): void {
+/** Replaces the client's create methods: chat completions are decided and checked; the rest are refused until guarded. */
+function guardMethods(client: OpenAIClient, module: OpenAIModule, guard: AgentGuard, mode: ToolCallMode): void {
   const completions = client.chat.completions;
   const original = completions.create.bind(completions) as unknown as Create;
-  const guarded: Create = (body, options) => {
-    let inner: APIPromise<unknown> | undefined;
-    let decision: Decision | undefined;
-    let started = 0;
-    const responsePromise = (async () => {
-      if (body?.stream) {
-        throw new AgentGuardError('STREAM_NOT_GUARDED', 'streaming through GuardedOpenAI is not supported yet, so the request was not sent', {
-          actions: ['Call without stream: true, or use the plain OpenAI client behind your own checks until streaming lands.'],
-          exitCode: 1,
-        });
-      }
-      const mediated = await mediateRequest(guard, provider, String(body?.model ?? 'unknown'), body);
-      decision = mediated.decision;
-      started = performance.now();
-      inner = original(mediated.request, options);
-      try {
-        return await (inner as unknown as { responsePromise: Promise<unknown> }).responsePromise;
-      } catch (error) {
-        await recordCall(guard, decision, started, { error });
-        throw error;
-      }
-    })();
-    // Same request, same parsing, same Response: withResponse(), asResponse() and _request_id keep working.
-    const parseGuarded = async (c: unknown, props: unknown): Promise<ChatCompletion> => {
-      const parse = (inner as unknown as { parseResponse: (c: unknown, p: unknown) => Promise<ChatCompletion> }).parseResponse;
-      const completion = await parse(c, props);
-      try {
-        await mediateToolCalls(guard, completion, mode);
-      } catch (error) {
-        await recordCall(guard, decision!, started, { error });
-        throw error;
-      }
-      await recordCall(guard, decision!, started, { usage: openAiUsage(completion) });
-      return completion;
-    };
-    return new module.APIPromise(client, responsePromise as never, parseGuarded as never) as APIPromise<unknown>;
-  };
-  completions.create = guarded as unknown as typeof completions.create;
+  const create: Create = (body, options) =>
+    guardedCall<ChatCompletion>(
+      {
+        guard,
+        provider: 'openai',
+        ApiPromise: module.APIPromise as never,
+        client,
+        send: (request) => original(request as unknown as ChatCompletionCreateParams, options),
+        check: (completion) => mediateToolCalls(guard, completion, mode),
+        usage: openAiUsage,
+      },
+      body as unknown as Record<string, unknown>,
+      'GuardedOpenAI',
+    );
+  completions.create = create as unknown as typeof completions.create;
+  // Not guarded yet: refused rather than sent unchecked (responses.stream and responses.parse call create).
+  client.responses.create = ((() => {
+    const refused = Promise.reject(notGuarded('responses.create'));
+    refused.catch(() => undefined); // rejected for whoever awaits the call, not reported as unhandled
+    return new module.APIPromise(client, refused as never, (() => undefined) as never);
+  }) as unknown) as typeof client.responses.create;
 }
 
-let guardedClass: (new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard }) | undefined;
+function notGuarded(method: string): AgentGuardError {
+  return new AgentGuardError('METHOD_NOT_GUARDED', `GuardedOpenAI does not guard ${method} yet, so the request was not sent`, {
+    actions: ['Use chat.completions.create for now.'],
+    exitCode: 1,
+  });
+}
 
-function buildGuardedOpenAI() {
+function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard } {
   const module = loadPeer<OpenAIModule>('openai', 'GuardedOpenAI');
   class GuardedOpenAI extends module.OpenAI {
     readonly guard: AgentGuard;
@@ -129,7 +118,7 @@ function buildGuardedOpenAI() {
       }
       super(clientOptions);
       this.guard = guard instanceof AgentGuard ? guard : new AgentGuard(guard);
-      guardChatCompletions(this, module, this.guard, toolCalls ?? 'throw', 'openai');
+      guardMethods(this, module, this.guard, toolCalls ?? 'throw');
     }
   }
   return GuardedOpenAI;
@@ -139,16 +128,7 @@ function buildGuardedOpenAI() {
  * `new GuardedOpenAI({ ...openAiOptions, guard })`: an OpenAI client (`instanceof OpenAI`) whose
  * `chat.completions.create` is decided by agentguard before any request leaves the process (deny → no request;
  * redactions are what is sent), whose tool calls are decided as tool actions, and whose calls are audited with their
- * token usage. The `openai` package is loaded on first use, so `agentguard/sdk` loads without it. Streaming is
- * refused (not sent) until it is guarded.
+ * token usage. The `openai` package is loaded on first use, so `agentguard/sdk` loads without it. Streaming and
+ * `responses.create` are refused (not sent) until they are guarded.
  */
-export const GuardedOpenAI = new Proxy(function GuardedOpenAI() {} as unknown as new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard }, {
-  construct(_target, args) {
-    guardedClass ??= buildGuardedOpenAI();
-    return Reflect.construct(guardedClass, args) as object;
-  },
-  get(target, property, receiver) {
-    if (property === Symbol.hasInstance) return (value: unknown) => guardedClass !== undefined && value instanceof guardedClass;
-    return Reflect.get(target, property, receiver);
-  },
-});
+export const GuardedOpenAI = lazyClass('GuardedOpenAI', buildGuardedOpenAI);

@@ -36,3 +36,22 @@ export function loadPeer<T>(name: string, usedBy: string): T {
     });
   }
 }
+
+/**
+ * A constructor that builds its class on first `new` (so an optional peer is loaded only when used) and answers
+ * `instanceof` for instances of that class.
+ */
+export function lazyClass<C extends new (...args: any[]) => object>(name: string, build: () => C): C {
+  let built: C | undefined;
+  const placeholder = { [name]: function () {} }[name] as unknown as C;
+  return new Proxy(placeholder, {
+    construct(_target, args) {
+      built ??= build();
+      return Reflect.construct(built, args) as object;
+    },
+    get(target, property, receiver) {
+      if (property === Symbol.hasInstance) return (value: unknown) => built !== undefined && value instanceof built;
+      return Reflect.get(target, property, receiver);
+    },
+  });
+}
