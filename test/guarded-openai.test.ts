@@ -1,9 +1,9 @@
-import OpenAI from 'openai';
+import OpenAI, { AzureOpenAI } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
-import { GuardedOpenAI } from '../src/sdk/index.js';
+import { GuardedAzureOpenAI, GuardedOpenAI } from '../src/sdk/index.js';
 import { openStore } from '../src/core/store/open-store.js';
-import { FAKE_OPENAI_KEY, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
+import { FAKE_AZURE_KEY, FAKE_OPENAI_KEY, startFakeAzureOpenAI, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
 
 const POLICY = Policy.parse({
@@ -114,5 +114,29 @@ describe('GuardedOpenAI chat.completions.create', () => {
 
   it('needs a guard', () => {
     expect(() => new GuardedOpenAI({ apiKey: 'x' } as never)).toThrow(/needs a `guard`/);
+  });
+});
+
+describe('GuardedAzureOpenAI', () => {
+  it('is an AzureOpenAI client; decides as azure.<deployment>, sends the redacted request to the deployment, denies with no request', async () => {
+    const server = await startFakeAzureOpenAI({ reply: { text: 'Bonjour' } });
+    servers.push(server);
+    const policy = Policy.parse({
+      version: 1,
+      name: 'azure',
+      rules: [
+        { id: 'prod-deployment', effect: 'transform', when: { kind: 'llm', name: 'azure.gpt-4o-prod' }, transform: [{ redact: 'input.messages', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
+      ],
+    });
+    const guard = new AgentGuard({ policy, agentId: 'bot', audit: false });
+    const make = (deployment: string) => new GuardedAzureOpenAI({ apiKey: FAKE_AZURE_KEY, endpoint: server.url, apiVersion: '2024-10-21', deployment, maxRetries: 0, guard });
+    const client = make('gpt-4o-prod');
+    expect(client).toBeInstanceOf(AzureOpenAI);
+    const completion = await client.chat.completions.create({ messages: [{ role: 'user', content: 'mail ana.lopez@example.com' }] } as never);
+    expect((completion as { choices: Array<{ message: { content: string } }> }).choices[0].message.content).toBe('Bonjour');
+    expect(server.requests[0].path).toBe('/openai/deployments/gpt-4o-prod/chat/completions');
+    expect((server.requests[0].body as { messages: Array<{ content: string }> }).messages[0].content).toBe('mail <EMAIL_ADDRESS>');
+    await expect(make('other-deployment').chat.completions.create({ messages: [{ role: 'user', content: 'hi' }] } as never)).rejects.toBeInstanceOf(AgentGuardDeniedError);
+    expect(server.requests).toHaveLength(1);
   });
 });

@@ -27,7 +27,7 @@ describe('agentguard/sdk', () => {
     expect(Object.keys(sdk).sort()).toEqual(
       [
         'AgentGuard', 'AgentGuardDeniedError', 'AgentGuardError', 'ApprovalRequiredError', 'Policy', 'PolicyError', 'SourceError',
-        'isAgentGuardDeniedError', 'isAgentGuardError', 'isPolicyError', 'RedactionVault', 'decryptTokens', 'redactionVaultOf', 'GuardedOpenAI', 'GuardedAnthropic',
+        'isAgentGuardDeniedError', 'isAgentGuardError', 'isPolicyError', 'RedactionVault', 'decryptTokens', 'redactionVaultOf', 'GuardedOpenAI', 'GuardedAnthropic', 'GuardedAzureOpenAI',
       ].sort(),
     );
   });

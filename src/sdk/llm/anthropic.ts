@@ -1,10 +1,9 @@
 import type { ClientOptions, Anthropic as AnthropicClient } from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParams } from '@anthropic-ai/sdk/resources/messages';
-import { AgentGuardError } from '../../core/errors.js';
 import type { TokenUsage } from '../../core/pipeline.js';
-import { AgentGuard, type AgentGuardOptions } from '../agent-guard.js';
+import type { AgentGuard, AgentGuardOptions } from '../agent-guard.js';
 import { guardedCall } from './guarded-call.js';
-import { decideToolCall, inputToRun, verdictOf, type ToolCallMode } from './mediate.js';
+import { decideToolCall, inputToRun, resolveGuard, verdictOf, type ToolCallMode } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk');
@@ -60,14 +59,9 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
 
     constructor(options: GuardedAnthropicOptions) {
       const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedAnthropicOptions);
-      if (!guard) {
-        throw new AgentGuardError('GUARD_REQUIRED', 'GuardedAnthropic needs a `guard`: an AgentGuard or its options', {
-          actions: ["new GuardedAnthropic({ guard: { policy: 'agentguard/policy.yaml' } }) or { guard: { sidecar: { url, token } } }"],
-          exitCode: 2,
-        });
-      }
+      const resolved = resolveGuard(guard, 'GuardedAnthropic');
       super(clientOptions);
-      this.guard = guard instanceof AgentGuard ? guard : new AgentGuard(guard);
+      this.guard = resolved;
       const messages = this.messages;
       const original = messages.create.bind(messages) as unknown as Create;
       const mode = toolCalls ?? 'throw';

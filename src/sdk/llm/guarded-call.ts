@@ -15,6 +15,8 @@ type ApiPromiseClass = new (client: unknown, responsePromise: Promise<unknown>, 
 export interface GuardedCall<Result> {
   guard: AgentGuard;
   provider: string;
+  /** Used in the action name when the request names no model (Azure routes by deployment). */
+  defaultModel?: string;
   /** The SDK's own APIPromise class and client, so the result is the original type (withResponse(), request ids). */
   ApiPromise: ApiPromiseClass;
   client: unknown;
@@ -43,7 +45,7 @@ export function guardedCall<Result>(call: GuardedCall<Result>, body: Record<stri
   let started = 0;
   const responsePromise = (async () => {
     if (body?.stream) throw refuseStream(what);
-    const mediated = await mediateRequest(call.guard, call.provider, String(body?.model ?? 'unknown'), body);
+    const mediated = await mediateRequest(call.guard, call.provider, String(body?.model ?? call.defaultModel ?? 'unknown'), body);
     decision = mediated.decision;
     started = performance.now();
     inner = call.send(mediated.request) as ApiPromiseLike;

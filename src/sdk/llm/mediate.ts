@@ -1,6 +1,7 @@
 import type { Decision } from '../../core/action.js';
 import type { TokenUsage } from '../../core/pipeline.js';
-import type { AgentGuard } from '../agent-guard.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { AgentGuard, type AgentGuardOptions } from '../agent-guard.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';
 
 /** What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it. */
@@ -47,4 +48,15 @@ export async function recordCall(guard: AgentGuard, decision: Decision, started:
       ? { status: 'ok' as const, durationMs, ...(outcome.usage ? { usage: outcome.usage } : {}) }
       : { status: 'error' as const, durationMs, error: String((outcome.error as Error)?.message ?? outcome.error) };
   await guard.recordOutcome(decision, recorded).catch(() => undefined);
+}
+
+/** The `guard` option of a guarded client: an AgentGuard, or the options to create one. Required. */
+export function resolveGuard(guard: AgentGuard | AgentGuardOptions | undefined, client: string): AgentGuard {
+  if (!guard) {
+    throw new AgentGuardError('GUARD_REQUIRED', `${client} needs a \`guard\`: an AgentGuard or its options`, {
+      actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml' } }) or { guard: { sidecar: { url, token } } }`],
+      exitCode: 2,
+    });
+  }
+  return guard instanceof AgentGuard ? guard : new AgentGuard(guard);
 }

@@ -1,11 +1,12 @@
-import type { ClientOptions, OpenAI as OpenAIClient } from 'openai';
+import type { AzureOpenAI as AzureOpenAIClient, ClientOptions, OpenAI as OpenAIClient } from 'openai';
+import type { AzureClientOptions } from 'openai/azure';
 import type { ChatCompletion, ChatCompletionCreateParams, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
 import type { Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { TokenUsage } from '../../core/pipeline.js';
-import { AgentGuard, type AgentGuardOptions } from '../agent-guard.js';
+import type { AgentGuard, AgentGuardOptions } from '../agent-guard.js';
 import { guardedCall } from './guarded-call.js';
-import { decideToolCall, inputToRun, verdictOf, type ToolCallMode } from './mediate.js';
+import { decideToolCall, inputToRun, resolveGuard, verdictOf, type ToolCallMode } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
 
 type OpenAIModule = typeof import('openai');
@@ -70,14 +71,15 @@ async function mediateToolCalls(guard: AgentGuard, completion: ChatCompletion, m
 type Create = (body: ChatCompletionCreateParams, options?: unknown) => unknown;
 
 /** Replaces the client's create methods: chat completions are decided and checked; the rest are refused until guarded. */
-function guardMethods(client: OpenAIClient, module: OpenAIModule, guard: AgentGuard, mode: ToolCallMode): void {
+function guardMethods(client: OpenAIClient, module: OpenAIModule, guard: AgentGuard, mode: ToolCallMode, provider: 'openai' | 'azure', defaultModel?: string): void {
   const completions = client.chat.completions;
   const original = completions.create.bind(completions) as unknown as Create;
   const create: Create = (body, options) =>
     guardedCall<ChatCompletion>(
       {
         guard,
-        provider: 'openai',
+        provider,
+        defaultModel,
         ApiPromise: module.APIPromise as never,
         client,
         send: (request) => original(request as unknown as ChatCompletionCreateParams, options),
@@ -85,7 +87,7 @@ function guardMethods(client: OpenAIClient, module: OpenAIModule, guard: AgentGu
         usage: openAiUsage,
       },
       body as unknown as Record<string, unknown>,
-      'GuardedOpenAI',
+      provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI',
     );
   completions.create = create as unknown as typeof completions.create;
   // Not guarded yet: refused rather than sent unchecked (responses.stream and responses.parse call create).
@@ -110,19 +112,38 @@ function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClie
 
     constructor(options: GuardedOpenAIOptions) {
       const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedOpenAIOptions);
-      if (!guard) {
-        throw new AgentGuardError('GUARD_REQUIRED', 'GuardedOpenAI needs a `guard`: an AgentGuard or its options', {
-          actions: ["new GuardedOpenAI({ guard: { policy: 'agentguard/policy.yaml' } }) or { guard: { sidecar: { url, token } } }"],
-          exitCode: 2,
-        });
-      }
+      const resolved = resolveGuard(guard, 'GuardedOpenAI');
       super(clientOptions);
-      this.guard = guard instanceof AgentGuard ? guard : new AgentGuard(guard);
-      guardMethods(this, module, this.guard, toolCalls ?? 'throw');
+      this.guard = resolved;
+      guardMethods(this, module, resolved, toolCalls ?? 'throw', 'openai');
     }
   }
   return GuardedOpenAI;
 }
+
+export interface GuardedAzureOpenAIOptions extends AzureClientOptions {
+  guard: AgentGuard | AgentGuardOptions;
+  toolCalls?: ToolCallMode;
+}
+
+function buildGuardedAzureOpenAI(): new (options: GuardedAzureOpenAIOptions) => AzureOpenAIClient & { readonly guard: AgentGuard } {
+  const module = loadPeer<OpenAIModule>('openai', 'GuardedAzureOpenAI');
+  class GuardedAzureOpenAI extends module.AzureOpenAI {
+    readonly guard: AgentGuard;
+
+    constructor(options: GuardedAzureOpenAIOptions) {
+      const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedAzureOpenAIOptions);
+      const resolved = resolveGuard(guard, 'GuardedAzureOpenAI');
+      super(clientOptions);
+      this.guard = resolved;
+      guardMethods(this, module, resolved, toolCalls ?? 'throw', 'azure', clientOptions.deployment);
+    }
+  }
+  return GuardedAzureOpenAI;
+}
+
+/** `new GuardedAzureOpenAI({ ...azureOptions, guard })`: GuardedOpenAI for Azure (`instanceof AzureOpenAI`); actions are named `azure.<model or deployment>`. */
+export const GuardedAzureOpenAI = lazyClass('GuardedAzureOpenAI', buildGuardedAzureOpenAI);
 
 /**
  * `new GuardedOpenAI({ ...openAiOptions, guard })`: an OpenAI client (`instanceof OpenAI`) whose
