@@ -1,4 +1,5 @@
 import { isSidecarAlive, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
+import { probe } from '../probe.js';
 import { fail, ok, skip, type DoctorCheck } from './check.js';
 
 export interface SidecarTarget {
@@ -17,39 +18,16 @@ export function findSidecar(dataDir: string, explicit: { url?: string; source: '
   return { url: sidecarUrl(pid.host, pid.port), source: 'pid-file' };
 }
 
-interface Reply {
-  status: number;
-  body: unknown;
-}
-
-async function request(url: string, token?: string): Promise<Reply | Error> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000), headers: token ? { authorization: `Bearer ${token}` } : {} });
-    const text = await response.text();
-    let body: unknown = null;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // a status is enough for these checks
-    }
-    return { status: response.status, body };
-  } catch (error) {
-    if ((error as Error).name === 'TimeoutError') return new Error('no answer within 2 s');
-    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-    return new Error(cause?.code ?? cause?.message ?? (error as Error).message);
-  }
-}
-
 /** The sidecar answers /healthz and is ready (policy loaded, store writable). */
 export async function sidecarCheck(target: SidecarTarget): Promise<DoctorCheck> {
-  const health = await request(`${target.url}/healthz`);
+  const health = await probe(`${target.url}/healthz`);
   if (health instanceof Error || health.status !== 200) {
     const why = health instanceof Error ? health.message : `HTTP ${health.status}`;
     return fail('sidecar', `${target.url} does not answer /healthz (${why}); agents asking it are denied`, [
       target.source === 'pid-file' ? 'Run `agentguard sidecar logs`, then restart it with `agentguard sidecar stop && agentguard sidecar start --detach`.' : 'Check the URL, and that the sidecar is started (`agentguard sidecar status`).',
     ]);
   }
-  const ready = await request(`${target.url}/readyz`);
+  const ready = await probe(`${target.url}/readyz`);
   if (ready instanceof Error) return fail('sidecar', `${target.url}/readyz: ${ready.message}`);
   if (ready.status !== 200) {
     const checks = ((ready.body as { checks?: { name: string; ok: boolean; message?: string }[] } | null)?.checks ?? []).filter((c) => !c.ok);
@@ -63,7 +41,7 @@ export async function sidecarCheck(target: SidecarTarget): Promise<DoctorCheck> 
 export async function tokenCheck(target: SidecarTarget | null, token: string | undefined, tokenEnv: string): Promise<DoctorCheck> {
   if (!token) return skip('token', `$${tokenEnv} is not set, so no token was checked`, [`Set ${tokenEnv} to the token your agent uses (\`agentguard token create --agent <id>\` makes one).`]);
   if (!target) return skip('token', 'no reachable sidecar to check the token against');
-  const reply = await request(`${target.url}/v1/audit?limit=1`, token);
+  const reply = await probe(`${target.url}/v1/audit?limit=1`, token);
   if (reply instanceof Error) return fail('token', `could not check the token: ${reply.message}`);
   if (reply.status === 200) return ok('token', `the token in $${tokenEnv} is accepted by ${target.url}`);
   if (reply.status === 401) {

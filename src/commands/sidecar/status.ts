@@ -2,6 +2,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { isSidecarAlive, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
+import { probe } from '../../cli/probe.js';
 
 /** `--json` output. `healthy` is /healthz answering; `ready` is /readyz answering 200. */
 export interface SidecarStatusResult {
@@ -48,8 +49,10 @@ export default class SidecarStatus extends BaseCommand {
       return result;
     }
     const url = sidecarUrl(pidFile.host, pidFile.port);
-    const healthy = (await get(`${url}/healthz`))?.status === 200;
-    const ready = await get(`${url}/readyz`);
+    const health = await probe(`${url}/healthz`);
+    const healthy = !(health instanceof Error) && health.status === 200;
+    const answer = await probe(`${url}/readyz`);
+    const ready = answer instanceof Error ? null : answer;
     const body = (ready?.body ?? {}) as ReadyBody;
     const result: SidecarStatusResult = { running: true, pid: pidFile.pid, url, startedAt: pidFile.startedAt, healthy, ready: ready?.status === 200 };
     if (body.policy) result.policy = { name: body.policy.name, hash: body.policy.hash };
@@ -64,21 +67,5 @@ export default class SidecarStatus extends BaseCommand {
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return result;
-  }
-}
-
-async function get(url: string): Promise<{ status: number; body: unknown } | null> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-    const text = await response.text();
-    let body: unknown = null;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      // not JSON: status alone
-    }
-    return { status: response.status, body };
-  } catch {
-    return null;
   }
 }
