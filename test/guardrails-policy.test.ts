@@ -250,6 +250,11 @@ describe('guardrail plugins from modules', () => {
     const p = policy([{ id: 'flagged', effect: 'deny', when: { detect: { guardrail: 'remote' } } }], {}, { guardrails: { remote } });
     expect((await decide({ policy: p }, email('bad words'))).effect).toBe('deny');
     expect((await decide({ policy: p }, email('kind words'))).effect).toBe('allow');
+    let deep: Record<string, unknown> = { text: 'bad' };
+    for (let i = 0; i < 200; i++) deep = { nested: deep };
+    const tooDeep = await decide({ policy: p }, { kind: 'tool', name: 'x', input: deep });
+    expect(tooDeep.effect).toBe('deny');
+    expect(tooDeep.reasons[0]).toMatchObject({ rule: 'flagged', code: 'rule_error', message: expect.stringMatching(/nested more than 128 levels/) });
     const sync = p.evaluate(email('kind words'));
     expect(sync.effect).toBe('deny');
     expect(sync.reasons[0].message).toMatch(/answers asynchronously/);

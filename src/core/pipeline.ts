@@ -1,4 +1,4 @@
-import type { Action, Decision } from './action.js';
+import { checkAction, type Action, type Decision } from './action.js';
 import { maskSecrets } from './audit/mask.js';
 import type { AuditEntry } from './audit/types.js';
 import type { Policy } from './policy/policy.js';
@@ -6,7 +6,6 @@ import { candidateRules } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { collectTexts } from './policy/texts.js';
-import { checkAction } from './action.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 
 /** Where the pipeline records. Resolves only once the entries are durable. */
@@ -59,8 +58,9 @@ function ruleIds(decision: Decision): string[] {
 }
 
 /**
- * The one decision pipeline: policy → audit. Guardrails, budgets and approvals join here in later stages.
- * The decision is returned only after its record is durable; if it cannot be recorded, the answer is deny.
+ * The one decision pipeline: guardrails (run once per text, asynchronous ones first) → policy → audit. Budgets and
+ * approvals join here in later stages. The decision is returned only after its record is durable; if it cannot be
+ * recorded, the answer is deny.
  */
 export async function decide(ctx: PipelineContext, action: Action): Promise<Decision> {
   const subject = withAgent(action, ctx.agentId);
@@ -93,12 +93,16 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
 async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalContext): Promise<void> {
   if (checkAction(action).length > 0) return;
   const pending: Promise<void>[] = [];
-  for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
-    for (const { name, paths } of rule.asyncDetections) {
-      for (const segments of paths) {
-        for (const { text } of collectTexts(action, segments)) pending.push(ctx.detections.prepare(name, text));
+  try {
+    for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
+      for (const { name, paths } of rule.asyncDetections) {
+        for (const segments of paths) {
+          for (const { text } of collectTexts(action, segments)) pending.push(ctx.detections.prepare(name, text));
+        }
       }
     }
+  } catch {
+    // An action too deep to read: the rules that needed these results hit the same error and count as errors.
   }
   if (pending.length > 0) await Promise.all(pending);
 }
