@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import { AgentGuardError } from '../core/errors.js';
 import { offsetToPosition } from '../core/policy/load.js';
+import { readStdinText, readTextFile } from './read-input.js';
 
 /** One action read from the user's input, with where it came from (for error messages). */
 export interface ActionInput {
@@ -8,8 +8,6 @@ export interface ActionInput {
   value?: unknown;
   error?: string;
 }
-
-const MAX_INPUT_BYTES = 64 * 1024 * 1024;
 
 function parseJson(text: string, source: string): unknown {
   try {
@@ -24,26 +22,11 @@ function parseJson(text: string, source: string): unknown {
   }
 }
 
-async function readText(path: string, what: string): Promise<string> {
-  try {
-    const text = await readFile(path, 'utf8');
-    if (text.length > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `${path}: larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
-    return text;
-  } catch (error) {
-    if (error instanceof AgentGuardError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AgentGuardError('INPUT_UNREADABLE', `cannot read ${what} ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? String(error)}`, {
-      actions: ['Check the path.'],
-      exitCode: 2,
-    });
-  }
-}
-
 /** `--action '<json>'` or `--action @file.json`. */
 export async function readActionFlag(flag: string): Promise<ActionInput> {
   if (flag.startsWith('@')) {
     const path = flag.slice(1);
-    return { source: path, value: parseJson(await readText(path, 'action file'), path) };
+    return { source: path, value: parseJson(await readTextFile(path, { label: 'action file' }), path) };
   }
   return { source: '--action', value: parseJson(flag, '--action') };
 }
@@ -64,7 +47,7 @@ export function parseJsonLines(text: string, source: string): ActionInput[] {
 }
 
 export async function readJsonLinesFile(path: string): Promise<ActionInput[]> {
-  return parseJsonLines(await readText(path, 'input file'), path);
+  return parseJsonLines(await readTextFile(path, { label: 'input file' }), path);
 }
 
 /** Standard input: one JSON document, or JSON Lines. Never waits on a terminal. */
@@ -75,14 +58,7 @@ export async function readStdinActions(): Promise<ActionInput[]> {
       exitCode: 2,
     });
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of process.stdin) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
+  const text = await readStdinText();
   if (text.trim() === '') {
     throw new AgentGuardError('NO_ACTION', 'standard input is empty: no action given', {
       actions: ['Pipe an action as JSON, or pass --action or --input.'],

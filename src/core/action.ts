@@ -1,3 +1,4 @@
+import type { Finding as GuardrailFinding } from './guardrails/types.js';
 /** The Action envelope: what an agent wants to do. `kind` is free text; `tool` and `llm` are special-cased later. */
 export interface Action {
   agent?: { id?: string; [key: string]: unknown };
@@ -20,13 +21,8 @@ export interface Reason {
   code?: string;
 }
 
-/** A guardrail finding; filled in by the guardrails that a later issue adds. */
-export interface Finding {
-  guardrail: string;
-  type: string;
-  start: number;
-  end: number;
-  score: number;
+/** A guardrail finding in a decision: what was found, and at which path of the action (never the matched text). */
+export interface Finding extends GuardrailFinding {
   path?: string;
 }
 

@@ -48,6 +48,9 @@ export interface TokenUsage {
   reasoningTokens?: number;
 }
 
+/** Vaults of decisions that used `vault` redaction, beside the decision so they are never serialised. */
+const vaults = new WeakMap<Decision, RedactionVault>();
+
 function withAgent(action: Action, agentId: string | undefined): Action {
   if (!agentId || action === null || typeof action !== 'object' || action.agent?.id) return action;
   return { ...action, agent: { ...(action.agent ?? {}), id: agentId } };
@@ -68,7 +71,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
   if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
-  if (evalCtx?.redaction.vault) attachVault(decision, evalCtx.redaction.vault);
+  if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   if (!ctx.audit) return decision;
   try {
     await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
@@ -105,12 +108,6 @@ async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalC
     // An action too deep to read: the rules that needed these results hit the same error and count as errors.
   }
   if (pending.length > 0) await Promise.all(pending);
-}
-
-const vaults = new WeakMap<Decision, RedactionVault>();
-
-function attachVault(decision: Decision, vault: RedactionVault): void {
-  vaults.set(decision, vault);
 }
 
 /**

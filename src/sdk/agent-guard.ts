@@ -86,10 +86,8 @@ export class AgentGuard {
       // Loaded on first use, so importing the SDK does not load the native SQLite module.
       const { AuditRecorder } = await import('../core/audit/recorder.js');
       const sink = await AuditRecorder.open({ dataDir });
-      const { loadOrCreateRedactionKey } = await import('../core/guardrails/redaction-key.js');
-      let key: Uint8Array | undefined;
-      const redactionKey = () => (key ??= loadOrCreateRedactionKey(dataDir));
-      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey };
+      const { lazyRedactionKey } = await import('../core/guardrails/redaction-key.js');
+      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir) };
     })();
     return this.context;
   }

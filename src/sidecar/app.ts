@@ -1,4 +1,4 @@
-import { loadOrCreateRedactionKey } from '../core/guardrails/redaction-key.js';
+import { lazyRedactionKey } from '../core/guardrails/redaction-key.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
@@ -75,11 +75,6 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
   const given = base.redact as string[] | { paths?: string[] } | undefined;
   const extra = Array.isArray(given) ? given : (given?.paths ?? []);
   return { ...base, redact: { paths: [...REDACTED_LOG_PATHS, ...extra], censor: '[redacted]' } };
-}
-
-function lazyRedactionKey(dataDir: string): () => Uint8Array {
-  let key: Uint8Array | undefined;
-  return () => (key ??= loadOrCreateRedactionKey(dataDir));
 }
 
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */

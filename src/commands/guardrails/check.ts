@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
 import { BaseCommand } from '../../cli/base-command.js';
+import { readStdinText, readTextFile } from '../../cli/read-input.js';
 import { paint } from '../../cli/style.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { Finding } from '../../core/guardrails/types.js';
@@ -85,31 +85,9 @@ function lineCol(text: string, offset: number): string {
   return `${line}:${offset - start + 1}`;
 }
 
-const MAX_TEXT_BYTES = 16 * 1024 * 1024;
-
-async function readTextArgument(arg: string): Promise<string> {
-  if (arg === '-') {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of process.stdin) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_TEXT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `stdin is larger than ${MAX_TEXT_BYTES} bytes`, { exitCode: 2 });
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks).toString('utf8');
-  }
-  if (!arg.startsWith('@')) return arg;
-  const path = arg.slice(1);
-  try {
-    const text = await readFile(path, 'utf8');
-    if (text.length > MAX_TEXT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `${path} is larger than ${MAX_TEXT_BYTES} bytes`, { exitCode: 2 });
-    return text;
-  } catch (error) {
-    if (error instanceof AgentGuardError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AgentGuardError('INPUT_UNREADABLE', `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? String(error))}`, {
-      actions: ['Check the path; pass the text itself without a leading @, or - to read stdin.'],
-      exitCode: 2,
-    });
-  }
+/** The text argument: the text itself, `@file` for a file's content, or `-` for standard input. */
+function readTextArgument(arg: string): Promise<string> {
+  if (arg === '-') return readStdinText();
+  if (!arg.startsWith('@')) return Promise.resolve(arg);
+  return readTextFile(arg.slice(1), { actions: ['Check the path; pass the text itself without a leading @, or - to read stdin.'] });
 }

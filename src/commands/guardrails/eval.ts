@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
-import { readFile } from 'node:fs/promises';
 import { BaseCommand } from '../../cli/base-command.js';
+import { readTextFile } from '../../cli/read-input.js';
 import { paint } from '../../cli/style.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { EvalReport } from '../../core/guardrails/eval/report.js';
@@ -66,16 +66,7 @@ function render(r: EvalReport): string {
 }
 
 async function readDataset(file: string): Promise<NumberedRow[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AgentGuardError('DATASET_UNREADABLE', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a folder' : (code ?? String(error))}`, {
-      actions: ['Check the path; the shared evaluation sets are in ../shared/data/eval.'],
-      exitCode: 2,
-    });
-  }
+  const text = await readTextFile(file, { code: 'DATASET_UNREADABLE', actions: ['Check the path; the shared evaluation sets are in ../shared/data/eval.'] });
   const rows: NumberedRow[] = [];
   text.split('\n').forEach((line, i) => {
     if (line.trim() === '') return;

@@ -46,3 +46,9 @@ export function loadOrCreateRedactionKey(dataDir: string, env: NodeJS.ProcessEnv
   }
   return decode(readFileSync(file, 'utf8'), file);
 }
+
+/** A loader for the redaction key that reads or creates it only when a policy first needs it, then keeps it. */
+export function lazyRedactionKey(dataDir: string): () => Uint8Array {
+  let key: Uint8Array | undefined;
+  return () => (key ??= loadOrCreateRedactionKey(dataDir));
+}
