@@ -16,6 +16,8 @@ const POLICY = Policy.parse({
     { id: 'redact-emails', effect: 'transform', when: { kind: 'llm', name: { in: MODELS } }, transform: [{ redact: 'input', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
     { id: 'kb', effect: 'allow', when: { kind: 'tool', name: 'kb_search' } },
     { id: 'no-refunds', effect: 'deny', when: { kind: 'tool', name: 'refund' }, message: 'The model may not issue refunds' },
+    { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
+    { id: 'answer-emails', effect: 'transform', when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
   ],
 });
 
@@ -73,12 +75,10 @@ describe('GuardedAnthropic messages.create', () => {
     expect((annotated.content[2] as unknown as { agentguard: { effect: string } }).agentguard).toMatchObject({ effect: 'deny' });
   });
 
-  it('streaming is refused before anything is sent; provider errors pass through', async () => {
-    const { server, client } = await setup([{ reply: { text: ['a', 'b'] } }, { error: { status: 529 } }]);
-    await expect(client.messages.create({ ...ask('hi'), stream: true })).rejects.toMatchObject({ code: 'STREAM_NOT_GUARDED' });
-    await expect(client.messages.stream(ask('hi')).finalMessage()).rejects.toThrow(/streaming through GuardedAnthropic is not guarded yet, so the request was not sent/);
-    expect(server.requests).toHaveLength(0);
-    await client.messages.create(ask('hi'));
+  it('answers pass the output policy: an email in the answer is redacted; provider errors pass through', async () => {
+    const { client } = await setup([{ reply: { text: 'Write to ana.lopez@example.com.' } }, { error: { status: 529 } }]);
+    const answer = await client.messages.create(ask('hi'));
+    expect(answer.content[0]).toMatchObject({ type: 'text', text: 'Write to <EMAIL_ADDRESS>.' });
     const error = await client.messages.create(ask('hi')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);
     expect((error as InstanceType<typeof Anthropic.APIError>).status).toBe(529);

@@ -16,6 +16,9 @@ const POLICY = Policy.parse({
     { id: 'redact-emails', effect: 'transform', when: { kind: 'llm', name: { in: ['openai.gpt-4o-mini', 'openai.gpt-4o'] } }, transform: [{ redact: 'input.messages', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
     { id: 'kb', effect: 'allow', when: { kind: 'tool', name: 'kb.search' } },
     { id: 'no-refunds', effect: 'deny', when: { kind: 'tool', name: 'payments.refund' }, message: 'The model may not issue refunds' },
+    { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
+    { id: 'no-secrets-out', effect: 'deny', when: { kind: 'llm_output', detect: { guardrail: 'secrets', in: 'input.content' } } },
+    { id: 'answer-emails', effect: 'transform', when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
   ],
 });
 
@@ -98,9 +101,8 @@ describe('GuardedOpenAI chat.completions.create', () => {
     expect(outcome.data).toMatchObject({ status: 'error' });
   });
 
-  it('fails closed: streaming is not sent until it is guarded, and a dead sidecar denies with no request', async () => {
+  it('fails closed: responses.create is not sent until it is guarded, and a dead sidecar denies with no request', async () => {
     const { server, client } = await setup({ reply: { text: ['a', 'b'] } });
-    await expect(client.chat.completions.create({ ...ask('hi'), stream: true })).rejects.toMatchObject({ code: 'STREAM_NOT_GUARDED' });
     await expect(client.responses.create({ model: 'gpt-4o-mini', input: 'hi' })).rejects.toMatchObject({ code: 'METHOD_NOT_GUARDED' });
     const remote = new GuardedOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0, guard: { sidecar: { url: 'http://127.0.0.1:9', token: `agk_${'a'.repeat(43)}` }, timeoutMs: 300 } });
     await expect(remote.chat.completions.create(ask('hi'))).rejects.toMatchObject({ decision: { reasons: [expect.objectContaining({ code: 'sidecar_unavailable' })] } });
@@ -126,6 +128,7 @@ describe('GuardedAzureOpenAI', () => {
       name: 'azure',
       rules: [
         { id: 'prod-deployment', effect: 'transform', when: { kind: 'llm', name: 'azure.gpt-4o-prod' }, transform: [{ redact: 'input.messages', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
+        { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
       ],
     });
     const guard = new AgentGuard({ policy, agentId: 'bot', audit: false });

@@ -93,6 +93,24 @@ async function metric(app: FastifyInstance, line: string): Promise<number | unde
   return found === undefined ? undefined : Number(found.slice(line.length + 1));
 }
 
+describe('POST /v1/preview', () => {
+  it('answers what /v1/decide would, records nothing, and gives the hold-back of the guardrails that may apply', async () => {
+    const { app, recorder } = await setup();
+    const output = { kind: 'llm_output', name: 'openai.gpt-4o', input: { content: ['Write to ana.lopez@example.com'] } };
+    const res = await app.inject({ method: 'POST', url: '/v1/preview', headers: BOT, payload: { action: output } });
+    expect(res.statusCode, res.body).toBe(200);
+    const body = res.json();
+    expect(body.decision).toMatchObject({ effect: 'transform', action: { input: { content: ['Write to <EMAIL_ADDRESS>'] }, agent: { id: 'bot' } } });
+    expect(body.holdBack).toBeGreaterThanOrEqual(254); // an email address can be 254 characters long
+    const tool = (await app.inject({ method: 'POST', url: '/v1/preview', headers: BOT, payload: { action: { kind: 'tool', name: 'kb.search' } } })).json();
+    expect(tool).toMatchObject({ decision: { effect: 'allow' }, holdBack: 0 });
+    expect(await recorder.store.audit.count()).toBe(0);
+    errorOf(await app.inject({ method: 'POST', url: '/v1/preview', headers: BOT, payload: { action: { ...output, agent: { id: 'other-bot' } } } }), 403);
+    errorOf(await app.inject({ method: 'POST', url: '/v1/preview', payload: { action: output } }), 401);
+    errorOf(await app.inject({ method: 'POST', url: '/v1/preview', headers: BOT, payload: { action: { kind: 'tool' } } }), 400);
+  });
+});
+
 describe('POST /v1/decide', () => {
   it('answers allow, deny and transform from the policy and records each decision', async () => {
     const { app, recorder } = await setup();
@@ -282,7 +300,7 @@ describe('policy routes', () => {
   it('GET /v1/policy shows the policy in force (admin only)', async () => {
     const { app, policyPath } = await setup();
     const res = await app.inject({ method: 'GET', url: '/v1/policy', headers: ADMIN });
-    expect(res.json()).toMatchObject({ name: 'sidecar-test', rules: 4, source: policyPath });
+    expect(res.json()).toMatchObject({ name: 'sidecar-test', rules: 5, source: policyPath });
     expect(res.json().hash).toBe((await Policy.fromFile(POLICY)).hash);
     expect(errorOf(await app.inject({ method: 'GET', url: '/v1/policy', headers: BOT }), 403).code).toBe('FORBIDDEN');
   });
@@ -390,7 +408,7 @@ describe('health, metrics and documentation', () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/audit', '/v1/audit/verify', '/v1/decide', '/v1/decisions/{id}/outcome', '/v1/policy', '/v1/policy/reload'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/audit', '/v1/audit/verify', '/v1/decide', '/v1/decisions/{id}/outcome', '/v1/policy', '/v1/policy/reload', '/v1/preview'].sort(),
     );
     const decideOp = doc.paths['/v1/decide'].post;
     expect(decideOp.security).toEqual([{ bearer: [] }]);

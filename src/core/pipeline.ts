@@ -2,7 +2,7 @@ import { checkAction, type Action, type Decision } from './action.js';
 import { maskSecrets } from './audit/mask.js';
 import type { AuditEntry } from './audit/types.js';
 import type { Policy } from './policy/policy.js';
-import { candidateRules } from './policy/compile.js';
+import { candidateRules, holdBackFor } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { collectTexts } from './policy/texts.js';
@@ -89,6 +89,23 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   return decision;
 }
 
+/** A decision that was not recorded, and how much text a stream of such actions must hold back. */
+export interface Preview {
+  decision: Decision;
+  /** The longest span the policy's guardrails can find in such an action, in characters (see holdBackFor). */
+  holdBack: number;
+}
+
+/**
+ * The same pipeline without the audit record: what the policy says about an action that is not about to run as
+ * such, e.g. a window of a model's streamed answer. The answer as a whole is decided (and recorded) with decide().
+ */
+export async function preview(ctx: PipelineContext, action: Action): Promise<Preview> {
+  const decision = await decide({ ...ctx, audit: undefined }, action);
+  const valid = checkAction(action).length === 0;
+  return { decision, holdBack: valid ? holdBackFor(ctx.policy.compiled, action.kind, action.name) : 0 };
+}
+
 /**
  * Runs the asynchronous guardrails (those that call a service) that the candidate rules use, on every text they would
  * read, so the synchronous evaluation that follows finds their results. Failures are kept and fail the rule closed.
@@ -98,7 +115,8 @@ async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalC
   const pending: Promise<void>[] = [];
   try {
     for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
-      for (const { name, paths } of rule.asyncDetections) {
+      for (const { name, guardrail, paths } of rule.detections) {
+        if (!guardrail.async) continue;
         for (const segments of paths) {
           for (const { text } of collectTexts(action, segments)) pending.push(ctx.detections.prepare(name, text));
         }

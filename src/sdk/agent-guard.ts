@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import { loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
-import { decide, recordOutcome, type Outcome, type PipelineContext } from '../core/pipeline.js';
+import { decide, preview, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
@@ -100,6 +100,21 @@ export class AgentGuard {
     if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
     if (this.remote) return this.remote.decide(action);
     return decide(await this.setup(), action);
+  }
+
+  /** `local`: the policy is evaluated in this process; `sidecar`: a sidecar decides over HTTP. */
+  get mode(): 'local' | 'sidecar' {
+    return this.remote ? 'sidecar' : 'local';
+  }
+
+  /**
+   * What the policy would decide, without recording it, and how many characters a stream of such text must hold
+   * back. For checks of partial text, such as windows of a streamed answer; the whole answer is decided with decide().
+   */
+  async preview(action: Action): Promise<Preview> {
+    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+    if (this.remote) return this.remote.preview(action);
+    return preview(await this.setup(), action);
   }
 
   /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
-import type { Outcome } from '../core/pipeline.js';
+import type { Outcome, Preview } from '../core/pipeline.js';
 import { EFFECTS } from '../core/action.js';
 import { AgentGuardError } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
@@ -55,7 +55,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The HTTP client of the sidecar API (`POST /v1/decide`, `POST /v1/decisions/:id/outcome`). Every failure is a SidecarCallError. */
+/** The HTTP client of the sidecar API (`POST /v1/decide`, `POST /v1/preview`, `POST /v1/decisions/:id/outcome`). Every failure is a SidecarCallError. */
 export class SidecarClient {
   private readonly base: URL;
   private readonly token: string;
@@ -72,13 +72,28 @@ export class SidecarClient {
 
   /** Asks the sidecar to decide an action. */
   async decide(action: Action): Promise<Decision> {
-    const body = await this.post('/v1/decide', { action }, 'decide');
-    let parsed: unknown;
+    return this.decisionFrom(this.json(await this.post('/v1/decide', { action }, 'decide')));
+  }
+
+  /** Asks the sidecar what it would decide, without recording it (`POST /v1/preview`). */
+  async preview(action: Action): Promise<Preview> {
+    const parsed = this.json(await this.post('/v1/preview', { action }, 'preview'));
+    const holdBack = isObject(parsed) ? parsed.holdBack : undefined;
+    if (typeof holdBack !== 'number' || !Number.isInteger(holdBack) || holdBack < 0) {
+      throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered a preview without a valid "holdBack"`);
+    }
+    return { decision: this.decisionFrom(isObject(parsed) ? parsed.decision : undefined), holdBack };
+  }
+
+  private json(body: string): unknown {
     try {
-      parsed = JSON.parse(body);
+      return JSON.parse(body);
     } catch {
       throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered a body that is not JSON`);
     }
+  }
+
+  private decisionFrom(parsed: unknown): Decision {
     const problem = decisionProblem(parsed);
     if (problem) throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered something that is not a Decision: ${problem}`);
     return parsed as Decision;
@@ -241,24 +256,33 @@ export class SidecarDecider {
   }
 
   /** Never rejects: a failure to decide is a deny Decision with reason code `sidecar_unavailable`. */
-  async decide(given: Action): Promise<Decision> {
+  decide(given: Action): Promise<Decision> {
+    return this.ask(given, (action) => this.client.decide(action), (decision) => decision);
+  }
+
+  /** Never rejects: a failure is a deny preview (`sidecar_unavailable`, or allow under failMode "open"). */
+  preview(given: Action): Promise<Preview> {
+    return this.ask(given, (action) => this.client.preview(action), (decision) => ({ decision, holdBack: 0 }));
+  }
+
+  private async ask<T>(given: Action, call: (action: Action) => Promise<T>, failed: (decision: Decision) => T): Promise<T> {
     const action = this.agentId && isObject(given) && !given.agent?.id ? { ...given, agent: { ...(given.agent ?? {}), id: this.agentId } } : given;
     const started = performance.now();
     const permit = this.breaker.permit();
     if (!permit.ok) {
       const wait = permit.retryInMs > 0 ? `; it will be tried again in ${Math.ceil(permit.retryInMs)} ms` : '; a trial request is in flight';
-      return this.unavailable(action, `the circuit to the sidecar at ${this.client.displayUrl} is open after repeated failures${wait}`, started, true);
+      return failed(this.unavailable(action, `the circuit to the sidecar at ${this.client.displayUrl} is open after repeated failures${wait}`, started, true));
     }
     try {
-      const decision = await this.client.decide(action);
+      const answer = await call(action);
       this.breaker.success();
-      return decision;
+      return answer;
     } catch (error) {
       const failure = error instanceof SidecarCallError ? error : new SidecarCallError('unavailable', `the sidecar call failed: ${(error as Error)?.message ?? String(error)}`);
       // A 4xx answer proves the sidecar is up; only a rejected token (401) makes every later call fail too.
       if (failure.kind === 'unavailable' || failure.status === 401) this.breaker.failure();
       else this.breaker.success();
-      return this.unavailable(action, failure.message, started, failure.kind === 'unavailable');
+      return failed(this.unavailable(action, failure.message, started, failure.kind === 'unavailable'));
     }
   }
 

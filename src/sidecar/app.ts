@@ -11,7 +11,7 @@ import { registerOpenApi } from './plugins/openapi.js';
 import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
 import type { SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
-import { decideRoute } from './routes/decide.js';
+import { decideRoute, previewRoute } from './routes/decide.js';
 import { healthRoutes } from './routes/health.js';
 import { outcomeRoute } from './routes/outcome.js';
 import { policyRoutes, reloadPolicy } from './routes/policy.js';
@@ -147,6 +147,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   await registerOpenApi(app);
 
   decideRoute(app, services);
+  previewRoute(app, services);
   outcomeRoute(app, services);
   auditRoutes(app, services);
   policyRoutes(app, services);

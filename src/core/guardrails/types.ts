@@ -33,6 +33,8 @@ export interface Guardrail {
    * this much text. `Infinity` for whole-text classifiers.
    */
   readonly maxSpanLength: number;
+  /** Longest span of these types only (a rule that asks for `types`); maxSpanLength when absent. */
+  maxSpanLengthOf?(types: readonly string[]): number;
   /**
    * True when `detect` returns a promise (adapters that call a service). The pipeline runs those ahead of policy
    * evaluation; an undeclared promise makes the rule that asked fail closed.

@@ -11,11 +11,13 @@ import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
 import { parseTextPaths } from './detect.js';
 import type { Guardrail } from '../guardrails/types.js';
 
-/** A guardrail that answers asynchronously, and the paths whose texts it must see before a rule is evaluated. */
-export interface AsyncDetection {
+/** A guardrail a rule's detect conditions or redact steps use, and the paths whose texts it reads. */
+export interface Detection {
   name: string;
   guardrail: Guardrail;
   paths: string[][];
+  /** The finding types the rule asks for (all when absent). */
+  types?: readonly string[];
 }
 
 export interface CompileOptions {
@@ -33,8 +35,8 @@ export interface CompiledRule {
   /** The leading kind/name part of `condition`, tested once per kind+name when candidates are cached. */
   gate?: CondNode;
   steps: CompiledStep[];
-  /** Asynchronous guardrails this rule's detect conditions and redact steps use: run before evaluation. */
-  asyncDetections: AsyncDetection[];
+  /** The guardrails this rule's detect conditions and redact steps use; asynchronous ones run before evaluation. */
+  detections: Detection[];
   kinds?: Set<string>;
   names?: Set<string>;
   source: RuleDocument;
@@ -120,7 +122,7 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
         condition: rule.when ? compileCondition(rule.when, [...at, 'when'], 1, guardrails) : undefined,
         gate: compileKindNameGate(rule.when, [...at, 'when']),
         steps: (rule.transform ?? []).map((s, i) => compileStep(s, [...at, 'transform', i], guardrails)),
-        asyncDetections: asyncDetections(rule, guardrails),
+        detections: detections(rule, guardrails),
         kinds: indexValues(rule.when, 'kind'),
         names: indexValues(rule.when, 'name'),
         source: rule,
@@ -150,12 +152,12 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
   };
 }
 
-/** The detect conditions and redact steps of a rule whose guardrail is asynchronous (compiled already, so valid). */
-function asyncDetections(rule: RuleDocument, guardrails: GuardrailSet): AsyncDetection[] {
-  const out: AsyncDetection[] = [];
-  const add = (name: string, paths: string[][]) => {
+/** The guardrails of a rule's detect conditions and redact steps (compiled already, so valid). */
+function detections(rule: RuleDocument, guardrails: GuardrailSet): Detection[] {
+  const out: Detection[] = [];
+  const add = (name: string, paths: string[][], types: readonly string[] | undefined) => {
     const guardrail = guardrails.instances.get(name);
-    if (guardrail?.async) out.push({ name, guardrail, paths });
+    if (guardrail) out.push({ name, guardrail, paths, ...(types ? { types } : {}) });
   };
   const visit = (when: Condition | undefined) => {
     if (!when || typeof when !== 'object') return;
@@ -163,14 +165,14 @@ function asyncDetections(rule: RuleDocument, guardrails: GuardrailSet): AsyncDet
       if (key === 'all' || key === 'any') (spec as Condition[]).forEach(visit);
       else if (key === 'not') visit(spec as Condition);
       else if (key === 'detect' && spec && typeof spec === 'object') {
-        const d = spec as { guardrail: string; in?: string | string[] };
-        add(d.guardrail, parseTextPaths(d.in, []));
+        const d = spec as { guardrail: string; in?: string | string[]; types?: string[] };
+        add(d.guardrail, parseTextPaths(d.in, []), d.types);
       }
     }
   };
   visit(rule.when);
   for (const step of rule.transform ?? ([] as TransformStep[])) {
-    if ('redact' in step) add(step.guardrail, parseTextPaths(step.redact, []));
+    if ('redact' in step) add(step.guardrail, parseTextPaths(step.redact, []), step.types);
   }
   return out;
 }
@@ -193,6 +195,21 @@ export function candidateRules(policy: CompiledPolicy, kind: string, name: strin
   const result = indexedRules(policy, kind, name).filter((r) => passesGate(r, probe));
   policy.candidates.set(kind, name, result);
   return result;
+}
+
+/**
+ * The longest span any guardrail of the rules that may apply to such an action can find (0 when none finds spans).
+ * A stream of such text must hold back this many characters: a finding may still be completed by what comes next.
+ */
+export function holdBackFor(policy: CompiledPolicy, kind: string, name: string): number {
+  let longest = 0;
+  for (const rule of candidateRules(policy, kind, name)) {
+    for (const { guardrail, types } of rule.detections) {
+      const span = types && guardrail.maxSpanLengthOf ? guardrail.maxSpanLengthOf(types) : guardrail.maxSpanLength;
+      if (Number.isFinite(span)) longest = Math.max(longest, span);
+    }
+  }
+  return longest;
 }
 
 function passesGate(rule: CompiledRule, probe: Action): boolean {

@@ -1,56 +1,18 @@
 import type { ClientOptions, Anthropic as AnthropicClient } from '@anthropic-ai/sdk';
-import type { Message, MessageCreateParams } from '@anthropic-ai/sdk/resources/messages';
-import type { TokenUsage } from '../../core/pipeline.js';
-import type { AgentGuard, AgentGuardOptions } from '../agent-guard.js';
+import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
+import type { AgentGuard } from '../agent-guard.js';
+import { anthropicUsage, checkMessage, gateMessageStream } from './anthropic-messages.js';
 import { guardedCall } from './guarded-call.js';
-import { decideToolCall, inputToRun, resolveGuard, verdictOf, type ToolCallMode } from './mediate.js';
+import { clientSettings, type GuardedClientOptions } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk');
 
-export interface GuardedAnthropicOptions extends ClientOptions {
-  /** The guard every call goes through: an AgentGuard, or the options to create one (local or sidecar mode). */
-  guard: AgentGuard | AgentGuardOptions;
-  /** A tool_use block the policy does not allow: `throw` (default) AgentGuardDeniedError, `strip` it, or `annotate` it. */
-  toolCalls?: ToolCallMode;
-}
+export interface GuardedAnthropicOptions extends ClientOptions, GuardedClientOptions {}
 
-/** Token counts by kind: Anthropic's input_tokens exclude cache reads and writes, which are billed apart. */
-export function anthropicUsage(message: Pick<Message, 'usage' | 'model'>): TokenUsage | undefined {
-  const u = message.usage;
-  if (!u) return undefined;
-  return {
-    model: message.model,
-    inputTokens: u.input_tokens,
-    outputTokens: u.output_tokens,
-    cacheReadInputTokens: u.cache_read_input_tokens ?? 0,
-    cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0,
-  };
-}
+export { anthropicUsage };
 
-/** Decides every tool_use block; denied ones throw, are removed or are marked, as `mode` says. */
-async function mediateToolUse(guard: AgentGuard, message: Message, mode: ToolCallMode): Promise<void> {
-  if (!Array.isArray(message.content)) return;
-  const kept: Message['content'] = [];
-  for (const block of message.content) {
-    if (block.type !== 'tool_use') {
-      kept.push(block);
-      continue;
-    }
-    const decision = await decideToolCall(guard, block.name, block.input);
-    if (decision.effect === 'allow' || decision.effect === 'transform') {
-      if (decision.effect === 'transform') block.input = inputToRun(decision, block.input);
-      kept.push(block);
-    } else if (mode === 'throw') {
-      inputToRun(decision, undefined); // throws AgentGuardDeniedError or ApprovalRequiredError
-    } else if (mode === 'annotate') {
-      kept.push(Object.assign(block, { agentguard: verdictOf(decision) }));
-    }
-  }
-  message.content = kept;
-}
-
-type Create = (body: MessageCreateParams, options?: unknown) => unknown;
+type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
 
 function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => AnthropicClient & { readonly guard: AgentGuard } {
   const module = loadPeer<AnthropicModule>('@anthropic-ai/sdk', 'GuardedAnthropic');
@@ -58,28 +20,26 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
     readonly guard: AgentGuard;
 
     constructor(options: GuardedAnthropicOptions) {
-      const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedAnthropicOptions);
-      const resolved = resolveGuard(guard, 'GuardedAnthropic');
+      const [settings, clientOptions] = clientSettings(options, 'GuardedAnthropic');
       super(clientOptions);
-      this.guard = resolved;
+      this.guard = settings.guard;
       const messages = this.messages;
       const original = messages.create.bind(messages) as unknown as Create;
-      const mode = toolCalls ?? 'throw';
       const create: Create = (body, requestOptions) =>
-        guardedCall<Message>(
+        guardedCall<Message, RawMessageStreamEvent>(
           {
-            guard: this.guard,
+            settings,
             provider: 'anthropic',
             ApiPromise: module.APIPromise as never,
             client: this,
-            send: (request) => original(request as unknown as MessageCreateParams, requestOptions),
-            check: (message) => mediateToolUse(this.guard, message, mode),
+            send: (request) => original(request, requestOptions),
+            check: checkMessage,
+            gate: gateMessageStream,
             usage: anthropicUsage,
           },
-          body as unknown as Record<string, unknown>,
-          'GuardedAnthropic',
+          body,
         );
-      // messages.stream() calls create with stream: true, so it is refused there too.
+      // messages.stream() calls create with stream: true, so it is gated the same way.
       messages.create = create as unknown as typeof messages.create;
     }
   }
@@ -88,8 +48,9 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
 
 /**
  * `new GuardedAnthropic({ ...anthropicOptions, guard })`: an Anthropic client (`instanceof Anthropic`) whose
- * `messages.create` is decided by agentguard before any request leaves the process, whose tool_use blocks are decided
- * as tool actions, and whose calls are audited with their token usage. `@anthropic-ai/sdk` is loaded on first use.
- * Streaming (`stream: true`, `messages.stream()`) is refused (not sent) until it is guarded.
+ * `messages.create` and `messages.stream()` are decided by agentguard before any request leaves the process, whose
+ * answers (text blocks, streamed or whole) pass the output policy (`kind: "llm_output"`) before the caller sees them,
+ * whose tool_use blocks are decided as tool actions, and whose calls are audited with their token usage.
+ * `@anthropic-ai/sdk` is loaded on first use.
  */
 export const GuardedAnthropic = lazyClass('GuardedAnthropic', buildGuardedAnthropic);

@@ -1,8 +1,7 @@
 import type { Decision } from '../../core/action.js';
-import { AgentGuardError } from '../../core/errors.js';
 import type { TokenUsage } from '../../core/pipeline.js';
-import type { AgentGuard } from '../agent-guard.js';
-import { mediateRequest, recordCall } from './mediate.js';
+import { mediateRequest, recordCall, type ClientSettings } from './mediate.js';
+import { restorerOf } from './output.js';
 
 /** The part of an SDK's APIPromise a guarded call relies on: the pending response and how it is parsed. */
 interface ApiPromiseLike {
@@ -12,8 +11,26 @@ interface ApiPromiseLike {
 
 type ApiPromiseClass = new (client: unknown, responsePromise: Promise<unknown>, parse: (client: unknown, props: unknown) => Promise<unknown>) => unknown;
 
-export interface GuardedCall<Result> {
-  guard: AgentGuard;
+/** The SDK's Stream: built from an iterator, with the controller that aborts its HTTP response. */
+interface StreamLike<Chunk> extends AsyncIterable<Chunk> {
+  controller: AbortController;
+}
+type StreamClass<Chunk> = new (iterator: () => AsyncIterator<Chunk>, controller: AbortController, client: unknown) => StreamLike<Chunk>;
+
+/** What one guarded call knows once its request was allowed. */
+export interface CallContext {
+  settings: ClientSettings;
+  /** `<provider>.<model>`: the name of the request's action and of its answer's. */
+  name: string;
+  decision: Decision;
+  /** Puts back the placeholders the request's `vault` redaction made, when the client is configured to. */
+  restore?: (text: string) => string;
+  /** Token usage seen in a stream so far. */
+  usage?: TokenUsage;
+}
+
+export interface GuardedCall<Result, Chunk> {
+  settings: ClientSettings;
   provider: string;
   /** Used in the action name when the request names no model (Azure routes by deployment). */
   defaultModel?: string;
@@ -22,51 +39,72 @@ export interface GuardedCall<Result> {
   client: unknown;
   /** Sends the (decided, possibly transformed) request with the original method. */
   send: (request: Record<string, unknown>) => unknown;
-  /** Checks what came back (tool calls); may change it in place, or throw. */
-  check: (result: Result) => Promise<void>;
+  /** A streamed request as it is sent (e.g. asking for usage), without changing the caller's object. */
+  streamRequest?: (request: Record<string, unknown>) => Record<string, unknown>;
+  /** Checks a whole answer (output guardrails, tool calls); may change it in place, or throw. */
+  check: (result: Result, ctx: CallContext) => Promise<void>;
+  /** Yields the chunks of a stream that passed the output guardrails; sets ctx.usage; throws to end the stream. */
+  gate: (source: AsyncIterable<Chunk>, ctx: CallContext) => AsyncGenerator<Chunk>;
   usage: (result: Result) => TokenUsage | undefined;
 }
 
-export function refuseStream(what: string): AgentGuardError {
-  return new AgentGuardError('STREAM_NOT_GUARDED', `streaming through ${what} is not guarded yet, so the request was not sent`, {
-    actions: ['Call without stream: true for now.'],
-    exitCode: 1,
-  });
-}
-
 /**
- * Runs one provider call through agentguard and returns the SDK's own APIPromise: the request is decided before
- * anything is sent, the response is parsed by the SDK's own parser, then checked, and the call is audited with its
- * usage (or its error). A request with `stream: true` is refused before anything is sent.
+ * Runs one provider call through agentguard and returns the SDK's own APIPromise. The request is decided before
+ * anything is sent (never in parallel); the response is parsed by the SDK's own parser, then checked: a whole answer
+ * at once, a stream chunk by chunk through the output gate, as the SDK's own Stream class. The call is audited with
+ * its usage or its error; a provider's error passes through unchanged.
  */
-export function guardedCall<Result>(call: GuardedCall<Result>, body: Record<string, unknown>, what: string): unknown {
+export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, body: Record<string, unknown>): unknown {
   let inner: ApiPromiseLike | undefined;
-  let decision: Decision | undefined;
+  let ctx: CallContext | undefined;
   let started = 0;
+  const streaming = body?.stream === true;
   const responsePromise = (async () => {
-    if (body?.stream) throw refuseStream(what);
-    const mediated = await mediateRequest(call.guard, call.provider, String(body?.model ?? call.defaultModel ?? 'unknown'), body);
-    decision = mediated.decision;
+    const name = `${call.provider}.${String(body?.model ?? call.defaultModel ?? 'unknown')}`;
+    const { decision, request } = await mediateRequest(call.settings.guard, name, body);
+    const restore = call.settings.restoreRedactions ? restorerOf(decision) : undefined;
+    ctx = { settings: call.settings, name, decision, ...(restore ? { restore } : {}) };
     started = performance.now();
-    inner = call.send(mediated.request) as ApiPromiseLike;
+    inner = call.send(streaming && call.streamRequest ? call.streamRequest(request) : request) as ApiPromiseLike;
     try {
       return await inner.responsePromise;
     } catch (error) {
-      await recordCall(call.guard, decision, started, { error });
+      await recordCall(call.settings.guard, decision, started, { error });
       throw error;
     }
   })();
   responsePromise.catch(() => undefined); // rejected for whoever awaits the call, not reported as unhandled
   const parse = async (client: unknown, props: unknown): Promise<unknown> => {
-    const result = (await inner!.parseResponse(client, props)) as Result;
+    const result = await inner!.parseResponse(client, props);
+    const context = ctx!;
+    if (streaming) return gatedStream(call, result as StreamLike<Chunk>, client, context, started);
     try {
-      await call.check(result);
+      await call.check(result as Result, context);
     } catch (error) {
-      await recordCall(call.guard, decision!, started, { error });
+      await recordCall(call.settings.guard, context.decision, started, { error });
       throw error;
     }
-    await recordCall(call.guard, decision!, started, { usage: call.usage(result) });
+    await recordCall(call.settings.guard, context.decision, started, { usage: call.usage(result as Result) });
     return result;
   };
   return new call.ApiPromise(call.client, responsePromise, parse);
+}
+
+/** The SDK's Stream class again, over the gated chunks; the call is recorded when the stream ends, fails or is left. */
+function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' | 'gate'>, source: StreamLike<Chunk>, client: unknown, ctx: CallContext, started: number): StreamLike<Chunk> {
+  const Stream = source.constructor as StreamClass<Chunk>;
+  async function* run(): AsyncGenerator<Chunk> {
+    let outcome: { error?: unknown } | undefined;
+    try {
+      yield* call.gate(source, ctx);
+      outcome = {};
+    } catch (error) {
+      outcome = { error };
+      throw error;
+    } finally {
+      if (outcome?.error !== undefined || outcome === undefined) source.controller.abort(); // stopped or left early: stop the provider too
+      await recordCall(call.settings.guard, ctx.decision, started, outcome?.error !== undefined ? { error: outcome.error } : { ...(ctx.usage ? { usage: ctx.usage } : {}) });
+    }
+  }
+  return new Stream(() => run(), source.controller, client);
 }

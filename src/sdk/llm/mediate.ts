@@ -25,8 +25,8 @@ export function inputToRun(decision: Decision, original: unknown): unknown {
  * The request as it may leave the process: decided first as `kind: "llm"`, name `<provider>.<model>`, input the
  * request. Deny or approval throw before any HTTP request; a transform (e.g. redaction) is what gets sent.
  */
-export async function mediateRequest<T extends object>(guard: AgentGuard, provider: string, model: string, request: T): Promise<{ decision: Decision; request: T }> {
-  const decision = await guard.decide({ kind: 'llm', name: `${provider}.${model}`, input: request as unknown as Record<string, unknown> });
+export async function mediateRequest<T extends object>(guard: AgentGuard, name: string, request: T): Promise<{ decision: Decision; request: T }> {
+  const decision = await guard.decide({ kind: 'llm', name, input: request as unknown as Record<string, unknown> });
   return { decision, request: inputToRun(decision, request) as T };
 }
 
@@ -50,13 +50,52 @@ export async function recordCall(guard: AgentGuard, decision: Decision, started:
   await guard.recordOutcome(decision, recorded).catch(() => undefined);
 }
 
-/** The `guard` option of a guarded client: an AgentGuard, or the options to create one. Required. */
-export function resolveGuard(guard: AgentGuard | AgentGuardOptions | undefined, client: string): AgentGuard {
+/** The options every guarded client takes besides its SDK's own. */
+export interface GuardedClientOptions {
+  /** The guard every call goes through: an AgentGuard, or the options to create one (local or sidecar mode). */
+  guard: AgentGuard | AgentGuardOptions;
+  /** A tool call the policy does not allow: `throw` (default) AgentGuardDeniedError, `strip` it, or `annotate` it. */
+  toolCalls?: ToolCallMode;
+  /**
+   * Put back, in the answer, the values that `vault` redaction replaced with placeholders in the request (local mode:
+   * the vault never leaves the process that redacted).
+   */
+  restoreRedactions?: boolean;
+  /** Streams hold back at least this many characters of text (the policy's longest guardrail span is the floor). */
+  holdBack?: number;
+}
+
+/** A guarded client's settings, checked. */
+export interface ClientSettings {
+  guard: AgentGuard;
+  toolCalls: ToolCallMode;
+  restoreRedactions: boolean;
+  holdBack: number;
+}
+
+function optionError(client: string, message: string, fix: string): AgentGuardError {
+  return new AgentGuardError('GUARD_OPTIONS_INVALID', `${client}: ${message}`, { actions: [fix], exitCode: 2 });
+}
+
+/** Splits a guarded client's options into its settings and the SDK's own options; bad options throw. */
+export function clientSettings<O extends GuardedClientOptions>(options: O | undefined, client: string): [ClientSettings, Omit<O, keyof GuardedClientOptions>] {
+  const { guard, toolCalls, restoreRedactions, holdBack, ...rest } = options ?? ({} as O);
   if (!guard) {
     throw new AgentGuardError('GUARD_REQUIRED', `${client} needs a \`guard\`: an AgentGuard or its options`, {
-      actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml' } }) or { guard: { sidecar: { url, token } } }`],
+      actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml', agentId: 'my-agent' } }) or { guard: { sidecar: { url, token } } }`],
       exitCode: 2,
     });
   }
-  return guard instanceof AgentGuard ? guard : new AgentGuard(guard);
+  if (toolCalls !== undefined && !['throw', 'strip', 'annotate'].includes(toolCalls)) {
+    throw optionError(client, `toolCalls is ${JSON.stringify(toolCalls)}`, 'Use "throw" (default), "strip" or "annotate".');
+  }
+  if (holdBack !== undefined && !(Number.isInteger(holdBack) && holdBack >= 0)) {
+    throw optionError(client, `holdBack is ${JSON.stringify(holdBack)}`, 'Give a whole number of characters, 0 or more.');
+  }
+  const resolved = guard instanceof AgentGuard ? guard : new AgentGuard(guard);
+  if (restoreRedactions && resolved.mode !== 'local') {
+    throw optionError(client, 'restoreRedactions needs a guard in local mode: in sidecar mode the redacted values stay in the sidecar', 'Use a local guard ({ policy, agentId }), or leave restoreRedactions off.');
+  }
+  const settings = { guard: resolved, toolCalls: toolCalls ?? 'throw', restoreRedactions: restoreRedactions === true, holdBack: holdBack ?? 0 };
+  return [settings, rest];
 }

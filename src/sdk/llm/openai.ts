@@ -1,93 +1,40 @@
 import type { AzureOpenAI as AzureOpenAIClient, ClientOptions, OpenAI as OpenAIClient } from 'openai';
 import type { AzureClientOptions } from 'openai/azure';
-import type { ChatCompletion, ChatCompletionCreateParams, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
-import type { Decision } from '../../core/action.js';
+import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { AgentGuardError } from '../../core/errors.js';
-import type { TokenUsage } from '../../core/pipeline.js';
-import type { AgentGuard, AgentGuardOptions } from '../agent-guard.js';
+import type { AgentGuard } from '../agent-guard.js';
 import { guardedCall } from './guarded-call.js';
-import { decideToolCall, inputToRun, resolveGuard, verdictOf, type ToolCallMode } from './mediate.js';
+import { clientSettings, type ClientSettings, type GuardedClientOptions } from './mediate.js';
+import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from './openai-chat.js';
 import { lazyClass, loadPeer } from './peer.js';
 
 type OpenAIModule = typeof import('openai');
 
-export interface GuardedOpenAIOptions extends ClientOptions {
-  /** The guard every call goes through: an AgentGuard, or the options to create one (local or sidecar mode). */
-  guard: AgentGuard | AgentGuardOptions;
-  /** A tool call the policy does not allow: `throw` (default) AgentGuardDeniedError, `strip` it, or `annotate` it. */
-  toolCalls?: ToolCallMode;
-}
+export interface GuardedOpenAIOptions extends ClientOptions, GuardedClientOptions {}
 
-/** Token counts by kind: OpenAI's prompt_tokens include the cached ones, which are billed apart. */
-export function openAiUsage(completion: Pick<ChatCompletion, 'usage' | 'model'>): TokenUsage | undefined {
-  const u = completion.usage;
-  if (!u) return undefined;
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return {
-    model: completion.model,
-    inputTokens: Math.max(0, u.prompt_tokens - cached),
-    outputTokens: u.completion_tokens,
-    cacheReadInputTokens: cached,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
-  };
-}
+export { openAiUsage };
 
-function parseArguments(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text; // decided as { arguments: text }: a policy can still match it
-  }
-}
-
-/** Decides every tool call of a completion; denied ones throw, are removed or are marked, as `mode` says. */
-async function mediateToolCalls(guard: AgentGuard, completion: ChatCompletion, mode: ToolCallMode): Promise<void> {
-  for (const choice of completion.choices ?? []) {
-    const calls = choice.message?.tool_calls;
-    if (!calls || calls.length === 0) continue;
-    const kept: ChatCompletionMessageToolCall[] = [];
-    for (const call of calls) {
-      if (call.type !== 'function') {
-        kept.push(call);
-        continue;
-      }
-      const decision: Decision = await decideToolCall(guard, call.function.name, parseArguments(call.function.arguments));
-      const allowed = decision.effect === 'allow' || decision.effect === 'transform';
-      if (allowed) {
-        if (decision.effect === 'transform') call.function.arguments = JSON.stringify(inputToRun(decision, undefined));
-        kept.push(call);
-      } else if (mode === 'throw') {
-        inputToRun(decision, undefined); // throws AgentGuardDeniedError or ApprovalRequiredError
-      } else if (mode === 'annotate') {
-        Object.assign(call, { agentguard: verdictOf(decision) });
-        kept.push(call);
-      }
-    }
-    if (kept.length > 0) choice.message.tool_calls = kept;
-    else delete choice.message.tool_calls;
-  }
-}
-
-type Create = (body: ChatCompletionCreateParams, options?: unknown) => unknown;
+type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
 
 /** Replaces the client's create methods: chat completions are decided and checked; the rest are refused until guarded. */
-function guardMethods(client: OpenAIClient, module: OpenAIModule, guard: AgentGuard, mode: ToolCallMode, provider: 'openai' | 'azure', defaultModel?: string): void {
+function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: ClientSettings, provider: 'openai' | 'azure', defaultModel?: string): void {
   const completions = client.chat.completions;
   const original = completions.create.bind(completions) as unknown as Create;
   const create: Create = (body, options) =>
-    guardedCall<ChatCompletion>(
+    guardedCall<ChatCompletion, ChatCompletionChunk>(
       {
-        guard,
+        settings,
         provider,
         defaultModel,
         ApiPromise: module.APIPromise as never,
         client,
-        send: (request) => original(request as unknown as ChatCompletionCreateParams, options),
-        check: (completion) => mediateToolCalls(guard, completion, mode),
+        send: (request) => original(request, options),
+        streamRequest: withStreamUsage,
+        check: checkCompletion,
+        gate: (source, ctx) => gateChatStream(source, ctx, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true),
         usage: openAiUsage,
       },
-      body as unknown as Record<string, unknown>,
-      provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI',
+      body,
     );
   completions.create = create as unknown as typeof completions.create;
   // Not guarded yet: refused rather than sent unchecked (responses.stream and responses.parse call create).
@@ -111,20 +58,16 @@ function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClie
     readonly guard: AgentGuard;
 
     constructor(options: GuardedOpenAIOptions) {
-      const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedOpenAIOptions);
-      const resolved = resolveGuard(guard, 'GuardedOpenAI');
+      const [settings, clientOptions] = clientSettings(options, 'GuardedOpenAI');
       super(clientOptions);
-      this.guard = resolved;
-      guardMethods(this, module, resolved, toolCalls ?? 'throw', 'openai');
+      this.guard = settings.guard;
+      guardMethods(this, module, settings, 'openai');
     }
   }
   return GuardedOpenAI;
 }
 
-export interface GuardedAzureOpenAIOptions extends AzureClientOptions {
-  guard: AgentGuard | AgentGuardOptions;
-  toolCalls?: ToolCallMode;
-}
+export interface GuardedAzureOpenAIOptions extends AzureClientOptions, GuardedClientOptions {}
 
 function buildGuardedAzureOpenAI(): new (options: GuardedAzureOpenAIOptions) => AzureOpenAIClient & { readonly guard: AgentGuard } {
   const module = loadPeer<OpenAIModule>('openai', 'GuardedAzureOpenAI');
@@ -132,11 +75,10 @@ function buildGuardedAzureOpenAI(): new (options: GuardedAzureOpenAIOptions) => 
     readonly guard: AgentGuard;
 
     constructor(options: GuardedAzureOpenAIOptions) {
-      const { guard, toolCalls, ...clientOptions } = options ?? ({} as GuardedAzureOpenAIOptions);
-      const resolved = resolveGuard(guard, 'GuardedAzureOpenAI');
+      const [settings, clientOptions] = clientSettings(options, 'GuardedAzureOpenAI');
       super(clientOptions);
-      this.guard = resolved;
-      guardMethods(this, module, resolved, toolCalls ?? 'throw', 'azure', clientOptions.deployment);
+      this.guard = settings.guard;
+      guardMethods(this, module, settings, 'azure', clientOptions.deployment);
     }
   }
   return GuardedAzureOpenAI;
@@ -148,8 +90,8 @@ export const GuardedAzureOpenAI = lazyClass('GuardedAzureOpenAI', buildGuardedAz
 /**
  * `new GuardedOpenAI({ ...openAiOptions, guard })`: an OpenAI client (`instanceof OpenAI`) whose
  * `chat.completions.create` is decided by agentguard before any request leaves the process (deny → no request;
- * redactions are what is sent), whose tool calls are decided as tool actions, and whose calls are audited with their
- * token usage. The `openai` package is loaded on first use, so `agentguard/sdk` loads without it. Streaming and
- * `responses.create` are refused (not sent) until they are guarded.
+ * redactions are what is sent), whose answers, streamed or whole, pass the output policy (`kind: "llm_output"`)
+ * before the caller sees them, whose tool calls are decided as tool actions, and whose calls are audited with their
+ * token usage. The `openai` package is loaded on first use, so `agentguard/sdk` loads without it.
  */
 export const GuardedOpenAI = lazyClass('GuardedOpenAI', buildGuardedOpenAI);

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action, Decision } from '../../core/action.js';
-import { decide } from '../../core/pipeline.js';
+import { decide, preview, type Preview } from '../../core/pipeline.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
@@ -25,13 +25,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
     },
     async (request): Promise<Decision> => {
       const { action } = request.body;
-      const agentId = agentOf(tokenOf(request));
-      const named = action.agent?.id;
-      if (agentId !== undefined && named !== undefined && named !== agentId) {
-        throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
-          actions: ['Leave out action.agent.id (it is filled in from the token), or use the token of that agent.'],
-        });
-      }
+      const agentId = tokenAgent(request, action);
       const started = performance.now();
       const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId, redactionKey: services.redactionKey }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
@@ -44,6 +38,52 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       }
       services.decisions.add(decision);
       return decision;
+    },
+  );
+}
+
+/** The agent a token decides for (undefined for admin); 403 when the action names another agent. */
+function tokenAgent(request: FastifyRequest, action: Action): string | undefined {
+  const agentId = agentOf(tokenOf(request));
+  const named = action.agent?.id;
+  if (agentId !== undefined && named !== undefined && named !== agentId) {
+    throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
+      actions: ['Leave out action.agent.id (it is filled in from the token), or use the token of that agent.'],
+    });
+  }
+  return agentId;
+}
+
+/**
+ * `POST /v1/preview`: what the policy would decide, not recorded, with the hold-back a stream of such text needs.
+ * Guarded clients check windows of a streamed answer with it; the answer as a whole goes through /v1/decide.
+ */
+export function previewRoute(app: FastifyInstance, services: SidecarServices): void {
+  app.post<{ Body: { action: Action } }>(
+    '/v1/preview',
+    {
+      config: { auth: 'token' },
+      schema: {
+        tags: ['decisions'],
+        summary: 'Preview a decision without recording it',
+        description:
+          'Runs the action through the same pipeline as /v1/decide but records nothing, so its answer never authorises running the action. `holdBack` is the longest span the guardrails of the rules that may apply can find: a stream of such text must hold back that many characters. Used by guarded LLM clients to check windows of a streamed answer.',
+        security: BEARER,
+        body: decideBody,
+        response: {
+          200: {
+            type: 'object',
+            required: ['decision', 'holdBack'],
+            properties: { decision: { $ref: 'Decision#' }, holdBack: { type: 'integer', minimum: 0 } },
+          },
+          ...authedErrors(400, 413, 415),
+        },
+      },
+    },
+    async (request): Promise<Preview> => {
+      const { action } = request.body;
+      const agentId = tokenAgent(request, action);
+      return preview({ policy: services.policy.current, agentId, redactionKey: services.redactionKey }, action);
     },
   );
 }

@@ -57,6 +57,8 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
     description: 'API keys, tokens, private keys and other credentials, by documented format and by high-entropy values after secret names.',
     types: SECRET_TYPES,
     maxSpanLength: Math.max(MAX_GENERIC_LENGTH, ...RECOGNIZERS.map((r) => r.maxLength)),
+    maxSpanLengthOf: (types) =>
+      Math.max(types.includes(GENERIC_TYPE) ? MAX_GENERIC_LENGTH : 0, ...RECOGNIZERS.filter((r) => types.includes(r.type)).map((r) => r.maxLength)),
     detect,
   };
 }

@@ -1,0 +1,85 @@
+import type { Action, Decision } from '../../core/action.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { redactionVaultOf } from '../../core/pipeline.js';
+import type { AgentGuard } from '../agent-guard.js';
+import { decideToolCall, inputToRun, verdictOf, type ToolCallMode, type ToolCallVerdict } from './mediate.js';
+import type { WindowCheck } from './stream-gate.js';
+
+/**
+ * The kind of the action that decides a model's answer: `name` is the request's `<provider>.<model>`, `input.content`
+ * the answer's texts (one per choice or text block). Rules match it like any action, e.g.
+ * `when: { kind: llm_output, detect: { guardrail: pii, in: input.content } }` with a `redact: input.content` step.
+ */
+export const OUTPUT_KIND = 'llm_output';
+
+export function outputAction(name: string, content: string[]): Action {
+  return { kind: OUTPUT_KIND, name, input: { content } };
+}
+
+/** The texts a decision lets through: the transformed ones, which must still be one string per text given. */
+function contentOf(decision: Decision, given: string[]): string[] {
+  if (decision.effect !== 'transform') return given;
+  const content = (decision.action.input as { content?: unknown } | undefined)?.content;
+  if (!Array.isArray(content) || content.length !== given.length || !content.every((t) => typeof t === 'string')) {
+    throw new AgentGuardError('OUTPUT_TRANSFORM_INVALID', `the policy's transform of ${OUTPUT_KIND} must leave input.content a list of ${given.length} strings`, {
+      actions: ['Transform answers with `redact: input.content` (or `replace`) steps only.'],
+      exitCode: 1,
+    });
+  }
+  return content as string[];
+}
+
+/**
+ * Decides (and records) a model's answer as a whole. Deny or approval throw; otherwise returns the texts to deliver
+ * (redacted when the policy transforms them). An answer without text is not decided: its tool calls are.
+ */
+export async function decideOutput(guard: AgentGuard, name: string, content: string[]): Promise<string[]> {
+  if (content.every((t) => t === '')) return content;
+  const decision = await guard.decide(outputAction(name, content));
+  inputToRun(decision, undefined);
+  return contentOf(decision, content);
+}
+
+/** Checks a window of streamed text without recording it; the answer as a whole is decided at the end. */
+export function windowCheck(guard: AgentGuard, name: string): WindowCheck {
+  return async (text) => {
+    const { decision, holdBack } = await guard.preview(outputAction(name, [text]));
+    const spans = decision.findings.filter((f) => f.path === 'input.content.0').map(({ start, end }) => ({ start, end }));
+    const delivered = decision.effect === 'transform' ? contentOf(decision, [text])[0]! : text;
+    return { decision, text: delivered, spans, holdBack };
+  };
+}
+
+/**
+ * Restores, in the answer, the placeholders that `vault` redaction put in the request. The vault lives beside the
+ * request's decision in this process, so this needs local mode.
+ */
+export function restorerOf(decision: Decision): ((text: string) => string) | undefined {
+  const vault = redactionVaultOf(decision);
+  return vault && vault.size > 0 ? (text) => vault.restore(text) : undefined;
+}
+
+/** What happens to one tool call the model asked for. */
+export type ToolCallSettlement = { keep: false } | { keep: true; input?: unknown; verdict?: ToolCallVerdict };
+
+/**
+ * Decides a tool call as a `kind: "tool"` action. Allowed: kept (with the transformed input when the policy changed
+ * it). Not allowed: `throw` throws AgentGuardDeniedError or ApprovalRequiredError, `strip` drops it, `annotate` keeps
+ * it with the verdict attached, so the caller never receives a denied call unmarked.
+ */
+export async function settleToolCall(guard: AgentGuard, name: string, args: unknown, mode: ToolCallMode): Promise<ToolCallSettlement> {
+  const decision = await decideToolCall(guard, name, args);
+  if (decision.effect === 'allow') return { keep: true };
+  if (decision.effect === 'transform') return { keep: true, input: decision.action.input };
+  if (mode === 'throw') inputToRun(decision, undefined);
+  return mode === 'annotate' ? { keep: true, verdict: verdictOf(decision) } : { keep: false };
+}
+
+/** Arguments of a tool call as the model wrote them: parsed JSON, or the raw text when it is not JSON. */
+export function parseArguments(text: string): unknown {
+  try {
+    return JSON.parse(text === '' ? '{}' : text);
+  } catch {
+    return text; // decided as { arguments: text }: a policy can still match it
+  }
+}
