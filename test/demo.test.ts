@@ -15,5 +15,10 @@ describe('npm run demo (the README quick start)', () => {
     expect(result.stdout).toContain('AgentGuardDeniedError: sidecar_unavailable; the refund did not run');
     expect(result.stdout).toContain('"body":"key: [MASKED:openai-key]"');
     expect(result.stdout).toMatch(/Audit log TAMPERED: 1 problem/);
+    // GuardedOpenAI against the fake provider the demo starts: injection blocked before sending, e-mail redacted in
+    // what the provider received, the model's destructive tool call denied.
+    expect(result.stdout).toMatch(/hides an instruction.*\n.*DENY AgentGuardDeniedError: no-prompt-injection.*\n.*reached the provider so far: 0/);
+    expect(result.stdout).toContain('what the provider actually received: "What is the refund status for <EMAIL_ADDRESS>?"');
+    expect(result.stdout).toContain(`DENY AgentGuardDeniedError for the model's tool call db.query {"sql":"DROP TABLE orders"}: no-destructive-sql`);
   }, 120_000);
 });

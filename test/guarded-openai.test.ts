@@ -101,9 +101,8 @@ describe('GuardedOpenAI chat.completions.create', () => {
     expect(outcome.data).toMatchObject({ status: 'error' });
   });
 
-  it('fails closed: responses.create is not sent until it is guarded, and a dead sidecar denies with no request', async () => {
-    const { server, client } = await setup({ reply: { text: ['a', 'b'] } });
-    await expect(client.responses.create({ model: 'gpt-4o-mini', input: 'hi' })).rejects.toMatchObject({ code: 'METHOD_NOT_GUARDED' });
+  it('fails closed: a dead sidecar denies with no request', async () => {
+    const { server } = await setup({ reply: { text: ['a', 'b'] } });
     const remote = new GuardedOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0, guard: { sidecar: { url: 'http://127.0.0.1:9', token: `agk_${'a'.repeat(43)}` }, timeoutMs: 300 } });
     await expect(remote.chat.completions.create(ask('hi'))).rejects.toMatchObject({ decision: { reasons: [expect.objectContaining({ code: 'sidecar_unavailable' })] } });
     expect(server.requests).toHaveLength(0);

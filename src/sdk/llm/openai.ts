@@ -1,22 +1,23 @@
 import type { AzureOpenAI as AzureOpenAIClient, ClientOptions, OpenAI as OpenAIClient } from 'openai';
 import type { AzureClientOptions } from 'openai/azure';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { AgentGuardError } from '../../core/errors.js';
+import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { AgentGuard } from '../agent-guard.js';
 import { guardedCall } from './guarded-call.js';
 import { clientSettings, type ClientSettings, type GuardedClientOptions } from './mediate.js';
 import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from './openai-chat.js';
+import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
 import { lazyClass, loadPeer } from './peer.js';
 
 type OpenAIModule = typeof import('openai');
 
 export interface GuardedOpenAIOptions extends ClientOptions, GuardedClientOptions {}
 
-export { openAiUsage };
+export { openAiUsage, responsesUsage };
 
 type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
 
-/** Replaces the client's create methods: chat completions are decided and checked; the rest are refused until guarded. */
+/** Replaces the client's create methods (chat completions and responses): decided before sending, answers checked. */
 function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: ClientSettings, provider: 'openai' | 'azure', defaultModel?: string): void {
   const completions = client.chat.completions;
   const original = completions.create.bind(completions) as unknown as Create;
@@ -37,19 +38,26 @@ function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: Clie
       body,
     );
   completions.create = create as unknown as typeof completions.create;
-  // Not guarded yet: refused rather than sent unchecked (responses.stream and responses.parse call create).
-  client.responses.create = ((() => {
-    const refused = Promise.reject(notGuarded('responses.create'));
-    refused.catch(() => undefined); // rejected for whoever awaits the call, not reported as unhandled
-    return new module.APIPromise(client, refused as never, (() => undefined) as never);
-  }) as unknown) as typeof client.responses.create;
-}
 
-function notGuarded(method: string): AgentGuardError {
-  return new AgentGuardError('METHOD_NOT_GUARDED', `GuardedOpenAI does not guard ${method} yet, so the request was not sent`, {
-    actions: ['Use chat.completions.create for now.'],
-    exitCode: 1,
-  });
+  // responses.stream() and responses.parse() call create, so they are guarded too.
+  const responses = client.responses;
+  const originalResponses = responses.create.bind(responses) as unknown as Create;
+  const createResponse: Create = (body, options) =>
+    guardedCall<Response, ResponseStreamEvent>(
+      {
+        settings,
+        provider,
+        defaultModel,
+        ApiPromise: module.APIPromise as never,
+        client,
+        send: (request) => originalResponses(request, options),
+        check: checkResponse,
+        gate: gateResponseStream,
+        usage: responsesUsage,
+      },
+      body,
+    );
+  responses.create = createResponse as unknown as typeof responses.create;
 }
 
 function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard } {

@@ -1,0 +1,162 @@
+/**
+ * Bench section: what GuardedOpenAI adds to a call, against the plain `openai` client talking to the same local fake
+ * provider (demo/fake-openai.js, real wire format) in the same process. Calls alternate between the clients in blocks,
+ * so drift hits both alike. Three guards, all in local mode with the audit trail on:
+ *  - policy only: rules without guardrails (decide the request, decide the answer, record the outcome);
+ *  - all guardrails: pii, secrets, injection and moderation on every message of a 2 KB prompt and on the answer;
+ *  - streams: time to the first text chunk, policy only (nothing to hold back) and with e-mail redaction in answers
+ *    (the gate holds back 254 characters, the longest e-mail address), with chunks arriving every 5 ms as a model's do.
+ * Added p50 = guarded p50 − plain p50.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import OpenAI from 'openai';
+import { AgentGuard, GuardedOpenAI, Policy } from 'agentguard/sdk';
+import { startFakeOpenAI } from '../demo/fake-openai.js';
+import { summarize } from './lib/measure.js';
+import { markdownTable } from './lib/report.js';
+
+export const id = 'llm-clients';
+export const title = 'Guarded LLM clients: overhead versus the plain SDK client';
+
+const TARGETS = { policyOnlyMs: 0.5, allGuardrailsMs: 2 };
+const CALLS = Number(process.env.BENCH_LLM_CALLS ?? 1500);
+const STREAMS = Number(process.env.BENCH_LLM_STREAMS ?? 30);
+
+const ANSWER = 'Refunds are processed within five business days of the request. ' +
+  'You will receive a confirmation once the money is on its way, and the order page shows the status meanwhile. '.repeat(4);
+
+const POLICY_ONLY = [
+  { id: 'models', effect: 'allow', when: { kind: 'llm', name: { glob: 'openai.*' } } },
+  { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
+  { id: 'cap', effect: 'transform', when: { kind: 'llm', 'input.max_tokens': { gt: 1024 } }, transform: [{ clamp: 'input.max_tokens', max: 1024 }] },
+];
+const ALL_GUARDRAILS = [
+  ...POLICY_ONLY,
+  { id: 'no-injection', effect: 'deny', when: { kind: 'llm', detect: { guardrail: 'injection', in: 'input.messages' } } },
+  { id: 'no-secrets', effect: 'deny', when: { detect: { guardrail: 'secrets' } } },
+  { id: 'no-toxicity', effect: 'deny', when: { detect: { guardrail: 'moderation' } } },
+  { id: 'no-pii-out', effect: 'transform', when: { kind: 'llm', detect: { guardrail: 'pii', in: 'input.messages' } }, transform: [{ redact: 'input.messages', guardrail: 'pii' }] },
+  { id: 'no-pii-back', effect: 'transform', when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content' } }, transform: [{ redact: 'input.content', guardrail: 'pii' }] },
+];
+const EMAIL_ANSWERS = [
+  ...POLICY_ONLY,
+  {
+    id: 'answer-emails',
+    effect: 'transform',
+    when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } },
+    transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }],
+  },
+];
+
+/** A 2 KB conversation: system prompt, earlier turns, a tool result and the question. */
+function prompt(i) {
+  const filler = 'The customer ordered a blue kettle and a set of mugs; the parcel left the warehouse on Monday. ';
+  const messages = [
+    { role: 'system', content: 'You are the support assistant of an online shop. Answer briefly and politely. ' + filler },
+    { role: 'user', content: `Order ${1000 + i}: where is my parcel? ${filler}` },
+    { role: 'assistant', content: 'Let me look up your order. ' + filler },
+    { role: 'user', content: `It was supposed to arrive yesterday. ${filler.repeat(6)}` },
+    { role: 'user', content: `Can I get a refund if it does not arrive by Friday? ${filler.repeat(5)}` },
+  ];
+  return { model: 'gpt-4o-mini', messages };
+}
+
+function guardFor(rules, dataDir) {
+  return new AgentGuard({ policy: Policy.parse({ version: 1, name: 'bench-llm', default: 'deny', rules }), agentId: 'bench', dataDir });
+}
+
+async function timeCalls(client, n, offset) {
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    await client.chat.completions.create(prompt(offset + i));
+    samples[i] = Number(process.hrtime.bigint() - t0);
+  }
+  return samples;
+}
+
+/** Runs the clients in alternating blocks; returns each one's latency summary in microseconds. */
+async function interleaved(clients, calls) {
+  const block = 100;
+  const all = clients.map(() => []);
+  for (const client of clients) await timeCalls(client, 50, 0); // warm-up: connections, JIT, model load
+  for (let done = 0; done < calls; done += block) {
+    for (let k = 0; k < clients.length; k++) all[k].push(...(await timeCalls(clients[k], Math.min(block, calls - done), done)));
+  }
+  return all.map((samples) => summarize(Float64Array.from(samples)));
+}
+
+async function timeToFirstText(client, n) {
+  const samples = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = process.hrtime.bigint();
+    const stream = await client.chat.completions.create({ ...prompt(i), stream: true });
+    let first = 0;
+    for await (const chunk of stream) {
+      if (first === 0 && chunk.choices[0]?.delta?.content) first = Number(process.hrtime.bigint() - t0);
+    }
+    samples[i] = first;
+  }
+  return summarize(samples);
+}
+
+const ms = (us) => (us / 1000).toFixed(3);
+
+export async function run({ log }) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-bench-llm-'));
+  const provider = await startFakeOpenAI({ answer: () => ({ content: ANSWER }) });
+  const streaming = await startFakeOpenAI({ answer: () => ({ content: ANSWER }), chunkChars: 12, chunkDelayMs: 5 });
+  const guards = [];
+  const options = (baseURL) => ({ apiKey: 'bench-key', baseURL, maxRetries: 0 });
+  const guarded = (rules, baseURL, name) => {
+    const guard = guardFor(rules, join(dataDir, name));
+    guards.push(guard);
+    return new GuardedOpenAI({ ...options(baseURL), guard });
+  };
+  const failures = [];
+  try {
+    log(`  ${CALLS} calls per client, 2 KB prompt, ${ANSWER.length}-character answer`);
+    const [plain, policyOnly, allGuardrails] = await interleaved(
+      [new OpenAI(options(provider.baseURL)), guarded(POLICY_ONLY, provider.baseURL, 'policy'), guarded(ALL_GUARDRAILS, provider.baseURL, 'all')],
+      CALLS,
+    );
+    log(`  streams: ${STREAMS} per client, ${12}-character chunks every 5 ms`);
+    const plainStream = new OpenAI(options(streaming.baseURL));
+    await timeToFirstText(plainStream, 3);
+    const ttft = {
+      plain: await timeToFirstText(plainStream, STREAMS),
+      policy: await timeToFirstText(guarded(POLICY_ONLY, streaming.baseURL, 'stream-policy'), STREAMS),
+      email: await timeToFirstText(guarded(EMAIL_ANSWERS, streaming.baseURL, 'stream-email'), STREAMS),
+    };
+    const added = { policy: (policyOnly.p50 - plain.p50) / 1000, all: (allGuardrails.p50 - plain.p50) / 1000 };
+    const verdict = (value, target) => (value <= target ? `met (≤ ${target} ms)` : `**not met** (target ≤ ${target} ms)`);
+    const rows = [
+      ['plain `openai` client', ms(plain.p50), ms(plain.p99), '—', '—'],
+      ['GuardedOpenAI, policy only', ms(policyOnly.p50), ms(policyOnly.p99), added.policy.toFixed(3), verdict(added.policy, TARGETS.policyOnlyMs)],
+      ['GuardedOpenAI, all guardrails (2 KB prompt)', ms(allGuardrails.p50), ms(allGuardrails.p99), added.all.toFixed(3), verdict(added.all, TARGETS.allGuardrailsMs)],
+    ];
+    const streamRows = [
+      ['plain `openai` client', ms(ttft.plain.p50), ms(ttft.plain.p99), '—'],
+      ['GuardedOpenAI, policy only (hold-back 0)', ms(ttft.policy.p50), ms(ttft.policy.p99), ((ttft.policy.p50 - ttft.plain.p50) / 1000).toFixed(3)],
+      ['GuardedOpenAI, e-mail redaction in answers (hold-back 254)', ms(ttft.email.p50), ms(ttft.email.p99), ((ttft.email.p50 - ttft.plain.p50) / 1000).toFixed(3)],
+    ];
+    const markdown = [
+      `Non-streaming \`chat.completions.create\`, ${CALLS} calls each, local mode with the audit trail on (every call writes three records: request decision, answer decision, outcome):`,
+      '',
+      markdownTable(['client', 'p50 ms', 'p99 ms', 'added p50 ms', 'target'], rows, ['l', 'r', 'r', 'r', 'l']),
+      '',
+      `Streams, time to the first text chunk (${STREAMS} streams each; the fake provider sends 12 characters every 5 ms, so holding back 254 characters costs about 22 chunks):`,
+      '',
+      markdownTable(['client', 'p50 ms', 'p99 ms', 'added p50 ms'], streamRows, ['l', 'r', 'r', 'r']),
+    ].join('\n');
+    if (!(added.policy > -1 && added.all > -1)) failures.push('the guarded client measured faster than the plain one by over 1 ms: the measurement is broken');
+    return { markdown, failures };
+  } finally {
+    for (const guard of guards) await guard.close();
+    await provider.close();
+    await streaming.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
