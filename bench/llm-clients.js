@@ -1,7 +1,7 @@
 /**
  * Bench section: what GuardedOpenAI adds to a call, against the plain `openai` client talking to the same local fake
  * provider (demo/fake-openai.js, real wire format) in the same process. Calls alternate between the clients in blocks,
- * so drift hits both alike. Three guards, all in local mode with the audit trail on:
+ * so drift hits both alike. The guards run in local mode with the audit trail on (and once off, to show the engine alone):
  *  - policy only: rules without guardrails (decide the request, decide the answer, record the outcome);
  *  - all guardrails: pii, secrets, injection and moderation on every message of a 2 KB prompt and on the answer;
  *  - streams: time to the first text chunk, policy only (nothing to hold back) and with e-mail redaction in answers
@@ -64,7 +64,8 @@ function prompt(i) {
 }
 
 function guardFor(rules, dataDir) {
-  return new AgentGuard({ policy: Policy.parse({ version: 1, name: 'bench-llm', default: 'deny', rules }), agentId: 'bench', dataDir });
+  const policy = Policy.parse({ version: 1, name: 'bench-llm', default: 'deny', rules });
+  return new AgentGuard({ policy, agentId: 'bench', ...(dataDir ? { dataDir } : { audit: false }) });
 }
 
 async function timeCalls(client, n, offset) {
@@ -111,15 +112,20 @@ export async function run({ log }) {
   const guards = [];
   const options = (baseURL) => ({ apiKey: 'bench-key', baseURL, maxRetries: 0 });
   const guarded = (rules, baseURL, name) => {
-    const guard = guardFor(rules, join(dataDir, name));
+    const guard = guardFor(rules, name && join(dataDir, name));
     guards.push(guard);
     return new GuardedOpenAI({ ...options(baseURL), guard });
   };
   const failures = [];
   try {
     log(`  ${CALLS} calls per client, 2 KB prompt, ${ANSWER.length}-character answer`);
-    const [plain, policyOnly, allGuardrails] = await interleaved(
-      [new OpenAI(options(provider.baseURL)), guarded(POLICY_ONLY, provider.baseURL, 'policy'), guarded(ALL_GUARDRAILS, provider.baseURL, 'all')],
+    const [plain, noAudit, policyOnly, allGuardrails] = await interleaved(
+      [
+        new OpenAI(options(provider.baseURL)),
+        guarded(POLICY_ONLY, provider.baseURL, undefined),
+        guarded(POLICY_ONLY, provider.baseURL, 'policy'),
+        guarded(ALL_GUARDRAILS, provider.baseURL, 'all'),
+      ],
       CALLS,
     );
     log(`  streams: ${STREAMS} per client, ${12}-character chunks every 5 ms`);
@@ -130,10 +136,11 @@ export async function run({ log }) {
       policy: await timeToFirstText(guarded(POLICY_ONLY, streaming.baseURL, 'stream-policy'), STREAMS),
       email: await timeToFirstText(guarded(EMAIL_ANSWERS, streaming.baseURL, 'stream-email'), STREAMS),
     };
-    const added = { policy: (policyOnly.p50 - plain.p50) / 1000, all: (allGuardrails.p50 - plain.p50) / 1000 };
+    const added = { noAudit: (noAudit.p50 - plain.p50) / 1000, policy: (policyOnly.p50 - plain.p50) / 1000, all: (allGuardrails.p50 - plain.p50) / 1000 };
     const verdict = (value, target) => (value <= target ? `met (≤ ${target} ms)` : `**not met** (target ≤ ${target} ms)`);
     const rows = [
       ['plain `openai` client', ms(plain.p50), ms(plain.p99), '—', '—'],
+      ['GuardedOpenAI, policy only, audit off', ms(noAudit.p50), ms(noAudit.p99), added.noAudit.toFixed(3), '(the engine alone)'],
       ['GuardedOpenAI, policy only', ms(policyOnly.p50), ms(policyOnly.p99), added.policy.toFixed(3), verdict(added.policy, TARGETS.policyOnlyMs)],
       ['GuardedOpenAI, all guardrails (2 KB prompt)', ms(allGuardrails.p50), ms(allGuardrails.p99), added.all.toFixed(3), verdict(added.all, TARGETS.allGuardrailsMs)],
     ];
@@ -143,7 +150,7 @@ export async function run({ log }) {
       ['GuardedOpenAI, e-mail redaction in answers (hold-back 254)', ms(ttft.email.p50), ms(ttft.email.p99), ((ttft.email.p50 - ttft.plain.p50) / 1000).toFixed(3)],
     ];
     const markdown = [
-      `Non-streaming \`chat.completions.create\`, ${CALLS} calls each, local mode with the audit trail on (every call writes three records: request decision, answer decision, outcome):`,
+      `Non-streaming \`chat.completions.create\`, ${CALLS} calls each, local mode with the audit trail on unless said (every call records the request's decision and the answer's before returning, and queues the outcome):`,
       '',
       markdownTable(['client', 'p50 ms', 'p99 ms', 'added p50 ms', 'target'], rows, ['l', 'r', 'r', 'r', 'l']),
       '',

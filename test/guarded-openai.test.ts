@@ -140,5 +140,11 @@ describe('GuardedAzureOpenAI', () => {
     expect((server.requests[0].body as { messages: Array<{ content: string }> }).messages[0].content).toBe('mail <EMAIL_ADDRESS>');
     await expect(make('other-deployment').chat.completions.create({ messages: [{ role: 'user', content: 'hi' }] } as never)).rejects.toBeInstanceOf(AgentGuardDeniedError);
     expect(server.requests).toHaveLength(1);
+    // A stream: Azure's first chunk (prompt_filter_results, no choices) passes through, the text arrives whole.
+    const stream = await client.chat.completions.create({ messages: [{ role: 'user', content: 'hi' }], stream: true } as never);
+    const chunks: Array<{ choices: Array<{ delta?: { content?: string } }>; prompt_filter_results?: unknown }> = [];
+    for await (const chunk of stream as unknown as AsyncIterable<(typeof chunks)[number]>) chunks.push(chunk);
+    expect(chunks[0]!.prompt_filter_results).toBeDefined();
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')).toBe('Bonjour');
   });
 });

@@ -84,7 +84,8 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
       await recordCall(call.settings.guard, context.decision, started, { error });
       throw error;
     }
-    await recordCall(call.settings.guard, context.decision, started, { usage: call.usage(result as Result) });
+    // Queued, not awaited: the answer does not wait for the outcome's commit (guard.close() flushes the queue).
+    void recordCall(call.settings.guard, context.decision, started, { usage: call.usage(result as Result) });
     return result;
   };
   return new call.ApiPromise(call.client, responsePromise, parse);
