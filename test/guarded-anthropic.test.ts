@@ -78,6 +78,8 @@ describe('GuardedAnthropic messages.create', () => {
   it('answers pass the output policy: an email in the answer is redacted; provider errors pass through', async () => {
     const { client } = await setup([{ reply: { text: 'Write to ana.lopez@example.com.' } }, { error: { status: 529 } }]);
     const answer = await client.messages.create(ask('hi'));
+    expect(() => client.beta.messages.create(ask('hi'))).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED' }));
+    expect(() => client.messages.batches.create({ requests: [] })).toThrow(/does not guard messages\.batches\.create/);
     expect(answer.content[0]).toMatchObject({ type: 'text', text: 'Write to <EMAIL_ADDRESS>.' });
     const error = await client.messages.create(ask('hi')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.APIError);

@@ -101,8 +101,16 @@ describe('GuardedOpenAI chat.completions.create', () => {
     expect(outcome.data).toMatchObject({ status: 'error' });
   });
 
-  it('fails closed: a dead sidecar denies with no request', async () => {
-    const { server } = await setup({ reply: { text: ['a', 'b'] } });
+  it('fails closed: other ways to send a prompt are refused, and a dead sidecar denies with no request', async () => {
+    const { server, client } = await setup({ reply: { text: ['a', 'b'] } });
+    expect(() => client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi' })).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED' }));
+    await expect(async () => client.beta.threads.runs.create('thread_1', { assistant_id: 'asst_1' })).rejects.toThrow(/does not guard beta\.threads\.runs\.create/);
+    await expect(async () => client.batches.create({ input_file_id: 'f', endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ code: 'METHOD_NOT_GUARDED' });
+    // The SDK's helpers built on create are guarded through it.
+    const streamed = await client.chat.completions.stream({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).finalChatCompletion();
+    expect(streamed.choices[0]!.message.content).toBe('ab');
+    expect(server.requests).toHaveLength(1);
+    server.requests.length = 0;
     const remote = new GuardedOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0, guard: { sidecar: { url: 'http://127.0.0.1:9', token: `agk_${'a'.repeat(43)}` }, timeoutMs: 300 } });
     await expect(remote.chat.completions.create(ask('hi'))).rejects.toMatchObject({ decision: { reasons: [expect.objectContaining({ code: 'sidecar_unavailable' })] } });
     expect(server.requests).toHaveLength(0);

@@ -5,12 +5,25 @@ import { anthropicUsage, checkMessage, gateMessageStream } from './anthropic-mes
 import { guardedCall } from './guarded-call.js';
 import { clientSettings, type GuardedClientOptions } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
+import { refuseUnguarded } from './unguarded.js';
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk');
 
 export interface GuardedAnthropicOptions extends ClientOptions, GuardedClientOptions {}
 
 export { anthropicUsage };
+
+/** Other ways to send a prompt, refused rather than sent unchecked. */
+const ANTHROPIC_UNGUARDED = [
+  'completions.create',
+  'messages.batches.create',
+  'beta.messages.create',
+  'beta.messages.stream',
+  'beta.messages.parse',
+  'beta.messages.toolRunner',
+  'beta.messages.batches.create',
+  'beta.sessions.create',
+] as const;
 
 type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
 
@@ -41,6 +54,7 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
         );
       // messages.stream() calls create with stream: true, so it is gated the same way.
       messages.create = create as unknown as typeof messages.create;
+      refuseUnguarded(this, ANTHROPIC_UNGUARDED, 'GuardedAnthropic', 'messages.create or messages.stream');
     }
   }
   return GuardedAnthropic;

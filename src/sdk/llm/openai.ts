@@ -8,6 +8,7 @@ import { clientSettings, type ClientSettings, type GuardedClientOptions } from '
 import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from './openai-chat.js';
 import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
 import { lazyClass, loadPeer } from './peer.js';
+import { refuseUnguarded } from './unguarded.js';
 
 type OpenAIModule = typeof import('openai');
 
@@ -58,7 +59,25 @@ function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: Clie
       body,
     );
   responses.create = createResponse as unknown as typeof responses.create;
+  refuseUnguarded(client, OPENAI_UNGUARDED, provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI', 'chat.completions or responses');
 }
+
+/** Other ways to send a prompt, refused rather than sent unchecked. */
+const OPENAI_UNGUARDED = [
+  'completions.create',
+  'batches.create',
+  'beta.responses.create',
+  'beta.threads.createAndRun',
+  'beta.threads.createAndRunPoll',
+  'beta.threads.createAndRunStream',
+  'beta.threads.runs.create',
+  'beta.threads.runs.createAndPoll',
+  'beta.threads.runs.createAndStream',
+  'beta.threads.runs.stream',
+  'beta.threads.runs.submitToolOutputs',
+  'beta.threads.runs.submitToolOutputsAndPoll',
+  'beta.threads.runs.submitToolOutputsStream',
+] as const;
 
 function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard } {
   const module = loadPeer<OpenAIModule>('openai', 'GuardedOpenAI');
