@@ -67,7 +67,7 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
 
     const test = runCli(['policy', 'test'], { cwd: dir });
     expect(test.stderr).toBe('');
-    expect(test.stdout).toMatch(/\b23 passed, 0 failed\b/);
+    expect(test.stdout).toMatch(/\b24 passed, 0 failed\b/);
     expect(test.code).toBe(0);
   });
 
