@@ -4,6 +4,7 @@
  * stdout; the exit code is 1 when a section reports a failure (for example, two engines disagreeing on an answer).
  */
 import * as audit from './audit.js';
+import * as cost from './cost.js';
 import * as guardrails from './guardrails.js';
 import * as llmClients from './llm-clients.js';
 import * as policyEngine from './policy-engine.js';
@@ -11,7 +12,7 @@ import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar, guardrails, llmClients];
+const SECTIONS = [policyEngine, audit, sidecar, guardrails, llmClients, cost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

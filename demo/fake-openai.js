@@ -14,7 +14,7 @@ function demoAnswer(body, n) {
   return { content: 'Done: I drafted the reply about the refund status.' };
 }
 
-function completion(body, answer, n) {
+function completion(body, answer, n, usage) {
   const message = { role: 'assistant', refusal: null, content: answer.content ?? null, ...(answer.tool_calls ? { tool_calls: answer.tool_calls } : {}) };
   return {
     id: `chatcmpl-demo-${n}`,
@@ -22,29 +22,29 @@ function completion(body, answer, n) {
     created: Math.floor(Date.now() / 1000),
     model: body.model,
     choices: [{ index: 0, message, logprobs: null, finish_reason: answer.tool_calls ? 'tool_calls' : 'stop' }],
-    usage: USAGE,
+    usage,
   };
 }
 
 /** The SSE payloads of a streamed answer: role, the text in pieces of `chunkChars`, finish, then usage when asked. */
-function chunks(body, answer, n, chunkChars) {
+function chunks(body, answer, n, chunkChars, usage) {
   const base = { id: `chatcmpl-demo-${n}`, object: 'chat.completion.chunk', created: Math.floor(Date.now() / 1000), model: body.model };
-  const usage = body.stream_options?.include_usage === true;
-  const chunk = (delta, finish = null) => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(usage ? { usage: null } : {}) });
+  const withUsage = body.stream_options?.include_usage === true;
+  const chunk = (delta, finish = null) => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }], ...(withUsage ? { usage: null } : {}) });
   const out = [chunk({ role: 'assistant', content: '' })];
   const text = answer.content ?? '';
   for (let i = 0; i < text.length; i += chunkChars) out.push(chunk({ content: text.slice(i, i + chunkChars) }));
   answer.tool_calls?.forEach((call, index) => out.push(chunk({ tool_calls: [{ index, ...call }] })));
   out.push(chunk({}, answer.tool_calls ? 'tool_calls' : 'stop'));
-  if (usage) out.push({ ...base, choices: [], usage: USAGE });
+  if (withUsage) out.push({ ...base, choices: [], usage });
   return out;
 }
 
 /**
- * Starts the fake provider. `answer(body, n)` gives `{ content }` or `{ tool_calls }`; streams send `chunkChars`
+ * Starts the fake provider. `answer(body, n)` gives `{ content }` or `{ tool_calls }`, reporting `usage`; streams send `chunkChars`
  * characters per chunk, `chunkDelayMs` apart. `requests` holds the parsed body of every request that reached it.
  */
-export async function startFakeOpenAI({ answer = demoAnswer, chunkChars = 16, chunkDelayMs = 0 } = {}) {
+export async function startFakeOpenAI({ answer = demoAnswer, chunkChars = 16, chunkDelayMs = 0, usage = USAGE } = {}) {
   const requests = [];
   const server = createServer((req, res) => {
     let raw = '';
@@ -59,11 +59,11 @@ export async function startFakeOpenAI({ answer = demoAnswer, chunkChars = 16, ch
       const n = requests.length;
       const reply = answer(body, n);
       if (!body.stream) {
-        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_demo_${n}` }).end(JSON.stringify(completion(body, reply, n)));
+        res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': `req_demo_${n}` }).end(JSON.stringify(completion(body, reply, n, usage)));
         return;
       }
       res.writeHead(200, { 'content-type': 'text/event-stream', 'x-request-id': `req_demo_${n}` });
-      for (const payload of chunks(body, reply, n, chunkChars)) {
+      for (const payload of chunks(body, reply, n, chunkChars, usage)) {
         if (chunkDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, chunkDelayMs));
         res.write(`data: ${JSON.stringify(payload)}\n\n`);
       }

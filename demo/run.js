@@ -3,7 +3,7 @@
 // `agentguard audit verify` before and after someone edits the database. Runs offline on the embedded demo policy
 // (demo/policy.yaml). `npm run demo` builds first.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,10 @@ let sidecarRunning = false;
 try {
   heading('Start a local sidecar and give the agent its own token');
   const { token } = JSON.parse(cli(['token', 'create', '--agent', 'support-bot', '--json', '--data-dir', dataDir], { quiet: true }));
-  const started = JSON.parse(cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--json'], { quiet: true }));
+  // The sidecar's project config: one daily budget for the support agent's model calls.
+  const configFile = join(dataDir, 'agentguard.config.json');
+  writeFileSync(configFile, JSON.stringify({ cost: { budgets: [{ name: 'support-bot-daily', scope: 'agent', id: 'support-bot', period: 'day', limitUsd: 0.01 }] } }, null, 2));
+  const started = JSON.parse(cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--config', configFile, '--json'], { quiet: true }));
   sidecarRunning = true;
   console.log(`  agentguard sidecar start --detach   → pid ${started.pid}, listening on ${started.url}`);
   console.log(`  agentguard token create --agent support-bot   → agk_… (shown once; only its hash is stored)`);
@@ -116,6 +119,28 @@ try {
   } finally {
     await provider.close();
   }
+
+  heading('A daily budget of $0.01 for the agent\'s model calls: each call reserves its most possible cost first');
+  // This provider reports 1,200 prompt and 150 output tokens per call: $0.0045 each on gpt-4o.
+  const pricey = await startFakeOpenAI({ answer: () => ({ content: 'Here is a long answer.' }), usage: { prompt_tokens: 1200, completion_tokens: 150, total_tokens: 1350 } });
+  try {
+    const openai = new GuardedOpenAI({ apiKey: 'demo-key', baseURL: pricey.baseURL, maxRetries: 0, guard });
+    for (let i = 1; i <= 3; i++) {
+      try {
+        await openai.chat.completions.create({ model: 'gpt-4o', max_tokens: 300, messages: [{ role: 'user', content: `Summarise ticket T-${i}.` }] });
+        console.log(`  call ${i} → ${EFFECT.allow} (the provider reported 1,200 + 150 tokens: $0.0045)`);
+      } catch (error) {
+        const reason = error.decision?.reasons.at(-1);
+        console.log(`  call ${i} → ${EFFECT.deny} ${reason?.code}: ${reason?.message}`);
+      }
+    }
+    console.log(`    requests that reached the provider: ${pricey.requests.length}`);
+  } finally {
+    await pricey.close();
+  }
+  heading('agentguard cost report, and where the budget stands');
+  cli(['cost', 'report', '--data-dir', dataDir]);
+  cli(['cost', 'budgets', '--config', configFile, '--data-dir', dataDir]);
 
   heading('agentguard sidecar stop: drains requests, writes a final signed checkpoint');
   cli(['sidecar', 'stop', '--data-dir', dataDir]);

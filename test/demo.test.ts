@@ -20,5 +20,10 @@ describe('npm run demo (the README quick start)', () => {
     expect(result.stdout).toMatch(/hides an instruction.*\n.*DENY AgentGuardDeniedError: no-prompt-injection.*\n.*reached the provider so far: 0/);
     expect(result.stdout).toContain('what the provider actually received: "What is the refund status for <EMAIL_ADDRESS>?"');
     expect(result.stdout).toContain(`DENY AgentGuardDeniedError for the model's tool call db.query {"sql":"DROP TABLE orders"}: no-destructive-sql`);
+    // A daily budget: two calls fit, the third is denied before it is sent; the cost report and budget status follow.
+    expect(result.stdout).toMatch(/call 3 → DENY budget_exceeded: Over budget: budget "support-bot-daily" has \$0\.009\d* spent/);
+    expect(result.stdout).toContain('requests that reached the provider: 2');
+    expect(result.stdout).toMatch(/openai\/gpt-4o\s+2\s+2,400\s+300\s+\$0\.0090/);
+    expect(result.stdout).toMatch(/support-bot-daily\s+\$0\.0090\s+\$0\.0000\s+\$0\.0010\s+\$0\.0100/);
   }, 120_000);
 });

@@ -184,6 +184,32 @@ describe('POST /v1/decide', () => {
   });
 });
 
+describe('cost in the sidecar', () => {
+  it('an outcome with usage writes a priced ledger row; a budget denies the call whose most possible cost does not fit', async () => {
+    const { app, recorder } = await setup({ cost: { config: { budgets: [{ scope: 'agent', period: 'day', limitUsd: 0.002 }] }, where: 'test: cost' } });
+    const call = { kind: 'llm', name: 'openai.gpt-4o', input: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 } };
+    const first = (await decide(app, BOT, call)).json();
+    expect(first.effect).toBe('allow');
+    const outcome = await app.inject({ method: 'POST', url: `/v1/decisions/${first.id}/outcome`, headers: BOT, payload: { status: 'ok', usage: { model: 'gpt-4o-2024-08-06', inputTokens: 40, outputTokens: 100 } } });
+    expect(outcome.statusCode, outcome.body).toBe(204);
+    const [row] = await recorder.store.cost.ledger({});
+    // Priced as the model that served it (the catalog lists gpt-4o-2024-08-06): 40 × $2.50/M + 100 × $10/M = $0.0011.
+    expect(row).toMatchObject({ decisionId: first.id, model: 'gpt-4o-2024-08-06', costNano: 1_100_000, priced: 'exact', scope: { agent: 'bot' } });
+    const second = (await decide(app, BOT, call)).json();
+    expect(second.effect).toBe('deny');
+    expect(second.reasons.at(-1)).toMatchObject({ code: 'budget_exceeded' });
+    // Another agent has its own daily limit.
+    const admin = (await decide(app, ADMIN, { ...call, agent: { id: 'other-bot' } })).json();
+    expect(admin.effect).toBe('allow');
+  });
+
+  it('refuses to start on an invalid cost config, naming the field', async () => {
+    await expect(setup({ cost: { config: { budgets: [{ scope: 'team', period: 'day', limitUsd: 1 }] }, where: 'agentguard.config.json: cost' } })).rejects.toThrow(
+      /agentguard\.config\.json: cost\.budgets\[0\]\.scope must be one of global, project, agent, user, session/,
+    );
+  });
+});
+
 describe('POST /v1/decisions/:id/outcome', () => {
   it('records an outcome once: 204, then 409', async () => {
     const { app, recorder } = await setup();
@@ -300,7 +326,7 @@ describe('policy routes', () => {
   it('GET /v1/policy shows the policy in force (admin only)', async () => {
     const { app, policyPath } = await setup();
     const res = await app.inject({ method: 'GET', url: '/v1/policy', headers: ADMIN });
-    expect(res.json()).toMatchObject({ name: 'sidecar-test', rules: 5, source: policyPath });
+    expect(res.json()).toMatchObject({ name: 'sidecar-test', rules: 6, source: policyPath });
     expect(res.json().hash).toBe((await Policy.fromFile(POLICY)).hash);
     expect(errorOf(await app.inject({ method: 'GET', url: '/v1/policy', headers: BOT }), 403).code).toBe('FORBIDDEN');
   });

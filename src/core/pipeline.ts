@@ -7,6 +7,7 @@ import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { collectTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
+import type { CostContext } from './cost/enforce.js';
 
 /** Where the pipeline records. Resolves only once the entries are durable. */
 export interface AuditSink {
@@ -21,6 +22,8 @@ export interface PipelineContext {
   agentId?: string;
   /** Key of `hash` and `encrypt` redaction, or a function that loads it on first use (see loadOrCreateRedactionKey). */
   redactionKey?: Uint8Array | (() => Uint8Array);
+  /** Prices calls and holds budgets: allowed LLM calls reserve their most possible cost, outcomes settle it. */
+  cost?: CostContext;
   now?: () => Date;
 }
 
@@ -44,8 +47,12 @@ export interface TokenUsage {
   cacheReadInputTokens?: number;
   /** Prompt tokens written to the provider's prompt cache. */
   cacheCreationInputTokens?: number;
+  /** Of cacheCreationInputTokens, those written with a 1-hour lifetime (billed higher). */
+  cacheCreation1hInputTokens?: number;
   /** Output tokens spent on hidden reasoning (already included in outputTokens). */
   reasoningTokens?: number;
+  /** True when counted by agentguard because the provider never reported usage (a stream cut short). */
+  estimated?: boolean;
 }
 
 /** Vaults of decisions that used `vault` redaction, beside the decision so they are never serialised. */
@@ -71,6 +78,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
   if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
+  if (ctx.cost) decision = await holdBudgets(ctx.cost, decision);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   if (!ctx.audit) return decision;
   try {
@@ -101,9 +109,20 @@ export interface Preview {
  * such, e.g. a window of a model's streamed answer. The answer as a whole is decided (and recorded) with decide().
  */
 export async function preview(ctx: PipelineContext, action: Action): Promise<Preview> {
-  const decision = await decide({ ...ctx, audit: undefined }, action);
+  const decision = await decide({ ...ctx, audit: undefined, cost: undefined }, action);
   const valid = checkAction(action).length === 0;
   return { decision, holdBack: valid ? holdBackFor(ctx.policy.compiled, action.kind, action.name) : 0 };
+}
+
+/** Budgets (loaded only when configured): an error while holding them denies, it never lets the call through. */
+async function holdBudgets(cost: CostContext, decision: Decision): Promise<Decision> {
+  try {
+    const { reserveForDecision } = await import('./cost/enforce.js');
+    return await reserveForDecision(cost, decision);
+  } catch (error) {
+    const message = `The budgets could not be checked (${(error as Error).message}), so the action is denied`;
+    return { ...decision, effect: 'deny', reasons: [...decision.reasons, { effect: 'deny', code: 'budget_unavailable', message }] };
+  }
 }
 
 /**
@@ -165,4 +184,8 @@ export async function recordOutcome(ctx: PipelineContext, decision: Decision, ou
       data: maskSecrets({ name: decision.action?.name, ...outcome }) as Record<string, unknown>,
     },
   ]);
+  if (ctx.cost) {
+    const { settleCall } = await import('./cost/enforce.js');
+    await settleCall(ctx.cost, decision, outcome.usage);
+  }
 }

@@ -20,6 +20,11 @@ export interface LocalGuardOptions {
   dataDir?: string;
   /** Record every decision and outcome in the audit trail (default true). */
   audit?: boolean;
+  /**
+   * Prices and budgets, as the `cost` section of agentguard.config.json (default: that section of the project's
+   * config). Needs the audit trail: the ledger lives in the same store.
+   */
+  cost?: Record<string, unknown>;
 }
 
 /** Either local mode (`policy`) or sidecar mode (`sidecar`). */
@@ -54,6 +59,7 @@ export class AgentGuard {
   private readonly remote?: SidecarDecider;
   private context?: Promise<PipelineContext & { sink?: AuditRecorder }>;
   private closed = false;
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(options: AgentGuardOptions) {
     if (!isPlainObject(options)) throw optionsError('AgentGuard needs options: `{ policy, agentId }` (local mode) or `{ sidecar: { url, token } }` (sidecar mode)');
@@ -81,13 +87,27 @@ export class AgentGuard {
     const options = this.local as LocalGuardOptions;
     this.context ??= (async () => {
       const policy = typeof options.policy === 'string' ? await Policy.fromFile(options.policy) : options.policy;
-      if (options.audit === false) return { policy, agentId: options.agentId };
-      const dataDir = options.dataDir ?? (await loadProjectConfig()).paths.dataDir;
+      if (options.audit === false) {
+        if (options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
+        return { policy, agentId: options.agentId };
+      }
+      const project = options.dataDir === undefined || options.cost === undefined ? await loadProjectConfig() : undefined;
+      const dataDir = options.dataDir ?? project!.paths.dataDir;
       // Loaded on first use, so importing the SDK does not load the native SQLite module.
       const { AuditRecorder } = await import('../core/audit/recorder.js');
       const sink = await AuditRecorder.open({ dataDir });
       const { lazyRedactionKey } = await import('../core/guardrails/redaction-key.js');
-      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir) };
+      const { costContext } = await import('../core/cost/context.js');
+      const { postAlert } = await import('../alerts/webhook.js');
+      const cost = costContext({
+        config: options.cost ?? project?.config.cost,
+        where: options.cost !== undefined ? 'AgentGuard option cost' : `${project?.file ?? 'agentguard.config.json'}: cost`,
+        store: sink.store.cost,
+        dataDir,
+        audit: sink,
+        onAlert: (alert) => void postAlert(alert),
+      });
+      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost };
     })();
     return this.context;
   }
@@ -119,8 +139,14 @@ export class AgentGuard {
 
   /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */
   async recordOutcome(decision: Decision, outcome: Outcome): Promise<void> {
-    if (this.remote) return this.remote.recordOutcome(decision, outcome);
-    await recordOutcome(await this.setup(), decision, outcome);
+    const recording = this.remote ? this.remote.recordOutcome(decision, outcome) : this.setup().then((ctx) => recordOutcome(ctx, decision, outcome));
+    // close() waits for these, so an outcome reported without awaiting it (and its ledger row) is never lost.
+    this.pending.add(recording);
+    try {
+      await recording;
+    } finally {
+      this.pending.delete(recording);
+    }
   }
 
   /**
@@ -164,6 +190,7 @@ export class AgentGuard {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.pending]);
     if (!this.context) return;
     const ctx = await this.context.catch(() => undefined);
     await ctx?.sink?.close();

@@ -189,7 +189,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Options that only sidecar mode takes (local mode rejects them). */
 export const SIDECAR_ONLY = ['timeoutMs', 'failMode', 'circuitBreaker'] as const;
 /** Options that only local mode takes (sidecar mode rejects them). */
-const LOCAL_ONLY = ['dataDir', 'audit'] as const;
+const LOCAL_ONLY = ['dataDir', 'audit', 'cost'] as const;
 
 function optionsError(message: string): AgentGuardError {
   return new AgentGuardError('GUARD_OPTIONS', message, { exitCode: 2 });
@@ -199,7 +199,7 @@ function optionsError(message: string): AgentGuardError {
 export function checkSidecarOptions(options: SidecarGuardOptions): SidecarGuardOptions {
   for (const key of LOCAL_ONLY) {
     if ((options as unknown as Record<string, unknown>)[key] !== undefined) {
-      throw optionsError(`\`${key}\` applies to local mode only; in sidecar mode the sidecar keeps the audit trail`);
+      throw optionsError(`\`${key}\` applies to local mode only; in sidecar mode the sidecar keeps the audit trail, the ledger and the budgets (its agentguard.config.json)`);
     }
   }
   const { sidecar } = options;

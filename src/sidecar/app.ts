@@ -12,6 +12,8 @@ import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
 import type { SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
 import { decideRoute, previewRoute } from './routes/decide.js';
+import { costContext } from '../core/cost/context.js';
+import { postAlert } from '../alerts/webhook.js';
 import { healthRoutes } from './routes/health.js';
 import { outcomeRoute } from './routes/outcome.js';
 import { policyRoutes, reloadPolicy } from './routes/policy.js';
@@ -52,6 +54,8 @@ export interface SidecarAppOptions {
   maxJsonDepth?: number;
   /** Decisions remembered for outcome reports (default 10 000). */
   decisionCacheSize?: number;
+  /** The `cost` section of the project config (prices and budgets) and where it came from; the ledger is kept either way. */
+  cost?: { config: unknown; where: string };
 }
 
 /** What the daemon (SIGHUP, shutdown, status) needs from a built app. */
@@ -135,6 +139,14 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     auditHealth: { lastFailure: null },
     dataDir: options.dataDir,
     redactionKey: lazyRedactionKey(options.dataDir),
+    cost: costContext({
+      config: options.cost?.config,
+      where: options.cost?.where ?? 'cost',
+      store: options.recorder.store.cost,
+      dataDir: options.dataDir,
+      audit: options.recorder,
+      onAlert: (alert) => void postAlert(alert),
+    }),
   };
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 

@@ -17,6 +17,9 @@ export interface SidecarServerOptions {
   host: string;
   /** 0 picks a free port (the pid file tells which). */
   port: number;
+  /** The `cost` section of the project config (prices and budgets), and where it came from, for messages. */
+  cost?: unknown;
+  costSource?: string;
 }
 
 /** A listening sidecar. */
@@ -81,6 +84,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       policyPath,
       recorder,
       dataDir,
+      cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
       logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
       authenticate: authenticator(recorder, (error) => report('could not record when a token was last used', error)),
     });

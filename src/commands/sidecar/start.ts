@@ -61,20 +61,20 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       }
       process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
     }
-    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'] });
-    return this.foreground({ dataDir, policy, host, port });
+    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file });
+    return this.foreground({ dataDir, policy, host, port, cost: project.config.cost, costSource: `${project.file ?? 'agentguard.config.json'}: cost` });
   }
 
-  private async foreground(options: { dataDir: string; policy: string; host: string; port: number }): Promise<SidecarStartResult> {
+  private async foreground(options: { dataDir: string; policy: string; host: string; port: number; cost?: unknown; costSource: string }): Promise<SidecarStartResult> {
     // fastify and the native store load only here, so other commands start fast.
     const { startSidecarServer, handleSignals } = await import('../../sidecar/server.js');
-    const running = await startSidecarServer({ dataDir: options.dataDir, policyPath: options.policy, host: options.host, port: options.port });
+    const running = await startSidecarServer({ dataDir: options.dataDir, policyPath: options.policy, host: options.host, port: options.port, cost: options.cost, costSource: options.costSource });
     handleSignals(running);
     this.note(`${paint.green('Sidecar listening')} on ${running.url} (pid ${process.pid}). Log: ${running.logFile}. Stop with Ctrl-C or \`agentguard sidecar stop\`.`);
     return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policy, logFile: running.logFile, detached: false };
   }
 
-  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean }): Promise<SidecarStartResult> {
+  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean; configFile?: string }): Promise<SidecarStartResult> {
     const { dataDir } = options;
     assertNotRunning(dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -95,6 +95,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       '--port',
       String(options.port),
       ...(options.allowRemote ? ['--allow-remote'] : []),
+      ...(options.configFile ? ['--config', options.configFile] : []),
     ];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1' } });
     closeSync(logFd);

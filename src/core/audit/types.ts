@@ -1,7 +1,8 @@
 import type { Effect } from '../action.js';
 
 /** Kinds of audit records. `decision`: one per decision; `outcome`: what happened when the action ran. */
-export type AuditRecordType = 'decision' | 'outcome';
+/** `alert`: a budget threshold crossed (see core/cost). */
+export type AuditRecordType = 'decision' | 'outcome' | 'alert';
 
 /** What the pipeline hands to the store. Values are already masked (see mask.ts). */
 export interface AuditEntry {

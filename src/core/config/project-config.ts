@@ -19,6 +19,8 @@ export interface ProjectConfig {
   dataDir: string;
   /** Agent id recorded when an action names none. */
   agentId?: string;
+  /** Prices and budgets of LLM calls, checked by checkCostConfig (core/cost/config.ts) where they are used. */
+  cost?: Record<string, unknown>;
 }
 
 export interface LoadedProjectConfig {
@@ -62,13 +64,17 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`, { exitCode: 2 });
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`], exitCode: 2 });
     }
-    if (key !== '$schema' && typeof value !== 'string') {
+    if (key === 'cost') {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+        throw new AgentGuardError('CONFIG_INVALID', `${file}: "cost" must be an object`, { actions: ['Write "cost": { "budgets": [...] }, or remove it.'], exitCode: 2 });
+      }
+    } else if (key !== '$schema' && typeof value !== 'string') {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be a string`, { exitCode: 2 });
     }
   }

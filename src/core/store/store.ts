@@ -1,4 +1,5 @@
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
+import type { CostStore } from '../cost/types.js';
 import type { TokenStore } from '../tokens/types.js';
 
 /**
@@ -61,6 +62,8 @@ export interface Store {
   readonly audit: AuditStore;
   /** The sidecar's API tokens (hashes only). */
   readonly tokens: TokenStore;
+  /** The cost ledger, budget reservations and sent alerts. */
+  readonly cost: CostStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

@@ -14,6 +14,7 @@ export function anthropicUsage(message: { usage?: Partial<Usage> | null; model?:
     outputTokens: u.output_tokens ?? 0,
     cacheReadInputTokens: u.cache_read_input_tokens ?? 0,
     cacheCreationInputTokens: u.cache_creation_input_tokens ?? 0,
+    ...(u.cache_creation?.ephemeral_1h_input_tokens ? { cacheCreation1hInputTokens: u.cache_creation.ephemeral_1h_input_tokens } : {}),
   };
 }
 
@@ -21,7 +22,7 @@ export function anthropicUsage(message: { usage?: Partial<Usage> | null; model?:
 export async function checkMessage(message: Message, ctx: CallContext): Promise<void> {
   if (!Array.isArray(message.content)) return;
   const textBlocks = message.content.filter((b) => b.type === 'text');
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, textBlocks.map((b) => b.text));
+  const texts = await decideOutput(ctx.settings.guard, ctx.name, textBlocks.map((b) => b.text), ctx.settings.context);
   textBlocks.forEach((block, i) => {
     const text = ctx.restore ? ctx.restore(texts[i]!) : texts[i]!;
     if (text === block.text) return;
@@ -34,7 +35,7 @@ export async function checkMessage(message: Message, ctx: CallContext): Promise<
       kept.push(block);
       continue;
     }
-    const settled = await settleToolCall(ctx.settings.guard, block.name, block.input, ctx.settings.toolCalls);
+    const settled = await settleToolCall(ctx.settings.guard, block.name, block.input, ctx.settings.toolCalls, ctx.settings.context);
     if (!settled.keep) continue;
     if (settled.input !== undefined) block.input = settled.input;
     kept.push(settled.verdict ? Object.assign(block, { agentguard: settled.verdict }) : block);
@@ -57,7 +58,8 @@ interface StreamedToolUse {
  */
 export async function* gateMessageStream(source: AsyncIterable<RawMessageStreamEvent>, ctx: CallContext): AsyncGenerator<RawMessageStreamEvent> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<RawMessageStreamEvent>(windowCheck(guard, ctx.name), ctx.restore, holdBack);
+  const gate = new StreamGate<RawMessageStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  ctx.written = () => [...gate.texts().values()].join('');
   const tools = new Map<number, StreamedToolUse>();
   const stripped: number[] = [];
   const textChannels: string[] = [];
@@ -102,7 +104,7 @@ export async function* gateMessageStream(source: AsyncIterable<RawMessageStreamE
     gate.add(event, parts, blockers);
     if (event.type === 'content_block_stop' && tools.has(event.index)) {
       const tool = tools.get(event.index)!;
-      const settled = await settleToolCall(guard, tool.name, parseArguments(tool.json), mode);
+      const settled = await settleToolCall(guard, tool.name, parseArguments(tool.json), mode, ctx.settings.context);
       if (!settled.keep) stripped.push(event.index);
       if (settled.keep && settled.input !== undefined) {
         tool.deltas.forEach((d, i) => (d.partial_json = i === 0 ? JSON.stringify(settled.input) : ''));
@@ -115,7 +117,7 @@ export async function* gateMessageStream(source: AsyncIterable<RawMessageStreamE
   }
   ctx.usage = anthropicUsage({ usage, model });
   const texts = gate.texts();
-  await decideOutput(guard, ctx.name, textChannels.map((c) => texts.get(c) ?? ''));
+  await decideOutput(guard, ctx.name, textChannels.map((c) => texts.get(c) ?? ''), ctx.settings.context);
   yield* renumbered(await gate.release(true), stripped);
 }
 

@@ -27,6 +27,8 @@ export interface CallContext {
   restore?: (text: string) => string;
   /** Token usage seen in a stream so far. */
   usage?: TokenUsage;
+  /** The text the model wrote so far in a stream (to estimate usage when the stream ends before reporting it). */
+  written?: () => string;
 }
 
 export interface GuardedCall<Result, Chunk> {
@@ -61,7 +63,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
   const streaming = body?.stream === true;
   const responsePromise = (async () => {
     const name = `${call.provider}.${String(body?.model ?? call.defaultModel ?? 'unknown')}`;
-    const { decision, request } = await mediateRequest(call.settings.guard, name, body);
+    const { decision, request } = await mediateRequest(call.settings.guard, name, body, call.settings.context);
     const restore = call.settings.restoreRedactions ? restorerOf(decision) : undefined;
     ctx = { settings: call.settings, name, decision, ...(restore ? { restore } : {}) };
     started = performance.now();
@@ -91,6 +93,19 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
   return new call.ApiPromise(call.client, responsePromise, parse);
 }
 
+/** Usage of a stream that ended without reporting it: the request's prompt and the text written so far, counted. */
+async function estimatedUsage(ctx: CallContext): Promise<TokenUsage> {
+  const { estimateTextTokens } = await import('../../core/cost/tokens.js');
+  const dot = ctx.name.indexOf('.');
+  const [provider, model] = [ctx.name.slice(0, dot), ctx.name.slice(dot + 1)];
+  return {
+    model,
+    inputTokens: await estimateTextTokens(provider, model, JSON.stringify(ctx.decision.action.input ?? {})),
+    outputTokens: await estimateTextTokens(provider, model, ctx.written?.() ?? ''),
+    estimated: true,
+  };
+}
+
 /** The SDK's Stream class again, over the gated chunks; the call is recorded when the stream ends, fails or is left. */
 function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' | 'gate'>, source: StreamLike<Chunk>, client: unknown, ctx: CallContext, started: number): StreamLike<Chunk> {
   const Stream = source.constructor as StreamClass<Chunk>;
@@ -104,7 +119,9 @@ function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' |
       throw error;
     } finally {
       if (outcome?.error !== undefined || outcome === undefined) source.controller.abort(); // stopped or left early: stop the provider too
-      await recordCall(call.settings.guard, ctx.decision, started, outcome?.error !== undefined ? { error: outcome.error } : { ...(ctx.usage ? { usage: ctx.usage } : {}) });
+      // Tokens are billed even when the stream was cut before the provider reported them: estimate, and say so.
+      const usage = ctx.usage ?? (await estimatedUsage(ctx));
+      await recordCall(call.settings.guard, ctx.decision, started, outcome?.error !== undefined ? { error: outcome.error, usage } : { usage });
     }
   }
   return new Stream(() => run(), source.controller, client);

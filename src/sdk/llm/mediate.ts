@@ -25,28 +25,28 @@ export function inputToRun(decision: Decision, original: unknown): unknown {
  * The request as it may leave the process: decided first as `kind: "llm"`, name `<provider>.<model>`, input the
  * request. Deny or approval throw before any HTTP request; a transform (e.g. redaction) is what gets sent.
  */
-export async function mediateRequest<T extends object>(guard: AgentGuard, name: string, request: T): Promise<{ decision: Decision; request: T }> {
-  const decision = await guard.decide({ kind: 'llm', name, input: request as unknown as Record<string, unknown> });
+export async function mediateRequest<T extends object>(guard: AgentGuard, name: string, request: T, context?: Record<string, unknown>): Promise<{ decision: Decision; request: T }> {
+  const decision = await guard.decide({ kind: 'llm', name, input: request as unknown as Record<string, unknown>, ...(context ? { context } : {}) });
   return { decision, request: inputToRun(decision, request) as T };
 }
 
 /** A tool call the model asked for, decided as `kind: "tool"` with its parsed arguments as input. */
-export function decideToolCall(guard: AgentGuard, name: string, args: unknown): Promise<Decision> {
+export function decideToolCall(guard: AgentGuard, name: string, args: unknown, context?: Record<string, unknown>): Promise<Decision> {
   const input = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : { arguments: args };
-  return guard.decide({ kind: 'tool', name, input });
+  return guard.decide({ kind: 'tool', name, input, ...(context ? { context } : {}) });
 }
 
 export function verdictOf(decision: Decision): ToolCallVerdict {
   return { effect: decision.effect, decisionId: decision.id, reasons: decision.reasons.map((r) => r.message) };
 }
 
-/** Records what the call did, with its token usage, against the request's decision. Never throws. */
+/** Records what the call did, with its token usage (also when it failed part-way), against the request's decision. Never throws. */
 export async function recordCall(guard: AgentGuard, decision: Decision, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
   const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
   const recorded =
     outcome.error === undefined
       ? { status: 'ok' as const, durationMs, ...(outcome.usage ? { usage: outcome.usage } : {}) }
-      : { status: 'error' as const, durationMs, error: String((outcome.error as Error)?.message ?? outcome.error) };
+      : { status: 'error' as const, durationMs, error: String((outcome.error as Error)?.message ?? outcome.error), ...(outcome.usage ? { usage: outcome.usage } : {}) };
   await guard.recordOutcome(decision, recorded).catch(() => undefined);
 }
 
@@ -63,6 +63,8 @@ export interface GuardedClientOptions {
   restoreRedactions?: boolean;
   /** Streams hold back at least this many characters of text (the policy's longest guardrail span is the floor). */
   holdBack?: number;
+  /** Put on every action the client decides, e.g. `{ project, user, session }`: rules can match it, budgets use it. */
+  context?: Record<string, unknown>;
 }
 
 /** A guarded client's settings, checked. */
@@ -71,6 +73,7 @@ export interface ClientSettings {
   toolCalls: ToolCallMode;
   restoreRedactions: boolean;
   holdBack: number;
+  context?: Record<string, unknown>;
 }
 
 function optionError(client: string, message: string, fix: string): AgentGuardError {
@@ -79,7 +82,7 @@ function optionError(client: string, message: string, fix: string): AgentGuardEr
 
 /** Splits a guarded client's options into its settings and the SDK's own options; bad options throw. */
 export function clientSettings<O extends GuardedClientOptions>(options: O | undefined, client: string): [ClientSettings, Omit<O, keyof GuardedClientOptions>] {
-  const { guard, toolCalls, restoreRedactions, holdBack, ...rest } = options ?? ({} as O);
+  const { guard, toolCalls, restoreRedactions, holdBack, context, ...rest } = options ?? ({} as O);
   if (!guard) {
     throw new AgentGuardError('GUARD_REQUIRED', `${client} needs a \`guard\`: an AgentGuard or its options`, {
       actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml', agentId: 'my-agent' } }) or { guard: { sidecar: { url, token } } }`],
@@ -96,6 +99,9 @@ export function clientSettings<O extends GuardedClientOptions>(options: O | unde
   if (restoreRedactions && resolved.mode !== 'local') {
     throw optionError(client, 'restoreRedactions needs a guard in local mode: in sidecar mode the redacted values stay in the sidecar', 'Use a local guard ({ policy, agentId }), or leave restoreRedactions off.');
   }
-  const settings = { guard: resolved, toolCalls: toolCalls ?? 'throw', restoreRedactions: restoreRedactions === true, holdBack: holdBack ?? 0 };
+  if (context !== undefined && (context === null || typeof context !== 'object' || Array.isArray(context))) {
+    throw optionError(client, 'context must be an object', 'Give e.g. { project: "shop", user: "u-9", session: "s-1" }.');
+  }
+  const settings = { guard: resolved, toolCalls: toolCalls ?? 'throw', restoreRedactions: restoreRedactions === true, holdBack: holdBack ?? 0, ...(context ? { context } : {}) };
   return [settings, rest];
 }

@@ -21,7 +21,7 @@ export function openAiUsage(completion: Pick<ChatCompletion, 'usage' | 'model'>)
 /** A whole completion: every choice's text through the output policy, then every tool call decided. */
 export async function checkCompletion(completion: ChatCompletion, ctx: CallContext): Promise<void> {
   const choices = completion.choices ?? [];
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, choices.map((c) => c.message?.content ?? ''));
+  const texts = await decideOutput(ctx.settings.guard, ctx.name, choices.map((c) => c.message?.content ?? ''), ctx.settings.context);
   choices.forEach((choice, i) => {
     if (typeof choice.message?.content !== 'string') return;
     const text = ctx.restore ? ctx.restore(texts[i]!) : texts[i]!;
@@ -39,7 +39,7 @@ export async function checkCompletion(completion: ChatCompletion, ctx: CallConte
         kept.push(call);
         continue;
       }
-      const settled = await settleToolCall(ctx.settings.guard, call.function.name, parseArguments(call.function.arguments), ctx.settings.toolCalls);
+      const settled = await settleToolCall(ctx.settings.guard, call.function.name, parseArguments(call.function.arguments), ctx.settings.toolCalls, ctx.settings.context);
       if (!settled.keep) continue;
       if (settled.input !== undefined) call.function.arguments = JSON.stringify(settled.input);
       if (settled.verdict) Object.assign(call, { agentguard: settled.verdict });
@@ -73,11 +73,12 @@ export function withStreamUsage(request: Record<string, unknown>): Record<string
  */
 export async function* gateChatStream(source: AsyncIterable<ChatCompletionChunk>, ctx: CallContext, callerWantsUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<ChatCompletionChunk>(windowCheck(guard, ctx.name), ctx.restore, holdBack);
+  const gate = new StreamGate<ChatCompletionChunk>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  ctx.written = () => [...gate.texts().values()].join('');
   const calls = new Map<string, StreamedToolCall>();
   const settle = async (call: StreamedToolCall): Promise<void> => {
     call.settled = true;
-    const settled = await settleToolCall(guard, call.name, parseArguments(call.args), mode);
+    const settled = await settleToolCall(guard, call.name, parseArguments(call.args), mode, ctx.settings.context);
     const [first, ...rest] = call.fragments;
     if (!settled.keep) {
       for (const { delta, fragment } of call.fragments) {
@@ -133,6 +134,6 @@ export async function* gateChatStream(source: AsyncIterable<ChatCompletionChunk>
     yield* await gate.release();
   }
   for (const call of calls.values()) if (!call.settled) await settle(call);
-  await decideOutput(guard, ctx.name, [...gate.texts().values()]);
+  await decideOutput(guard, ctx.name, [...gate.texts().values()], ctx.settings.context);
   yield* await gate.release(true);
 }

@@ -49,7 +49,7 @@ function refreshOutputText(response: Response): void {
 /** A whole response: every output_text part through the output policy, then every function call decided. */
 export async function checkResponse(response: Response, ctx: CallContext): Promise<void> {
   const parts = (response.output ?? []).flatMap(outputTexts);
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, parts.map((p) => p.text));
+  const texts = await decideOutput(ctx.settings.guard, ctx.name, parts.map((p) => p.text), ctx.settings.context);
   parts.forEach((part, i) => setText(part, ctx.restore ? ctx.restore(texts[i]!) : texts[i]!));
   const kept: OutputItem[] = [];
   for (const item of response.output ?? []) {
@@ -57,7 +57,7 @@ export async function checkResponse(response: Response, ctx: CallContext): Promi
       kept.push(item);
       continue;
     }
-    const settled = await settleToolCall(ctx.settings.guard, item.name, parseArguments(item.arguments), ctx.settings.toolCalls);
+    const settled = await settleToolCall(ctx.settings.guard, item.name, parseArguments(item.arguments), ctx.settings.toolCalls, ctx.settings.context);
     if (!settled.keep) continue;
     applySettlement(item, settled);
     kept.push(item);
@@ -85,7 +85,8 @@ interface StreamedCall {
  */
 export async function* gateResponseStream(source: AsyncIterable<ResponseStreamEvent>, ctx: CallContext): AsyncGenerator<ResponseStreamEvent> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<ResponseStreamEvent>(windowCheck(guard, ctx.name), ctx.restore, holdBack);
+  const gate = new StreamGate<ResponseStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  ctx.written = () => [...gate.texts().values()].join('');
   const calls = new Map<number, StreamedCall>();
   const settledById = new Map<string, ToolCallSettlement>();
   const textChannels: string[] = [];
@@ -169,7 +170,7 @@ export async function* gateResponseStream(source: AsyncIterable<ResponseStreamEv
     }
     gate.add(event, parts, blockers);
     if (finished) {
-      const settled = await settleToolCall(guard, finished.name, parseArguments(finished.args), mode);
+      const settled = await settleToolCall(guard, finished.name, parseArguments(finished.args), mode, ctx.settings.context);
       finished.settled = settled;
       if (event.type === 'response.output_item.done' && event.item.id) settledById.set(event.item.id, settled);
       if (!settled.keep) stripped.push(finished.outputIndex);
@@ -181,6 +182,6 @@ export async function* gateResponseStream(source: AsyncIterable<ResponseStreamEv
     for (const out of await gate.release()) yield present(out);
   }
   const texts = gate.texts();
-  await decideOutput(guard, ctx.name, textChannels.map((c) => texts.get(c) ?? ''));
+  await decideOutput(guard, ctx.name, textChannels.map((c) => texts.get(c) ?? ''), ctx.settings.context);
   for (const out of await gate.release(true)) yield present(out);
 }

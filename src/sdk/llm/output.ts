@@ -12,8 +12,8 @@ import type { WindowCheck } from './stream-gate.js';
  */
 export const OUTPUT_KIND = 'llm_output';
 
-export function outputAction(name: string, content: string[]): Action {
-  return { kind: OUTPUT_KIND, name, input: { content } };
+export function outputAction(name: string, content: string[], context?: Record<string, unknown>): Action {
+  return { kind: OUTPUT_KIND, name, input: { content }, ...(context ? { context } : {}) };
 }
 
 /** The texts a decision lets through: the transformed ones, which must still be one string per text given. */
@@ -33,17 +33,17 @@ function contentOf(decision: Decision, given: string[]): string[] {
  * Decides (and records) a model's answer as a whole. Deny or approval throw; otherwise returns the texts to deliver
  * (redacted when the policy transforms them). An answer without text is not decided: its tool calls are.
  */
-export async function decideOutput(guard: AgentGuard, name: string, content: string[]): Promise<string[]> {
+export async function decideOutput(guard: AgentGuard, name: string, content: string[], context?: Record<string, unknown>): Promise<string[]> {
   if (content.every((t) => t === '')) return content;
-  const decision = await guard.decide(outputAction(name, content));
+  const decision = await guard.decide(outputAction(name, content, context));
   inputToRun(decision, undefined);
   return contentOf(decision, content);
 }
 
 /** Checks a window of streamed text without recording it; the answer as a whole is decided at the end. */
-export function windowCheck(guard: AgentGuard, name: string): WindowCheck {
+export function windowCheck(guard: AgentGuard, name: string, context?: Record<string, unknown>): WindowCheck {
   return async (text) => {
-    const { decision, holdBack } = await guard.preview(outputAction(name, [text]));
+    const { decision, holdBack } = await guard.preview(outputAction(name, [text], context));
     const spans = decision.findings.filter((f) => f.path === 'input.content.0').map(({ start, end }) => ({ start, end }));
     const delivered = decision.effect === 'transform' ? contentOf(decision, [text])[0]! : text;
     return { decision, text: delivered, spans, holdBack };
@@ -67,8 +67,8 @@ export type ToolCallSettlement = { keep: false } | { keep: true; input?: unknown
  * it). Not allowed: `throw` throws AgentGuardDeniedError or ApprovalRequiredError, `strip` drops it, `annotate` keeps
  * it with the verdict attached, so the caller never receives a denied call unmarked.
  */
-export async function settleToolCall(guard: AgentGuard, name: string, args: unknown, mode: ToolCallMode): Promise<ToolCallSettlement> {
-  const decision = await decideToolCall(guard, name, args);
+export async function settleToolCall(guard: AgentGuard, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
+  const decision = await decideToolCall(guard, name, args, context);
   if (decision.effect === 'allow') return { keep: true };
   if (decision.effect === 'transform') return { keep: true, input: decision.action.input };
   if (mode === 'throw') inputToRun(decision, undefined);

@@ -1,3 +1,4 @@
+import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
 import type { DecisionCache } from './decision-cache.js';
 import type { SidecarMetrics } from './metrics.js';
@@ -19,4 +20,6 @@ export interface SidecarServices {
   dataDir: string;
   /** Key of `hash` and `encrypt` redaction, loaded (or created) when a policy first needs it. */
   redactionKey: () => Uint8Array;
+  /** Prices, the ledger and budgets: decisions reserve, outcomes with usage settle. */
+  cost: CostContext;
 }

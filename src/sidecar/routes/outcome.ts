@@ -37,7 +37,7 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
       try {
-        await recordOutcome({ policy: services.policy.current, audit: services.recorder }, entry.decision, request.body);
+        await recordOutcome({ policy: services.policy.current, audit: services.recorder, cost: services.cost }, entry.decision, request.body);
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');

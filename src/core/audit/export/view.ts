@@ -36,6 +36,10 @@ function num(value: unknown): number | undefined {
 /** Reads the fields the export formats need from a record. */
 export function viewRecord(record: AuditRecord): RecordView {
   const data = obj(record.data) ?? {};
+  if (record.type === 'alert') {
+    const message = str(data.message);
+    return { name: str(data.budget), status: 'alert', messages: message ? [message] : [] };
+  }
   if (record.type === 'outcome') {
     const error = str(data.error);
     return { name: str(data.name), status: str(data.status), durationMs: num(data.durationMs), error, messages: error ? [error] : [] };

@@ -17,6 +17,46 @@ export interface Migration {
   sql: string;
 }
 
+/** The 15-minute UTC bucket of an ISO time column, as text: `2026-03-01T12:45:00.000Z`. */
+const quarterOf = (t: string) => `substr(${t}, 1, 14) || printf('%02d', CAST(substr(${t}, 15, 2) AS INTEGER) / 15 * 15) || ':00.000Z'`;
+/** The scope values a ledger row counts under ('' for global; NULL ones are skipped). */
+const scopesOf = (row: string) =>
+  `SELECT 'global' AS scope, '' AS value UNION ALL SELECT 'agent', ${row}.agent_id UNION ALL SELECT 'project', ${row}.project
+   UNION ALL SELECT 'user', ${row}.user_id UNION ALL SELECT 'session', ${row}.session_id`;
+const addTotals = (row: string) => `
+        INSERT INTO cost_totals (scope, value, grain, bucket, cost_nano)
+          SELECT s.scope, s.value, g.grain, CASE g.grain WHEN 'q' THEN ${quarterOf(`${row}.time`)} WHEN 'd' THEN substr(${row}.time, 1, 10) ELSE '' END, ${row}.cost_nano
+          FROM (${scopesOf(row)}) AS s, (SELECT 'q' AS grain UNION ALL SELECT 'd' UNION ALL SELECT 't') AS g
+          WHERE s.value IS NOT NULL
+          ON CONFLICT (scope, value, grain, bucket) DO UPDATE SET cost_nano = cost_nano + excluded.cost_nano;`;
+const subtractTotals = (row: string) => `
+        UPDATE cost_totals SET cost_nano = cost_nano - ${row}.cost_nano
+          WHERE ((grain = 'q' AND bucket = ${quarterOf(`${row}.time`)}) OR (grain = 'd' AND bucket = substr(${row}.time, 1, 10)) OR (grain = 't' AND bucket = ''))
+            AND ((scope = 'global' AND value = '') OR (scope = 'agent' AND value = ${row}.agent_id) OR (scope = 'project' AND value = ${row}.project)
+                 OR (scope = 'user' AND value = ${row}.user_id) OR (scope = 'session' AND value = ${row}.session_id));`;
+
+/**
+ * Committed spend per scope value in three grains, kept by triggers on cost_ledger so that a budget check reads a few
+ * hundred rows at most instead of every call of the period: `q` 15-minute UTC buckets, `d` UTC days (`2026-03-01`),
+ * `t` all time (bucket ''). Every current time zone's offset is a multiple of 15 minutes, so local midnights fall on
+ * bucket edges; the store reads the ledger itself for any part of a period that does not. value is '' for global.
+ */
+const COST_TOTALS_SQL = `
+      CREATE TABLE cost_totals (
+        scope     TEXT NOT NULL,
+        value     TEXT NOT NULL,
+        grain     TEXT NOT NULL,
+        bucket    TEXT NOT NULL,
+        cost_nano INTEGER NOT NULL,
+        PRIMARY KEY (scope, value, grain, bucket)
+      ) WITHOUT ROWID;
+      CREATE TRIGGER cost_ledger_totals_insert AFTER INSERT ON cost_ledger BEGIN${addTotals('NEW')}
+      END;
+      CREATE TRIGGER cost_ledger_totals_delete AFTER DELETE ON cost_ledger BEGIN${subtractTotals('OLD')}
+      END;
+      CREATE TRIGGER cost_ledger_totals_update AFTER UPDATE OF time, agent_id, project, user_id, session_id, cost_nano ON cost_ledger BEGIN${subtractTotals('OLD')}${addTotals('NEW')}
+      END;`;
+
 /** Every migration, in order. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -65,6 +105,58 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at   TEXT NOT NULL,
         last_used_at TEXT,                  -- updated at most once a minute per token
         revoked_at   TEXT
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'cost ledger, budget reservations and alerts',
+    sql: `
+      -- One row per priced call. Money is integer nano-dollars (1e-9 USD); times are ISO 8601 UTC with milliseconds
+      -- (Date.toISOString), so text comparison is time order.
+      CREATE TABLE cost_ledger (
+        id                    INTEGER PRIMARY KEY,
+        time                  TEXT NOT NULL,
+        decision_id           TEXT NOT NULL UNIQUE,  -- settling a call twice writes one row
+        agent_id              TEXT,
+        project               TEXT,
+        user_id               TEXT,
+        session_id            TEXT,
+        provider              TEXT NOT NULL,
+        model                 TEXT NOT NULL,
+        input_tokens          INTEGER NOT NULL,
+        output_tokens         INTEGER NOT NULL,
+        cache_read_tokens     INTEGER NOT NULL,
+        cache_write_tokens    INTEGER NOT NULL,
+        cache_write_1h_tokens INTEGER,
+        reasoning_tokens      INTEGER,
+        cost_nano             INTEGER NOT NULL,
+        estimated             INTEGER NOT NULL,      -- 0 or 1
+        priced                TEXT NOT NULL          -- override | exact | base | fallback | unpriced
+      );
+      CREATE INDEX cost_ledger_time ON cost_ledger (time);
+      CREATE INDEX cost_ledger_agent ON cost_ledger (agent_id, time);
+${COST_TOTALS_SQL}
+      -- Budget reservations of calls in flight; replaced by a ledger row when the call settles, ignored once expired.
+      CREATE TABLE cost_reservations (
+        id          TEXT PRIMARY KEY,                -- res_<24 hex>
+        decision_id TEXT NOT NULL UNIQUE,
+        agent_id    TEXT,
+        project     TEXT,
+        user_id     TEXT,
+        session_id  TEXT,
+        amount_nano INTEGER NOT NULL,
+        created_at  TEXT NOT NULL,
+        expires_at  TEXT NOT NULL
+      );
+      CREATE INDEX cost_reservations_expires ON cost_reservations (expires_at);
+      -- Alert thresholds already crossed, so each is sent once per budget period.
+      CREATE TABLE cost_alerts (
+        key          TEXT NOT NULL,
+        period_start TEXT NOT NULL,
+        threshold    REAL NOT NULL,
+        time         TEXT NOT NULL,
+        PRIMARY KEY (key, period_start, threshold)
       );
     `,
   },

@@ -3,6 +3,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { AgentGuardError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { SqliteAuditStore } from './audit-store.js';
+import { SqliteCostStore } from './cost-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
 
@@ -33,6 +34,7 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements Store {
   readonly audit: SqliteAuditStore;
   readonly tokens: SqliteTokenStore;
+  readonly cost: SqliteCostStore;
   readonly location: string;
   private readonly db: Database.Database;
   private closed = false;
@@ -42,6 +44,7 @@ export class SqliteStore implements Store {
     this.location = location;
     this.audit = new SqliteAuditStore(db);
     this.tokens = new SqliteTokenStore(db);
+    this.cost = new SqliteCostStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */
