@@ -21,8 +21,6 @@ export const title = 'Costs: pricing calls, and budget reservations under conten
 
 const SECONDS = Number(process.env.BENCH_COST_SECONDS ?? 4);
 const WORKER = fileURLToPath(new URL('./lib/cost-worker.js', import.meta.url));
-/** $10: at $0.001 a call the workers reach it within the run, so the later reservations are denied. */
-const LIMIT_NANO = 10_000_000_000;
 
 function pricing() {
   const price = PriceCatalog.shipped().resolve('anthropic', 'claude-sonnet-4-5').entry;
@@ -53,45 +51,48 @@ export async function run({ log }) {
   const failures = [];
   log('  pricing 1,000,000 calls (claude-sonnet-4-5, five token kinds)');
   const priced = pricing();
-  const rows = [];
   const root = mkdtempSync(join(tmpdir(), 'agentguard-bench-cost-'));
+  const measured = {};
   try {
+    // granted: a limit far above what the run spends; denied: a limit below one call's reservation; floor: bare SQL.
+    const limits = { granted: 1_000_000_000_000, denied: 1_000, floor: 0 };
     for (const processes of [1, 2]) {
-      for (const mode of ['reserve', 'floor']) {
-        const dataDir = join(root, `${mode}-${processes}`);
-        const limitNano = LIMIT_NANO;
-        if (mode === 'reserve') await (await openStore({ dataDir })).close();
-        else mkdirSync(dataDir, { recursive: true });
-        log(`  ${mode === 'reserve' ? 'reserve + settle' : 'floor'}: ${processes} process${processes > 1 ? 'es' : ''}, ${SECONDS} s`);
-        const results = await runWorkers(processes, mode, dataDir, limitNano);
+      for (const [kind, limitNano] of Object.entries(limits)) {
+        const dataDir = join(root, `${kind}-${processes}`);
+        if (kind === 'floor') mkdirSync(dataDir, { recursive: true });
+        else await (await openStore({ dataDir })).close();
+        log(`  ${kind}: ${processes} process${processes > 1 ? 'es' : ''}, ${SECONDS} s`);
+        const results = await runWorkers(processes, kind === 'floor' ? 'floor' : 'reserve', dataDir, limitNano);
         const pairs = results.reduce((n, r) => n + r.pairs, 0);
         const denied = results.reduce((n, r) => n + r.denied, 0);
-        rows.push({ mode, processes, perSecond: pairs / SECONDS, denied });
-        if (mode === 'reserve') {
+        measured[`${kind}-${processes}`] = { perSecond: (kind === 'denied' ? denied : pairs) / SECONDS, pairs, denied };
+        if (kind !== 'floor') {
           const store = await openStore({ dataDir, create: false });
           const spent = (await store.cost.ledger({})).reduce((n, e) => n + e.costNano, 0);
           await store.close();
-          if (spent > limitNano) failures.push(`committed spend ${spent} nano-USD exceeds the limit ${limitNano} with ${processes} processes`);
-          rows.at(-1).spentUsd = spent / 1e9;
+          if (spent > limitNano) failures.push(`committed spend ${spent} nano-USD exceeds the limit ${limitNano} (${kind}, ${processes} processes)`);
+          if (kind === 'denied' && pairs > 0) failures.push(`${pairs} reservations were granted above the limit`);
         }
       }
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
+  const fmt = (n) => Math.round(n).toLocaleString('en-US');
   const table = [];
   for (const processes of [1, 2]) {
-    const ours = rows.find((r) => r.mode === 'reserve' && r.processes === processes);
-    const floor = rows.find((r) => r.mode === 'floor' && r.processes === processes);
-    table.push([`reserve + settle, ${processes} process${processes > 1 ? 'es' : ''}`, Math.round(ours.perSecond).toLocaleString('en-US'), `${ours.denied.toLocaleString('en-US')} denied; spent $${ours.spentUsd.toFixed(3)} of $${LIMIT_NANO / 1e9}`, formatRatio(floor.perSecond / ours.perSecond)]);
-    table.push([`floor: bare inserts and deletes, ${processes} process${processes > 1 ? 'es' : ''}`, Math.round(floor.perSecond).toLocaleString('en-US'), '', '1×']);
+    const label = `${processes} process${processes > 1 ? 'es' : ''}`;
+    const floor = measured[`floor-${processes}`].perSecond;
+    table.push([`reserve + settle, granted, ${label}`, fmt(measured[`granted-${processes}`].perSecond), formatRatio(floor / measured[`granted-${processes}`].perSecond)]);
+    table.push([`reserve, denied (over budget), ${label}`, fmt(measured[`denied-${processes}`].perSecond), formatRatio(floor / measured[`denied-${processes}`].perSecond)]);
+    table.push([`floor: the same writes as bare statements, ${label}`, fmt(floor), '1×']);
   }
   const markdown = [
-    `Pricing a call (\`costOf\`, five token kinds, exact integer arithmetic): ${Math.round(priced.perSecond).toLocaleString('en-US')} calls/s.`,
+    `Pricing a call (\`costOf\`, five token kinds, exact integer arithmetic): ${fmt(priced.perSecond)} calls/s.`,
     '',
-    `Budget reservations: each worker loops reserve (one global and one per-agent budget) → settle with the actual cost, awaited one at a time, for ${SECONDS} s against one database file:`,
+    `Budget reservations against one database file, ${SECONDS} s each, awaited one at a time per process; every call is checked against a global and a per-agent budget. Granted: reserve, then settle at half the reservation. Denied: the limit is below one reservation, so each attempt sums the budgets and is refused. The floor does a granted pair's writes (insert, then insert and delete) with bare better-sqlite3 statements in the same kind of transaction, with no sums and no checks. Committed spend stayed within every limit.`,
     '',
-    markdownTable(['what', 'pairs/s', 'outcome', 'floor ÷ this'], table, ['l', 'r', 'l', 'r']),
+    markdownTable(['what', 'per second', 'floor ÷ this'], table, ['l', 'r', 'r']),
   ].join('\n');
   return { markdown, failures };
 }
