@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { BudgetScope, BudgetWindow, CostScope, LedgerEntry } from '../src/core/cost/types.js';
 import { AgentGuardError } from '../src/core/errors.js';
 import { SqliteCostStore } from '../src/core/store/sqlite/cost-store.js';
-import { MIGRATIONS, migrate } from '../src/core/store/sqlite/migrations.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../src/core/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
 
@@ -86,7 +86,7 @@ describe('SqliteCostStore: reserve and settle', () => {
     await cost.settle(entry('after-upgrade', 7));
     expect((await cost.figures([win('global', null, 1)], NOW))[0].spentNano).toBe(7);
     const db = rawDb(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(3);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     db.close();
   });
 

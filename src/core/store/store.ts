@@ -1,3 +1,4 @@
+import type { AgentRegistry } from '../agents/registry.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
 import type { TokenStore } from '../tokens/types.js';
@@ -64,6 +65,8 @@ export interface Store {
   readonly tokens: TokenStore;
   /** The cost ledger, budget reservations and sent alerts. */
   readonly cost: CostStore;
+  /** The agent registry: agents found by `agentguard scan` and registered by hand. */
+  readonly agents: AgentRegistry;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

@@ -160,6 +160,31 @@ ${COST_TOTALS_SQL}
       );
     `,
   },
+  {
+    version: 4,
+    name: 'agent registry',
+    sql: `
+      -- Agents found by \`agentguard scan\` (id = the finding id) and registered by hand (id = 'agent:<name>').
+      -- Times are ISO 8601 UTC with milliseconds, so text comparison is time order.
+      CREATE TABLE agents (
+        id                  TEXT PRIMARY KEY,
+        kind                TEXT NOT NULL,   -- a scan finding kind, or 'agent' for a registered one
+        name                TEXT NOT NULL,
+        framework           TEXT NOT NULL,   -- JSON array of {name, version}
+        location            TEXT,
+        status              TEXT NOT NULL,   -- secured | unsecured | unknown
+        risk                TEXT NOT NULL,   -- high | medium | low | info
+        source              TEXT NOT NULL,   -- scan | registered
+        first_seen          TEXT NOT NULL,
+        last_seen           TEXT NOT NULL,
+        details             TEXT NOT NULL,   -- JSON object
+        notes               TEXT NOT NULL,   -- JSON array of strings
+        registered_agent_id TEXT,            -- the agentguard agent id it runs as
+        deregistered_at     TEXT
+      );
+      CREATE INDEX agents_last_seen ON agents (last_seen);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

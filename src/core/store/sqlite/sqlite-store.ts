@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { chmodSync, existsSync } from 'node:fs';
 import { AgentGuardError } from '../../errors.js';
 import type { Store } from '../store.js';
+import { SqliteAgentStore } from './agent-store.js';
 import { SqliteAuditStore } from './audit-store.js';
 import { SqliteCostStore } from './cost-store.js';
 import { migrate } from './migrations.js';
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
   readonly audit: SqliteAuditStore;
   readonly tokens: SqliteTokenStore;
   readonly cost: SqliteCostStore;
+  readonly agents: SqliteAgentStore;
   readonly location: string;
   private readonly db: Database.Database;
   private closed = false;
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
     this.audit = new SqliteAuditStore(db);
     this.tokens = new SqliteTokenStore(db);
     this.cost = new SqliteCostStore(db);
+    this.agents = new SqliteAgentStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */

@@ -1,0 +1,129 @@
+import { Flags } from '@oclif/core';
+import { BaseCommand } from '../cli/base-command.js';
+import { resolveDataDir } from '../cli/data-dir.js';
+import { dataDirFlag } from '../cli/audit-flags.js';
+import { renderEvent, renderScan } from '../cli/scan-render.js';
+import { AgentGuardError } from '../core/errors.js';
+import type { ScanResult } from '../scan/run-scan.js';
+import type { ScanOptions } from '../scan/types.js';
+
+const FORMATS = ['table', 'json', 'cyclonedx'] as const;
+
+function usage(message: string, fix: string): AgentGuardError {
+  return new AgentGuardError('USAGE', message, { actions: [fix], exitCode: 2 });
+}
+
+export default class ScanCommand extends BaseCommand {
+  static summary = 'Find the AI agents, model servers, MCP servers and agent projects on this machine, and whether they go through agentguard.';
+  static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by an HTTP probe of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue, and projects under --path. Everything runs offline; nothing leaves the machine.
+
+The report is grouped by risk and always ends with what could NOT be inspected (permission denied, malformed files, unsupported platform, probes that timed out), so a partial scan never reads as clean. Findings are recorded in the agent registry (\`agentguard agents list\`).
+
+Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the scan itself failed.`;
+  static examples = [
+    { description: 'Scan this machine and the current project', command: '<%= config.bin %> <%= command.id %>' },
+    { description: 'Scan two source folders, without probing ports', command: '<%= config.bin %> <%= command.id %> --path ~/src/bots --path ~/src/tools --no-probe' },
+    { description: 'An AI bill of materials (CycloneDX 1.6)', command: '<%= config.bin %> <%= command.id %> --format cyclonedx > aibom.json' },
+    { description: 'Watch agents start and stop, one JSON event per line', command: '<%= config.bin %> <%= command.id %> --watch --json' },
+  ];
+
+  static flags = {
+    path: Flags.string({ description: 'A folder whose projects to inspect (repeatable; default: the current folder).', multiple: true, helpValue: '<dir>' }),
+    format: Flags.string({ description: 'table (default), json or cyclonedx.', default: 'table', helpValue: '<format>' }),
+    probe: Flags.boolean({ description: 'Probe listening ports over HTTP on loopback to confirm model and agent servers (default on; --no-probe turns it off).', default: true, allowNo: true }),
+    'probe-timeout': Flags.integer({ description: 'Milliseconds each probe may take.', default: 800, min: 50, max: 10_000, helpValue: '<ms>' }),
+    watch: Flags.boolean({ description: 'Scan again every --interval seconds and print agents starting and stopping, servers going up and down, and MCP servers added, changed or removed.' }),
+    interval: Flags.integer({ description: 'Seconds between scans in --watch mode.', default: 10, min: 1, max: 3600, helpValue: '<s>' }),
+    home: Flags.string({ description: 'Home folder whose MCP client configs to read (default: yours).', hidden: true }),
+    count: Flags.integer({ description: 'Stop --watch after this many scans (for tests).', hidden: true, min: 1 }),
+    ...dataDirFlag,
+  };
+
+  async run(): Promise<ScanResult | unknown> {
+    const { flags } = await this.parse(ScanCommand);
+    if (!(FORMATS as readonly string[]).includes(flags.format)) throw usage(`--format ${JSON.stringify(flags.format)} is not a format`, `Use one of: ${FORMATS.join(', ')}.`);
+    if (flags.watch && flags.format === 'cyclonedx') throw usage('--watch prints events; it cannot write a CycloneDX document', 'Drop --format cyclonedx, or run without --watch.');
+    const { runScan, scanOptions } = await import('../scan/run-scan.js');
+    const progress = this.progressLine(flags.watch);
+    const options = scanOptions({ paths: flags.path, probe: flags.probe, probeTimeoutMs: flags['probe-timeout'], ...(flags.home ? { home: flags.home } : {}), progress: progress.update });
+    const dataDir = await resolveDataDir(flags['data-dir']);
+    if (flags.watch) return this.watch(options, flags.interval, flags.count, dataDir, runScan);
+    let result: ScanResult;
+    try {
+      result = await runScan(options);
+    } finally {
+      progress.done();
+    }
+    await this.record(result, dataDir);
+    if (result.summary.unsecured > 0) process.exitCode = 1;
+    if (flags.format === 'cyclonedx') {
+      const { toCycloneDx } = await import('../scan/cyclonedx.js');
+      const bom = await toCycloneDx(result.findings, { toolVersion: this.config.version, timestamp: new Date(result.startedAt) });
+      process.stdout.write(`${JSON.stringify(bom, null, 2)}\n`);
+      return undefined;
+    }
+    if (flags.format === 'json' || this.jsonEnabled()) {
+      if (!this.jsonEnabled()) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+      return result;
+    }
+    process.stdout.write(`${renderScan(result)}\n`);
+    return result;
+  }
+
+  /** Adds the findings to the agent registry; a registry that cannot be written is reported, not fatal. */
+  private async record(result: ScanResult, dataDir: string): Promise<void> {
+    try {
+      const { openStore } = await import('../core/store/open-store.js');
+      const store = await openStore({ dataDir });
+      try {
+        await store.agents.upsertFromScan(result.findings, result.startedAt);
+      } finally {
+        await store.close();
+      }
+    } catch (error) {
+      result.skipped.push({ what: `agent registry in ${dataDir}`, reason: `could not record the findings: ${(error as Error).message}` });
+    }
+  }
+
+  private async watch(options: ScanOptions, intervalS: number, count: number | undefined, dataDir: string, runScan: (o: ScanOptions) => Promise<ScanResult>): Promise<undefined> {
+    const { diffScans } = await import('../scan/watch-events.js');
+    let previous: ScanResult | undefined;
+    let stopped = false;
+    const stop = () => (stopped = true);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    try {
+      for (let cycle = 1; !stopped; cycle++) {
+        const result = await runScan({ ...options, progress: undefined });
+        await this.record(result, dataDir);
+        if (previous === undefined) {
+          this.note(`Watching: ${result.summary.total} found (${result.summary.unsecured} unsecured); ${result.skipped.length} things could not be inspected. Scanning every ${intervalS} s; Ctrl-C stops.`);
+        } else {
+          for (const event of diffScans(previous.findings, result.findings, result.startedAt)) {
+            process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(event) : renderEvent(event)}\n`);
+          }
+        }
+        previous = result;
+        if (count !== undefined && cycle >= count) break;
+        for (let waited = 0; waited < intervalS * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100));
+      }
+    } finally {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    }
+    return undefined;
+  }
+
+  /** One updating line on a terminal's stderr; nothing when stderr is not a terminal or output is JSON. */
+  private progressLine(watching: boolean): { update: (message: string) => void; done: () => void } {
+    const live = process.stderr.isTTY === true && !this.jsonEnabled() && !watching;
+    return {
+      update: (message) => {
+        if (live) process.stderr.write(`\r\u001b[2Kscanning: ${message}…`);
+      },
+      done: () => {
+        if (live) process.stderr.write('\r\u001b[2K');
+      },
+    };
+  }
+}

@@ -1,0 +1,55 @@
+import { AgentGuardError } from '../errors.js';
+import { agentIdProblem } from '../tokens/scope.js';
+import { REGISTERED_PREFIX, type AgentEntry, type AgentFramework, type AgentRegistry, type AgentSummary } from './registry.js';
+
+/** The registry id of an agent registered by hand. */
+export function registeredId(name: string): string {
+  return `${REGISTERED_PREFIX}${name}`;
+}
+
+/**
+ * Checks a name or agent id a user typed; a usage error (exit 2) naming the problem. Names follow the rules of agent
+ * ids (no surrounding whitespace, no control characters, at most 256 characters) so one can serve as the other.
+ */
+export function checkAgentName(value: string, what: 'name' | 'agent id'): string {
+  const problem = agentIdProblem(value);
+  if (problem !== null) {
+    throw new AgentGuardError('AGENT_NAME_INVALID', `the ${what} ${JSON.stringify(value.slice(0, 80))} cannot be used: ${problem}`, {
+      actions: [what === 'name' ? 'Pick a short name such as support-bot.' : 'Pass the agent id exactly as the agent sends it in `action.agent.id`.'],
+      exitCode: 2,
+    });
+  }
+  return value;
+}
+
+/**
+ * `name` or `name@version` as a framework; the `@` of a scoped npm name is not a version separator.
+ *
+ * @example
+ * parseFramework('@mastra/core@0.10.1'); // { name: '@mastra/core', version: '0.10.1' }
+ */
+export function parseFramework(text: string): AgentFramework {
+  const at = text.lastIndexOf('@');
+  if (at <= 0 || at === text.length - 1) return { name: text };
+  return { name: text.slice(0, at), version: text.slice(at + 1) };
+}
+
+/** The entry with this id, else the one registered under this name (`agent:<name>`), else null. */
+export async function findAgent(registry: AgentRegistry, idOrName: string): Promise<AgentEntry | null> {
+  const entry = await registry.get(idOrName);
+  if (entry !== null || idOrName.startsWith(REGISTERED_PREFIX)) return entry;
+  return registry.get(registeredId(idOrName));
+}
+
+/**
+ * The coverage sentence: `7 of 9 known agents secured (78%)`. Known means secured or unsecured; entries with an
+ * unknown status are counted separately.
+ */
+export function describeCoverage(summary: AgentSummary): string {
+  const known = summary.secured + summary.unsecured;
+  if (summary.coverage === null) return summary.total === 0 ? 'no agents known yet' : `no agent with a known status (${summary.unknown} unknown)`;
+  const noun = known === 1 ? 'agent' : 'agents';
+  // Rounded, but never to 100% while one is unsecured, nor to 0% while one is secured.
+  const percent = Math.min(Math.max(Math.round(summary.coverage * 100), summary.secured > 0 ? 1 : 0), summary.unsecured > 0 ? 99 : 100);
+  return `${summary.secured} of ${known} known ${noun} secured (${percent}%)`;
+}

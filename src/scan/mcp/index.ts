@@ -1,0 +1,107 @@
+/**
+ * `scanMcpConfigs`: every MCP server configured in the MCP clients on this machine (and in the project folders),
+ * with risk notes, read entirely offline. Unreadable, malformed and oddly shaped configs are reported as skipped.
+ */
+import { relative, isAbsolute, sep } from 'node:path';
+import { canonicalHash } from '../../core/canonical-json.js';
+import type { ScanFinding, ScanOptions, ScanSection, Skipped } from '../types.js';
+import { CLIENT_LABELS, mcpConfigLocations, type ConfigLocation, type McpClientId } from './clients.js';
+import { extractServers, formatKeyPath, type ParsedServer } from './parse.js';
+import { readConfig, readText, type ReadText } from './read.js';
+import { assessRisks } from './risks.js';
+import { maskArgs, sanitizeUrl } from './secrets.js';
+
+export interface McpClientFound {
+  client: McpClientId;
+  label: string;
+  /** The config files of this client that exist (read or not). */
+  configs: string[];
+}
+
+export interface McpScanSection extends ScanSection {
+  /** Clients with at least one config file present (an info count for the report). */
+  clients: McpClientFound[];
+}
+
+export interface McpScanDeps {
+  /** Injected in tests to simulate unreadable files. */
+  readFile?: ReadText;
+}
+
+/** `~/.cursor/mcp.json` for files under the home folder, the absolute path otherwise. */
+export function displayPath(path: string, home: string): string {
+  const rel = relative(home, path);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) return path;
+  return `~/${rel.split(sep).join('/')}`;
+}
+
+function toFinding(location: ConfigLocation, parsed: ParsedServer, home: string): ScanFinding {
+  const { server } = parsed;
+  const risks = assessRisks(parsed, home);
+  const details: Record<string, unknown> = {
+    client: server.client,
+    clientName: CLIENT_LABELS[server.client],
+    scope: location.scope,
+    configPath: server.configPath,
+    keyPath: formatKeyPath(parsed.keyPath),
+    transport: server.transport,
+    envNames: server.envNames,
+    headersNames: server.headersNames,
+    contentHash: canonicalHash(parsed.entry),
+    risks: risks.map(({ code, level }) => ({ code, level })),
+  };
+  if (server.command !== undefined) details.command = server.command;
+  if (server.args !== undefined) details.args = maskArgs(server.args).args;
+  if (server.url !== undefined) details.url = sanitizeUrl(server.url).url;
+  if (server.disabled !== undefined) details.disabled = server.disabled;
+
+  const evidence = [`${displayPath(server.configPath, home)}: ${formatKeyPath(parsed.keyPath)}`];
+  if (server.disabled) evidence.push('disabled in the config');
+  return {
+    id: `mcp:${server.client}:${server.configPath}#${parsed.scopedName}`,
+    kind: 'mcp-server',
+    name: `${server.name} (${CLIENT_LABELS[server.client]})`,
+    frameworks: [],
+    location: server.configPath,
+    // Nothing routes MCP traffic through agentguard yet, so coverage cannot be told.
+    status: 'unknown',
+    risk: risks.some((r) => r.level === 'high') ? 'high' : risks.length > 0 ? 'medium' : 'low',
+    evidence,
+    notes: risks.map((r) => r.message),
+    details,
+  };
+}
+
+export async function scanMcpConfigs(options: ScanOptions, deps: McpScanDeps = {}): Promise<McpScanSection> {
+  const read = deps.readFile ?? readText;
+  const locations = mcpConfigLocations(options);
+  const reads = await Promise.all(locations.map((l) => readConfig(l, read)));
+
+  const findings: ScanFinding[] = [];
+  const skipped: Skipped[] = [];
+  const clients = new Map<McpClientId, McpClientFound>();
+  locations.forEach((location, i) => {
+    const result = reads[i];
+    if (result.state === 'missing') return;
+    const found = clients.get(location.client) ?? { client: location.client, label: CLIENT_LABELS[location.client], configs: [] };
+    found.configs.push(location.path);
+    clients.set(location.client, found);
+    if (result.state === 'skipped') {
+      skipped.push({ what: location.path, reason: result.reason });
+      return;
+    }
+    const { servers, problems } = extractServers(location, result.value);
+    for (const problem of problems) skipped.push({ what: location.path, reason: problem.reason });
+    const used = new Set<string>();
+    for (const parsed of servers) {
+      // Two containers in one file (VS Code's `mcp.servers` and `mcp: { servers }`) may reuse a name.
+      if (used.has(parsed.scopedName)) parsed.scopedName = formatKeyPath(parsed.keyPath);
+      used.add(parsed.scopedName);
+      findings.push(toFinding(location, parsed, options.home));
+    }
+  });
+
+  const found = [...clients.values()];
+  options.progress?.(`MCP: ${found.length} client(s) found, ${findings.length} server(s)`);
+  return { findings, skipped, clients: found };
+}

@@ -1,0 +1,79 @@
+import { homedir } from 'node:os';
+import { resolve } from 'node:path';
+import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
+
+export interface ScanResult {
+  startedAt: string;
+  durationMs: number;
+  findings: ScanFinding[];
+  skipped: Skipped[];
+  summary: { total: number; secured: number; unsecured: number; unknown: number; byRisk: Record<Risk, number> };
+}
+
+const RISK_ORDER: Risk[] = ['high', 'medium', 'low', 'info'];
+
+/** Scan options with defaults: this machine, the current folder, probes on. */
+export function scanOptions(given: Partial<ScanOptions> = {}): ScanOptions {
+  return {
+    home: given.home ?? homedir(),
+    paths: (given.paths && given.paths.length > 0 ? given.paths : [process.cwd()]).map((p) => resolve(p)),
+    probe: given.probe ?? true,
+    platform: given.platform ?? process.platform,
+    procRoot: given.procRoot ?? '/proc',
+    probeTimeoutMs: given.probeTimeoutMs ?? 800,
+    ...(given.pids ? { pids: given.pids } : {}),
+    ...(given.progress ? { progress: given.progress } : {}),
+  };
+}
+
+/** A scanner that failed outright is reported as skipped, so the rest of the scan still stands and says what is missing. */
+async function guarded(what: string, run: () => Promise<ScanSection>): Promise<ScanSection> {
+  try {
+    return await run();
+  } catch (error) {
+    return { findings: [], skipped: [{ what, reason: `the scanner failed: ${(error as Error).message}` }] };
+  }
+}
+
+/**
+ * One scan: processes, listening ports (probed over loopback HTTP unless `probe` is off), MCP client configs and
+ * projects, run side by side. Findings come sorted by risk, then kind and name; `skipped` lists everything that
+ * could not be inspected.
+ */
+export async function runScan(options: ScanOptions): Promise<ScanResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const [{ scanProcesses }, { listeningSockets }, { scanServers }, { scanMcpConfigs }, { scanProjects }] = await Promise.all([
+    import('./processes.js'),
+    import('./ports.js'),
+    import('./probes.js'),
+    import('./mcp/index.js'),
+    import('./projects.js'),
+  ]);
+  const servers = async (): Promise<ScanSection> => {
+    options.progress?.('listing listening ports');
+    const { sockets, skipped } = await listeningSockets(options);
+    options.progress?.(options.probe ? `probing ${sockets.length} listening ports on loopback` : 'probes are off');
+    const probed = await scanServers(options, sockets);
+    return { findings: probed.findings, skipped: [...skipped, ...probed.skipped] };
+  };
+  const sections = await Promise.all([
+    guarded('processes', () => (options.progress?.('reading processes'), scanProcesses(options))),
+    guarded('listening ports', servers),
+    guarded('MCP client configs', () => (options.progress?.('reading MCP client configs'), scanMcpConfigs(options))),
+    guarded('projects', () => (options.progress?.(`reading projects under ${options.paths.join(', ')}`), scanProjects(options))),
+  ]);
+  const findings = sections.flatMap((s) => s.findings);
+  const unique = [...new Map(findings.map((f) => [f.id, f])).values()].sort(
+    (a, b) => RISK_ORDER.indexOf(a.risk) - RISK_ORDER.indexOf(b.risk) || a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name),
+  );
+  const count = (status: ScanFinding['status']) => unique.filter((f) => f.status === status).length;
+  const byRisk = Object.fromEntries(RISK_ORDER.map((r) => [r, unique.filter((f) => f.risk === r).length])) as Record<Risk, number>;
+  return {
+    startedAt,
+    durationMs: Math.round(performance.now() - started),
+    findings: unique,
+    skipped: sections.flatMap((s) => s.skipped),
+    summary: { total: unique.length, secured: count('secured'), unsecured: count('unsecured'), unknown: count('unknown'), byRisk },
+  };
+}
