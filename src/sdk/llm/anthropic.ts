@@ -2,7 +2,7 @@ import type { ClientOptions, Anthropic as AnthropicClient } from '@anthropic-ai/
 import type { Message, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import type { AgentGuard } from '../agent-guard.js';
 import { anthropicUsage, checkMessage, gateMessageStream } from './anthropic-messages.js';
-import { guardedCall } from './guarded-call.js';
+import { guardCreate } from './guarded-call.js';
 import { clientSettings, type GuardedClientOptions } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
 import { refuseUnguarded } from './unguarded.js';
@@ -25,8 +25,6 @@ const ANTHROPIC_UNGUARDED = [
   'beta.sessions.create',
 ] as const;
 
-type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
-
 function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => AnthropicClient & { readonly guard: AgentGuard } {
   const module = loadPeer<AnthropicModule>('@anthropic-ai/sdk', 'GuardedAnthropic');
   class GuardedAnthropic extends module.Anthropic {
@@ -36,24 +34,12 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
       const [settings, clientOptions] = clientSettings(options, 'GuardedAnthropic');
       super(clientOptions);
       this.guard = settings.guard;
-      const messages = this.messages;
-      const original = messages.create.bind(messages) as unknown as Create;
-      const create: Create = (body, requestOptions) =>
-        guardedCall<Message, RawMessageStreamEvent>(
-          {
-            settings,
-            provider: 'anthropic',
-            ApiPromise: module.APIPromise as never,
-            client: this,
-            send: (request) => original(request, requestOptions),
-            check: checkMessage,
-            gate: gateMessageStream,
-            usage: anthropicUsage,
-          },
-          body,
-        );
       // messages.stream() calls create with stream: true, so it is gated the same way.
-      messages.create = create as unknown as typeof messages.create;
+      guardCreate<Message, RawMessageStreamEvent>(this.messages, { settings, provider: 'anthropic', ApiPromise: module.APIPromise as never, client: this }, {
+        check: checkMessage,
+        gate: gateMessageStream,
+        usage: anthropicUsage,
+      });
       refuseUnguarded(this, ANTHROPIC_UNGUARDED, 'GuardedAnthropic', 'messages.create or messages.stream');
     }
   }

@@ -46,7 +46,7 @@ export interface GuardedCall<Result, Chunk> {
   /** Checks a whole answer (output guardrails, tool calls); may change it in place, or throw. */
   check: (result: Result, ctx: CallContext) => Promise<void>;
   /** Yields the chunks of a stream that passed the output guardrails; sets ctx.usage; throws to end the stream. */
-  gate: (source: AsyncIterable<Chunk>, ctx: CallContext) => AsyncGenerator<Chunk>;
+  gate: (source: AsyncIterable<Chunk>, ctx: CallContext, body: Record<string, unknown>) => AsyncGenerator<Chunk>;
   usage: (result: Result) => TokenUsage | undefined;
 }
 
@@ -79,7 +79,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
   const parse = async (client: unknown, props: unknown): Promise<unknown> => {
     const result = await inner!.parseResponse(client, props);
     const context = ctx!;
-    if (streaming) return gatedStream(call, result as StreamLike<Chunk>, client, context, started);
+    if (streaming) return gatedStream(call, result as StreamLike<Chunk>, client, context, started, body);
     try {
       await call.check(result as Result, context);
     } catch (error) {
@@ -107,12 +107,12 @@ async function estimatedUsage(ctx: CallContext): Promise<TokenUsage> {
 }
 
 /** The SDK's Stream class again, over the gated chunks; the call is recorded when the stream ends, fails or is left. */
-function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' | 'gate'>, source: StreamLike<Chunk>, client: unknown, ctx: CallContext, started: number): StreamLike<Chunk> {
+function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' | 'gate'>, source: StreamLike<Chunk>, client: unknown, ctx: CallContext, started: number, body: Record<string, unknown>): StreamLike<Chunk> {
   const Stream = source.constructor as StreamClass<Chunk>;
   async function* run(): AsyncGenerator<Chunk> {
     let outcome: { error?: unknown } | undefined;
     try {
-      yield* call.gate(source, ctx);
+      yield* call.gate(source, ctx, body);
       outcome = {};
     } catch (error) {
       outcome = { error };
@@ -125,4 +125,17 @@ function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' |
     }
   }
   return new Stream(() => run(), source.controller, client);
+}
+
+/** The client a guarded method belongs to. */
+export type ClientBinding = Pick<GuardedCall<unknown, unknown>, 'settings' | 'provider' | 'defaultModel' | 'ApiPromise' | 'client'>;
+
+/** What differs between guarded methods: how the answer is checked, how a stream is gated, where usage is. */
+export type CallHandlers<Result, Chunk> = Pick<GuardedCall<Result, Chunk>, 'check' | 'gate' | 'usage' | 'streamRequest'>;
+
+/** Replaces `owner.create` (e.g. `client.chat.completions`) with its guarded version; the original sends. */
+export function guardCreate<Result, Chunk>(owner: object, binding: ClientBinding, handlers: CallHandlers<Result, Chunk>): void {
+  const target = owner as { create: (body: Record<string, unknown>, options?: unknown) => unknown };
+  const original = target.create.bind(owner);
+  target.create = (body, options) => guardedCall<Result, Chunk>({ ...binding, ...handlers, send: (request) => original(request, options) }, body);
 }

@@ -4,18 +4,15 @@ import type { CallContext } from './guarded-call.js';
 import { decideOutput, parseArguments, settleToolCall, windowCheck } from './output.js';
 import { StreamGate, type TextPart } from './stream-gate.js';
 
-/** Token counts by kind: OpenAI's prompt_tokens include the cached ones, which are billed apart. */
+/** Token counts by kind from OpenAI's figures: the prompt count includes the cached tokens, which are billed apart. */
+export function openAiTokens(model: string, prompt: number, cached: number, output: number, reasoning: number): TokenUsage {
+  return { model, inputTokens: Math.max(0, prompt - cached), outputTokens: output, cacheReadInputTokens: cached, reasoningTokens: reasoning };
+}
+
+/** Usage of a chat completion (or its last stream chunk). */
 export function openAiUsage(completion: Pick<ChatCompletion, 'usage' | 'model'>): TokenUsage | undefined {
   const u = completion.usage;
-  if (!u) return undefined;
-  const cached = u.prompt_tokens_details?.cached_tokens ?? 0;
-  return {
-    model: completion.model,
-    inputTokens: Math.max(0, u.prompt_tokens - cached),
-    outputTokens: u.completion_tokens,
-    cacheReadInputTokens: cached,
-    reasoningTokens: u.completion_tokens_details?.reasoning_tokens ?? 0,
-  };
+  return u ? openAiTokens(completion.model, u.prompt_tokens, u.prompt_tokens_details?.cached_tokens ?? 0, u.completion_tokens, u.completion_tokens_details?.reasoning_tokens ?? 0) : undefined;
 }
 
 /** A whole completion: every choice's text through the output policy, then every tool call decided. */

@@ -1,21 +1,14 @@
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { TokenUsage } from '../../core/pipeline.js';
 import type { CallContext } from './guarded-call.js';
+import { openAiTokens } from './openai-chat.js';
 import { decideOutput, parseArguments, settleToolCall, windowCheck, type ToolCallSettlement } from './output.js';
 import { StreamGate, type TextPart } from './stream-gate.js';
 
-/** Token counts by kind: input_tokens include the cached ones, which are billed apart. */
+/** Usage of a response: input_tokens include the cached ones, which are billed apart. */
 export function responsesUsage(response: Pick<Response, 'usage' | 'model'>): TokenUsage | undefined {
   const u = response.usage;
-  if (!u) return undefined;
-  const cached = u.input_tokens_details?.cached_tokens ?? 0;
-  return {
-    model: response.model,
-    inputTokens: Math.max(0, u.input_tokens - cached),
-    outputTokens: u.output_tokens,
-    cacheReadInputTokens: cached,
-    reasoningTokens: u.output_tokens_details?.reasoning_tokens ?? 0,
-  };
+  return u ? openAiTokens(response.model, u.input_tokens, u.input_tokens_details?.cached_tokens ?? 0, u.output_tokens, u.output_tokens_details?.reasoning_tokens ?? 0) : undefined;
 }
 
 type OutputItem = Response['output'][number];

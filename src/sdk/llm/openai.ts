@@ -3,7 +3,7 @@ import type { AzureClientOptions } from 'openai/azure';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
 import type { AgentGuard } from '../agent-guard.js';
-import { guardedCall } from './guarded-call.js';
+import { guardCreate } from './guarded-call.js';
 import { clientSettings, type ClientSettings, type GuardedClientOptions } from './mediate.js';
 import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from './openai-chat.js';
 import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
@@ -16,49 +16,18 @@ export interface GuardedOpenAIOptions extends ClientOptions, GuardedClientOption
 
 export { openAiUsage, responsesUsage };
 
-type Create = (body: Record<string, unknown>, options?: unknown) => unknown;
-
 /** Replaces the client's create methods (chat completions and responses): decided before sending, answers checked. */
 function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: ClientSettings, provider: 'openai' | 'azure', defaultModel?: string): void {
-  const completions = client.chat.completions;
-  const original = completions.create.bind(completions) as unknown as Create;
-  const create: Create = (body, options) =>
-    guardedCall<ChatCompletion, ChatCompletionChunk>(
-      {
-        settings,
-        provider,
-        defaultModel,
-        ApiPromise: module.APIPromise as never,
-        client,
-        send: (request) => original(request, options),
-        streamRequest: withStreamUsage,
-        check: checkCompletion,
-        gate: (source, ctx) => gateChatStream(source, ctx, (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true),
-        usage: openAiUsage,
-      },
-      body,
-    );
-  completions.create = create as unknown as typeof completions.create;
-
+  const binding = { settings, provider, defaultModel, ApiPromise: module.APIPromise as never, client };
+  const callerWantsUsage = (body: Record<string, unknown>) => (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  guardCreate<ChatCompletion, ChatCompletionChunk>(client.chat.completions, binding, {
+    streamRequest: withStreamUsage,
+    check: checkCompletion,
+    gate: (source, ctx, body) => gateChatStream(source, ctx, callerWantsUsage(body)),
+    usage: openAiUsage,
+  });
   // responses.stream() and responses.parse() call create, so they are guarded too.
-  const responses = client.responses;
-  const originalResponses = responses.create.bind(responses) as unknown as Create;
-  const createResponse: Create = (body, options) =>
-    guardedCall<Response, ResponseStreamEvent>(
-      {
-        settings,
-        provider,
-        defaultModel,
-        ApiPromise: module.APIPromise as never,
-        client,
-        send: (request) => originalResponses(request, options),
-        check: checkResponse,
-        gate: gateResponseStream,
-        usage: responsesUsage,
-      },
-      body,
-    );
-  responses.create = createResponse as unknown as typeof responses.create;
+  guardCreate<Response, ResponseStreamEvent>(client.responses, binding, { check: checkResponse, gate: gateResponseStream, usage: responsesUsage });
   refuseUnguarded(client, OPENAI_UNGUARDED, provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI', 'chat.completions or responses');
 }
 
