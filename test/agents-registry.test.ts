@@ -6,7 +6,7 @@ import { checkAgentName, describeCoverage, findAgent, parseFramework } from '../
 import type { ScannedAgent } from '../src/core/agents/registry.js';
 import { AgentGuardError } from '../src/core/errors.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
-import { MIGRATIONS, migrate } from '../src/core/store/sqlite/migrations.js';
+import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/core/store/sqlite/migrations.js';
 import { rawDb } from './helpers/audit-log.js';
 
 const T1 = '2025-03-01T10:00:00.000Z';
@@ -53,7 +53,7 @@ describe('migration 4: the agents table', () => {
     const { agents } = open(file);
     expect((await agents.upsertFromScan([finding('project:/src/bot')], T1)).added).toEqual(['project:/src/bot']);
     const db = rawDb(file);
-    expect(db.pragma('user_version', { simple: true })).toBe(4);
+    expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const columns = db.prepare("SELECT name FROM pragma_table_info('agents') ORDER BY cid").pluck().all();
     expect(columns).toEqual([
       'id', 'kind', 'name', 'framework', 'location', 'status', 'risk', 'source',

@@ -22,7 +22,7 @@ const recordSchema = {
   properties: {
     seq: { type: 'integer', minimum: 1 },
     time: { type: 'string' },
-    type: { enum: ['decision', 'outcome', 'alert'] },
+    type: { enum: ['decision', 'outcome', 'alert', 'approval'] },
     agentId: { type: ['string', 'null'] },
     decisionId: { type: ['string', 'null'] },
     effect: { enum: ['allow', 'deny', 'transform', 'require_approval', null] },
@@ -156,7 +156,7 @@ describe('agentguard audit query', () => {
     [['--until', '2025-02-30'], '--until "2025-02-30" is neither a date, a time nor a duration', 'ISO 8601'],
     [['--limit', '-1'], '--limit "-1" is not a whole number of records', '--limit 100'],
     [['--limit', 'lots'], '--limit "lots" is not a whole number of records', '--limit 100'],
-    [['--type', 'both'], '--type "both" is not a record type', 'decision, outcome, alert'],
+    [['--type', 'both'], '--type "both" is not a record type', 'decision, outcome, alert, approval'],
     [['--since', '1h', '--until', '2h'], '--since (', 'inclusive'],
   ])('rejects %j with exit 2 and says what would work', (args, message, hint) => {
     const r = q(...args);

@@ -16,7 +16,7 @@ export const auditFilterFlags = {
   agent: Flags.string({ description: 'Only records of this agent id.', helpValue: '<id>' }),
   effect: Flags.string({ description: 'Only decisions with this effect: allow, deny, transform or require_approval.', helpValue: '<effect>' }),
   rule: Flags.string({ description: 'Only decisions this rule id took part in.', helpValue: '<id>' }),
-  type: Flags.string({ description: 'Only records of this type: decision, outcome (what happened when an allowed action ran) or alert (a budget threshold crossed).', helpValue: '<type>' }),
+  type: Flags.string({ description: 'Only records of this type: decision, outcome (what happened when an allowed action ran) alert (a budget threshold crossed) or approval (a human approval requested or changed).', helpValue: '<type>' }),
 };
 
 /** The time-range flags of `audit query` and `audit export`. */

@@ -35,6 +35,8 @@ export interface Decision {
   findings: Finding[];
   policy: { name: string; hash: string };
   elapsedUs: number;
+  /** For `require_approval`: the approval a person must give before the action may run. */
+  approval?: { id: string; status: 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled'; expiresAt: string };
 }
 
 /** JSON Schema of an Action, shared by the CLI, the sidecar and the SDK. */

@@ -8,6 +8,8 @@ import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { collectTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 import type { CostContext } from './cost/enforce.js';
+import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
+import { approvalSpecFor } from './approvals/spec.js';
 
 /** Where the pipeline records. Resolves only once the entries are durable. */
 export interface AuditSink {
@@ -24,6 +26,8 @@ export interface PipelineContext {
   redactionKey?: Uint8Array | (() => Uint8Array);
   /** Prices calls and holds budgets: allowed LLM calls reserve their most possible cost, outcomes settle it. */
   cost?: CostContext;
+  /** Creates the approval a require_approval decision waits for (see core/approvals/service.ts). */
+  approvals?: { request(decision: Decision, spec: ApprovalSpec): Promise<ApprovalRecord> };
   now?: () => Date;
 }
 
@@ -79,6 +83,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
   if (ctx.cost) decision = await holdBudgets(ctx.cost, decision);
+  if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   if (!ctx.audit) return decision;
   try {
@@ -112,6 +117,20 @@ export async function preview(ctx: PipelineContext, action: Action): Promise<Pre
   const decision = await decide({ ...ctx, audit: undefined, cost: undefined }, action);
   const valid = checkAction(action).length === 0;
   return { decision, holdBack: valid ? holdBackFor(ctx.policy.compiled, action.kind, action.name) : 0 };
+}
+
+/**
+ * Asks for the approval a require_approval decision needs, bound to its exact action. If it cannot be created, the
+ * decision stays require_approval without one, which nothing can approve: the action never runs.
+ */
+async function requestApproval(ctx: PipelineContext, decision: Decision): Promise<Decision> {
+  try {
+    const record = await ctx.approvals!.request(decision, approvalSpecFor(ctx.policy.compiled, decision));
+    return { ...decision, approval: { id: record.id, status: record.status, expiresAt: record.expiresAt } };
+  } catch (error) {
+    const message = `The approval could not be requested (${(error as Error).message}), so the action cannot run`;
+    return { ...decision, reasons: [...decision.reasons, { effect: 'require_approval', code: 'approval_unavailable', message }] };
+  }
 }
 
 /** Budgets (loaded only when configured): an error while holding them denies, it never lets the call through. */

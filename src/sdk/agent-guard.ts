@@ -5,7 +5,9 @@ import { AgentGuardError } from '../core/errors.js';
 import { decide, preview, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
+import type { Approvals } from '../core/approvals/service.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
+import { awaitApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
@@ -33,6 +35,12 @@ export type AgentGuardOptions = LocalGuardOptions | SidecarGuardOptions;
 export interface ProtectOptions {
   /** Action kind (default `tool`). */
   kind?: string;
+  /**
+   * When the policy requires approval: `false` (default) throws ApprovalRequiredError at once, with the pending
+   * approval's id in `error.decision.approval`, so an agent framework can pause and resume; `true` (or a bound) waits
+   * for a person's answer and runs the function once if it was approved.
+   */
+  waitForApproval?: boolean | ApprovalWaitOptions;
   /** Extra context recorded with each action (session, user, env…). */
   context?: Record<string, unknown>;
 }
@@ -57,7 +65,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export class AgentGuard {
   private readonly local?: LocalGuardOptions;
   private readonly remote?: SidecarDecider;
-  private context?: Promise<PipelineContext & { sink?: AuditRecorder }>;
+  private context?: Promise<PipelineContext & { sink?: AuditRecorder; approvals?: Approvals }>;
   private closed = false;
   private readonly pending = new Set<Promise<void>>();
 
@@ -83,7 +91,21 @@ export class AgentGuard {
     this.local = local;
   }
 
-  private setup(): Promise<PipelineContext & { sink?: AuditRecorder }> {
+  /** Approvals of this guard's require_approval decisions: read, wait for a person's answer, spend on one run. */
+  readonly approvals: GuardApprovals = {
+    get: async (id) => (this.remote ? this.remote.approvals().get(id) : (await this.approvalService()).get(id)),
+    // In sidecar mode each look long-polls the sidecar for up to 20 s, so a decision arrives at once.
+    wait: (id, options) => waitFor((key) => (this.remote ? this.remote.approvals().get(key, 20) : this.approvals.get(key)), id, options),
+    consume: async (id, action) => (this.remote ? this.remote.approvals().consume(id, action) : (await this.approvalService()).consume(id, action)),
+  };
+
+  private async approvalService(): Promise<Approvals> {
+    const ctx = await this.setup();
+    if (!ctx.approvals) throw new AgentGuardError('APPROVALS_NEED_AUDIT', 'approvals need the audit trail: this guard was created with `audit: false`', { exitCode: 2 });
+    return ctx.approvals;
+  }
+
+  private setup(): Promise<PipelineContext & { sink?: AuditRecorder; approvals?: Approvals }> {
     const options = this.local as LocalGuardOptions;
     this.context ??= (async () => {
       const policy = typeof options.policy === 'string' ? await Policy.fromFile(options.policy) : options.policy;
@@ -107,7 +129,9 @@ export class AgentGuard {
         audit: sink,
         onAlert: (alert) => void postAlert(alert),
       });
-      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost };
+      const { Approvals } = await import('../core/approvals/service.js');
+      const approvals = new Approvals(sink.store.approvals, sink);
+      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost, approvals };
     })();
     return this.context;
   }
@@ -162,8 +186,12 @@ export class AgentGuard {
       const input = single ? (args[0] as Record<string, unknown>) : { args };
       const action: Action = { kind, name, input, ...(options.context ? { context: options.context } : {}) };
       const decision = await this.decide(action);
-      if (decision.effect === 'require_approval') throw new ApprovalRequiredError(decision);
-      if (decision.effect !== 'allow' && decision.effect !== 'transform') throw new AgentGuardDeniedError(decision);
+      if (decision.effect === 'require_approval') {
+        if (!options.waitForApproval || !decision.approval) throw new ApprovalRequiredError(decision);
+        await awaitApproval(this.approvals, decision, options.waitForApproval === true ? {} : options.waitForApproval);
+      } else if (decision.effect !== 'allow' && decision.effect !== 'transform') {
+        throw new AgentGuardDeniedError(decision);
+      }
       const callArgs = argumentsFor<A>(decision, single, name);
       const started = performance.now();
       try {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import type { Outcome, Preview } from '../core/pipeline.js';
+import type { ApprovalRecord } from '../core/approvals/types.js';
 import { EFFECTS } from '../core/action.js';
 import { AgentGuardError } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
@@ -104,16 +105,37 @@ export class SidecarClient {
     await this.post(`/v1/decisions/${encodeURIComponent(decisionId)}/outcome`, outcome, 'record an outcome');
   }
 
-  private async post(path: string, payload: unknown, what: string): Promise<string> {
+  /** An approval, waiting up to `waitS` seconds for a pending one to be decided (null when the sidecar knows none). */
+  async approval(id: string, waitS = 0): Promise<ApprovalRecord | null> {
+    try {
+      const text = await this.request('GET', `/v1/approvals/${encodeURIComponent(id)}${waitS > 0 ? `?wait=${waitS}s` : ''}`, undefined, 'read an approval', waitS * 1000);
+      return this.json(text) as ApprovalRecord;
+    } catch (error) {
+      if (error instanceof SidecarCallError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** Spends an approval on one run of its action. */
+  async consumeApproval(id: string, action: Action): Promise<boolean> {
+    const parsed = this.json(await this.post(`/v1/approvals/${encodeURIComponent(id)}/consume`, { action }, 'use an approval'));
+    return isObject(parsed) && parsed.consumed === true;
+  }
+
+  private post(path: string, payload: unknown, what: string): Promise<string> {
+    return this.request('POST', path, payload, what);
+  }
+
+  private async request(method: 'GET' | 'POST', path: string, payload: unknown, what: string, extraTimeoutMs = 0): Promise<string> {
     const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
     let response: Response;
     let text: string;
     try {
       response = await fetch(url, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${this.token}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(payload),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        method,
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        ...(method === 'POST' ? { body: JSON.stringify(payload) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs + extraTimeoutMs),
         redirect: 'error',
       });
       text = await response.text();
@@ -284,6 +306,11 @@ export class SidecarDecider {
       else this.breaker.success();
       return failed(this.unavailable(action, failure.message, started, failure.kind === 'unavailable'));
     }
+  }
+
+  /** The sidecar's approvals, for the guard's `approvals`: read (long-polling while waiting) and spend. */
+  approvals(): { get(id: string, waitS?: number): Promise<ApprovalRecord | null>; consume(id: string, action: Action): Promise<boolean> } {
+    return { get: (id, waitS) => this.client.approval(id, waitS), consume: (id, action) => this.client.consumeApproval(id, action) };
   }
 
   /** Posts the outcome; decisions the SDK made itself were never known to the sidecar, so they are skipped. */

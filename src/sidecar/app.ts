@@ -13,6 +13,8 @@ import type { SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
 import { decideRoute, previewRoute } from './routes/decide.js';
 import { costContext } from '../core/cost/context.js';
+import { Approvals } from '../core/approvals/service.js';
+import { approvalRoutes } from './routes/approvals.js';
 import { postAlert } from '../alerts/webhook.js';
 import { healthRoutes } from './routes/health.js';
 import { outcomeRoute } from './routes/outcome.js';
@@ -147,6 +149,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
       audit: options.recorder,
       onAlert: (alert) => void postAlert(alert),
     }),
+    approvals: new Approvals(options.recorder.store.approvals, options.recorder),
   };
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 
@@ -160,6 +163,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
 
   decideRoute(app, services);
   previewRoute(app, services);
+  approvalRoutes(app, services);
   outcomeRoute(app, services);
   auditRoutes(app, services);
   policyRoutes(app, services);

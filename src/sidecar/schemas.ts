@@ -78,6 +78,16 @@ export const decisionSchema = {
       properties: { name: { type: 'string' }, hash: { type: 'string' } },
     },
     elapsedUs: { type: 'number', description: 'Time the policy took, in microseconds.' },
+    approval: {
+      type: 'object',
+      required: ['id', 'status', 'expiresAt'],
+      properties: {
+        id: { type: 'string', description: 'The approval to wait for: GET /v1/approvals/{id}?wait=30s.' },
+        status: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired', 'cancelled'] },
+        expiresAt: { type: 'string', description: 'When an undecided approval becomes a deny.' },
+      },
+      description: 'For require_approval: the approval a person must give before the action may run.',
+    },
   },
 } as const;
 

@@ -110,7 +110,7 @@ export const MISALIGNED_MARKER = ',"decisionId":';
 /** An entry validated and encoded for storage: the columns that do not depend on its place in the chain. */
 export type EncodedEntry = Omit<RecordColumns, 'seq' | 'prevHash'>;
 
-const RECORD_TYPES = new Set(['decision', 'outcome', 'alert']);
+const RECORD_TYPES = new Set(['decision', 'outcome', 'alert', 'approval']);
 const EFFECT_VALUES = new Set(['allow', 'deny', 'transform', 'require_approval']);
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -126,7 +126,7 @@ export function encodeEntry(entry: AuditEntry, index = 0): EncodedEntry {
       exitCode: ExitCode.internal,
     });
   if (entry === null || typeof entry !== 'object') throw bad('entry', 'must be an object');
-  if (!RECORD_TYPES.has(entry.type)) throw bad('type', `must be "decision", "outcome" or "alert", got ${JSON.stringify(entry.type)}`);
+  if (!RECORD_TYPES.has(entry.type)) throw bad('type', `must be "decision", "outcome", "alert" or "approval", got ${JSON.stringify(entry.type)}`);
   if (typeof entry.time !== 'string' || !ISO_UTC_MS.test(entry.time) || Number.isNaN(Date.parse(entry.time))) {
     throw bad('time', `must be an ISO 8601 UTC time with milliseconds (Date.toISOString()), got ${JSON.stringify(entry.time)}`);
   }

@@ -1,8 +1,8 @@
 import type { Effect } from '../action.js';
 
 /** Kinds of audit records. `decision`: one per decision; `outcome`: what happened when the action ran. */
-/** `alert`: a budget threshold crossed (see core/cost). */
-export type AuditRecordType = 'decision' | 'outcome' | 'alert';
+/** `alert`: a budget threshold crossed (see core/cost); `approval`: a human approval requested or changed (core/approvals). */
+export type AuditRecordType = 'decision' | 'outcome' | 'alert' | 'approval';
 
 /** What the pipeline hands to the store. Values are already masked (see mask.ts). */
 export interface AuditEntry {

@@ -113,6 +113,12 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
         hint: 'Rule ids must be unique: tests and decisions refer to rules by id.', path: formatJsonPath([...at, 'id']), segments: [...at, 'id'],
       });
     } else seen.set(rule.id, index);
+    if (rule.approval && rule.effect !== 'require_approval') {
+      problems.push({
+        severity: 'error', code: 'compile', message: `rule "${rule.id}" has an approval block but its effect is ${rule.effect}`,
+        hint: 'An approval block only applies to effect: require_approval; remove it, or change the effect.', path: formatJsonPath([...at, 'approval']), segments: [...at, 'approval'],
+      });
+    }
     try {
       rules.push({
         index,

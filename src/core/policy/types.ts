@@ -70,6 +70,17 @@ export interface RuleDocument {
   when?: Condition;
   message?: string;
   transform?: TransformStep[];
+  /** Only for effect require_approval: who approves and how long they have. */
+  approval?: ApprovalDocument;
+}
+
+export interface ApprovalDocument {
+  /** A duration such as 15m, 1h30m or 2d; a timeout is a deny. */
+  timeout: string;
+  approvers?: string[];
+  onTimeout?: 'deny';
+  escalateAfter?: string;
+  escalateTo?: string[];
 }
 
 export interface PolicyDocument {

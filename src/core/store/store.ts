@@ -1,4 +1,5 @@
 import type { AgentRegistry } from '../agents/registry.js';
+import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
 import type { TokenStore } from '../tokens/types.js';
@@ -67,6 +68,8 @@ export interface Store {
   readonly cost: CostStore;
   /** The agent registry: agents found by `agentguard scan` and registered by hand. */
   readonly agents: AgentRegistry;
+  /** Human approvals of require_approval decisions. */
+  readonly approvals: ApprovalStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

@@ -1,3 +1,4 @@
+import type { Approvals } from '../../core/approvals/service.js';
 import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
 import type { DecisionCache } from './decision-cache.js';
@@ -22,4 +23,6 @@ export interface SidecarServices {
   redactionKey: () => Uint8Array;
   /** Prices, the ledger and budgets: decisions reserve, outcomes with usage settle. */
   cost: CostContext;
+  /** Approvals of require_approval decisions, kept in the store, every change audited. */
+  approvals: Approvals;
 }

@@ -27,7 +27,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       const { action } = request.body;
       const agentId = tokenAgent(request, action);
       const started = performance.now();
-      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId, redactionKey: services.redactionKey, cost: services.cost }, action);
+      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
       if (unrecorded) {

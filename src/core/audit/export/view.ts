@@ -36,6 +36,11 @@ function num(value: unknown): number | undefined {
 /** Reads the fields the export formats need from a record. */
 export function viewRecord(record: AuditRecord): RecordView {
   const data = obj(record.data) ?? {};
+  if (record.type === 'approval') {
+    const approval = obj(data.approval) ?? {};
+    const action = obj(approval.action) ?? {};
+    return { kind: str(action.kind), name: str(action.name), status: str(data.event), messages: [str(approval.reason), str(approval.comment)].filter((m): m is string => m !== undefined) };
+  }
   if (record.type === 'alert') {
     const message = str(data.message);
     return { name: str(data.budget), status: 'alert', messages: message ? [message] : [] };

@@ -185,6 +185,36 @@ ${COST_TOTALS_SQL}
       CREATE INDEX agents_last_seen ON agents (last_seen);
     `,
   },
+  {
+    version: 5,
+    name: 'approvals',
+    sql: `
+      -- Human approvals of require_approval decisions (src/core/approvals). Times are ISO 8601 UTC with milliseconds,
+      -- so text comparison is time order. Status moves only from 'pending', in BEGIN IMMEDIATE transactions.
+      CREATE TABLE approvals (
+        id           TEXT PRIMARY KEY,      -- apr_<32 hex>
+        decision_id  TEXT NOT NULL UNIQUE,  -- one approval per decision: a retry finds the earlier one
+        action_hash  TEXT NOT NULL,         -- hex SHA-256 of the canonical action, agent included
+        agent_id     TEXT,
+        action       TEXT NOT NULL,         -- JSON, secrets masked
+        rules        TEXT NOT NULL,         -- JSON array of rule ids
+        reason       TEXT NOT NULL,
+        requested_at TEXT NOT NULL,
+        expires_at   TEXT NOT NULL,
+        escalate_at  TEXT,
+        approvers    TEXT NOT NULL,         -- JSON array of strings
+        escalate_to  TEXT NOT NULL,         -- JSON array of strings
+        escalated_at TEXT,
+        status       TEXT NOT NULL,         -- pending | approved | denied | expired | cancelled
+        decided_at   TEXT,
+        decided_by   TEXT,
+        comment      TEXT,
+        consumed_at  TEXT                   -- when the approved action ran (once)
+      );
+      CREATE INDEX approvals_status_expires ON approvals (status, expires_at);
+      CREATE INDEX approvals_requested ON approvals (requested_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

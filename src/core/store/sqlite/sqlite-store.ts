@@ -3,6 +3,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { AgentGuardError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { SqliteAgentStore } from './agent-store.js';
+import { SqliteApprovalStore } from './approval-store.js';
 import { SqliteAuditStore } from './audit-store.js';
 import { SqliteCostStore } from './cost-store.js';
 import { migrate } from './migrations.js';
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly tokens: SqliteTokenStore;
   readonly cost: SqliteCostStore;
   readonly agents: SqliteAgentStore;
+  readonly approvals: SqliteApprovalStore;
   readonly location: string;
   private readonly db: Database.Database;
   private closed = false;
@@ -48,6 +50,7 @@ export class SqliteStore implements Store {
     this.tokens = new SqliteTokenStore(db);
     this.cost = new SqliteCostStore(db);
     this.agents = new SqliteAgentStore(db);
+    this.approvals = new SqliteApprovalStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */

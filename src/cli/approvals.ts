@@ -1,0 +1,147 @@
+import { userInfo } from 'node:os';
+import { Args, Flags } from '@oclif/core';
+import type { Approvals } from '../core/approvals/service.js';
+import type { ApprovalRecord, ApprovalStatus } from '../core/approvals/types.js';
+import { AgentGuardError, isAgentGuardError } from '../core/errors.js';
+import { dataDirFlag } from './data-dir.js';
+import { paint } from './style.js';
+
+/** The statuses `approvals list --status` accepts. */
+export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'cancelled'];
+
+/** Args and flags of `approvals approve` and `approvals deny`. */
+export const decideArgs = { id: Args.string({ required: true, description: 'The approval id (apr_…), from `agentguard approvals list`.' }) };
+export const decideFlags = {
+  comment: Flags.string({ description: 'Why; kept with the approval and in the audit trail.', helpValue: '<text>' }),
+  by: Flags.string({ description: 'Who decides (default: $USER, else the OS user name).', helpValue: '<name>' }),
+  ...dataDirFlag,
+};
+
+/**
+ * Runs `use` on the approvals of a data folder, opened without creating anything; null when there is no database
+ * (nothing has asked for approval there). Changes (including expiries found on the way) are recorded in the audit
+ * trail through an AuditRecorder, which signs a checkpoint when it closes.
+ */
+export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals) => Promise<T>): Promise<T | null> {
+  // The store is a native module: load it only when it is used.
+  const [{ openStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }] = await Promise.all([
+    import('../core/store/open-store.js'),
+    import('../core/audit/recorder.js'),
+    import('../core/audit/keys.js'),
+    import('../core/approvals/service.js'),
+  ]);
+  let store;
+  try {
+    store = await openStore({ dataDir, create: false });
+  } catch (error) {
+    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') return null;
+    throw error;
+  }
+  let recorder;
+  try {
+    recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ownsStore: true });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+  try {
+    return await use(new Approvals(store.approvals, recorder));
+  } finally {
+    await recorder.close();
+  }
+}
+
+/** `--by`, else $USER, else the OS user name; empty when none is known (the service then refuses). */
+export function approverName(flag: string | undefined): string {
+  if (flag !== undefined) return flag;
+  if (process.env.USER) return process.env.USER;
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}
+
+export function approvalNotFound(id: string, dataDir: string): AgentGuardError {
+  return new AgentGuardError('APPROVAL_NOT_FOUND', `no approval with id ${JSON.stringify(id)} in ${dataDir}`, {
+    actions: ['List the approvals with `agentguard approvals list`.', 'If the data lives elsewhere, pass --data-dir <folder>.'],
+    exitCode: 1,
+  });
+}
+
+/** Approves or denies one approval: the body of `approvals approve` and `approvals deny`. */
+export async function decideApproval(
+  dataDir: string,
+  id: string,
+  status: 'approved' | 'denied',
+  flags: { by?: string; comment?: string },
+): Promise<ApprovalRecord> {
+  const by = approverName(flags.by);
+  const result = await withApprovals(dataDir, (approvals) => approvals.decide(id, { status, by, comment: flags.comment })).catch((error: unknown) => {
+    if (isAgentGuardError(error) && error.code === 'APPROVAL_NOT_FOUND') throw approvalNotFound(id, dataDir);
+    throw error;
+  });
+  if (result === null) throw approvalNotFound(id, dataDir);
+  return result;
+}
+
+const STATUS_PAINT: Record<ApprovalStatus, (s: string) => string> = {
+  pending: paint.yellow,
+  approved: paint.green,
+  denied: paint.red,
+  expired: paint.red,
+  cancelled: paint.dim,
+};
+
+/** `2026-03-01 12:00` (UTC) of an ISO time. */
+function short(iso: string | null): string {
+  return iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** One line about what was decided, for approve and deny. */
+export function renderDecided(r: ApprovalRecord): string {
+  const verb = r.status === 'approved' ? 'Approved' : 'Denied';
+  return `${STATUS_PAINT[r.status](verb)} ${r.id} (${r.action.name}${r.agentId === null ? '' : ` by agent ${r.agentId}`}) as ${r.decidedBy ?? '-'}${r.comment ? `: ${r.comment}` : ''}\n`;
+}
+
+/** The table of `approvals list`. */
+export function renderApprovalTable(records: ApprovalRecord[]): string {
+  const heading = ['ID', 'STATUS', 'AGENT', 'ACTION', 'RULES', 'REQUESTED (UTC)', 'EXPIRES (UTC)'];
+  const rows = records.map((r) => [r.id, r.status, r.agentId ?? '-', r.action.name, r.rules.join(',') || '-', short(r.requestedAt), short(r.expiresAt)]);
+  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
+  const body = rows.map((row, i) =>
+    row
+      .map((c, j) => {
+        const padded = j < row.length - 1 ? c.padEnd(widths[j]) : c;
+        return j === 1 ? STATUS_PAINT[records[i].status](padded) : padded;
+      })
+      .join('  '),
+  );
+  return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+}
+
+/** Every field of one approval, for `approvals show`. */
+export function renderApproval(r: ApprovalRecord): string {
+  const fields: Array<[string, string]> = [
+    ['id', r.id],
+    ['status', STATUS_PAINT[r.status](r.status)],
+    ['agent', r.agentId ?? '-'],
+    ['action', `${r.action.kind} ${r.action.name}`],
+    ['rules', r.rules.join(', ') || '-'],
+    ['reason', r.reason || '-'],
+    ['decision', r.decisionId],
+    ['action hash', r.actionHash],
+    ['requested', r.requestedAt],
+    ['expires', r.expiresAt],
+    ['approvers', r.approvers.join(', ') || 'any admin'],
+    ['escalates', r.escalateAt === null ? 'never' : `${r.escalateAt} to ${r.escalateTo.join(', ') || '-'}${r.escalatedAt === null ? '' : ` (escalated ${r.escalatedAt})`}`],
+    ['decided', r.decidedAt === null ? '-' : `${r.decidedAt}${r.decidedBy === null ? '' : ` by ${r.decidedBy}`}`],
+    ['comment', r.comment ?? '-'],
+    ['used', r.consumedAt ?? (r.status === 'approved' ? 'not yet' : '-')],
+  ];
+  const width = Math.max(...fields.map(([k]) => k.length)) + 1;
+  const text = fields.map(([k, v]) => `${paint.bold(`${k}:`.padEnd(width))} ${v}`).join('\n');
+  const input = JSON.stringify({ input: r.action.input ?? {}, context: r.action.context ?? {} }, null, 2).replace(/^/gm, '  ');
+  return `${text}\n${paint.bold('input and context (secrets masked):')}\n${input}\n`;
+}
