@@ -24,19 +24,14 @@ export const decideFlags = {
  */
 export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals) => Promise<T>): Promise<T | null> {
   // The store is a native module: load it only when it is used.
-  const [{ openStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }] = await Promise.all([
+  const [{ openExistingStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }] = await Promise.all([
     import('../core/store/open-store.js'),
     import('../core/audit/recorder.js'),
     import('../core/audit/keys.js'),
     import('../core/approvals/service.js'),
   ]);
-  let store;
-  try {
-    store = await openStore({ dataDir, create: false });
-  } catch (error) {
-    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') return null;
-    throw error;
-  }
+  const store = await openExistingStore(dataDir);
+  if (!store) return null;
   let recorder;
   try {
     recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ownsStore: true });

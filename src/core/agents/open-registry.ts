@@ -1,4 +1,3 @@
-import { isAgentGuardError } from '../errors.js';
 import type { AgentRegistry } from './registry.js';
 
 /**
@@ -7,14 +6,9 @@ import type { AgentRegistry } from './registry.js';
  */
 export async function readRegistry<T>(dataDir: string, use: (registry: AgentRegistry) => Promise<T>): Promise<T | null> {
   // The store is a native module: load it only when it is used.
-  const { openStore } = await import('../store/open-store.js');
-  let store;
-  try {
-    store = await openStore({ dataDir, create: false });
-  } catch (error) {
-    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') return null;
-    throw error;
-  }
+  const { openExistingStore } = await import('../store/open-store.js');
+  const store = await openExistingStore(dataDir);
+  if (!store) return null;
   try {
     return await use(store.agents);
   } finally {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { AgentGuardError } from '../errors.js';
+import { AgentGuardError, isAgentGuardError } from '../errors.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
@@ -46,3 +46,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return SqliteStore.open(databasePath(options), { create });
 }
 
+
+/** The store of a data folder when it has one; null when nothing was recorded there yet. Creates nothing. */
+export async function openExistingStore(dataDir: string): Promise<Store | null> {
+  try {
+    return await openStore({ dataDir, create: false });
+  } catch (error) {
+    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') return null;
+    throw error;
+  }
+}
