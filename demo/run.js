@@ -128,6 +128,7 @@ try {
     for (let i = 1; i <= 3; i++) {
       try {
         await openai.chat.completions.create({ model: 'gpt-4o', max_tokens: 300, messages: [{ role: 'user', content: `Summarise ticket T-${i}.` }] });
+        await guard.flush(); // the client reports the call's usage in the background; the next call should see it settled
         console.log(`  call ${i} → ${EFFECT.allow} (the provider reported 1,200 + 150 tokens: $0.0045)`);
       } catch (error) {
         const reason = error.decision?.reasons.at(-1);
@@ -138,6 +139,7 @@ try {
   } finally {
     await pricey.close();
   }
+  await guard.flush();
   heading('agentguard cost report, and where the budget stands');
   cli(['cost', 'report', '--data-dir', dataDir]);
   cli(['cost', 'budgets', '--config', configFile, '--data-dir', dataDir]);

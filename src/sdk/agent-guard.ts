@@ -214,11 +214,16 @@ export class AgentGuard {
     }
   }
 
+  /** Waits until the outcomes reported so far are recorded (guarded clients report them without waiting). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+  }
+
   /** Local mode: writes a final signed checkpoint and closes the store. Either mode: later calls to decide() reject. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.allSettled([...this.pending]);
+    await this.flush();
     if (!this.context) return;
     const ctx = await this.context.catch(() => undefined);
     await ctx?.sink?.close();
