@@ -82,7 +82,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
   if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
-  if (ctx.cost) decision = await holdBudgets(ctx.cost, decision);
+  if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   if (!ctx.audit) return decision;
@@ -131,6 +131,11 @@ async function requestApproval(ctx: PipelineContext, decision: Decision): Promis
     const message = `The approval could not be requested (${(error as Error).message}), so the action cannot run`;
     return { ...decision, reasons: [...decision.reasons, { effect: 'require_approval', code: 'approval_unavailable', message }] };
   }
+}
+
+/** Only allowed LLM calls are priced and held against budgets; other decisions never load the cost module. */
+function isAllowedLlmCall(decision: Decision): boolean {
+  return decision.action?.kind === 'llm' && (decision.effect === 'allow' || decision.effect === 'transform');
 }
 
 /** Budgets (loaded only when configured): an error while holding them denies, it never lets the call through. */
@@ -203,7 +208,7 @@ export async function recordOutcome(ctx: PipelineContext, decision: Decision, ou
       data: maskSecrets({ name: decision.action?.name, ...outcome }) as Record<string, unknown>,
     },
   ]);
-  if (ctx.cost) {
+  if (ctx.cost && isAllowedLlmCall(decision)) {
     const { settleCall } = await import('./cost/enforce.js');
     await settleCall(ctx.cost, decision, outcome.usage);
   }

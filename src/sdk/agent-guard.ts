@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
-import { loadProjectConfig } from '../core/config/project-config.js';
+import { costSectionName, loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { decide, preview, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
@@ -123,7 +123,7 @@ export class AgentGuard {
       const { postAlert } = await import('../alerts/webhook.js');
       const cost = costContext({
         config: options.cost ?? project?.config.cost,
-        where: options.cost !== undefined ? 'AgentGuard option cost' : `${project?.file ?? 'agentguard.config.json'}: cost`,
+        where: options.cost !== undefined ? 'AgentGuard option cost' : costSectionName(project?.file),
         store: sink.store.cost,
         dataDir,
         audit: sink,

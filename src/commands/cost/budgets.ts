@@ -3,7 +3,7 @@ import { Flags } from '@oclif/core';
 import { dataDirFlag, openAuditStore } from '../../cli/audit-flags.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { bar } from '../../cli/cost-render.js';
-import { loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
+import { costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { budgetStatus, type BudgetStatus } from '../../core/cost/budget-status.js';
 import { checkCostConfig } from '../../core/cost/config.js';
 
@@ -24,7 +24,7 @@ A budget without an "id" limits each project, agent, user or session on its own:
   async run(): Promise<BudgetStatus[]> {
     const { flags } = await this.parse(CostBudgetsCommand);
     const project = flags.config === undefined ? await loadProjectConfig() : await readProjectConfig(resolve(flags.config));
-    const settings = checkCostConfig(project.config.cost, `${project.file ?? 'agentguard.config.json'}: cost`);
+    const settings = checkCostConfig(project.config.cost, costSectionName(project.file));
     if (settings.budgets.length === 0) {
       this.note('No budgets are configured. Add "cost": { "budgets": [{ "scope": "global", "period": "month", "limitUsd": 100 }] } to agentguard.config.json.');
       return [];

@@ -3,7 +3,7 @@ import { auditTimeFlags, dataDirFlag, openAuditStore } from '../../cli/audit-fla
 import { BaseCommand } from '../../cli/base-command.js';
 import { resolveDataDir } from '../../cli/data-dir.js';
 import { parseCount, parseTimeBound } from '../../core/audit/filters.js';
-import { loadProjectConfig } from '../../core/config/project-config.js';
+import { costSectionName, loadProjectConfig } from '../../core/config/project-config.js';
 import { checkCostConfig } from '../../core/cost/config.js';
 import { loadPriceCatalog } from '../../core/cost/prices.js';
 import { recommend, type Recommendation } from '../../core/cost/recommend.js';
@@ -25,7 +25,7 @@ export default class CostRecommendCommand extends BaseCommand {
     const since = flags.since === undefined ? undefined : parseTimeBound(flags.since, '--since');
     const until = flags.until === undefined ? undefined : parseTimeBound(flags.until, '--until');
     const project = await loadProjectConfig();
-    const settings = checkCostConfig(project.config.cost, `${project.file ?? 'agentguard.config.json'}: cost`);
+    const settings = checkCostConfig(project.config.cost, costSectionName(project.file));
     const catalog = loadPriceCatalog(await resolveDataDir(flags['data-dir']));
     const store = await openAuditStore(flags['data-dir']);
     let found: Recommendation[];

@@ -5,7 +5,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
-import { loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
+import { costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
 
@@ -62,7 +62,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
     }
     if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file });
-    return this.foreground({ dataDir, policy, host, port, cost: project.config.cost, costSource: `${project.file ?? 'agentguard.config.json'}: cost` });
+    return this.foreground({ dataDir, policy, host, port, cost: project.config.cost, costSource: costSectionName(project.file) });
   }
 
   private async foreground(options: { dataDir: string; policy: string; host: string; port: number; cost?: unknown; costSource: string }): Promise<SidecarStartResult> {

@@ -33,6 +33,11 @@ export interface LoadedProjectConfig {
   paths: { policy: string; policyDir: string; dataDir: string };
 }
 
+/** How messages name the `cost` section of a project's config. */
+export function costSectionName(file: string | undefined): string {
+  return `${file ?? CONFIG_FILE}: cost`;
+}
+
 export function defaultProjectConfig(): ProjectConfig {
   return { policy: `${DEFAULT_POLICY_DIR}/policy.yaml`, policyDir: DEFAULT_POLICY_DIR, dataDir: DEFAULT_DATA_DIR };
 }

@@ -2,7 +2,7 @@
  * User price overrides: `cost.prices` in agentguard.config.json, keyed `<provider>/<model>` or bare `<model>`, in USD
  * per token (the same unit as the catalog). They win over the catalog and over imported maps.
  */
-import { loadProjectConfig } from '../config/project-config.js';
+import { costSectionName, loadProjectConfig } from '../config/project-config.js';
 import { AgentGuardError } from '../errors.js';
 import type { PriceOverrides } from './prices.js';
 
@@ -54,7 +54,7 @@ export async function loadPriceOverrides(cwd?: string): Promise<PriceOverrides> 
   const loaded = await loadProjectConfig(cwd);
   const cost = (loaded.config as unknown as Record<string, unknown>).cost;
   if (cost === undefined) return {};
-  const where = `${loaded.file ?? 'agentguard.config.json'}: cost`;
+  const where = costSectionName(loaded.file);
   if (!isObject(cost)) throw invalid(where, 'must be an object', 'Write "cost": { "prices": { … } }.');
   return parsePriceOverrides(cost.prices, `${where}.prices`);
 }

@@ -48,40 +48,32 @@ const OPENAI_UNGUARDED = [
   'beta.threads.runs.submitToolOutputsStream',
 ] as const;
 
-function buildGuardedOpenAI(): new (options: GuardedOpenAIOptions) => OpenAIClient & { readonly guard: AgentGuard } {
-  const module = loadPeer<OpenAIModule>('openai', 'GuardedOpenAI');
-  class GuardedOpenAI extends module.OpenAI {
-    readonly guard: AgentGuard;
-
-    constructor(options: GuardedOpenAIOptions) {
-      const [settings, clientOptions] = clientSettings(options, 'GuardedOpenAI');
-      super(clientOptions);
-      this.guard = settings.guard;
-      guardMethods(this, module, settings, 'openai');
-    }
-  }
-  return GuardedOpenAI;
-}
-
 export interface GuardedAzureOpenAIOptions extends AzureClientOptions, GuardedClientOptions {}
 
-function buildGuardedAzureOpenAI(): new (options: GuardedAzureOpenAIOptions) => AzureOpenAIClient & { readonly guard: AgentGuard } {
-  const module = loadPeer<OpenAIModule>('openai', 'GuardedAzureOpenAI');
-  class GuardedAzureOpenAI extends module.AzureOpenAI {
+/**
+ * The guarded subclass of the SDK's OpenAI or AzureOpenAI class: the guard options are taken out, the rest go to the
+ * SDK's constructor, and the create methods are replaced. Azure names actions after the deployment when the request
+ * names no model.
+ */
+function buildGuarded<O extends GuardedClientOptions, C extends OpenAIClient>(name: string, provider: 'openai' | 'azure', base: (module: OpenAIModule) => new (options: Omit<O, keyof GuardedClientOptions>) => C): new (options: O) => C & { readonly guard: AgentGuard } {
+  const module = loadPeer<OpenAIModule>('openai', name);
+  const Base = base(module) as new (options: Omit<O, keyof GuardedClientOptions>) => OpenAIClient;
+  const Guarded = class extends Base {
     readonly guard: AgentGuard;
 
-    constructor(options: GuardedAzureOpenAIOptions) {
-      const [settings, clientOptions] = clientSettings(options, 'GuardedAzureOpenAI');
+    constructor(options: O) {
+      const [settings, clientOptions] = clientSettings(options, name);
       super(clientOptions);
       this.guard = settings.guard;
-      guardMethods(this, module, settings, 'azure', clientOptions.deployment);
+      guardMethods(this, module, settings, provider, (clientOptions as { deployment?: string }).deployment);
     }
-  }
-  return GuardedAzureOpenAI;
+  };
+  Object.defineProperty(Guarded, 'name', { value: name });
+  return Guarded as unknown as new (options: O) => C & { readonly guard: AgentGuard };
 }
 
 /** `new GuardedAzureOpenAI({ ...azureOptions, guard })`: GuardedOpenAI for Azure (`instanceof AzureOpenAI`); actions are named `azure.<model or deployment>`. */
-export const GuardedAzureOpenAI = lazyClass('GuardedAzureOpenAI', buildGuardedAzureOpenAI);
+export const GuardedAzureOpenAI = lazyClass('GuardedAzureOpenAI', () => buildGuarded<GuardedAzureOpenAIOptions, AzureOpenAIClient>('GuardedAzureOpenAI', 'azure', (m) => m.AzureOpenAI));
 
 /**
  * `new GuardedOpenAI({ ...openAiOptions, guard })`: an OpenAI client (`instanceof OpenAI`) whose
@@ -90,4 +82,4 @@ export const GuardedAzureOpenAI = lazyClass('GuardedAzureOpenAI', buildGuardedAz
  * before the caller sees them, whose tool calls are decided as tool actions, and whose calls are audited with their
  * token usage. The `openai` package is loaded on first use, so `agentguard/sdk` loads without it.
  */
-export const GuardedOpenAI = lazyClass('GuardedOpenAI', buildGuardedOpenAI);
+export const GuardedOpenAI = lazyClass('GuardedOpenAI', () => buildGuarded<GuardedOpenAIOptions, OpenAIClient>('GuardedOpenAI', 'openai', (m) => m.OpenAI));
