@@ -101,6 +101,8 @@ describe('approvals through the sidecar', () => {
   const authenticate: Authenticate = async (header) => {
     if (header === 'Bearer admin-1') return { ok: true, token: { id: 'tok_admin', scope: { kind: 'admin' } } };
     if (header === 'Bearer bot-1') return { ok: true, token: { id: 'tok_bot', scope: { kind: 'agent', agentId: 'payments-bot' } } };
+    if (header === 'Bearer lead-1') return { ok: true, token: { id: 'tok_lead', scope: { kind: 'approver', approver: 'finance-leads' } } };
+    if (header === 'Bearer intern-1') return { ok: true, token: { id: 'tok_intern', scope: { kind: 'approver', approver: 'intern' } } };
     return { ok: false, reason: 'unknown' };
   };
 
@@ -133,5 +135,47 @@ describe('approvals through the sidecar', () => {
     expect(listed.approvals.map((a: { id: string }) => a.id)).toEqual([id]);
     const types = (await recorder.store.audit.query({ type: 'approval', order: 'asc' })).map((r) => (r.data as { event: string }).event);
     expect(types).toEqual(['requested', 'approved', 'consumed']);
+  });
+
+  it('approver tokens: decide only listed approvals, only in their own name, and cannot act as an agent or read the audit', async () => {
+    const dataDir = tempDataDir('ag-approvals-approver-');
+    const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
+    const app = await buildSidecarApp({ policy: POLICY, recorder, dataDir, authenticate });
+    cleanups.push(async () => {
+      await app.close();
+      await recorder.close();
+    });
+    const bot = { authorization: 'Bearer bot-1' };
+    const lead = { authorization: 'Bearer lead-1' };
+    const intern = { authorization: 'Bearer intern-1' };
+    const action = { kind: 'tool', name: 'payments.transfer', input: { amount: 700, to: 'acme' } };
+    const decision = (await app.inject({ method: 'POST', url: '/v1/decide', headers: bot, payload: { action } })).json();
+    const id = decision.approval.id as string;
+
+    // An approver token acts for no agent and reads no audit.
+    expect((await app.inject({ method: 'POST', url: '/v1/decide', headers: lead, payload: { action } })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'GET', url: '/v1/audit', headers: lead })).statusCode).toBe(403);
+    expect((await app.inject({ method: 'POST', url: `/v1/approvals/${id}/consume`, headers: lead, payload: { action: decision.action } })).statusCode).toBe(403);
+    // An agent token cannot list approvals.
+    expect((await app.inject({ method: 'GET', url: '/v1/approvals', headers: bot })).statusCode).toBe(403);
+
+    // The rule lists finance-leads: the intern neither sees nor decides it.
+    expect((await app.inject({ method: 'GET', url: '/v1/approvals', headers: intern })).json().approvals).toEqual([]);
+    expect((await app.inject({ method: 'GET', url: `/v1/approvals/${id}`, headers: intern })).statusCode).toBe(404);
+    expect((await app.inject({ method: 'POST', url: `/v1/approvals/${id}/approve`, headers: intern, payload: {} })).statusCode).toBe(404);
+
+    // The lead sees it and decides in its own name only.
+    expect((await app.inject({ method: 'GET', url: '/v1/approvals', headers: lead })).json().approvals.map((a: { id: string }) => a.id)).toEqual([id]);
+    const spoof = await app.inject({ method: 'POST', url: `/v1/approvals/${id}/approve`, headers: lead, payload: { by: 'cfo' } });
+    expect(spoof.statusCode).toBe(403);
+    expect(spoof.json().error.message).toContain('decides as "finance-leads"');
+    const approved = await app.inject({ method: 'POST', url: `/v1/approvals/${id}/approve`, headers: lead, payload: { comment: 'invoice 9' } });
+    expect(approved.statusCode, approved.body).toBe(200);
+    expect(approved.json()).toMatchObject({ status: 'approved', decidedBy: 'finance-leads', comment: 'invoice 9' });
+    // An admin must name who decides.
+    const other = (await app.inject({ method: 'POST', url: '/v1/decide', headers: bot, payload: { action: { ...action, input: { amount: 800, to: 'acme' } } } })).json();
+    const unnamed = await app.inject({ method: 'POST', url: `/v1/approvals/${other.approval.id}/deny`, headers: { authorization: 'Bearer admin-1' }, payload: {} });
+    expect(unnamed.statusCode).toBe(400);
+    expect(unnamed.json().error.code).toBe('APPROVAL_BY_REQUIRED');
   });
 });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, Decision } from '../src/core/action.js';
 import { actionHash, ApprovalClosedError, Approvals, parseDuration } from '../src/core/approvals/service.js';
+import { mayDecide } from '../src/core/approvals/entitlement.js';
 import type { ApprovalRecord, ApprovalSpec } from '../src/core/approvals/types.js';
 import { verifyAudit } from '../src/core/audit/verify.js';
 import { AgentGuardError } from '../src/core/errors.js';
@@ -318,6 +319,25 @@ describe('Approvals: the issue\'s invariants', () => {
     // Escalating does not stop the timeout.
     c.set(T0 + 15 * MIN);
     expect((await approvals.sweep()).expired.map((r) => r.id).sort()).toEqual([a.id, never.id].sort());
+  });
+
+  it('listedOnly: only a listed approver decides, escalateTo joins the list once escalated, and an empty list takes anyone', async () => {
+    const { approvals, clock: c } = setup();
+    const listed = await approvals.request(await decided(transfer(3000)), spec({ approvers: ['finance'], escalateAfterMs: 5 * MIN, escalateTo: ['cfo'] }));
+    const open = await approvals.request(await decided(transfer(3500)), spec({ approvers: [] }));
+    const refused = await errorOf(approvals.decide(listed.id, { status: 'approved', by: 'cfo', listedOnly: true }));
+    expect(refused.code).toBe('APPROVER_NOT_LISTED');
+    expect(refused.message).toContain('"finance"');
+    expect((await approvals.get(listed.id))?.status).toBe('pending');
+    // A Slack user may be listed by another of its identities.
+    expect(mayDecide(listed, ['slack:U1', 'finance'])).toBe(true);
+    c.advance(5 * MIN);
+    await approvals.sweep();
+    expect(await approvals.decide(listed.id, { status: 'denied', by: 'cfo', listedOnly: true })).toMatchObject({ status: 'denied', decidedBy: 'cfo' });
+    expect(await approvals.decide(open.id, { status: 'approved', by: 'anyone', listedOnly: true })).toMatchObject({ status: 'approved' });
+    // Without listedOnly (admins, the CLI on the data folder) the list is advice, not a gate.
+    const admin = await approvals.request(await decided(transfer(3600)), spec({ approvers: ['finance'] }));
+    expect((await approvals.decide(admin.id, { status: 'approved', by: 'root' })).status).toBe('approved');
   });
 
   it('refuses unknown ids, closed approvals (naming status, who and when) and a missing approver name', async () => {

@@ -33,10 +33,13 @@ describe('agentguard token create', () => {
     const admin = create(dataDir, '--admin');
     expect(admin.scope).toBe('admin');
     expect(admin.token).not.toBe(agent.token);
+    const approver = create(dataDir, '--approver', 'alice@example.com');
+    expect(approver.scope).toBe('approver:alice@example.com');
 
     const store = await openStore({ dataDir, create: false });
     expect(await authenticate(store.tokens, `Bearer ${agent.token}`)).toEqual({ ok: true, token: { id: agent.id, scope: { kind: 'agent', agentId: 'support-bot' } } });
     expect(await authenticate(store.tokens, admin.token)).toEqual({ ok: true, token: { id: admin.id, scope: { kind: 'admin' } } });
+    expect(await authenticate(store.tokens, approver.token)).toEqual({ ok: true, token: { id: approver.id, scope: { kind: 'approver', approver: 'alice@example.com' } } });
     await store.close();
   });
 

@@ -58,11 +58,14 @@ describe('token format', () => {
   });
 
   it('scopes round-trip through their text form, including agent ids with colons', () => {
-    for (const scope of [{ kind: 'admin' } as const, { kind: 'agent', agentId: 'support-bot' } as const, { kind: 'agent', agentId: 'team:a:bot' } as const]) {
+    for (const scope of [{ kind: 'admin' } as const, { kind: 'agent', agentId: 'support-bot' } as const, { kind: 'agent', agentId: 'team:a:bot' } as const, { kind: 'approver', approver: 'alice@example.com' } as const]) {
       expect(parseScope(formatScope(scope))).toEqual(scope);
     }
     expect(formatScope({ kind: 'agent', agentId: 'x' })).toBe('agent:x');
     expect(parseScope('agent:')).toBeNull();
+    expect(formatScope({ kind: 'approver', approver: 'ana' })).toBe('approver:ana');
+    expect(parseScope('approver:')).toBeNull();
+    expect(parseScope('approver: ana')).toBeNull();
     expect(parseScope('Admin')).toBeNull();
     expect(parseScope('root')).toBeNull();
   });

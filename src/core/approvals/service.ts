@@ -6,6 +6,7 @@ import type { AuditEntry } from '../audit/types.js';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
 import type { AuditSink } from '../pipeline.js';
+import { mayDecide } from './entitlement.js';
 import type { ApprovalChange, ApprovalRecord, ApprovalSpec, ApprovalStatus, ApprovalStore } from './types.js';
 
 /**
@@ -135,9 +136,13 @@ export class Approvals {
   /**
    * Approves, denies or cancels a pending approval as `by`. Throws `APPROVAL_NOT_FOUND` (exit 1) for an unknown id,
    * `APPROVAL_CLOSED` (ApprovalClosedError, exit 1) when it is no longer pending (including when it expired just now),
-   * and `APPROVAL_BY_REQUIRED` (exit 2) without a name.
+   * and `APPROVAL_BY_REQUIRED` (exit 2) without a name. With `listedOnly` (approver tokens, Slack), `by` or one of
+   * `identities` must be one the rule lists (see mayDecide), else `APPROVER_NOT_LISTED` (exit 1).
    */
-  async decide(id: string, decision: { status: 'approved' | 'denied' | 'cancelled'; by: string; comment?: string }): Promise<ApprovalRecord> {
+  async decide(
+    id: string,
+    decision: { status: 'approved' | 'denied' | 'cancelled'; by: string; comment?: string; listedOnly?: boolean; identities?: readonly string[] },
+  ): Promise<ApprovalRecord> {
     const by = typeof decision.by === 'string' ? decision.by.trim() : '';
     if (by === '') {
       throw new AgentGuardError('APPROVAL_BY_REQUIRED', 'who decides the approval must be named', {
@@ -152,6 +157,7 @@ export class Approvals {
     const before = await this.store.get(id);
     if (before === null) throw notFound(id);
     if (before.status !== 'pending') throw new ApprovalClosedError(before);
+    if (decision.listedOnly === true && !mayDecide(before, [by, ...(decision.identities ?? [])])) throw notListed(before, by);
     const at = this.now().toISOString();
     const comment = decision.comment === undefined || decision.comment === '' ? undefined : decision.comment;
     const after = await this.store.decide(id, { status: decision.status, by, comment, at });
@@ -222,6 +228,14 @@ export function approvalEntry(change: ApprovalChange, time: string): AuditEntry 
     rules: [...approval.rules],
     data: { event: change.event, approval: approval as unknown as Record<string, unknown> },
   };
+}
+
+function notListed(approval: ApprovalRecord, by: string): AgentGuardError {
+  const names = [...approval.approvers, ...(approval.escalatedAt === null ? [] : approval.escalateTo)];
+  return new AgentGuardError('APPROVER_NOT_LISTED', `${JSON.stringify(by)} may not decide approval ${approval.id}: its rule lists ${names.map((n) => JSON.stringify(n)).join(', ')}`, {
+    actions: ['Ask one of the listed approvers, or an admin, to decide it.'],
+    exitCode: 1,
+  });
 }
 
 function notFound(id: string): AgentGuardError {

@@ -1,12 +1,16 @@
 import { AgentGuardError } from '../errors.js';
 
-/** What a token may do: everything (`admin`), or act and read as one agent only. */
-export type TokenScope = { kind: 'admin' } | { kind: 'agent'; agentId: string };
+/**
+ * What a token may do: everything (`admin`); act and read as one agent only (`agent`); or read and decide approvals
+ * as one named person (`approver`), who may decide only approvals whose rule names them (or names nobody).
+ */
+export type TokenScope = { kind: 'admin' } | { kind: 'agent'; agentId: string } | { kind: 'approver'; approver: string };
 
 /** Longest agent id a token can be bound to: the same limit as `action.agent.id`. */
 export const MAX_AGENT_ID_LENGTH = 256;
 
 const AGENT_PREFIX = 'agent:';
+const APPROVER_PREFIX = 'approver:';
 
 /**
  * The scope as text, as the CLI prints it and the store keeps it: `admin` or `agent:<id>`.
@@ -15,7 +19,8 @@ const AGENT_PREFIX = 'agent:';
  * formatScope({ kind: 'agent', agentId: 'support-bot' }); // 'agent:support-bot'
  */
 export function formatScope(scope: TokenScope): string {
-  return scope.kind === 'admin' ? 'admin' : `${AGENT_PREFIX}${scope.agentId}`;
+  if (scope.kind === 'admin') return 'admin';
+  return scope.kind === 'agent' ? `${AGENT_PREFIX}${scope.agentId}` : `${APPROVER_PREFIX}${scope.approver}`;
 }
 
 /** The inverse of formatScope; null for text that is not a scope. */
@@ -24,6 +29,10 @@ export function parseScope(text: string): TokenScope | null {
   if (text.startsWith(AGENT_PREFIX)) {
     const agentId = text.slice(AGENT_PREFIX.length);
     return agentIdProblem(agentId) === null ? { kind: 'agent', agentId } : null;
+  }
+  if (text.startsWith(APPROVER_PREFIX)) {
+    const approver = text.slice(APPROVER_PREFIX.length);
+    return agentIdProblem(approver) === null ? { kind: 'approver', approver } : null;
   }
   return null;
 }
@@ -48,4 +57,16 @@ export function agentScope(agentId: string): TokenScope {
     });
   }
   return { kind: 'agent', agentId };
+}
+
+/** An approver scope for `name`; a usage error (exit 2) naming the problem when the name cannot be used. */
+export function approverScope(name: string): TokenScope {
+  const problem = agentIdProblem(name);
+  if (problem !== null) {
+    throw new AgentGuardError('TOKEN_APPROVER_INVALID', `--approver ${JSON.stringify(name.slice(0, 80))} cannot be used as an approver name: ${problem}`, {
+      actions: ['Pass the name exactly as the policy lists it in `approval.approvers`, e.g. --approver alice@example.com.'],
+      exitCode: 2,
+    });
+  }
+  return { kind: 'approver', approver: name };
 }

@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenScope } from '../../core/tokens/scope.js';
 import { HttpError } from './errors.js';
 import type { SidecarMetrics } from './metrics.js';
 
-/** What a token may do: everything (admin), or act and read as one agent. */
-export type TokenScope = { kind: 'admin' } | { kind: 'agent'; agentId: string };
+export type { TokenScope };
 
 /** A token that authenticated; never holds the secret itself. */
 export interface AuthenticatedToken {
@@ -22,10 +22,18 @@ export type AuthResult = { ok: true; token: AuthenticatedToken } | { ok: false; 
 export type Authenticate = (authorizationHeader: string | undefined) => Promise<AuthResult>;
 
 /**
- * Who may call a route: `none` (health, metrics, docs), `token` (agent or admin tokens; routes then check the agent
- * themselves), `admin`. A `/v1` route that declares nothing needs admin: a forgotten declaration fails closed.
+ * Who may call a route: `none` (health, metrics, docs, and callbacks that carry their own signature), `token` (agent
+ * or admin tokens; routes then check the agent themselves), `approver` (approver or admin tokens; routes then check
+ * the approver), `any` (all three), `admin`. A `/v1` route that declares nothing needs admin: a forgotten declaration fails closed.
  */
-export type RouteAuth = 'none' | 'token' | 'admin';
+export type RouteAuth = 'none' | 'token' | 'approver' | 'any' | 'admin';
+
+const ALLOWED: Record<Exclude<RouteAuth, 'none'>, ReadonlySet<TokenScope['kind']>> = {
+  token: new Set(['admin', 'agent']),
+  approver: new Set(['admin', 'approver']),
+  any: new Set(['admin', 'agent', 'approver']),
+  admin: new Set(['admin']),
+};
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +44,13 @@ declare module 'fastify' {
     token: AuthenticatedToken | null;
   }
 }
+
+const FORBIDDEN: Record<Exclude<RouteAuth, 'none'>, string> = {
+  token: 'this route needs an agent or admin token (`agentguard token create --agent <id>`)',
+  approver: 'this route needs an approver or admin token (`agentguard token create --approver <name>`)',
+  any: 'this route needs a token',
+  admin: 'this route needs an admin token (`agentguard token create --admin`)',
+};
 
 function requiredAuth(request: FastifyRequest): RouteAuth {
   const declared = request.routeOptions.config?.auth;
@@ -49,14 +64,23 @@ export function tokenOf(request: FastifyRequest): AuthenticatedToken {
   return request.token;
 }
 
-/** The agent a token is bound to, or undefined for admin tokens. */
+/** The agent a token is bound to, or undefined for admin tokens. Throws for approver tokens, which act for no agent. */
 export function agentOf(token: AuthenticatedToken): string | undefined {
-  return token.scope.kind === 'agent' ? token.scope.agentId : undefined;
+  if (token.scope.kind === 'admin') return undefined;
+  if (token.scope.kind === 'agent') return token.scope.agentId;
+  throw new HttpError(403, 'FORBIDDEN', 'an approver token cannot act for an agent');
+}
+
+/** The approver a token is bound to, or undefined for admin tokens. Throws for agent tokens. */
+export function approverOf(token: AuthenticatedToken): string | undefined {
+  if (token.scope.kind === 'admin') return undefined;
+  if (token.scope.kind === 'approver') return token.scope.approver;
+  throw new HttpError(403, 'FORBIDDEN', 'an agent token cannot decide approvals');
 }
 
 /**
  * Authenticates every request to a route that needs it, before its body is read: 401 for a missing, invalid or
- * revoked token (with `WWW-Authenticate: Bearer`), 403 for an agent token on an admin route, 503 when the token store
+ * revoked token (with `WWW-Authenticate: Bearer`), 403 for a token whose scope the route does not take, 503 when the token store
  * cannot be read. Failures are counted by reason.
  */
 export function registerAuth(app: FastifyInstance, options: { authenticate: Authenticate; metrics: SidecarMetrics }): void {
@@ -79,9 +103,9 @@ export function registerAuth(app: FastifyInstance, options: { authenticate: Auth
         ? new HttpError(401, 'UNAUTHORIZED', 'this route needs a token: send `Authorization: Bearer <token>` (create one with `agentguard token create`)')
         : new HttpError(401, 'UNAUTHORIZED', 'the bearer token is invalid or revoked');
     }
-    if (auth === 'admin' && result.token.scope.kind !== 'admin') {
+    if (!ALLOWED[auth].has(result.token.scope.kind)) {
       options.metrics.authFailed('scope');
-      throw new HttpError(403, 'FORBIDDEN', 'this route needs an admin token (`agentguard token create --admin`)');
+      throw new HttpError(403, 'FORBIDDEN', FORBIDDEN[auth]);
     }
     request.token = result.token;
   });
