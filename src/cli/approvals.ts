@@ -17,12 +17,23 @@ export const decideFlags = {
   ...dataDirFlag,
 };
 
+/** The approvals of a data folder, open until `close()` (which signs a final audit checkpoint and closes the store). */
+export interface OpenApprovals {
+  approvals: Approvals;
+  close(): Promise<void>;
+}
+
 /**
- * Runs `use` on the approvals of a data folder, opened without creating anything; null when there is no database
- * (nothing has asked for approval there). Changes (including expiries found on the way) are recorded in the audit
- * trail through an AuditRecorder, which signs a checkpoint when it closes.
+ * Opens the approvals of a data folder without creating anything; null when there is no database (nothing has asked
+ * for approval there). Changes (including expiries found on the way) are recorded in the audit trail through an
+ * AuditRecorder, which signs a checkpoint when it closes. For long-running users such as `approvals watch`; one-shot
+ * commands use `withApprovals`.
+ *
+ * @example
+ * const open = await openApprovals('.agentguard');
+ * if (open) try { console.log(await open.approvals.list({ status: 'pending' })); } finally { await open.close(); }
  */
-export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals) => Promise<T>): Promise<T | null> {
+export async function openApprovals(dataDir: string): Promise<OpenApprovals | null> {
   // The store is a native module: load it only when it is used.
   const [{ openExistingStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }] = await Promise.all([
     import('../core/store/open-store.js'),
@@ -32,17 +43,28 @@ export async function withApprovals<T>(dataDir: string, use: (approvals: Approva
   ]);
   const store = await openExistingStore(dataDir);
   if (!store) return null;
-  let recorder;
+  let recorder: InstanceType<typeof AuditRecorder>;
   try {
     recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ownsStore: true });
   } catch (error) {
     await store.close();
     throw error;
   }
+  return { approvals: new Approvals(store.approvals, recorder), close: () => recorder.close() };
+}
+
+/**
+ * Runs `use` on the approvals of a data folder, opened without creating anything; null when there is no database
+ * (nothing has asked for approval there). Changes (including expiries found on the way) are recorded in the audit
+ * trail through an AuditRecorder, which signs a checkpoint when it closes.
+ */
+export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals) => Promise<T>): Promise<T | null> {
+  const open = await openApprovals(dataDir);
+  if (open === null) return null;
   try {
-    return await use(new Approvals(store.approvals, recorder));
+    return await use(open.approvals);
   } finally {
-    await recorder.close();
+    await open.close();
   }
 }
 

@@ -15,6 +15,9 @@ import { decideRoute, previewRoute } from './routes/decide.js';
 import { costContext } from '../core/cost/context.js';
 import { Approvals } from '../core/approvals/service.js';
 import { approvalRoutes } from './routes/approvals.js';
+import { approvalCallbackRoutes } from './routes/approval-callbacks.js';
+import { runApprovalTimers } from './plugins/approval-timers.js';
+import type { NotifyChannel } from '../notify/types.js';
 import { postAlert } from '../alerts/webhook.js';
 import { healthRoutes } from './routes/health.js';
 import { outcomeRoute } from './routes/outcome.js';
@@ -58,6 +61,10 @@ export interface SidecarAppOptions {
   decisionCacheSize?: number;
   /** The `cost` section of the project config (prices and budgets) and where it came from; the ledger is kept either way. */
   cost?: { config: unknown; where: string };
+  /** Where approval notifications go (checked channels, see notifyChannels); none by default. */
+  notify?: readonly NotifyChannel[];
+  /** How often pending approvals are expired and escalated, and queued notifications sent (default 1 000 ms). */
+  approvalTickMs?: number;
 }
 
 /** What the daemon (SIGHUP, shutdown, status) needs from a built app. */
@@ -149,7 +156,11 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
       audit: options.recorder,
       onAlert: (alert) => void postAlert(alert),
     }),
-    approvals: new Approvals(options.recorder.store.approvals, options.recorder),
+    approvals: new Approvals(options.recorder.store.approvals, options.recorder, undefined, {
+      deliveries: options.recorder.store.deliveries,
+      channels: options.notify ?? [],
+    }),
+    notify: options.notify ?? [],
   };
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 
@@ -164,10 +175,12 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   decideRoute(app, services);
   previewRoute(app, services);
   approvalRoutes(app, services);
+  approvalCallbackRoutes(app, services);
   outcomeRoute(app, services);
   auditRoutes(app, services);
   policyRoutes(app, services);
   healthRoutes(app, services);
+  runApprovalTimers(app, services, options.approvalTickMs ?? 1_000);
 
   await app.ready();
   return app;

@@ -6,6 +6,7 @@ import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
+import { notifyChannels } from '../notify/config.js';
 import { buildSidecarApp, type Authenticate } from './app.js';
 import { assertNotRunning, logFilePath, pidFilePath, readPidFile, removePidFile, sidecarUrl, type PidFileContent } from './pid-file.js';
 
@@ -20,6 +21,9 @@ export interface SidecarServerOptions {
   /** The `cost` section of the project config (prices and budgets), and where it came from, for messages. */
   cost?: unknown;
   costSource?: string;
+  /** The `approvals` section of the project config (notification channels), and where it came from, for messages. */
+  approvals?: unknown;
+  approvalsSource?: string;
 }
 
 /** A listening sidecar. */
@@ -72,6 +76,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const { dataDir, policyPath, host, port } = options;
   assertNotRunning(dataDir);
   const policy = await Policy.fromFile(policyPath);
+  // Checked before anything opens: a channel whose secret is missing stops the start, it is never skipped quietly.
+  const notify = notifyChannels(options.approvals, options.approvalsSource ?? 'agentguard.config.json: approvals');
   // Until the app's logger exists, background errors become process warnings (the log file gets stderr when detached).
   let report = (message: string, error: unknown) => process.emitWarning(`agentguard sidecar: ${message}: ${(error as Error)?.message ?? String(error)}`);
   const recorder = await AuditRecorder.open({ dataDir, onError: (error) => report('could not sign an audit checkpoint', error) });
@@ -85,6 +91,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       recorder,
       dataDir,
       cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
+      notify,
       logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
       authenticate: authenticator(recorder, (error) => report('could not record when a token was last used', error)),
     });

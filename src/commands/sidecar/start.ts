@@ -5,8 +5,9 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
-import { costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
+import { approvalsSectionName, costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
+import type { SidecarServerOptions } from '../../sidecar/server.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
 
 /** `--json` output: the running sidecar. */
@@ -62,16 +63,25 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
     }
     if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file });
-    return this.foreground({ dataDir, policy, host, port, cost: project.config.cost, costSource: costSectionName(project.file) });
+    return this.foreground({
+      dataDir,
+      policyPath: policy,
+      host,
+      port,
+      cost: project.config.cost,
+      costSource: costSectionName(project.file),
+      approvals: project.config.approvals,
+      approvalsSource: approvalsSectionName(project.file),
+    });
   }
 
-  private async foreground(options: { dataDir: string; policy: string; host: string; port: number; cost?: unknown; costSource: string }): Promise<SidecarStartResult> {
+  private async foreground(options: SidecarServerOptions): Promise<SidecarStartResult> {
     // fastify and the native store load only here, so other commands start fast.
     const { startSidecarServer, handleSignals } = await import('../../sidecar/server.js');
-    const running = await startSidecarServer({ dataDir: options.dataDir, policyPath: options.policy, host: options.host, port: options.port, cost: options.cost, costSource: options.costSource });
+    const running = await startSidecarServer(options);
     handleSignals(running);
     this.note(`${paint.green('Sidecar listening')} on ${running.url} (pid ${process.pid}). Log: ${running.logFile}. Stop with Ctrl-C or \`agentguard sidecar stop\`.`);
-    return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policy, logFile: running.logFile, detached: false };
+    return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policyPath, logFile: running.logFile, detached: false };
   }
 
   private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean; configFile?: string }): Promise<SidecarStartResult> {

@@ -6,6 +6,7 @@ import type { AuditEntry } from '../audit/types.js';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
 import type { AuditSink } from '../pipeline.js';
+import { deliveriesFor, type ApprovalOutbox } from './deliveries.js';
 import { mayDecide } from './entitlement.js';
 import type { ApprovalChange, ApprovalRecord, ApprovalSpec, ApprovalStatus, ApprovalStore } from './types.js';
 
@@ -77,11 +78,14 @@ export class Approvals {
   private readonly store: ApprovalStore;
   private readonly audit: AuditSink;
   private readonly now: () => Date;
+  private readonly outbox: ApprovalOutbox | undefined;
 
-  constructor(store: ApprovalStore, audit: AuditSink, now: () => Date = () => new Date()) {
+  /** With `outbox`, every recorded change is also queued for the channels that asked for its event. */
+  constructor(store: ApprovalStore, audit: AuditSink, now: () => Date = () => new Date(), outbox?: ApprovalOutbox) {
     this.store = store;
     this.audit = audit;
     this.now = now;
+    this.outbox = outbox;
   }
 
   /**
@@ -213,6 +217,10 @@ export class Approvals {
     if (changes.length === 0) return;
     const time = this.now().toISOString();
     await this.audit.append(changes.map((change) => approvalEntry(change, time)));
+    if (this.outbox && this.outbox.channels.length > 0) {
+      const masked = changes.map((change) => ({ event: change.event, approval: maskSecrets(change.approval) }));
+      await this.outbox.deliveries.enqueue(deliveriesFor(masked, this.outbox.channels, time));
+    }
   }
 }
 

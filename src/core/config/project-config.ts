@@ -21,6 +21,8 @@ export interface ProjectConfig {
   agentId?: string;
   /** Prices and budgets of LLM calls, checked by checkCostConfig (core/cost/config.ts) where they are used. */
   cost?: Record<string, unknown>;
+  /** Approval notifications (webhook, Slack), checked by notifyChannels (notify/config.ts) where they are used. */
+  approvals?: Record<string, unknown>;
 }
 
 export interface LoadedProjectConfig {
@@ -36,6 +38,11 @@ export interface LoadedProjectConfig {
 /** How messages name the `cost` section of a project's config. */
 export function costSectionName(file: string | undefined): string {
   return `${file ?? CONFIG_FILE}: cost`;
+}
+
+/** How messages name the `approvals` section of a project's config. */
+export function approvalsSectionName(file: string | undefined): string {
+  return `${file ?? CONFIG_FILE}: approvals`;
 }
 
 export function defaultProjectConfig(): ProjectConfig {
@@ -69,15 +76,16 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`, { exitCode: 2 });
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`], exitCode: 2 });
     }
-    if (key === 'cost') {
+    if (key === 'cost' || key === 'approvals') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new AgentGuardError('CONFIG_INVALID', `${file}: "cost" must be an object`, { actions: ['Write "cost": { "budgets": [...] }, or remove it.'], exitCode: 2 });
+        const example = key === 'cost' ? '"cost": { "budgets": [...] }' : '"approvals": { "notify": [...] }';
+        throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be an object`, { actions: [`Write ${example}, or remove it.`], exitCode: 2 });
       }
     } else if (key !== '$schema' && typeof value !== 'string') {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be a string`, { exitCode: 2 });

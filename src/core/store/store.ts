@@ -1,4 +1,5 @@
 import type { AgentRegistry } from '../agents/registry.js';
+import type { DeliveryStore } from '../approvals/deliveries.js';
 import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
@@ -70,6 +71,8 @@ export interface Store {
   readonly agents: AgentRegistry;
   /** Human approvals of require_approval decisions. */
   readonly approvals: ApprovalStore;
+  /** The outbox of approval notifications (webhook, Slack), with every attempt visible. */
+  readonly deliveries: DeliveryStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

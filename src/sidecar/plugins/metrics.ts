@@ -20,6 +20,7 @@ export class SidecarMetrics {
   private readonly reloads: Counter<'result'>;
   private readonly reloadFailures: Counter;
   private readonly authFailures: Counter<'reason'>;
+  private readonly notifications: Counter<'channel' | 'result'>;
   readonly inFlight: Gauge;
 
   constructor() {
@@ -42,6 +43,17 @@ export class SidecarMetrics {
     });
     this.authFailures = new Counter({ name: 'agentguard_auth_failures_total', help: 'Requests refused by authentication (401) or scope (403), by reason.', labelNames: ['reason'], registers });
     this.inFlight = new Gauge({ name: 'agentguard_http_requests_in_flight', help: 'HTTP requests being handled.', registers });
+    this.notifications = new Counter({
+      name: 'agentguard_approval_notifications_total',
+      help: 'Approval notification sends, by channel and result (delivered, retrying, failed).',
+      labelNames: ['channel', 'result'],
+      registers,
+    });
+  }
+
+  /** Counts one send of an approval notification. */
+  notified(channel: string, result: 'delivered' | 'retrying' | 'failed'): void {
+    this.notifications.inc({ channel, result });
   }
 
   /** Counts a decision and how long it took. */

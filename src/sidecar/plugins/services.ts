@@ -1,4 +1,5 @@
 import type { Approvals } from '../../core/approvals/service.js';
+import type { NotifyChannel } from '../../notify/types.js';
 import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
 import type { DecisionCache } from './decision-cache.js';
@@ -23,6 +24,8 @@ export interface SidecarServices {
   redactionKey: () => Uint8Array;
   /** Prices, the ledger and budgets: decisions reserve, outcomes with usage settle. */
   cost: CostContext;
-  /** Approvals of require_approval decisions, kept in the store, every change audited. */
+  /** Approvals of require_approval decisions, kept in the store, every change audited and queued for notification. */
   approvals: Approvals;
+  /** Where approval notifications go; their secrets also check the signatures of callbacks. */
+  notify: readonly NotifyChannel[];
 }

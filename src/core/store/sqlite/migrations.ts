@@ -215,6 +215,32 @@ ${COST_TOTALS_SQL}
       CREATE INDEX approvals_requested ON approvals (requested_at);
     `,
   },
+  {
+    version: 6,
+    name: 'approval-deliveries',
+    sql: `
+      -- The approval notification outbox (src/core/approvals/deliveries.ts): one row per change and channel, retried
+      -- until delivered or failed, never deleted.
+      CREATE TABLE approval_deliveries (
+        id              TEXT PRIMARY KEY,      -- dlv_<32 hex>
+        approval_id     TEXT NOT NULL,
+        channel         TEXT NOT NULL,         -- the channel's name in the config
+        event           TEXT NOT NULL,         -- requested | escalated | approved | denied | expired | cancelled | consumed
+        change          TEXT NOT NULL,         -- JSON { event, approval } as it was, secrets masked
+        status          TEXT NOT NULL,         -- pending | delivered | failed
+        attempts        INTEGER NOT NULL,
+        created_at      TEXT NOT NULL,
+        next_attempt_at TEXT NOT NULL,
+        lease_until     TEXT,                  -- a deliverer holds the row until then
+        last_attempt_at TEXT,
+        last_status     INTEGER,
+        last_error      TEXT,
+        delivered_at    TEXT
+      );
+      CREATE INDEX approval_deliveries_due ON approval_deliveries (status, next_attempt_at);
+      CREATE INDEX approval_deliveries_approval ON approval_deliveries (approval_id, created_at);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

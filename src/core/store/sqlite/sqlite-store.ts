@@ -3,6 +3,7 @@ import { chmodSync, existsSync } from 'node:fs';
 import { AgentGuardError } from '../../errors.js';
 import type { Store } from '../store.js';
 import { SqliteAgentStore } from './agent-store.js';
+import { SqliteDeliveryStore } from './delivery-store.js';
 import { SqliteApprovalStore } from './approval-store.js';
 import { SqliteAuditStore } from './audit-store.js';
 import { SqliteCostStore } from './cost-store.js';
@@ -39,6 +40,7 @@ export class SqliteStore implements Store {
   readonly cost: SqliteCostStore;
   readonly agents: SqliteAgentStore;
   readonly approvals: SqliteApprovalStore;
+  readonly deliveries: SqliteDeliveryStore;
   readonly location: string;
   private readonly db: Database.Database;
   private closed = false;
@@ -51,6 +53,7 @@ export class SqliteStore implements Store {
     this.cost = new SqliteCostStore(db);
     this.agents = new SqliteAgentStore(db);
     this.approvals = new SqliteApprovalStore(db);
+    this.deliveries = new SqliteDeliveryStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */
