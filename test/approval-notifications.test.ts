@@ -16,6 +16,7 @@ import { Deliverer, retryDelayMs } from '../src/notify/deliverer.js';
 import { signWebhook, verifyWebhookSignature } from '../src/notify/signature.js';
 import type { NotifyChannel, WebhookChannel } from '../src/notify/types.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
+import { AgentGuard, ApprovalRequiredError } from '../src/sdk/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
 
 const policy = Policy.parse({
@@ -293,8 +294,11 @@ describe('the sidecar: notifications go out, and signed callbacks decide', () =>
     // A replay within the window finds it decided.
     expect((await app.inject(signedCallback({ approvalId: id, decision: 'approve', by: 'finance', comment: 'invoice 7' }))).statusCode).toBe(409);
     await vi.waitFor(() => expect(hook.received.map((r) => JSON.parse(r.body).event)).toEqual(['requested', 'approved']), { timeout: 5_000 });
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
-    expect(metrics).toMatch(/agentguard_approval_notifications_total\{channel="ops",result="delivered"\} 2/);
+    // Counted once the outcome is stored, just after the receiver answered.
+    await vi.waitFor(async () => {
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/agentguard_approval_notifications_total\{channel="ops",result="delivered"\} 2/);
+    });
   });
 
   it('Slack buttons: a listed user approves and the message is replaced; others are told privately; bad signatures are refused', async () => {
@@ -337,5 +341,26 @@ describe('the sidecar: notifications go out, and signed callbacks decide', () =>
     expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ event: 'expired', approval: { id: decision.approval.id, status: 'expired' } });
     const record = await recorder.store.approvals.get(decision.approval.id);
     expect(Date.parse(record!.decidedAt!)).toBeGreaterThanOrEqual(Date.parse(record!.expiresAt));
+  });
+});
+
+describe('the SDK in local mode', () => {
+  it('queues and sends the notifications of the approvals it asks for; flush() waits for the send', async () => {
+    const hook = await receiver();
+    process.env.AG_TEST_LOCAL_HOOK_SECRET = SECRET;
+    cleanups.push(async () => delete process.env.AG_TEST_LOCAL_HOOK_SECRET);
+    const guard = new AgentGuard({
+      policy,
+      agentId: 'pay-bot',
+      dataDir: tempDataDir('ag-notify-local-'),
+      approvals: { notify: [{ type: 'webhook', name: 'ops', url: hook.url, secretEnv: 'AG_TEST_LOCAL_HOOK_SECRET', events: ['requested'] }] },
+    });
+    cleanups.push(() => guard.close());
+    const error = await guard.protect('payments.transfer', async () => 'sent')({ amount: 5000, to: 'acme' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ApprovalRequiredError);
+    await guard.flush();
+    expect(hook.received).toHaveLength(1);
+    expect(JSON.parse(hook.received[0]!.body)).toMatchObject({ event: 'requested', approval: { id: (error as ApprovalRequiredError).decision.approval!.id } });
+    expect(verifyWebhookSignature({ secret: SECRET, header: hook.received[0]!.headers['agentguard-signature'], body: hook.received[0]!.body }).ok).toBe(true);
   });
 });

@@ -3,6 +3,9 @@ import { Args, Flags } from '@oclif/core';
 import type { Approvals } from '../core/approvals/service.js';
 import type { ApprovalRecord, ApprovalStatus } from '../core/approvals/types.js';
 import { AgentGuardError, isAgentGuardError } from '../core/errors.js';
+import type { DeliveryRecord, DeliveryStore } from '../core/approvals/deliveries.js';
+import { approvalsSectionName, loadProjectConfig } from '../core/config/project-config.js';
+import { readNotifySetup, type NotifySetup } from '../notify/config.js';
 import { dataDirFlag } from './data-dir.js';
 import { paint } from './style.js';
 
@@ -20,6 +23,12 @@ export const decideFlags = {
 /** The approvals of a data folder, open until `close()` (which signs a final audit checkpoint and closes the store). */
 export interface OpenApprovals {
   approvals: Approvals;
+  /** The notification outbox of the folder. */
+  deliveries: DeliveryStore;
+  /** The project's notification channels: changes are queued for all, and sent from here to those whose secrets are set. */
+  notify: NotifySetup;
+  /** Sends the queued notifications this process can send, once each (retries are left to the sidecar). */
+  deliverNow(): Promise<{ delivered: number; retrying: number; failed: number }>;
   close(): Promise<void>;
 }
 
@@ -34,12 +43,15 @@ export interface OpenApprovals {
  * if (open) try { console.log(await open.approvals.list({ status: 'pending' })); } finally { await open.close(); }
  */
 export async function openApprovals(dataDir: string): Promise<OpenApprovals | null> {
+  const project = await loadProjectConfig();
+  const notify = readNotifySetup(project.config.approvals, approvalsSectionName(project.file));
   // The store is a native module: load it only when it is used.
-  const [{ openExistingStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }] = await Promise.all([
+  const [{ openExistingStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }, { Deliverer }] = await Promise.all([
     import('../core/store/open-store.js'),
     import('../core/audit/recorder.js'),
     import('../core/audit/keys.js'),
     import('../core/approvals/service.js'),
+    import('../notify/deliverer.js'),
   ]);
   const store = await openExistingStore(dataDir);
   if (!store) return null;
@@ -50,7 +62,9 @@ export async function openApprovals(dataDir: string): Promise<OpenApprovals | nu
     await store.close();
     throw error;
   }
-  return { approvals: new Approvals(store.approvals, recorder), close: () => recorder.close() };
+  const approvals = new Approvals(store.approvals, recorder, undefined, { deliveries: store.deliveries, channels: notify.subscriptions });
+  const deliverer = new Deliverer({ deliveries: store.deliveries, channels: notify.channels });
+  return { approvals, deliveries: store.deliveries, notify, deliverNow: () => deliverer.runOnce(), close: () => recorder.close() };
 }
 
 /**
@@ -58,11 +72,11 @@ export async function openApprovals(dataDir: string): Promise<OpenApprovals | nu
  * (nothing has asked for approval there). Changes (including expiries found on the way) are recorded in the audit
  * trail through an AuditRecorder, which signs a checkpoint when it closes.
  */
-export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals) => Promise<T>): Promise<T | null> {
+export async function withApprovals<T>(dataDir: string, use: (approvals: Approvals, open: OpenApprovals) => Promise<T>): Promise<T | null> {
   const open = await openApprovals(dataDir);
   if (open === null) return null;
   try {
-    return await use(open.approvals);
+    return await use(open.approvals, open);
   } finally {
     await open.close();
   }
@@ -86,15 +100,31 @@ export function approvalNotFound(id: string, dataDir: string): AgentGuardError {
   });
 }
 
-/** Approves or denies one approval: the body of `approvals approve` and `approvals deny`. */
+/** What became of the notifications of a decision made from the CLI. */
+export interface NotifiedSummary {
+  delivered: number;
+  retrying: number;
+  failed: number;
+  /** Channels whose secrets are not set here: their notifications wait in the outbox for the sidecar. */
+  leftToSidecar: string[];
+}
+
+/**
+ * Approves or denies one approval: the body of `approvals approve` and `approvals deny`. The change is queued for
+ * every notification channel, and sent at once to those this process has the secrets of.
+ */
 export async function decideApproval(
   dataDir: string,
   id: string,
   status: 'approved' | 'denied',
   flags: { by?: string; comment?: string },
-): Promise<ApprovalRecord> {
+): Promise<{ record: ApprovalRecord; notified: NotifiedSummary }> {
   const by = approverName(flags.by);
-  const result = await withApprovals(dataDir, (approvals) => approvals.decide(id, { status, by, comment: flags.comment })).catch((error: unknown) => {
+  const result = await withApprovals(dataDir, async (approvals, open) => {
+    const record = await approvals.decide(id, { status, by, comment: flags.comment });
+    const sent = await open.deliverNow();
+    return { record, notified: { ...sent, leftToSidecar: open.notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`) } };
+  }).catch((error: unknown) => {
     if (isAgentGuardError(error) && error.code === 'APPROVAL_NOT_FOUND') throw approvalNotFound(id, dataDir);
     throw error;
   });
@@ -113,6 +143,17 @@ const STATUS_PAINT: Record<ApprovalStatus, (s: string) => string> = {
 /** `2026-03-01 12:00` (UTC) of an ISO time. */
 function short(iso: string | null): string {
   return iso === null ? '-' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
+}
+
+/** A line about the notifications of a decision, or '' when no channel is configured. */
+export function renderNotified(n: NotifiedSummary): string {
+  const parts = [
+    n.delivered > 0 ? `${n.delivered} sent` : '',
+    n.retrying > 0 ? paint.yellow(`${n.retrying} to retry`) : '',
+    n.failed > 0 ? paint.red(`${n.failed} failed`) : '',
+    n.leftToSidecar.length > 0 ? `queued for the sidecar: ${n.leftToSidecar.join(', ')}` : '',
+  ].filter((p) => p !== '');
+  return parts.length === 0 ? '' : `Notifications: ${parts.join('; ')}. See \`agentguard approvals deliveries\`.`;
 }
 
 /** One line about what was decided, for approve and deny. */
@@ -136,6 +177,24 @@ export function renderApprovalTable(records: ApprovalRecord[]): string {
       .join('  '),
   );
   return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+}
+
+const DELIVERY_PAINT: Record<DeliveryRecord['status'], (s: string) => string> = { pending: paint.yellow, delivered: paint.green, failed: paint.red };
+
+/** The table of `approvals deliveries` (and the notifications part of `approvals show`). */
+export function renderDeliveryTable(records: DeliveryRecord[]): string {
+  const heading = ['DELIVERY', 'APPROVAL', 'CHANNEL', 'EVENT', 'STATUS', 'TRIES', 'WHEN (UTC)', 'LAST ERROR'];
+  const when = (d: DeliveryRecord) => (d.status === 'delivered' ? short(d.deliveredAt) : d.status === 'pending' ? `next ${short(d.nextAttemptAt)}` : short(d.lastAttemptAt));
+  const rows = records.map((d) => [d.id, d.approvalId, d.channel, d.event, d.status, String(d.attempts), when(d), d.lastError ?? '-']);
+  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[], i?: number) =>
+    cells
+      .map((c, j) => {
+        const padded = j < cells.length - 1 ? c.padEnd(widths[j]) : c;
+        return i !== undefined && j === 4 ? DELIVERY_PAINT[records[i].status](padded) : padded;
+      })
+      .join('  ');
+  return `${paint.bold(line(heading))}\n${rows.map((row, i) => line(row, i)).join('\n')}\n`;
 }
 
 /** Every field of one approval, for `approvals show`. */

@@ -1,4 +1,5 @@
 import { AgentGuardError } from '../core/errors.js';
+import type { ChannelSubscription } from '../core/approvals/deliveries.js';
 import type { ApprovalChange } from '../core/approvals/types.js';
 import type { NotifyChannel } from './types.js';
 
@@ -18,9 +19,20 @@ function invalid(where: string, message: string, fix: string): AgentGuardError {
   return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix], exitCode: 2 });
 }
 
+/** What a process can do with the configured channels: queue for all of them, send to those whose secrets it has. */
+export interface NotifySetup {
+  /** Every configured channel by name and events: changes are queued for all of them. */
+  subscriptions: ChannelSubscription[];
+  /** The channels this process can send to (their environment variables are set). */
+  channels: NotifyChannel[];
+  /** Channels left to another process (the sidecar), with the variable that is not set here. */
+  missing: { channel: string; env: string }[];
+}
+
 /**
  * The notification channels of the `approvals` section of agentguard.config.json, checked, with their secrets read
- * from the environment variables it names (never from the file itself). `where` names the section in messages.
+ * from the environment variables it names (never from the file itself). Strict: a variable that is not set is an
+ * error (`NOTIFY_SECRET_MISSING`), as the sidecar needs. `where` names the section in messages.
  *
  * @example
  * // "approvals": { "notify": [
@@ -29,23 +41,47 @@ function invalid(where: string, message: string, fix: string): AgentGuardError {
  * const channels = notifyChannels(project.config.approvals, 'agentguard.config.json: approvals');
  */
 export function notifyChannels(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifyChannel[] {
-  if (section === undefined) return [];
+  const setup = readNotifySetup(section, where, env);
+  const first = setup.missing[0];
+  if (first !== undefined) throw secretMissing(first.env, setup.where[first.channel] ?? where);
+  return setup.channels;
+}
+
+/**
+ * Like notifyChannels, but a channel whose variables are not set here is only left out of `channels` (and named in
+ * `missing`), so a CLI run by a person without the secrets still queues every notification for the sidecar to send.
+ */
+export function readNotifySetup(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifySetup & { where: Record<string, string> } {
+  const setup: NotifySetup & { where: Record<string, string> } = { subscriptions: [], channels: [], missing: [], where: {} };
+  if (section === undefined) return setup;
   if (!isObject(section)) throw invalid(where, 'must be an object', 'Write "approvals": { "notify": [ ... ] }.');
   for (const key of Object.keys(section)) {
     if (key !== 'notify') throw invalid(where, `has an unknown field "${key}"`, 'Allowed: notify.');
   }
   const list = section.notify ?? [];
   if (!Array.isArray(list)) throw invalid(`${where}.notify`, 'must be a list of channels', 'Write "notify": [ { "type": "webhook", ... } ].');
-  const channels = list.map((entry, i) => channel(entry, `${where}.notify[${i}]`, env));
-  const seen = new Set<string>();
-  channels.forEach((c, i) => {
-    if (seen.has(c.name)) throw invalid(`${where}.notify[${i}].name`, `repeats the name ${JSON.stringify(c.name)}`, 'Give each channel its own "name".');
-    seen.add(c.name);
+  list.forEach((entry, i) => {
+    const at = `${where}.notify[${i}]`;
+    const missing: string[] = [];
+    const found = channel(entry, at, (name, field, what) => {
+      const value = secretFrom(name, `${at}.${field}`, env, what);
+      if (value === undefined) missing.push(name as string);
+      return value ?? '';
+    });
+    if (setup.subscriptions.some((c) => c.name === found.name)) {
+      throw invalid(`${at}.name`, `repeats the name ${JSON.stringify(found.name)}`, 'Give each channel its own "name".');
+    }
+    setup.subscriptions.push({ name: found.name, events: found.events });
+    setup.where[found.name] = at;
+    if (missing.length === 0) setup.channels.push(found);
+    else setup.missing.push({ channel: found.name, env: missing[0]! });
   });
-  return channels;
+  return setup;
 }
 
-function channel(entry: unknown, where: string, env: NodeJS.ProcessEnv): NotifyChannel {
+type SecretReader = (name: unknown, field: string, what: string) => string;
+
+function channel(entry: unknown, where: string, secret: SecretReader): NotifyChannel {
   if (!isObject(entry)) throw invalid(where, 'must be an object', 'Write { "type": "webhook", "url": "...", "secretEnv": "..." } or { "type": "slack", ... }.');
   const type = entry.type;
   if (type !== 'webhook' && type !== 'slack') throw invalid(`${where}.type`, `is ${JSON.stringify(type)}`, 'Use "webhook" or "slack".');
@@ -59,11 +95,11 @@ function channel(entry: unknown, where: string, env: NodeJS.ProcessEnv): NotifyC
   const events = checkEvents(entry.events, `${where}.events`);
   if (type === 'webhook') {
     const url = checkUrl(entry.url, `${where}.url`);
-    return { type, name, url, secret: secretFrom(entry.secretEnv, `${where}.secretEnv`, env, 'the HMAC key receivers verify `agentguard-signature` with'), events };
+    return { type, name, url, secret: secret(entry.secretEnv, 'secretEnv', 'the HMAC key receivers verify `agentguard-signature` with'), events };
   }
-  const webhookUrl = secretFrom(entry.webhookUrlEnv, `${where}.webhookUrlEnv`, env, "the Slack app's incoming-webhook URL");
-  checkUrl(webhookUrl, `the Slack webhook URL in $${String(entry.webhookUrlEnv)}`, { quote: false });
-  const signingSecret = secretFrom(entry.signingSecretEnv, `${where}.signingSecretEnv`, env, "the Slack app's signing secret (Basic Information → App Credentials)");
+  const webhookUrl = secret(entry.webhookUrlEnv, 'webhookUrlEnv', "the Slack app's incoming-webhook URL");
+  if (webhookUrl !== '') checkUrl(webhookUrl, `the Slack webhook URL in $${String(entry.webhookUrlEnv)}`, { quote: false });
+  const signingSecret = secret(entry.signingSecretEnv, 'signingSecretEnv', "the Slack app's signing secret (Basic Information → App Credentials)");
   return { type, name, webhookUrl, signingSecret, events };
 }
 
@@ -93,16 +129,18 @@ function checkUrl(value: unknown, where: string, options: { quote?: boolean } = 
   return value as string;
 }
 
-function secretFrom(name: unknown, where: string, env: NodeJS.ProcessEnv, what: string): string {
+/** The value of the variable `name` names; undefined when it is not set (or blank). */
+function secretFrom(name: unknown, where: string, env: NodeJS.ProcessEnv, what: string): string | undefined {
   if (typeof name !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
     throw invalid(where, `is ${JSON.stringify(name)}`, `Name the environment variable that holds ${what}; the secret itself never goes in the config file.`);
   }
   const value = env[name];
-  if (value === undefined || value.trim() === '') {
-    throw new AgentGuardError('NOTIFY_SECRET_MISSING', `${where}: the environment variable ${name} is not set`, {
-      actions: [`Set ${name} to ${what} in the environment of every process that sends or receives approval notifications (the sidecar, the CLI).`],
-      exitCode: 2,
-    });
-  }
-  return value;
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function secretMissing(name: string, where: string): AgentGuardError {
+  return new AgentGuardError('NOTIFY_SECRET_MISSING', `${where}: the environment variable ${name} is not set`, {
+    actions: [`Set ${name} in the environment of the process that sends approval notifications and checks their callbacks (the sidecar).`],
+    exitCode: 2,
+  });
 }

@@ -46,7 +46,9 @@ export class Deliverer {
   private readonly now: () => Date;
   private readonly byName: Map<string, NotifyChannel>;
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
 
   constructor(options: DelivererOptions) {
     this.options = options;
@@ -69,25 +71,43 @@ export class Deliverer {
     }
   }
 
-  /** Runs `runOnce` every `intervalMs` (never two at once) until stopped; the timer does not keep the process alive. */
+  /** Runs `runOnce` every `intervalMs` until stopped; the timer does not keep the process alive. */
   start(intervalMs = 1_000): void {
     if (this.timer !== null || this.byName.size === 0) return;
-    this.timer = setInterval(() => {
-      if (this.running !== null) return;
-      this.running = this.runOnce()
-        .catch((error: unknown) => process.emitWarning(`agentguard: approval notifications could not be sent: ${(error as Error).message}`, { code: 'AGENTGUARD_NOTIFY' }))
-        .finally(() => {
-          this.running = null;
-        });
-    }, intervalMs);
+    this.timer = setInterval(() => this.kick(), intervalMs);
     this.timer.unref();
+  }
+
+  /** Sends what is due soon, in the background (never two runs at once; a kick during a run asks for one more). */
+  kick(): void {
+    if (this.byName.size === 0 || this.stopped) return;
+    if (this.running !== null) {
+      this.again = true;
+      return;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await this.runOnce().catch((error: unknown) =>
+          process.emitWarning(`agentguard: approval notifications could not be sent: ${(error as Error).message}`, { code: 'AGENTGUARD_NOTIFY' }),
+        );
+      } while (this.again && !this.stopped);
+    })().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Waits for the run in progress, if any (sends already started finish). */
+  async idle(): Promise<void> {
+    while (this.running !== null) await this.running;
   }
 
   /** Stops the timer and waits for a run in progress. */
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await this.idle();
   }
 
   private async deliver(delivery: DeliveryRecord): Promise<DeliveryOutcome> {

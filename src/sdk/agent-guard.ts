@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
-import { costSectionName, loadProjectConfig } from '../core/config/project-config.js';
+import { approvalsSectionName, costSectionName, loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { decide, preview, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
@@ -27,6 +27,11 @@ export interface LocalGuardOptions {
    * config). Needs the audit trail: the ledger lives in the same store.
    */
   cost?: Record<string, unknown>;
+  /**
+   * Approval notifications, as the `approvals` section of agentguard.config.json (default: that section of the
+   * project's config). Channels whose secrets are not in this process's environment are queued for the sidecar.
+   */
+  approvals?: Record<string, unknown>;
 }
 
 /** Either local mode (`policy`) or sidecar mode (`sidecar`). */
@@ -68,6 +73,8 @@ export class AgentGuard {
   private context?: Promise<PipelineContext & { sink?: AuditRecorder; approvals?: Approvals }>;
   private closed = false;
   private readonly pending = new Set<Promise<void>>();
+  /** Sends this guard's approval notifications (local mode). */
+  private deliverer?: { idle(): Promise<void>; stop(): Promise<void> };
 
   constructor(options: AgentGuardOptions) {
     if (!isPlainObject(options)) throw optionsError('AgentGuard needs options: `{ policy, agentId }` (local mode) or `{ sidecar: { url, token } }` (sidecar mode)');
@@ -113,7 +120,7 @@ export class AgentGuard {
         if (options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
         return { policy, agentId: options.agentId };
       }
-      const project = options.dataDir === undefined || options.cost === undefined ? await loadProjectConfig() : undefined;
+      const project = options.dataDir === undefined || options.cost === undefined || options.approvals === undefined ? await loadProjectConfig() : undefined;
       const dataDir = options.dataDir ?? project!.paths.dataDir;
       // Loaded on first use, so importing the SDK does not load the native SQLite module.
       const { AuditRecorder } = await import('../core/audit/recorder.js');
@@ -129,8 +136,15 @@ export class AgentGuard {
         audit: sink,
         onAlert: (alert) => void postAlert(alert),
       });
-      const { Approvals } = await import('../core/approvals/service.js');
-      const approvals = new Approvals(sink.store.approvals, sink);
+      const [{ Approvals }, { readNotifySetup }, { Deliverer }] = await Promise.all([
+        import('../core/approvals/service.js'),
+        import('../notify/config.js'),
+        import('../notify/deliverer.js'),
+      ]);
+      const notify = readNotifySetup(options.approvals ?? project?.config.approvals, options.approvals !== undefined ? 'AgentGuard option approvals' : approvalsSectionName(project?.file));
+      const deliverer = new Deliverer({ deliveries: sink.store.deliveries, channels: notify.channels });
+      this.deliverer = deliverer;
+      const approvals = new Approvals(sink.store.approvals, sink, undefined, { deliveries: sink.store.deliveries, channels: notify.subscriptions, onQueued: () => deliverer.kick() });
       return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost, approvals };
     })();
     return this.context;
@@ -214,9 +228,13 @@ export class AgentGuard {
     }
   }
 
-  /** Waits until the outcomes reported so far are recorded (guarded clients report them without waiting). */
+  /**
+   * Waits until the outcomes reported so far are recorded (guarded clients report them without waiting), and the
+   * approval notifications being sent have been tried.
+   */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.pending]);
+    await this.deliverer?.idle();
   }
 
   /** Local mode: writes a final signed checkpoint and closes the store. Either mode: later calls to decide() reject. */
@@ -226,6 +244,7 @@ export class AgentGuard {
     await this.flush();
     if (!this.context) return;
     const ctx = await this.context.catch(() => undefined);
+    await this.deliverer?.stop();
     await ctx?.sink?.close();
   }
 }

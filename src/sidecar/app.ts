@@ -16,7 +16,7 @@ import { costContext } from '../core/cost/context.js';
 import { Approvals } from '../core/approvals/service.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { approvalCallbackRoutes } from './routes/approval-callbacks.js';
-import { runApprovalTimers } from './plugins/approval-timers.js';
+import { runApprovalTimers, sidecarDeliverer } from './plugins/approval-timers.js';
 import type { NotifyChannel } from '../notify/types.js';
 import { postAlert } from '../alerts/webhook.js';
 import { healthRoutes } from './routes/health.js';
@@ -140,6 +140,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   }) as unknown as FastifyInstance;
 
   const metrics = new SidecarMetrics();
+  const deliverer = sidecarDeliverer(app, options.recorder.store.deliveries, options.notify ?? [], metrics);
   const services: SidecarServices = {
     policy: new PolicyState(options.policy, options.policyPath),
     recorder: options.recorder,
@@ -159,6 +160,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     approvals: new Approvals(options.recorder.store.approvals, options.recorder, undefined, {
       deliveries: options.recorder.store.deliveries,
       channels: options.notify ?? [],
+      onQueued: () => deliverer.kick(),
     }),
     notify: options.notify ?? [],
   };
@@ -180,7 +182,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   auditRoutes(app, services);
   policyRoutes(app, services);
   healthRoutes(app, services);
-  runApprovalTimers(app, services, options.approvalTickMs ?? 1_000);
+  runApprovalTimers(app, services, deliverer, options.approvalTickMs ?? 1_000);
 
   await app.ready();
   return app;

@@ -1,4 +1,4 @@
-import { decideApproval, decideArgs, decideFlags, renderDecided } from '../../cli/approvals.js';
+import { decideApproval, decideArgs, decideFlags, renderDecided, renderNotified } from '../../cli/approvals.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { resolveDataDir } from '../../cli/data-dir.js';
 import type { ApprovalRecord } from '../../core/approvals/types.js';
@@ -22,8 +22,10 @@ Exit codes: 0 approved; 1 no such approval, or it is no longer pending (approved
 
   async run(): Promise<ApprovalsApproveResult> {
     const { args, flags } = await this.parse(ApprovalsApprove);
-    const record = await decideApproval(await resolveDataDir(flags['data-dir']), args.id, 'approved', flags);
+    const { record, notified } = await decideApproval(await resolveDataDir(flags['data-dir']), args.id, 'approved', flags);
     if (!this.jsonEnabled()) process.stdout.write(renderDecided(record));
+    const line = renderNotified(notified);
+    if (line !== '') this.note(line);
     return record;
   }
 }

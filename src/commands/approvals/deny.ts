@@ -1,4 +1,4 @@
-import { decideApproval, decideArgs, decideFlags, renderDecided } from '../../cli/approvals.js';
+import { decideApproval, decideArgs, decideFlags, renderDecided, renderNotified } from '../../cli/approvals.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { resolveDataDir } from '../../cli/data-dir.js';
 import type { ApprovalRecord } from '../../core/approvals/types.js';
@@ -19,8 +19,10 @@ Exit codes: 0 denied; 1 no such approval, or it is no longer pending (approved, 
 
   async run(): Promise<ApprovalsDenyResult> {
     const { args, flags } = await this.parse(ApprovalsDeny);
-    const record = await decideApproval(await resolveDataDir(flags['data-dir']), args.id, 'denied', flags);
+    const { record, notified } = await decideApproval(await resolveDataDir(flags['data-dir']), args.id, 'denied', flags);
     if (!this.jsonEnabled()) process.stdout.write(renderDecided(record));
+    const line = renderNotified(notified);
+    if (line !== '') this.note(line);
     return record;
   }
 }

@@ -1,11 +1,12 @@
 import { Args } from '@oclif/core';
-import { approvalNotFound, renderApproval, withApprovals } from '../../cli/approvals.js';
+import { approvalNotFound, renderApproval, renderDeliveryTable, withApprovals } from '../../cli/approvals.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
+import type { DeliveryRecord } from '../../core/approvals/deliveries.js';
 import type { ApprovalRecord } from '../../core/approvals/types.js';
 
-/** `--json` output: the approval with every field. */
-export type ApprovalsShowResult = ApprovalRecord;
+/** `--json` output: the approval with every field, and its notifications (newest first). */
+export type ApprovalsShowResult = ApprovalRecord & { deliveries: DeliveryRecord[] };
 
 export default class ApprovalsShow extends BaseCommand {
   static summary = 'Show one approval: the action it is for, who may decide, its status and history.';
@@ -21,9 +22,15 @@ Exit codes: 0 shown; 1 no such approval.`;
   async run(): Promise<ApprovalsShowResult> {
     const { args, flags } = await this.parse(ApprovalsShow);
     const dataDir = await resolveDataDir(flags['data-dir']);
-    const record = await withApprovals(dataDir, (approvals) => approvals.get(args.id));
-    if (record === null) throw approvalNotFound(args.id, dataDir);
-    if (!this.jsonEnabled()) process.stdout.write(renderApproval(record));
-    return record;
+    const found = await withApprovals(dataDir, async (approvals, open) => {
+      const record = await approvals.get(args.id);
+      return record === null ? null : { ...record, deliveries: await open.deliveries.list({ approvalId: record.id }) };
+    });
+    if (found === null) throw approvalNotFound(args.id, dataDir);
+    if (!this.jsonEnabled()) {
+      process.stdout.write(renderApproval(found));
+      if (found.deliveries.length > 0) process.stdout.write(`\n${renderDeliveryTable(found.deliveries)}`);
+    }
+    return found;
   }
 }

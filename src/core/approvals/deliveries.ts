@@ -63,6 +63,8 @@ export interface ChannelSubscription {
 export interface ApprovalOutbox {
   deliveries: DeliveryStore;
   channels: readonly ChannelSubscription[];
+  /** Told after deliveries were queued, so a deliverer in this process can send them at once. */
+  onQueued?: () => void;
 }
 
 /** The new pending deliveries for `changes`: one per change and channel that asked for its event, due at once. */

@@ -219,7 +219,9 @@ export class Approvals {
     await this.audit.append(changes.map((change) => approvalEntry(change, time)));
     if (this.outbox && this.outbox.channels.length > 0) {
       const masked = changes.map((change) => ({ event: change.event, approval: maskSecrets(change.approval) }));
-      await this.outbox.deliveries.enqueue(deliveriesFor(masked, this.outbox.channels, time));
+      const queued = deliveriesFor(masked, this.outbox.channels, time);
+      await this.outbox.deliveries.enqueue(queued);
+      if (queued.length > 0) this.outbox.onQueued?.();
     }
   }
 }

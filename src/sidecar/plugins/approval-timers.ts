@@ -1,24 +1,31 @@
 import type { FastifyInstance } from 'fastify';
+import type { DeliveryStore } from '../../core/approvals/deliveries.js';
 import { Deliverer } from '../../notify/deliverer.js';
+import type { NotifyChannel } from '../../notify/types.js';
+import type { SidecarMetrics } from './metrics.js';
 import type { SidecarServices } from './services.js';
 
-/**
- * While the sidecar runs: every `tickMs`, expires and escalates pending approvals on time (not only when someone
- * reads them, so the expiry and escalation notifications go out when they happen), and sends queued notifications,
- * retrying failed sends with backoff. Both stop when the app closes.
- */
-export function runApprovalTimers(app: FastifyInstance, services: SidecarServices, tickMs: number): void {
-  const deliverer = new Deliverer({
-    deliveries: services.recorder.store.deliveries,
-    channels: services.notify,
+/** The sidecar's sender of approval notifications: counted in metrics, and every failed send logged. */
+export function sidecarDeliverer(app: FastifyInstance, deliveries: DeliveryStore, channels: readonly NotifyChannel[], metrics: SidecarMetrics): Deliverer {
+  return new Deliverer({
+    deliveries,
+    channels,
     onOutcome: (delivery, outcome) => {
-      services.metrics.notified(delivery.channel, outcome.status === 'pending' ? 'retrying' : outcome.status);
+      metrics.notified(delivery.channel, outcome.status === 'pending' ? 'retrying' : outcome.status);
       if (outcome.status !== 'delivered') {
         const level = outcome.status === 'failed' ? 'error' : 'warn';
         app.log[level]({ delivery: delivery.id, approval: delivery.approvalId, channel: delivery.channel, attempt: delivery.attempts, error: outcome.error }, 'approval notification not delivered');
       }
     },
   });
+}
+
+/**
+ * While the sidecar runs: every `tickMs`, expires and escalates pending approvals on time (not only when someone
+ * reads them, so the expiry and escalation notifications go out when they happen), and sends queued notifications
+ * that are due, retrying failed sends with backoff. Both stop when the app closes.
+ */
+export function runApprovalTimers(app: FastifyInstance, services: SidecarServices, deliverer: Deliverer, tickMs: number): void {
   let sweeping: Promise<unknown> | null = null;
   const sweep = setInterval(() => {
     if (sweeping !== null) return;
