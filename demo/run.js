@@ -1,8 +1,9 @@
 // The demo: a scripted support agent asks a local agentguard sidecar (started and stopped here) before every action;
 // each decision is recorded in a fresh tamper-evident audit log; the agent is denied once the sidecar is gone; then
+// a transfer over the limit waits for a person who approves it from the CLI in another process, and runs once; then
 // `agentguard audit verify` before and after someone edits the database. Runs offline on the embedded demo policy
 // (demo/policy.yaml). `npm run demo` builds first.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,39 @@ function cli(args, { quiet = false } = {}) {
   console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
   console.log(c(2, `  (exit code ${r.status})`));
   return r.status;
+}
+
+/**
+ * The CLI in another process, without blocking this one: the agent's call is waiting on the sidecar meanwhile, and a
+ * blocked event loop would make its own timeouts fire.
+ */
+function cliAsync(args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: '1' } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out: out.trim() }));
+  });
+}
+
+async function showCli(args) {
+  const { code, out } = await cliAsync(args);
+  console.log(out.split('\n').map((l) => `  ${l}`).join('\n'));
+  console.log(c(2, `  (exit code ${code})`));
+}
+
+/** The id of the pending approval of a transfer, as a person would find it (`approvals list` in another process). */
+async function pendingTransfer(dataDir) {
+  for (let i = 0; i < 100; i++) {
+    const { code, out } = await cliAsync(['approvals', 'list', '--status', 'pending', '--json', '--data-dir', dataDir]);
+    if (code !== 0) throw new Error(`agentguard approvals list failed (exit ${code}): ${out}`);
+    const pending = JSON.parse(out).find((a) => a.action.name === 'payments.transfer');
+    if (pending) return pending.id;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error('no approval was requested for the transfer');
 }
 
 async function post(url, token, body) {
@@ -143,6 +177,26 @@ try {
   heading('agentguard cost report, and where the budget stands');
   cli(['cost', 'report', '--data-dir', dataDir]);
   cli(['cost', 'budgets', '--config', configFile, '--data-dir', dataDir]);
+
+  heading('A transfer over the limit waits for a person; finance approves it from another process; it runs once');
+  let transfers = 0;
+  const transfer = guard.protect('payments.transfer', async ({ amount, to }) => {
+    transfers++;
+    return `sent ${amount.toLocaleString('en')} EUR to ${to}`;
+  }, { waitForApproval: { timeoutMs: 60_000 } });
+  const waitStarted = performance.now();
+  const waiting = transfer({ amount: 25000, currency: 'EUR', to: 'acme-supplies' });
+  console.log(`${c(2, 'agent')} transfers 25,000 EUR to acme-supplies → ${EFFECT.require_approval}, and waits (protect with waitForApproval)`);
+  const pendingId = await pendingTransfer(dataDir);
+  console.log(`\n  ${c(2, '# a person from finance, in another terminal:')}`);
+  console.log('  $ agentguard approvals list --status pending');
+  await showCli(['approvals', 'list', '--status', 'pending', '--data-dir', dataDir]);
+  console.log(`  $ agentguard approvals approve ${pendingId} --by finance-lead --comment "invoice INV-4411 checked"`);
+  await showCli(['approvals', 'approve', pendingId, '--by', 'finance-lead', '--comment', 'invoice INV-4411 checked', '--data-dir', dataDir]);
+  const sent = await waiting;
+  console.log(`\n  the agent's call returns after ${((performance.now() - waitStarted) / 1000).toFixed(1)} s: ${EFFECT.allow} ${sent}; the transfer ran ${transfers} time`);
+  const replay = await guard.protect('payments.transfer', async () => transfers++)({ amount: 25000, currency: 'EUR', to: 'acme-supplies' }).catch((error) => error);
+  console.log(`  the same transfer again → ${EFFECT[replay.decision?.effect] ?? replay.name}: approval ${pendingId.slice(0, 12)}… was spent, so a new one (${replay.decision?.approval?.id.slice(0, 12)}…) is asked; runs so far: ${transfers}`);
 
   heading('agentguard sidecar stop: drains requests, writes a final signed checkpoint');
   cli(['sidecar', 'stop', '--data-dir', dataDir]);

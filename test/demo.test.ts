@@ -15,6 +15,11 @@ describe('npm run demo (the README quick start)', () => {
     expect(result.stdout).toContain('AgentGuardDeniedError: sidecar_unavailable; the refund did not run');
     expect(result.stdout).toContain('"body":"key: [MASKED:openai-key]"');
     expect(result.stdout).toMatch(/Audit log TAMPERED: 1 problem/);
+    // A transfer over the limit waits, is approved from the CLI in another process, and runs once.
+    expect(result.stdout).toMatch(/transfers 25,000 EUR to acme-supplies → REQUIRE_APPROVAL, and waits/);
+    expect(result.stdout).toMatch(/Approved apr_[0-9a-f]{32} \(payments\.transfer by agent support-bot\) as finance-lead: invoice INV-4411 checked/);
+    expect(result.stdout).toMatch(/returns after [\d.]+ s: ALLOW sent 25,000 EUR to acme-supplies; the transfer ran 1 time\n/);
+    expect(result.stdout).toMatch(/the same transfer again → REQUIRE_APPROVAL: .* runs so far: 1\n/);
     // GuardedOpenAI against the fake provider the demo starts: injection blocked before sending, e-mail redacted in
     // what the provider received, the model's destructive tool call denied.
     expect(result.stdout).toMatch(/hides an instruction.*\n.*DENY AgentGuardDeniedError: no-prompt-injection.*\n.*reached the provider so far: 0/);
