@@ -1,6 +1,6 @@
 // The demo: a scripted support agent asks a local agentguard sidecar (started and stopped here) before every action;
-// each decision is recorded in a fresh tamper-evident audit log; the agent is denied once the sidecar is gone; then
-// a transfer over the limit waits for a person who approves it from the CLI in another process, and runs once; then
+// each decision is recorded in a fresh tamper-evident audit log. A transfer over the limit waits for a person, who
+// approves it from the CLI in another process, and it runs once. The agent is denied once the sidecar is gone; then
 // `agentguard audit verify` before and after someone edits the database. Runs offline on the embedded demo policy
 // (demo/policy.yaml). `npm run demo` builds first.
 import { spawn, spawnSync } from 'node:child_process';
