@@ -83,6 +83,38 @@ describe('approvals through the pipeline and the SDK (local mode)', () => {
     expect(transfer).not.toHaveBeenCalled();
   });
 
+  it('decide() with waitForApproval returns allow once approved (the approval spent), and deny when denied; without it, the pending decision', async () => {
+    const { guard, people } = await localGuard();
+    const action = { kind: 'tool', name: 'payments.transfer', input: { amount: 650, to: 'acme' } };
+    const pending = await guard.decide(action);
+    expect(pending).toMatchObject({ effect: 'require_approval', approval: { status: 'pending' } });
+    const waiting = guard.decide(action, { waitForApproval: { pollMs: 20, timeoutMs: 5_000 } });
+    let id: string | undefined;
+    await vi.waitFor(async () => {
+      id = (await people.list({ status: 'pending' })).find((a) => a.id !== pending.approval!.id)?.id;
+      expect(id).toBeDefined();
+    });
+    await people.decide(id!, { status: 'approved', by: 'ana' });
+    const allowed = await waiting;
+    expect(allowed).toMatchObject({ effect: 'allow', approval: { id, status: 'approved' } });
+    expect(allowed.reasons.at(-1)).toMatchObject({ effect: 'allow', code: 'approval_approved' });
+    expect((await people.get(id!))?.consumedAt).not.toBeNull();
+
+    const refused = guard.decide(action, { waitForApproval: { pollMs: 20, timeoutMs: 5_000 } });
+    let next: string | undefined;
+    await vi.waitFor(async () => {
+      next = (await people.list({ status: 'pending' })).find((a) => a.id !== pending.approval!.id && a.id !== id)?.id;
+      expect(next).toBeDefined();
+    });
+    await people.decide(next!, { status: 'denied', by: 'ana', comment: 'no' });
+    expect(await refused).toMatchObject({ effect: 'deny', approval: { id: next, status: 'denied' } });
+    // A bounded wait that nobody answers ends in deny, and the approval stays pending.
+    const unanswered = await guard.decide(action, { waitForApproval: { pollMs: 20, timeoutMs: 100 } });
+    expect(unanswered.effect).toBe('deny');
+    expect(unanswered.reasons.at(-1)?.code).toBe('approval_wait_timeout');
+    expect((await people.get(unanswered.approval!.id))?.status).toBe('pending');
+  });
+
   it('a deny rule that also matches wins without asking anyone', async () => {
     const { guard, people } = await localGuard();
     const decision = await guard.decide({ kind: 'tool', name: 'payments.transfer', input: { amount: 5_000, to: 'sanctioned-co' } });

@@ -7,7 +7,7 @@ import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Approvals } from '../core/approvals/service.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
-import { awaitApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
+import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
@@ -153,11 +153,16 @@ export class AgentGuard {
   /**
    * Decides an action (and records the decision). In local mode it rejects only when the guard cannot start, e.g. an
    * invalid policy file; in sidecar mode it does not reject for sidecar failures but answers deny (`sidecar_unavailable`).
+   *
+   * A require_approval decision comes back at once, pending (`decision.approval`), unless `waitForApproval` is set:
+   * then it waits for the person's answer and returns `allow` once approved, with the approval spent on the one run
+   * the caller makes now, or `deny` (denied, expired, not decided within the wait).
    */
-  async decide(action: Action): Promise<Decision> {
+  async decide(action: Action, options: { waitForApproval?: boolean | ApprovalWaitOptions } = {}): Promise<Decision> {
     if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
-    if (this.remote) return this.remote.decide(action);
-    return decide(await this.setup(), action);
+    const decision = this.remote ? await this.remote.decide(action) : await decide(await this.setup(), action);
+    if (decision.effect !== 'require_approval' || !options.waitForApproval || !decision.approval) return decision;
+    return settleApproval(this.approvals, decision, options.waitForApproval === true ? {} : options.waitForApproval);
   }
 
   /** `local`: the policy is evaluated in this process; `sidecar`: a sidecar decides over HTTP. */

@@ -33,17 +33,26 @@ export async function waitFor(get: (id: string) => Promise<ApprovalRecord | null
 }
 
 /**
- * For protect() with waitForApproval: waits for the person's answer; an approval is spent on exactly this run (an
- * approved action runs at most once). Anything but a fresh approval of this action throws, and nothing runs.
+ * Waits for the person's answer to a require_approval decision and returns the decision it leads to: `allow` once
+ * approved, with the approval spent on this one run (an approved action runs at most once; run it only on this
+ * allow); `deny` when it was denied, expired or cancelled, when nobody decided within the wait, or when the approval
+ * was already used or is for another action.
  */
-export async function awaitApproval(approvals: GuardApprovals, decision: Decision, options: ApprovalWaitOptions): Promise<void> {
+export async function settleApproval(approvals: GuardApprovals, decision: Decision, options: ApprovalWaitOptions): Promise<Decision> {
   const id = decision.approval!.id;
   const record = await approvals.wait(id, options);
-  const refuse = (code: string, message: string) => new AgentGuardDeniedError({ ...decision, effect: 'deny', reasons: [...decision.reasons, { effect: 'deny', code, message }] });
-  if (record.status === 'pending') throw refuse('approval_wait_timeout', `No one decided approval ${id} while the agent waited, so the action did not run (it stays pending until ${record.expiresAt})`);
-  if (record.status !== 'approved') {
-    const by = record.decidedBy ? ` by ${record.decidedBy}` : '';
-    throw refuse(`approval_${record.status}`, `Approval ${id} was ${record.status}${by}${record.comment ? `: ${record.comment}` : ''}, so the action did not run`);
-  }
-  if (!(await approvals.consume(id, decision.action))) throw refuse('approval_used', `Approval ${id} was already used, or is for another action, so this run is not authorised`);
+  const approval = { ...decision.approval!, status: record.status };
+  const refuse = (code: string, message: string): Decision => ({ ...decision, effect: 'deny', approval, reasons: [...decision.reasons, { effect: 'deny', code, message }] });
+  if (record.status === 'pending') return refuse('approval_wait_timeout', `No one decided approval ${id} while the agent waited, so the action did not run (it stays pending until ${record.expiresAt})`);
+  const by = record.decidedBy ? ` by ${record.decidedBy}` : '';
+  const comment = record.comment ? `: ${record.comment}` : '';
+  if (record.status !== 'approved') return refuse(`approval_${record.status}`, `Approval ${id} was ${record.status}${by}${comment}, so the action did not run`);
+  if (!(await approvals.consume(id, decision.action))) return refuse('approval_used', `Approval ${id} was already used, or is for another action, so this run is not authorised`);
+  return { ...decision, effect: 'allow', approval, reasons: [...decision.reasons, { effect: 'allow', code: 'approval_approved', message: `Approval ${id} was approved${by}${comment}; this run used it` }] };
+}
+
+/** For protect() with waitForApproval: settleApproval, throwing AgentGuardDeniedError unless it ends in allow. */
+export async function awaitApproval(approvals: GuardApprovals, decision: Decision, options: ApprovalWaitOptions): Promise<void> {
+  const settled = await settleApproval(approvals, decision, options);
+  if (settled.effect !== 'allow') throw new AgentGuardDeniedError(settled);
 }
