@@ -28,6 +28,7 @@ describe('agentguard/sdk', () => {
       [
         'AgentGuard', 'AgentGuardDeniedError', 'AgentGuardError', 'ApprovalRequiredError', 'Policy', 'PolicyError', 'SourceError',
         'isAgentGuardDeniedError', 'isAgentGuardError', 'isPolicyError', 'RedactionVault', 'decryptTokens', 'redactionVaultOf', 'GuardedOpenAI', 'GuardedAnthropic', 'GuardedAzureOpenAI',
+        'SIGNATURE_HEADER', 'signWebhook', 'verifySlackSignature', 'verifyWebhookSignature',
       ].sort(),
     );
   });

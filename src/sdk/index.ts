@@ -20,3 +20,6 @@ export type { GuardedOpenAIOptions, GuardedAzureOpenAIOptions } from './llm/open
 export { GuardedAnthropic } from './llm/anthropic.js';
 export type { GuardedAnthropicOptions } from './llm/anthropic.js';
 export type { ToolCallMode, ToolCallVerdict } from './llm/mediate.js';
+export { SIGNATURE_HEADER, signWebhook, verifySlackSignature, verifyWebhookSignature } from '../notify/signature.js';
+export type { SignatureCheck } from '../notify/signature.js';
+export type { ApprovalRecord, ApprovalStatus } from '../core/approvals/types.js';
