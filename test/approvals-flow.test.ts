@@ -138,7 +138,7 @@ describe('approvals through the sidecar', () => {
     return { ok: false, reason: 'unknown' };
   };
 
-  it('decide creates the approval; GET ?wait long-polls until an admin approves; it is spent once; agents cannot approve', async () => {
+  async function sidecarApp() {
     const dataDir = tempDataDir('ag-approvals-sidecar-');
     const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
     const app = await buildSidecarApp({ policy: POLICY, recorder, dataDir, authenticate });
@@ -146,6 +146,11 @@ describe('approvals through the sidecar', () => {
       await app.close();
       await recorder.close();
     });
+    return { app, recorder };
+  }
+
+  it('decide creates the approval; GET ?wait long-polls until an admin approves; it is spent once; agents cannot approve', async () => {
+    const { app, recorder } = await sidecarApp();
     const bot = { authorization: 'Bearer bot-1' };
     const admin = { authorization: 'Bearer admin-1' };
     const decision = (await app.inject({ method: 'POST', url: '/v1/decide', headers: bot, payload: { action: { kind: 'tool', name: 'payments.transfer', input: { amount: 500, to: 'acme' } } } })).json();
@@ -170,13 +175,7 @@ describe('approvals through the sidecar', () => {
   });
 
   it('approver tokens: decide only listed approvals, only in their own name, and cannot act as an agent or read the audit', async () => {
-    const dataDir = tempDataDir('ag-approvals-approver-');
-    const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
-    const app = await buildSidecarApp({ policy: POLICY, recorder, dataDir, authenticate });
-    cleanups.push(async () => {
-      await app.close();
-      await recorder.close();
-    });
+    const { app } = await sidecarApp();
     const bot = { authorization: 'Bearer bot-1' };
     const lead = { authorization: 'Bearer lead-1' };
     const intern = { authorization: 'Bearer intern-1' };

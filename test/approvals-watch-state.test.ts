@@ -8,6 +8,7 @@ import { ESCALATED_MARK, renderScreen } from '../src/cli/approvals-watch/render-
 import { initialWatchState, MAX_COMMENT_LENGTH, update, type WatchInput, type WatchState, type WatchStep } from '../src/cli/approvals-watch/state.js';
 import { summariseInput, timeLeft, truncate } from '../src/cli/approvals-watch/text.js';
 import type { ApprovalRecord } from '../src/core/approvals/types.js';
+import { approvalRecord } from './helpers/approval-fixtures.js';
 
 const NOW = new Date('2026-03-01T12:00:00.000Z');
 const ANSI = /\x1b\[/;
@@ -20,27 +21,15 @@ function record(overrides: Partial<ApprovalRecord> & { minutesAgo?: number; left
   const { minutesAgo = 1, leftMs = 15 * 60_000, ...rest } = overrides;
   counter += 1;
   const hex = counter.toString(16).padStart(32, '0');
-  return {
+  return approvalRecord({
     id: `apr_${hex}`,
     decisionId: `dec_${counter}`,
-    actionHash: 'a'.repeat(64),
-    agentId: 'pay-bot',
     action: { agent: { id: 'pay-bot' }, kind: 'tool', name: 'payments.transfer', input: { amount: 5000, to: 'acme' } },
-    rules: ['big-transfer'],
-    reason: 'Transfers over 1000 need a person',
     requestedAt: new Date(NOW.getTime() - minutesAgo * 60_000).toISOString(),
     expiresAt: new Date(NOW.getTime() + leftMs).toISOString(),
-    escalateAt: null,
     approvers: [],
-    escalateTo: [],
-    escalatedAt: null,
-    status: 'pending',
-    decidedAt: null,
-    decidedBy: null,
-    comment: null,
-    consumedAt: null,
     ...rest,
-  };
+  });
 }
 
 const char = (c: string): WatchInput => ({ type: 'key', key: { name: 'char', char: c } });

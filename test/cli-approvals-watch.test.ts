@@ -6,12 +6,12 @@ import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runInteractive } from '../src/cli/approvals-watch/interactive.js';
 import { ENTER_SCREEN, LEAVE_SCREEN } from '../src/cli/approvals-watch/screen.js';
-import type { Action, Decision } from '../src/core/action.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import type { ApprovalRecord, ApprovalSpec } from '../src/core/approvals/types.js';
 import { openStore } from '../src/core/store/open-store.js';
 import type { Store } from '../src/core/store/store.js';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { approvalDecision } from './helpers/approval-fixtures.js';
 
 const HOUR = 3_600_000;
 
@@ -19,18 +19,7 @@ function tempDataDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'ag-cli-approvals-watch-')), 'data');
 }
 
-function decision(id: string, amount: number): Decision {
-  const action: Action = { agent: { id: 'pay-bot' }, kind: 'tool', name: 'payments.transfer', input: { amount, to: 'acme' } };
-  return {
-    id,
-    effect: 'require_approval',
-    action,
-    reasons: [{ rule: 'big-transfer', effect: 'require_approval', message: 'Transfers over 1000 need a person' }],
-    findings: [],
-    policy: { name: 'payments', hash: 'sha256:00' },
-    elapsedUs: 1,
-  };
-}
+const decision = approvalDecision;
 
 const spec: ApprovalSpec = { timeoutMs: HOUR, approvers: [], onTimeout: 'deny', escalateTo: [] };
 

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Action, Decision } from '../src/core/action.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import type { ApprovalRecord, ApprovalSpec } from '../src/core/approvals/types.js';
 import { loadPublicKey } from '../src/core/audit/keys.js';
 import { verifyAudit } from '../src/core/audit/verify.js';
 import { openStore } from '../src/core/store/open-store.js';
+import { approvalDecision } from './helpers/approval-fixtures.js';
 import { ROOT, runCli } from './helpers/cli.js';
 
 const MIN = 60_000;
@@ -19,18 +19,7 @@ function tempDataDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'ag-cli-approvals-')), 'data');
 }
 
-function decision(id: string, amount: number, extra: Record<string, unknown> = {}): Decision {
-  const action: Action = { agent: { id: 'pay-bot' }, kind: 'tool', name: 'payments.transfer', input: { amount, to: 'acme', ...extra } };
-  return {
-    id,
-    effect: 'require_approval',
-    action,
-    reasons: [{ rule: 'big-transfer', effect: 'require_approval', message: 'Transfers over 1000 need a person' }],
-    findings: [],
-    policy: { name: 'payments', hash: 'sha256:00' },
-    elapsedUs: 1,
-  };
-}
+const decision = approvalDecision;
 
 const spec = (timeoutMs: number): ApprovalSpec => ({ timeoutMs, approvers: ['finance'], onTimeout: 'deny', escalateTo: [] });
 

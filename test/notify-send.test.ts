@@ -16,7 +16,7 @@ import {
   type WebhookChannel,
   webhookBody,
 } from '../src/notify/index.js';
-import { change } from './notify-fixtures.js';
+import { change } from './helpers/approval-fixtures.js';
 
 const SECRET = 'whsec_live_9d2c41f0a7';
 const NOW = 1_772_366_400;

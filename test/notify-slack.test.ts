@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ApprovalChange } from '../src/core/approvals/types.js';
 import { parseSlackInteraction, SLACK_INPUT_MAX_CHARS, slackDecisionUpdate, slackMessage } from '../src/notify/index.js';
-import { approvalRecord, change } from './notify-fixtures.js';
+import { approvalRecord, change } from './helpers/approval-fixtures.js';
 
 type Block = { type: string; text?: { type: string; text: string }; elements?: Array<Record<string, any>> };
 

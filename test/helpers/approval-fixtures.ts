@@ -1,4 +1,5 @@
-import type { ApprovalChange, ApprovalRecord } from '../src/core/approvals/types.js';
+import type { Action, Decision } from '../../src/core/action.js';
+import type { ApprovalChange, ApprovalRecord } from '../../src/core/approvals/types.js';
 
 /** A pending approval of a payments transfer, as the approvals service stores it; override any field. */
 export function approvalRecord(overrides: Partial<ApprovalRecord> = {}): ApprovalRecord {
@@ -38,4 +39,18 @@ export function change(event: ApprovalChange['event'], overrides: Partial<Approv
     consumed: { status: 'approved', ...decided, consumedAt: '2026-03-01T12:06:00.000Z' },
   };
   return { event, approval: approvalRecord({ ...byEvent[event], ...overrides }) };
+}
+
+/** A require_approval decision of a payments transfer by pay-bot, as the pipeline makes one. */
+export function approvalDecision(id: string, amount: number, extra: Record<string, unknown> = {}): Decision {
+  const action: Action = { agent: { id: 'pay-bot' }, kind: 'tool', name: 'payments.transfer', input: { amount, to: 'acme', ...extra } };
+  return {
+    id,
+    effect: 'require_approval',
+    action,
+    reasons: [{ rule: 'big-transfer', effect: 'require_approval', message: 'Transfers over 1000 need a person' }],
+    findings: [],
+    policy: { name: 'payments', hash: 'sha256:00' },
+    elapsedUs: 1,
+  };
 }
