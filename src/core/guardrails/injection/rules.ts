@@ -15,6 +15,8 @@ const PRIOR = '(?:previous|prior|above|earlier|preceding|foregoing|initial|origi
 const ORDERS = '(?:instructions?|prompts?|rules|directions|directives|guidelines|commands|orders|constraints|restrictions|programming|guidance|polic(?:y|ies)|filters?|safeguards|limitations)';
 const SKIP = '(?:ignore|disregard|forget|skip|bypass|override|neglect|drop|discard|abandon|set aside|pay no attention to|do not follow|don\'t follow|stop following|throw out|erase|delete|overwrite)';
 
+// Whitespace inside patterns is spaces only ([^\S\n]) or a single \s+ between words, never two
+// adjacent optional runs: overlapping runs backtrack quadratically on long blank input.
 export const INJECTION_RULES: readonly InjectionRule[] = [
   {
     name: 'instruction-override',
@@ -48,7 +50,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   },
   {
     name: 'no-restrictions',
-    pattern: /\b(?:without|no|free (?:of|from)|not bound by|do not have|don't have|doesn't have|break free of|broken free of|not (?:have to )?(?:abide|comply|adhere) (?:by|to|with))\s+(?:any\s+)?(?:ethical|moral|content|openai'?s?|safety)?\s*(?:restrictions|filters|filtering|limitations|censorship|guidelines|policies|rules|constraints|boundaries)\b/,
+    pattern: /\b(?:without|no|free (?:of|from)|not bound by|do not have|don't have|doesn't have|break free of|broken free of|not (?:have to )?(?:abide|comply|adhere) (?:by|to|with))\s+(?:any\s+)?(?:(?:ethical|moral|content|openai'?s?|safety)\s+)?(?:restrictions|filters|filtering|limitations|censorship|guidelines|policies|rules|constraints|boundaries)\b/,
     weight: 0.55,
   },
   {
@@ -63,7 +65,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   },
   {
     name: 'fake-turn-delimiter',
-    pattern: /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?inst\]|<<\/?sys>>|<\/?(?:system|sys|instructions?)>|\[(?:system|admin)(?: message| note)?\]|(?:^|\n)\s*#{1,4}\s*(?:system|instruction|instructions|new instructions|admin)\b|(?:^|\n)\s*(?:system|admin)\s*(?:message|note|override)?\s*:|\bend of (?:the )?(?:prompt|instructions|system prompt)\b/,
+    pattern: /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?inst\]|<<\/?sys>>|<\/?(?:system|sys|instructions?)>|\[(?:system|admin)(?: message| note)?\]|(?:^|\n)[^\S\n]*#{1,4}[^\S\n]*(?:system|instruction|instructions|new instructions|admin)\b|(?:^|\n)[^\S\n]*(?:system|admin)(?:[^\S\n]+(?:message|note|override))?[^\S\n]*:|\bend of (?:the )?(?:prompt|instructions|system prompt)\b/,
     weight: 0.6,
   },
   {
@@ -75,6 +77,25 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     name: 'output-hijack',
     pattern: /\b(?:instead|rather),?\s+(?:just\s+)?(?:say|print|write|output|respond with|reply with|answer with)\b|\b(?:say|print|output|respond with|reply with|write)\s+(?:only\s+|just\s+|exactly\s+)?["'“](?:i have been pwned|pwned|hacked|haha)/,
     weight: 0.6,
+  },
+  {
+    // Prompt leaking: asking for the hidden instructions back, reworded, listed or translated.
+    name: 'instruction-leak',
+    pattern: /\b(?:repeat|list|summari[sz]e|format|translate|convert|rewrite|output|print|recite|reproduce|paraphrase|restate|tell me|show me|write (?:out|down)|spell out)\b[^.\n?]{0,20}\b(?:all (?:of )?)?(?:(?:your|the|all)\s+)?(?:(?:prior|previous|preceding|earlier|above|initial|original|hidden|secret|system|entire|full)\s+)+(?:instructions?|rules|ruleset|prompt|directives|guidelines|words)\b|\b(?:repeat|list|summari[sz]e|format|translate|convert|output|print|recite|reproduce|restate)\b[^.\n?]{0,20}\b(?:your|the|all)\s+(?:instructions?|rules|ruleset|prompt|directives|guidelines|words)\s+(?:above|so far|before this|given (?:to you|above|before)|you (?:were|have been) given)\b/,
+    weight: 0.6,
+  },
+  {
+    // Prefix injection: dictating how the model's answer begins so a refusal cannot come first.
+    name: 'prefix-injection',
+    pattern: /\b(?:begin|start|prefix|preface|open)\s+(?:your|the)\s+(?:reply|response|answer|output)\s+with\b|\bprefix (?:your )?(?:reply|response|answer|output)\b/,
+    // Low: benign role-play requests (WildGuard) also dictate the opening words.
+    weight: 0.4,
+  },
+  {
+    // Overriding everything but the attacker's own sentence.
+    name: 'ignore-context',
+    pattern: /\b(?:ignore|disregard)\s+(?:all|any|every|other)\s+(?:text|input|content|instructions?|rules)\b[^.\n]{0,20}\b(?:above|below|except|but this)\b|\bignore (?:other |all )?instructions\b/,
+    weight: 0.7,
   },
   {
     name: 'do-not-tell-user',
