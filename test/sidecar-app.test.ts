@@ -434,7 +434,7 @@ describe('health, metrics and documentation', () => {
     const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/metrics', '/readyz', '/v1/audit', '/v1/audit/verify', '/v1/approvals', '/v1/approvals/{id}', '/v1/approvals/{id}/approve', '/v1/approvals/{id}/consume', '/v1/approvals/{id}/deny', '/v1/decide', '/v1/decisions/{id}/outcome', '/v1/policy', '/v1/policy/reload', '/v1/preview'].sort(),
+      ['/healthz', '/metrics', '/readyz', '/v1/audit', '/v1/audit/verify', '/v1/approvals', '/v1/approvals/callback', '/v1/slack/interactions', '/v1/approvals/{id}', '/v1/approvals/{id}/approve', '/v1/approvals/{id}/consume', '/v1/approvals/{id}/deny', '/v1/decide', '/v1/decisions/{id}/outcome', '/v1/policy', '/v1/policy/reload', '/v1/preview'].sort(),
     );
     const decideOp = doc.paths['/v1/decide'].post;
     expect(decideOp.security).toEqual([{ bearer: [] }]);
