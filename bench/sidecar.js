@@ -6,7 +6,7 @@
  * Afterwards the audit log must verify and hold one record per 200 answer.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -68,7 +68,32 @@ async function startFloor() {
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * Samples the size of the sidecar's WAL file every few milliseconds while `work` runs and returns the largest size
+ * seen (bytes), with work's result: the WAL must stay bounded under steady load.
+ */
+async function withWalWatch(walFile, work) {
+  let max = 0;
+  const sample = () => {
+    try {
+      max = Math.max(max, statSync(walFile).size);
+    } catch {
+      // no WAL file at this moment (not created yet, or removed at a clean close)
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 5);
+  try {
+    const result = await work();
+    sample();
+    return { result, maxWalBytes: max };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const mb = (bytes) => (bytes / 2 ** 20).toFixed(1);
 const ms = (n) => n.toFixed(2);
 
 export async function run({ log }) {
@@ -87,21 +112,28 @@ export async function run({ log }) {
     await load(sidecar.url, token, { connections: 8, duration: 2 });
     await load(floor.url, undefined, { connections: 8, duration: 2 });
 
+    const walFile = join(dataDir, 'agentguard.db-wal');
     const rows = [];
     const saturation = {};
-    for (const [name, url, auth] of [['agentguard sidecar', sidecar.url, token], ['HTTP floor (fastify, no work)', floor.url, undefined]]) {
+    let maxWalBytes = 0;
+    const servers = [['agentguard sidecar', sidecar.url, token], ['HTTP floor (fastify, no work)', floor.url, undefined]];
+    for (const [name, url, auth] of servers) {
       log(`  ${name}: saturation, 64 connections, ${DURATION_S} s`);
-      const r = await load(url, auth, { connections: 64 });
+      const { result: r, maxWalBytes: wal } = await withWalWatch(walFile, () => load(url, auth, { connections: 64 }));
       if (r.non2xx > 0 || r.errors > 0) failures.push(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors at saturation`);
       saturation[name] = r;
-      rows.push([name, 'saturation (64 connections)', fmt(r.requests.average), ms(r.latency.p50), ms(r.latency.p99)]);
+      const ours = name === 'agentguard sidecar';
+      if (ours) maxWalBytes = Math.max(maxWalBytes, wal);
+      rows.push([name, 'saturation (64 connections)', fmt(r.requests.average), ms(r.latency.p50), ms(r.latency.p99), ours ? mb(wal) : '']);
     }
-    for (const [name, url, auth] of [['agentguard sidecar', sidecar.url, token], ['HTTP floor (fastify, no work)', floor.url, undefined]]) {
+    for (const [name, url, auth] of servers) {
       log(`  ${name}: fixed 1,000 requests/s, ${DURATION_S} s`);
-      const r = await load(url, auth, { connections: 16, overallRate: 1000 });
+      const { result: r, maxWalBytes: wal } = await withWalWatch(walFile, () => load(url, auth, { connections: 16, overallRate: 1000 }));
       if (r.non2xx > 0 || r.errors > 0) failures.push(`${name}: ${r.non2xx} non-2xx answers and ${r.errors} errors at 1,000 rps`);
-      rows.push([name, 'fixed 1,000 requests/s', fmt(r.requests.average), ms(r.latency.p50), ms(r.latency.p99)]);
-      if (name === 'agentguard sidecar' && r.latency.p99 > TARGETS.p99AtFixedRateMs) log(`  note: p99 ${ms(r.latency.p99)} ms is above the ${TARGETS.p99AtFixedRateMs} ms target`);
+      const ours = name === 'agentguard sidecar';
+      if (ours) maxWalBytes = Math.max(maxWalBytes, wal);
+      rows.push([name, 'fixed 1,000 requests/s', fmt(r.requests.average), ms(r.latency.p50), ms(r.latency.p99), ours ? mb(wal) : '']);
+      if (ours && r.latency.p99 > TARGETS.p99AtFixedRateMs) log(`  note: p99 ${ms(r.latency.p99)} ms is above the ${TARGETS.p99AtFixedRateMs} ms target`);
     }
 
     cli(['sidecar', 'stop', '--data-dir', dataDir, '--json']);
@@ -118,9 +150,9 @@ export async function run({ log }) {
     const ours = saturation['agentguard sidecar'].requests.average;
     const theirs = saturation['HTTP floor (fastify, no work)'].requests.average;
     const markdown = [
-      markdownTable(['server', 'load', 'requests/s', 'p50 ms', 'p99 ms'], rows, ['l', 'l', 'r', 'r', 'r']),
+      markdownTable(['server', 'load', 'requests/s', 'p50 ms', 'p99 ms', 'max WAL MB'], rows, ['l', 'l', 'r', 'r', 'r', 'r']),
       '',
-      `Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${fmt(verified.records)} records, verified intact afterwards). The sidecar does ${formatRatio(ours / theirs)} of the floor's requests/s. Targets: ≥ ${fmt(TARGETS.decisionsPerSecond)} decisions/s at saturation, p99 ≤ ${TARGETS.p99AtFixedRateMs} ms at 1,000 requests/s. autocannon runs in the bench process and shares the machine's cores with the server.`,
+      `Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${fmt(verified.records)} records, verified intact afterwards). The sidecar does ${formatRatio(ours / theirs)} of the floor's requests/s. Max WAL MB is the largest size of the database's write-ahead log seen during the run (sampled every 5 ms; ${mb(maxWalBytes)} MB overall): it must stay bounded under steady load. Targets: ≥ ${fmt(TARGETS.decisionsPerSecond)} decisions/s at saturation, p99 ≤ ${TARGETS.p99AtFixedRateMs} ms at 1,000 requests/s. autocannon runs in the bench process and shares the machine's cores with the server.`,
     ].join('\n');
     return { markdown, failures };
   } finally {

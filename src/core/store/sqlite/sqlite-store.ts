@@ -5,17 +5,29 @@ import type { Store } from '../store.js';
 import { SqliteAgentStore } from './agent-store.js';
 import { SqliteDeliveryStore } from './delivery-store.js';
 import { SqliteApprovalStore } from './approval-store.js';
-import { SqliteAuditStore } from './audit-store.js';
 import { SqliteCostStore } from './cost-store.js';
+import { GatedAuditStore } from './gated-audit-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
+import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
 
 /** How long a writer waits for another process's write transaction before giving up. */
 export const BUSY_TIMEOUT_MS = 5000;
 
+/** Audit writes after which a store starts its background checkpointer: long-running writers, not one-shot commands. */
+export const CHECKPOINTER_START_AFTER_WRITES = 256;
+
+/** Settings of the background checkpointer (see WalCheckpointer). */
+export interface BackgroundCheckpointOptions extends Omit<WalCheckpointerOptions, 'busyTimeoutMs'> {
+  /** Start it once this store has made this many audit writes (default CHECKPOINTER_START_AFTER_WRITES). */
+  startAfterWrites?: number;
+}
+
 export interface SqliteStoreOptions {
   /** Create the database file when it does not exist (default true). When false, a missing file is an error. */
   create?: boolean;
+  /** Checkpoint the WAL from a background thread once the store writes steadily (default on); false leaves it to SQLite. */
+  backgroundCheckpoints?: false | BackgroundCheckpointOptions;
 }
 
 /**
@@ -28,6 +40,9 @@ export interface SqliteStoreOptions {
  *   but the last transactions may be lost on power failure or an OS crash, because the WAL is synced to disk at
  *   checkpoints rather than at every commit. FULL would sync every commit and cut append throughput by an order of
  *   magnitude on this class of machine.
+ * - Checkpoints: once the store has made CHECKPOINTER_START_AFTER_WRITES audit writes, a background thread
+ *   checkpoints the WAL and keeps it bounded, and this connection's auto-checkpoint is off (see WalCheckpointer): a
+ *   checkpoint copies pages and syncs files, which would otherwise stall the event loop inside one commit.
  *
  * @example
  * const store = SqliteStore.open('.agentguard/agentguard.db');
@@ -35,7 +50,7 @@ export interface SqliteStoreOptions {
  * await store.close();
  */
 export class SqliteStore implements Store {
-  readonly audit: SqliteAuditStore;
+  readonly audit: GatedAuditStore;
   readonly tokens: SqliteTokenStore;
   readonly cost: SqliteCostStore;
   readonly agents: SqliteAgentStore;
@@ -43,12 +58,17 @@ export class SqliteStore implements Store {
   readonly deliveries: SqliteDeliveryStore;
   readonly location: string;
   private readonly db: Database.Database;
+  private readonly checkpointOptions: BackgroundCheckpointOptions | false;
+  private writesBeforeCheckpointer: number;
+  private checkpointer: WalCheckpointer | null = null;
   private closed = false;
 
-  private constructor(db: Database.Database, location: string) {
+  private constructor(db: Database.Database, location: string, checkpointOptions: BackgroundCheckpointOptions | false) {
     this.db = db;
     this.location = location;
-    this.audit = new SqliteAuditStore(db);
+    this.checkpointOptions = checkpointOptions;
+    this.writesBeforeCheckpointer = checkpointOptions ? (checkpointOptions.startAfterWrites ?? CHECKPOINTER_START_AFTER_WRITES) : Infinity;
+    this.audit = new GatedAuditStore(db, () => this.beforeAuditWrite());
     this.tokens = new SqliteTokenStore(db);
     this.cost = new SqliteCostStore(db);
     this.agents = new SqliteAgentStore(db);
@@ -75,7 +95,7 @@ export class SqliteStore implements Store {
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
       db.pragma('synchronous = NORMAL');
       migrate(db, file);
-      return new SqliteStore(db, file);
+      return new SqliteStore(db, file, options.backgroundCheckpoints ?? {});
     } catch (error) {
       db?.close();
       if (error instanceof AgentGuardError) throw error;
@@ -83,10 +103,27 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** What the background checkpointer has done, or null when it has not started. */
+  checkpointStats(): WalCheckpointStats | null {
+    return this.checkpointer?.stats() ?? null;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    try {
+      await this.checkpointer?.stop();
+    } finally {
+      this.db.close();
+    }
+  }
+
+  private beforeAuditWrite(): Promise<void> | null {
+    if (this.checkpointer) return this.checkpointer.writable();
+    if (this.checkpointOptions && --this.writesBeforeCheckpointer <= 0 && !this.closed) {
+      this.checkpointer = WalCheckpointer.start(this.db, this.location, { ...this.checkpointOptions, busyTimeoutMs: BUSY_TIMEOUT_MS });
+    }
+    return null;
   }
 }
 
