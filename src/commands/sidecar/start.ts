@@ -28,6 +28,8 @@ export default class SidecarStart extends BaseCommand {
 
 SIGTERM or Ctrl-C stops accepting requests, finishes those in flight and signs a final audit checkpoint. SIGHUP (or POST /v1/policy/reload) reloads the policy file; an invalid new policy is refused and the previous one stays in force.
 
+It also expires and escalates pending approvals on time, and, with "approvals.notify" in the project config, sends their notifications (webhook, Slack), retrying failures, and accepts the channels' signed callbacks (POST /v1/approvals/callback, /v1/slack/interactions). A channel whose secret environment variable is not set stops the start.
+
 Agents authenticate with tokens from \`agentguard token create\`.`;
 
   static examples = [
