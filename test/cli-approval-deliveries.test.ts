@@ -121,4 +121,15 @@ describe('approvals approve|deny|deliveries and notifications', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('approvals.notify[0].url must use https');
   });
+
+  it('a sidecar whose channel secret is not set refuses to start (exit 2), naming the variable and not the secret', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ag-cli-deliveries-sidecar-'));
+    const config = join(root, 'agentguard.config.json');
+    writeFileSync(config, JSON.stringify({ approvals: { notify: [{ type: 'webhook', url: 'https://hooks.example.com/x', secretEnv: 'AG_TEST_UNSET_HOOK_SECRET' }] } }));
+    writeFileSync(join(root, 'policy.yaml'), 'version: 1\nname: p\nrules: []\n');
+    const result = await cli(['sidecar', 'start', '--port', '0', '--config', config, '--policy', join(root, 'policy.yaml'), '--data-dir', join(root, 'data')], { cwd: root });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('approvals.notify[0].secretEnv: the environment variable AG_TEST_UNSET_HOOK_SECRET is not set');
+  });
 });
+

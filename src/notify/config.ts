@@ -25,8 +25,8 @@ export interface NotifySetup {
   subscriptions: ChannelSubscription[];
   /** The channels this process can send to (their environment variables are set). */
   channels: NotifyChannel[];
-  /** Channels left to another process (the sidecar), with the variable that is not set here. */
-  missing: { channel: string; env: string }[];
+  /** Channels left to another process (the sidecar), with the variable that is not set here and where it is named. */
+  missing: { channel: string; env: string; where: string }[];
 }
 
 /**
@@ -43,7 +43,7 @@ export interface NotifySetup {
 export function notifyChannels(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifyChannel[] {
   const setup = readNotifySetup(section, where, env);
   const first = setup.missing[0];
-  if (first !== undefined) throw secretMissing(first.env, setup.where[first.channel] ?? where);
+  if (first !== undefined) throw secretMissing(first.env, first.where);
   return setup.channels;
 }
 
@@ -51,8 +51,8 @@ export function notifyChannels(section: unknown, where: string, env: NodeJS.Proc
  * Like notifyChannels, but a channel whose variables are not set here is only left out of `channels` (and named in
  * `missing`), so a CLI run by a person without the secrets still queues every notification for the sidecar to send.
  */
-export function readNotifySetup(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifySetup & { where: Record<string, string> } {
-  const setup: NotifySetup & { where: Record<string, string> } = { subscriptions: [], channels: [], missing: [], where: {} };
+export function readNotifySetup(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifySetup {
+  const setup: NotifySetup = { subscriptions: [], channels: [], missing: [] };
   if (section === undefined) return setup;
   if (!isObject(section)) throw invalid(where, 'must be an object', 'Write "approvals": { "notify": [ ... ] }.');
   for (const key of Object.keys(section)) {
@@ -62,19 +62,18 @@ export function readNotifySetup(section: unknown, where: string, env: NodeJS.Pro
   if (!Array.isArray(list)) throw invalid(`${where}.notify`, 'must be a list of channels', 'Write "notify": [ { "type": "webhook", ... } ].');
   list.forEach((entry, i) => {
     const at = `${where}.notify[${i}]`;
-    const missing: string[] = [];
+    const missing: { env: string; where: string }[] = [];
     const found = channel(entry, at, (name, field, what) => {
       const value = secretFrom(name, `${at}.${field}`, env, what);
-      if (value === undefined) missing.push(name as string);
+      if (value === undefined) missing.push({ env: name as string, where: `${at}.${field}` });
       return value ?? '';
     });
     if (setup.subscriptions.some((c) => c.name === found.name)) {
       throw invalid(`${at}.name`, `repeats the name ${JSON.stringify(found.name)}`, 'Give each channel its own "name".');
     }
     setup.subscriptions.push({ name: found.name, events: found.events });
-    setup.where[found.name] = at;
     if (missing.length === 0) setup.channels.push(found);
-    else setup.missing.push({ channel: found.name, env: missing[0]! });
+    else setup.missing.push({ channel: found.name, ...missing[0]! });
   });
   return setup;
 }
