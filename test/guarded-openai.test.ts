@@ -89,6 +89,23 @@ describe('GuardedOpenAI chat.completions.create', () => {
     expect(calls[1].agentguard).toMatchObject({ effect: 'deny', reasons: ['The model may not issue refunds'] });
   });
 
+  it('a denied answer throws, and its usage is still recorded (the provider generated and billed it)', async () => {
+    const leaked = `here is the key: ghp_${'a1B2c3D4e5'.repeat(3)}123456`;
+    const { client, guard, dataDir } = await setup({ reply: { text: leaked, usage: { inputTokens: 50, outputTokens: 30 } } });
+    const error = await client.chat.completions.create(ask('What is the deploy key?')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AgentGuardDeniedError);
+    expect((error as AgentGuardDeniedError).decision.reasons.map((r) => r.rule)).toContain('no-secrets-out');
+    await guard.close();
+    const store = await openStore({ dataDir, create: false });
+    const outcomes = await store.audit.query({ type: 'outcome' });
+    const ledger = await store.cost.ledger({});
+    await store.close();
+    expect(outcomes[0].data).toMatchObject({ status: 'error', usage: { inputTokens: 50, outputTokens: 30 } });
+    expect(ledger).toHaveLength(1);
+    expect(ledger[0]).toMatchObject({ model: 'gpt-4o-mini', tokens: { inputTokens: 50, outputTokens: 30 } });
+    expect(ledger[0]!.costNano).toBeGreaterThan(0);
+  });
+
   it('provider errors pass through unchanged and are audited as errors', async () => {
     const { client, guard, dataDir } = await setup({ error: { status: 429 } });
     const error = await client.chat.completions.create(ask('hi')).catch((e: unknown) => e);

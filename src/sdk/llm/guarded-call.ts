@@ -80,14 +80,16 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
     const result = await inner!.parseResponse(client, props);
     const context = ctx!;
     if (streaming) return gatedStream(call, result as StreamLike<Chunk>, client, context, started, body);
+    // Read before the answer is checked: a denied answer was still generated and billed, so its usage counts.
+    const usage = call.usage(result as Result);
     try {
       await call.check(result as Result, context);
     } catch (error) {
-      await recordCall(call.settings.guard, context.decision, started, { error });
+      await recordCall(call.settings.guard, context.decision, started, { error, usage });
       throw error;
     }
     // Queued, not awaited: the answer does not wait for the outcome's commit (guard.close() flushes the queue).
-    void recordCall(call.settings.guard, context.decision, started, { usage: call.usage(result as Result) });
+    void recordCall(call.settings.guard, context.decision, started, { usage });
     return result;
   };
   return new call.ApiPromise(call.client, responsePromise, parse);
