@@ -17,36 +17,46 @@ export class LazyApprovals implements ApprovalSource {
   /** The database being opened or open; null until it exists. */
   private opening: Promise<OpenApprovals | null> | null = null;
   private closed = false;
+  /** Notifications of the decisions made here, being sent. */
+  private sending: Promise<void> = Promise.resolve();
 
   constructor(dataDir: string) {
     this.dataDir = dataDir;
   }
 
   async list(filter?: Parameters<Approvals['list']>[0]): ReturnType<Approvals['list']> {
-    const approvals = await this.approvals();
-    return approvals === null ? [] : approvals.list(filter);
+    const open = await this.open();
+    return open === null ? [] : open.approvals.list(filter);
   }
 
   async get(id: string): ReturnType<Approvals['get']> {
-    const approvals = await this.approvals();
-    return approvals === null ? null : approvals.get(id);
+    const open = await this.open();
+    return open === null ? null : open.approvals.get(id);
   }
 
+  /** Decides, then sends the change's notifications in the background where this shell has the channels' secrets. */
   async decide(id: string, decision: Parameters<Approvals['decide']>[1]): ReturnType<Approvals['decide']> {
-    const approvals = await this.approvals();
-    if (approvals === null) throw approvalNotFound(id, this.dataDir);
-    return approvals.decide(id, decision);
+    const open = await this.open();
+    if (open === null) throw approvalNotFound(id, this.dataDir);
+    const record = await open.approvals.decide(id, decision);
+    const previous = this.sending;
+    this.sending = previous.then(() => open.deliverNow()).then(
+      () => undefined,
+      () => undefined,
+    );
+    return record;
   }
 
-  /** Closes the database when it was opened (signing a final audit checkpoint if anything was recorded). */
+  /** Closes the database when it was opened (after the notifications being sent), signing a final audit checkpoint. */
   async close(): Promise<void> {
     this.closed = true;
+    await this.sending;
     const open = await this.opening?.catch(() => null);
     this.opening = null;
     if (open) await open.close();
   }
 
-  private async approvals(): Promise<Approvals | null> {
+  private async open(): Promise<OpenApprovals | null> {
     if (this.closed) throw new Error('the watched approvals were closed');
     // One opening at a time: a poll and a decision arriving together share it.
     this.opening ??= openApprovals(this.dataDir);
@@ -56,6 +66,6 @@ export class LazyApprovals implements ApprovalSource {
       throw error;
     });
     if (open === null && this.opening === opening) this.opening = null;
-    return open?.approvals ?? null;
+    return open;
   }
 }
