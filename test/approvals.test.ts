@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, Decision } from '../src/core/action.js';
 import { actionHash, ApprovalClosedError, Approvals, parseDuration } from '../src/core/approvals/service.js';
@@ -216,6 +217,41 @@ describe('Approvals: the issue\'s invariants', () => {
     expect((await approvals.get(other.id))?.status).toBe('pending');
     expect((await approvals.get(approval.id))?.consumedAt).toBeNull();
     expect(await approvals.consume(approval.id, decision.action)).toBe(true);
+  });
+
+  it('property: an approved approval authorises exactly its own action, once, whatever the other action is', async () => {
+    const { approvals } = setup();
+    const json = fc.jsonValue({ maxDepth: 2 });
+    const action = fc.record({
+      agent: fc.constantFrom('pay-bot', 'other-bot'),
+      name: fc.constantFrom('payments.transfer', 'payments.refund'),
+      input: fc.dictionary(fc.constantFrom('amount', 'to', 'memo'), json, { maxKeys: 3 }),
+      context: fc.option(fc.dictionary(fc.constantFrom('session', 'user'), fc.string({ maxLength: 4 }), { maxKeys: 2 }), { nil: undefined }),
+    });
+    const asAction = (a: { agent: string; name: string; input: Record<string, unknown>; context?: Record<string, unknown> }): Action => ({
+      agent: { id: a.agent },
+      kind: 'tool',
+      name: a.name,
+      input: { ...a.input, amount: 5000 + Object.keys(a.input).length },
+      ...(a.context === undefined ? {} : { context: a.context }),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(action, action, async (a, b) => {
+        const asked = asAction(a);
+        const tried = asAction(b);
+        const decision: Decision = { ...(await decided(transfer())), id: `dec_prop_${n++}`, action: asked };
+        const approval = await approvals.request(decision, spec());
+        await approvals.decide(approval.id, { status: 'approved', by: 'alice' });
+        const same = actionHash(asked) === actionHash(tried);
+        expect(await approvals.consume(approval.id, tried)).toBe(same);
+        // Whatever happened above, the action it was asked for runs at most once in all.
+        const first = await approvals.consume(approval.id, asked);
+        expect(first).toBe(!same);
+        expect(await approvals.consume(approval.id, asked)).toBe(false);
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('does not consume a pending, denied or unknown approval', async () => {
