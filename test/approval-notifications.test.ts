@@ -325,6 +325,38 @@ describe('the sidecar: notifications go out, and signed callbacks decide', () =>
     expect(JSON.stringify(replacement.blocks)).not.toContain('agentguard_approve');
   });
 
+  it('at start, queues the latest change of approvals a crash left without notifications, once', async () => {
+    const hook = await receiver();
+    const dataDir = tempDataDir('ag-notify-requeue-');
+    let recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
+    // Changes stored and audited by a process that died before queuing them (no outbox here).
+    const bare = new Approvals(recorder.store.approvals, recorder);
+    const pending = await bare.request(await decide({ policy }, transfer(5000)), { timeoutMs: 3_600_000, approvers: [], onTimeout: 'deny', escalateTo: [] });
+    const approved = await bare.request(await decide({ policy }, transfer(6000)), { timeoutMs: 3_600_000, approvers: [], onTimeout: 'deny', escalateTo: [] });
+    await bare.decide(approved.id, { status: 'approved', by: 'ana' });
+    const notify: NotifyChannel[] = [{ type: 'webhook', name: 'ops', url: hook.url, secret: SECRET, events: ['requested', 'approved'] }];
+    const start = async () => {
+      const app = await buildSidecarApp({ policy, recorder, dataDir, authenticate, notify, approvalTickMs: 25 });
+      const stop = async () => {
+        await app.close();
+        await recorder.close();
+      };
+      return { app, stop };
+    };
+    const { stop } = await start();
+    await vi.waitFor(() => expect(hook.received).toHaveLength(2), { timeout: 5_000 });
+    const sent = hook.received.map((r) => JSON.parse(r.body) as { event: string; approval: { id: string } });
+    expect(sent.map((b) => [b.approval.id, b.event]).sort()).toEqual([[approved.id, 'approved'], [pending.id, 'requested']].sort());
+    expect(JSON.stringify(sent)).not.toContain('sk-live-0123456789');
+    await stop();
+    // A second start finds nothing missing.
+    recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
+    const again = await start();
+    cleanups.push(again.stop);
+    expect(await again.app.sidecar.services.approvals.requeueMissing()).toBe(0);
+    expect(await recorder.store.deliveries.list()).toHaveLength(2);
+  });
+
   it('expires a pending approval on time without anyone reading it, and notifies the expiry', async () => {
     const shortPolicy = Policy.parse({ version: 1, name: 'short', rules: [{ id: 'ask', effect: 'require_approval', when: { name: 'payments.transfer' }, approval: { timeout: '1s' } }] });
     const hook = await receiver();

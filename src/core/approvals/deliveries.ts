@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ApprovalChange } from './types.js';
+import type { ApprovalChange, ApprovalRecord } from './types.js';
 
 /**
  * The outbox of approval notifications: one row per change and channel, written when the change is recorded and
@@ -88,4 +88,30 @@ export function deliveriesFor(changes: readonly ApprovalChange[], channels: read
         deliveredAt: null,
       })),
   );
+}
+
+/** The event that brought an approval to where it is now: consumed, its final status, escalated, or requested. */
+export function latestEvent(approval: ApprovalRecord): ApprovalChange['event'] {
+  if (approval.consumedAt !== null) return 'consumed';
+  if (approval.status !== 'pending') return approval.status;
+  return approval.escalatedAt !== null ? 'escalated' : 'requested';
+}
+
+/**
+ * The deliveries a crash may have left unqueued: for each approval, its latest change (see latestEvent), for each
+ * channel that asked for that event and has no delivery of it yet. Only the latest change is sent again: a message
+ * about an earlier state (Approve buttons on an approval already decided) would mislead.
+ */
+export function missingDeliveries(
+  approvals: readonly ApprovalRecord[],
+  queued: ReadonlyMap<string, readonly DeliveryRecord[]>,
+  channels: readonly ChannelSubscription[],
+  now: string,
+): DeliveryRecord[] {
+  return approvals.flatMap((approval) => {
+    const event = latestEvent(approval);
+    const have = queued.get(approval.id) ?? [];
+    const wanting = channels.filter((c) => c.events.includes(event) && !have.some((d) => d.channel === c.name && d.event === event));
+    return deliveriesFor([{ event, approval }], wanting, now);
+  });
 }

@@ -6,7 +6,7 @@ import type { AuditEntry } from '../audit/types.js';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
 import type { AuditSink } from '../pipeline.js';
-import { deliveriesFor, type ApprovalOutbox } from './deliveries.js';
+import { deliveriesFor, missingDeliveries, type ApprovalOutbox } from './deliveries.js';
 import { mayDecide } from './entitlement.js';
 import type { ApprovalChange, ApprovalRecord, ApprovalSpec, ApprovalStatus, ApprovalStore } from './types.js';
 
@@ -211,6 +211,25 @@ export class Approvals {
     const approval = await this.store.get(id);
     if (approval !== null) await this.record([{ event: 'consumed', approval }]);
     return true;
+  }
+
+  /**
+   * Queues the notifications a crash between storing a change and queuing it left out: the latest change of every
+   * approval still pending or changed within `withinMs`, for each channel without a delivery of it. For the sidecar
+   * to run at start. Returns how many were queued.
+   */
+  async requeueMissing(withinMs = 3_600_000): Promise<number> {
+    if (!this.outbox || this.outbox.channels.length === 0) return 0;
+    const now = this.now();
+    const since = new Date(now.getTime() - withinMs).toISOString();
+    const recent = (await this.list({ limit: 1000 })).filter(
+      (a) => a.status === 'pending' || [a.decidedAt, a.consumedAt, a.escalatedAt].some((t) => t !== null && t >= since),
+    );
+    const queued = new Map(await Promise.all(recent.map(async (a) => [a.id, await this.outbox!.deliveries.list({ approvalId: a.id })] as const)));
+    const missing = missingDeliveries(recent.map((a) => maskSecrets(a)), queued, this.outbox.channels, now.toISOString());
+    await this.outbox.deliveries.enqueue(missing);
+    if (missing.length > 0) this.outbox.onQueued?.();
+    return missing.length;
   }
 
   private async record(changes: ApprovalChange[]): Promise<void> {

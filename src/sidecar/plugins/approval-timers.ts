@@ -23,10 +23,20 @@ export function sidecarDeliverer(app: FastifyInstance, deliveries: DeliveryStore
 /**
  * While the sidecar runs: every `tickMs`, expires and escalates pending approvals on time (not only when someone
  * reads them, so the expiry and escalation notifications go out when they happen), and sends queued notifications
- * that are due, retrying failed sends with backoff. Both stop when the app closes.
+ * that are due, retrying failed sends with backoff. At start, queues the notifications a crash left out. All stop
+ * when the app closes.
  */
 export function runApprovalTimers(app: FastifyInstance, services: SidecarServices, deliverer: Deliverer, tickMs: number): void {
-  let sweeping: Promise<unknown> | null = null;
+  // First, what a crash of this or another process may have left unqueued.
+  let sweeping: Promise<unknown> | null = services.approvals
+    .requeueMissing()
+    .then((count) => {
+      if (count > 0) app.log.warn({ count }, 'queued approval notifications that a crash had left out');
+    })
+    .catch((error: unknown) => app.log.error({ err: error }, 'could not look for approval notifications left out by a crash'))
+    .finally(() => {
+      sweeping = null;
+    });
   const sweep = setInterval(() => {
     if (sweeping !== null) return;
     sweeping = services.approvals
