@@ -13,7 +13,8 @@ import type { Store } from '../src/core/store/store.js';
 import { BIN, ROOT, runCli } from './helpers/cli.js';
 import { approvalDecision } from './helpers/approval-fixtures.js';
 
-const HOUR = 3_600_000;
+// Under an hour, so the countdown always reads minutes and seconds ("49m58s"), however fast the watch starts.
+const TIMEOUT_MS = 50 * 60_000;
 
 function tempDataDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'ag-cli-approvals-watch-')), 'data');
@@ -21,7 +22,7 @@ function tempDataDir(): string {
 
 const decision = approvalDecision;
 
-const spec: ApprovalSpec = { timeoutMs: HOUR, approvers: [], onTimeout: 'deny', escalateTo: [] };
+const spec: ApprovalSpec = { timeoutMs: TIMEOUT_MS, approvers: [], onTimeout: 'deny', escalateTo: [] };
 
 /** Asks for one approval in the data folder through the service, as the pipeline does. */
 async function requestApproval(dataDir: string, decisionId: string, amount: number): Promise<ApprovalRecord> {
