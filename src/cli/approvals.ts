@@ -5,7 +5,7 @@ import type { ApprovalRecord, ApprovalStatus } from '../core/approvals/types.js'
 import { AgentGuardError, isAgentGuardError } from '../core/errors.js';
 import type { DeliveryRecord, DeliveryStore } from '../core/approvals/deliveries.js';
 import { approvalsSectionName, loadProjectConfig } from '../core/config/project-config.js';
-import { readNotifySetup, type NotifySetup } from '../notify/config.js';
+import { readNotifySetup } from '../notify/config.js';
 import { dataDirFlag } from './data-dir.js';
 import { paint } from './style.js';
 
@@ -20,15 +20,25 @@ export const decideFlags = {
   ...dataDirFlag,
 };
 
+/** What became of the notifications sent from the CLI. */
+export interface NotifiedSummary {
+  delivered: number;
+  retrying: number;
+  failed: number;
+  /** Channels whose secrets are not set here: their notifications wait in the outbox for the sidecar. */
+  leftToSidecar: string[];
+}
+
 /** The approvals of a data folder, open until `close()` (which signs a final audit checkpoint and closes the store). */
 export interface OpenApprovals {
   approvals: Approvals;
   /** The notification outbox of the folder. */
   deliveries: DeliveryStore;
-  /** The project's notification channels: changes are queued for all, and sent from here to those whose secrets are set. */
-  notify: NotifySetup;
-  /** Sends the queued notifications this process can send, once each (retries are left to the sidecar). */
-  deliverNow(): Promise<{ delivered: number; retrying: number; failed: number }>;
+  /**
+   * Sends the queued notifications this process can send (the project's channels whose secrets are set here), once
+   * each; retries, and channels without their secrets here, are left to the sidecar.
+   */
+  deliverNow(): Promise<NotifiedSummary>;
   close(): Promise<void>;
 }
 
@@ -64,7 +74,9 @@ export async function openApprovals(dataDir: string): Promise<OpenApprovals | nu
   }
   const approvals = new Approvals(store.approvals, recorder, undefined, { deliveries: store.deliveries, channels: notify.subscriptions });
   const deliverer = new Deliverer({ deliveries: store.deliveries, channels: notify.channels });
-  return { approvals, deliveries: store.deliveries, notify, deliverNow: () => deliverer.runOnce(), close: () => recorder.close() };
+  const leftToSidecar = notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`);
+  const deliverNow = async () => ({ ...(await deliverer.runOnce()), leftToSidecar });
+  return { approvals, deliveries: store.deliveries, deliverNow, close: () => recorder.close() };
 }
 
 /**
@@ -100,15 +112,6 @@ export function approvalNotFound(id: string, dataDir: string): AgentGuardError {
   });
 }
 
-/** What became of the notifications of a decision made from the CLI. */
-export interface NotifiedSummary {
-  delivered: number;
-  retrying: number;
-  failed: number;
-  /** Channels whose secrets are not set here: their notifications wait in the outbox for the sidecar. */
-  leftToSidecar: string[];
-}
-
 /**
  * Approves or denies one approval: the body of `approvals approve` and `approvals deny`. The change is queued for
  * every notification channel, and sent at once to those this process has the secrets of.
@@ -122,8 +125,7 @@ export async function decideApproval(
   const by = approverName(flags.by);
   const result = await withApprovals(dataDir, async (approvals, open) => {
     const record = await approvals.decide(id, { status, by, comment: flags.comment });
-    const sent = await open.deliverNow();
-    return { record, notified: { ...sent, leftToSidecar: open.notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`) } };
+    return { record, notified: await open.deliverNow() };
   }).catch((error: unknown) => {
     if (isAgentGuardError(error) && error.code === 'APPROVAL_NOT_FOUND') throw approvalNotFound(id, dataDir);
     throw error;

@@ -45,7 +45,7 @@ export default class ApprovalsDeliveries extends BaseCommand {
         const count = await open.deliveries.retryFailed(new Date().toISOString(), ids);
         this.note(messages.retried(count));
         const sent = await open.deliverNow();
-        const line = renderNotified({ ...sent, leftToSidecar: open.notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`) });
+        const line = renderNotified(sent);
         if (line !== '') this.note(line);
         if (sent.failed + sent.retrying > 0) process.exitCode = 1;
       }

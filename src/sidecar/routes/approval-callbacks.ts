@@ -1,5 +1,4 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { isAgentGuardError } from '../../core/errors.js';
 import type { ApprovalRecord } from '../../core/approvals/types.js';
 import { postSlackResponse } from '../../notify/send.js';
 import { SIGNATURE_HEADER, verifySlackSignature, verifyWebhookSignature, type SignatureCheck } from '../../notify/signature.js';
@@ -7,6 +6,7 @@ import { parseSlackInteraction } from '../../notify/slack-interaction.js';
 import { slackDecisionUpdate } from '../../notify/slack-message.js';
 import { parseWebhookCallback, WEBHOOK_CALLBACK_PATH } from '../../notify/webhook-message.js';
 import { HttpError } from '../plugins/errors.js';
+import { approvalHttpError } from './approvals.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { errorResponses } from '../schemas.js';
 
@@ -28,15 +28,6 @@ function refused(checks: SignatureCheck[], what: string): HttpError {
     mismatch: `the ${what} signature does not match the body`,
   };
   return new HttpError(401, 'SIGNATURE_INVALID', messages[reason] ?? messages.mismatch);
-}
-
-/** An approvals-service error as the HTTP error it stands for. */
-function decideError(error: unknown): HttpError {
-  if (isAgentGuardError(error)) {
-    const status = { APPROVAL_NOT_FOUND: 404, APPROVAL_CLOSED: 409, APPROVER_NOT_LISTED: 403 }[error.code] ?? (error.exitCode === 2 ? 400 : undefined);
-    if (status !== undefined) return new HttpError(status, error.code, error.message);
-  }
-  throw error;
 }
 
 /**
@@ -85,7 +76,7 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
         return services.approvals
           .decide(callback.approvalId, { status, by: callback.by, listedOnly: true, ...(callback.comment ? { comment: callback.comment } : {}) })
           .catch((error: unknown) => {
-            throw decideError(error);
+            throw approvalHttpError(error);
           });
       },
     );
@@ -117,7 +108,7 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
         try {
           decided = await services.approvals.decide(click.approvalId, { status, by, listedOnly: true, identities: [`slack:${click.user.id}`] });
         } catch (error) {
-          const refusal = decideError(error);
+          const refusal = approvalHttpError(error);
           // Slack shows our HTTP answer to nobody: tell the clicker alone, through the response URL.
           if (click.responseUrl) reply(request.log, click.responseUrl, { response_type: 'ephemeral', replace_original: false, text: `agentguard: ${refusal.message}` });
           return { ok: false, code: refusal.code, message: refusal.message };

@@ -43,13 +43,22 @@ function deciderOf(token: AuthenticatedToken, by: string | undefined): string {
   return by;
 }
 
-/** An AgentGuardError of the approvals service as the HTTP error it stands for. */
+const STATUS_OF: Record<string, number> = { APPROVAL_NOT_FOUND: 404, APPROVAL_CLOSED: 409, APPROVER_NOT_LISTED: 403 };
+
+/**
+ * An error of the approvals service as the HTTP error it stands for: unknown 404, closed 409, approver not listed
+ * 403, bad input 400, with the service's hints for the last two (those of 404 and 409 name CLI commands). Anything
+ * else is rethrown (a 500).
+ */
+export function approvalHttpError(error: unknown): HttpError {
+  if (!isAgentGuardError(error)) throw error;
+  const status = STATUS_OF[error.code] ?? (error.exitCode === 2 ? 400 : undefined);
+  if (status === undefined) throw error;
+  return new HttpError(status, error.code, error.message, status === 400 || status === 403 ? { actions: error.actions } : undefined);
+}
+
 function asHttp(error: unknown): never {
-  if (isAgentGuardError(error) && error.code === 'APPROVAL_NOT_FOUND') throw new HttpError(404, error.code, error.message);
-  if (isAgentGuardError(error) && error.code === 'APPROVAL_CLOSED') throw new HttpError(409, error.code, error.message);
-  if (isAgentGuardError(error) && error.code === 'APPROVER_NOT_LISTED') throw new HttpError(403, error.code, error.message, { actions: error.actions });
-  if (isAgentGuardError(error) && error.exitCode === 2) throw new HttpError(400, error.code, error.message, { actions: error.actions });
-  throw error;
+  throw approvalHttpError(error);
 }
 
 /**

@@ -12,6 +12,7 @@ import type {
   ScannedAgent,
 } from '../../agents/registry.js';
 import type { Coverage, Risk } from '../../../scan/types.js';
+import { isObject, isStrings, jsonColumn } from './json-column.js';
 
 interface AgentRow {
   id: string;
@@ -192,18 +193,6 @@ function checkTime(value: string, what: string): void {
   if (!ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) throw new TypeError(`${what} must be an ISO 8601 UTC time, got ${JSON.stringify(value)}`);
 }
 
-/** Parses a JSON column; a hand-edited value of the wrong shape reads as `fallback` rather than failing every listing. */
-function jsonColumn<T>(text: string, fallback: T, ok: (value: unknown) => boolean): T {
-  try {
-    const value: unknown = JSON.parse(text);
-    return ok(value) ? (value as T) : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function toEntry(row: AgentRow): AgentEntry {
   return {
     id: row.id,
@@ -217,7 +206,7 @@ function toEntry(row: AgentRow): AgentEntry {
     firstSeen: row.firstSeen,
     lastSeen: row.lastSeen,
     details: jsonColumn<Record<string, unknown>>(row.details, {}, isObject),
-    notes: jsonColumn<string[]>(row.notes, [], (v) => Array.isArray(v) && v.every((n) => typeof n === 'string')),
+    notes: jsonColumn<string[]>(row.notes, [], isStrings),
     registeredAgentId: row.registeredAgentId,
     deregisteredAt: row.deregisteredAt,
   };

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Action } from '../../action.js';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../approvals/types.js';
+import { isObject, isStrings, jsonColumn } from './json-column.js';
 
 interface ApprovalRow {
   id: string;
@@ -49,6 +50,7 @@ export class SqliteApprovalStore implements ApprovalStore {
   private readonly decideStmt: Statement<[string, string, string | null, string, string]>;
   private readonly expireDueStmt: Statement<[string, string], ApprovalRow>;
   private readonly escalateDueStmt: Statement<[string, string, string], ApprovalRow>;
+  private readonly anyDueStmt: Statement<[string, string, string], { due: number }>;
   private readonly consumeStmt: Statement<[string, string, string]>;
   private readonly decideTx: (id: string, decision: DecideInput) => ApprovalRecord | null;
   private readonly expireDueTx: (now: string) => ApprovalRecord[];
@@ -84,6 +86,11 @@ export class SqliteApprovalStore implements ApprovalStore {
       return this.read(id);
     });
     this.decideTx = (id, d) => decide.immediate(id, d);
+    // The sidecar sweeps every second: a plain read first, so a sweep with nothing due takes no write lock.
+    this.anyDueStmt = db.prepare(
+      `SELECT 1 AS due FROM approvals WHERE status = 'pending'
+         AND (expires_at <= ? OR (escalated_at IS NULL AND escalate_at IS NOT NULL AND escalate_at <= ? AND expires_at > ?)) LIMIT 1`,
+    );
     const expireDue = db.transaction((now: string) => sortByRequest(this.expireDueStmt.all(now, now).map(toRecord)));
     this.expireDueTx = (now) => expireDue.immediate(now);
     const escalateDue = db.transaction((now: string) => sortByRequest(this.escalateDueStmt.all(now, now, now).map(toRecord)));
@@ -145,12 +152,17 @@ export class SqliteApprovalStore implements ApprovalStore {
 
   async expireDue(now: string): Promise<ApprovalRecord[]> {
     checkTime(now, 'now');
-    return this.expireDueTx(now);
+    return this.anyDue(now) ? this.expireDueTx(now) : [];
   }
 
   async escalateDue(now: string): Promise<ApprovalRecord[]> {
     checkTime(now, 'now');
-    return this.escalateDueTx(now);
+    return this.anyDue(now) ? this.escalateDueTx(now) : [];
+  }
+
+  /** Whether any pending approval is due to expire or escalate at `now` (read only; the transactions re-check). */
+  private anyDue(now: string): boolean {
+    return this.anyDueStmt.get(now, now, now) !== undefined;
   }
 
   async consume(id: string, actionHash: string, at: string): Promise<boolean> {
@@ -174,19 +186,6 @@ function sortByRequest(records: ApprovalRecord[]): ApprovalRecord[] {
   // RETURNING gives rows in no promised order; callers audit them, so make it stable.
   return records.sort((a, b) => (a.requestedAt < b.requestedAt ? -1 : a.requestedAt > b.requestedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
-
-/** Parses a JSON column; a hand-edited value of the wrong shape reads as `fallback` rather than failing every listing. */
-function jsonColumn<T>(text: string, fallback: T, ok: (value: unknown) => boolean): T {
-  try {
-    const value: unknown = JSON.parse(text);
-    return ok(value) ? (value as T) : fallback;
-  } catch {
-    return fallback;
-  }
-}
-
-const isStrings = (v: unknown) => Array.isArray(v) && v.every((s) => typeof s === 'string');
-const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function toRecord(row: ApprovalRow): ApprovalRecord {
   return {

@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeliveryOutcome, DeliveryRecord, DeliveryStatus, DeliveryStore } from '../../approvals/deliveries.js';
 import type { ApprovalChange } from '../../approvals/types.js';
+import { isObject, jsonColumn } from './json-column.js';
 
 interface DeliveryRow {
   id: string;
@@ -120,12 +121,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
 }
 
 function toRecord(row: DeliveryRow): DeliveryRecord {
-  let change: ApprovalChange;
-  try {
-    change = JSON.parse(row.change) as ApprovalChange;
-  } catch {
-    change = { event: row.event as ApprovalChange['event'], approval: { id: row.approvalId } as ApprovalChange['approval'] };
-  }
+  const unreadable = { event: row.event as ApprovalChange['event'], approval: { id: row.approvalId } as ApprovalChange['approval'] };
+  const change = jsonColumn<ApprovalChange>(row.change, unreadable, isObject);
   return {
     id: row.id,
     approvalId: row.approvalId,
