@@ -1,3 +1,4 @@
+import { memoizeDetect } from '../guardrails/memo.js';
 import * as registry from '../guardrails/registry.js';
 import { isGuardrail, isGuardrailFactory } from '../guardrails/shape.js';
 import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
@@ -5,7 +6,6 @@ import { CompileProblem } from './conditions.js';
 import type { PathSegment } from './problem.js';
 import { suggest } from './schema.js';
 import type { GuardrailEntry } from './types.js';
-
 
 /** Guardrails given in code (`Policy.parse(doc, { guardrails })`) or loaded from plugin modules (an Error when loading failed), by name. */
 export type GuardrailPlugins = ReadonlyMap<string, GuardrailFactory<any> | Guardrail | Error>;
@@ -76,6 +76,8 @@ export class GuardrailSet {
     } catch (error) {
       throw new CompileProblem(`guardrail "${name}" could not be set up: ${(error as Error).message}`, at);
     }
+    // Built-in local guardrails are pure, so their findings per text are remembered; plugins and services are not.
+    if (!plugin && !guardrail.async) guardrail = memoizeDetect(guardrail);
     this.instances.set(name, guardrail);
     return guardrail;
   }

@@ -57,9 +57,14 @@ const COMMON = new Set(
   'the and you your to of is are in for that this it with all be not what now from as on instructions ignore previous prompt say system password tell me print'.split(' '),
 );
 
-function commonWordCount(text: string): number {
+const ASCII_WORD = /[a-z]+/g;
+
+/** How many common English words `text` has, counting no further than `atMost` (the callers only compare small counts). */
+function commonWordCount(text: string, atMost: number): number {
+  const lower = text.toLowerCase();
   let count = 0;
-  for (const word of text.toLowerCase().match(/[a-z]+/g) ?? []) if (COMMON.has(word)) count++;
+  ASCII_WORD.lastIndex = 0;
+  for (let m = ASCII_WORD.exec(lower); m !== null && count < atMost; m = ASCII_WORD.exec(lower)) if (COMMON.has(m[0])) count++;
   return count;
 }
 
@@ -89,10 +94,10 @@ export function decodePayloads(raw: string): string[] {
   // rot13 has no marker: keep it only when it reads as clearly more English than the original.
   // Plain English (three or more common words) is not rot13, so it is not rotated at all.
   const head = raw.slice(0, MAX_PAYLOAD_CHARS);
-  const before = commonWordCount(head);
+  const before = commonWordCount(head, 3);
   if (before < 3 && /[a-zA-Z]{3}/.test(head)) {
     const rotated = rot13(head);
-    const after = commonWordCount(rotated);
+    const after = commonWordCount(rotated, 5);
     if (after >= 3 && after > 2 * before) add(rotated);
   }
   return found;

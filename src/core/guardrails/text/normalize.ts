@@ -3,9 +3,9 @@ import { decodePayloads } from './decode.js';
 
 export interface NormalizedText {
   /** Text for matching: folded, lowercased, invisible characters removed, spacing collapsed. */
-  text: string;
+  readonly text: string;
   /** Encoded payloads found in the input that decode to readable text, each normalised. */
-  decoded: string[];
+  readonly decoded: readonly string[];
 }
 
 // Zero-width, bidi controls, word joiners, BOM, soft hyphen, variation selectors, tag characters, other format chars.
@@ -48,8 +48,11 @@ function joinSpacedLetters(text: string): string {
   }
 }
 
+// Every whitespace run but a single space (which stays as it is): far fewer matches than /\s+/ on ordinary text.
+const SPACING_TO_COLLAPSE = /\s{2,}|[^\S ]/g;
+
 function collapseSpacing(text: string): string {
-  return text.replace(/\s+/g, (run) => (run.includes('\n') ? '\n' : ' ')).trim();
+  return text.replace(SPACING_TO_COLLAPSE, (run) => (run.includes('\n') ? '\n' : ' ')).trim();
 }
 
 /**
@@ -71,16 +74,29 @@ function foldLeet(text: string): string {
 function normalizeOnly(raw: string): string {
   let text = raw.replace(INVISIBLE, '');
   text = NON_ASCII.test(text) ? foldUnicode(text) : text.toLowerCase();
-  text = collapseSpacing(joinSpacedLetters(text.replace(/[^\S\n]/g, ' ')));
+  text = collapseSpacing(joinSpacedLetters(text.replace(/[^\S\n ]/g, ' ')));
   return foldLeet(text);
 }
+
+// The injection and moderation guardrails both normalise every text a decision reads, so the last few results are kept.
+// Texts above MEMO_MAX_CHARS are not kept, which bounds what the memo holds.
+const MEMO_SIZE = 64;
+const MEMO_MAX_CHARS = 32_768;
+const memo = new Map<string, NormalizedText>();
 
 /**
  * Canonical form of `raw` for detectors (never shown to users): NFKC, look-alikes folded to
  * ASCII, invisible and format characters removed, whitespace collapsed, spaced-out letters
- * joined, leetspeak folded, lowercase. Idempotent on `.text`.
+ * joined, leetspeak folded, lowercase. Idempotent on `.text`. The result is frozen (it may be shared).
  */
 export function normalizeText(raw: string): NormalizedText {
+  const kept = memo.get(raw);
+  if (kept !== undefined) return kept;
   const decoded = decodePayloads(raw).map(normalizeOnly).filter((payload) => payload.length > 0);
-  return { text: normalizeOnly(raw), decoded };
+  const result: NormalizedText = Object.freeze({ text: normalizeOnly(raw), decoded: Object.freeze(decoded) });
+  if (raw.length <= MEMO_MAX_CHARS) {
+    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
+    memo.set(raw, result);
+  }
+  return result;
 }
