@@ -3,7 +3,10 @@
  * provider (demo/fake-openai.js, real wire format) in the same process. Calls alternate between the clients in blocks,
  * so drift hits both alike. The guards run in local mode with the audit trail on (and once off, to show the engine alone):
  *  - policy only: rules without guardrails (decide the request, decide the answer, record the outcome);
- *  - all guardrails: pii, secrets, injection and moderation on every message of a 2 KB prompt and on the answer;
+ *  - all guardrails: pii, secrets, injection and moderation on every message of a 2 KB prompt and on the answer, once
+ *    with every text new on every call (nothing for the guardrails to remember), once as a conversation (the system
+ *    prompt and the history are sent again with every call, as chat clients do; only the last message and the answer
+ *    are new);
  *  - streams: time to the first text chunk, policy only (nothing to hold back) and with e-mail redaction in answers
  *    (the gate holds back 254 characters, the longest e-mail address), with chunks arriving every 5 ms as a model's do.
  * Added p50 = guarded p50 − plain p50.
@@ -50,15 +53,28 @@ const EMAIL_ANSWERS = [
   },
 ];
 
-/** A 2 KB conversation: system prompt, earlier turns, a tool result and the question. */
+const FILLER = 'The customer ordered a blue kettle and a set of mugs; the parcel left the warehouse on Monday. ';
+
+/** A 2 KB prompt: system prompt, earlier turns and the question, every text of it different on every call. */
 function prompt(i) {
-  const filler = 'The customer ordered a blue kettle and a set of mugs; the parcel left the warehouse on Monday. ';
   const messages = [
-    { role: 'system', content: 'You are the support assistant of an online shop. Answer briefly and politely. ' + filler },
-    { role: 'user', content: `Order ${1000 + i}: where is my parcel? ${filler}` },
-    { role: 'assistant', content: 'Let me look up your order. ' + filler },
-    { role: 'user', content: `It was supposed to arrive yesterday. ${filler.repeat(6)}` },
-    { role: 'user', content: `Can I get a refund if it does not arrive by Friday? ${filler.repeat(5)}` },
+    { role: 'system', content: `You are the support assistant of shop ${i}. Answer briefly and politely. ${FILLER}` },
+    { role: 'user', content: `Order ${1000 + i}: where is my parcel? ${FILLER}` },
+    { role: 'assistant', content: `Let me look up order ${1000 + i}. ${FILLER}` },
+    { role: 'user', content: `It was supposed to arrive on the ${i}th. ${FILLER.repeat(6)}` },
+    { role: 'user', content: `Can I get a refund for order ${1000 + i} if it does not arrive by Friday? ${FILLER.repeat(5)}` },
+  ];
+  return { model: 'gpt-4o-mini', messages };
+}
+
+/** The same 2 KB as one conversation: the system prompt and history are sent again with every call; the question is new. */
+function conversationPrompt(i) {
+  const messages = [
+    { role: 'system', content: `You are the support assistant of an online shop. Answer briefly and politely. ${FILLER}` },
+    { role: 'user', content: `Where is my parcel? ${FILLER}` },
+    { role: 'assistant', content: `Let me look up your order. ${FILLER}` },
+    { role: 'user', content: `It was supposed to arrive yesterday. ${FILLER.repeat(6)}` },
+    { role: 'user', content: `Question ${i}: can I get a refund if it does not arrive by Friday? ${FILLER.repeat(5)}` },
   ];
   return { model: 'gpt-4o-mini', messages };
 }
@@ -68,7 +84,7 @@ function guardFor(rules, dataDir) {
   return new AgentGuard({ policy, agentId: 'bench', ...(dataDir ? { dataDir } : { audit: false }) });
 }
 
-async function timeCalls(client, n, offset) {
+async function timeCalls({ client, prompt }, n, offset) {
   const samples = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const t0 = process.hrtime.bigint();
@@ -82,7 +98,8 @@ async function timeCalls(client, n, offset) {
 async function interleaved(clients, calls) {
   const block = 100;
   const all = clients.map(() => []);
-  for (const client of clients) await timeCalls(client, 50, 0); // warm-up: connections, JIT, model load
+  // Warm-up (connections, JIT, model load) on numbers the measured calls never use, so no text repeats by accident.
+  for (const client of clients) await timeCalls(client, 50, 1_000_000);
   for (let done = 0; done < calls; done += block) {
     for (let k = 0; k < clients.length; k++) all[k].push(...(await timeCalls(clients[k], Math.min(block, calls - done), done)));
   }
@@ -107,7 +124,8 @@ const ms = (us) => (us / 1000).toFixed(3);
 
 export async function run({ log }) {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-bench-llm-'));
-  const provider = await startFakeOpenAI({ answer: () => ({ content: ANSWER }) });
+  // A different answer to every request, so the output guardrails never see the same text twice.
+  const provider = await startFakeOpenAI({ answer: (body, n) => ({ content: `${ANSWER}Reference ${n}.` }) });
   const streaming = await startFakeOpenAI({ answer: () => ({ content: ANSWER }), chunkChars: 12, chunkDelayMs: 5 });
   const guards = [];
   const options = (baseURL) => ({ apiKey: 'bench-key', baseURL, maxRetries: 0 });
@@ -119,12 +137,13 @@ export async function run({ log }) {
   const failures = [];
   try {
     log(`  ${CALLS} calls per client, 2 KB prompt, ${ANSWER.length}-character answer`);
-    const [plain, noAudit, policyOnly, allGuardrails] = await interleaved(
+    const [plain, noAudit, policyOnly, allGuardrails, conversation] = await interleaved(
       [
-        new OpenAI(options(provider.baseURL)),
-        guarded(POLICY_ONLY, provider.baseURL, undefined),
-        guarded(POLICY_ONLY, provider.baseURL, 'policy'),
-        guarded(ALL_GUARDRAILS, provider.baseURL, 'all'),
+        { client: new OpenAI(options(provider.baseURL)), prompt },
+        { client: guarded(POLICY_ONLY, provider.baseURL, undefined), prompt },
+        { client: guarded(POLICY_ONLY, provider.baseURL, 'policy'), prompt },
+        { client: guarded(ALL_GUARDRAILS, provider.baseURL, 'all'), prompt },
+        { client: guarded(ALL_GUARDRAILS, provider.baseURL, 'conversation'), prompt: conversationPrompt },
       ],
       CALLS,
     );
@@ -136,13 +155,19 @@ export async function run({ log }) {
       policy: await timeToFirstText(guarded(POLICY_ONLY, streaming.baseURL, 'stream-policy'), STREAMS),
       email: await timeToFirstText(guarded(EMAIL_ANSWERS, streaming.baseURL, 'stream-email'), STREAMS),
     };
-    const added = { noAudit: (noAudit.p50 - plain.p50) / 1000, policy: (policyOnly.p50 - plain.p50) / 1000, all: (allGuardrails.p50 - plain.p50) / 1000 };
+    const added = {
+      noAudit: (noAudit.p50 - plain.p50) / 1000,
+      policy: (policyOnly.p50 - plain.p50) / 1000,
+      all: (allGuardrails.p50 - plain.p50) / 1000,
+      conversation: (conversation.p50 - plain.p50) / 1000,
+    };
     const verdict = (value, target) => (value <= target ? `met (≤ ${target} ms)` : `**not met** (target ≤ ${target} ms)`);
     const rows = [
       ['plain `openai` client', ms(plain.p50), ms(plain.p99), '—', '—'],
       ['GuardedOpenAI, policy only, audit off', ms(noAudit.p50), ms(noAudit.p99), added.noAudit.toFixed(3), '(the engine alone)'],
       ['GuardedOpenAI, policy only', ms(policyOnly.p50), ms(policyOnly.p99), added.policy.toFixed(3), verdict(added.policy, TARGETS.policyOnlyMs)],
-      ['GuardedOpenAI, all guardrails (2 KB prompt)', ms(allGuardrails.p50), ms(allGuardrails.p99), added.all.toFixed(3), verdict(added.all, TARGETS.allGuardrailsMs)],
+      ['GuardedOpenAI, all guardrails, 2 KB prompt, every text new', ms(allGuardrails.p50), ms(allGuardrails.p99), added.all.toFixed(3), verdict(added.all, TARGETS.allGuardrailsMs)],
+      ['GuardedOpenAI, all guardrails, 2 KB conversation (history resent)', ms(conversation.p50), ms(conversation.p99), added.conversation.toFixed(3), '(findings of resent texts remembered)'],
     ];
     const streamRows = [
       ['plain `openai` client', ms(ttft.plain.p50), ms(ttft.plain.p99), '—'],

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import OpenAI, { AzureOpenAI } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
@@ -104,6 +106,30 @@ describe('GuardedOpenAI chat.completions.create', () => {
     expect(ledger).toHaveLength(1);
     expect(ledger[0]).toMatchObject({ model: 'gpt-4o-mini', tokens: { inputTokens: 50, outputTokens: 30 } });
     expect(ledger[0]!.costNano).toBeGreaterThan(0);
+  });
+
+  it('an answer is released only after its decision and the call outcome are stored, in one transaction; if they cannot be, it is withheld', async () => {
+    const { server, client, guard, dataDir } = await setup({ reply: { text: 'Refunds take 5 days.', usage: { inputTokens: 12, outputTokens: 6 } } });
+    await client.chat.completions.create(ask('first'));
+    // Break the audit log for outcome records only, through the database itself (a second connection).
+    const db = new Database(join(dataDir, 'agentguard.db'));
+    db.exec("CREATE TRIGGER no_outcomes BEFORE INSERT ON audit_records WHEN NEW.type = 'outcome' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    db.close();
+    const error = await client.chat.completions.create(ask('second')).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'AUDIT_UNAVAILABLE', message: expect.stringMatching(/could not be recorded \(.*disk full.*\), so it is withheld/) });
+    expect(server.requests).toHaveLength(2);
+    await guard.close();
+    const store = await openStore({ dataDir, create: false });
+    const decisions = await store.audit.query({ type: 'decision', order: 'asc' });
+    const outcomes = await store.audit.query({ type: 'outcome', order: 'asc' });
+    await store.close();
+    // First call: request, answer, outcome. Second: the request's decision only (the answer's rolled back with the outcome).
+    expect(decisions.map((d) => (d.data as { action: { kind: string } }).action.kind)).toEqual(['llm', 'llm_output', 'llm']);
+    expect(outcomes).toHaveLength(1);
+    // The answer's decision and the outcome were written by one commit: consecutive records, same time.
+    const [answer] = decisions.filter((d) => (d.data as { action: { kind: string } }).action.kind === 'llm_output');
+    expect(outcomes[0].seq).toBe(answer.seq + 1);
+    expect(outcomes[0].time).toBe(answer.time);
   });
 
   it('provider errors pass through unchanged and are audited as errors', async () => {

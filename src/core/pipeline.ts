@@ -77,6 +77,29 @@ function ruleIds(decision: Decision): string[] {
  * recorded, the answer is deny.
  */
 export async function decide(ctx: PipelineContext, action: Action): Promise<Decision> {
+  const decision = await evaluateAction(ctx, action);
+  if (!ctx.audit) return decision;
+  try {
+    await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
+  } catch (error) {
+    return {
+      ...decision,
+      effect: 'deny',
+      action: withAgent(action, ctx.agentId),
+      reasons: [
+        ...decision.reasons,
+        { effect: 'deny', code: 'audit_unavailable', message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
+      ],
+    };
+  }
+  return decision;
+}
+
+/**
+ * Everything decide() does but the record. Whoever calls this must store `decisionEntry(decision)` before anything
+ * acts on the decision (see recordAnswer), and must not act on it if that fails.
+ */
+export async function evaluateAction(ctx: PipelineContext, action: Action): Promise<Decision> {
   const subject = withAgent(action, ctx.agentId);
   const compiled = ctx.policy.compiled;
   const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
@@ -85,20 +108,6 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
-  if (!ctx.audit) return decision;
-  try {
-    await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
-  } catch (error) {
-    decision = {
-      ...decision,
-      effect: 'deny',
-      action: subject,
-      reasons: [
-        ...decision.reasons,
-        { effect: 'deny', code: 'audit_unavailable', message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
-      ],
-    };
-  }
   return decision;
 }
 
@@ -193,21 +202,40 @@ export function decisionEntry(decision: Decision, time: Date): AuditEntry {
   };
 }
 
-/** Records what happened when the action of `decision` ran. */
+/** The audit entry for what happened when the action of `decision` ran. */
+export function outcomeEntry(decision: Decision, outcome: Outcome, time: Date): AuditEntry {
+  const agent = decision.action?.agent?.id;
+  return {
+    type: 'outcome',
+    time: time.toISOString(),
+    agentId: typeof agent === 'string' ? agent : null,
+    decisionId: decision.id,
+    effect: null,
+    rules: [],
+    data: maskSecrets({ name: decision.action?.name, ...outcome }) as Record<string, unknown>,
+  };
+}
+
+/** Records what happened when the action of `decision` ran, then settles its cost. */
 export async function recordOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
   if (!ctx.audit) return;
-  const agent = decision.action?.agent?.id;
-  await ctx.audit.append([
-    {
-      type: 'outcome',
-      time: (ctx.now?.() ?? new Date()).toISOString(),
-      agentId: typeof agent === 'string' ? agent : null,
-      decisionId: decision.id,
-      effect: null,
-      rules: [],
-      data: maskSecrets({ name: decision.action?.name, ...outcome }) as Record<string, unknown>,
-    },
-  ]);
+  await ctx.audit.append([outcomeEntry(decision, outcome, ctx.now?.() ?? new Date())]);
+  await settleOutcome(ctx, decision, outcome);
+}
+
+/**
+ * Records, in one transaction, the decisions about a model's answer (made with evaluateAction: its text, its tool
+ * calls) and the outcome of the call, so a guarded call commits once after the answer instead of once per record.
+ * Rejects when they cannot be stored: the answer must then be withheld. The cost is settled by settleOutcome.
+ */
+export async function recordAnswer(ctx: PipelineContext, answerDecisions: readonly Decision[], call: Decision, outcome: Outcome): Promise<void> {
+  if (!ctx.audit) return;
+  const time = ctx.now?.() ?? new Date();
+  await ctx.audit.append([...answerDecisions.map((d) => decisionEntry(d, time)), outcomeEntry(call, outcome, time)]);
+}
+
+/** Replaces an LLM call's reservation with its actual cost in the ledger (nothing for other actions or without cost). */
+export async function settleOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
   if (ctx.cost && isAllowedLlmCall(decision)) {
     const { settleCall } = await import('./cost/enforce.js');
     await settleCall(ctx.cost, decision, outcome.usage);

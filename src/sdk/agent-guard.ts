@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
-import { decide, preview, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
+import { decide, evaluateAction, preview, recordAnswer, recordOutcome, settleOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Approvals } from '../core/approvals/service.js';
@@ -32,6 +32,12 @@ export interface LocalGuardOptions {
    * project's config). Channels whose secrets are not in this process's environment are queued for the sidecar.
    */
   approvals?: Record<string, unknown>;
+}
+
+/** Decisions about one model answer, recorded together with the call's outcome (see AgentGuard.answerRecords). */
+export interface AnswerRecords {
+  decide(action: Action): Promise<Decision>;
+  commit(call: Decision, outcome: Outcome): Promise<void>;
 }
 
 /** Either local mode (`policy`) or sidecar mode (`sidecar`). */
@@ -182,8 +188,38 @@ export class AgentGuard {
 
   /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */
   async recordOutcome(decision: Decision, outcome: Outcome): Promise<void> {
-    const recording = this.remote ? this.remote.recordOutcome(decision, outcome) : this.setup().then((ctx) => recordOutcome(ctx, decision, outcome));
-    // close() waits for these, so an outcome reported without awaiting it (and its ledger row) is never lost.
+    await this.track(this.remote ? this.remote.recordOutcome(decision, outcome) : this.setup().then((ctx) => recordOutcome(ctx, decision, outcome)));
+  }
+
+  /**
+   * For guarded clients: the decisions about one model answer (its text, its tool calls), made through the returned
+   * `decide`, are recorded by `commit` in one transaction with the call's outcome; `commit` must succeed before
+   * anything of the answer is released, and rejects when the records cannot be stored. In sidecar mode the sidecar
+   * records each decision as it makes it, and `commit` reports the outcome.
+   */
+  answerRecords(): AnswerRecords {
+    if (this.remote) return { decide: (action) => this.decide(action), commit: (call, outcome) => this.recordOutcome(call, outcome) };
+    const made: Decision[] = [];
+    return {
+      decide: async (action) => {
+        if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+        const decision = await evaluateAction(await this.setup(), action);
+        made.push(decision);
+        return decision;
+      },
+      commit: async (call, outcome) => {
+        const ctx = await this.setup();
+        await this.track(recordAnswer(ctx, made, call, outcome));
+        // The ledger row is written after the answer is released; close() waits for it.
+        void this.track(settleOutcome(ctx, call, outcome)).catch((error: Error) =>
+          process.emitWarning(`agentguard: could not record the cost of ${call.id}: ${error.message}`, { code: 'AGENTGUARD_AUDIT' }),
+        );
+      },
+    };
+  }
+
+  /** close() waits for these, so records reported without awaiting them (and ledger rows) are never lost. */
+  private async track(recording: Promise<void>): Promise<void> {
     this.pending.add(recording);
     try {
       await recording;

@@ -22,7 +22,7 @@ export function anthropicUsage(message: { usage?: Partial<Usage> | null; model?:
 export async function checkMessage(message: Message, ctx: CallContext): Promise<void> {
   if (!Array.isArray(message.content)) return;
   const textBlocks = message.content.filter((b) => b.type === 'text');
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, textBlocks.map((b) => b.text), ctx.settings.context);
+  const texts = await decideOutput(ctx.decider, ctx.name, textBlocks.map((b) => b.text), ctx.settings.context);
   textBlocks.forEach((block, i) => {
     const text = ctx.restore ? ctx.restore(texts[i]!) : texts[i]!;
     if (text === block.text) return;
@@ -35,7 +35,7 @@ export async function checkMessage(message: Message, ctx: CallContext): Promise<
       kept.push(block);
       continue;
     }
-    const settled = await settleToolCall(ctx.settings.guard, block.name, block.input, ctx.settings.toolCalls, ctx.settings.context);
+    const settled = await settleToolCall(ctx.decider, block.name, block.input, ctx.settings.toolCalls, ctx.settings.context);
     if (!settled.keep) continue;
     if (settled.input !== undefined) block.input = settled.input;
     kept.push(settled.verdict ? Object.assign(block, { agentguard: settled.verdict }) : block);

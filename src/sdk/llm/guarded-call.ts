@@ -1,6 +1,7 @@
 import type { Decision } from '../../core/action.js';
 import type { TokenUsage } from '../../core/pipeline.js';
-import { mediateRequest, recordCall, type ClientSettings } from './mediate.js';
+import { AgentGuardError } from '../../core/errors.js';
+import { callOutcome, mediateRequest, recordCall, type ClientSettings, type Decider } from './mediate.js';
 import { restorerOf } from './output.js';
 
 /** The part of an SDK's APIPromise a guarded call relies on: the pending response and how it is parsed. */
@@ -23,6 +24,8 @@ export interface CallContext {
   /** `<provider>.<model>`: the name of the request's action and of its answer's. */
   name: string;
   decision: Decision;
+  /** Decides the answer's text and tool calls: for a whole answer, recorded with the call's outcome before it is released. */
+  decider: Decider;
   /** Puts back the placeholders the request's `vault` redaction made, when the client is configured to. */
   restore?: (text: string) => string;
   /** Token usage seen in a stream so far. */
@@ -65,7 +68,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
     const name = `${call.provider}.${String(body?.model ?? call.defaultModel ?? 'unknown')}`;
     const { decision, request } = await mediateRequest(call.settings.guard, name, body, call.settings.context);
     const restore = call.settings.restoreRedactions ? restorerOf(decision) : undefined;
-    ctx = { settings: call.settings, name, decision, ...(restore ? { restore } : {}) };
+    ctx = { settings: call.settings, name, decision, decider: call.settings.guard, ...(restore ? { restore } : {}) };
     started = performance.now();
     inner = call.send(streaming && call.streamRequest ? call.streamRequest(request) : request) as ApiPromiseLike;
     try {
@@ -82,14 +85,19 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
     if (streaming) return gatedStream(call, result as StreamLike<Chunk>, client, context, started, body);
     // Read before the answer is checked: a denied answer was still generated and billed, so its usage counts.
     const usage = call.usage(result as Result);
+    // The answer's decisions and the call's outcome are committed in one transaction, before the answer is returned.
+    const records = call.settings.guard.answerRecords();
     try {
-      await call.check(result as Result, context);
+      await call.check(result as Result, { ...context, decider: records });
     } catch (error) {
-      await recordCall(call.settings.guard, context.decision, started, { error, usage });
+      await records.commit(context.decision, callOutcome(started, { error, usage })).catch(() => undefined);
       throw error;
     }
-    // Queued, not awaited: the answer does not wait for the outcome's commit (guard.close() flushes the queue).
-    void recordCall(call.settings.guard, context.decision, started, { usage });
+    try {
+      await records.commit(context.decision, callOutcome(started, { usage }));
+    } catch (error) {
+      throw new AgentGuardError('AUDIT_UNAVAILABLE', `The answer could not be recorded (${(error as Error).message}), so it is withheld`, { exitCode: 1 });
+    }
     return result;
   };
   return new call.ApiPromise(call.client, responsePromise, parse);

@@ -1,7 +1,7 @@
 import type { Decision } from '../../core/action.js';
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { Outcome, TokenUsage } from '../../core/pipeline.js';
 import { AgentGuardError } from '../../core/errors.js';
-import { AgentGuard, type AgentGuardOptions } from '../agent-guard.js';
+import { AgentGuard, type AgentGuardOptions, type AnswerRecords } from '../agent-guard.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';
 
 /** What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it. */
@@ -30,24 +30,31 @@ export async function mediateRequest<T extends object>(guard: AgentGuard, name: 
   return { decision, request: inputToRun(decision, request) as T };
 }
 
+/** Whatever decides the actions of an answer: the guard itself, or its AnswerRecords (recorded with the outcome). */
+export type Decider = Pick<AnswerRecords, 'decide'>;
+
 /** A tool call the model asked for, decided as `kind: "tool"` with its parsed arguments as input. */
-export function decideToolCall(guard: AgentGuard, name: string, args: unknown, context?: Record<string, unknown>): Promise<Decision> {
+export function decideToolCall(decider: Decider, name: string, args: unknown, context?: Record<string, unknown>): Promise<Decision> {
   const input = args !== null && typeof args === 'object' && !Array.isArray(args) ? (args as Record<string, unknown>) : { arguments: args };
-  return guard.decide({ kind: 'tool', name, input, ...(context ? { context } : {}) });
+  return decider.decide({ kind: 'tool', name, input, ...(context ? { context } : {}) });
 }
 
 export function verdictOf(decision: Decision): ToolCallVerdict {
   return { effect: decision.effect, decisionId: decision.id, reasons: decision.reasons.map((r) => r.message) };
 }
 
-/** Records what the call did, with its token usage (also when it failed part-way), against the request's decision. Never throws. */
-export async function recordCall(guard: AgentGuard, decision: Decision, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
+/** What the call did, with its token usage (also when it failed part-way) and how long it took since `started`. */
+export function callOutcome(started: number, outcome: { error?: unknown; usage?: TokenUsage }): Outcome {
   const durationMs = Math.round((performance.now() - started) * 1000) / 1000;
-  const recorded =
-    outcome.error === undefined
-      ? { status: 'ok' as const, durationMs, ...(outcome.usage ? { usage: outcome.usage } : {}) }
-      : { status: 'error' as const, durationMs, error: String((outcome.error as Error)?.message ?? outcome.error), ...(outcome.usage ? { usage: outcome.usage } : {}) };
-  await guard.recordOutcome(decision, recorded).catch(() => undefined);
+  const usage = outcome.usage ? { usage: outcome.usage } : {};
+  return outcome.error === undefined
+    ? { status: 'ok', durationMs, ...usage }
+    : { status: 'error', durationMs, error: String((outcome.error as Error)?.message ?? outcome.error), ...usage };
+}
+
+/** Records what the call did against the request's decision. Never throws. */
+export async function recordCall(guard: AgentGuard, decision: Decision, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
+  await guard.recordOutcome(decision, callOutcome(started, outcome)).catch(() => undefined);
 }
 
 /** The options every guarded client takes besides its SDK's own. */

@@ -18,7 +18,7 @@ export function openAiUsage(completion: Pick<ChatCompletion, 'usage' | 'model'>)
 /** A whole completion: every choice's text through the output policy, then every tool call decided. */
 export async function checkCompletion(completion: ChatCompletion, ctx: CallContext): Promise<void> {
   const choices = completion.choices ?? [];
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, choices.map((c) => c.message?.content ?? ''), ctx.settings.context);
+  const texts = await decideOutput(ctx.decider, ctx.name, choices.map((c) => c.message?.content ?? ''), ctx.settings.context);
   choices.forEach((choice, i) => {
     if (typeof choice.message?.content !== 'string') return;
     const text = ctx.restore ? ctx.restore(texts[i]!) : texts[i]!;
@@ -36,7 +36,7 @@ export async function checkCompletion(completion: ChatCompletion, ctx: CallConte
         kept.push(call);
         continue;
       }
-      const settled = await settleToolCall(ctx.settings.guard, call.function.name, parseArguments(call.function.arguments), ctx.settings.toolCalls, ctx.settings.context);
+      const settled = await settleToolCall(ctx.decider, call.function.name, parseArguments(call.function.arguments), ctx.settings.toolCalls, ctx.settings.context);
       if (!settled.keep) continue;
       if (settled.input !== undefined) call.function.arguments = JSON.stringify(settled.input);
       if (settled.verdict) Object.assign(call, { agentguard: settled.verdict });

@@ -42,7 +42,7 @@ function refreshOutputText(response: Response): void {
 /** A whole response: every output_text part through the output policy, then every function call decided. */
 export async function checkResponse(response: Response, ctx: CallContext): Promise<void> {
   const parts = (response.output ?? []).flatMap(outputTexts);
-  const texts = await decideOutput(ctx.settings.guard, ctx.name, parts.map((p) => p.text), ctx.settings.context);
+  const texts = await decideOutput(ctx.decider, ctx.name, parts.map((p) => p.text), ctx.settings.context);
   parts.forEach((part, i) => setText(part, ctx.restore ? ctx.restore(texts[i]!) : texts[i]!));
   const kept: OutputItem[] = [];
   for (const item of response.output ?? []) {
@@ -50,7 +50,7 @@ export async function checkResponse(response: Response, ctx: CallContext): Promi
       kept.push(item);
       continue;
     }
-    const settled = await settleToolCall(ctx.settings.guard, item.name, parseArguments(item.arguments), ctx.settings.toolCalls, ctx.settings.context);
+    const settled = await settleToolCall(ctx.decider, item.name, parseArguments(item.arguments), ctx.settings.toolCalls, ctx.settings.context);
     if (!settled.keep) continue;
     applySettlement(item, settled);
     kept.push(item);

@@ -2,7 +2,7 @@ import type { Action, Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { redactionVaultOf } from '../../core/pipeline.js';
 import type { AgentGuard } from '../agent-guard.js';
-import { decideToolCall, inputToRun, verdictOf, type ToolCallMode, type ToolCallVerdict } from './mediate.js';
+import { decideToolCall, inputToRun, verdictOf, type Decider, type ToolCallMode, type ToolCallVerdict } from './mediate.js';
 import type { WindowCheck } from './stream-gate.js';
 
 /**
@@ -33,9 +33,9 @@ function contentOf(decision: Decision, given: string[]): string[] {
  * Decides (and records) a model's answer as a whole. Deny or approval throw; otherwise returns the texts to deliver
  * (redacted when the policy transforms them). An answer without text is not decided: its tool calls are.
  */
-export async function decideOutput(guard: AgentGuard, name: string, content: string[], context?: Record<string, unknown>): Promise<string[]> {
+export async function decideOutput(decider: Decider, name: string, content: string[], context?: Record<string, unknown>): Promise<string[]> {
   if (content.every((t) => t === '')) return content;
-  const decision = await guard.decide(outputAction(name, content, context));
+  const decision = await decider.decide(outputAction(name, content, context));
   inputToRun(decision, undefined);
   return contentOf(decision, content);
 }
@@ -67,8 +67,8 @@ export type ToolCallSettlement = { keep: false } | { keep: true; input?: unknown
  * it). Not allowed: `throw` throws AgentGuardDeniedError or ApprovalRequiredError, `strip` drops it, `annotate` keeps
  * it with the verdict attached, so the caller never receives a denied call unmarked.
  */
-export async function settleToolCall(guard: AgentGuard, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
-  const decision = await decideToolCall(guard, name, args, context);
+export async function settleToolCall(decider: Decider, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
+  const decision = await decideToolCall(decider, name, args, context);
   if (decision.effect === 'allow') return { keep: true };
   if (decision.effect === 'transform') return { keep: true, input: decision.action.input };
   if (mode === 'throw') inputToRun(decision, undefined);
