@@ -122,7 +122,10 @@ describe('GuardedOpenAI chat.completions.create', () => {
     const store = await openStore({ dataDir, create: false });
     const decisions = await store.audit.query({ type: 'decision', order: 'asc' });
     const outcomes = await store.audit.query({ type: 'outcome', order: 'asc' });
+    const ledger = await store.cost.ledger({});
     await store.close();
+    // The ledger row is written in the same transaction: the second call's went with its outcome.
+    expect(ledger).toHaveLength(1);
     // First call: request, answer, outcome. Second: the request's decision only (the answer's rolled back with the outcome).
     expect(decisions.map((d) => (d.data as { action: { kind: string } }).action.kind)).toEqual(['llm', 'llm_output', 'llm']);
     expect(outcomes).toHaveLength(1);
@@ -130,6 +133,32 @@ describe('GuardedOpenAI chat.completions.create', () => {
     const [answer] = decisions.filter((d) => (d.data as { action: { kind: string } }).action.kind === 'llm_output');
     expect(outcomes[0].seq).toBe(answer.seq + 1);
     expect(outcomes[0].time).toBe(answer.time);
+  });
+
+  it('a ledger row that cannot be written is reported as a warning; the answer and its records are kept', async () => {
+    const { client, guard, dataDir } = await setup({ reply: { text: 'Refunds take 5 days.', usage: { inputTokens: 12, outputTokens: 6 } } });
+    await client.chat.completions.create(ask('first'));
+    const db = new Database(join(dataDir, 'agentguard.db'));
+    db.exec("CREATE TRIGGER no_ledger BEFORE INSERT ON cost_ledger BEGIN SELECT RAISE(ABORT, 'ledger is full'); END");
+    db.close();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on('warning', onWarning);
+    try {
+      const answer = await client.chat.completions.create(ask('second'));
+      expect(answer.choices[0].message.content).toBe('Refunds take 5 days.');
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([expect.stringMatching(/could not record the cost of dec_\w+: ledger is full/)]);
+    await guard.close();
+    const store = await openStore({ dataDir, create: false });
+    const outcomes = await store.audit.query({ type: 'outcome' });
+    const ledger = await store.cost.ledger({});
+    await store.close();
+    expect(outcomes).toHaveLength(2);
+    expect(ledger).toHaveLength(1);
   });
 
   it('provider errors pass through unchanged and are audited as errors', async () => {

@@ -8,12 +8,15 @@ import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { collectTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 import type { CostContext } from './cost/enforce.js';
+import type { CostStore, LedgerEntry } from './cost/types.js';
 import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
 import { approvalSpecFor } from './approvals/spec.js';
 
 /** Where the pipeline records. Resolves only once the entries are durable. */
 export interface AuditSink {
-  append(entries: AuditEntry[]): Promise<unknown>;
+  append(entries: AuditEntry[], options?: { ledger?: LedgerEntry }): Promise<unknown>;
+  /** The cost store whose ledger rows `append` can write in the same transaction as the entries (AuditRecorder). */
+  readonly ledgerStore?: CostStore;
 }
 
 export interface PipelineContext {
@@ -147,10 +150,14 @@ function isAllowedLlmCall(decision: Decision): boolean {
   return decision.action?.kind === 'llm' && (decision.effect === 'allow' || decision.effect === 'transform');
 }
 
+// The cost module, loaded once on first use (an import() per call costs more than the rest of a small decision).
+let enforceModule: Promise<typeof import('./cost/enforce.js')> | undefined;
+const loadEnforce = () => (enforceModule ??= import('./cost/enforce.js'));
+
 /** Budgets (loaded only when configured): an error while holding them denies, it never lets the call through. */
 async function holdBudgets(cost: CostContext, decision: Decision): Promise<Decision> {
   try {
-    const { reserveForDecision } = await import('./cost/enforce.js');
+    const { reserveForDecision } = await loadEnforce();
     return await reserveForDecision(cost, decision);
   } catch (error) {
     const message = `The budgets could not be checked (${(error as Error).message}), so the action is denied`;
@@ -216,28 +223,48 @@ export function outcomeEntry(decision: Decision, outcome: Outcome, time: Date): 
   };
 }
 
-/** Records what happened when the action of `decision` ran, then settles its cost. */
+/** Records what happened when the action of `decision` ran, with its ledger row when it is an LLM call. */
 export async function recordOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
   if (!ctx.audit) return;
-  await ctx.audit.append([outcomeEntry(decision, outcome, ctx.now?.() ?? new Date())]);
-  await settleOutcome(ctx, decision, outcome);
+  const time = ctx.now?.() ?? new Date();
+  await recordWithLedger(ctx, [outcomeEntry(decision, outcome, time)], decision, outcome, time);
 }
 
 /**
- * Records, in one transaction, the decisions about a model's answer (made with evaluateAction: its text, its tool
- * calls) and the outcome of the call, so a guarded call commits once after the answer instead of once per record.
- * Rejects when they cannot be stored: the answer must then be withheld. The cost is settled by settleOutcome.
+ * Records the decisions about a model's answer (made with evaluateAction: its text, its tool calls) and the outcome
+ * of the call in one transaction, so a guarded call commits once after the answer instead of once per record.
+ * Rejects when they cannot be stored: the answer must then be withheld.
  */
 export async function recordAnswer(ctx: PipelineContext, answerDecisions: readonly Decision[], call: Decision, outcome: Outcome): Promise<void> {
   if (!ctx.audit) return;
   const time = ctx.now?.() ?? new Date();
-  await ctx.audit.append([...answerDecisions.map((d) => decisionEntry(d, time)), outcomeEntry(call, outcome, time)]);
+  await recordWithLedger(ctx, [...answerDecisions.map((d) => decisionEntry(d, time)), outcomeEntry(call, outcome, time)], call, outcome, time);
+}
+
+/**
+ * Appends entries that end with a call's outcome, and settles the call's cost: in the same transaction when the sink
+ * keeps the ledger of the pipeline's cost store, else right after. Once the entries are stored, a ledger row or an
+ * alert that fails is reported as a warning; it does not fail the records.
+ */
+async function recordWithLedger(ctx: PipelineContext, entries: AuditEntry[], call: Decision, outcome: Outcome, time: Date): Promise<void> {
+  const audit = ctx.audit!;
+  const cost = ctx.cost && isAllowedLlmCall(call) ? ctx.cost : undefined;
+  const warn = (error: Error) => process.emitWarning(`agentguard: could not record the cost of ${call.id}: ${error.message}`, { code: 'AGENTGUARD_AUDIT' });
+  if (cost === undefined || audit.ledgerStore !== cost.store) {
+    await audit.append(entries);
+    await settleOutcome(ctx, call, outcome).catch(warn);
+    return;
+  }
+  const { ledgerEntry, alertCrossings } = await loadEnforce();
+  const ledger = ledgerEntry(cost, call, outcome.usage, time);
+  await audit.append(entries, ledger ? { ledger } : {});
+  if (ledger) await alertCrossings(cost, ledger.scope, time).catch(warn);
 }
 
 /** Replaces an LLM call's reservation with its actual cost in the ledger (nothing for other actions or without cost). */
-export async function settleOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
+async function settleOutcome(ctx: PipelineContext, decision: Decision, outcome: Outcome): Promise<void> {
   if (ctx.cost && isAllowedLlmCall(decision)) {
-    const { settleCall } = await import('./cost/enforce.js');
+    const { settleCall } = await loadEnforce();
     await settleCall(ctx.cost, decision, outcome.usage);
   }
 }

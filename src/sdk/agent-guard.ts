@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
-import { decide, evaluateAction, preview, recordAnswer, recordOutcome, settleOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
+import { decide, evaluateAction, preview, recordAnswer, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Approvals } from '../core/approvals/service.js';
@@ -208,12 +208,7 @@ export class AgentGuard {
         return decision;
       },
       commit: async (call, outcome) => {
-        const ctx = await this.setup();
-        await this.track(recordAnswer(ctx, made, call, outcome));
-        // The ledger row is written after the answer is released; close() waits for it.
-        void this.track(settleOutcome(ctx, call, outcome)).catch((error: Error) =>
-          process.emitWarning(`agentguard: could not record the cost of ${call.id}: ${error.message}`, { code: 'AGENTGUARD_AUDIT' }),
-        );
+        await this.track(this.setup().then((ctx) => recordAnswer(ctx, made, call, outcome)));
       },
     };
   }

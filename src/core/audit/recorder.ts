@@ -3,6 +3,7 @@ import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { EMPTY_HEAD, signCheckpoint } from './checkpoint.js';
 import { loadOrCreateSigningKeys, type SigningKeys } from './keys.js';
+import type { CostStore, LedgerEntry } from '../cost/types.js';
 import type { AuditEntry, AuditRecord, Checkpoint } from './types.js';
 
 /** Options of AuditRecorder; every one has a default. */
@@ -23,8 +24,19 @@ export interface AuditRecorderOptions {
 
 interface Pending {
   entries: AuditEntry[];
+  /** A call's ledger row, settled in the same transaction as the entries (see AppendOptions). */
+  ledger?: LedgerEntry;
   resolve: (records: AuditRecord[]) => void;
   reject: (error: unknown) => void;
+}
+
+/** Options of AuditRecorder.append. */
+export interface AppendOptions {
+  /**
+   * The ledger row of the LLM call the entries belong to, settled in the same transaction as them (one commit instead
+   * of two). A ledger row that cannot be written does not fail the entries: it is reported as a process warning.
+   */
+  ledger?: LedgerEntry;
 }
 
 /**
@@ -94,13 +106,19 @@ export class AuditRecorder {
   }
 
   /** Records entries in order, in one transaction; resolves with the stored records once they are committed. */
-  append(entries: AuditEntry[]): Promise<AuditRecord[]> {
+  append(entries: AuditEntry[], options: AppendOptions = {}): Promise<AuditRecord[]> {
     if (this.closing) return Promise.reject(closedError());
     if (entries.length === 0) return Promise.resolve([]);
+    if (options.ledger && !this.store.cost.settleInTransaction) return Promise.reject(new Error('this store cannot write a ledger row with audit records'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ entries, resolve, reject });
+      this.queue.push({ entries, ...(options.ledger ? { ledger: options.ledger } : {}), resolve, reject });
       this.schedule();
     });
+  }
+
+  /** The cost store whose ledger rows `append` can write in the same transaction as the records, if it can. */
+  get ledgerStore(): CostStore | undefined {
+    return this.store.cost.settleInTransaction ? this.store.cost : undefined;
   }
 
   /** Commits everything queued, then signs and stores a checkpoint at the current head of the log. */
@@ -159,8 +177,22 @@ export class AuditRecorder {
 
   private async commit(batch: Pending[]): Promise<void> {
     let records: AuditRecord[];
+    const ledgerErrors = new Map<Pending, Error>();
+    const settle = (): void => {
+      for (const pending of batch) {
+        if (!pending.ledger) continue;
+        try {
+          this.store.cost.settleInTransaction!(pending.ledger);
+        } catch (error) {
+          ledgerErrors.set(pending, error as Error);
+        }
+      }
+    };
     try {
-      records = await this.store.audit.append(batch.flatMap((p) => p.entries));
+      records = await this.store.audit.append(
+        batch.flatMap((p) => p.entries),
+        batch.some((p) => p.ledger) ? settle : undefined,
+      );
     } catch (error) {
       // One caller's invalid entry must not fail the others that happened to share its transaction.
       if (batch.length > 1 && isAgentGuardError(error) && error.code === 'AUDIT_ENTRY_INVALID') {
@@ -174,6 +206,10 @@ export class AuditRecorder {
     for (const pending of batch) {
       pending.resolve(records.slice(offset, offset + pending.entries.length));
       offset += pending.entries.length;
+      const ledgerError = ledgerErrors.get(pending);
+      if (ledgerError) {
+        process.emitWarning(`agentguard: could not record the cost of ${pending.ledger!.decisionId}: ${ledgerError.message}`, { code: 'AGENTGUARD_AUDIT' });
+      }
     }
     this.sinceCheckpoint += records.length;
     if (this.every > 0 && this.sinceCheckpoint >= this.every) {

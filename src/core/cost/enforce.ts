@@ -144,7 +144,8 @@ export async function settleCall(cost: CostContext, decision: Decision, usage: T
   await alertCrossings(cost, entry.scope, now);
 }
 
-async function alertCrossings(cost: CostContext, scope: CostScope, now: Date): Promise<void> {
+/** Records and sends the alerts that committed spend in `scope` crossed (once per threshold and period). */
+export async function alertCrossings(cost: CostContext, scope: CostScope, now: Date): Promise<void> {
   const applying = cost.settings.budgets.flatMap((budget) => windowsFor([budget], scope, now).map((window) => ({ budget, window })));
   if (applying.length === 0) return;
   const figures = await cost.store.figures(applying.map((a) => a.window), now.toISOString());

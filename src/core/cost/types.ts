@@ -153,6 +153,11 @@ export interface CostStore {
   reserve(request: { decisionId: string; scope: CostScope; windows: BudgetWindow[]; amountNano: number; now: string; expiresAt: string }): Promise<ReserveResult>;
   /** Writes the ledger row and removes the decision's reservation (if any) in one transaction. Idempotent per decisionId. */
   settle(entry: LedgerEntry): Promise<void>;
+  /**
+   * The same, synchronously, inside a transaction the caller holds on this store's database (see AuditStore.append's
+   * `alongside`), so a call's outcome and its ledger row commit together. Stores that cannot do this leave it out.
+   */
+  settleInTransaction?(entry: LedgerEntry): void;
   /** Current figures of windows (for `cost budgets` and alerts). */
   figures(windows: BudgetWindow[], now: string): Promise<BudgetFigures[]>;
   /** Ledger rows in [since, until), oldest first. */

@@ -10,8 +10,12 @@ import type { TokenStore } from '../tokens/types.js';
  * still produce one valid chain. Async so a PostgreSQL implementation can follow for fleets.
  */
 export interface AuditStore {
-  /** Appends entries in order, chained to the current head, in one transaction; returns them as stored. Durable when it resolves. */
-  append(entries: AuditEntry[]): Promise<AuditRecord[]>;
+  /**
+   * Appends entries in order, chained to the current head, in one transaction; returns them as stored. Durable when it
+   * resolves. `alongside` runs inside that transaction after the entries are written, for other writes to this store
+   * that must commit with them (a call's ledger row with its outcome); if it throws, nothing is written.
+   */
+  append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]>;
   /** The last record's seq and hash, or null for an empty log. */
   head(): Promise<{ seq: number; hash: string } | null>;
   /** Records matching a filter. */

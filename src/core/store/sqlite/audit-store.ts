@@ -45,7 +45,7 @@ export class SqliteAuditStore implements AuditStore {
   private readonly insertStmt: Statement;
   private readonly firstPageStmt: Statement;
   private readonly nextPageStmt: Statement;
-  private readonly appendTx: (entries: EncodedEntry[]) => AuditRecordColumns[];
+  private readonly appendTx: (entries: EncodedEntry[], alongside: (() => void) | undefined) => AuditRecordColumns[];
   private hashedPageStmt: Statement | null | undefined;
 
   constructor(db: Database) {
@@ -58,7 +58,7 @@ export class SqliteAuditStore implements AuditStore {
     // Raw arrays, turned into objects below: about twice as fast as better-sqlite3's own row objects.
     this.firstPageStmt = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?`).safeIntegers(true).raw(true);
     this.nextPageStmt = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?`).safeIntegers(true).raw(true);
-    const tx = db.transaction((entries: EncodedEntry[]) => {
+    const tx = db.transaction((entries: EncodedEntry[], alongside: (() => void) | undefined) => {
       const head = this.headStmt.get();
       let seq = head?.seq ?? 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
@@ -71,9 +71,10 @@ export class SqliteAuditStore implements AuditStore {
         out.push({ seq, prevHash, hash });
         prevHash = hash;
       }
+      alongside?.();
       return out;
     });
-    this.appendTx = (entries) => tx.immediate(entries);
+    this.appendTx = (entries, alongside) => tx.immediate(entries, alongside);
   }
 
   /**
@@ -81,11 +82,11 @@ export class SqliteAuditStore implements AuditStore {
    * stored and hashed is their canonical JSON. With `synchronous = NORMAL` in WAL mode a resolved append survives a
    * crash of the process, but the last transactions can be lost on power failure or an OS crash.
    */
-  async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
+  async append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     // Validate and serialise before taking the write lock, so the lock is held only for the chaining itself.
     const encoded = entries.map((entry, i) => encodeEntry(entry, i));
-    const placed = this.appendTx(encoded);
+    const placed = this.appendTx(encoded, alongside);
     return entries.map((entry, i) => ({
       seq: placed[i].seq,
       type: entry.type,

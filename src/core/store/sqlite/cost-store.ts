@@ -157,6 +157,11 @@ export class SqliteCostStore implements CostStore {
     this.settleTx(checkEntry(entry));
   }
 
+  // Inside the caller's transaction better-sqlite3 runs this one as a savepoint: a failure undoes only its own writes.
+  settleInTransaction(entry: LedgerEntry): void {
+    this.settleTx(checkEntry(entry));
+  }
+
   async figures(windows: BudgetWindow[], now: string): Promise<BudgetFigures[]> {
     return this.figuresTx(windows.map(normalizeWindow), isoTime(now, 'now'));
   }

@@ -14,10 +14,10 @@ export class GatedAuditStore extends SqliteAuditStore {
     this.beforeWrite = beforeWrite;
   }
 
-  override async append(entries: AuditEntry[]): Promise<AuditRecord[]> {
+  override async append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]> {
     const wait = entries.length > 0 ? this.beforeWrite() : null;
     if (wait) await wait;
-    return super.append(entries);
+    return super.append(entries, alongside);
   }
 
   override async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
