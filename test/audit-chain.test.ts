@@ -263,6 +263,46 @@ describe('AuditRecorder', () => {
     await store.close();
   });
 
+  it('groupCommit: "turn" waits for the event loop turn; "microtask" commits as soon as the caller yields, still batching', async () => {
+    for (const groupCommit of ['turn', 'microtask'] as const) {
+      const recorder = await AuditRecorder.open({ dataDir: tempDataDir(), groupCommit });
+      const transactions: number[] = [];
+      const append = recorder.store.audit.append.bind(recorder.store.audit);
+      recorder.store.audit.append = (entries, alongside) => (transactions.push(entries.length), append(entries, alongside));
+      let turnEnded = false;
+      setImmediate(() => (turnEnded = true));
+      const records = await Promise.all([recorder.record(decisionEntry(1)), recorder.record(decisionEntry(2)), recorder.record(decisionEntry(3))]);
+      expect(records.map((r) => r.seq)).toEqual([1, 2, 3]);
+      expect(transactions).toEqual([3]);
+      expect(turnEnded).toBe(groupCommit === 'turn');
+      await recorder.close();
+    }
+  });
+
+  it('a ledger row given with entries is written in their transaction; one that fails is a warning, not a failure', async () => {
+    const recorder = await AuditRecorder.open({ dataDir: tempDataDir() });
+    const ledger = (decisionId: string) => ({
+      time: '2026-01-01T00:00:00.000Z', decisionId, scope: { agent: 'a', project: null, user: null, session: null }, provider: 'openai', model: 'gpt-4o-mini',
+      tokens: { inputTokens: 1, outputTokens: 1, cacheReadInputTokens: 0, cacheCreationInputTokens: 0 }, costNano: 10, estimated: false, priced: 'unpriced' as const,
+    });
+    await recorder.append([decisionEntry(1)], { ledger: ledger('dec_1') });
+    expect(await recorder.store.cost.ledger({})).toHaveLength(1);
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const [record] = await recorder.append([decisionEntry(2)], { ledger: { ...ledger('dec_2'), costNano: -5 } });
+      expect(record.seq).toBe(2);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([expect.stringContaining('could not record the cost of dec_2')]);
+    expect(await recorder.store.cost.ledger({})).toHaveLength(1);
+    expect(await recorder.store.audit.count()).toBe(2);
+    await recorder.close();
+  });
+
   it('fails only the caller whose entry is invalid when records share a transaction', async () => {
     const recorder = await AuditRecorder.open({ dataDir: tempDataDir() });
     const results = await Promise.allSettled([

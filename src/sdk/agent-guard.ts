@@ -130,7 +130,8 @@ export class AgentGuard {
       const dataDir = options.dataDir ?? project!.paths.dataDir;
       // Loaded on first use, so importing the SDK does not load the native SQLite module.
       const { AuditRecorder } = await import('../core/audit/recorder.js');
-      const sink = await AuditRecorder.open({ dataDir });
+      // An agent waits on each of its records: commit them as soon as its own code yields, not a loop turn later.
+      const sink = await AuditRecorder.open({ dataDir, groupCommit: 'microtask' });
       const { lazyRedactionKey } = await import('../core/guardrails/redaction-key.js');
       const { costContext } = await import('../core/cost/context.js');
       const { postAlert } = await import('../alerts/webhook.js');

@@ -14,6 +14,13 @@ export interface AuditRecorderOptions {
   checkpointIntervalMs?: number;
   /** Most entries committed in one transaction (default 1000). */
   maxBatch?: number;
+  /**
+   * Which appends share a transaction: `turn` (default), every append made in the same turn of the event loop, so
+   * requests a server handles in one turn commit together; `microtask`, the appends made before the current callback
+   * returns, committed as soon as it does, without waiting for the rest of the event loop (an agent's own calls, where
+   * latency matters more than batching across I/O callbacks).
+   */
+  groupCommit?: 'turn' | 'microtask';
   /** Errors of background checkpoints (the records themselves are safe). Default: a process warning. */
   onError?: (error: Error) => void;
   /** Clock for checkpoint times (tests). */
@@ -59,6 +66,7 @@ export class AuditRecorder {
   private readonly every: number;
   private readonly intervalMs: number;
   private readonly maxBatch: number;
+  private readonly groupCommit: 'turn' | 'microtask';
   private readonly onError: (error: Error) => void;
   private readonly now: () => Date;
   private readonly ownsStore: boolean;
@@ -76,6 +84,7 @@ export class AuditRecorder {
     this.every = options.checkpointEvery ?? 1000;
     this.intervalMs = options.checkpointIntervalMs ?? 60_000;
     this.maxBatch = Math.max(1, options.maxBatch ?? 1000);
+    this.groupCommit = options.groupCommit ?? 'turn';
     this.onError = options.onError ?? ((error) => process.emitWarning(`agentguard: could not sign an audit checkpoint: ${error.message}`));
     this.now = options.now ?? (() => new Date());
     this.ownsStore = options.ownsStore ?? false;
@@ -144,12 +153,13 @@ export class AuditRecorder {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    // setImmediate rather than a microtask: requests handled in the same event-loop turn (for example several HTTP
-    // requests) share one transaction.
-    setImmediate(() => {
+    const run = () => {
       this.scheduled = false;
       void this.pump();
-    });
+    };
+    // `turn`: setImmediate, so requests handled in the same event-loop turn (several HTTP requests) share a transaction.
+    if (this.groupCommit === 'turn') setImmediate(run);
+    else queueMicrotask(run);
   }
 
   /** Runs the one flush loop (starting it if needed); it ends when the queue is empty. */
