@@ -136,17 +136,28 @@ export async function run({ log }) {
   };
   const failures = [];
   try {
-    log(`  ${CALLS} calls per client, 2 KB prompt, ${ANSWER.length}-character answer`);
-    const [plain, noAudit, policyOnly, allGuardrails, conversation] = await interleaved(
-      [
-        { client: new OpenAI(options(provider.baseURL)), prompt },
-        { client: guarded(POLICY_ONLY, provider.baseURL, undefined), prompt },
-        { client: guarded(POLICY_ONLY, provider.baseURL, 'policy'), prompt },
-        { client: guarded(ALL_GUARDRAILS, provider.baseURL, 'all'), prompt },
-        { client: guarded(ALL_GUARDRAILS, provider.baseURL, 'conversation'), prompt: conversationPrompt },
-      ],
-      CALLS,
-    );
+    log(`  ${CALLS} calls per client, 2 KB prompt, ${ANSWER.length}-character answer; each guarded client alternates with the plain one`);
+    // One guard alive at a time, as in an agent's process; each is measured against the plain client in the same
+    // stretch of time, so a busy spell of the machine hits both sides of a comparison alike.
+    const plainClient = { client: new OpenAI(options(provider.baseURL)), prompt };
+    await timeCalls(plainClient, 300, 2_000_000); // the first pair must not pay for the HTTP stack's warm-up
+    const variants = [
+      { key: 'noAudit', rules: POLICY_ONLY, dir: undefined, prompt },
+      { key: 'policy', rules: POLICY_ONLY, dir: 'policy', prompt },
+      { key: 'all', rules: ALL_GUARDRAILS, dir: 'all', prompt },
+      { key: 'conversation', rules: ALL_GUARDRAILS, dir: 'conversation', prompt: conversationPrompt },
+    ];
+    const measured = {};
+    for (const variant of variants) {
+      const guard = guardFor(variant.rules, variant.dir && join(dataDir, variant.dir));
+      try {
+        const [plain, client] = await interleaved([plainClient, { client: new GuardedOpenAI({ ...options(provider.baseURL), guard }), prompt: variant.prompt }], CALLS);
+        measured[variant.key] = { plain, client, added: (client.p50 - plain.p50) / 1000 };
+      } finally {
+        await guard.close();
+      }
+    }
+    const { noAudit, policy: policyOnly, all: allGuardrails, conversation } = measured;
     log(`  streams: ${STREAMS} per client, ${12}-character chunks every 5 ms`);
     const plainStream = new OpenAI(options(streaming.baseURL));
     await timeToFirstText(plainStream, 3);
@@ -155,19 +166,13 @@ export async function run({ log }) {
       policy: await timeToFirstText(guarded(POLICY_ONLY, streaming.baseURL, 'stream-policy'), STREAMS),
       email: await timeToFirstText(guarded(EMAIL_ANSWERS, streaming.baseURL, 'stream-email'), STREAMS),
     };
-    const added = {
-      noAudit: (noAudit.p50 - plain.p50) / 1000,
-      policy: (policyOnly.p50 - plain.p50) / 1000,
-      all: (allGuardrails.p50 - plain.p50) / 1000,
-      conversation: (conversation.p50 - plain.p50) / 1000,
-    };
     const verdict = (value, target) => (value <= target ? `met (≤ ${target} ms)` : `**not met** (target ≤ ${target} ms)`);
+    const row = (label, m, target) => [label, ms(m.client.p50), ms(m.client.p99), ms(m.plain.p50), m.added.toFixed(3), target];
     const rows = [
-      ['plain `openai` client', ms(plain.p50), ms(plain.p99), '—', '—'],
-      ['GuardedOpenAI, policy only, audit off', ms(noAudit.p50), ms(noAudit.p99), added.noAudit.toFixed(3), '(the engine alone)'],
-      ['GuardedOpenAI, policy only', ms(policyOnly.p50), ms(policyOnly.p99), added.policy.toFixed(3), verdict(added.policy, TARGETS.policyOnlyMs)],
-      ['GuardedOpenAI, all guardrails, 2 KB prompt, every text new', ms(allGuardrails.p50), ms(allGuardrails.p99), added.all.toFixed(3), verdict(added.all, TARGETS.allGuardrailsMs)],
-      ['GuardedOpenAI, all guardrails, 2 KB conversation (history resent)', ms(conversation.p50), ms(conversation.p99), added.conversation.toFixed(3), '(findings of resent texts remembered)'],
+      row('GuardedOpenAI, policy only, audit off', noAudit, '(the engine alone)'),
+      row('GuardedOpenAI, policy only', policyOnly, verdict(policyOnly.added, TARGETS.policyOnlyMs)),
+      row('GuardedOpenAI, all guardrails, 2 KB prompt, every text new', allGuardrails, verdict(allGuardrails.added, TARGETS.allGuardrailsMs)),
+      row('GuardedOpenAI, all guardrails, 2 KB conversation (history resent)', conversation, '(findings of resent texts remembered)'),
     ];
     const streamRows = [
       ['plain `openai` client', ms(ttft.plain.p50), ms(ttft.plain.p99), '—'],
@@ -175,15 +180,15 @@ export async function run({ log }) {
       ['GuardedOpenAI, e-mail redaction in answers (hold-back 254)', ms(ttft.email.p50), ms(ttft.email.p99), ((ttft.email.p50 - ttft.plain.p50) / 1000).toFixed(3)],
     ];
     const markdown = [
-      `Non-streaming \`chat.completions.create\`, ${CALLS} calls each, local mode with the audit trail on unless said (every call records the request's decision and the answer's before returning, and queues the outcome):`,
+      `Non-streaming \`chat.completions.create\`, ${CALLS} calls each, local mode with the audit trail on unless said (every call commits twice before it returns: the request's decision before sending, then the answer's decision with the call's outcome and ledger row):`,
       '',
-      markdownTable(['client', 'p50 ms', 'p99 ms', 'added p50 ms', 'target'], rows, ['l', 'r', 'r', 'r', 'l']),
+      markdownTable(['client', 'p50 ms', 'p99 ms', 'plain client p50 ms, same stretch', 'added p50 ms', 'target'], rows, ['l', 'r', 'r', 'r', 'r', 'l']),
       '',
       `Streams, time to the first text chunk (${STREAMS} streams each; the fake provider sends 12 characters every 5 ms, so holding back 254 characters costs about 22 chunks):`,
       '',
       markdownTable(['client', 'p50 ms', 'p99 ms', 'added p50 ms'], streamRows, ['l', 'r', 'r', 'r']),
     ].join('\n');
-    if (!(added.policy > -1 && added.all > -1)) failures.push('the guarded client measured faster than the plain one by over 1 ms: the measurement is broken');
+    if (!(policyOnly.added > -1 && allGuardrails.added > -1)) failures.push('the guarded client measured faster than the plain one by over 1 ms: the measurement is broken');
     return { markdown, failures };
   } finally {
     for (const guard of guards) await guard.close();
