@@ -78,9 +78,10 @@ function normalizeOnly(raw: string): string {
   return foldLeet(text);
 }
 
-// The injection and moderation guardrails both normalise every text a decision reads, so the last few results are kept.
-// Texts above MEMO_MAX_CHARS are not kept, which bounds what the memo holds.
-const MEMO_SIZE = 64;
+// The injection and moderation guardrails both normalise every text a decision reads, so the last few results are kept
+// (a decision brings few texts that are new to the guardrails; the rest they remember themselves). Texts above
+// MEMO_MAX_CHARS are not kept, which bounds what the memo holds.
+const MEMO_SIZE = 16;
 const MEMO_MAX_CHARS = 32_768;
 const memo = new Map<string, NormalizedText>();
 
