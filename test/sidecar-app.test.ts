@@ -203,6 +203,28 @@ describe('cost in the sidecar', () => {
     expect(admin.effect).toBe('allow');
   });
 
+  it('an outcome whose ledger row cannot be written is kept once (204), and the failure is a warning', async () => {
+    const { app, recorder, dataDir } = await setup();
+    const call = { kind: 'llm', name: 'openai.gpt-4o', input: { model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_tokens: 100 } };
+    const db = rawDb(databasePath({ dataDir }));
+    db.exec("CREATE TRIGGER no_ledger BEFORE INSERT ON cost_ledger BEGIN SELECT RAISE(ABORT, 'ledger is full'); END");
+    db.close();
+    const decision = (await decide(app, BOT, call)).json();
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const outcome = await app.inject({ method: 'POST', url: `/v1/decisions/${decision.id}/outcome`, headers: BOT, payload: { status: 'ok', usage: { inputTokens: 4, outputTokens: 2 } } });
+      expect(outcome.statusCode, outcome.body).toBe(204);
+      await new Promise((resolve) => setImmediate(resolve));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([expect.stringContaining(`could not record the cost of ${decision.id}: ledger is full`)]);
+    expect(await recorder.store.audit.query({ type: 'outcome' })).toHaveLength(1);
+    expect(await recorder.store.cost.ledger({})).toHaveLength(0);
+  });
+
   it('refuses to start on an invalid cost config, naming the field', async () => {
     await expect(setup({ cost: { config: { budgets: [{ scope: 'team', period: 'day', limitUsd: 1 }] }, where: 'agentguard.config.json: cost' } })).rejects.toThrow(
       /agentguard\.config\.json: cost\.budgets\[0\]\.scope must be one of global, project, agent, user, session/,
