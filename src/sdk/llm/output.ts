@@ -30,8 +30,9 @@ function contentOf(decision: Decision, given: string[]): string[] {
 }
 
 /**
- * Decides (and records) a model's answer as a whole. Deny or approval throw; otherwise returns the texts to deliver
- * (redacted when the policy transforms them). An answer without text is not decided: its tool calls are.
+ * Decides a model's answer as a whole (recorded by the decider: the guard at once, AnswerRecords with the call's
+ * outcome). Deny or approval throw; otherwise returns the texts to deliver (redacted when the policy transforms them).
+ * An answer without text is not decided: its tool calls are.
  */
 export async function decideOutput(decider: Decider, name: string, content: string[], context?: Record<string, unknown>): Promise<string[]> {
   if (content.every((t) => t === '')) return content;
