@@ -166,7 +166,7 @@ export class AgentGuard {
    * the caller makes now, or `deny` (denied, expired, not decided within the wait).
    */
   async decide(action: Action, options: { waitForApproval?: boolean | ApprovalWaitOptions } = {}): Promise<Decision> {
-    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+    this.assertOpen();
     const decision = this.remote ? await this.remote.decide(action) : await decide(await this.setup(), action);
     if (decision.effect !== 'require_approval' || !options.waitForApproval || !decision.approval) return decision;
     return settleApproval(this.approvals, decision, options.waitForApproval === true ? {} : options.waitForApproval);
@@ -182,7 +182,7 @@ export class AgentGuard {
    * back. For checks of partial text, such as windows of a streamed answer; the whole answer is decided with decide().
    */
   async preview(action: Action): Promise<Preview> {
-    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+    this.assertOpen();
     if (this.remote) return this.remote.preview(action);
     return preview(await this.setup(), action);
   }
@@ -203,7 +203,7 @@ export class AgentGuard {
     const made: Decision[] = [];
     return {
       decide: async (action) => {
-        if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+        this.assertOpen();
         const decision = await evaluateAction(await this.setup(), action);
         made.push(decision);
         return decision;
@@ -212,6 +212,10 @@ export class AgentGuard {
         await this.track(this.setup().then((ctx) => recordAnswer(ctx, made, call, outcome)));
       },
     };
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
   }
 
   /** close() waits for these, so records reported without awaiting them (and ledger rows) are never lost. */
