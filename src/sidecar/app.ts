@@ -2,6 +2,7 @@ import { lazyRedactionKey } from '../core/guardrails/redaction-key.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
+import { auditSinkFor } from './plugins/audit-health.js';
 import { registerAuth, type Authenticate } from './plugins/auth.js';
 import { DecisionCache, DEFAULT_DECISION_CACHE_SIZE } from './plugins/decision-cache.js';
 import { registerErrorHandling } from './plugins/errors.js';
@@ -9,7 +10,7 @@ import { MAX_JSON_DEPTH, registerJsonBody } from './plugins/json-body.js';
 import { SidecarMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
-import type { SidecarServices } from './plugins/services.js';
+import type { AuditHealth, SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
 import { decideRoute, previewRoute } from './routes/decide.js';
 import { costContext } from '../core/cost/context.js';
@@ -141,12 +142,14 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
 
   const metrics = new SidecarMetrics();
   const deliverer = sidecarDeliverer(app, options.recorder.store.deliveries, options.notify ?? [], metrics);
+  const auditHealth: AuditHealth = { lastFailure: null };
   const services: SidecarServices = {
     policy: new PolicyState(options.policy, options.policyPath),
     recorder: options.recorder,
+    audit: auditSinkFor({ recorder: options.recorder, auditHealth }),
     metrics,
     decisions: new DecisionCache(options.decisionCacheSize ?? DEFAULT_DECISION_CACHE_SIZE),
-    auditHealth: { lastFailure: null },
+    auditHealth,
     dataDir: options.dataDir,
     redactionKey: lazyRedactionKey(options.dataDir),
     cost: costContext({

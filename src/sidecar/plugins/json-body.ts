@@ -5,29 +5,67 @@ import { HttpError } from './errors.js';
 export const MAX_JSON_DEPTH = 64;
 
 /**
- * Why a parsed JSON value is refused, or undefined when it is fine: nesting deeper than `maxDepth`, or a `__proto__`
- * key (harmless in the parsed object itself, but a prototype-pollution gadget for any code that later merges it).
- * Iterative, so a hostile document cannot overflow the stack.
+ * Why a parsed JSON value is refused, or undefined when it is fine: nesting deeper than `maxDepth`; a `__proto__`
+ * key (harmless in the parsed object itself, but a prototype-pollution gadget for any code that later merges it); a
+ * number JSON.parse turned into ±Infinity (`1e999`), which no audit record can hold; an integer beyond ±(2^53 − 1),
+ * which would be judged as a different number than the one sent; a lone UTF-16 surrogate in a key or string, which
+ * the audit store cannot keep as sent. Iterative, so a hostile document cannot overflow the stack.
  */
 export function jsonBodyProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { code: string; message: string } | undefined {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 1, path: 'body' }];
   while (stack.length > 0) {
     const { value: node, depth, path } = stack.pop()!;
+    if (typeof node === 'number') {
+      const problem = numberProblem(node, path);
+      if (problem) return problem;
+      continue;
+    }
+    if (typeof node === 'string') {
+      if (!wellFormed(node)) return loneSurrogate(path);
+      continue;
+    }
     if (node === null || typeof node !== 'object') continue;
     if (depth > maxDepth) {
       return { code: 'JSON_TOO_DEEP', message: `${shorten(path)} is nested more than ${maxDepth} levels deep; flatten the data` };
     }
     if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) if (node[i] !== null && typeof node[i] === 'object') stack.push({ value: node[i], depth: depth + 1, path: `${path}[${i}]` });
+      for (let i = 0; i < node.length; i++) if (needsCheck(node[i])) stack.push({ value: node[i], depth: depth + 1, path: `${path}[${i}]` });
       continue;
     }
     for (const key of Object.keys(node)) {
       if (key === '__proto__') return { code: 'FORBIDDEN_KEY', message: `${shorten(path)} has a "__proto__" key, which is not accepted` };
+      if (!wellFormed(key)) return loneSurrogate(path, 'a key');
       const child = (node as Record<string, unknown>)[key];
-      if (child !== null && typeof child === 'object') stack.push({ value: child, depth: depth + 1, path: `${path}.${key}` });
+      if (needsCheck(child)) stack.push({ value: child, depth: depth + 1, path: `${path}.${key}` });
     }
   }
   return undefined;
+}
+
+/** Objects and arrays are walked; numbers and strings are checked; booleans and null need nothing. */
+function needsCheck(value: unknown): boolean {
+  return value !== null && (typeof value === 'object' || typeof value === 'number' || typeof value === 'string');
+}
+
+function numberProblem(value: number, path: string): { code: string; message: string } | undefined {
+  if (!Number.isFinite(value)) {
+    return { code: 'NON_FINITE_NUMBER', message: `${shorten(path)} is a number too large for a double (it would be ${value}); send a finite number, or the value as a string` };
+  }
+  // Integers beyond ±(2^53 − 1) are kept as the nearest double, like every JSON parser of JavaScript does: refusing
+  // them would refuse int64 ids and nanosecond times that agents send every day. Decided and recorded alike.
+  return undefined;
+}
+
+const SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** String.prototype.isWellFormed (ES2024), with a cheap first test: most text has no surrogate at all. */
+function wellFormed(text: string): boolean {
+  return !SURROGATE.test(text) || !LONE_SURROGATE.test(text);
+}
+
+function loneSurrogate(path: string, what = 'a string'): { code: string; message: string } {
+  return { code: 'INVALID_UNICODE', message: `${shorten(path)} has ${what} with an unpaired UTF-16 surrogate (\\uD800-\\uDFFF alone), which is not valid Unicode; send well-formed text` };
 }
 
 /** Keeps messages short when keys are long: the start of the path says where, the rest adds nothing. */

@@ -2,6 +2,7 @@ import type { Approvals } from '../../core/approvals/service.js';
 import type { NotifyChannel } from '../../notify/types.js';
 import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
+import type { AuditSink } from '../../core/pipeline.js';
 import type { DecisionCache } from './decision-cache.js';
 import type { SidecarMetrics } from './metrics.js';
 import type { PolicyState } from './policy-state.js';
@@ -15,6 +16,8 @@ export interface AuditHealth {
 export interface SidecarServices {
   policy: PolicyState;
   recorder: AuditRecorder;
+  /** The recorder as decisions and outcomes use it: write failures of the store are kept in auditHealth (see auditSinkFor). */
+  audit: AuditSink;
   metrics: SidecarMetrics;
   decisions: DecisionCache;
   auditHealth: AuditHealth;

@@ -27,15 +27,10 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       const { action } = request.body;
       const agentId = tokenAgent(request, action);
       const started = performance.now();
-      const decision = await decide({ policy: services.policy.current, audit: services.recorder, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals }, action);
+      const decision = await decide({ policy: services.policy.current, audit: services.audit, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
-      if (unrecorded) {
-        services.auditHealth.lastFailure = { at: new Date().toISOString(), message: unrecorded.message };
-        request.log.error({ decisionId: decision.id }, unrecorded.message);
-      } else {
-        services.auditHealth.lastFailure = null;
-      }
+      if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
       services.decisions.add(decision);
       return decision;
     },

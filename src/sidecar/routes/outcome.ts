@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Decision } from '../../core/action.js';
 import { recordOutcome, type Outcome } from '../../core/pipeline.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
@@ -14,7 +15,7 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       schema: {
         tags: ['decisions'],
         summary: 'Report the outcome of an action',
-        description: `Records whether the action of a decision ran successfully, once per decision. The decision must be one of the last ${services.decisions.capacity} this sidecar made; an agent token may report only on its own agent's decisions.`,
+        description: `Records whether the action of a decision ran successfully, once per decision. \`ok\` is refused (409) for a decision whose action was not allowed to run: a deny, or a require_approval whose approval has not been approved and used for a run. The decision must be one of the last ${services.decisions.capacity} this sidecar made; an agent token may report only on its own agent's decisions.`,
         security: BEARER,
         params: decisionIdParams,
         body: outcomeBody,
@@ -34,10 +35,11 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
         throw new HttpError(403, 'AGENT_MISMATCH', `decision "${id}" was made for another agent; this token belongs to agent "${agentId}"`);
       }
       if (entry.outcomeRecorded) throw new HttpError(409, 'OUTCOME_ALREADY_RECORDED', `the outcome of decision "${id}" was already recorded`);
+      if (request.body.status === 'ok') await assertMayHaveRun(services, entry.decision);
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
       try {
-        await recordOutcome({ policy: services.policy.current, audit: services.recorder, cost: services.cost }, entry.decision, request.body);
+        await recordOutcome({ policy: services.policy.current, audit: services.audit, cost: services.cost }, entry.decision, request.body);
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');
@@ -46,4 +48,23 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       return reply.code(204).send();
     },
   );
+}
+
+/**
+ * 409 unless the decision let its action run: allow and transform did; require_approval did only once its approval
+ * was approved and spent on a run (the SDK consumes it before running); deny never did. Without this an agent could
+ * record a successful run of something the policy refused, and the audit trail would show it as done.
+ */
+async function assertMayHaveRun(services: SidecarServices, decision: Decision): Promise<void> {
+  if (decision.effect === 'allow' || decision.effect === 'transform') return;
+  if (decision.effect === 'require_approval' && decision.approval) {
+    const approval = await services.approvals.get(decision.approval.id);
+    if (approval?.status === 'approved' && approval.consumedAt !== null) return;
+    throw new HttpError(409, 'APPROVAL_NOT_USED', `decision "${decision.id}" needs approval ${decision.approval.id}, which is ${approval?.status ?? 'unknown'}${approval?.status === 'approved' ? ' but was not used for a run' : ''}, so its action cannot have run`, {
+      actions: ['Wait for the approval, consume it (`POST /v1/approvals/{id}/consume`), run the action, then report the outcome; report `error` if the action did not run.'],
+    });
+  }
+  throw new HttpError(409, 'DECISION_NOT_ALLOWED', `decision "${decision.id}" was ${decision.effect}, so its action may not run and cannot have run successfully`, {
+    actions: ['Report `ok` only for allow and transform decisions; report `error` if the action was attempted and failed.'],
+  });
 }
