@@ -54,7 +54,7 @@ function checkAllClients(result: Awaited<ReturnType<typeof scanMcpConfigs>>, pat
     });
     expect(finding.kind).toBe('mcp-server');
     expect(finding.status).toBe('unknown');
-    expect(finding.details.contentHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(finding.details.contentHash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
   }
   // The fake secret appears nowhere: not in notes, args, details or evidence.
   expect(JSON.stringify(result)).not.toContain(FAKE_SECRET);
@@ -165,7 +165,7 @@ describe('scanMcpConfigs: Claude Code, VS Code settings and project configs', ()
       [`mcp:vscode:${file}#flat`, ['~/.config/Code/User/settings.json: ["mcp.servers"].flat'],
         ['unpinned package: npx runs mcp-remote@latest without an exact version, so each start may fetch new code']],
       [`mcp:vscode:${file}#nested`, ['~/.config/Code/User/settings.json: mcp.servers.nested'],
-        ['secret in the config: the url carries a credential (user info or a secret query parameter)']],
+        ['secret in the config: the url carries a credential (user info, a secret query parameter or a key in its path)']],
     ]);
     expect(result.findings[1].details.url).toBe('https://x.example.com/sse');
     expect(JSON.stringify(result)).not.toContain(FAKE_SECRET);
@@ -379,7 +379,7 @@ describe('risk rules', () => {
 
   it('masks secret arguments and cleans URLs', () => {
     expect(maskArgs(['--token', 'abcdef', '--api-key=xyz123', '-e', 'GITHUB_TOKEN=ghx', 'ghp_abcdefghijklmnopqrstuvwxyz', '--port', '80', 'https://u:p4ssw0rd@h.example.com/x?key=abc'])).toEqual({
-      args: ['--token', '***', '--api-key=***', '-e', 'GITHUB_TOKEN=***', '***', '--port', '80', 'https://h.example.com/x'],
+      args: ['--token', '***', '--api-key=***', '-e', 'GITHUB_TOKEN=***', '***', '--port', '80', 'https://***@h.example.com/x?key=***'],
       secrets: ['args[1] (--token)', 'args[2] (--api-key)', 'args[4] (GITHUB_TOKEN)', 'args[5]', 'args[8] (URL)'],
     });
     expect(maskArgs(['-c', 'OPENAI_API_KEY=abcdef123 node s.js --token  xyz789abc'])).toEqual({

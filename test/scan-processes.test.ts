@@ -223,7 +223,7 @@ describe('command line and environment helpers', () => {
       `--header=Authorization: Bearer ${FAKE_CLI_KEY}`,
       `value ${FAKE_OPENAI_KEY}`,
     ]);
-    expect(masked).toBe('tool --api-key *** --password=*** DB_URL=*** https://user:***@example.com/x --model gpt-4o "--header=Authorization: Bearer ***" "value ***"');
+    expect(masked).toBe('tool --api-key *** --password=*** DB_URL=*** https://***@example.com/x --model gpt-4o "--header=Authorization: ***" "value ***"');
   });
 
   it('keeps environment variable names and drops their values', () => {

@@ -1,4 +1,5 @@
-import type { ScanResult } from '../scan/run-scan.js';
+import { maskStrings } from '../core/agents/report-mask.js';
+import { maskScanResult, type ScanResult } from '../scan/run-scan.js';
 import type { Risk, ScanFinding } from '../scan/types.js';
 import type { WatchEvent } from '../scan/watch-events.js';
 import { paint } from './style.js';
@@ -15,7 +16,8 @@ function renderFinding(f: ScanFinding): string {
 }
 
 /** The report for a terminal: findings grouped by risk, then what could not be inspected, then the totals. */
-export function renderScan(result: ScanResult): string {
+export function renderScan(unmasked: ScanResult): string {
+  const result = maskScanResult(unmasked);
   const out: string[] = [];
   for (const risk of ['high', 'medium', 'low', 'info'] as Risk[]) {
     const group = result.findings.filter((f) => f.risk === risk);
@@ -32,6 +34,7 @@ export function renderScan(result: ScanResult): string {
   return out.join('\n');
 }
 
-export function renderEvent(e: WatchEvent): string {
+export function renderEvent(unmasked: WatchEvent): string {
+  const e = maskStrings(unmasked);
   return `${e.time}  ${e.type.padEnd(13)} ${e.kind.padEnd(18)} ${e.name}  (${e.location}, ${e.status})`;
 }

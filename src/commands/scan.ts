@@ -13,6 +13,37 @@ function usage(message: string, fix: string): AgentGuardError {
   return new AgentGuardError('USAGE', message, { actions: [fix], exitCode: 2 });
 }
 
+/** `--path` must name a folder that can be read: a typo must not produce a clean-looking report. */
+async function checkFolder(path: string): Promise<void> {
+  const { stat } = await import('node:fs/promises');
+  const { resolve } = await import('node:path');
+  const absolute = resolve(path);
+  let info;
+  try {
+    info = await stat(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' || code === 'ENOTDIR' ? 'does not exist' : code === 'EACCES' || code === 'EPERM' ? 'cannot be read (permission denied)' : `cannot be read (${code ?? String(error)})`;
+    throw usage(`--path ${JSON.stringify(path)}: ${absolute} ${why}`, 'Pass a folder that exists, e.g. --path ~/src/my-agent.');
+  }
+  if (!info.isDirectory()) throw usage(`--path ${JSON.stringify(path)}: ${absolute} is not a folder`, 'Pass the folder that holds the project, not a file in it.');
+}
+
+/**
+ * The key of the MCP entries' content hashes: derived from the data folder's redaction key, so hashes are stable
+ * across scans on this install and cannot be checked against guesses elsewhere. Without that key (unreadable data
+ * folder), a key of this process only.
+ */
+async function contentKey(dataDir: string): Promise<Uint8Array | undefined> {
+  try {
+    const { loadOrCreateRedactionKey } = await import('../core/guardrails/redaction-key.js');
+    const { createHmac } = await import('node:crypto');
+    return createHmac('sha256', loadOrCreateRedactionKey(dataDir)).update('agentguard scan: MCP config entry hash').digest();
+  } catch {
+    return undefined;
+  }
+}
+
 export default class ScanCommand extends BaseCommand {
   static summary = 'Find the AI agents, model servers, MCP servers and agent projects on this machine, and whether they go through agentguard.';
   static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by an HTTP probe of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue, and projects under --path. Everything runs offline; nothing leaves the machine.
@@ -36,6 +67,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     interval: Flags.integer({ description: 'Seconds between scans in --watch mode.', default: 10, min: 1, max: 3600, helpValue: '<s>' }),
     home: Flags.string({ description: 'Home folder whose MCP client configs to read (default: yours).', hidden: true }),
     count: Flags.integer({ description: 'Stop --watch after this many scans (for tests).', hidden: true, min: 1 }),
+    verbose: Flags.boolean({ description: 'Also list every location scanned (MCP config files and folders, project folders), found or not, on stderr.' }),
     ...dataDirFlag,
   };
 
@@ -43,14 +75,23 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     const { flags } = await this.parse(ScanCommand);
     if (!(FORMATS as readonly string[]).includes(flags.format)) throw usage(`--format ${JSON.stringify(flags.format)} is not a format`, `Use one of: ${FORMATS.join(', ')}.`);
     if (flags.watch && flags.format === 'cyclonedx') throw usage('--watch prints events; it cannot write a CycloneDX document', 'Drop --format cyclonedx, or run without --watch.');
-    const { runScan, scanOptions } = await import('../scan/run-scan.js');
+    for (const path of flags.path ?? []) await checkFolder(path);
+    const { runScan, scanOptions, maskScanResult } = await import('../scan/run-scan.js');
     const progress = this.progressLine(flags.watch);
-    const options = scanOptions({ paths: flags.path, probe: flags.probe, probeTimeoutMs: flags['probe-timeout'], ...(flags.home ? { home: flags.home } : {}), progress: progress.update });
     const dataDir = await resolveDataDir(flags['data-dir']);
+    const options = scanOptions({
+      paths: flags.path,
+      probe: flags.probe,
+      probeTimeoutMs: flags['probe-timeout'],
+      ...(flags.home ? { home: flags.home } : {}),
+      progress: progress.update,
+      contentKey: await contentKey(dataDir),
+      ...(flags.verbose ? { scanned: (where: string) => this.note(`scanned: ${where}`) } : {}),
+    });
     if (flags.watch) return this.watch(options, flags.interval, flags.count, dataDir, runScan);
     let result: ScanResult;
     try {
-      result = await runScan(options);
+      result = maskScanResult(await runScan(options));
     } finally {
       progress.done();
     }
@@ -87,6 +128,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
 
   private async watch(options: ScanOptions, intervalS: number, count: number | undefined, dataDir: string, runScan: (o: ScanOptions) => Promise<ScanResult>): Promise<undefined> {
     const { diffScans } = await import('../scan/watch-events.js');
+    const { maskStrings } = await import('../core/agents/report-mask.js');
     let previous: ScanResult | undefined;
     let stopped = false;
     const stop = () => (stopped = true);
@@ -100,7 +142,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
           this.note(`Watching: ${result.summary.total} found (${result.summary.unsecured} unsecured); ${result.skipped.length} things could not be inspected. Scanning every ${intervalS} s; Ctrl-C stops.`);
         } else {
           for (const event of diffScans(previous.findings, result.findings, result.startedAt)) {
-            process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(event) : renderEvent(event)}\n`);
+            process.stdout.write(`${this.jsonEnabled() ? JSON.stringify(maskStrings(event)) : renderEvent(event)}\n`);
           }
         }
         previous = result;

@@ -8,11 +8,13 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Enums, Models, Serialize, Spec, Validation } from '@cyclonedx/cyclonedx-library';
+import { maskStrings } from '../core/agents/report-mask.js';
 import type { ScanFinding } from './types.js';
 
 const NS = 'agentguard';
 
-export async function toCycloneDx(findings: ScanFinding[], meta: { toolVersion: string; timestamp: Date }): Promise<object> {
+export async function toCycloneDx(unmasked: ScanFinding[], meta: { toolVersion: string; timestamp: Date }): Promise<object> {
+  const findings = maskStrings(unmasked);
   const tool = new Models.Component(Enums.ComponentType.Application, 'agentguard', { version: meta.toolVersion });
   const bom = new Models.Bom({
     serialNumber: `urn:uuid:${randomUUID()}`,

@@ -5,6 +5,7 @@
  */
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { maskArgv } from '../core/agents/report-mask.js';
 
 export interface ProcessInfo {
   pid: number;
@@ -174,31 +175,11 @@ export function splitCommandLine(cmd: string): string[] {
   return [...cmd.matchAll(/"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2]);
 }
 
-const SECRET_FLAG = /^--?[\w.-]*(api[-_]?key|token|passw(or)?d|secret)[\w.-]*$/i;
-const SECRET_ASSIGNMENT = /^([A-Za-z_][\w.-]*)=(.+)$/s;
-const SECRET_NAME = /(key|token|secret|passw(or)?d|pwd|credential|auth)/i;
-// Values that look like provider keys wherever they appear (sk-…, sk-ant-…, GitHub, Slack, Google, Hugging Face).
-const SECRET_VALUE = /\b(sk-[\w-]{12,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_\w{20,}|xox[abprs]-[\w-]{10,}|AIza[\w-]{30,}|hf_[A-Za-z0-9]{20,})/g;
-
-/** One argument with secret-looking values masked; `previousIsSecretFlag` masks the value after `--api-key`. */
-function maskArg(arg: string, previousIsSecretFlag: boolean): string {
-  if (previousIsSecretFlag) return '***';
-  const flagValue = /^(--?[\w.-]+)=(.*)$/s.exec(arg);
-  if (flagValue && SECRET_FLAG.test(flagValue[1])) return `${flagValue[1]}=***`;
-  const assignment = SECRET_ASSIGNMENT.exec(arg);
-  // UPPER_CASE=value is an environment-style assignment: mask every such value, and lower-case ones named like secrets.
-  if (assignment && !arg.startsWith('-') && (/^[A-Z_][A-Z0-9_]*$/.test(assignment[1]) || SECRET_NAME.test(assignment[1]))) {
-    return `${assignment[1]}=***`;
-  }
-  return arg
-    .replace(/(\/\/[^/\s:@]+:)[^@\s/]+@/g, '$1***@')
-    .replace(/(bearer\s+)\S+/gi, '$1***')
-    .replace(SECRET_VALUE, '***');
-}
-
 /** The command line as one string, quoting arguments with spaces and masking secret-looking values. */
 export function maskCommand(argv: readonly string[], maxLength = 2000): string {
-  const masked = argv.map((arg, i) => maskArg(arg, i > 0 && SECRET_FLAG.test(argv[i - 1]) && !argv[i - 1].includes('=')));
+  // `NAME=value` in a command line is an environment assignment (`env DB_URL=… node app.js`): its value is masked
+  // whatever the name.
+  const masked = maskArgv(argv).map((arg) => arg.replace(/^([A-Z_][A-Z0-9_]*)=.+$/s, (_, name: string) => `${name}=***`));
   const text = masked.map((a) => (/[\s"]/.test(a) || a === '' ? JSON.stringify(a) : a)).join(' ');
   return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
 }

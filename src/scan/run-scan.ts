@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
+import { maskStrings } from '../core/agents/report-mask.js';
 import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
 export interface ScanResult {
@@ -24,6 +25,18 @@ export function scanOptions(given: Partial<ScanOptions> = {}): ScanOptions {
     ...(given.pids ? { pids: given.pids } : {}),
     ...(given.progress ? { progress: given.progress } : {}),
   };
+}
+
+/**
+ * The result with every string masked (core/agents/report-mask.ts): applied when a scan ends and again by every
+ * output, so a path that forgets to mask still shows no secret.
+ */
+export function maskScanResult(result: ScanResult): ScanResult {
+  return { ...result, findings: result.findings.map(maskFinding), skipped: maskStrings(result.skipped) };
+}
+
+export function maskFinding(finding: ScanFinding): ScanFinding {
+  return maskStrings(finding);
 }
 
 /** A scanner that failed outright is reported as skipped, so the rest of the scan still stands and says what is missing. */
@@ -69,11 +82,11 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   );
   const count = (status: ScanFinding['status']) => unique.filter((f) => f.status === status).length;
   const byRisk = Object.fromEntries(RISK_ORDER.map((r) => [r, unique.filter((f) => f.risk === r).length])) as Record<Risk, number>;
-  return {
+  return maskScanResult({
     startedAt,
     durationMs: Math.round(performance.now() - started),
     findings: unique,
     skipped: sections.flatMap((s) => s.skipped),
     summary: { total: unique.length, secured: count('secured'), unsecured: count('unsecured'), unknown: count('unknown'), byRisk },
-  };
+  });
 }

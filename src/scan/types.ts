@@ -70,6 +70,13 @@ export interface ScanOptions {
   probeTimeoutMs: number;
   /** Only these pids (tests scan their own fixture processes); all when absent. */
   pids?: number[];
+  /**
+   * Key of the HMAC that hashes MCP config entries (`details.contentHash`), so a hash cannot be reversed to a secret
+   * by guessing. The CLI derives it from the data folder's key; absent, a random key of this process is used.
+   */
+  contentKey?: Uint8Array;
+  /** Called with every location scanned (a config file, a config folder, a project folder), found or not: `--verbose`. */
+  scanned?: (where: string) => void;
   /** Called with short progress messages (`reading MCP configs`, `probing 4 ports`). */
   progress?: (message: string) => void;
 }

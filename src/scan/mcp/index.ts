@@ -2,8 +2,10 @@
  * `scanMcpConfigs`: every MCP server configured in the MCP clients on this machine (and in the project folders),
  * with risk notes, read entirely offline. Unreadable, malformed and oddly shaped configs are reported as skipped.
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { relative, isAbsolute, sep } from 'node:path';
-import { canonicalHash } from '../../core/canonical-json.js';
+import { maskText } from '../../core/agents/report-mask.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from '../types.js';
 import { CLIENT_LABELS, mcpConfigLocations, type ConfigLocation, type McpClientId } from './clients.js';
 import { extractServers, formatKeyPath, type ParsedServer } from './parse.js';
@@ -35,7 +37,20 @@ export function displayPath(path: string, home: string): string {
   return `~/${rel.split(sep).join('/')}`;
 }
 
-function toFinding(location: ConfigLocation, parsed: ParsedServer, home: string): ScanFinding {
+/** Used when the caller gives no key: hashes then compare within this process only (enough for --watch). */
+let processKey: Buffer | undefined;
+
+/**
+ * A keyed hash of a config entry, to tell when it changed. Keyed (HMAC-SHA-256) because the entry holds secrets: a
+ * plain hash of `{ env: { PGPASSWORD: "summer2024" } }` is found again by hashing guesses.
+ */
+export function entryHash(entry: unknown, key: Uint8Array | undefined): string {
+  processKey ??= randomBytes(32);
+  return `hmac-sha256:${createHmac('sha256', key ?? processKey).update(canonicalJson(entry)).digest('hex')}`;
+}
+
+function toFinding(location: ConfigLocation, parsed: ParsedServer, options: ScanOptions): ScanFinding {
+  const { home } = options;
   const { server } = parsed;
   const risks = assessRisks(parsed, home);
   const details: Record<string, unknown> = {
@@ -47,10 +62,10 @@ function toFinding(location: ConfigLocation, parsed: ParsedServer, home: string)
     transport: server.transport,
     envNames: server.envNames,
     headersNames: server.headersNames,
-    contentHash: canonicalHash(parsed.entry),
+    contentHash: entryHash(parsed.entry, options.contentKey),
     risks: risks.map(({ code, level }) => ({ code, level })),
   };
-  if (server.command !== undefined) details.command = server.command;
+  if (server.command !== undefined) details.command = maskText(server.command);
   if (server.args !== undefined) details.args = maskArgs(server.args).args;
   if (server.url !== undefined) details.url = sanitizeUrl(server.url).url;
   if (server.disabled !== undefined) details.disabled = server.disabled;
@@ -97,7 +112,7 @@ export async function scanMcpConfigs(options: ScanOptions, deps: McpScanDeps = {
       // Two containers in one file (VS Code's `mcp.servers` and `mcp: { servers }`) may reuse a name.
       if (used.has(parsed.scopedName)) parsed.scopedName = formatKeyPath(parsed.keyPath);
       used.add(parsed.scopedName);
-      findings.push(toFinding(location, parsed, options.home));
+      findings.push(toFinding(location, parsed, options));
     }
   });
 

@@ -3,7 +3,7 @@
  * and broad permissions. Notes name what is risky, never a secret value.
  */
 import type { ParsedServer } from './parse.js';
-import { holdsSecret, maskArgs, sanitizeUrl } from './secrets.js';
+import { carriesSecret, holdsSecret, maskArgs, sanitizeUrl } from './secrets.js';
 
 export type RiskCode = 'shell-pipe' | 'secret-in-config' | 'plain-http' | 'unpinned-package' | 'broad-permissions';
 
@@ -187,6 +187,8 @@ export function assessRisks(parsed: ParsedServer, home: string): RiskNote[] {
     notes.push(note('shell-pipe', 'shell pipe: the command downloads a script and runs it (e.g. curl … | sh)'));
 
   const secretPlaces = [
+    // A whole command line written in one string (`npx -y x --api-key …`).
+    ...(server.command !== undefined && carriesSecret(server.command) ? ['command'] : []),
     ...Object.entries(parsed.env).filter(([k, v]) => holdsSecret(k, v)).map(([k]) => `env.${k}`),
     ...Object.entries(parsed.headers).filter(([k, v]) => holdsSecret(k, v)).map(([k]) => `headers.${k}`),
     ...maskArgs(server.args ?? []).secrets,
@@ -194,7 +196,7 @@ export function assessRisks(parsed: ParsedServer, home: string): RiskNote[] {
   for (const place of secretPlaces)
     notes.push(note('secret-in-config', `secret in the config: ${place} is written in the config (use an environment variable reference instead)`));
   if (server.url !== undefined && sanitizeUrl(server.url).secret)
-    notes.push(note('secret-in-config', 'secret in the config: the url carries a credential (user info or a secret query parameter)'));
+    notes.push(note('secret-in-config', 'secret in the config: the url carries a credential (user info, a secret query parameter or a key in its path)'));
 
   if (server.url !== undefined && isPlainHttpRemote(server.url))
     notes.push(note('plain-http', `plain-HTTP remote: ${sanitizeUrl(server.url).url} is not encrypted (use https://)`));

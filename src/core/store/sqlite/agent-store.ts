@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { parseFramework, registeredId } from '../../agents/registration.js';
+import { maskStrings, maskText } from '../../agents/report-mask.js';
 import type {
   AgentEntry,
   AgentFilter,
@@ -71,7 +72,9 @@ export class SqliteAgentStore implements AgentRegistry {
       const added: string[] = [];
       const updated: string[] = [];
       const reported = new Set<string>();
-      for (const finding of findings) {
+      for (const unmasked of findings) {
+        // The registry stores what a report may show: masked here too, whoever the caller.
+        const finding = maskStrings(unmasked);
         const current = this.read(finding.id);
         const entry: AgentEntry = {
           id: finding.id,
@@ -106,7 +109,7 @@ export class SqliteAgentStore implements AgentRegistry {
         kind: current?.kind ?? 'agent',
         name: registration.name,
         frameworks: registration.framework === undefined ? (current?.frameworks ?? []) : [parseFramework(registration.framework)],
-        location: registration.location ?? current?.location ?? null,
+        location: registration.location !== undefined ? maskText(registration.location) : (current?.location ?? null),
         status: registration.agentId !== undefined ? 'secured' : (registration.status ?? current?.status ?? 'unknown'),
         risk: current?.risk ?? 'info',
         source: 'registered',
@@ -193,8 +196,9 @@ function checkTime(value: string, what: string): void {
   if (!ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) throw new TypeError(`${what} must be an ISO 8601 UTC time, got ${JSON.stringify(value)}`);
 }
 
+/** Rows written before masking reached the registry are masked on the way out as well. */
 function toEntry(row: AgentRow): AgentEntry {
-  return {
+  return maskStrings({
     id: row.id,
     kind: row.kind as AgentKind,
     name: row.name,
@@ -209,5 +213,5 @@ function toEntry(row: AgentRow): AgentEntry {
     notes: jsonColumn<string[]>(row.notes, [], isStrings),
     registeredAgentId: row.registeredAgentId,
     deregisteredAt: row.deregisteredAt,
-  };
+  });
 }
