@@ -122,6 +122,7 @@ export class AgentGuard {
     const options = this.local as LocalGuardOptions;
     this.context ??= (async () => {
       const policy = typeof options.policy === 'string' ? await Policy.fromFile(options.policy) : options.policy;
+      await policy.assertRegexesSafe();
       if (options.audit === false) {
         if (options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
         return { policy, agentId: options.agentId };

@@ -4,6 +4,7 @@ import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import { globToRegExp, isLiteralGlob } from './glob.js';
 import { getAll, getPath, MISSING, parsePath } from './path.js';
+import { checkRegexInput, DEFAULT_REGEX_MAX_LENGTH } from './regex-limits.js';
 import type { PathSegment } from './problem.js';
 import { MAX_CONDITION_DEPTH, type Condition, type DetectSpec, type Literal, type OperatorObject } from './types.js';
 
@@ -124,10 +125,18 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
       }
       case 'regex': {
         const re = compileRegex(operand as string, ops.flags, here);
-        tests.push((v) => typeof v === 'string' && re.test(v));
+        const maxLength = ops.maxLength ?? DEFAULT_REGEX_MAX_LENGTH;
+        const what = `regex ${JSON.stringify(operand)}`;
+        tests.push((v) => {
+          if (typeof v !== 'string') return false;
+          checkRegexInput(v, maxLength, what);
+          return re.test(v);
+        });
         break;
       }
       case 'flags':
+      case 'unsafeRegex':
+      case 'maxLength':
         continue;
       case 'contains':
         tests.push((v) =>

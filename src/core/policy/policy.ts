@@ -4,6 +4,7 @@ import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compi
 import { evaluatePolicy, explainPolicy, type RuleTrace } from './evaluate.js';
 import { parseSourceText, readSourceFile, type ParsedSource } from './load.js';
 import { loadGuardrailPlugins } from './plugins.js';
+import { assertRegexesSafe } from './regex-safety.js';
 import type { PolicyDocument } from './types.js';
 
 export interface PolicyParseOptions {
@@ -23,22 +24,32 @@ export interface PolicyParseOptions {
 export class Policy {
   readonly compiled: CompiledPolicy;
   readonly filename: string;
+  private readonly source: ParsedSource;
+  private regexCheck?: Promise<void>;
 
-  private constructor(compiled: CompiledPolicy, filename: string) {
+  private constructor(compiled: CompiledPolicy, source: ParsedSource) {
     this.compiled = compiled;
-    this.filename = filename;
+    this.filename = source.filename;
+    this.source = source;
   }
 
   /**
-   * Reads, validates and compiles a JSON or YAML policy file, importing the guardrail plugin modules it names.
+   * Reads, validates and compiles a JSON or YAML policy file, importing the guardrail plugin modules it names, and
+   * refuses it when a regex in it is open to catastrophic backtracking (see assertRegexesSafe).
    * Throws SourceError or PolicyError.
    */
   static async fromFile(path: string): Promise<Policy> {
     const source = await readSourceFile(path);
-    return Policy.fromSource(source, { guardrails: await loadGuardrailPlugins(source) });
+    const policy = Policy.fromSource(source, { guardrails: await loadGuardrailPlugins(source) });
+    await policy.assertRegexesSafe();
+    return policy;
   }
 
-  /** Validates and compiles policy text (JSON or YAML) or an already-parsed object. Plugin modules are not imported: pass them in `guardrails`. */
+  /**
+   * Validates and compiles policy text (JSON or YAML) or an already-parsed object. Plugin modules are not imported:
+   * pass them in `guardrails`. Synchronous, so its regexes are not checked for catastrophic backtracking here:
+   * `AgentGuard` checks them before the policy decides anything; call `assertRegexesSafe()` to check them yourself.
+   */
   static parse(textOrObject: string | PolicyDocument | Record<string, unknown>, options: PolicyParseOptions = {}): Policy {
     const filename = options.filename ?? '<policy>';
     const source: ParsedSource = typeof textOrObject === 'string' ? parseSourceText(textOrObject, filename) : { filename, data: textOrObject };
@@ -46,7 +57,16 @@ export class Policy {
   }
 
   static fromSource(source: ParsedSource, options: CompileOptions = {}): Policy {
-    return new Policy(compilePolicy(source, options), source.filename);
+    return new Policy(compilePolicy(source, options), source);
+  }
+
+  /**
+   * Rejects (PolicyError, with positions) when a regex of this policy is catastrophic or could not be checked and is
+   * not accepted with `unsafeRegex: true`. Checked once per Policy.
+   */
+  assertRegexesSafe(): Promise<void> {
+    this.regexCheck ??= assertRegexesSafe(this.compiled, this.source);
+    return this.regexCheck;
   }
 
   get name(): string {

@@ -182,7 +182,7 @@ function describe(e: ErrorObject, segments: PathSegment[]): SchemaProblem {
     case 'maxLength':
       return make(`is longer than ${(e.params as { limit: number }).limit} characters`);
     case 'dependencies':
-      return make(`"${(e.params as { property: string }).property}" needs "${(e.params as { missingProperty: string }).missingProperty}"`, 'flags only apply to a regex in the same operator object.');
+      return make(`"${(e.params as { property: string }).property}" needs "${(e.params as { missingProperty: string }).missingProperty}"`, `${(e.params as { property: string }).property} only applies to a regex in the same operator object.`);
     case 'not':
       return make('"transform" steps are only allowed on a rule with effect: transform', 'Change the effect to transform, or remove the steps.', 'key', [...segments, 'transform']);
     default:

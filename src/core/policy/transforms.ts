@@ -3,6 +3,7 @@ import { compileRegex, CompileProblem } from './conditions.js';
 import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import { compileRedactStep } from './redact-step.js';
+import { checkRegexInput, DEFAULT_REGEX_MAX_LENGTH } from './regex-limits.js';
 import { getPath, MISSING, parsePath, removePath, setPath } from './path.js';
 import type { PathSegment } from './problem.js';
 import type { TransformStep } from './types.js';
@@ -78,12 +79,14 @@ export function compileStep(step: TransformStep, at: PathSegment[], guardrails?:
     const segs = fixedPath(step.replace, [...at, 'replace']);
     const re = compileRegex(step.pattern, step.flags, [...at, 'pattern']);
     const global = new RegExp(re.source, re.flags + 'g');
+    const maxLength = step.maxLength ?? DEFAULT_REGEX_MAX_LENGTH;
     return {
       label: `replace /${step.pattern}/ in ${step.replace}`,
       apply: (copy) => {
         const v = getPath(copy, segs);
         if (v === MISSING || v === undefined) return;
         if (typeof v !== 'string') throw new Error(`"${step.replace}" is not a string, so replace cannot apply`);
+        checkRegexInput(v, maxLength, `pattern ${JSON.stringify(step.pattern)}`);
         global.lastIndex = 0;
         setPath(copy as unknown as Record<string, unknown>, segs, v.replace(global, step.with));
       },

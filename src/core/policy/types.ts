@@ -9,6 +9,10 @@ export interface OperatorObject {
   glob?: string | string[];
   regex?: string;
   flags?: string;
+  /** Accept a regex the ReDoS check finds catastrophic (or cannot decide); it still runs only on input up to maxLength. */
+  unsafeRegex?: boolean;
+  /** Longest value the regex runs on (default DEFAULT_REGEX_MAX_LENGTH); a longer value makes the condition an error. */
+  maxLength?: number;
   contains?: unknown;
   startsWith?: string;
   endsWith?: string;
@@ -60,7 +64,7 @@ export type TransformStep =
   | { remove: string }
   | { keep: string[]; in?: string }
   | { clamp: string; min?: number; max?: number }
-  | { replace: string; pattern: string; flags?: string; with: string }
+  | { replace: string; pattern: string; flags?: string; with: string; unsafeRegex?: boolean; maxLength?: number }
   | { redact: string; guardrail: string; mode?: RedactMode; types?: string[]; minScore?: number };
 
 export interface RuleDocument {
@@ -95,7 +99,7 @@ export interface PolicyDocument {
 }
 
 export const OPERATORS = [
-  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not',
+  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not',
 ] as const;
 
 export const COMBINATORS = ['all', 'any', 'not'] as const;

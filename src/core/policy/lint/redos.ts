@@ -4,6 +4,9 @@ import type { PolicyDocument } from '../types.js';
 import { shortJson } from './facts.js';
 import { lintProblem, type LintProblem } from './lint-problem.js';
 import { walkOperatorObjects } from './walk.js';
+import { loadSafeKeys, regexKey, saveSafeKeys } from './redos-cache.js';
+import { confirmBudgetMs, finishesWithin, scaledAttack } from './redos-confirm.js';
+import { DEFAULT_REGEX_MAX_LENGTH } from '../regex-limits.js';
 
 /** Default time recheck may spend on one regex before the result is reported as unknown. */
 export const DEFAULT_REDOS_TIMEOUT_MS = 10_000;
@@ -12,39 +15,50 @@ interface RegexSite {
   source: string;
   flags: string;
   at: PathSegment[];
+  /** The policy accepts this regex whatever the check finds (`unsafeRegex: true`). */
+  unsafe: boolean;
+  /** The longest value it runs on. */
+  maxLength: number;
 }
 
-type CheckSync = (source: string, flags: string, params?: { timeout?: number | null; randomSeed?: number }) => Diagnostics;
+type Check = (source: string, flags: string, params?: { timeout?: number | null; randomSeed?: number }) => Promise<Diagnostics>;
 
-let checker: Promise<CheckSync> | undefined;
+let checker: Promise<Check> | undefined;
 
-/** recheck starts a native (or Java/JS) backend: load it only when a policy has regexes to check. */
-function loadChecker(): Promise<CheckSync> {
-  checker ??= import('recheck').then((m) => (m.checkSync ?? (m as unknown as { default: { checkSync: CheckSync } }).default.checkSync) as CheckSync);
+/**
+ * recheck's asynchronous check runs in its native agent (a child process) or a worker thread, never on this thread:
+ * a sidecar reloading a policy keeps answering while the new regexes are checked. Loaded only when there are regexes.
+ */
+function loadChecker(): Promise<Check> {
+  checker ??= import('recheck').then((m) => (m.check ?? (m as unknown as { default: { check: Check } }).default.check) as Check);
   return checker;
 }
 
-const cache = new Map<string, Diagnostics>();
+let safeOnDisk: Set<string> | undefined;
 
-function regexSites(doc: PolicyDocument): RegexSite[] {
+/** Every regex of a policy: conditions (at any depth, including operator `not`) and replace steps. */
+export function regexSites(doc: PolicyDocument): RegexSite[] {
   const sites: RegexSite[] = [];
   doc.rules.forEach((rule, index) => {
     walkOperatorObjects(rule.when, ['rules', index, 'when'], ({ ops, at }) => {
-      if (typeof ops.regex === 'string') sites.push({ source: ops.regex, flags: ops.flags ?? '', at: [...at, 'regex'] });
+      if (typeof ops.regex === 'string') sites.push({ source: ops.regex, flags: ops.flags ?? '', at: [...at, 'regex'], unsafe: ops.unsafeRegex === true, maxLength: ops.maxLength ?? DEFAULT_REGEX_MAX_LENGTH });
     });
     rule.transform?.forEach((step, i) => {
-      if ('replace' in step) sites.push({ source: step.pattern, flags: step.flags ?? '', at: ['rules', index, 'transform', i, 'pattern'] });
+      if ('replace' in step) sites.push({ source: step.pattern, flags: step.flags ?? '', at: ['rules', index, 'transform', i, 'pattern'], unsafe: step.unsafeRegex === true, maxLength: step.maxLength ?? DEFAULT_REGEX_MAX_LENGTH });
     });
   });
   return sites;
 }
+
+const OPT_IN_HINT =
+  ' If you accept the risk, add `unsafeRegex: true` next to this regex (and a small maxLength): it then loads, and runs only on values up to maxLength characters.';
 
 const EXPONENTIAL_HINT =
   'Nested or overlapping repetition such as (a+)+, (a|a)* or (\\w+\\s?)* gives the engine exponentially many ways to split one input. Rewrite it so that each character can be matched only one way (e.g. (a+)+ → a+), or bound the repetition ({1,64}).';
 const POLYNOMIAL_HINT =
   'Adjacent repetitions that can match the same characters (e.g. \\s*#\\s*$ or .*a.*a) make matching time grow with a power of the input length. Make the neighbouring parts exclude each other ([^#]* instead of .*), anchor the pattern with ^, or bound the repetition ({0,64}).';
 
-function describeVulnerable(site: RegexSite, d: Extract<Diagnostics, { status: 'vulnerable' }>): LintProblem {
+function describeVulnerable(site: RegexSite, d: Extract<Diagnostics, { status: 'vulnerable' }>, enforce: boolean): LintProblem {
   const complexity = d.complexity.type === 'exponential' ? 'exponential' : `polynomial (${d.complexity.summary.replace(/ \(fuzz\)$/, '')})`;
   const attack = d.attack?.pattern ? ` on input like ${d.attack.pattern.length > 120 ? `${d.attack.pattern.slice(0, 117)}…` : d.attack.pattern}` : '';
   const where = markHotspots(site.source, d.hotspot ?? []);
@@ -53,7 +67,7 @@ function describeVulnerable(site: RegexSite, d: Extract<Diagnostics, { status: '
     'redos',
     site.at,
     `regex ${shortJson(site.source)} can take ${complexity} time${attack}${where}: an agent can stall every decision with one crafted value`,
-    d.complexity.type === 'exponential' ? EXPONENTIAL_HINT : POLYNOMIAL_HINT,
+    (d.complexity.type === 'exponential' ? EXPONENTIAL_HINT : POLYNOMIAL_HINT) + (enforce ? OPT_IN_HINT : ''),
   );
 }
 
@@ -71,7 +85,7 @@ function markHotspots(source: string, hotspots: Array<{ start: number; end: numb
   return ` (backtracking in ${out}${source.slice(from)})`;
 }
 
-function describeUnknown(site: RegexSite, d: Extract<Diagnostics, { status: 'unknown' }>, timeoutMs: number): LintProblem {
+function describeUnknown(site: RegexSite, d: Extract<Diagnostics, { status: 'unknown' }>, timeoutMs: number, enforce: boolean): LintProblem {
   const why =
     d.error.kind === 'timeout'
       ? `the check did not finish within ${timeoutMs} ms`
@@ -79,53 +93,92 @@ function describeUnknown(site: RegexSite, d: Extract<Diagnostics, { status: 'unk
         ? 'the check was cancelled'
         : `the checker could not analyse it (${d.error.kind}: ${d.error.message})`;
   return lintProblem(
-    'warning',
+    enforce ? 'error' : 'warning',
     'redos-unknown',
     site.at,
     `regex ${shortJson(site.source)} may be open to catastrophic backtracking: ${why}`,
-    'Simplify the regex (fewer nested or adjacent repetitions), or bound its repetitions ({1,64}).',
+    'Simplify the regex (fewer nested or adjacent repetitions), or bound its repetitions ({1,64}).' + (enforce ? OPT_IN_HINT : ''),
   );
 }
 
+export interface CheckRegexesOptions {
+  timeoutMs?: number;
+  /**
+   * For loading a policy to enforce it: a regex that could not be checked (timeout, checker failure) is an error
+   * like a catastrophic one, since it must not reach a running engine unless the policy accepts it by name.
+   */
+  enforce?: boolean;
+}
+
+type Verdict = { d: Diagnostics } | { safe: true } | { error: unknown };
+
 /**
  * Checks every regex of a policy (conditions and replace steps) for catastrophic backtracking with recheck:
- * `vulnerable` is an error, `unknown` (for example a timeout) a warning.
+ * `vulnerable` is an error, `unknown` (for example a timeout) a warning (an error with `enforce`). A finding of the
+ * fuzzing checker counts only when its attack, pumped to the regex's maxLength, is slow in this engine too. Regexes
+ * marked `unsafeRegex: true` are not checked. Safe verdicts are remembered in this process and in a cache file.
  */
-export async function checkRegexes(doc: PolicyDocument, options: { timeoutMs?: number } = {}): Promise<LintProblem[]> {
-  const sites = regexSites(doc);
+export async function checkRegexes(doc: PolicyDocument, options: CheckRegexesOptions = {}): Promise<LintProblem[]> {
+  const sites = regexSites(doc).filter((site) => !site.unsafe);
   if (sites.length === 0) return [];
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDOS_TIMEOUT_MS;
-  let checkSync: CheckSync;
-  try {
-    checkSync = await loadChecker();
-  } catch (error) {
-    checker = undefined;
-    return [unavailable(sites[0], error)];
+  const enforce = options.enforce === true;
+  safeOnDisk ??= loadSafeKeys();
+  const verdicts = await Promise.all(sites.map((site) => verdict(site, timeoutMs)));
+  const newlySafe = sites.filter((site, i) => 'safe' in verdicts[i] && !safeOnDisk!.has(diskKey(site))).map(diskKey);
+  if (newlySafe.length > 0) {
+    for (const key of newlySafe) safeOnDisk.add(key);
+    saveSafeKeys(newlySafe);
   }
   const problems: LintProblem[] = [];
-  for (const site of sites) {
-    const key = `${timeoutMs}/${site.flags}/${site.source}`;
-    let d = cache.get(key);
-    if (!d) {
-      try {
-        // A fixed seed keeps the fuzzing checker deterministic, so the same policy always gets the same answer.
-        d = checkSync(site.source, site.flags, { timeout: timeoutMs, randomSeed: 0 });
-      } catch (error) {
-        problems.push(unavailable(site, error));
-        continue;
-      }
-      // A timeout depends on the machine's load, so only definite answers are kept.
-      if (d.status !== 'unknown') cache.set(key, d);
-    }
-    if (d.status === 'vulnerable') problems.push(describeVulnerable(site, d));
-    else if (d.status === 'unknown') problems.push(describeUnknown(site, d, timeoutMs));
-  }
+  sites.forEach((site, i) => {
+    const v = verdicts[i];
+    if ('error' in v) problems.push(unavailable(site, v.error, enforce));
+    else if ('d' in v && v.d.status === 'vulnerable') problems.push(describeVulnerable(site, v.d, enforce));
+    else if ('d' in v && v.d.status === 'unknown') problems.push(describeUnknown(site, v.d, timeoutMs, enforce));
+  });
   return problems;
 }
 
-function unavailable(site: RegexSite, error: unknown): LintProblem {
+const verdicts = new Map<string, Verdict>();
+
+async function verdict(site: RegexSite, timeoutMs: number): Promise<Verdict> {
+  const key = diskKey(site);
+  const known = verdicts.get(key);
+  if (known) return known;
+  if (safeOnDisk?.has(key)) return { safe: true };
+  let check: Check;
+  try {
+    check = await loadChecker();
+  } catch (error) {
+    checker = undefined;
+    return { error };
+  }
+  let d: Diagnostics;
+  try {
+    // A fixed seed keeps the fuzzing checker as deterministic as it can be.
+    d = await check(site.source, site.flags, { timeout: timeoutMs, randomSeed: 0 });
+  } catch (error) {
+    return { error };
+  }
+  let result: Verdict = d.status === 'safe' ? { safe: true } : { d };
+  if (d.status === 'vulnerable' && d.complexity.isFuzz && d.attack) {
+    const input = scaledAttack(d.attack, site.maxLength);
+    if (await finishesWithin(site.source, site.flags, input, confirmBudgetMs(input.length))) result = { safe: true };
+  }
+  // A timeout depends on the machine's load, so only definite answers are kept.
+  if (d.status !== 'unknown') verdicts.set(key, result);
+  return result;
+}
+
+/** The verdict depends on the regex, its flags, recheck's version and (for a fuzzing finding) the longest input it may see. */
+function diskKey(site: RegexSite): string {
+  return regexKey(site.source, `${site.flags}/${site.maxLength}`);
+}
+
+function unavailable(site: RegexSite, error: unknown, enforce: boolean): LintProblem {
   return lintProblem(
-    'warning',
+    enforce ? 'error' : 'warning',
     'redos-unchecked',
     site.at,
     `regexes were not checked for catastrophic backtracking: the checker (recheck) failed: ${error instanceof Error ? error.message : String(error)}`,
