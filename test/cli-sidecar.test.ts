@@ -52,6 +52,7 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
   let policy: string;
   let sidecar: StartResult;
   let token: string;
+  let adminToken: string;
 
   beforeAll(() => {
     dataDir = tempDataDir('ag-cli-sidecar-');
@@ -60,6 +61,7 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
     const created = runCli(['token', 'create', '--agent', 'bot', '--json', '--data-dir', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     token = (JSON.parse(created.stdout) as { token: string }).token;
+    adminToken = (JSON.parse(runCli(['token', 'create', '--admin', '--json', '--data-dir', dataDir]).stdout) as { token: string }).token;
     const result = start(dataDir, policy);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     sidecar = JSON.parse(result.stdout) as StartResult;
@@ -119,7 +121,7 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
   });
 
   it('SIGHUP reloads a changed policy, and keeps the last good one when the new file is invalid', async () => {
-    const readyPolicy = async () => ((await (await fetch(`${sidecar.url}/readyz`)).json()) as { policy: { name: string; lastReload?: { ok: boolean; error?: string } } }).policy;
+    const readyPolicy = async () => ((await (await fetch(`${sidecar.url}/readyz`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { policy: { name: string; lastReload?: { ok: boolean; error?: string } } }).policy;
     writeFileSync(policy, readFileSync(POLICY, 'utf8').replace('name: sidecar-cli-test', 'name: sidecar-cli-v2'));
     process.kill(sidecar.pid, 'SIGHUP');
     await until(async () => ((await readyPolicy()).name === 'sidecar-cli-v2' ? true : undefined));

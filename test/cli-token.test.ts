@@ -38,8 +38,8 @@ describe('agentguard token create', () => {
 
     const store = await openStore({ dataDir, create: false });
     expect(await authenticate(store.tokens, `Bearer ${agent.token}`)).toEqual({ ok: true, token: { id: agent.id, scope: { kind: 'agent', agentId: 'support-bot' } } });
-    expect(await authenticate(store.tokens, admin.token)).toEqual({ ok: true, token: { id: admin.id, scope: { kind: 'admin' } } });
-    expect(await authenticate(store.tokens, approver.token)).toEqual({ ok: true, token: { id: approver.id, scope: { kind: 'approver', approver: 'alice@example.com' } } });
+    expect(await authenticate(store.tokens, `Bearer ${admin.token}`)).toEqual({ ok: true, token: { id: admin.id, scope: { kind: 'admin' } } });
+    expect(await authenticate(store.tokens, `Bearer ${approver.token}`)).toEqual({ ok: true, token: { id: approver.id, scope: { kind: 'approver', approver: 'alice@example.com' } } });
     await store.close();
   });
 
@@ -85,7 +85,7 @@ describe('agentguard token list and revoke', () => {
     const b = create(dataDir, '--admin');
     const store = await openStore({ dataDir, create: false });
     const usedAt = new Date('2025-03-01T10:00:00.000Z');
-    expect((await authenticate(store.tokens, b.token, { now: usedAt })).ok).toBe(true);
+    expect((await authenticate(store.tokens, `Bearer ${b.token}`, { now: usedAt })).ok).toBe(true);
     await store.close();
 
     let list = runCli(['token', 'list', '--json', '--data-dir', dataDir]);

@@ -176,7 +176,7 @@ describe('POST /v1/decide', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json().effect).toBe('deny');
     expect(res.json().reasons.at(-1).code).toBe('audit_unavailable');
-    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz', headers: ADMIN });
     expect(ready.statusCode).toBe(503);
     const checks = ready.json().checks as { name: string; ok: boolean; message?: string }[];
     expect(checks.find((c) => c.name === 'store')).toMatchObject({ ok: false });
@@ -380,7 +380,7 @@ describe('policy routes', () => {
     expect(now.lastReload).toMatchObject({ ok: false });
     expect((await decide(app, BOT, { kind: 'tool', name: 'db.query', input: { sql: 'SELECT 1' } })).json()).toMatchObject({ effect: 'allow', policy: { name: 'sidecar-test' } });
 
-    const ready = await app.inject({ method: 'GET', url: '/readyz' });
+    const ready = await app.inject({ method: 'GET', url: '/readyz', headers: ADMIN });
     expect(ready.statusCode).toBe(200);
     expect(ready.json().policy).toMatchObject({ name: 'sidecar-test', lastReload: { ok: false, error: expect.stringContaining('policy.yaml') } });
     expect(await metric(app, 'agentguard_policy_reload_failures_total')).toBe(1);
@@ -417,7 +417,7 @@ describe('health, metrics and documentation', () => {
 
   it('/readyz reports its checks', async () => {
     const { app } = await setup();
-    const res = await app.inject({ method: 'GET', url: '/readyz' });
+    const res = await app.inject({ method: 'GET', url: '/readyz', headers: ADMIN });
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'ready', policy: { name: 'sidecar-test' } });
     expect(res.json().checks.map((c: { name: string; ok: boolean }) => [c.name, c.ok])).toEqual([

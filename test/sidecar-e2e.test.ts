@@ -120,7 +120,7 @@ describe('a real sidecar process: reload', () => {
     expect(bad.status).toBe(422);
     expect(JSON.stringify(bad.body)).toMatch(/alow/);
     expect((await call('GET', '/v1/policy', admin.token)).body).toMatchObject({ name: 'e2e-v2' });
-    const ready = await fetch(`${sidecar.url}/readyz`);
+    const ready = await fetch(`${sidecar.url}/readyz`, { headers: { authorization: `Bearer ${admin.token}` } });
     expect(ready.status).toBe(200);
     expect(JSON.stringify(await ready.json())).toMatch(/lastReload/);
     expect(await (await fetch(`${sidecar.url}/metrics`)).text()).toMatch(/agentguard_policy_reload_failures_total 1/);

@@ -110,7 +110,7 @@ describe('createToken', () => {
     const { store, dataDir } = await freshStore();
     const created = [];
     for (let i = 0; i < 5; i++) created.push(await createToken(store.tokens, { scope: i % 2 ? { kind: 'admin' } : { kind: 'agent', agentId: `bot-${i}` } }));
-    const auth = await authenticate(store.tokens, created[0].token);
+    const auth = await authenticate(store.tokens, `Bearer ${created[0].token}`);
     expect(auth.ok).toBe(true);
     await store.close();
 
@@ -133,11 +133,11 @@ describe('createToken', () => {
 });
 
 describe('authenticate', () => {
-  it('accepts a valid token, bare or as a Bearer header value, and returns its id and scope only', async () => {
+  it('accepts a valid token as a Bearer header value (scheme in any case), and returns its id and scope only', async () => {
     const { store } = await freshStore();
     const agent = await createToken(store.tokens, { scope: agentScope('support-bot') });
     const admin = await createToken(store.tokens, { scope: { kind: 'admin' } });
-    for (const value of [agent.token, `Bearer ${agent.token}`, `bearer\t${agent.token}`, `  Bearer   ${agent.token}  `]) {
+    for (const value of [`Bearer ${agent.token}`, `bearer ${agent.token}`, `BEARER ${agent.token}`, `  Bearer   ${agent.token}  `]) {
       expect(await authenticate(store.tokens, value)).toEqual({ ok: true, token: { id: agent.info.id, scope: { kind: 'agent', agentId: 'support-bot' } } });
     }
     const result = await authenticate(store.tokens, `Bearer ${admin.token}`);
@@ -155,8 +155,12 @@ describe('authenticate', () => {
     for (const value of [undefined, null, '', '   ', 'Bearer', 'Bearer ', 'bearer\t ']) {
       expect(await authenticate(spy, value), String(value)).toEqual({ ok: false, reason: 'missing' });
     }
-    for (const value of ['Bearerx', 'abc', 'Basic dXNlcjpwYXNz', `Token ${token}`, `Bearer ${token} extra`, `${token}x`, token.slice(0, -1), `Bearer Bearer ${token}`, 'x'.repeat(100_000)]) {
+    for (const value of [`Bearer ${token} extra`, `Bearer ${token}x`, `Bearer ${token.slice(0, -1)}`, `Bearer Bearer ${token}`, `Bearer\t${token}`.replace('Bearer\t', 'Bearer \t'), `Bearer ${'x'.repeat(100_000)}`]) {
       expect(await authenticate(spy, value), value.slice(0, 40)).toEqual({ ok: false, reason: 'malformed' });
+    }
+    // The token without the Bearer scheme, or under another scheme, is refused before any lookup: it is not a bearer credential.
+    for (const value of [token, ` ${token} `, 'Bearerx', `Bearer${token}`, `bearer\t${token}`, 'abc', 'Basic dXNlcjpwYXNz', `Token ${token}`, `Basic ${token}`, `${token}x`, 'x'.repeat(100_000)]) {
+      expect(await authenticate(spy, value), value.slice(0, 40)).toEqual({ ok: false, reason: 'not_bearer' });
     }
     expect(lookups.n).toBe(0);
     await store.close();
@@ -165,7 +169,7 @@ describe('authenticate', () => {
   it('says unknown for a well-formed token that was never created', async () => {
     const { store } = await freshStore();
     await createToken(store.tokens, { scope: { kind: 'admin' } });
-    expect(await authenticate(store.tokens, generateToken())).toEqual({ ok: false, reason: 'unknown' });
+    expect(await authenticate(store.tokens, `Bearer ${generateToken()}`)).toEqual({ ok: false, reason: 'unknown' });
     await store.close();
   });
 
@@ -174,7 +178,7 @@ describe('authenticate', () => {
     const { token } = await createToken(store.tokens, { scope: { kind: 'admin' } });
     for (const hash of [hashToken(generateToken()), 'not hex', hashToken(token).slice(0, 63), hashToken(token).toUpperCase()]) {
       const lying = spyStore(store.tokens, { findByHash: async (h) => ({ ...(await store.tokens.findByHash(h))!, hash }) });
-      expect(await authenticate(lying, token), hash).toEqual({ ok: false, reason: 'unknown' });
+      expect(await authenticate(lying, `Bearer ${token}`), hash).toEqual({ ok: false, reason: 'unknown' });
     }
     await store.close();
   });
@@ -183,12 +187,12 @@ describe('authenticate', () => {
     const { store, dataDir } = await freshStore();
     const { token, info } = await createToken(store.tokens, { scope: agentScope('bot') });
     const other = await createToken(store.tokens, { scope: agentScope('bot') });
-    expect((await authenticate(store.tokens, token)).ok).toBe(true);
+    expect((await authenticate(store.tokens, `Bearer ${token}`)).ok).toBe(true);
     const cli = await openStore({ dataDir, create: false });
     expect((await revokeToken(cli.tokens, info.id)).status).toBe('revoked');
     await cli.close();
-    expect(await authenticate(store.tokens, token)).toEqual({ ok: false, reason: 'revoked' });
-    expect((await authenticate(store.tokens, other.token)).ok).toBe(true);
+    expect(await authenticate(store.tokens, `Bearer ${token}`)).toEqual({ ok: false, reason: 'revoked' });
+    expect((await authenticate(store.tokens, `Bearer ${other.token}`)).ok).toBe(true);
     await store.close();
   });
 
@@ -200,16 +204,16 @@ describe('authenticate', () => {
     const t0 = new Date('2025-03-01T10:00:00.000Z');
     const at = (ms: number) => ({ now: new Date(t0.getTime() + ms) });
 
-    expect((await authenticate(spy, a.token, at(0))).ok).toBe(true);
+    expect((await authenticate(spy, `Bearer ${a.token}`, at(0))).ok).toBe(true);
     expect((await store.tokens.get(a.info.id))!.lastUsedAt).toBe(t0.toISOString());
-    for (let i = 1; i <= 100; i++) expect((await authenticate(spy, a.token, at(i * 500))).ok).toBe(true); // 50 s of requests
+    for (let i = 1; i <= 100; i++) expect((await authenticate(spy, `Bearer ${a.token}`, at(i * 500))).ok).toBe(true); // 50 s of requests
     expect(spy.touches).toBe(1);
     expect((await store.tokens.get(a.info.id))!.lastUsedAt).toBe(t0.toISOString());
 
-    expect((await authenticate(spy, b.token, at(1000))).ok).toBe(true); // another token has its own minute
+    expect((await authenticate(spy, `Bearer ${b.token}`, at(1000))).ok).toBe(true); // another token has its own minute
     expect(spy.touches).toBe(2);
 
-    expect((await authenticate(spy, a.token, at(LAST_USED_RESOLUTION_MS + 1))).ok).toBe(true);
+    expect((await authenticate(spy, `Bearer ${a.token}`, at(LAST_USED_RESOLUTION_MS + 1))).ok).toBe(true);
     expect(spy.touches).toBe(3);
     expect((await store.tokens.get(a.info.id))!.lastUsedAt).toBe(at(LAST_USED_RESOLUTION_MS + 1).now.toISOString());
     await store.close();
@@ -230,7 +234,7 @@ describe('authenticate', () => {
     const { token } = await createToken(store.tokens, { scope: { kind: 'admin' } });
     const failing = spyStore(store.tokens, { touch: async () => Promise.reject(new Error('database is locked')) });
     const errors: unknown[] = [];
-    expect((await authenticate(failing, token, { onTouchError: (e) => errors.push(e) })).ok).toBe(true);
+    expect((await authenticate(failing, `Bearer ${token}`, { onTouchError: (e) => errors.push(e) })).ok).toBe(true);
     expect(errors).toHaveLength(1);
     expect((errors[0] as Error).message).toBe('database is locked');
     await store.close();
@@ -242,7 +246,7 @@ describe('authenticate', () => {
     const db = rawDb(databasePath({ dataDir }));
     db.prepare("UPDATE api_tokens SET scope = 'superuser' WHERE id = ?").run(info.id);
     db.close();
-    const error = await authenticate(store.tokens, token).catch((e: unknown) => e);
+    const error = await authenticate(store.tokens, `Bearer ${token}`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AgentGuardError);
     expect((error as AgentGuardError).code).toBe('TOKEN_STORE_CORRUPT');
     expect((error as AgentGuardError).message).toContain(info.id);
@@ -288,16 +292,16 @@ describe('cacheTokenStore', () => {
     // A longer TTL than allowed is clamped to the 1 s that revocation promises.
     const cached = cacheTokenStore(inner, { ttlMs: 60_000, clock: () => clock });
 
-    for (let i = 0; i < 50; i++) expect((await authenticate(cached, token)).ok).toBe(true);
+    for (let i = 0; i < 50; i++) expect((await authenticate(cached, `Bearer ${token}`)).ok).toBe(true);
     expect(inner.lookups).toBe(1);
 
     const cli = await openStore({ dataDir, create: false });
     await revokeToken(cli.tokens, info.id);
     await cli.close();
     clock = MAX_TOKEN_CACHE_TTL_MS - 1;
-    expect((await authenticate(cached, token)).ok).toBe(true);
+    expect((await authenticate(cached, `Bearer ${token}`)).ok).toBe(true);
     clock = MAX_TOKEN_CACHE_TTL_MS;
-    expect(await authenticate(cached, token)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await authenticate(cached, `Bearer ${token}`)).toEqual({ ok: false, reason: 'revoked' });
     expect(inner.lookups).toBe(2);
     await store.close();
   });
@@ -307,13 +311,13 @@ describe('cacheTokenStore', () => {
     const { token, info } = await createToken(store.tokens, { scope: { kind: 'admin' } });
     const inner = spyStore(store.tokens);
     const cached = cacheTokenStore(inner, { clock: () => 0 });
-    expect((await authenticate(cached, token)).ok).toBe(true);
+    expect((await authenticate(cached, `Bearer ${token}`)).ok).toBe(true);
     expect((await revokeToken(cached, info.id)).status).toBe('revoked');
-    expect(await authenticate(cached, token)).toEqual({ ok: false, reason: 'revoked' });
+    expect(await authenticate(cached, `Bearer ${token}`)).toEqual({ ok: false, reason: 'revoked' });
 
     const unknown = generateToken();
     const before = inner.lookups;
-    for (let i = 0; i < 3; i++) expect(await authenticate(cached, unknown)).toEqual({ ok: false, reason: 'unknown' });
+    for (let i = 0; i < 3; i++) expect(await authenticate(cached, `Bearer ${unknown}`)).toEqual({ ok: false, reason: 'unknown' });
     expect(inner.lookups - before).toBe(3);
     await store.close();
   });
@@ -327,12 +331,12 @@ describe('cacheTokenStore', () => {
     const t0 = Date.parse('2025-03-01T10:00:00.000Z');
     for (let ms = 0; ms < LAST_USED_RESOLUTION_MS; ms += 100) {
       clock = ms;
-      expect((await authenticate(cached, token, { now: new Date(t0 + ms) })).ok).toBe(true);
+      expect((await authenticate(cached, `Bearer ${token}`, { now: new Date(t0 + ms) })).ok).toBe(true);
     }
     expect(inner.touches).toBe(1);
     expect(inner.lookups).toBe(LAST_USED_RESOLUTION_MS / MAX_TOKEN_CACHE_TTL_MS);
     clock = LAST_USED_RESOLUTION_MS + 1;
-    await authenticate(cached, token, { now: new Date(t0 + LAST_USED_RESOLUTION_MS + 1) });
+    await authenticate(cached, `Bearer ${token}`, { now: new Date(t0 + LAST_USED_RESOLUTION_MS + 1) });
     expect(inner.touches).toBe(2);
     expect((await store.tokens.get(info.id))!.lastUsedAt).toBe(new Date(t0 + LAST_USED_RESOLUTION_MS + 1).toISOString());
     await store.close();
@@ -354,7 +358,7 @@ describe('migration 2 (api_tokens)', () => {
     expect((await verifyAudit(store, { publicKey: null })).ok).toBe(true);
     expect(await store.audit.count()).toBe(2);
     const { token } = await createToken(store.tokens, { scope: { kind: 'admin' } });
-    expect((await authenticate(store.tokens, token)).ok).toBe(true);
+    expect((await authenticate(store.tokens, `Bearer ${token}`)).ok).toBe(true);
     await store.close();
     const db = rawDb(file);
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);

@@ -8,9 +8,9 @@ export interface ProbeReply {
  * GETs a sidecar URL for the CLI's health checks, with a 2 s timeout. Never throws: a failure comes back as an Error
  * whose message says why in a few words (ECONNREFUSED, "no answer within 2 s").
  */
-export async function probe(url: string, token?: string): Promise<ProbeReply | Error> {
+export async function probe(url: string, token?: string, headers: Record<string, string> = {}): Promise<ProbeReply | Error> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(2000), headers: token ? { authorization: `Bearer ${token}` } : {} });
+    const response = await fetch(url, { signal: AbortSignal.timeout(2000), headers: token ? { ...headers, authorization: `Bearer ${token}` } : headers });
     const text = await response.text();
     let body: unknown = null;
     try {

@@ -4,6 +4,7 @@ import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
 import { auditSinkFor } from './plugins/audit-health.js';
 import { registerAuth, type Authenticate } from './plugins/auth.js';
+import { registerHostCheck } from './plugins/host-check.js';
 import { DecisionCache, DEFAULT_DECISION_CACHE_SIZE } from './plugins/decision-cache.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { MAX_JSON_DEPTH, registerJsonBody } from './plugins/json-body.js';
@@ -66,6 +67,14 @@ export interface SidecarAppOptions {
   notify?: readonly NotifyChannel[];
   /** How often pending approvals are expired and escalated, and queued notifications sent (default 1 000 ms). */
   approvalTickMs?: number;
+  /**
+   * The only `Host` names answered (with the port the request came in on, or none); others get a 421. The daemon sets
+   * LOOPBACK_HOST_NAMES when it listens on loopback, against DNS rebinding. Unset: any Host (a sidecar exposed with
+   * --allow-remote, tests).
+   */
+  allowedHosts?: readonly string[];
+  /** A key that, sent as `x-agentguard-status-key`, reads /readyz in full like an admin token (the daemon puts it in its pid file for `sidecar status`). */
+  statusKey?: string;
 }
 
 /** What the daemon (SIGHUP, shutdown, status) needs from a built app. */
@@ -171,6 +180,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
 
   registerErrorHandling(app, { bodyLimit });
   registerJsonBody(app, { bodyLimit, maxDepth: options.maxJsonDepth ?? MAX_JSON_DEPTH });
+  if (options.allowedHosts) registerHostCheck(app, options.allowedHosts);
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerInFlight(app, metrics);
   registerAccessLog(app);
@@ -184,7 +194,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   outcomeRoute(app, services);
   auditRoutes(app, services);
   policyRoutes(app, services);
-  healthRoutes(app, services);
+  healthRoutes(app, services, options.statusKey);
   runApprovalTimers(app, services, deliverer, options.approvalTickMs ?? 1_000);
 
   await app.ready();

@@ -17,6 +17,11 @@ export interface PidFileContent {
   port: number;
   host: string;
   startedAt: string;
+  /**
+   * A random key of this run that `sidecar status` sends (header x-agentguard-status-key) to read /readyz in full;
+   * the pid file is private to the data folder's owner, who can read the database anyway.
+   */
+  statusKey?: string;
 }
 
 /** The pid file of a data folder. */
@@ -41,7 +46,9 @@ export function readPidFile(dataDir: string): PidFileContent | 'invalid' | null 
   try {
     const value = JSON.parse(text) as Partial<PidFileContent>;
     if (Number.isInteger(value.pid) && (value.pid as number) > 0 && Number.isInteger(value.port) && typeof value.host === 'string') {
-      return { pid: value.pid as number, port: value.port as number, host: value.host, startedAt: String(value.startedAt ?? '') };
+      const content: PidFileContent = { pid: value.pid as number, port: value.port as number, host: value.host, startedAt: String(value.startedAt ?? '') };
+      if (typeof value.statusKey === 'string') content.statusKey = value.statusKey;
+      return content;
     }
   } catch {
     // fall through: not JSON

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -8,7 +9,8 @@ import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
 import { notifyChannels } from '../notify/config.js';
 import { buildSidecarApp, type Authenticate } from './app.js';
-import { assertNotRunning, logFilePath, pidFilePath, readPidFile, removePidFile, sidecarUrl, type PidFileContent } from './pid-file.js';
+import { LOOPBACK_HOST_NAMES } from './plugins/host-check.js';
+import { assertNotRunning, isLoopbackHost, logFilePath, pidFilePath, readPidFile, removePidFile, sidecarUrl, type PidFileContent } from './pid-file.js';
 
 /** How the daemon is started. */
 export interface SidecarServerOptions {
@@ -83,6 +85,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const recorder = await AuditRecorder.open({ dataDir, onError: (error) => report('could not sign an audit checkpoint', error) });
   const logFile = logFilePath(dataDir);
   let app: FastifyInstance | undefined;
+  const statusKey = randomBytes(32).toString('base64url');
   try {
     const stream = pino.destination({ dest: logFile, sync: true, append: true, mkdir: true });
     app = await buildSidecarApp({
@@ -93,6 +96,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
       notify,
       logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
+      ...(isLoopbackHost(host) ? { allowedHosts: loopbackHostNames(host) } : {}),
+      statusKey,
       authenticate: authenticator(recorder, (error) => report('could not record when a token was last used', error)),
     });
     const log = app.log;
@@ -104,7 +109,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     }
     const address = app.server.address();
     const actualPort = typeof address === 'object' && address !== null ? address.port : port;
-    const pid: PidFileContent = { pid: process.pid, port: actualPort, host, startedAt: new Date().toISOString() };
+    const pid: PidFileContent = { pid: process.pid, port: actualPort, host, startedAt: new Date().toISOString(), statusKey };
     writePidFile(dataDir, pid);
     const url = sidecarUrl(host, actualPort);
     log.info({ pid: pid.pid, url, policy: { name: policy.name, hash: policy.hash, file: policyPath }, dataDir }, 'sidecar started');
@@ -136,6 +141,11 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     await recorder.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** The Host names of a sidecar bound to a loopback address: the usual ones and the address itself (127.0.0.2, ::1). */
+function loopbackHostNames(host: string): string[] {
+  return [...new Set([...LOOPBACK_HOST_NAMES, host.includes(':') ? `[${host}]` : host])];
 }
 
 function authenticator(recorder: AuditRecorder, onTouchError: (error: unknown) => void): Authenticate {

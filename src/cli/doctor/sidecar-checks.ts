@@ -6,6 +6,8 @@ export interface SidecarTarget {
   url: string;
   /** Where the URL came from: a flag or environment variable (the user expects a sidecar) or the pid file. */
   source: 'flag' | 'env' | 'pid-file';
+  /** The pid file's key, which reads /readyz in full (what failed and why). */
+  statusKey?: string;
 }
 
 /** Which sidecar to check: the one named by the user, else the one this data folder's pid file names. */
@@ -15,7 +17,7 @@ export function findSidecar(dataDir: string, explicit: { url?: string; source: '
   if (pid === null) return skip('sidecar', 'no sidecar is running for this data folder (fine if agents use the SDK in local mode)', ['Start one with `agentguard sidecar start --detach`, or pass --sidecar-url to check another.']);
   if (pid === 'invalid') return fail('sidecar', `the pid file in ${dataDir} cannot be read`, ['Run `agentguard sidecar stop`, then `agentguard sidecar start --detach`.']);
   if (!isSidecarAlive(pid.pid)) return fail('sidecar', `the pid file names process ${pid.pid}, which is not running: the sidecar died, and agents asking it are denied`, ['Run `agentguard sidecar logs` to see why, then `agentguard sidecar start --detach`.']);
-  return { url: sidecarUrl(pid.host, pid.port), source: 'pid-file' };
+  return { url: sidecarUrl(pid.host, pid.port), source: 'pid-file', ...(pid.statusKey ? { statusKey: pid.statusKey } : {}) };
 }
 
 /** The sidecar answers /healthz and is ready (policy loaded, store writable). */
@@ -27,7 +29,7 @@ export async function sidecarCheck(target: SidecarTarget): Promise<DoctorCheck> 
       target.source === 'pid-file' ? 'Run `agentguard sidecar logs`, then restart it with `agentguard sidecar stop && agentguard sidecar start --detach`.' : 'Check the URL, and that the sidecar is started (`agentguard sidecar status`).',
     ]);
   }
-  const ready = await probe(`${target.url}/readyz`);
+  const ready = await probe(`${target.url}/readyz`, undefined, target.statusKey ? { 'x-agentguard-status-key': target.statusKey } : {});
   if (ready instanceof Error) return fail('sidecar', `${target.url}/readyz: ${ready.message}`);
   if (ready.status !== 200) {
     const checks = ((ready.body as { checks?: { name: string; ok: boolean; message?: string }[] } | null)?.checks ?? []).filter((c) => !c.ok);

@@ -51,7 +51,8 @@ export default class SidecarStatus extends BaseCommand {
     const url = sidecarUrl(pidFile.host, pidFile.port);
     const health = await probe(`${url}/healthz`);
     const healthy = !(health instanceof Error) && health.status === 200;
-    const answer = await probe(`${url}/readyz`);
+    // The pid file's key reads the checks in full (what failed, the policy); without it /readyz says only the status.
+    const answer = await probe(`${url}/readyz`, undefined, pidFile.statusKey ? { 'x-agentguard-status-key': pidFile.statusKey } : {});
     const ready = answer instanceof Error ? null : answer;
     const body = (ready?.body ?? {}) as ReadyBody;
     const result: SidecarStatusResult = { running: true, pid: pidFile.pid, url, startedAt: pidFile.startedAt, healthy, ready: ready?.status === 200 };

@@ -4,7 +4,7 @@ import { hashToken, isWellFormedToken } from './token-format.js';
 import type { TokenStore } from './types.js';
 
 /** Why a request was not authenticated. The caller answers 401 for all of them; the reason is for logs and metrics. */
-export type AuthFailureReason = 'missing' | 'malformed' | 'unknown' | 'revoked';
+export type AuthFailureReason = 'missing' | 'not_bearer' | 'malformed' | 'unknown' | 'revoked';
 
 /** The outcome of authenticate(). Neither branch carries the token text or its hash. */
 export type AuthResult =
@@ -27,8 +27,10 @@ export const LAST_USED_RESOLUTION_MS = 60_000;
 const HASH_HEX_LENGTH = 64;
 
 /**
- * Checks a bearer credential: the token itself, or a whole `Authorization` header value (`Bearer <token>`, scheme
- * case-insensitive). Looks the token up by its SHA-256 and compares the hashes in constant time.
+ * Checks an `Authorization` header value: `Bearer <token>` (RFC 6750: the scheme case-insensitive, one or more spaces,
+ * surrounding whitespace ignored). A bare token or any other scheme is refused (`not_bearer`), so a token is only ever
+ * taken from where clients are told to send it. Looks the token up by its SHA-256 and compares the hashes in constant
+ * time.
  *
  * Caches nothing itself: each call asks `tokens`, so a revocation takes effect on the next request. The sidecar
  * passes `cacheTokenStore(store.tokens)`, which reuses a lookup for at most 1 s (revocation by another process then
@@ -45,9 +47,11 @@ export async function authenticate(
   options: AuthenticateOptions = {},
 ): Promise<AuthResult> {
   if (typeof bearerValue !== 'string') return { ok: false, reason: 'missing' };
-  let value = bearerValue.trim();
-  const scheme = /^bearer(?:[ \t]+|$)/i.exec(value);
-  if (scheme !== null) value = value.slice(scheme[0].length);
+  const trimmed = bearerValue.trim();
+  if (trimmed === '') return { ok: false, reason: 'missing' };
+  const scheme = /^bearer(?: +|$)/i.exec(trimmed);
+  if (scheme === null) return { ok: false, reason: 'not_bearer' };
+  const value = trimmed.slice(scheme[0].length);
   if (value === '') return { ok: false, reason: 'missing' };
   if (!isWellFormedToken(value)) return { ok: false, reason: 'malformed' };
 

@@ -24,11 +24,13 @@ export type Authenticate = (authorizationHeader: string | undefined) => Promise<
 /**
  * Who may call a route: `none` (health, metrics, docs, and callbacks that carry their own signature), `token` (agent
  * or admin tokens; routes then check the agent themselves), `approver` (approver or admin tokens; routes then check
- * the approver), `any` (all three), `admin`. A `/v1` route that declares nothing needs admin: a forgotten declaration fails closed.
+ * the approver), `any` (all three), `admin`, `optional` (open, but a valid token is read so the route can say more to
+ * it; an invalid one is ignored, never a 401). A `/v1` route that declares nothing needs admin: a forgotten
+ * declaration fails closed.
  */
-export type RouteAuth = 'none' | 'token' | 'approver' | 'any' | 'admin';
+export type RouteAuth = 'none' | 'optional' | 'token' | 'approver' | 'any' | 'admin';
 
-const ALLOWED: Record<Exclude<RouteAuth, 'none'>, ReadonlySet<TokenScope['kind']>> = {
+const ALLOWED: Record<Exclude<RouteAuth, 'none' | 'optional'>, ReadonlySet<TokenScope['kind']>> = {
   token: new Set(['admin', 'agent']),
   approver: new Set(['admin', 'approver']),
   any: new Set(['admin', 'agent', 'approver']),
@@ -45,7 +47,7 @@ declare module 'fastify' {
   }
 }
 
-const FORBIDDEN: Record<Exclude<RouteAuth, 'none'>, string> = {
+const FORBIDDEN: Record<Exclude<RouteAuth, 'none' | 'optional'>, string> = {
   token: 'this route needs an agent or admin token (`agentguard token create --agent <id>`)',
   approver: 'this route needs an approver or admin token (`agentguard token create --approver <name>`)',
   any: 'this route needs a token',
@@ -89,6 +91,12 @@ export function registerAuth(app: FastifyInstance, options: { authenticate: Auth
     const auth = requiredAuth(request);
     if (auth === 'none') return;
     const header = request.headers.authorization;
+    if (auth === 'optional') {
+      if (header === undefined) return;
+      const result = await options.authenticate(header).catch(() => null);
+      if (result?.ok) request.token = result.token;
+      return;
+    }
     let result: AuthResult;
     try {
       result = await options.authenticate(header);
@@ -101,7 +109,9 @@ export function registerAuth(app: FastifyInstance, options: { authenticate: Auth
       reply.header('www-authenticate', 'Bearer');
       throw header === undefined
         ? new HttpError(401, 'UNAUTHORIZED', 'this route needs a token: send `Authorization: Bearer <token>` (create one with `agentguard token create`)')
-        : new HttpError(401, 'UNAUTHORIZED', 'the bearer token is invalid or revoked');
+        : result.reason === 'not_bearer'
+          ? new HttpError(401, 'UNAUTHORIZED', 'the Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`')
+          : new HttpError(401, 'UNAUTHORIZED', 'the bearer token is invalid or revoked');
     }
     if (!ALLOWED[auth].has(result.token.scope.kind)) {
       options.metrics.authFailed('scope');

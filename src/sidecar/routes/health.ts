@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { constants, existsSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply } from 'fastify';
@@ -38,8 +39,15 @@ async function readinessChecks(services: SidecarServices): Promise<Check[]> {
   return checks;
 }
 
+/** True when `sent` is the status key (compared in constant time); false when either is missing. */
+function sameKey(sent: string | string[] | undefined, key: string | undefined): boolean {
+  if (typeof sent !== 'string' || key === undefined) return false;
+  const [a, b] = [createHash('sha256').update(sent).digest(), createHash('sha256').update(key).digest()];
+  return timingSafeEqual(a, b);
+}
+
 /** `/healthz`, `/readyz` and `/metrics`, without authentication so probes and scrapers need no token. */
-export function healthRoutes(app: FastifyInstance, services: SidecarServices): void {
+export function healthRoutes(app: FastifyInstance, services: SidecarServices, statusKey?: string): void {
   app.get(
     '/healthz',
     {
@@ -52,22 +60,26 @@ export function healthRoutes(app: FastifyInstance, services: SidecarServices): v
   app.get(
     '/readyz',
     {
-      config: { auth: 'none' },
+      config: { auth: 'optional' },
       schema: {
         tags: ['health'],
         summary: 'Readiness',
         description:
-          'Ready when a policy is loaded and the audit store is writable; otherwise 503 with the failing checks. `policy.lastReload` reports a refused reload (the previous policy is still in force, so that alone does not make the sidecar unready).',
+          'Ready when a policy is loaded and the audit store is writable; otherwise 503 with the failing checks. Without an admin bearer token (or the status key of the pid file, header x-agentguard-status-key) the answer holds the status and the name and result of each check only; with one, also what each check found (the database path, the policy name and hash) and `policy.lastReload`, which reports a refused reload (the previous policy is still in force, so that alone does not make the sidecar unready).',
         response: { 200: { ...readyResponse, description: 'Ready.' }, 503: { ...readyResponse, description: 'Not ready: see the failing checks.' }, ...errorResponses() },
       },
     },
-    async (_request, reply: FastifyReply) => {
+    async (request, reply: FastifyReply) => {
       const checks = await readinessChecks(services);
       const ready = checks.every((c) => c.ok);
+      const status = ready ? 'ready' : 'not_ready';
+      // Anyone on this machine, or a web page that reached the port, may ask: without an admin token the answer says
+      // which checks fail but not the database path, the policy or the error text.
+      if (request.token?.scope.kind !== 'admin' && !sameKey(request.headers['x-agentguard-status-key'], statusKey)) return reply.code(ready ? 200 : 503).send({ status, checks: checks.map(({ name, ok }) => ({ name, ok })) });
       const policy = services.policy.current;
       const lastReload = services.policy.lastReload;
       return reply.code(ready ? 200 : 503).send({
-        status: ready ? 'ready' : 'not_ready',
+        status,
         checks,
         policy: lastReload ? { name: policy.name, hash: policy.hash, lastReload } : { name: policy.name, hash: policy.hash },
       });
