@@ -4,9 +4,9 @@ import { CompileProblem } from './conditions.js';
 import { checkTypes, parseTextPaths } from './detect.js';
 import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
-import { setPath } from './path.js';
+import { getPath, setPath } from './path.js';
 import type { PathSegment } from './problem.js';
-import { collectTexts } from './texts.js';
+import { collectTexts, textPath } from './texts.js';
 import type { CompiledStep } from './transforms.js';
 import type { RedactMode } from './types.js';
 
@@ -26,6 +26,23 @@ function redactOptions(mode: RedactMode, ctx: EvalContext): RedactOptions {
       ctx.redaction.vault ??= new RedactionVault();
       return { mode, vault: ctx.redaction.vault };
   }
+}
+
+/**
+ * Renames a key in place, keeping the order of keys. Two keys that would share a name cannot both be kept, and dropping
+ * either would change what the action does, so that is an error (the transform fails and the action is denied). The
+ * message names neither key: they may be the secrets being redacted.
+ */
+function renameKey(object: unknown, from: string, to: string): void {
+  if (from === to) return;
+  if (object === null || typeof object !== 'object' || Array.isArray(object) || !Object.prototype.hasOwnProperty.call(object, from)) {
+    throw new Error('a key to redact is no longer where it was found');
+  }
+  if (Object.prototype.hasOwnProperty.call(object, to)) throw new Error('two keys of one object would have the same name once redacted');
+  const target = object as Record<string, unknown>;
+  const entries = Object.entries(target);
+  for (const [k] of entries) delete target[k];
+  for (const [k, v] of entries) Object.defineProperty(target, k === from ? to : k, { value: v, writable: true, enumerable: true, configurable: true });
 }
 
 /** `{ redact: path, guardrail, mode, types, minScore }`: rewrites what the guardrail finds in every string under path. */
@@ -48,11 +65,14 @@ export function compileRedactStep(
     label: `redact ${name}${step.types ? ` ${step.types.join('|')}` : ''} in ${step.redact} (${mode})`,
     apply: (copy, ctx) => {
       if (!ctx) throw new Error('guardrails need a decision context');
-      for (const { segments: where, text } of collectTexts(copy, segments)) {
-        const hits = selectFindings(ctx.detections.findings(name, text), types, minScore);
+      // Keys come after everything under them (collectTexts), so a key is renamed only once the paths through it are used.
+      for (const at of collectTexts(copy, segments)) {
+        const hits = selectFindings(ctx.detections.findings(name, at.text), types, minScore);
         if (hits.length === 0) continue;
-        ctx.detections.report(name, hits, where.join('.'));
-        setPath(copy as unknown as Record<string, unknown>, where, redact(text, hits, redactOptions(mode, ctx)).text);
+        ctx.detections.report(name, hits, textPath(at));
+        const redacted = redact(at.text, hits, redactOptions(mode, ctx)).text;
+        if (at.key === undefined) setPath(copy as unknown as Record<string, unknown>, at.segments, redacted);
+        else renameKey(getPath(copy, at.segments), at.text, redacted);
       }
     },
   };

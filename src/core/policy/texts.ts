@@ -4,6 +4,17 @@ import { MISSING } from './path.js';
 export interface TextAt {
   segments: string[];
   text: string;
+  /**
+   * Set when the text is the name of a key (a secret or personal data can hide there too): its position among the keys
+   * of the object at `segments`.
+   */
+  key?: number;
+}
+
+/** Where a text was found, for a finding: a key is named by its position (`input.headers[key 2]`), never by itself. */
+export function textPath(at: TextAt): string {
+  const path = at.segments.join('.');
+  return at.key === undefined ? path : `${path}[key ${at.key}]`;
 }
 
 /** Deeper values are refused rather than risking the stack; the sidecar already refuses deeper JSON. */
@@ -17,7 +28,9 @@ function own(value: unknown, key: string): unknown {
 
 /**
  * Every string under a path (wildcards allowed), at any depth, in document order: for `input.messages` that is every
- * message's content, every text part, tool-call arguments and tool results, not just the last user turn.
+ * message's content, every text part, tool-call arguments and tool results, not just the last user turn. The names of
+ * keys under the path are texts too (and those a final `*` matches), each right after everything under it, so a caller
+ * that renames keys meets the paths through a key before the key itself.
  */
 export function collectTexts(root: unknown, segments: readonly string[]): TextAt[] {
   const out: TextAt[] = [];
@@ -30,7 +43,11 @@ export function collectTexts(root: unknown, segments: readonly string[]): TextAt
     if (s === '*') {
       if (value === null || typeof value !== 'object') return;
       const keys = Array.isArray(value) ? value.map((_, k) => String(k)) : Object.keys(value);
-      for (const k of keys) walkPath(own(value, k), i + 1, [...at, k]);
+      const named = !Array.isArray(value) && i === segments.length - 1;
+      keys.forEach((k, index) => {
+        walkPath(own(value, k), i + 1, [...at, k]);
+        if (named && k !== '') out.push({ segments: at, text: k, key: index });
+      });
       return;
     }
     const next = own(value, s);
@@ -44,7 +61,12 @@ export function collectTexts(root: unknown, segments: readonly string[]): TextAt
     if (value === null || typeof value !== 'object') return;
     if (depth >= MAX_DEPTH) throw new Error(`"${at.join('.')}" is nested more than ${MAX_DEPTH} levels deep`);
     if (Array.isArray(value)) value.forEach((item, k) => walkValue(item, [...at, String(k)], depth + 1));
-    else for (const k of Object.keys(value)) walkValue((value as Record<string, unknown>)[k], [...at, k], depth + 1);
+    else {
+      Object.keys(value).forEach((k, index) => {
+        walkValue((value as Record<string, unknown>)[k], [...at, k], depth + 1);
+        if (k !== '') out.push({ segments: at, text: k, key: index });
+      });
+    }
   };
   walkPath(root, 0, []);
   return out;

@@ -4,6 +4,7 @@ import { CONTEXT_BOOST, contextLists, hasContext, type ContextLists } from './co
 import { loadNerTagger } from './ner-model.js';
 import type { Candidate, Recognizer } from './recognizer.js';
 import { resolveOverlaps } from './resolve.js';
+import { foldForMatching, toOriginalSpans } from '../text/fold.js';
 import { abaRoutingRecognizer } from './recognizers/aba-routing.js';
 import { creditCardRecognizer } from './recognizers/credit-card.js';
 import { cryptoRecognizer } from './recognizers/crypto.js';
@@ -64,7 +65,10 @@ function createPii(rawConfig: PiiConfig): Guardrail {
     maxSpanLength: Math.max(wantsNer ? NER_MAX_SPAN : 0, ...recognizers.map((r) => r.maxSpanLength)),
     maxSpanLengthOf: (types) =>
       Math.max(wantsNer && types.some((t) => NER_TYPES.has(t)) ? NER_MAX_SPAN : 0, ...recognizers.filter((r) => types.includes(r.type)).map((r) => r.maxSpanLength)),
-    detect(text: string, options: DetectOptions = {}): Finding[] {
+    detect(original: string, options: DetectOptions = {}): Finding[] {
+      // Matched on the folded text (Unicode digits, invisible characters, spelt-out @: text/fold.ts), reported on the original.
+      const folded = foldForMatching(original);
+      const text = folded.text;
       const only = options.types === undefined ? undefined : new Set(options.types);
       const minScore = options.minScore ?? config.minScore;
       const candidates: Candidate[] = [];
@@ -81,7 +85,7 @@ function createPii(rawConfig: PiiConfig): Guardrail {
         score = Math.round(score * 1000) / 1000;
         if (score >= minScore) scored.push({ ...c, score });
       }
-      return resolveOverlaps(scored).map((c) => ({ guardrail: NAME, type: c.type, start: c.start, end: c.end, score: c.score }));
+      return toOriginalSpans(folded, resolveOverlaps(scored)).map((c) => ({ guardrail: NAME, type: c.type, start: c.start, end: c.end, score: c.score }));
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { DetectOptions, Finding, Guardrail, GuardrailFactory } from '../types.js';
+import { foldForMatching, toOriginalSpans } from '../text/fold.js';
 import { checkSecretsConfig, DEFAULT_ENTROPY_THRESHOLD, secretsConfigSchema, type SecretsConfig } from './config.js';
 import { createGenericScanner, DEFAULT_KEYWORDS, GENERIC_TYPE, MAX_GENERIC_LENGTH } from './generic.js';
 import { RECOGNIZERS } from './recognizers.js';
@@ -29,7 +30,10 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
   const configTypes = config.types ? new Set(config.types) : undefined;
   const recognizers = RECOGNIZERS.map((r) => ({ ...r, pattern: new RegExp(r.pattern.source, r.pattern.flags) }));
 
-  function detect(text: string, options: DetectOptions = {}): Finding[] {
+  function detect(original: string, options: DetectOptions = {}): Finding[] {
+    // Matched on the folded text (full-width, look-alike and invisible characters: text/fold.ts), reported on the original.
+    const folded = foldForMatching(original);
+    const text = folded.text;
     const wanted = (type: string) => (!configTypes || configTypes.has(type)) && (!options.types || options.types.includes(type));
     const minScore = Math.max(config.minScore ?? 0, options.minScore ?? 0);
     const candidates: Candidate[] = [];
@@ -47,9 +51,8 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
     if (wanted(GENERIC_TYPE)) {
       for (const g of generic.scan(text)) candidates.push({ guardrail: NAME, type: GENERIC_TYPE, ...g, priority: 1 });
     }
-    return resolveOverlaps(candidates)
-      .filter((c) => c.score >= minScore && !allow.has(text.slice(c.start, c.end)))
-      .map(({ guardrail, type, start, end, score }) => ({ guardrail, type, start, end, score }));
+    const kept = resolveOverlaps(candidates).filter((c) => c.score >= minScore && !allow.has(text.slice(c.start, c.end)));
+    return toOriginalSpans(folded, kept).map(({ guardrail, type, start, end, score }) => ({ guardrail, type, start, end, score }));
   }
 
   return {

@@ -34,6 +34,9 @@ function base64UrlJson(part: string): Record<string, unknown> | undefined {
   }
 }
 
+/** A line break inside a PEM block: CR LF, LF, or their JSON escapes, with trailing spaces before and indentation after. */
+const PEM_NL = '[ \\t]{0,4}(?:\\r?\\n|\\\\r\\\\n|\\\\n)[ \\t]{0,2}';
+
 export const RECOGNIZERS: readonly Recognizer[] = [
   {
     // Project, service-account, admin and legacy user keys; most carry `T3BlbkFJ` (base64 of "OpenAI").
@@ -164,6 +167,24 @@ export const RECOGNIZERS: readonly Recognizer[] = [
     maxLength: 12_100,
     priority: 2,
     validate: (v) => when(base64Body(v), 1),
+  },
+  {
+    // A block cut off before its END line (pasted or truncated): the BEGIN line, optional headers and a blank line,
+    // lines of 40+ base64 characters, and one shorter last line. Lines end with newlines (also JSON-escaped `\n`), or
+    // spaces for a key pasted on one line. A complete block is longer, so it wins. At most ~11,700 characters.
+    type: 'PRIVATE_KEY',
+    pattern: new RegExp(
+      [
+        '-----BEGIN (?:(?:RSA |EC |DSA |OPENSSH |ENCRYPTED |PGP )?PRIVATE KEY(?: BLOCK)?)-----',
+        `(?:${PEM_NL}[A-Za-z][A-Za-z-]{1,30}: [^\\r\\n\\\\]{1,60}){0,4}(?:${PEM_NL}(?=${PEM_NL}))?`,
+        `(?:${PEM_NL}[A-Za-z0-9+/=]{40,96}|[ \\t]{1,4}[A-Za-z0-9+/=]{16,96}){0,105}`,
+        `(?:(?:${PEM_NL}|[ \\t]{1,4})[A-Za-z0-9+/=]{1,39}(?![^\\s"'\\\\]))?`,
+      ].join(''),
+      'dg',
+    ),
+    maxLength: 12_100,
+    priority: 2,
+    validate: (v) => when(base64Body(v.replace(/\\[rn]/g, '\n')), 1),
   },
   {
     // Three base64url parts; the header must decode to a JSON object with "alg".

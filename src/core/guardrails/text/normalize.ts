@@ -9,7 +9,7 @@ export interface NormalizedText {
 }
 
 // Zero-width, bidi controls, word joiners, BOM, soft hyphen, variation selectors, tag characters, other format chars.
-const INVISIBLE = /[\p{Cf}\u00AD\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
+export const INVISIBLE = /[\p{Cf}\u00AD\u034F\u115F\u1160\u17B4\u17B5\u180B-\u180F\u3164\uFE00-\uFE0F\uFFA0\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]/gu;
 const COMBINING_DIACRITICS = /[\u0300-\u036F]/g;
 const NON_ASCII = /[^\x00-\x7F]/;
 // Four or more single letters/digits separated by spaces or one punctuation mark: "i g n o r e", "i.g.n.o.r.e".

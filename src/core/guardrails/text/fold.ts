@@ -1,0 +1,237 @@
+import { CONFUSABLES } from './confusables.js';
+import { INVISIBLE } from './normalize.js';
+
+/**
+ * Folding for the span guardrails (pii, secrets): the text they match on, with the way back to the original.
+ *
+ * Unlike the injection normaliser this keeps case, words and spacing, and changes only what an attacker uses to hide
+ * a value from a pattern while a reader still sees it:
+ * - invisible and format characters (zero-width space, joiners, soft hyphen, bidi controls, tag characters) are
+ *   removed, and combining marks after an ASCII letter or digit or a look-alike of one (`4̲0̲1̲2̲`) too;
+ * - a character whose NFKC form is one ASCII character becomes that character: full-width `０-９ Ａ-Ｚ ａ-ｚ ＠ －`,
+ *   mathematical alphanumerics, `﹫`, NBSP, thin and ideographic spaces;
+ * - every other Unicode decimal digit (Arabic-Indic `٠-٩`, Devanagari, Bengali, …) becomes its ASCII digit;
+ * - Unicode hyphens and dashes (`‐ ‑ ‒ – −`) become `-`;
+ * - Cyrillic and Greek look-alikes become ASCII inside words that also hold ASCII letters or digits (`ѕk-proj-…`),
+ *   never in words of their own script;
+ * - e-mail spellings: `(at)`, `[at]`, `{at}`, `<at>` become `@`, `(dot)`, `[dot]`, `[.]` become `.`, and spaces
+ *   around an `@` go (`jane @ example.com`, `jane@ example.com`; not `@name` mentions, where only a space precedes).
+ *
+ * Each unit of the folded text remembers which original characters it came from, so a finding is reported, and
+ * redacted, on the original span (invisible characters inside a value are part of it). Linear in the input: one pass
+ * per step, every regex with bounded repetitions, per-character results cached.
+ */
+export interface FoldedText {
+  /** The text to match on. */
+  readonly text: string;
+  /** True when folding changed nothing: spans need no mapping. */
+  readonly identity: boolean;
+  /** The original span of the folded span [from, to), to > from. */
+  original(from: number, to: number): { start: number; end: number };
+}
+
+const NON_ASCII = /[^\x00-\x7F]/;
+const INVISIBLE_CHAR = new RegExp(`^${INVISIBLE.source}$`, 'u');
+const MARK = /^\p{M}$/u;
+const DECIMAL = /^\p{Nd}$/u;
+const SPACE = /^[^\S\n\r\t]$/u;
+// Hyphen, non-breaking hyphen, figure dash, en dash, minus sign, small hyphen-minus (full-width is handled by NFKC).
+const HYPHENS = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2212, 0xfe63]);
+// An ellipsis stays: secret scanners read `…` as a placeholder marker, and `...` would change what they see.
+const KEEP = new Set([0x2026]);
+
+/**
+ * `(dot)` / `[dot]` / `[.]` between letters or digits; then `(at)` / `[at]` and spaced `@` between a local part and
+ * what reads as a domain (a label, then a dot), so `@ name` mentions and tokenised text (`at @ home`) stay apart.
+ */
+const DOT_WORD = /(?<=[A-Za-z0-9])[ \t]{0,3}[([{<][ \t]{0,2}(?:dot|\.)[ \t]{0,2}[)\]}>][ \t]{0,3}(?=[A-Za-z0-9])/gi;
+const DOMAIN_AHEAD = '(?=[A-Za-z0-9][A-Za-z0-9-]{0,62}\\.[A-Za-z0-9])';
+const AT_WORD = new RegExp(`(?<=[A-Za-z0-9._%+-])[ \\t]{0,3}[([{<][ \\t]{0,2}at[ \\t]{0,2}[)\\]}>][ \\t]{0,3}${DOMAIN_AHEAD}`, 'gi');
+const SPACED_AT = new RegExp(`(?<=[A-Za-z0-9._%+-])(?:[ \\t]{1,3}@[ \\t]{1,3}|@[ \\t]{1,3})${DOMAIN_AHEAD}`, 'g');
+const MAY_SPELL_EMAIL = /[([{<][ \t]{0,2}(?:at|dot|\.)[ \t]{0,2}[)\]}>]|[ \t]@|@[ \t]/i;
+const WORD = /[\p{L}\p{N}\p{M}_-]+/gu;
+const ASCII_ALNUM = /[A-Za-z0-9]/;
+
+/** A character's fold: '' (drop), one ASCII character, or undefined (keep as is). */
+const DROP = '';
+const cache = new Map<number, string | undefined>();
+const CACHE_MAX = 4096;
+
+function asciiDigitOf(cp: number): string | undefined {
+  // Decimal digits come in runs of ten, 0 to 9, and each run starts at a zero (Unicode's stability policy), so the
+  // distance from the start of a run of consecutive digits, modulo ten, is the value.
+  let first = cp;
+  while (cp - first < 100 && DECIMAL.test(String.fromCodePoint(first - 1))) first--;
+  return String((cp - first) % 10);
+}
+
+function foldOf(cp: number): string | undefined {
+  if (cache.has(cp)) return cache.get(cp);
+  const ch = String.fromCodePoint(cp);
+  let out: string | undefined;
+  if (KEEP.has(cp)) out = undefined;
+  else if (INVISIBLE_CHAR.test(ch)) out = DROP;
+  else if (HYPHENS.has(cp)) out = '-';
+  else {
+    const nfkc = ch.normalize('NFKC');
+    if (nfkc.length === 1 && nfkc.charCodeAt(0) < 0x80) out = SPACE.test(nfkc) ? ' ' : nfkc;
+    else if (DECIMAL.test(ch)) out = asciiDigitOf(cp);
+    else if (SPACE.test(ch)) out = ' ';
+  }
+  if (cache.size >= CACHE_MAX) cache.clear();
+  cache.set(cp, out);
+  return out;
+}
+
+/** A growable pair of offset arrays: for each folded unit, the original [start, end). */
+class Offsets {
+  start: Int32Array;
+  end: Int32Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.start = new Int32Array(Math.max(16, capacity));
+    this.end = new Int32Array(Math.max(16, capacity));
+  }
+
+  push(start: number, end: number): void {
+    if (this.length === this.start.length) {
+      const start2 = new Int32Array(this.length * 2);
+      const end2 = new Int32Array(this.length * 2);
+      start2.set(this.start);
+      end2.set(this.end);
+      this.start = start2;
+      this.end = end2;
+    }
+    this.start[this.length] = start;
+    this.end[this.length] = end;
+    this.length++;
+  }
+}
+
+function mapped(text: string, offsets: Offsets): FoldedText {
+  return {
+    text,
+    identity: false,
+    original: (from, to) => ({ start: offsets.start[from], end: offsets.end[to - 1] }),
+  };
+}
+
+const IDENTITY = (text: string): FoldedText => ({ text, identity: true, original: (from, to) => ({ start: from, end: to }) });
+
+/** Pass 1: character by character; ASCII runs are copied whole. */
+function foldCharacters(raw: string): { text: string; offsets: Offsets; lookAlikes: boolean } {
+  const offsets = new Offsets(raw.length);
+  const parts: string[] = [];
+  let lookAlikes = false;
+  let lastAlnum = false;
+  let i = 0;
+  while (i < raw.length) {
+    let j = i;
+    while (j < raw.length && raw.charCodeAt(j) < 0x80) j++;
+    if (j > i) {
+      parts.push(raw.slice(i, j));
+      for (let k = i; k < j; k++) offsets.push(k, k + 1);
+      lastAlnum = ASCII_ALNUM.test(raw[j - 1]);
+      i = j;
+      if (i >= raw.length) break;
+    }
+    const cp = raw.codePointAt(i)!;
+    const width = cp > 0xffff ? 2 : 1;
+    const ch = raw.slice(i, i + width);
+    const fold = foldOf(cp);
+    if (fold === DROP) {
+      // An invisible character: dropped; inside a value it is covered by the value's span anyway.
+    } else if (fold === undefined && lastAlnum && MARK.test(ch)) {
+      // A mark on an ASCII letter or digit (or a look-alike of one): dropped, but part of the character it decorates.
+      offsets.end[offsets.length - 1] = i + width;
+    } else if (fold !== undefined) {
+      parts.push(fold);
+      offsets.push(i, i + width);
+      lastAlnum = ASCII_ALNUM.test(fold);
+    } else {
+      parts.push(ch);
+      for (let k = 0; k < width; k++) offsets.push(i, i + width);
+      const lookAlike = CONFUSABLES.has(ch);
+      if (lookAlike) lookAlikes = true;
+      lastAlnum = lookAlike;
+    }
+    i += width;
+  }
+  return { text: parts.join(''), offsets, lookAlikes };
+}
+
+/** Pass 2 (same length): look-alikes to ASCII, keeping case, in words that mix them with ASCII letters or digits. */
+function foldLookAlikes(text: string): string {
+  return text.replace(WORD, (word) => {
+    if (!ASCII_ALNUM.test(word)) return word;
+    let out = '';
+    for (const ch of word) {
+      const ascii = CONFUSABLES.get(ch);
+      out += ascii === undefined ? ch : ch !== ch.toLowerCase() ? ascii.toUpperCase() : ascii;
+    }
+    return out;
+  });
+}
+
+/** Replaces each match of `pattern` by `by`; the replacement covers the original span of the whole match. */
+function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: string): { text: string; offsets: Offsets } {
+  const out = new Offsets(text.length);
+  const parts: string[] = [];
+  let last = 0;
+  pattern.lastIndex = 0;
+  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+    if (m[0].length === 0) {
+      pattern.lastIndex++;
+      continue;
+    }
+    parts.push(text.slice(last, m.index), by);
+    for (let k = last; k < m.index; k++) out.push(offsets.start[k], offsets.end[k]);
+    const end = m.index + m[0].length;
+    for (let k = 0; k < by.length; k++) out.push(offsets.start[m.index], offsets.end[end - 1]);
+    last = end;
+  }
+  if (last === 0) return { text, offsets };
+  parts.push(text.slice(last));
+  for (let k = last; k < text.length; k++) out.push(offsets.start[k], offsets.end[k]);
+  return { text: parts.join(''), offsets: out };
+}
+
+/** The text the span guardrails match on, and the way back to `raw`'s offsets. */
+export function foldForMatching(raw: string): FoldedText {
+  const unicode = NON_ASCII.test(raw);
+  if (!unicode && !MAY_SPELL_EMAIL.test(raw)) return IDENTITY(raw);
+  let text = raw;
+  let offsets: Offsets;
+  if (unicode) {
+    const pass = foldCharacters(raw);
+    text = pass.lookAlikes ? foldLookAlikes(pass.text) : pass.text;
+    offsets = pass.offsets;
+  } else {
+    offsets = new Offsets(raw.length);
+    for (let k = 0; k < raw.length; k++) offsets.push(k, k + 1);
+  }
+  if (MAY_SPELL_EMAIL.test(text)) {
+    for (const [pattern, by] of [[DOT_WORD, '.'], [AT_WORD, '@'], [SPACED_AT, '@']] as const) {
+      ({ text, offsets } = replaceMapped(text, offsets, pattern, by));
+    }
+  }
+  return text === raw ? IDENTITY(raw) : mapped(text, offsets);
+}
+
+/**
+ * Maps findings on the folded text back to the original. Spans kept apart in the folded text stay apart, except when
+ * a boundary falls inside one original character; then the later span is dropped (the earlier one covers it).
+ */
+export function toOriginalSpans<T extends { start: number; end: number }>(folded: FoldedText, spans: readonly T[]): T[] {
+  if (folded.identity) return [...spans];
+  const out: T[] = [];
+  let lastEnd = -1;
+  for (const span of [...spans].sort((a, b) => a.start - b.start)) {
+    const { start, end } = folded.original(span.start, span.end);
+    if (start < lastEnd) continue;
+    out.push({ ...span, start, end });
+    lastEnd = end;
+  }
+  return out;
+}
