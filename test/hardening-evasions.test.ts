@@ -44,6 +44,9 @@ describe('pii: Unicode digits, invisible characters and odd spaces', () => {
     ['phone with NBSP', 'PHONE_NUMBER', '+44\u00A020\u00A07123\u00A04567'],
     ['IBAN with zero-width spaces', 'IBAN_CODE', 'GB82\u200BWEST\u200B1234\u200B5698\u200B7654\u200B32'],
     ['full-width IP', 'IP_ADDRESS', fullWidth('192.168.1.1')],
+    ['card as HTML character references', 'CREDIT_CARD', [...'4012888888881881'].map((d) => `&#${d.charCodeAt(0)};`).join('')],
+    ['SSN with an escaped zero-width space', 'US_SSN', '536-22&#8203;-8726'],
+    ['SSN with escaped full-width digits', 'US_SSN', '&#xFF15;36-22-8726'],
   ];
   for (const [name, type, value] of cases) {
     it(`${name}: found, and the span is the original text`, () => {
@@ -74,6 +77,10 @@ describe('pii: e-mail addresses spelt to slip past a pattern', () => {
     'jane.doe@ example.com',
     'jane.doe\u00A0@\u00A0example.com',
     'jane.doe@\u200Bexample.com',
+    'jane.doe&#64;example.com',
+    'jane.doe&#x40;example&#46;com',
+    'jane.doe&commat;example&period;com',
+    'jane.doe%40example.com',
   ];
   for (const value of cases) {
     it(`${JSON.stringify(value)} is an EMAIL_ADDRESS on its original span`, () => {
@@ -82,7 +89,7 @@ describe('pii: e-mail addresses spelt to slip past a pattern', () => {
   }
 
   it('mentions, prices and prose are not made into addresses', () => {
-    for (const text of ['thanks @john.doe for the review', 'meet me @ 5pm', 'look (at) this', 'apples @ 3.50 each', 'see you at example.com']) {
+    for (const text of ['thanks @john.doe for the review', 'meet me @ 5pm', 'look (at) this', 'apples @ 3.50 each', 'see you at example.com', 'I am @ home .', 'rates %40 higher', 'AT&amp;T &#38;#64;']) {
       expect(spans(pii, text, 'EMAIL_ADDRESS')).toEqual([]);
     }
   });
@@ -168,7 +175,7 @@ describe('the folding and its offset map', () => {
   });
 
   it('property: mapped spans stay inside the original, in order, and cover what they came from', () => {
-    const unit = fc.oneof(fc.constantFrom('a', '1', ' ', '@', '-', '(at)', ' @ ', '[dot]', '４', '٣', 'ѕ', 'Ａ', '\u00A0', '…', 'é', '\u0301', '𝐀', '😀', '\uD800'), invisible);
+    const unit = fc.oneof(fc.constantFrom('a', '1', ' ', '@', '-', '(at)', ' @ ', '[dot]', '４', '٣', 'ѕ', 'Ａ', '\u00A0', '…', 'é', '\u0301', '𝐀', '😀', '\uD800', '&#64;', '&#38;', '&#', '%40', '&commat;', '&#x200B;', '.com'), invisible);
     fc.assert(
       fc.property(fc.array(unit, { maxLength: 40 }).map((parts) => parts.join('')), (raw) => {
         const folded = foldForMatching(raw);

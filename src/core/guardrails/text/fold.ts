@@ -8,14 +8,16 @@ import { INVISIBLE } from './normalize.js';
  * a value from a pattern while a reader still sees it:
  * - invisible and format characters (zero-width space, joiners, soft hyphen, bidi controls, tag characters) are
  *   removed, and combining marks after an ASCII letter or digit or a look-alike of one (`4̲0̲1̲2̲`) too;
- * - a character whose NFKC form is one ASCII character becomes that character: full-width `０-９ Ａ-Ｚ ａ-ｚ ＠ －`,
- *   mathematical alphanumerics, `﹫`, NBSP, thin and ideographic spaces;
+ * - full-width, small, letterlike, enclosed and mathematical forms of ASCII characters become them (NFKC, restricted
+ *   to those blocks): `０-９ Ａ-Ｚ ａ-ｚ ＠ －`, `﹫`, `K`, `①`, `𝐀`; every space (NBSP, thin, ideographic) becomes ` `;
  * - every other Unicode decimal digit (Arabic-Indic `٠-٩`, Devanagari, Bengali, …) becomes its ASCII digit;
  * - Unicode hyphens and dashes (`‐ ‑ ‒ – −`) become `-`;
  * - Cyrillic and Greek look-alikes become ASCII inside words that also hold ASCII letters or digits (`ѕk-proj-…`),
  *   never in words of their own script;
- * - e-mail spellings: `(at)`, `[at]`, `{at}`, `<at>` become `@`, `(dot)`, `[dot]`, `[.]` become `.`, and spaces
- *   around an `@` go (`jane @ example.com`, `jane@ example.com`; not `@name` mentions, where only a space precedes).
+ * - HTML character references become their character, folded as above (`&#52;&#48;…`, `jane&#64;example.com`);
+ * - e-mail spellings: `(at)`, `[at]`, `{at}`, `<at>` and `%40` become `@`, `(dot)`, `[dot]`, `[.]` become `.`, and
+ *   spaces around an `@` go (`jane @ example.com`, `jane@ example.com`), when a domain follows; `@name` mentions and
+ *   tokenised text (`at @ home`) stay as they are.
  *
  * Each unit of the folded text remembers which original characters it came from, so a finding is reported, and
  * redacted, on the original span (invisible characters inside a value are part of it). Linear in the input: one pass
@@ -39,6 +41,20 @@ const SPACE = /^[^\S\n\r\t]$/u;
 const HYPHENS = new Set([0x2010, 0x2011, 0x2012, 0x2013, 0x2212, 0xfe63]);
 // An ellipsis stays: secret scanners read `…` as a placeholder marker, and `...` would change what they see.
 const KEEP = new Set([0x2026]);
+/**
+ * Blocks whose characters are ASCII in another dress (NFKC maps them to one ASCII character): full-width forms, small
+ * forms (`﹫`), letterlike symbols (the Kelvin sign `K`), enclosed alphanumerics (`①`, `ⓐ`, `🄰`) and mathematical
+ * alphanumerics (`𝐀`, `𝟎`). Not the rest of NFKC: `ª`, `º` and superscripts are ordinary text and would glue onto the
+ * word next to them (`ª` + `https://…` would hide the URL).
+ */
+const COMPATIBILITY_FORMS: readonly (readonly [number, number])[] = [
+  [0xfe50, 0xfe6f],
+  [0xff00, 0xffef],
+  [0x2100, 0x214f],
+  [0x2460, 0x24ff],
+  [0x1d400, 0x1d7ff],
+  [0x1f100, 0x1f1ff],
+];
 
 /**
  * `(dot)` / `[dot]` / `[.]` between letters or digits; then `(at)` / `[at]` and spaced `@` between a local part and
@@ -48,7 +64,12 @@ const DOT_WORD = /(?<=[A-Za-z0-9])[ \t]{0,3}[([{<][ \t]{0,2}(?:dot|\.)[ \t]{0,2}
 const DOMAIN_AHEAD = '(?=[A-Za-z0-9][A-Za-z0-9-]{0,62}\\.[A-Za-z0-9])';
 const AT_WORD = new RegExp(`(?<=[A-Za-z0-9._%+-])[ \\t]{0,3}[([{<][ \\t]{0,2}at[ \\t]{0,2}[)\\]}>][ \\t]{0,3}${DOMAIN_AHEAD}`, 'gi');
 const SPACED_AT = new RegExp(`(?<=[A-Za-z0-9._%+-])(?:[ \\t]{1,3}@[ \\t]{1,3}|@[ \\t]{1,3})${DOMAIN_AHEAD}`, 'g');
-const MAY_SPELL_EMAIL = /[([{<][ \t]{0,2}(?:at|dot|\.)[ \t]{0,2}[)\]}>]|[ \t]@|@[ \t]/i;
+const PERCENT_AT = new RegExp(`(?<=[A-Za-z0-9._+-])%40${DOMAIN_AHEAD}`, 'g');
+const MAY_SPELL_EMAIL = /[([{<][ \t]{0,2}(?:at|dot|\.)[ \t]{0,2}[)\]}>]|[ \t]@|@[ \t]|%40/i;
+/** HTML character references a browser or mail client would show as the character (`&#64;`, `&#x34;`, `&commat;`). */
+const ENTITY = /&(?:#(\d{1,7})|#[xX]([0-9A-Fa-f]{1,6})|(commat|period|nbsp|hyphen|dash|minus));/g;
+const ENTITY_HINT = /&(?:#|commat;|period;|nbsp;|hyphen;|dash;|minus;)/;
+const NAMED: Record<string, string> = { commat: '@', period: '.', nbsp: ' ', hyphen: '-', dash: '-', minus: '-' };
 const WORD = /[\p{L}\p{N}\p{M}_-]+/gu;
 const ASCII_ALNUM = /[A-Za-z0-9]/;
 
@@ -72,11 +93,11 @@ function foldOf(cp: number): string | undefined {
   if (KEEP.has(cp)) out = undefined;
   else if (INVISIBLE_CHAR.test(ch)) out = DROP;
   else if (HYPHENS.has(cp)) out = '-';
-  else {
+  else if (SPACE.test(ch)) out = ' ';
+  else if (DECIMAL.test(ch)) out = asciiDigitOf(cp);
+  else if (COMPATIBILITY_FORMS.some(([low, high]) => cp >= low && cp <= high)) {
     const nfkc = ch.normalize('NFKC');
-    if (nfkc.length === 1 && nfkc.charCodeAt(0) < 0x80) out = SPACE.test(nfkc) ? ' ' : nfkc;
-    else if (DECIMAL.test(ch)) out = asciiDigitOf(cp);
-    else if (SPACE.test(ch)) out = ' ';
+    if (nfkc.length === 1 && nfkc.charCodeAt(0) < 0x80) out = nfkc;
   }
   if (cache.size >= CACHE_MAX) cache.clear();
   cache.set(cp, out);
@@ -124,7 +145,8 @@ function foldCharacters(raw: string): { text: string; offsets: Offsets; lookAlik
   const offsets = new Offsets(raw.length);
   const parts: string[] = [];
   let lookAlikes = false;
-  let lastAlnum = false;
+  // After an ASCII letter or digit, or a look-alike of one, a combining mark is dropped into that character.
+  let marksJoinLast = false;
   let i = 0;
   while (i < raw.length) {
     let j = i;
@@ -132,7 +154,7 @@ function foldCharacters(raw: string): { text: string; offsets: Offsets; lookAlik
     if (j > i) {
       parts.push(raw.slice(i, j));
       for (let k = i; k < j; k++) offsets.push(k, k + 1);
-      lastAlnum = ASCII_ALNUM.test(raw[j - 1]);
+      marksJoinLast = ASCII_ALNUM.test(raw[j - 1]);
       i = j;
       if (i >= raw.length) break;
     }
@@ -142,19 +164,19 @@ function foldCharacters(raw: string): { text: string; offsets: Offsets; lookAlik
     const fold = foldOf(cp);
     if (fold === DROP) {
       // An invisible character: dropped; inside a value it is covered by the value's span anyway.
-    } else if (fold === undefined && lastAlnum && MARK.test(ch)) {
+    } else if (fold === undefined && marksJoinLast && MARK.test(ch)) {
       // A mark on an ASCII letter or digit (or a look-alike of one): dropped, but part of the character it decorates.
       offsets.end[offsets.length - 1] = i + width;
     } else if (fold !== undefined) {
       parts.push(fold);
       offsets.push(i, i + width);
-      lastAlnum = ASCII_ALNUM.test(fold);
+      marksJoinLast = ASCII_ALNUM.test(fold);
     } else {
       parts.push(ch);
       for (let k = 0; k < width; k++) offsets.push(i, i + width);
       const lookAlike = CONFUSABLES.has(ch);
       if (lookAlike) lookAlikes = true;
-      lastAlnum = lookAlike;
+      marksJoinLast = lookAlike;
     }
     i += width;
   }
@@ -174,8 +196,21 @@ function foldLookAlikes(text: string): string {
   });
 }
 
-/** Replaces each match of `pattern` by `by`; the replacement covers the original span of the whole match. */
-function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: string): { text: string; offsets: Offsets } {
+/** A character reference's character, folded like any other; the reference itself when it names none (or `&`). */
+function decodeEntity(match: RegExpExecArray): string {
+  const named = match[3];
+  if (named !== undefined) return NAMED[named];
+  const cp = match[1] !== undefined ? Number(match[1]) : parseInt(match[2], 16);
+  // `&#38;` stays: decoding it would make a new reference of what follows, and folding twice would change the text.
+  if (cp === 0 || cp === 0x26 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return match[0];
+  return foldOf(cp) ?? String.fromCodePoint(cp);
+}
+
+/**
+ * Replaces each match of `pattern` by `by` (or what `by` returns for it); the replacement covers the original span of
+ * the whole match.
+ */
+function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: string | ((match: RegExpExecArray) => string)): { text: string; offsets: Offsets } {
   const out = new Offsets(text.length);
   const parts: string[] = [];
   let last = 0;
@@ -185,10 +220,11 @@ function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: stri
       pattern.lastIndex++;
       continue;
     }
-    parts.push(text.slice(last, m.index), by);
+    const replacement = typeof by === 'string' ? by : by(m);
+    parts.push(text.slice(last, m.index), replacement);
     for (let k = last; k < m.index; k++) out.push(offsets.start[k], offsets.end[k]);
     const end = m.index + m[0].length;
-    for (let k = 0; k < by.length; k++) out.push(offsets.start[m.index], offsets.end[end - 1]);
+    for (let k = 0; k < replacement.length; k++) out.push(offsets.start[m.index], offsets.end[end - 1]);
     last = end;
   }
   if (last === 0) return { text, offsets };
@@ -200,19 +236,27 @@ function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: stri
 /** The text the span guardrails match on, and the way back to `raw`'s offsets. */
 export function foldForMatching(raw: string): FoldedText {
   const unicode = NON_ASCII.test(raw);
-  if (!unicode && !MAY_SPELL_EMAIL.test(raw)) return IDENTITY(raw);
+  const entities = ENTITY_HINT.test(raw);
+  if (!unicode && !entities && !MAY_SPELL_EMAIL.test(raw)) return IDENTITY(raw);
   let text = raw;
   let offsets: Offsets;
+  let lookAlikes = false;
   if (unicode) {
-    const pass = foldCharacters(raw);
-    text = pass.lookAlikes ? foldLookAlikes(pass.text) : pass.text;
-    offsets = pass.offsets;
+    ({ text, offsets, lookAlikes } = foldCharacters(raw));
   } else {
     offsets = new Offsets(raw.length);
     for (let k = 0; k < raw.length; k++) offsets.push(k, k + 1);
   }
+  if (entities) {
+    ({ text, offsets } = replaceMapped(text, offsets, ENTITY, (m) => {
+      const ch = decodeEntity(m);
+      if (CONFUSABLES.has(ch)) lookAlikes = true;
+      return ch;
+    }));
+  }
+  if (lookAlikes) text = foldLookAlikes(text);
   if (MAY_SPELL_EMAIL.test(text)) {
-    for (const [pattern, by] of [[DOT_WORD, '.'], [AT_WORD, '@'], [SPACED_AT, '@']] as const) {
+    for (const [pattern, by] of [[DOT_WORD, '.'], [AT_WORD, '@'], [SPACED_AT, '@'], [PERCENT_AT, '@']] as const) {
       ({ text, offsets } = replaceMapped(text, offsets, pattern, by));
     }
   }
