@@ -28,6 +28,9 @@ export function renderScan(unmasked: ScanResult): string {
   out.push(paint.bold(`NOT INSPECTED (${result.skipped.length})`));
   if (result.skipped.length === 0) out.push('  Everything the scan looks at could be read.');
   for (const s of result.skipped) out.push(`  ${s.what}: ${s.reason}`);
+  if (result.scanned) {
+    out.push('', paint.bold(`SCANNED (${result.scanned.length})`), ...result.scanned.map((where) => `  ${where}`));
+  }
   const { total, secured, unsecured, unknown } = result.summary;
   out.push('', `${total} found: ${secured} secured, ${unsecured} unsecured, ${unknown} unknown. Scan took ${result.durationMs} ms.`);
   if (result.skipped.length > 0) out.push('Parts of this machine were not inspected (listed above): an empty section does not mean there is nothing there.');

@@ -67,7 +67,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     interval: Flags.integer({ description: 'Seconds between scans in --watch mode.', default: 10, min: 1, max: 3600, helpValue: '<s>' }),
     home: Flags.string({ description: 'Home folder whose MCP client configs to read (default: yours).', hidden: true }),
     count: Flags.integer({ description: 'Stop --watch after this many scans (for tests).', hidden: true, min: 1 }),
-    verbose: Flags.boolean({ description: 'Also list every location scanned (MCP config files and folders, project folders), found or not, on stderr.' }),
+    verbose: Flags.boolean({ description: 'Also list every location scanned (MCP config files and folders, project folders), found or not (`scanned` in JSON).' }),
     ...dataDirFlag,
   };
 
@@ -77,8 +77,10 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     if (flags.watch && flags.format === 'cyclonedx') throw usage('--watch prints events; it cannot write a CycloneDX document', 'Drop --format cyclonedx, or run without --watch.');
     for (const path of flags.path ?? []) await checkFolder(path);
     const { runScan, scanOptions, maskScanResult } = await import('../scan/run-scan.js');
+    const { maskStrings } = await import('../core/agents/report-mask.js');
     const progress = this.progressLine(flags.watch);
     const dataDir = await resolveDataDir(flags['data-dir']);
+    const scanned: string[] = [];
     const options = scanOptions({
       paths: flags.path,
       probe: flags.probe,
@@ -86,7 +88,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
       ...(flags.home ? { home: flags.home } : {}),
       progress: progress.update,
       contentKey: await contentKey(dataDir),
-      ...(flags.verbose ? { scanned: (where: string) => this.note(`scanned: ${where}`) } : {}),
+      ...(flags.verbose ? { scanned: (where: string) => scanned.push(where) } : {}),
     });
     if (flags.watch) return this.watch(options, flags.interval, flags.count, dataDir, runScan);
     let result: ScanResult;
@@ -95,6 +97,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     } finally {
       progress.done();
     }
+    if (flags.verbose) result.scanned = maskStrings(scanned);
     await this.record(result, dataDir);
     if (result.summary.unsecured > 0) process.exitCode = 1;
     if (flags.format === 'cyclonedx') {

@@ -2,10 +2,11 @@
  * Running processes classified as agents: Node and Python processes that load agent frameworks or LLM SDKs, known
  * agent CLIs, MCP servers, and processes holding LLM credentials (environment variable names only).
  */
-import { readFile, realpath } from 'node:fs/promises';
+import { realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { AGENT_CLIS, AGENTGUARD_ENV, byNpmPackage, byPythonModule, FINGERPRINTS, LLM_CREDENTIAL_ENV, type Fingerprint } from './fingerprints.js';
 import { listLinuxProcesses, listPsProcesses, mapLimit, maskCommand, reasonOf, type ProcessInfo, type ProcessListing, type ReadProblem } from './process-info.js';
+import { notReadReason, readRegularFile } from './read-regular.js';
 import { packageOfSpecifier, pythonImports } from './source-imports.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
@@ -49,10 +50,13 @@ class Lookup {
   text(path: string, what = path): Promise<string | undefined> {
     let cached = this.files.get(path);
     if (!cached) {
-      cached = readFile(path, 'utf8').then(
+      // Regular files only: a FIFO named package.json or app.py must not stall the scan.
+      cached = readRegularFile(path, { truncate: true }).then(
         (t) => t,
         (error: NodeJS.ErrnoException) => {
-          if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') this.skipped.push({ what, reason: reasonOf(error).replace('the process exited during the scan', 'missing') });
+          const notRead = notReadReason(error);
+          if (notRead !== undefined) this.skipped.push({ what, reason: notRead });
+          else if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') this.skipped.push({ what, reason: reasonOf(error).replace('the process exited during the scan', 'missing') });
           return undefined;
         },
       );

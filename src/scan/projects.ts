@@ -2,7 +2,7 @@
  * Projects on disk: walks the given folders, finds Node and Python projects, and reports those whose dependencies
  * or imports reveal agent frameworks, LLM SDKs or MCP SDKs, as secured (they use agentguard) or unsecured.
  */
-import { open, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import { byNpmPackage, byPypiPackage, byPythonModule, type Fingerprint } from './fingerprints.js';
 import {
@@ -14,6 +14,8 @@ import {
   setupPyDependencies,
   type PythonDependency,
 } from './python-deps.js';
+import { PROJECT_CONFIG_MARKERS } from './mcp/clients.js';
+import { readRegularFile } from './read-regular.js';
 import { JS_EXTENSIONS, jsImports, PY_EXTENSIONS, pythonImports } from './source-imports.js';
 import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
@@ -54,19 +56,27 @@ interface ProjectDraft {
   pyFiles: string[];
 }
 
-export async function scanProjects(options: ScanOptions & ProjectScanLimits): Promise<ScanSection> {
+export interface ProjectScanSection extends ScanSection {
+  /** Folders under the paths that hold a project-level MCP config (`.mcp.json`, `.cursor/`, `.vscode/`, …). */
+  mcpConfigDirs: string[];
+}
+
+export async function scanProjects(options: ScanOptions & ProjectScanLimits): Promise<ProjectScanSection> {
   const limits = { maxDepth: options.maxDepth ?? 6, maxEntries: options.maxEntries ?? 20_000, maxSourceFiles: options.maxSourceFiles ?? 200 };
   const skipped: Skipped[] = [];
   const seenDirs = new Set<string>();
   const drafts: ProjectDraft[] = [];
+  const mcpConfigDirs: string[] = [];
   for (const path of options.paths) {
     const root = resolve(path);
     options.progress?.(`looking for projects under ${root}`);
-    drafts.push(...(await walk(root, limits, seenDirs, skipped)));
+    const before = seenDirs.size;
+    drafts.push(...(await walk(root, limits, seenDirs, skipped, mcpConfigDirs)));
+    options.scanned?.(`${root} (projects: ${seenDirs.size - before} folder${seenDirs.size - before === 1 ? '' : 's'} walked)`);
   }
   options.progress?.(`reading ${drafts.length} project${drafts.length === 1 ? '' : 's'}`);
   const findings = await mapLimit(drafts, 4, (draft) => analyzeProject(draft, limits.maxSourceFiles, skipped));
-  return { findings: findings.filter((f): f is ScanFinding => f !== undefined), skipped };
+  return { findings: findings.filter((f): f is ScanFinding => f !== undefined), skipped, mcpConfigDirs };
 }
 
 async function walk(
@@ -74,6 +84,7 @@ async function walk(
   limits: Required<ProjectScanLimits>,
   seenDirs: Set<string>,
   skipped: Skipped[],
+  mcpConfigDirs: string[] = [],
 ): Promise<ProjectDraft[]> {
   const drafts: ProjectDraft[] = [];
   const queue: Array<{ dir: string; depth: number; project?: ProjectDraft }> = [{ dir: root, depth: 0 }];
@@ -92,6 +103,7 @@ async function walk(
       continue;
     }
     const names = new Set(dirents.map((d) => d.name));
+    if ([...PROJECT_CONFIG_MARKERS].some((m) => names.has(m))) mcpConfigDirs.push(dir);
     const isProject = MANIFESTS.some((m) => names.has(m)) || [...names].some(isRequirements);
     const hasPython = dirents.some((d) => d.isFile() && PY_EXTENSIONS.includes(extname(d.name)));
     // A folder of Python scripts outside any project counts as one, so script-only agents are found too.
@@ -244,7 +256,7 @@ async function installedVersion(draft: ProjectDraft, pkg: string): Promise<{ ver
   for (let dir = draft.dir; ; dir = dirname(dir)) {
     const file = join(dir, 'node_modules', ...pkg.split('/'), 'package.json');
     try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown };
+      const parsed = JSON.parse(await readRegularFile(file)) as { version?: unknown };
       if (typeof parsed.version === 'string') return { version: parsed.version, where: relative(draft.dir, file) };
     } catch {
       // not installed here (or unreadable): the declared version stands
@@ -324,7 +336,7 @@ function evidenceOf(hits: Hit[]): string[] {
 
 async function readText(file: string, skipped: Skipped[]): Promise<string | undefined> {
   try {
-    return await readFile(file, 'utf8');
+    return await readRegularFile(file);
   } catch (error) {
     skipped.push({ what: file, reason: fsReason(error) });
     return undefined;
@@ -332,17 +344,11 @@ async function readText(file: string, skipped: Skipped[]): Promise<string | unde
 }
 
 async function readHead(file: string, skipped: Skipped[]): Promise<string | undefined> {
-  let handle;
   try {
-    handle = await open(file, 'r');
-    const buffer = Buffer.alloc(SOURCE_HEAD_BYTES);
-    const { bytesRead } = await handle.read(buffer, 0, SOURCE_HEAD_BYTES, 0);
-    return buffer.subarray(0, bytesRead).toString('utf8');
+    return await readRegularFile(file, { maxBytes: SOURCE_HEAD_BYTES, truncate: true });
   } catch (error) {
     skipped.push({ what: file, reason: fsReason(error) });
     return undefined;
-  } finally {
-    await handle?.close();
   }
 }
 

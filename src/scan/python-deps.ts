@@ -2,7 +2,7 @@
  * Python dependency declarations: requirements files (with `-r` includes), pyproject.toml (`[project]` and Poetry),
  * Pipfile and setup.py. No TOML library is installed, so a minimal TOML reader covers what these files use.
  */
-import { readFile } from 'node:fs/promises';
+import { notReadReason, readRegularFile } from './read-regular.js';
 import { basename, dirname, join, relative } from 'node:path';
 
 export interface PythonDependency {
@@ -283,7 +283,7 @@ export async function readRequirements(file: string, projectDir: string, seen = 
     const rel = relative(projectDir, path) || basename(path);
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = await readRegularFile(path);
     } catch (error) {
       result.problems.push({ file: path, reason: fsReason(error) });
       return;
@@ -373,6 +373,8 @@ export function setupPyDependencies(text: string, file = 'setup.py'): PythonDepe
 }
 
 export function fsReason(error: unknown): string {
+  const notRead = notReadReason(error);
+  if (notRead !== undefined) return notRead;
   const code = (error as NodeJS.ErrnoException)?.code;
   if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
   if (code === 'ENOENT') return 'not found';

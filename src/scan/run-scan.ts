@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
-import { maskStrings } from '../core/agents/report-mask.js';
+import { maskStrings, maskText } from '../core/agents/report-mask.js';
 import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
 export interface ScanResult {
@@ -9,6 +9,8 @@ export interface ScanResult {
   findings: ScanFinding[];
   skipped: Skipped[];
   summary: { total: number; secured: number; unsecured: number; unknown: number; byRisk: Record<Risk, number> };
+  /** With `--verbose`: every location scanned, found or not. */
+  scanned?: string[];
 }
 
 const RISK_ORDER: Risk[] = ['high', 'medium', 'low', 'info'];
@@ -22,6 +24,10 @@ export function scanOptions(given: Partial<ScanOptions> = {}): ScanOptions {
     platform: given.platform ?? process.platform,
     procRoot: given.procRoot ?? '/proc',
     probeTimeoutMs: given.probeTimeoutMs ?? 800,
+    // $XDG_CONFIG_HOME belongs to the real home folder: not applied to a home given explicitly (fixtures).
+    ...(given.xdgConfigHome !== undefined ? { xdgConfigHome: given.xdgConfigHome } : given.home === undefined && process.env.XDG_CONFIG_HOME ? { xdgConfigHome: process.env.XDG_CONFIG_HOME } : {}),
+    ...(given.contentKey ? { contentKey: given.contentKey } : {}),
+    ...(given.scanned ? { scanned: given.scanned } : {}),
     ...(given.pids ? { pids: given.pids } : {}),
     ...(given.progress ? { progress: given.progress } : {}),
   };
@@ -32,7 +38,12 @@ export function scanOptions(given: Partial<ScanOptions> = {}): ScanOptions {
  * output, so a path that forgets to mask still shows no secret.
  */
 export function maskScanResult(result: ScanResult): ScanResult {
-  return { ...result, findings: result.findings.map(maskFinding), skipped: maskStrings(result.skipped) };
+  return {
+    ...result,
+    findings: result.findings.map(maskFinding),
+    skipped: maskStrings(result.skipped),
+    ...(result.scanned ? { scanned: result.scanned.map(maskText) } : {}),
+  };
 }
 
 export function maskFinding(finding: ScanFinding): ScanFinding {
@@ -70,11 +81,22 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     const probed = await scanServers(options, sockets);
     return { findings: probed.findings, skipped: [...skipped, ...probed.skipped] };
   };
+  // The project walk finds the project folders whose MCP configs are read too, so MCP configs are read after it.
+  let mcpConfigDirs: string[] = [];
+  const projects = guarded('projects', async () => {
+    options.progress?.(`reading projects under ${options.paths.join(', ')}`);
+    const section = await scanProjects(options);
+    mcpConfigDirs = section.mcpConfigDirs;
+    return section;
+  });
+  const mcp = projects.then(() =>
+    guarded('MCP client configs', () => (options.progress?.('reading MCP client configs'), scanMcpConfigs({ ...options, projectDirs: mcpConfigDirs }))),
+  );
   const sections = await Promise.all([
     guarded('processes', () => (options.progress?.('reading processes'), scanProcesses(options))),
     guarded('listening ports', servers),
-    guarded('MCP client configs', () => (options.progress?.('reading MCP client configs'), scanMcpConfigs(options))),
-    guarded('projects', () => (options.progress?.(`reading projects under ${options.paths.join(', ')}`), scanProjects(options))),
+    mcp,
+    projects,
   ]);
   const findings = sections.flatMap((s) => s.findings);
   const unique = [...new Map(findings.map((f) => [f.id, f])).values()].sort(

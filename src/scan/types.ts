@@ -64,6 +64,8 @@ export interface ScanOptions {
   /** Probe listening ports over HTTP on loopback to confirm model and agent servers. */
   probe: boolean;
   platform: NodeJS.Platform;
+  /** Linux: `$XDG_CONFIG_HOME`, where Claude Desktop, Zed and VS Code keep their configs when it is set. */
+  xdgConfigHome?: string;
   /** Linux: where /proc is mounted (tests may use a copy). */
   procRoot: string;
   /** Milliseconds each HTTP probe may take. */

@@ -1,8 +1,9 @@
 /**
- * Where each MCP client keeps its configuration, per platform, under `options.home` (and the project folders in
- * `options.paths`). On Windows `%APPDATA%` is taken as `<home>/AppData/Roaming` so tests can use a fixture home.
+ * Where each MCP client keeps its configuration, per platform, under `options.home` (and `$XDG_CONFIG_HOME`), and in
+ * every project folder: the `options.paths` and the folders the project walk found under them. On Windows `%APPDATA%`
+ * is taken as `<home>/AppData/Roaming` so tests can use a fixture home.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import type { ScanOptions } from '../types.js';
 
 export type McpClientId =
@@ -48,52 +49,92 @@ export interface ConfigLocation {
   scope: 'user' | 'project';
 }
 
-/** Per-user application data folders: Linux XDG config, macOS Application Support, Windows %APPDATA%. */
-function appDataDir(home: string, platform: NodeJS.Platform): string {
-  if (platform === 'darwin') return join(home, 'Library', 'Application Support');
-  if (platform === 'win32') return join(home, 'AppData', 'Roaming');
-  return join(home, '.config');
+/** A folder whose files are each one config (Continue's `.continue/mcpServers/*.yaml`). */
+export interface ConfigFolder {
+  client: McpClientId;
+  /** Absolute path of the folder. */
+  dir: string;
+  shape: ConfigShape;
+  scope: 'user' | 'project';
 }
 
-export function mcpConfigLocations(options: Pick<ScanOptions, 'home' | 'paths' | 'platform'>): ConfigLocation[] {
+/**
+ * Per-user application data folders: Linux `$XDG_CONFIG_HOME` (else `~/.config`), macOS Application Support,
+ * Windows %APPDATA%.
+ */
+function appDataDirs(home: string, platform: NodeJS.Platform, xdgConfigHome: string | undefined): string[] {
+  if (platform === 'darwin') return [join(home, 'Library', 'Application Support')];
+  if (platform === 'win32') return [join(home, 'AppData', 'Roaming')];
+  const fallback = join(home, '.config');
+  // Apps that honour XDG use only $XDG_CONFIG_HOME when it is set; ~/.config is read too, since a config left there
+  // by another session or app version is still on this machine.
+  return xdgConfigHome && isAbsolute(xdgConfigHome) && resolve(xdgConfigHome) !== fallback ? [resolve(xdgConfigHome), fallback] : [fallback];
+}
+
+/** Where project-level MCP configs live, relative to a project folder. */
+const PROJECT_CONFIGS: ReadonlyArray<[McpClientId, string[], ConfigLocation['syntax'], ConfigShape]> = [
+  ['claude-code', ['.mcp.json'], 'json', 'mcpServers'],
+  ['cursor', ['.cursor', 'mcp.json'], 'json', 'mcpServers'],
+  ['vscode', ['.vscode', 'mcp.json'], 'jsonc', 'vscode-mcp'],
+  ['gemini-cli', ['.gemini', 'settings.json'], 'jsonc', 'mcpServers'],
+];
+
+/** Names in a folder that show it holds a project-level MCP config (the project walk looks for them). */
+export const PROJECT_CONFIG_MARKERS: ReadonlySet<string> = new Set([...PROJECT_CONFIGS.map(([, rel]) => rel[0]), '.continue']);
+
+export interface LocationOptions extends Pick<ScanOptions, 'home' | 'paths' | 'platform' | 'xdgConfigHome'> {
+  /** Project folders found under `paths` by the project walk: their MCP configs are read too. */
+  projectDirs?: readonly string[];
+}
+
+export function mcpConfigLocations(options: LocationOptions): ConfigLocation[] {
+  return mcpConfigPlaces(options).files;
+}
+
+/** Every config file and config folder to read, user-level first, then each project folder's. */
+export function mcpConfigPlaces(options: LocationOptions): { files: ConfigLocation[]; folders: ConfigFolder[] } {
   const { home, platform } = options;
-  const appData = appDataDir(home, platform);
-  const codeUser = join(appData, 'Code', 'User');
-  const zedDir = platform === 'win32' ? join(appData, 'Zed') : join(home, '.config', 'zed');
+  const appData = appDataDirs(home, platform, options.xdgConfigHome);
   const user = (client: McpClientId, path: string, syntax: ConfigLocation['syntax'], shape: ConfigShape): ConfigLocation => ({
     client, path, syntax, shape, scope: 'user',
   });
 
+  const inAppData = (...rel: string[]) => appData.map((dir) => join(dir, ...rel));
+  const zedDirs = platform === 'win32' ? inAppData('Zed') : platform === 'darwin' ? [join(home, '.config', 'zed')] : inAppData('zed');
   const locations: ConfigLocation[] = [
-    user('claude-desktop', join(appData, 'Claude', 'claude_desktop_config.json'), 'json', 'mcpServers'),
+    ...inAppData('Claude', 'claude_desktop_config.json').map((p) => user('claude-desktop', p, 'json', 'mcpServers')),
     user('claude-code', join(home, '.claude.json'), 'json', 'claude-code'),
     user('cursor', join(home, '.cursor', 'mcp.json'), 'json', 'mcpServers'),
     user('windsurf', join(home, '.codeium', 'windsurf', 'mcp_config.json'), 'json', 'mcpServers'),
-    user('vscode', join(codeUser, 'mcp.json'), 'jsonc', 'vscode-mcp'),
-    user('vscode', join(codeUser, 'settings.json'), 'jsonc', 'vscode-settings'),
+    ...inAppData('Code', 'User', 'mcp.json').map((p) => user('vscode', p, 'jsonc', 'vscode-mcp')),
+    ...inAppData('Code', 'User', 'settings.json').map((p) => user('vscode', p, 'jsonc', 'vscode-settings')),
     user('gemini-cli', join(home, '.gemini', 'settings.json'), 'jsonc', 'mcpServers'),
-    user('cline', join(codeUser, 'globalStorage', 'saoudrizwan.claude-dev', 'settings', 'cline_mcp_settings.json'), 'json', 'mcpServers'),
-    user('zed', join(zedDir, 'settings.json'), 'jsonc', 'zed'),
+    ...inAppData('Code', 'User', 'globalStorage', 'saoudrizwan.claude-dev', 'settings', 'cline_mcp_settings.json').map((p) => user('cline', p, 'json', 'mcpServers')),
+    ...zedDirs.map((dir) => user('zed', join(dir, 'settings.json'), 'jsonc', 'zed')),
     user('continue', join(home, '.continue', 'config.json'), 'json', 'continue'),
     user('continue', join(home, '.continue', 'config.yaml'), 'yaml', 'continue'),
   ];
+  const folders: ConfigFolder[] = [{ client: 'continue', dir: join(home, '.continue', 'mcpServers'), shape: 'continue', scope: 'user' }];
 
-  for (const folder of options.paths) {
+  for (const folder of [...options.paths, ...(options.projectDirs ?? [])]) {
     const root = resolve(folder);
-    const project = (client: McpClientId, rel: string[], syntax: ConfigLocation['syntax'], shape: ConfigShape) =>
-      locations.push({ client, path: join(root, ...rel), syntax, shape, scope: 'project' });
-    project('claude-code', ['.mcp.json'], 'json', 'mcpServers');
-    project('cursor', ['.cursor', 'mcp.json'], 'json', 'mcpServers');
-    project('vscode', ['.vscode', 'mcp.json'], 'jsonc', 'vscode-mcp');
-    project('gemini-cli', ['.gemini', 'settings.json'], 'jsonc', 'mcpServers');
+    for (const [client, rel, syntax, shape] of PROJECT_CONFIGS) locations.push({ client, path: join(root, ...rel), syntax, shape, scope: 'project' });
+    folders.push({ client: 'continue', dir: join(root, '.continue', 'mcpServers'), shape: 'continue', scope: 'project' });
   }
 
   // A project folder may be the home folder itself: read each file once.
   const seen = new Set<string>();
-  return locations.filter((l) => {
-    const key = `${l.client}\0${l.path}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  const once = (key: string) => (seen.has(key) ? false : (seen.add(key), true));
+  return {
+    files: locations.filter((l) => once(`${l.client}\0${l.path}`)),
+    folders: folders.filter((f) => once(`${f.client}\0${f.dir}/`)),
+  };
+}
+
+/** The config files of a config folder: `*.yaml`, `*.yml` and `*.json`, in name order. */
+export function folderConfigFiles(folder: ConfigFolder, names: readonly string[]): ConfigLocation[] {
+  return names
+    .filter((n) => /\.(ya?ml|json)$/i.test(n))
+    .sort()
+    .map((n) => ({ client: folder.client, path: join(folder.dir, n), syntax: /\.json$/i.test(n) ? 'json' : 'yaml', shape: folder.shape, scope: folder.scope }));
 }

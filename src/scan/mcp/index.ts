@@ -7,7 +7,8 @@ import { relative, isAbsolute, sep } from 'node:path';
 import { maskText } from '../../core/agents/report-mask.js';
 import { canonicalJson } from '../../core/canonical-json.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from '../types.js';
-import { CLIENT_LABELS, mcpConfigLocations, type ConfigLocation, type McpClientId } from './clients.js';
+import { readdir } from 'node:fs/promises';
+import { CLIENT_LABELS, folderConfigFiles, mcpConfigPlaces, type ConfigFolder, type ConfigLocation, type McpClientId } from './clients.js';
 import { extractServers, formatKeyPath, type ParsedServer } from './parse.js';
 import { readConfig, readText, type ReadText } from './read.js';
 import { assessRisks } from './risks.js';
@@ -28,6 +29,17 @@ export interface McpScanSection extends ScanSection {
 export interface McpScanDeps {
   /** Injected in tests to simulate unreadable files. */
   readFile?: ReadText;
+}
+
+/** The config files in a config folder; a folder that is missing holds none, one that cannot be listed is skipped. */
+async function expandFolder(folder: ConfigFolder, skipped: Skipped[]): Promise<ConfigLocation[]> {
+  try {
+    return folderConfigFiles(folder, await readdir(folder.dir));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') skipped.push({ what: folder.dir, reason: code === 'EACCES' || code === 'EPERM' ? 'permission denied' : `unreadable: ${code ?? String(error)}` });
+    return [];
+  }
 }
 
 /** `~/.cursor/mcp.json` for files under the home folder, the absolute path otherwise. */
@@ -87,16 +99,21 @@ function toFinding(location: ConfigLocation, parsed: ParsedServer, options: Scan
   };
 }
 
-export async function scanMcpConfigs(options: ScanOptions, deps: McpScanDeps = {}): Promise<McpScanSection> {
+/** `projectDirs`: folders under `options.paths` that the project walk found holding MCP configs. */
+export async function scanMcpConfigs(options: ScanOptions & { projectDirs?: readonly string[] }, deps: McpScanDeps = {}): Promise<McpScanSection> {
   const read = deps.readFile ?? readText;
-  const locations = mcpConfigLocations(options);
+  const skipped: Skipped[] = [];
+  const places = mcpConfigPlaces(options);
+  const inFolders = await Promise.all(places.folders.map((f) => expandFolder(f, skipped)));
+  const locations = [...places.files, ...inFolders.flat()];
   const reads = await Promise.all(locations.map((l) => readConfig(l, read)));
+  for (const folder of places.folders) options.scanned?.(`${folder.dir}/ (${CLIENT_LABELS[folder.client]} config folder)`);
 
   const findings: ScanFinding[] = [];
-  const skipped: Skipped[] = [];
   const clients = new Map<McpClientId, McpClientFound>();
   locations.forEach((location, i) => {
     const result = reads[i];
+    options.scanned?.(`${location.path} (${CLIENT_LABELS[location.client]}: ${result.state === 'missing' ? 'not found' : result.state === 'parsed' ? 'read' : 'not inspected'})`);
     if (result.state === 'missing') return;
     const found = clients.get(location.client) ?? { client: location.client, label: CLIENT_LABELS[location.client], configs: [] };
     found.configs.push(location.path);

@@ -2,14 +2,15 @@
  * Reads and parses one config file. A missing file means the client is not installed (not a skip); anything else
  * that stops the read or the parse becomes a skip reason.
  */
-import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
+import { notReadReason, readRegularFile } from '../read-regular.js';
 import type { ConfigLocation } from './clients.js';
 import { parseJsonText } from './jsonc.js';
 
 export type ReadText = (path: string) => Promise<string>;
 
-export const readText: ReadText = (path) => readFile(path, 'utf8');
+/** Regular files only, capped in size: a FIFO or device where a config should be is skipped, never waited on. */
+export const readText: ReadText = (path) => readRegularFile(path);
 
 export type ConfigRead =
   | { state: 'missing' }
@@ -17,6 +18,8 @@ export type ConfigRead =
   | { state: 'skipped'; reason: string };
 
 function readFailure(error: unknown): ConfigRead {
+  const notRead = notReadReason(error);
+  if (notRead !== undefined) return { state: 'skipped', reason: notRead };
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return { state: 'missing' };
   if (code === 'EACCES' || code === 'EPERM') return { state: 'skipped', reason: 'permission denied' };
