@@ -94,18 +94,19 @@ describe.runIf(isLinux)('scanProcesses on Linux (/proc)', () => {
     expect(JSON.stringify(result)).not.toContain(FAKE_OPENAI_KEY);
   });
 
-  it('reports a process with AGENTGUARD_SIDECAR_URL as secured, low risk', async () => {
+  it('reports a process with AGENTGUARD_TOKEN and AGENTGUARD_SIDECAR_URL as secured, low risk', async () => {
     const dir = join(tmp, 'secured-agent');
     await writeNodeAgent(dir, { langchain: '0.3.0' }, ['langchain']);
     const child = await startFixture(process.execPath, [join(dir, 'agent.js')], {
       cwd: dir,
-      env: { OPENAI_API_KEY: FAKE_OPENAI_KEY, AGENTGUARD_SIDECAR_URL: 'http://127.0.0.1:8787' },
+      env: { OPENAI_API_KEY: FAKE_OPENAI_KEY, AGENTGUARD_SIDECAR_URL: 'http://127.0.0.1:8787', AGENTGUARD_TOKEN: 'agk_fixture_token_5150' },
     });
     const finding = only((await scanProcesses(options([child.pid!]))).findings, child.pid!);
     expect(finding.status).toBe('secured');
     expect(finding.risk).toBe('low');
-    expect(finding.details.agentguardEnv).toEqual(['AGENTGUARD_SIDECAR_URL']);
+    expect(finding.details.agentguardEnv).toEqual(['AGENTGUARD_SIDECAR_URL', 'AGENTGUARD_TOKEN']);
     expect(JSON.stringify(finding)).not.toContain('8787');
+    expect(JSON.stringify(finding)).not.toContain('agk_fixture_token_5150');
   });
 
   it('reports a credential-holding process that is no agent as a credential-process, and ignores a plain one', async () => {

@@ -72,7 +72,10 @@ export const LLM_CREDENTIAL_ENV: readonly RegExp[] = [
   /^AWS_BEARER_TOKEN_BEDROCK$/,
 ];
 
-/** Environment variable names that show a process is wired to agentguard (sidecar mode). */
+/**
+ * Environment variable names that wire a process to agentguard (sidecar mode). Both must be usable for the process
+ * to count as secured: a non-empty AGENTGUARD_TOKEN and an http(s) AGENTGUARD_SIDECAR_URL.
+ */
 export const AGENTGUARD_ENV: readonly string[] = ['AGENTGUARD_SIDECAR_URL', 'AGENTGUARD_TOKEN'];
 
 /** Agent command-line tools, by executable name. */

@@ -21,6 +21,8 @@ export interface ProcessInfo {
   cwd?: string;
   /** Environment variable names; undefined when they could not be read. Values are never kept. */
   envNames?: string[];
+  /** Whether the agentguard connection variables are usable (their values are looked at, never kept). */
+  agentguardEnv?: AgentguardEnv;
   /** Opaque start time: clock ticks since boot on Linux, epoch milliseconds from ps-list. */
   startTime?: string;
 }
@@ -93,6 +95,48 @@ export function environNames(raw: Buffer): string[] {
   return [...names];
 }
 
+/** The two variables that wire a process to an agentguard sidecar, judged without keeping their values. */
+export interface AgentguardEnv {
+  /** AGENTGUARD_TOKEN: `set` when it holds something other than blanks. */
+  token: 'set' | 'empty' | 'absent';
+  /** AGENTGUARD_SIDECAR_URL: `valid` when it parses as an http(s) URL. */
+  sidecarUrl: 'valid' | 'invalid' | 'absent';
+}
+
+export const TOKEN_ENV = 'AGENTGUARD_TOKEN';
+export const SIDECAR_URL_ENV = 'AGENTGUARD_SIDECAR_URL';
+
+/** Judges AGENTGUARD_TOKEN and AGENTGUARD_SIDECAR_URL in a raw environ block; only the verdicts leave this function. */
+export function agentguardEnv(raw: Buffer): AgentguardEnv {
+  const facts: AgentguardEnv = { token: 'absent', sidecarUrl: 'absent' };
+  const value = (name: string): string | undefined => {
+    const prefix = Buffer.from(`${name}=`);
+    let found: string | undefined;
+    // The last assignment wins, as getenv sees it.
+    for (let start = 0; start < raw.length; ) {
+      let end = raw.indexOf(0, start);
+      if (end === -1) end = raw.length;
+      if (end - start >= prefix.length && raw.subarray(start, start + prefix.length).equals(prefix)) found = raw.toString('utf8', start + prefix.length, end);
+      start = end + 1;
+    }
+    return found;
+  };
+  const token = value(TOKEN_ENV);
+  if (token !== undefined) facts.token = token.trim() === '' ? 'empty' : 'set';
+  const url = value(SIDECAR_URL_ENV);
+  if (url !== undefined) {
+    let valid = false;
+    try {
+      const parsed = new URL(url.trim());
+      valid = (parsed.protocol === 'http:' || parsed.protocol === 'https:') && parsed.hostname !== '';
+    } catch {
+      valid = false;
+    }
+    facts.sidecarUrl = valid ? 'valid' : 'invalid';
+  }
+  return facts;
+}
+
 /**
  * One Linux process. Returns undefined for kernel threads and zombies (no command line: nothing to inspect) and
  * records what could not be read in `problems`.
@@ -130,7 +174,10 @@ export async function readLinuxProcess(procRoot: string, pid: number, problems: 
     name: nameMatch ? nameMatch[1] : argv[0],
     startTime: fields[19],
   };
-  if (environ.status === 'fulfilled') info.envNames = environNames(environ.value);
+  if (environ.status === 'fulfilled') {
+    info.envNames = environNames(environ.value);
+    info.agentguardEnv = agentguardEnv(environ.value);
+  }
   else problems.push({ pid, part: 'environment names', reason: reasonOf(environ.reason) });
   if (cwd.status === 'fulfilled') info.cwd = cwd.value;
   else problems.push({ pid, part: 'working folder', reason: reasonOf(cwd.reason) });

@@ -5,7 +5,18 @@
 import { realpath } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { AGENT_CLIS, AGENTGUARD_ENV, byNpmPackage, byPythonModule, FINGERPRINTS, LLM_CREDENTIAL_ENV, type Fingerprint } from './fingerprints.js';
-import { listLinuxProcesses, listPsProcesses, mapLimit, maskCommand, reasonOf, type ProcessInfo, type ProcessListing, type ReadProblem } from './process-info.js';
+import {
+  listLinuxProcesses,
+  listPsProcesses,
+  mapLimit,
+  maskCommand,
+  reasonOf,
+  SIDECAR_URL_ENV,
+  TOKEN_ENV,
+  type ProcessInfo,
+  type ProcessListing,
+  type ReadProblem,
+} from './process-info.js';
 import { notReadReason, readRegularFile } from './read-regular.js';
 import { packageOfSpecifier, pythonImports } from './source-imports.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
@@ -248,10 +259,26 @@ async function classify(p: ProcessInfo, lookup: Lookup): Promise<Classified> {
   return c;
 }
 
+/**
+ * Whether the environment wires the process to an agentguard sidecar: a non-empty AGENTGUARD_TOKEN and an http(s)
+ * AGENTGUARD_SIDECAR_URL, both. `problem` says what is missing when only part of it is there.
+ */
+function sidecarWiring(p: ProcessInfo): { ok: boolean; problem?: string } {
+  const env = p.agentguardEnv;
+  if (env === undefined || (env.token === 'absent' && env.sidecarUrl === 'absent')) return { ok: false };
+  const problems: string[] = [];
+  if (env.token === 'absent') problems.push(`${TOKEN_ENV} is not set`);
+  if (env.token === 'empty') problems.push(`${TOKEN_ENV} is empty`);
+  if (env.sidecarUrl === 'absent') problems.push(`${SIDECAR_URL_ENV} is not set`);
+  if (env.sidecarUrl === 'invalid') problems.push(`${SIDECAR_URL_ENV} is not an http(s) URL`);
+  return problems.length === 0 ? { ok: true } : { ok: false, problem: problems.join('; ') };
+}
+
 function toFinding(p: ProcessInfo, c: Classified): ScanFinding | undefined {
   const envNames = p.envNames ?? [];
   const credentialEnv = envNames.filter((n) => LLM_CREDENTIAL_ENV.some((r) => r.test(n))).sort();
   const guardEnv = envNames.filter((n) => AGENTGUARD_ENV.includes(n));
+  const wiring = sidecarWiring(p);
   const frameworks = [...c.frameworks].filter(([, s]) => s.category !== 'agentguard');
   const isAgent = Boolean(c.agentCli || c.mcpServer || frameworks.length > 0);
   if (c.isAgentguard || (!isAgent && credentialEnv.length === 0)) return undefined;
@@ -259,11 +286,12 @@ function toFinding(p: ProcessInfo, c: Classified): ScanFinding | undefined {
   const evidence = [...c.evidence];
   if (credentialEnv.length > 0) evidence.push(`environment has ${credentialEnv.join(', ')} (names only; values not read)`);
   if (guardEnv.length > 0) evidence.push(`environment has ${guardEnv.join(', ')}`);
-  const securedBy = [...c.securedBy, ...(guardEnv.length > 0 ? [`${guardEnv.join(', ')} is set`] : [])];
+  const securedBy = [...c.securedBy, ...(wiring.ok ? [`${TOKEN_ENV} and ${SIDECAR_URL_ENV} are set`] : [])];
   const secured = securedBy.length > 0;
   const notes: string[] = [];
   if (!secured) {
     notes.push(credentialEnv.length > 0 ? 'holds LLM credentials and does not go through agentguard' : 'does not go through agentguard');
+    if (wiring.problem) notes.push(`not secured although agentguard variables are set: ${wiring.problem}`);
   }
   if (p.envNames === undefined) notes.push('environment names could not be read, so credentials and agentguard settings are unknown');
 
@@ -282,7 +310,7 @@ function toFinding(p: ProcessInfo, c: Classified): ScanFinding | undefined {
     location: `pid ${p.pid}`,
     status: secured ? 'secured' : 'unsecured',
     risk: secured ? 'low' : credentialEnv.length > 0 ? 'high' : 'medium',
-    evidence: [...evidence, ...c.securedBy.map((s) => `secured: ${s}`)],
+    evidence: [...evidence, ...securedBy.map((s) => `secured: ${s}`)],
     notes,
     details: {
       pid: p.pid,
