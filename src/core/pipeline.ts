@@ -5,6 +5,7 @@ import type { Policy } from './policy/policy.js';
 import { candidateRules, holdBackFor } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
+import { auditViewOf } from './policy/audit-view.js';
 import { collectTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 import type { CostContext } from './cost/enforce.js';
@@ -205,7 +206,7 @@ export function decisionEntry(decision: Decision, time: Date): AuditEntry {
     decisionId: decision.id,
     effect: decision.effect,
     rules: ruleIds(decision),
-    data: maskSecrets(decision) as unknown as Record<string, unknown>,
+    data: maskSecrets(auditViewOf(decision)) as unknown as Record<string, unknown>,
   };
 }
 

@@ -5,6 +5,7 @@ import { Detections } from '../guardrails/detections.js';
 import type { CondNode } from './conditions.js';
 import { candidateRules, indexedRules, type CompiledPolicy, type CompiledRule } from './compile.js';
 import type { EvalContext } from './eval-context.js';
+import { withDeniedAuditView } from './audit-view.js';
 
 /** A fresh context for one decision, or undefined when the policy uses no guardrail (nothing would read it). */
 export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}): EvalContext | undefined {
@@ -104,7 +105,7 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number, ctx
     else allows.push(rule);
   }
 
-  if (denies.length > 0) return finish(policy, started, 'deny', denies, action, ctx);
+  if (denies.length > 0) return withDeniedAuditView(finish(policy, started, 'deny', denies, action, ctx), transforms, action, ctx);
 
   let transformed = action;
   if (transforms.length > 0) {
