@@ -9,6 +9,7 @@ import type { Approvals } from '../core/approvals/service.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
 import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
+import { snapshot } from './snapshot.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
 
@@ -237,7 +238,9 @@ export class AgentGuard {
    */
   protect<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options: ProtectOptions = {}): (...args: A) => Promise<Awaited<R>> {
     const kind = options.kind ?? 'tool';
-    return async (...args: A): Promise<Awaited<R>> => {
+    return async (...given: A): Promise<Awaited<R>> => {
+      // Read once: the policy decides on this copy and the function runs on it (a getter cannot answer twice).
+      const args = snapshot(given);
       const single = args.length === 1 && isPlainObject(args[0]);
       const input = single ? (args[0] as Record<string, unknown>) : { args };
       const action: Action = { kind, name, input, ...(options.context ? { context: options.context } : {}) };

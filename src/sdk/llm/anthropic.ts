@@ -6,6 +6,9 @@ import { guardCreate } from './guarded-call.js';
 import { clientSettings, type GuardedClientOptions } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
 import { refuseUnguarded } from './unguarded.js';
+import { sealRawMethods } from './raw-methods.js';
+import { copyOptions } from './copies.js';
+import type { ClientSettings } from './mediate.js';
 
 type AnthropicModule = typeof import('@anthropic-ai/sdk');
 
@@ -29,18 +32,26 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
   const module = loadPeer<AnthropicModule>('@anthropic-ai/sdk', 'GuardedAnthropic');
   class GuardedAnthropic extends module.Anthropic {
     readonly guard: AgentGuard;
+    readonly #settings: ClientSettings;
 
     constructor(options: GuardedAnthropicOptions) {
       const [settings, clientOptions] = clientSettings(options, 'GuardedAnthropic');
       super(clientOptions);
       this.guard = settings.guard;
+      this.#settings = settings;
       // messages.stream() calls create with stream: true, so it is gated the same way.
       guardCreate<Message, RawMessageStreamEvent>(this.messages, { settings, provider: 'anthropic', ApiPromise: module.APIPromise as never, client: this }, {
         check: checkMessage,
         gate: gateMessageStream,
         usage: anthropicUsage,
-      });
+      }, 'GuardedAnthropic.messages');
       refuseUnguarded(this, ANTHROPIC_UNGUARDED, 'GuardedAnthropic', 'messages.create or messages.stream');
+      sealRawMethods(this, 'GuardedAnthropic');
+    }
+
+    /** A copy with other SDK options is guarded the same way: same guard, same settings. */
+    override withOptions(options: Parameters<AnthropicClient['withOptions']>[0]): this {
+      return super.withOptions(copyOptions(options, this.#settings, 'GuardedAnthropic') as never) as this;
     }
   }
   return GuardedAnthropic;

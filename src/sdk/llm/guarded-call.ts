@@ -3,6 +3,7 @@ import type { TokenUsage } from '../../core/pipeline.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, mediateRequest, recordCall, type ClientSettings, type Decider } from './mediate.js';
 import { restorerOf } from './output.js';
+import { checkRequestOptions, TOOL_RUNNER, withoutMark } from './request-options.js';
 
 /** The part of an SDK's APIPromise a guarded call relies on: the pending response and how it is parsed. */
 interface ApiPromiseLike {
@@ -51,6 +52,8 @@ export interface GuardedCall<Result, Chunk> {
   /** Yields the chunks of a stream that passed the output guardrails; sets ctx.usage; throws to end the stream. */
   gate: (source: AsyncIterable<Chunk>, ctx: CallContext, body: Record<string, unknown>) => AsyncGenerator<Chunk>;
   usage: (result: Result) => TokenUsage | undefined;
+  /** Set when the call is refused before it is decided (e.g. request options that would override it): it rejects with this. */
+  refused?: Error;
 }
 
 /**
@@ -65,6 +68,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, bod
   let started = 0;
   const streaming = body?.stream === true;
   const responsePromise = (async () => {
+    if (call.refused) throw call.refused;
     const name = `${call.provider}.${String(body?.model ?? call.defaultModel ?? 'unknown')}`;
     const { decision, request } = await mediateRequest(call.settings.guard, name, body, call.settings.context);
     const restore = call.settings.restoreRedactions ? restorerOf(decision) : undefined;
@@ -143,9 +147,24 @@ export type ClientBinding = Pick<GuardedCall<unknown, unknown>, 'settings' | 'pr
 /** What differs between guarded methods: how the answer is checked, how a stream is gated, where usage is. */
 export type CallHandlers<Result, Chunk> = Pick<GuardedCall<Result, Chunk>, 'check' | 'gate' | 'usage' | 'streamRequest'>;
 
-/** Replaces `owner.create` (e.g. `client.chat.completions`) with its guarded version; the original sends. */
-export function guardCreate<Result, Chunk>(owner: object, binding: ClientBinding, handlers: CallHandlers<Result, Chunk>): void {
+/**
+ * Replaces `owner.create` (e.g. `client.chat.completions`) with its guarded version; the original sends. Per-request
+ * options that would change what is sent are refused (see checkRequestOptions). Calls made by a tool runner
+ * (`runTools`, marked TOOL_RUNNER) throw on a denied tool call whatever `toolCalls` says: the runner would run it.
+ */
+export function guardCreate<Result, Chunk>(owner: object, binding: ClientBinding, handlers: CallHandlers<Result, Chunk>, label: string): void {
   const target = owner as { create: (body: Record<string, unknown>, options?: unknown) => unknown };
   const original = target.create.bind(owner);
-  target.create = (body, options) => guardedCall<Result, Chunk>({ ...binding, ...handlers, send: (request) => original(request, options) }, body);
+  const throwing: ClientSettings = { ...binding.settings, toolCalls: 'throw' };
+  target.create = (body, options) => {
+    let refused: Error | undefined;
+    try {
+      checkRequestOptions(options, label, 'create');
+    } catch (error) {
+      refused = error as Error;
+    }
+    const settings = (options as { [TOOL_RUNNER]?: boolean } | undefined)?.[TOOL_RUNNER] === true ? throwing : binding.settings;
+    const sendOptions = withoutMark(options);
+    return guardedCall<Result, Chunk>({ ...binding, settings, ...handlers, send: (request) => original(request, sendOptions), ...(refused ? { refused } : {}) }, body);
+  };
 }

@@ -3,6 +3,7 @@ import type { Outcome, TokenUsage } from '../../core/pipeline.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { AgentGuard, type AgentGuardOptions, type AnswerRecords } from '../agent-guard.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';
+import { checkFetchOptions } from './request-options.js';
 
 /** What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it. */
 export type ToolCallMode = 'throw' | 'strip' | 'annotate';
@@ -109,6 +110,9 @@ export function clientSettings<O extends GuardedClientOptions>(options: O | unde
   if (context !== undefined && (context === null || typeof context !== 'object' || Array.isArray(context))) {
     throw optionError(client, 'context must be an object', 'Give e.g. { project: "shop", user: "u-9", session: "s-1" }.');
   }
+  checkFetchOptions((rest as { fetchOptions?: unknown }).fetchOptions, () =>
+    optionError(client, 'fetchOptions sets a body or method, which would replace every request agentguard decides', 'Remove body and method from fetchOptions.'),
+  );
   const settings = { guard: resolved, toolCalls: toolCalls ?? 'throw', restoreRedactions: restoreRedactions === true, holdBack: holdBack ?? 0, ...(context ? { context } : {}) };
   return [settings, rest];
 }

@@ -9,6 +9,9 @@ import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from '.
 import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
 import { lazyClass, loadPeer } from './peer.js';
 import { refuseUnguarded } from './unguarded.js';
+import { sealRawMethods } from './raw-methods.js';
+import { markToolRunners } from './tool-runners.js';
+import { copyOptions } from './copies.js';
 
 type OpenAIModule = typeof import('openai');
 
@@ -20,15 +23,18 @@ export { openAiUsage, responsesUsage };
 function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: ClientSettings, provider: 'openai' | 'azure', defaultModel?: string): void {
   const binding = { settings, provider, defaultModel, ApiPromise: module.APIPromise as never, client };
   const callerWantsUsage = (body: Record<string, unknown>) => (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+  const clientName = provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI';
   guardCreate<ChatCompletion, ChatCompletionChunk>(client.chat.completions, binding, {
     streamRequest: withStreamUsage,
     check: checkCompletion,
     gate: (source, ctx, body) => gateChatStream(source, ctx, callerWantsUsage(body)),
     usage: openAiUsage,
-  });
+  }, `${clientName}.chat.completions`);
   // responses.stream() and responses.parse() call create, so they are guarded too.
-  guardCreate<Response, ResponseStreamEvent>(client.responses, binding, { check: checkResponse, gate: gateResponseStream, usage: responsesUsage });
-  refuseUnguarded(client, OPENAI_UNGUARDED, provider === 'azure' ? 'GuardedAzureOpenAI' : 'GuardedOpenAI', 'chat.completions or responses');
+  guardCreate<Response, ResponseStreamEvent>(client.responses, binding, { check: checkResponse, gate: gateResponseStream, usage: responsesUsage }, `${clientName}.responses`);
+  markToolRunners(client, ['chat.completions.runTools', 'beta.chat.completions.runTools']);
+  refuseUnguarded(client, OPENAI_UNGUARDED, clientName, 'chat.completions or responses');
+  sealRawMethods(client, clientName);
 }
 
 /** Other ways to send a prompt, refused rather than sent unchecked. */
@@ -60,12 +66,19 @@ function buildGuarded<O extends GuardedClientOptions, C extends OpenAIClient>(na
   const Base = base(module) as new (options: Omit<O, keyof GuardedClientOptions>) => OpenAIClient;
   const Guarded = class extends Base {
     readonly guard: AgentGuard;
+    readonly #settings: ClientSettings;
 
     constructor(options: O) {
       const [settings, clientOptions] = clientSettings(options, name);
       super(clientOptions);
       this.guard = settings.guard;
+      this.#settings = settings;
       guardMethods(this, module, settings, provider, (clientOptions as { deployment?: string }).deployment);
+    }
+
+    /** A copy with other SDK options is guarded the same way: same guard, same settings. */
+    override withOptions(options: Parameters<OpenAIClient['withOptions']>[0]): this {
+      return super.withOptions(copyOptions(options, this.#settings, name) as never) as this;
     }
   };
   Object.defineProperty(Guarded, 'name', { value: name });

@@ -63,24 +63,67 @@ export function restorerOf(decision: Decision): ((text: string) => string) | und
 /** What happens to one tool call the model asked for. */
 export type ToolCallSettlement = { keep: false } | { keep: true; input?: unknown; verdict?: ToolCallVerdict };
 
+/** Tool-call arguments that are not a JSON object (truncated or invalid JSON, a bare string, a list), as written. */
+export class RawArguments {
+  constructor(readonly text: string) {}
+}
+
+/** The field of a raw-arguments tool action that a rule sets to `true` to let such a call through. */
+export const ALLOW_RAW_ARGUMENTS = 'allowRawArguments';
+
+/**
+ * The decision a tool call with raw arguments gets: the policy's own when it does not allow the call; when it does,
+ * a deny unless a rule allowed raw arguments by name (set `input.allowRawArguments: true`) and left them as written.
+ * Rules written for the call's fields (`input.command`) cannot see inside raw text, so an allow by tool name alone is
+ * not enough.
+ */
+function rawArgumentsDecision(decision: Decision, name: string, raw: RawArguments): Decision {
+  if (decision.effect !== 'allow' && decision.effect !== 'transform') return decision;
+  const input = decision.action.input as Record<string, unknown> | undefined;
+  if (input?.[ALLOW_RAW_ARGUMENTS] === true && input.rawArguments === raw.text) return decision;
+  return {
+    ...decision,
+    effect: 'deny',
+    reasons: [
+      {
+        effect: 'deny',
+        code: 'raw_tool_arguments',
+        message: `The arguments of ${name} are not a JSON object, so no rule could check them and the call is denied (a rule may accept raw arguments by setting input.${ALLOW_RAW_ARGUMENTS}: true)`,
+      },
+    ],
+  };
+}
+
 /**
  * Decides a tool call as a `kind: "tool"` action. Allowed: kept (with the transformed input when the policy changed
  * it). Not allowed: `throw` throws AgentGuardDeniedError or ApprovalRequiredError, `strip` drops it, `annotate` keeps
- * it with the verdict attached, so the caller never receives a denied call unmarked.
+ * it with the verdict attached, so the caller never receives a denied call unmarked. Arguments that are not a JSON
+ * object are decided as `input: { rawArguments: "<text>" }` and denied unless a rule accepts them by name.
  */
 export async function settleToolCall(decider: Decider, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
-  const decision = await decideToolCall(decider, name, args, context);
+  const raw = args instanceof RawArguments ? args : isJsonObject(args) ? undefined : new RawArguments(JSON.stringify(args) ?? String(args));
+  let decision = await decideToolCall(decider, name, raw ? { rawArguments: raw.text } : args, context);
+  if (raw) {
+    decision = rawArgumentsDecision(decision, name, raw);
+    if (decision.effect === 'allow' || decision.effect === 'transform') return { keep: true };
+  }
   if (decision.effect === 'allow') return { keep: true };
   if (decision.effect === 'transform') return { keep: true, input: decision.action.input };
   if (mode === 'throw') inputToRun(decision, undefined);
   return mode === 'annotate' ? { keep: true, verdict: verdictOf(decision) } : { keep: false };
 }
 
-/** Arguments of a tool call as the model wrote them: parsed JSON, or the raw text when it is not JSON. */
-export function parseArguments(text: string): unknown {
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** Arguments of a tool call as the model wrote them: the parsed JSON object, or RawArguments when they are not one. */
+export function parseArguments(text: string): Record<string, unknown> | RawArguments {
+  if (text === '') return {};
   try {
-    return JSON.parse(text === '' ? '{}' : text);
+    const parsed: unknown = JSON.parse(text);
+    return isJsonObject(parsed) ? parsed : new RawArguments(text);
   } catch {
-    return text; // decided as { arguments: text }: a policy can still match it
+    return new RawArguments(text);
   }
 }
