@@ -138,7 +138,7 @@ describe('HTTP probes of model and agent servers', () => {
       status: 'unknown',
       risk: 'low',
       location: `127.0.0.1:${ollama}`,
-      evidence: [`GET http://127.0.0.1:${ollama}/api/tags → 200 {"models":[3]}`],
+      evidence: [`GET http://127.0.0.1:${ollama}/api/tags → 200 {"models":[3]}`, expect.stringMatching(/\/agentguard-scan-[0-9a-f]{12} → 404 /)],
     });
     expect(finding.details).toMatchObject({ port: ollama, boundAddress: '127.0.0.1', pid: process.pid, models: ['llama3.2:3b', 'qwen2.5:7b', 'nomic-embed-text:latest'] });
     expect(typeof finding.details.processName).toBe('string');
@@ -185,7 +185,10 @@ describe('HTTP probes of model and agent servers', () => {
     });
     expect(result.skipped).toEqual([]);
     expect(result.findings.find((f) => f.details.port === vllm)!.details.models).toEqual(['meta-llama/Llama-3.1-8B']);
-    expect(result.findings.find((f) => f.details.port === flowise)!.evidence).toEqual([`GET http://127.0.0.1:${flowise}/api/v1/ping → 200 "pong"`]);
+    expect(result.findings.find((f) => f.details.port === flowise)!.evidence).toEqual([
+      `GET http://127.0.0.1:${flowise}/api/v1/ping → 200 "pong"`,
+      expect.stringMatching(/^GET http:\/\/127\.0\.0\.1:\d+\/agentguard-scan-[0-9a-f]{12} → 404 \(a path no API has/),
+    ]);
   });
 
   it('records a server that never answers as a timed-out probe, and a closed port as refused', async () => {

@@ -4,6 +4,7 @@
  * n8n and the LiteLLM proxy.
  */
 import { request, type IncomingHttpHeaders } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ListeningSocket } from './ports.js';
@@ -123,56 +124,79 @@ function openAiFlavour(r: Reply, data: unknown[]): { type: string; kind: Identif
   return { type: 'OpenAI-compatible server', kind: 'model-server' };
 }
 
-/** Asks one port a few questions in turn and stops at the first confirmed server type. */
-async function identify(get: (path: string) => Promise<Reply>, url: (path: string) => string): Promise<Identified | undefined> {
+/** Answer shapes of the real APIs; a confirmed server's control request must NOT have the shape its API path had. */
+const SHAPES = {
+  ollamaTags: (r: Reply) => r.status === 200 && isObject(r.json) && Array.isArray(r.json.models),
+  openAiModels: (r: Reply) => r.status === 200 && isObject(r.json) && r.json.object === 'list' && Array.isArray(r.json.data),
+  health: (r: Reply) => r.status === 200 && isObject(r.json) && typeof r.json.status === 'string',
+  llamaProps: (r: Reply) => r.status === 200 && isObject(r.json) && ['default_generation_settings', 'total_slots', 'chat_template'].some((k) => k in (r.json as object)),
+  pong: (r: Reply) => r.status === 200 && r.body.trim() === 'pong',
+  version: (r: Reply) => r.status === 200 && isObject(r.json) && typeof r.json.version === 'string',
+  healthz: (r: Reply) => r.status === 200 && isObject(r.json) && r.json.status === 'ok',
+  alive: (r: Reply) => r.status === 200 && /alive/i.test(r.body),
+};
+
+/** Asks one port a few questions in turn and stops at the first server type its answers match. */
+async function identify(get: (path: string) => Promise<Reply>, url: (path: string) => string): Promise<(Identified & { accepts: (r: Reply) => boolean }) | undefined> {
   const line = (path: string, r: Reply, keys?: string[]) => `GET ${url(path)} → ${summary(r, keys)}`;
 
   const tags = await get('/api/tags');
-  if (tags.status === 200 && isObject(tags.json) && Array.isArray(tags.json.models)) {
-    return { type: 'Ollama', kind: 'model-server', evidence: [line('/api/tags', tags, ['models'])], models: modelNames(tags.json.models, 'name') };
+  if (SHAPES.ollamaTags(tags) && isObject(tags.json) && Array.isArray(tags.json.models)) {
+    return { type: 'Ollama', kind: 'model-server', evidence: [line('/api/tags', tags, ['models'])], models: modelNames(tags.json.models, 'name'), accepts: SHAPES.ollamaTags };
   }
   const models = await get('/v1/models');
-  if (models.status === 200 && isObject(models.json) && models.json.object === 'list' && Array.isArray(models.json.data)) {
+  if (SHAPES.openAiModels(models) && isObject(models.json) && Array.isArray(models.json.data)) {
     const flavour = openAiFlavour(models, models.json.data);
     const evidence = [line('/v1/models', models, ['object', 'data'])];
     if (flavour.why) evidence.push(`${flavour.type}: ${flavour.why}`);
-    return { type: flavour.type, kind: flavour.kind, evidence, models: modelNames(models.json.data, 'id') };
+    return { type: flavour.type, kind: flavour.kind, evidence, models: modelNames(models.json.data, 'id'), accepts: SHAPES.openAiModels };
   }
   const health = await get('/health');
-  if (health.status === 200 && isObject(health.json) && typeof health.json.status === 'string') {
+  if (SHAPES.health(health)) {
     const props = await get('/props');
-    if (props.status === 200 && isObject(props.json) && ['default_generation_settings', 'total_slots', 'chat_template'].some((k) => k in (props.json as object))) {
-      return { type: 'llama.cpp server', kind: 'model-server', evidence: [line('/health', health, ['status']), line('/props', props, ['total_slots'].filter((k) => k in (props.json as object)))] };
+    if (SHAPES.llamaProps(props)) {
+      return { type: 'llama.cpp server', kind: 'model-server', evidence: [line('/health', health, ['status']), line('/props', props, ['total_slots'].filter((k) => k in (props.json as object)))], accepts: SHAPES.llamaProps };
     }
   }
   const ping = await get('/api/v1/ping');
-  if (ping.status === 200 && ping.body.trim() === 'pong') return { type: 'Flowise', kind: 'agent-server', evidence: [line('/api/v1/ping', ping)] };
+  if (SHAPES.pong(ping)) return { type: 'Flowise', kind: 'agent-server', evidence: [line('/api/v1/ping', ping)], accepts: SHAPES.pong };
 
   const version = await get('/api/v1/version');
-  if (version.status === 200 && isObject(version.json) && typeof version.json.version === 'string') {
+  if (SHAPES.version(version) && isObject(version.json)) {
     if (/langflow/i.test(String(version.json.package ?? '')) || 'main_version' in version.json) {
-      return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version', 'package'].filter((k) => k in (version.json as object)))] };
+      return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version', 'package'].filter((k) => k in (version.json as object)))], accepts: SHAPES.version };
     }
     const check = await get('/health_check');
     if (check.status === 200 && isObject(check.json) && 'chat' in check.json && 'db' in check.json) {
-      return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version']), line('/health_check', check, ['status', 'chat', 'db'])] };
+      return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version']), line('/health_check', check, ['status', 'chat', 'db'])], accepts: SHAPES.version };
     }
   }
   const healthz = await get('/healthz');
-  if (healthz.status === 200 && isObject(healthz.json) && healthz.json.status === 'ok') {
+  if (SHAPES.healthz(healthz)) {
     const settings = await get('/rest/settings');
     const data = isObject(settings.json) ? settings.json.data : undefined;
     if (settings.status === 200 && isObject(data) && ('versionCli' in data || 'n8nMetadata' in data || 'instanceId' in data)) {
-      return { type: 'n8n', kind: 'agent-server', evidence: [line('/healthz', healthz, ['status']), `GET ${url('/rest/settings')} → 200 {"data":{n8n settings}}`] };
+      return { type: 'n8n', kind: 'agent-server', evidence: [line('/healthz', healthz, ['status']), `GET ${url('/rest/settings')} → 200 {"data":{n8n settings}}`], accepts: SHAPES.healthz };
     }
     const home = await get('/');
     if (home.status === 200 && /<title>\s*n8n|n8n\.io|window\.BASE_PATH/i.test(home.body)) {
-      return { type: 'n8n', kind: 'agent-server', evidence: [line('/healthz', healthz, ['status']), `GET ${url('/')} → 200 n8n editor HTML`] };
+      return { type: 'n8n', kind: 'agent-server', evidence: [line('/healthz', healthz, ['status']), `GET ${url('/')} → 200 n8n editor HTML`], accepts: SHAPES.healthz };
     }
   }
   const alive = await get('/health/liveliness');
-  if (alive.status === 200 && /alive/i.test(alive.body)) return { type: 'LiteLLM proxy', kind: 'agent-server', evidence: [line('/health/liveliness', alive)] };
+  if (SHAPES.alive(alive)) return { type: 'LiteLLM proxy', kind: 'agent-server', evidence: [line('/health/liveliness', alive)], accepts: SHAPES.alive };
   return undefined;
+}
+
+/**
+ * The second probe: a path no real API has. A real server answers it differently from the API path that matched
+ * (404, an error, its web app's HTML); a catch-all server that answers everything alike answers it the same way.
+ */
+async function confirm(get: (path: string) => Promise<Reply>, url: (path: string) => string, accepts: (r: Reply) => boolean): Promise<string | undefined> {
+  const path = `/agentguard-scan-${randomBytes(6).toString('hex')}`;
+  const control = await get(path);
+  if (accepts(control)) return undefined;
+  return `GET ${url(path)} → ${control.status} (a path no API has is answered differently, so the answer above is the API's)`;
 }
 
 const ALL_INTERFACES = new Set(['0.0.0.0', '::']);
@@ -256,7 +280,9 @@ export async function scanServers(options: ScanOptions, sockets: ListeningSocket
       };
       try {
         const found = await identify(get, url);
-        return found ? await toFinding(options, t, host, found) : 'not-a-server';
+        if (!found) return 'not-a-server';
+        const control = await confirm(get, url, found.accepts);
+        return control ? await toFinding(options, t, host, { ...found, evidence: [...found.evidence, control] }) : 'not-a-server';
       } catch (error) {
         if (!(error instanceof ProbeStop)) throw error;
         if (error.why === 'timeout') return { what: `port ${t.port}`, reason: `probe timed out after ${options.probeTimeoutMs} ms (GET ${url(error.path)})` };
