@@ -6,7 +6,7 @@ import { candidateRules, holdBackFor } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { auditViewOf } from './policy/audit-view.js';
-import { collectTexts } from './policy/texts.js';
+import { guardrailTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 import type { CostContext } from './cost/enforce.js';
 import type { CostStore, LedgerEntry } from './cost/types.js';
@@ -178,7 +178,7 @@ async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalC
       for (const { name, guardrail, paths } of rule.detections) {
         if (!guardrail.async) continue;
         for (const segments of paths) {
-          for (const { text } of collectTexts(action, segments)) pending.push(ctx.detections.prepare(name, text));
+          for (const { text } of guardrailTexts(guardrail, action, segments)) pending.push(ctx.detections.prepare(name, text));
         }
       }
     }

@@ -6,7 +6,7 @@ import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import { getPath, setPath } from './path.js';
 import type { PathSegment } from './problem.js';
-import { collectTexts, textPath } from './texts.js';
+import { guardrailTexts, textPath } from './texts.js';
 import type { CompiledStep } from './transforms.js';
 import type { RedactMode } from './types.js';
 
@@ -66,7 +66,7 @@ export function compileRedactStep(
     apply: (copy, ctx) => {
       if (!ctx) throw new Error('guardrails need a decision context');
       // Keys come after everything under them (collectTexts), so a key is renamed only once the paths through it are used.
-      for (const at of collectTexts(copy, segments)) {
+      for (const at of guardrailTexts(guardrail, copy, segments)) {
         const hits = selectFindings(ctx.detections.findings(name, at.text), types, minScore);
         if (hits.length === 0) continue;
         ctx.detections.report(name, hits, textPath(at));

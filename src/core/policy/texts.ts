@@ -1,3 +1,4 @@
+import type { Guardrail } from '../guardrails/types.js';
 import { MISSING } from './path.js';
 
 /** A string found in an action, with the concrete path it was found at. */
@@ -17,6 +18,20 @@ export function textPath(at: TextAt): string {
   return at.key === undefined ? path : `${path}[key ${at.key}]`;
 }
 
+/** Which key names are texts to read. */
+export type KeyFilter = (key: string) => boolean;
+const ALL_KEYS: KeyFilter = (key) => key !== '';
+const PROSE_KEYS: KeyFilter = (key) => /\s/.test(key);
+
+/**
+ * The texts a guardrail reads under a path. Span guardrails (pii, secrets) read every key too: an API key or an SSN can
+ * be one. Whole-text classifiers (injection, moderation) read keys with a space in them only: sentences, where an
+ * instruction can hide, not identifiers they would misread (`previous_response_id` scores as an injection).
+ */
+export function guardrailTexts(guardrail: Pick<Guardrail, 'maxSpanLength'>, root: unknown, segments: readonly string[]): TextAt[] {
+  return collectTexts(root, segments, Number.isFinite(guardrail.maxSpanLength) ? ALL_KEYS : PROSE_KEYS);
+}
+
 /** Deeper values are refused rather than risking the stack; the sidecar already refuses deeper JSON. */
 const MAX_DEPTH = 128;
 
@@ -29,10 +44,10 @@ function own(value: unknown, key: string): unknown {
 /**
  * Every string under a path (wildcards allowed), at any depth, in document order: for `input.messages` that is every
  * message's content, every text part, tool-call arguments and tool results, not just the last user turn. The names of
- * keys under the path are texts too (and those a final `*` matches), each right after everything under it, so a caller
- * that renames keys meets the paths through a key before the key itself.
+ * keys under the path that `keys` accepts are texts too (and those a final `*` matches), each right after everything
+ * under it, so a caller that renames keys meets the paths through a key before the key itself.
  */
-export function collectTexts(root: unknown, segments: readonly string[]): TextAt[] {
+export function collectTexts(root: unknown, segments: readonly string[], keys: KeyFilter = ALL_KEYS): TextAt[] {
   const out: TextAt[] = [];
   const walkPath = (value: unknown, i: number, at: string[]) => {
     if (i === segments.length) {
@@ -42,11 +57,11 @@ export function collectTexts(root: unknown, segments: readonly string[]): TextAt
     const s = segments[i];
     if (s === '*') {
       if (value === null || typeof value !== 'object') return;
-      const keys = Array.isArray(value) ? value.map((_, k) => String(k)) : Object.keys(value);
+      const names = Array.isArray(value) ? value.map((_, k) => String(k)) : Object.keys(value);
       const named = !Array.isArray(value) && i === segments.length - 1;
-      keys.forEach((k, index) => {
+      names.forEach((k, index) => {
         walkPath(own(value, k), i + 1, [...at, k]);
-        if (named && k !== '') out.push({ segments: at, text: k, key: index });
+        if (named && keys(k)) out.push({ segments: at, text: k, key: index });
       });
       return;
     }
@@ -64,7 +79,7 @@ export function collectTexts(root: unknown, segments: readonly string[]): TextAt
     else {
       Object.keys(value).forEach((k, index) => {
         walkValue((value as Record<string, unknown>)[k], [...at, k], depth + 1);
-        if (k !== '') out.push({ segments: at, text: k, key: index });
+        if (keys(k)) out.push({ segments: at, text: k, key: index });
       });
     }
   };

@@ -196,14 +196,27 @@ function foldLookAlikes(text: string): string {
   });
 }
 
-/** A character reference's character, folded like any other; the reference itself when it names none (or `&`). */
+/** A character reference's character; the reference itself when it names none (or `&`). */
 function decodeEntity(match: RegExpExecArray): string {
   const named = match[3];
   if (named !== undefined) return NAMED[named];
   const cp = match[1] !== undefined ? Number(match[1]) : parseInt(match[2], 16);
-  // `&#38;` stays: decoding it would make a new reference of what follows, and folding twice would change the text.
+  // `&#38;` stays: decoded, it would start a new reference with what follows.
   if (cp === 0 || cp === 0x26 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return match[0];
-  return foldOf(cp) ?? String.fromCodePoint(cp);
+  return String.fromCodePoint(cp);
+}
+
+function identityOffsets(length: number): Offsets {
+  const offsets = new Offsets(length);
+  for (let k = 0; k < length; k++) offsets.push(k, k + 1);
+  return offsets;
+}
+
+/** Offsets of a pass over text that earlier passes made, mapped through theirs to the original. */
+function compose(outer: Offsets, inner: Offsets): Offsets {
+  const out = new Offsets(outer.length);
+  for (let j = 0; j < outer.length; j++) out.push(inner.start[outer.start[j]], inner.end[outer.end[j] - 1]);
+  return out;
 }
 
 /**
@@ -235,31 +248,24 @@ function replaceMapped(text: string, offsets: Offsets, pattern: RegExp, by: stri
 
 /** The text the span guardrails match on, and the way back to `raw`'s offsets. */
 export function foldForMatching(raw: string): FoldedText {
-  const unicode = NON_ASCII.test(raw);
   const entities = ENTITY_HINT.test(raw);
-  if (!unicode && !entities && !MAY_SPELL_EMAIL.test(raw)) return IDENTITY(raw);
+  if (!entities && !NON_ASCII.test(raw) && !MAY_SPELL_EMAIL.test(raw)) return IDENTITY(raw);
   let text = raw;
-  let offsets: Offsets;
-  let lookAlikes = false;
-  if (unicode) {
-    ({ text, offsets, lookAlikes } = foldCharacters(raw));
-  } else {
-    offsets = new Offsets(raw.length);
-    for (let k = 0; k < raw.length; k++) offsets.push(k, k + 1);
+  let offsets: Offsets | undefined;
+  // References first, once, as a browser shows them; what they stand for is then folded like typed text.
+  if (entities) ({ text, offsets } = replaceMapped(text, identityOffsets(text.length), ENTITY, decodeEntity));
+  if (NON_ASCII.test(text)) {
+    const pass = foldCharacters(text);
+    offsets = offsets === undefined ? pass.offsets : compose(pass.offsets, offsets);
+    text = pass.lookAlikes ? foldLookAlikes(pass.text) : pass.text;
   }
-  if (entities) {
-    ({ text, offsets } = replaceMapped(text, offsets, ENTITY, (m) => {
-      const ch = decodeEntity(m);
-      if (CONFUSABLES.has(ch)) lookAlikes = true;
-      return ch;
-    }));
-  }
-  if (lookAlikes) text = foldLookAlikes(text);
   if (MAY_SPELL_EMAIL.test(text)) {
+    offsets ??= identityOffsets(text.length);
     for (const [pattern, by] of [[DOT_WORD, '.'], [AT_WORD, '@'], [SPACED_AT, '@'], [PERCENT_AT, '@']] as const) {
       ({ text, offsets } = replaceMapped(text, offsets, pattern, by));
     }
   }
+  if (offsets === undefined) return IDENTITY(raw);
   return text === raw ? IDENTITY(raw) : mapped(text, offsets);
 }
 
