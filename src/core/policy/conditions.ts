@@ -7,6 +7,7 @@ import { getAll, getPath, MISSING, parsePath } from './path.js';
 import { checkRegexInput, DEFAULT_REGEX_MAX_LENGTH } from './regex-limits.js';
 import type { PathSegment } from './problem.js';
 import { MAX_CONDITION_DEPTH, type Condition, type DetectSpec, type Literal, type OperatorObject } from './types.js';
+import { compileViewOperator } from './views/compile-view.js';
 
 /** A compiled condition: a predicate plus what `--explain` needs to show it. */
 export interface CondNode {
@@ -169,6 +170,20 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
         tests.push((v) => !inner.test(v));
         break;
       }
+      case 'some':
+      case 'every':
+      case 'none': {
+        // On a list: some / every / no item satisfies the operators (every and none hold for an empty list).
+        const item = compileOperators(operand as OperatorObject, here).test;
+        if (op === 'some') tests.push((v) => Array.isArray(v) && v.some(item));
+        else if (op === 'every') tests.push((v) => Array.isArray(v) && v.every(item));
+        else tests.push((v) => Array.isArray(v) && !v.some(item));
+        break;
+      }
+      case 'shell':
+      case 'sql':
+        tests.push(compileViewOperator(op, operand, here, compileOperators, (m, s, h) => new CompileProblem(m, s, h)));
+        break;
       default:
         throw new CompileProblem(`unknown operator "${op}"`, here);
     }

@@ -22,6 +22,14 @@ export interface OperatorObject {
   lte?: number;
   exists?: boolean;
   not?: OperatorObject;
+  /** On a list: some item / every item / no item satisfies the operators (on a view's list of objects: a view condition). */
+  some?: OperatorObject | Record<string, unknown>;
+  every?: OperatorObject | Record<string, unknown>;
+  none?: OperatorObject | Record<string, unknown>;
+  /** Parses the string as a shell command line; the operand is a condition on the parsed view (see views/shell.ts). */
+  shell?: Record<string, unknown>;
+  /** Parses the string as SQL (`dialect`, default postgresql); the operand is a condition on the parsed view (see views/sql.ts). */
+  sql?: Record<string, unknown>;
 }
 
 /** `detect`: true when a guardrail reports a finding in the texts under `in`. */
@@ -99,7 +107,7 @@ export interface PolicyDocument {
 }
 
 export const OPERATORS = [
-  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not',
+  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not', 'some', 'every', 'none', 'shell', 'sql',
 ] as const;
 
 export const COMBINATORS = ['all', 'any', 'not'] as const;

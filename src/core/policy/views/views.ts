@@ -1,0 +1,42 @@
+import { loadShellParser, parseShell, SHELL_SCHEMA } from './shell.js';
+import { DEFAULT_SQL_DIALECT, loadSqlParser, parseSql, SQL_SCHEMA, type SqlDialect } from './sql.js';
+import type { ViewRecord } from './view-type.js';
+
+/** The parsed views the policy language has, by operator name. */
+export const viewKinds = ['shell', 'sql'] as const;
+export type ViewKind = (typeof viewKinds)[number];
+
+export function viewSchema(kind: ViewKind): ViewRecord {
+  return kind === 'shell' ? SHELL_SCHEMA : SQL_SCHEMA;
+}
+
+/** Parsed views of recent texts: several rules read the same command, and an agent repeats itself. Errors are kept too. */
+const CACHE_LIMIT = 512;
+const cache = new Map<string, unknown | { error: string }>();
+
+class ViewError extends Error {}
+
+/**
+ * The view of `text` (cached), or a thrown Error saying why the text is not accepted: the condition then errors, which
+ * a deny rule counts as a deny and an allow rule never turns into an allow. With `loadOnly`, loads the parser and returns.
+ */
+export function viewOf(kind: ViewKind, text: string, dialect: SqlDialect | undefined, loadOnly = false): unknown {
+  if (loadOnly) {
+    if (kind === 'shell') loadShellParser();
+    else loadSqlParser(dialect ?? DEFAULT_SQL_DIALECT);
+    return undefined;
+  }
+  const key = `${kind}\u0000${dialect ?? ''}\u0000${text}`;
+  let entry = cache.get(key);
+  if (entry === undefined) {
+    try {
+      entry = kind === 'shell' ? parseShell(text) : parseSql(text, dialect ?? DEFAULT_SQL_DIALECT);
+    } catch (error) {
+      entry = { error: error instanceof Error ? error.message : String(error) };
+    }
+    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
+    cache.set(key, entry);
+  }
+  if (entry instanceof Object && 'error' in entry && Object.keys(entry).length === 1) throw new ViewError(`the ${kind} view: ${(entry as { error: string }).error}`);
+  return entry;
+}
