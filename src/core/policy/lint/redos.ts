@@ -141,9 +141,20 @@ export async function checkRegexes(doc: PolicyDocument, options: CheckRegexesOpt
 }
 
 const verdicts = new Map<string, Verdict>();
+/** Checks under way: a regex that occurs many times in a policy (one allow-list in several fields) is checked once. */
+const running = new Map<string, Promise<Verdict>>();
 
-async function verdict(site: RegexSite, timeoutMs: number): Promise<Verdict> {
+function verdict(site: RegexSite, timeoutMs: number): Promise<Verdict> {
   const key = diskKey(site);
+  let pending = running.get(key);
+  if (!pending) {
+    pending = checkOnce(site, timeoutMs, key).finally(() => running.delete(key));
+    running.set(key, pending);
+  }
+  return pending;
+}
+
+async function checkOnce(site: RegexSite, timeoutMs: number, key: string): Promise<Verdict> {
   const known = verdicts.get(key);
   if (known) return known;
   if (safeOnDisk?.has(key)) return { safe: true };
