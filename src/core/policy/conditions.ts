@@ -2,7 +2,7 @@ import type { Action } from '../action.js';
 import { compileDetect } from './detect.js';
 import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
-import { globToRegExp, isLiteralGlob } from './glob.js';
+import { compileGlob, isLiteralGlob } from './glob.js';
 import { getAll, getPath, MISSING, parsePath } from './path.js';
 import { checkRegexInput, DEFAULT_REGEX_MAX_LENGTH } from './regex-limits.js';
 import type { PathSegment } from './problem.js';
@@ -115,7 +115,7 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
         const literals = new Set(globs.filter(isLiteralGlob));
         const patterns = globs.filter((g) => !isLiteralGlob(g)).map((g, i) => {
           try {
-            return globToRegExp(g);
+            return compileGlob(g);
           } catch (error) {
             throw new CompileProblem(`invalid glob ${JSON.stringify(g)}: ${(error as Error).message}`, Array.isArray(operand) ? [...here, i] : here);
           }
