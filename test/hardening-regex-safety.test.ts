@@ -123,6 +123,16 @@ describe('a policy with a catastrophic regex is refused by every path that enfor
     expect(app.sidecar.services.policy.current.name).toBe('safe');
   });
 
+  it('buildSidecarApp refuses a policy given in memory', async () => {
+    const dir = tempFolder();
+    const recorder = await AuditRecorder.open({ dataDir: join(dir, 'data'), checkpointIntervalMs: 0 });
+    try {
+      await refusal(buildSidecarApp({ policy: Policy.parse(CATASTROPHIC), recorder, dataDir: join(dir, 'data'), authenticate, logger: false }));
+    } finally {
+      await recorder.close();
+    }
+  });
+
   it('checks replace steps too', async () => {
     const text = `version: 1
 name: replace

@@ -138,6 +138,8 @@ function registerAccessLog(app: FastifyInstance): void {
  * // on SIGTERM: await app.close(); await recorder.close();
  */
 export async function buildSidecarApp(options: SidecarAppOptions): Promise<FastifyInstance> {
+  // A policy given in memory (not through Policy.fromFile) is checked here: no catastrophic regex reaches the engine.
+  await options.policy.assertRegexesSafe();
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const app = Fastify({
     logger: loggerOptions(options.logger),
