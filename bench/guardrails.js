@@ -17,6 +17,7 @@ import { STRUCTURED_PII_TYPES } from '../dist/core/guardrails/eval/pii.js';
 import { injectionPeers, piiPeers, secretsPeers } from './lib/guardrail-peers.js';
 import { everyKth, scoreBinary, scoreSpans, spanFigures } from './lib/guardrail-score.js';
 import { formatRatio, markdownTable } from './lib/report.js';
+import { benchScaling } from './lib/guardrail-scaling.js';
 
 export const id = 'guardrails';
 export const title = 'Guardrails: PII, secrets and prompt injection against npm peers';
@@ -267,5 +268,6 @@ export async function run({ log }) {
   if (hasData) parts.push(await benchInjection(dataDir, log, failures));
   else parts.push(`PII and prompt injection skipped: no evaluation data at ${dataDir} (set AGENTGUARD_SHARED_DATA to the shared data folder).`);
   parts.push('Latency: per call, after a 50-row warm-up, in one process; peers that return promises are awaited (their cost included). ms/KB divides each row\'s time by its length.');
+  parts.push(benchScaling(log, failures));
   return { markdown: parts.join('\n\n'), failures };
 }

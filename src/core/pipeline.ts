@@ -8,6 +8,8 @@ import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { auditViewOf } from './policy/audit-view.js';
 import { guardrailTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
+import { builtinSpecOf, type BuiltinSpec } from './guardrails/builtin-spec.js';
+import type { GuardrailPool } from './guardrails/workers/pool.js';
 import type { CostContext } from './cost/enforce.js';
 import type { CostStore, LedgerEntry } from './cost/types.js';
 import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
@@ -32,7 +34,21 @@ export interface PipelineContext {
   cost?: CostContext;
   /** Creates the approval a require_approval decision waits for (see core/approvals/service.ts). */
   approvals?: { request(decision: Decision, spec: ApprovalSpec): Promise<ApprovalRecord> };
+  /** How much guardrail work a decision may take, and worker threads for large texts (the sidecar's); see GuardrailRuntime. */
+  guardrails?: GuardrailRuntime;
   now?: () => Date;
+}
+
+/** Where and for how long a decision's guardrails run. */
+export interface GuardrailRuntime {
+  /** Milliseconds of guardrail work per decision (default DEFAULT_GUARDRAIL_BUDGET_MS); past it: deny `guardrail_timeout`. */
+  budgetMs?: number;
+  /**
+   * Worker threads for decisions with more new guardrail text than `pool.inlineMaxChars`: the built-in guardrails run
+   * there on every text the candidate rules read, so the calling thread's event loop stays free. Without a pool they
+   * run on the calling thread when a rule asks.
+   */
+  pool?: GuardrailPool;
 }
 
 /** What happened when an allowed action ran. */
@@ -106,8 +122,8 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
 export async function evaluateAction(ctx: PipelineContext, action: Action): Promise<Decision> {
   const subject = withAgent(action, ctx.agentId);
   const compiled = ctx.policy.compiled;
-  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {});
-  if (evalCtx) await prepareAsyncDetections(ctx.policy, subject, evalCtx);
+  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, { budgetMs: ctx.guardrails?.budgetMs });
+  if (evalCtx) await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
   if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
@@ -167,23 +183,44 @@ async function holdBudgets(cost: CostContext, decision: Decision): Promise<Decis
 }
 
 /**
- * Runs the asynchronous guardrails (those that call a service) that the candidate rules use, on every text they would
- * read, so the synchronous evaluation that follows finds their results. Failures are kept and fail the rule closed.
+ * Runs, ahead of the synchronous evaluation, the guardrail work that must not happen inside it: asynchronous
+ * guardrails (those that call a service), and, when the decision brings more text than the pool runs inline, the
+ * built-in guardrails in a worker thread. Both run on every text the candidate rules would read; the evaluation then
+ * finds their results. Failures are kept and fail the rule that asks closed.
  */
-async function prepareAsyncDetections(policy: Policy, action: Action, ctx: EvalContext): Promise<void> {
+async function prepareDetections(policy: Policy, action: Action, ctx: EvalContext, pool: GuardrailPool | undefined): Promise<void> {
   if (checkAction(action).length > 0) return;
   const pending: Promise<void>[] = [];
+  const offload: Array<{ name: string; text: string; spec: BuiltinSpec }> = [];
+  const queued = new Map<string, Set<string>>();
+  let chars = 0;
   try {
     for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
       for (const { name, guardrail, paths } of rule.detections) {
-        if (!guardrail.async) continue;
+        const spec = pool !== undefined && !guardrail.async ? builtinSpecOf(guardrail) : undefined;
+        if (!guardrail.async && spec === undefined) continue;
+        let texts = queued.get(name);
+        if (!texts) queued.set(name, (texts = new Set()));
         for (const segments of paths) {
-          for (const { text } of guardrailTexts(guardrail, action, segments)) pending.push(ctx.detections.prepare(name, text));
+          for (const { text } of guardrailTexts(guardrail, action, segments)) {
+            if (texts.has(text)) continue;
+            texts.add(text);
+            if (guardrail.async) pending.push(ctx.detections.prepare(name, text));
+            else {
+              offload.push({ name, text, spec: spec! });
+              chars += text.length;
+            }
+          }
         }
       }
     }
   } catch {
     // An action too deep to read: the rules that needed these results hit the same error and count as errors.
+  }
+  if (pool !== undefined && chars > pool.inlineMaxChars) {
+    const outcome = await pool.run(offload.map(({ text, spec }) => ({ guardrail: spec, text })), ctx.detections.remainingMs);
+    ctx.detections.spend(outcome.spentMs);
+    offload.forEach(({ name, text }, i) => ctx.detections.adopt(name, text, outcome.results[i]));
   }
   if (pending.length > 0) await Promise.all(pending);
 }

@@ -1,4 +1,6 @@
 import { lazyRedactionKey } from '../core/guardrails/redaction-key.js';
+import { builtinSpecsOf } from '../core/guardrails/builtin-spec.js';
+import { GuardrailPool } from '../core/guardrails/workers/pool.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
@@ -67,6 +69,8 @@ export interface SidecarAppOptions {
   notify?: readonly NotifyChannel[];
   /** How often pending approvals are expired and escalated, and queued notifications sent (default 1 000 ms). */
   approvalTickMs?: number;
+  /** Guardrail work per decision and the worker threads for large texts; see SidecarGuardrailOptions. */
+  guardrails?: SidecarGuardrailOptions;
   /**
    * The only `Host` names answered (with the port the request came in on, or none); others get a 421. The daemon sets
    * LOOPBACK_HOST_NAMES when it listens on loopback, against DNS rebinding. Unset: any Host (a sidecar exposed with
@@ -75,6 +79,18 @@ export interface SidecarAppOptions {
   allowedHosts?: readonly string[];
   /** A key that, sent as `x-agentguard-status-key`, reads /readyz in full like an admin token (the daemon puts it in its pid file for `sidecar status`). */
   statusKey?: string;
+}
+
+/** The `guardrails` section of the project config, as the sidecar uses it. */
+export interface SidecarGuardrailOptions {
+  /** Milliseconds of guardrail work per decision (default 250); past it the decision is deny `guardrail_timeout`. */
+  budgetMs?: number;
+  /** Worker threads for decisions with large texts (default: one per core beyond the first, 1 to 4). */
+  workers?: number;
+  /** Decisions with at most this many characters of guardrail text run on the event loop (default 32 KiB). */
+  inlineMaxChars?: number;
+  /** Build the policy's guardrails in every worker before the app is ready (the daemon does; tests need not). */
+  warm?: boolean;
 }
 
 /** What the daemon (SIGHUP, shutdown, status) needs from a built app. */
@@ -177,7 +193,13 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
       onQueued: () => deliverer.kick(),
     }),
     notify: options.notify ?? [],
+    guardrails: {
+      budgetMs: options.guardrails?.budgetMs,
+      pool: new GuardrailPool({ size: options.guardrails?.workers, inlineMaxChars: options.guardrails?.inlineMaxChars }),
+    },
   };
+  app.addHook('onClose', async () => services.guardrails.pool?.close());
+  if (options.guardrails?.warm) await services.guardrails.pool!.warm(builtinSpecsOf(options.policy));
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 
   registerErrorHandling(app, { bodyLimit });

@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { AuditRecorder } from '../core/audit/recorder.js';
+import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { authenticate } from '../core/tokens/authenticate.js';
@@ -26,6 +27,8 @@ export interface SidecarServerOptions {
   /** The `approvals` section of the project config (notification channels), and where it came from, for messages. */
   approvals?: unknown;
   approvalsSource?: string;
+  /** The `guardrails` section of the project config (checked when it was read): budget per decision, workers. */
+  guardrails?: GuardrailsConfig;
 }
 
 /** A listening sidecar. */
@@ -95,6 +98,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       dataDir,
       cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
       notify,
+      // Models load in each guardrail worker before the first request, not during it.
+      guardrails: { ...options.guardrails, warm: true },
       logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
       ...(isLoopbackHost(host) ? { allowedHosts: loopbackHostNames(host) } : {}),
       statusKey,

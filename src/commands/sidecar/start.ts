@@ -74,6 +74,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       costSource: costSectionName(project.file),
       approvals: project.config.approvals,
       approvalsSource: approvalsSectionName(project.file),
+      guardrails: project.config.guardrails,
     });
   }
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { AgentGuardError } from '../errors.js';
+import { checkGuardrailsConfig, type GuardrailsConfig } from './guardrails-config.js';
 
 export const CONFIG_FILE = 'agentguard.config.json';
 /** Committed folder holding the project's policies and their tests. */
@@ -23,6 +24,8 @@ export interface ProjectConfig {
   cost?: Record<string, unknown>;
   /** Approval notifications (webhook, Slack), checked by notifyChannels (notify/config.ts) where they are used. */
   approvals?: Record<string, unknown>;
+  /** Guardrail budget per decision and the sidecar's guardrail workers (see guardrails-config.ts), checked on read. */
+  guardrails?: GuardrailsConfig;
 }
 
 export interface LoadedProjectConfig {
@@ -76,13 +79,14 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`, { exitCode: 2 });
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`], exitCode: 2 });
     }
-    if (key === 'cost' || key === 'approvals') {
+    if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
+    else if (key === 'cost' || key === 'approvals') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         const example = key === 'cost' ? '"cost": { "budgets": [...] }' : '"approvals": { "notify": [...] }';
         throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be an object`, { actions: [`Write ${example}, or remove it.`], exitCode: 2 });

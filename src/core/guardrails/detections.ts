@@ -1,7 +1,14 @@
+import { performance } from 'node:perf_hooks';
 import type { Finding as DecisionFinding } from '../action.js';
+import { DEFAULT_GUARDRAIL_BUDGET_MS, GuardrailTimeoutError, isGuardrailTimeout, withDeadline } from './budget.js';
 import type { Finding, Guardrail } from './types.js';
 
 type Result = Finding[] | Promise<Finding[]> | { error: Error };
+
+export interface DetectionsOptions {
+  /** Milliseconds of synchronous guardrail work this decision may take (default DEFAULT_GUARDRAIL_BUDGET_MS). */
+  budgetMs?: number;
+}
 
 /**
  * The guardrail results of one decision: each guardrail runs at most once per distinct text, however many rules and
@@ -14,8 +21,27 @@ export class Detections {
   private readonly seen = new Set<string>();
   /** Findings that took part in the decision (matched a detect condition or were redacted), with where they were. */
   readonly reported: DecisionFinding[] = [];
+  readonly budgetMs: number;
+  /** Milliseconds of guardrail work spent so far, here and in workers (see adopt). */
+  private spentMs = 0;
+  private timedOut = false;
 
-  constructor(private readonly guardrails: ReadonlyMap<string, Guardrail>) {}
+  constructor(
+    private readonly guardrails: ReadonlyMap<string, Guardrail>,
+    options: DetectionsOptions = {},
+  ) {
+    this.budgetMs = options.budgetMs ?? DEFAULT_GUARDRAIL_BUDGET_MS;
+  }
+
+  /** True once a guardrail could not finish within the budget (its rule then fails closed with `guardrail_timeout`). */
+  get exceeded(): boolean {
+    return this.timedOut;
+  }
+
+  /** Budget left, in milliseconds (0 when spent). */
+  get remainingMs(): number {
+    return Math.max(0, this.budgetMs - this.spentMs);
+  }
 
   private guardrail(name: string): Guardrail {
     const guardrail = this.guardrails.get(name);
@@ -28,14 +54,52 @@ export class Detections {
     if (!byText) this.results.set(name, (byText = new Map()));
     let result = byText.get(text);
     if (result === undefined) {
-      try {
-        result = this.guardrail(name).detect(text);
-      } catch (error) {
-        result = { error: error instanceof Error ? error : new Error(String(error)) };
-      }
+      result = this.detect(name, text);
       byText.set(text, result);
     }
     return result;
+  }
+
+  /** Runs a guardrail once; synchronous ones against what is left of the budget, with the time they took counted. */
+  private detect(name: string, text: string): Result {
+    let guardrail: Guardrail;
+    try {
+      guardrail = this.guardrail(name);
+      // Services (asynchronous adapters) wait on the network and keep their own timeouts: the budget counts work.
+      if (guardrail.async) return guardrail.detect(text);
+    } catch (error) {
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    }
+    if (this.timedOut || this.remainingMs === 0) return this.timeout();
+    const started = performance.now();
+    try {
+      return withDeadline(this.remainingMs, this.budgetMs, () => guardrail.detect(text) as Finding[]);
+    } catch (error) {
+      if (isGuardrailTimeout(error)) return this.timeout();
+      return { error: error instanceof Error ? error : new Error(String(error)) };
+    } finally {
+      this.spentMs += performance.now() - started;
+    }
+  }
+
+  private timeout(): { error: Error } {
+    this.timedOut = true;
+    return { error: new GuardrailTimeoutError(this.budgetMs) };
+  }
+
+  /**
+   * The result of guardrail work done elsewhere for this decision (a worker thread), kept as if it had run here.
+   * `undefined` means it ran out of budget there. Count the time it took with `spend`.
+   */
+  adopt(name: string, text: string, result: Finding[] | { error: Error } | undefined): void {
+    let byText = this.results.get(name);
+    if (!byText) this.results.set(name, (byText = new Map()));
+    byText.set(text, result ?? this.timeout());
+  }
+
+  /** Counts guardrail work done elsewhere for this decision against its budget. */
+  spend(ms: number): void {
+    this.spentMs += ms;
   }
 
   /** Runs a guardrail on a text ahead of evaluation, awaiting it when it is asynchronous. Never throws. */
@@ -55,7 +119,7 @@ export class Detections {
     if (result instanceof Promise) {
       throw new Error(`guardrail "${name}" answers asynchronously; decide through the pipeline (AgentGuard or the sidecar), not Policy.evaluate`);
     }
-    if ('error' in result) throw new Error(`guardrail "${name}" failed: ${result.error.message}`);
+    if ('error' in result) throw isGuardrailTimeout(result.error) ? result.error : new Error(`guardrail "${name}" failed: ${result.error.message}`);
     return result;
   }
 

@@ -1,15 +1,26 @@
 import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { checkAction, type Action, type Decision, type Effect, type Reason } from '../action.js';
-import { Detections } from '../guardrails/detections.js';
+import { GUARDRAIL_TIMEOUT, isGuardrailTimeout } from '../guardrails/budget.js';
+import { Detections, type DetectionsOptions } from '../guardrails/detections.js';
 import type { CondNode } from './conditions.js';
 import { candidateRules, indexedRules, type CompiledPolicy, type CompiledRule } from './compile.js';
 import type { EvalContext } from './eval-context.js';
 import { withDeniedAuditView } from './audit-view.js';
 
 /** A fresh context for one decision, or undefined when the policy uses no guardrail (nothing would read it). */
-export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}): EvalContext | undefined {
-  return policy.guardrails.size === 0 ? undefined : { detections: new Detections(policy.guardrails), redaction };
+export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}, detections: DetectionsOptions = {}): EvalContext | undefined {
+  return policy.guardrails.size === 0 ? undefined : { detections: new Detections(policy.guardrails, detections), redaction };
+}
+
+/** Why a rule (or a transform) that needed guardrails which ran out of budget counts as a deny, whatever its effect. */
+function timeoutReason(error: Error, rule: CompiledRule): Reason {
+  return {
+    rule: rule.id,
+    effect: 'deny',
+    code: GUARDRAIL_TIMEOUT,
+    message: `Rule "${rule.id}" could not be evaluated because ${error.message}, so the action is denied`,
+  };
 }
 
 // Random bytes for decision ids, refilled 256 ids at a time: hex-encoding a slice of it costs a quarter of
@@ -93,7 +104,8 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number, ctx
     try {
       matched = rule.condition ? rule.condition.test(action, ctx) : true;
     } catch (error) {
-      if (rule.effect !== 'allow') {
+      if (isGuardrailTimeout(error)) denies.push(timeoutReason(error, rule));
+      else if (rule.effect !== 'allow') {
         denies.push({ rule: rule.id, effect: 'deny', code: 'rule_error', message: `Rule "${rule.id}" could not be evaluated (${errorText(error)}), so it counts as a deny` });
       }
       continue;
@@ -111,7 +123,14 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number, ctx
   if (transforms.length > 0) {
     try {
       transformed = structuredClone(action);
-      for (const rule of transforms) for (const step of rule.steps) step.apply(transformed, ctx);
+      for (const rule of transforms) {
+        try {
+          for (const step of rule.steps) step.apply(transformed, ctx);
+        } catch (error) {
+          if (isGuardrailTimeout(error)) return finish(policy, started, 'deny', [timeoutReason(error, rule)], action, ctx);
+          throw error;
+        }
+      }
     } catch (error) {
       const reason: Reason = { effect: 'deny', code: 'transform_error', message: `A transform could not be applied (${errorText(error)}), so the action is denied` };
       return finish(policy, started, 'deny', [reason], action, ctx);

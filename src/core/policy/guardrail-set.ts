@@ -1,3 +1,4 @@
+import { markBuiltin } from '../guardrails/builtin-spec.js';
 import { memoizeDetect } from '../guardrails/memo.js';
 import * as registry from '../guardrails/registry.js';
 import { isGuardrail, isGuardrailFactory } from '../guardrails/shape.js';
@@ -77,7 +78,11 @@ export class GuardrailSet {
       throw new CompileProblem(`guardrail "${name}" could not be set up: ${(error as Error).message}`, at);
     }
     // Built-in local guardrails are pure, so their findings per text are remembered; plugins and services are not.
-    if (!plugin && !guardrail.async) guardrail = memoizeDetect(guardrail);
+    if (!plugin && !guardrail.async) {
+      guardrail = memoizeDetect(guardrail);
+      // A built-in can be built again in a worker thread from its name and config (see guardrails/workers).
+      markBuiltin(guardrail, { use: factory.name, config });
+    }
     this.instances.set(name, guardrail);
     return guardrail;
   }

@@ -2,7 +2,7 @@ import type { Approvals } from '../../core/approvals/service.js';
 import type { NotifyChannel } from '../../notify/types.js';
 import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
-import type { AuditSink } from '../../core/pipeline.js';
+import type { AuditSink, GuardrailRuntime } from '../../core/pipeline.js';
 import type { DecisionCache } from './decision-cache.js';
 import type { SidecarMetrics } from './metrics.js';
 import type { PolicyState } from './policy-state.js';
@@ -31,4 +31,6 @@ export interface SidecarServices {
   approvals: Approvals;
   /** Where approval notifications go; their secrets also check the signatures of callbacks. */
   notify: readonly NotifyChannel[];
+  /** The guardrail budget per decision and the worker threads that keep large texts off the event loop. */
+  guardrails: GuardrailRuntime;
 }

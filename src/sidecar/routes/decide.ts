@@ -27,7 +27,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       const { action } = request.body;
       const agentId = tokenAgent(request, action);
       const started = performance.now();
-      const decision = await decide({ policy: services.policy.current, audit: services.audit, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals }, action);
+      const decision = await decide({ policy: services.policy.current, audit: services.audit, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals, guardrails: services.guardrails }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
       if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
@@ -78,7 +78,7 @@ export function previewRoute(app: FastifyInstance, services: SidecarServices): v
     async (request): Promise<Preview> => {
       const { action } = request.body;
       const agentId = tokenAgent(request, action);
-      return preview({ policy: services.policy.current, agentId, redactionKey: services.redactionKey }, action);
+      return preview({ policy: services.policy.current, agentId, redactionKey: services.redactionKey, guardrails: services.guardrails }, action);
     },
   );
 }

@@ -1,3 +1,4 @@
+import { checkDeadline } from '../budget.js';
 import type { LinearModel } from '../classifier/linear-model.js';
 import { normalizeText } from '../text/normalize.js';
 import { ruleScore } from './rules.js';
@@ -46,6 +47,7 @@ export function modelScore(model: LinearModel, text: string): number {
 export function scoreNormalized(model: LinearModel, text: string): number {
   if (text.length === 0) return 0;
   const fromModel = modelScore(model, text);
+  checkDeadline();
   const rules = ruleScore(text).score;
   return 1 - (1 - fromModel) * (1 - rules);
 }
@@ -53,8 +55,10 @@ export function scoreNormalized(model: LinearModel, text: string): number {
 /** Injection score in [0, 1] for raw text: the highest of the text and every decoded payload. */
 export function scoreText(model: LinearModel, raw: string): number {
   const { text, decoded } = normalizeText(raw);
+  checkDeadline();
   let best = scoreNormalized(model, text);
   for (const payload of decoded) {
+    checkDeadline();
     const payloadScore = 1 - (1 - scoreNormalized(model, payload)) * (1 - ENCODED_PAYLOAD_WEIGHT);
     if (payloadScore > best) best = payloadScore;
   }

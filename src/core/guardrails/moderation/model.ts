@@ -1,3 +1,4 @@
+import { checkDeadline } from '../budget.js';
 import { LinearModel } from '../classifier/linear-model.js';
 import { MODERATION_CATEGORIES, type ModerationCategory } from './categories.js';
 import { prepareTexts } from './prepare.js';
@@ -27,6 +28,7 @@ export function scorePrepared(model: Record<string, number>, text: string): Text
 export function scoreText(model: LinearModel, raw: string): TextScores {
   let best: TextScores | undefined;
   for (const text of prepareTexts(raw)) {
+    checkDeadline();
     const scores = scorePrepared(model.scores(text), text);
     if (best === undefined) best = scores;
     else {

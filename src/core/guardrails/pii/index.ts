@@ -1,3 +1,5 @@
+import { checkDeadline } from '../budget.js';
+import { blankBlobs } from '../text/blobs.js';
 import type { DetectOptions, Finding, Guardrail, GuardrailFactory } from '../types.js';
 import { checkPiiConfig, PII_TYPES, piiConfigSchema, type PiiConfig } from './config.js';
 import { CONTEXT_BOOST, contextLists, hasContext, type ContextLists } from './context.js';
@@ -72,10 +74,18 @@ function createPii(rawConfig: PiiConfig): Guardrail {
       const only = options.types === undefined ? undefined : new Set(options.types);
       const minScore = options.minScore ?? config.minScore;
       const candidates: Candidate[] = [];
-      for (const r of recognizers) if (only === undefined || only.has(r.type)) candidates.push(...r.find(text));
-      if (tagger !== undefined && (only === undefined || only.has('PERSON') || only.has('LOCATION'))) {
-        for (const c of tagger.tag(text)) if (enabled.has(c.type) && (only === undefined || only.has(c.type))) candidates.push(c);
+      // A loop, not push(...found): a long text can have more candidates than a call can take as arguments.
+      for (const r of recognizers) {
+        if (only !== undefined && !only.has(r.type)) continue;
+        checkDeadline();
+        for (const c of r.find(text)) candidates.push(c);
       }
+      checkDeadline();
+      if (tagger !== undefined && (only === undefined || only.has('PERSON') || only.has('LOCATION'))) {
+        // The tagger reads language: inline images and other blobs are blanked (same length, so spans stay put).
+        for (const c of tagger.tag(blankBlobs(text, { keepOffsets: true }))) if (enabled.has(c.type) && (only === undefined || only.has(c.type))) candidates.push(c);
+      }
+      checkDeadline();
       const scored: Candidate[] = [];
       for (const c of candidates) {
         if (allow.size > 0 && allow.has(normalise(text.slice(c.start, c.end)))) continue;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { AgentGuardError } from '../../errors.js';
+import { checkDeadline } from '../budget.js';
 import { HashedText, hashFeature, MAX_FEATURES, newlineBetween, TAG_FEATURES, TAG_FEATURES_AT, TAGS, TagHashes } from './ner-features.js';
 import type { Candidate } from './recognizer.js';
 
@@ -113,6 +114,7 @@ export class NerTagger {
     let prev = this.startTag;
     let prev2 = this.startTag;
     for (let i = 0; i < doc.count; i++) {
+      if ((i & DEADLINE_EVERY) === DEADLINE_EVERY) checkDeadline();
       this.scoreToken(doc, i, prev, prev2);
       const best = argmax(scores, tags.length);
       let runnerUp = -Infinity;
@@ -150,6 +152,7 @@ export class NerTagger {
     }
     const { head, tail, tailCount } = this;
     for (let i = 0; i < count; i++) {
+      if ((i & DEADLINE_EVERY) === DEADLINE_EVERY) checkDeadline();
       // The tag features are hashed here too, for nothing; `scoreToken` hashes them for real.
       const n = doc.hashes(i, this.startTag, this.startTag, this.tagHashes, hashes);
       for (let t = 0; t < SLOT; t++) scores[t] = 0;
@@ -170,6 +173,9 @@ export class NerTagger {
     for (let f = 0; f < this.tailCount[i]; f++) table.add(scores, tail[i * TAIL + f]);
   }
 }
+
+/** The deadline is checked once per this many tokens plus one (a power of two minus one, for a mask). */
+const DEADLINE_EVERY = 8191;
 
 /** Most features a token has after its tag features. */
 const TAIL = MAX_FEATURES - TAG_FEATURES_AT - TAG_FEATURES;

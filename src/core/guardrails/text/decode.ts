@@ -77,6 +77,14 @@ function decodeTags(text: string): string[] {
   return out;
 }
 
+/**
+ * A base64 candidate has a letter and a digit, or letters of both cases (a plain word does not). Three separate
+ * searches: one pattern such as `[A-Z].*[a-z]` would rescan the rest of the run from every letter (quadratic).
+ */
+function looksEncoded(candidate: string): boolean {
+  return /[A-Za-z]/.test(candidate) && (/\d/.test(candidate) || (/[A-Z]/.test(candidate) && /[a-z]/.test(candidate)));
+}
+
 /** Readable payloads hidden in `raw`, decoded; at most 8, each cut to 4096 characters. */
 export function decodePayloads(raw: string): string[] {
   const found: string[] = [];
@@ -87,7 +95,7 @@ export function decodePayloads(raw: string): string[] {
   };
   for (const tags of decodeTags(raw)) add(tags);
   if (raw.length >= 16) {
-    for (const match of raw.matchAll(BASE64)) if (/[A-Za-z]/.test(match[0]) && /\d|[A-Z].*[a-z]|[a-z].*[A-Z]/.test(match[0])) add(decodeBase64(match[0]));
+    for (const match of raw.matchAll(BASE64)) if (looksEncoded(match[0])) add(decodeBase64(match[0]));
     for (const match of raw.matchAll(HEX)) add(decodeHex(match[0].trim()));
     for (const match of raw.matchAll(URL_ENCODED)) add(decodeUrl(match[0]));
   }

@@ -1,4 +1,5 @@
 import { CONFUSABLES } from './confusables.js';
+import { blankBlobs } from './blobs.js';
 import { decodePayloads } from './decode.js';
 
 export interface NormalizedText {
@@ -14,7 +15,6 @@ const COMBINING_DIACRITICS = /[\u0300-\u036F]/g;
 const NON_ASCII = /[^\x00-\x7F]/;
 // Four or more single letters/digits separated by spaces or one punctuation mark: "i g n o r e", "i.g.n.o.r.e".
 const SPACED_LETTERS = /(?<![\p{L}\p{N}])[\p{L}\p{N}](?:(?: +|[._*\-])[\p{L}\p{N}](?![\p{L}\p{N}])){3,}/gu;
-const SPACED_PART = /( +|[._*\-])?([\p{L}\p{N}])/gu;
 const LEET: Record<string, string> = { '0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', $: 's' };
 const LEET_TOKEN = /(?<![a-z0-9@$])[a-z0-9@$]*[0-9@$][a-z0-9@$]*/g;
 
@@ -36,17 +36,55 @@ function foldUnicode(text: string): string {
  * not change when normalised again.
  */
 function joinSpacedLetters(text: string): string {
-  for (;;) {
-    const next = text.replace(SPACED_LETTERS, (run) => {
-      const parts = [...run.matchAll(SPACED_PART)].map((m) => ({ sep: m[1] ?? '', ch: m[2] }));
-      const widths = parts.slice(1).map((p) => (p.sep.startsWith(' ') ? p.sep.length : 1));
-      const narrowest = Math.min(...widths);
-      return parts.map((p, i) => (i > 0 && widths[i - 1] > narrowest ? ' ' : '') + p.ch).join('');
-    });
+  // Each pass is linear; nested spacing ("a b  c d   e f …") needs a pass per level, so the passes are capped.
+  for (let pass = 0; pass < MAX_JOIN_PASSES; pass++) {
+    const next = text.replace(SPACED_LETTERS, joinRun);
     if (next === text) return text;
     text = next;
   }
+  return text;
 }
+
+/**
+ * One run of SPACED_LETTERS joined: letters (one code point each) and separators alternate, a separator is spaces or
+ * one of `._*-`. Scanned by hand: a run can be as long as the text, and an object per letter made long runs slow.
+ */
+function joinRun(run: string): string {
+  let narrowest = Number.POSITIVE_INFINITY;
+  for (let i = letterEnd(run, 0); i < run.length; ) {
+    const after = separatorEnd(run, i);
+    const width = run.charCodeAt(i) === 32 ? after - i : 1;
+    if (width < narrowest) narrowest = width;
+    i = letterEnd(run, after);
+  }
+  const out: string[] = [];
+  let i = letterEnd(run, 0);
+  out.push(run.slice(0, i));
+  while (i < run.length) {
+    const after = separatorEnd(run, i);
+    const width = run.charCodeAt(i) === 32 ? after - i : 1;
+    const end = letterEnd(run, after);
+    out.push(width > narrowest ? ` ${run.slice(after, end)}` : run.slice(after, end));
+    i = end;
+  }
+  return out.join('');
+}
+
+/** End of the letter (one code point) at i. */
+function letterEnd(run: string, i: number): number {
+  const c = run.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < run.length ? i + 2 : i + 1;
+}
+
+/** End of the separator at i: a run of spaces, or one punctuation mark. */
+function separatorEnd(run: string, i: number): number {
+  if (run.charCodeAt(i) !== 32) return i + 1;
+  let j = i;
+  while (j < run.length && run.charCodeAt(j) === 32) j++;
+  return j;
+}
+
+const MAX_JOIN_PASSES = 16;
 
 // Every whitespace run but a single space (which stays as it is): far fewer matches than /\s+/ on ordinary text.
 const SPACING_TO_COLLAPSE = /\s{2,}|[^\S ]/g;
@@ -59,15 +97,17 @@ function collapseSpacing(text: string): string {
  * "1gn0r3" -> "ignore": only inside tokens with at least two letters, so plain numbers stay;
  * "@" and "$" only next to a letter (repeated until stable, so e-mail-like "a@@" folds fully).
  */
+const isLetter = (c: number): boolean => c >= 97 && c <= 122;
+
 function foldLeet(text: string): string {
   return text.replace(LEET_TOKEN, (token) => {
     if (token.replace(/[^a-z]/g, '').length < 2) return token;
-    let out = token.replace(/[013457]/g, (ch) => LEET[ch]);
-    for (;;) {
-      const next = out.replace(/(?<=[a-z])[@$]|[@$](?=[a-z])/g, (ch) => LEET[ch]);
-      if (next === out) return out;
-      out = next;
-    }
+    const out = token.replace(/[013457]/g, (ch) => LEET[ch]);
+    // What folding `@`/`$` next to a letter until stable gives, in one pass: a run of them touching a letter becomes
+    // letters (one pass per character of the run was quadratic on a long run).
+    return out.replace(/[@$]+/g, (run, at: number) =>
+      isLetter(out.charCodeAt(at - 1)) || isLetter(out.charCodeAt(at + run.length)) ? run.replace(/[@$]/g, (ch) => LEET[ch]) : run,
+    );
   });
 }
 
@@ -94,7 +134,9 @@ export function normalizeText(raw: string): NormalizedText {
   const kept = memo.get(raw);
   if (kept !== undefined) return kept;
   const decoded = decodePayloads(raw).map(normalizeOnly).filter((payload) => payload.length > 0);
-  const result: NormalizedText = Object.freeze({ text: normalizeOnly(raw), decoded: Object.freeze(decoded) });
+  // Blobs (inline images, long base64 or hex) are not language: the classifiers see the text without them, and what
+  // they decode to when it is readable (the payloads above, found in the raw text).
+  const result: NormalizedText = Object.freeze({ text: normalizeOnly(blankBlobs(raw)), decoded: Object.freeze(decoded) });
   if (raw.length <= MEMO_MAX_CHARS) {
     if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
     memo.set(raw, result);

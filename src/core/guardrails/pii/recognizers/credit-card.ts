@@ -60,7 +60,10 @@ export const creditCardRecognizer: Recognizer = {
   find(text) {
     return alignedMatches(text, digitRuns(text), 12, 19, (digits, value) => {
       // Only spaces or dashes between groups, and only one kind of them.
-      if (/\./.test(value) || (value.includes(' ') && value.includes('-'))) return null;
+      if (value.includes('.') || (value.includes(' ') && value.includes('-'))) return null;
+      // Luhn first: nine candidates in ten fail it, and it is plain arithmetic (a long run of digit groups makes
+      // several candidates per group, so this check sets the cost per character).
+      if (!luhnValid(digits)) return null;
       if (isCreditCard(digits)) return 0.95;
       // Luhn-valid with an unlisted prefix: one random number in ten passes, so a card word must be near.
       return !/^(\d)\1+$/.test(digits) && luhnValid(digits) ? UNLISTED_PREFIX : null;

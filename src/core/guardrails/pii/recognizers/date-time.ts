@@ -21,7 +21,8 @@ export const dateTimeRecognizer: Recognizer = {
   maxSpanLength: 40,
   find(text) {
     const out: Candidate[] = [];
-    for (const [pattern, score] of PATTERNS) out.push(...scanRegex(text, pattern, 'DATE_TIME', () => score));
+    // A loop, not push(...matches): a long text has more matches than a call can take as arguments.
+    for (const [pattern, score] of PATTERNS) for (const c of scanRegex(text, pattern, 'DATE_TIME', () => score)) out.push(c);
     return out;
   },
 };

@@ -33,8 +33,26 @@ const PHONE = /(?<![\p{L}\p{N}+.-]|\((?!\+))(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ .-]?)?
 const EXTENSION = /\s?(?:x|ext\.?)\s?\d{1,6}$/;
 const DATE_SHAPE = /^(?:(?:1[89]|20)\d\d([.-])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])|(?:0?[1-9]|[12]\d|3[01])([.-])(?:0?[1-9]|1[0-2])\2(?:1[89]|20)\d\d)(?: \d{1,2})?$/;
 const IPV4_SHAPE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
+/** Numbers whose validity a recognizer remembers (cleared when full). */
+const KNOWN_NUMBERS = 4096;
 
 export function createPhoneRecognizer(regions: readonly string[]): Recognizer {
+  // libphonenumber takes tens of microseconds a number; texts repeat numbers (a signature, a table), and a long text of
+  // digit groups was 4 ms per KB. Its answers are remembered, a bounded number of them.
+  const known = new Map<string, boolean>();
+  const validated = (main: string): boolean => {
+    let valid = known.get(main);
+    if (valid === undefined) {
+      const lib = loadPhoneLib();
+      const international = main.startsWith('+') ? main : main.startsWith('00') ? `+${main.slice(2)}` : null;
+      valid =
+        (international !== null && lib.parsePhoneNumberFromString(international)?.isValid() === true) ||
+        (international === null && regions.some((region) => lib.parsePhoneNumberFromString(main, region)?.isValid() === true));
+      if (known.size >= KNOWN_NUMBERS) known.clear();
+      known.set(main, valid);
+    }
+    return valid;
+  };
   return {
     type: 'PHONE_NUMBER',
     contextWords: ['phone', 'telephone', 'tel', 'mobile', 'cell', 'cellphone', 'fax', 'call', 'calling', 'office', 'reach', 'contact', 'number', 'answering', 'dial', 'whatsapp', 'sms', 'text', 'message', 'messages', 'home', 'work'],
@@ -48,11 +66,7 @@ export function createPhoneRecognizer(regions: readonly string[]): Recognizer {
         // Six digits ("61 51 81") are short local numbers only when grouped; they need context words to pass.
         if (digits.length === 6) return /^\d{2}[ .-]\d{2}[ .-]\d{2}$/.test(main) ? 0.2 : null;
         if (DATE_SHAPE.test(main) || IPV4_SHAPE.test(main)) return null;
-        const lib = loadPhoneLib();
-        const international = main.startsWith('+') ? main : main.startsWith('00') ? `+${main.slice(2)}` : null;
-        const valid =
-          (international !== null && lib.parsePhoneNumberFromString(international)?.isValid() === true) ||
-          (international === null && regions.some((region) => lib.parsePhoneNumberFromString(main, region)?.isValid() === true));
+        const valid = validated(main);
         if (valid) return 0.75;
         const shaped = /[ .()+-]/.test(main);
         return shaped ? 0.4 : 0.2;
