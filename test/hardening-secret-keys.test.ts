@@ -84,6 +84,15 @@ describe('object keys are texts the guardrails read', () => {
     expect(asked.sort()).toEqual(['whole:a bad sentence', 'whole:fine']);
   });
 
+  it('names and places are not read into keys: a header called Cookie is not a person', () => {
+    const anyPii = policy([{ id: 'no-pii', effect: 'deny', when: { detect: { guardrail: 'pii' } } }]);
+    expect(anyPii.evaluate(tool({ headers: { Cookie: 'theme=dark', Host: 'internal' }, body: 'ok' })).effect).toBe('allow');
+    expect(anyPii.evaluate(tool({ staff: { Jordan: 'admin' } })).effect).toBe('allow');
+    expect(anyPii.evaluate(tool({ staff: { [SSN]: 'admin' } })).effect).toBe('deny');
+    // In a value, a name is still a name.
+    expect(anyPii.evaluate(tool({ owner: 'Jordan Smith called yesterday' })).effect).toBe('deny');
+  });
+
   it('ordinary keys stay quiet', () => {
     expect(p.evaluate(tool({ headers: { 'content-type': 'application/json', authorization_mode: 'none' }, body: 'hello' })).effect).toBe('allow');
   });

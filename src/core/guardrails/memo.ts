@@ -40,6 +40,7 @@ export function memoizeDetect(guardrail: Guardrail, entries = DEFAULT_MEMO_ENTRI
     types: guardrail.types,
     maxSpanLength: guardrail.maxSpanLength,
     ...(guardrail.maxSpanLengthOf ? { maxSpanLengthOf: (types: readonly string[]) => guardrail.maxSpanLengthOf!(types) } : {}),
+    ...(guardrail.contextualTypes ? { contextualTypes: guardrail.contextualTypes } : {}),
     detect,
   });
 }

@@ -36,6 +36,11 @@ export interface Guardrail {
   /** Longest span of these types only (a rule that asks for `types`); maxSpanLength when absent. */
   maxSpanLengthOf?(types: readonly string[]): number;
   /**
+   * Types found from the words around a span (names and places, by a tagger). An object key has no words around it,
+   * so findings of these types in keys do not count (`Cookie` is a header, not a name).
+   */
+  readonly contextualTypes?: readonly string[];
+  /**
    * True when `detect` returns a promise (adapters that call a service). The pipeline runs those ahead of policy
    * evaluation; an undeclared promise makes the rule that asked fail closed.
    */

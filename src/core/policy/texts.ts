@@ -1,4 +1,4 @@
-import type { Guardrail } from '../guardrails/types.js';
+import type { Finding, Guardrail } from '../guardrails/types.js';
 import { MISSING } from './path.js';
 
 /** A string found in an action, with the concrete path it was found at. */
@@ -30,6 +30,13 @@ const PROSE_KEYS: KeyFilter = (key) => /\s/.test(key);
  */
 export function guardrailTexts(guardrail: Pick<Guardrail, 'maxSpanLength'>, root: unknown, segments: readonly string[]): TextAt[] {
   return collectTexts(root, segments, Number.isFinite(guardrail.maxSpanLength) ? ALL_KEYS : PROSE_KEYS);
+}
+
+/** The findings that count in a text: in a key, not those of types the guardrail finds from the words around them. */
+export function countedFindings(guardrail: Pick<Guardrail, 'contextualTypes'>, at: TextAt, findings: readonly Finding[]): readonly Finding[] {
+  const contextual = guardrail.contextualTypes;
+  if (at.key === undefined || contextual === undefined || contextual.length === 0) return findings;
+  return findings.filter((f) => !contextual.includes(f.type));
 }
 
 /** Deeper values are refused rather than risking the stack; the sidecar already refuses deeper JSON. */
