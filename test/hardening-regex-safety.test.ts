@@ -209,3 +209,26 @@ describe('confirming a fuzzing finding in this engine', () => {
     expect(pumped).toMatch(/^rm\tr+!$/);
   });
 });
+
+describe('shipped verdicts', () => {
+  it('every regex of the shipped packs and templates has its verdict in policies/regex-safety.json (else run `npm run regex-safety:build`)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const { readSourceFile } = await import('../src/core/policy/load.js');
+    const { diskKey, regexSites } = await import('../src/core/policy/lint/redos.js');
+    const { SHIPPED_VERDICTS } = await import('../src/core/policy/lint/redos-cache.js');
+    const shipped = new Set((JSON.parse(readFileSync(SHIPPED_VERDICTS, 'utf8')) as { safe: string[] }).safe);
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const missing: string[] = [];
+    for (const dir of ['policies', 'templates']) {
+      for (const entry of readdirSync(join(root, dir), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+        const file = join(root, dir, entry.name, 'policy.yaml');
+        const source = await readSourceFile(file);
+        for (const site of regexSites(source.data as import('../src/core/policy/types.js').PolicyDocument)) {
+          if (!site.unsafe && !shipped.has(diskKey(site))) missing.push(`${dir}/${entry.name}: ${site.source}`);
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});

@@ -3,12 +3,15 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Regexes recheck found safe, remembered across processes: checking the shipped shell pack takes seconds, and every
  * `sidecar start`, reload and guard start checks its policy. Only "safe" verdicts are kept (a vulnerable regex is
  * found again in milliseconds), keyed by the SHA-256 of recheck's version, the flags and the source.
  * The file lives in `$AGENTGUARD_CACHE_DIR` (empty: no file), else `$XDG_CACHE_HOME/agentguard`, else `~/.cache/agentguard`.
+ * The verdicts of the shipped packs and templates ship with the package (policies/regex-safety.json, written by
+ * `npm run regex-safety:build`), so a first start does not spend seconds on them.
  */
 const FILE = 'regex-safety-v1.json';
 /** Oldest entries are dropped past this many, so the file stays small. */
@@ -46,10 +49,13 @@ function readKeys(file: string): string[] {
   }
 }
 
-/** The keys of regexes known safe (empty when there is no cache file or it cannot be read). */
+/** Verdicts of the regexes of the shipped packs and templates. */
+export const SHIPPED_VERDICTS = fileURLToPath(new URL('../../../../policies/regex-safety.json', import.meta.url));
+
+/** The keys of regexes known safe: shipped, and from the cache file (empty when neither can be read). */
 export function loadSafeKeys(): Set<string> {
   const file = cacheFile();
-  return file ? new Set(readKeys(file)) : new Set();
+  return new Set([...readKeys(SHIPPED_VERDICTS), ...(file ? readKeys(file) : [])]);
 }
 
 /** Adds keys to the file (merged with what another process wrote meanwhile; written whole, then renamed). Best effort. */

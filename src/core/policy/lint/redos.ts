@@ -21,7 +21,7 @@ interface RegexSite {
   maxLength: number;
 }
 
-type Check = (source: string, flags: string, params?: { timeout?: number | null; randomSeed?: number }) => Promise<Diagnostics>;
+type Check = (source: string, flags: string, params?: { timeout?: number | null; randomSeed?: number; signal?: AbortSignal }) => Promise<Diagnostics>;
 
 let checker: Promise<Check> | undefined;
 
@@ -87,7 +87,7 @@ function markHotspots(source: string, hotspots: Array<{ start: number; end: numb
 
 function describeUnknown(site: RegexSite, d: Extract<Diagnostics, { status: 'unknown' }>, timeoutMs: number, enforce: boolean): LintProblem {
   const why =
-    d.error.kind === 'timeout'
+    d.error.kind === 'timeout' || (d.error.kind === 'cancel' && enforce)
       ? `the check did not finish within ${timeoutMs} ms`
       : d.error.kind === 'cancel'
         ? 'the check was cancelled'
@@ -124,7 +124,10 @@ export async function checkRegexes(doc: PolicyDocument, options: CheckRegexesOpt
   const timeoutMs = options.timeoutMs ?? DEFAULT_REDOS_TIMEOUT_MS;
   const enforce = options.enforce === true;
   safeOnDisk ??= loadSafeKeys();
-  const verdicts = await Promise.all(sites.map((site) => verdict(site, timeoutMs)));
+  // Enforcing, a verdict must not depend on the machine's load: recheck runs to its own (bounded) end, and only a
+  // wall-clock guard far above any real check stops it.
+  const budget = enforce ? null : timeoutMs;
+  const verdicts = await Promise.all(sites.map((site) => verdict(site, budget)));
   const newlySafe = sites.filter((site, i) => 'safe' in verdicts[i] && !safeOnDisk!.has(diskKey(site))).map(diskKey);
   if (newlySafe.length > 0) {
     for (const key of newlySafe) safeOnDisk.add(key);
@@ -135,7 +138,7 @@ export async function checkRegexes(doc: PolicyDocument, options: CheckRegexesOpt
     const v = verdicts[i];
     if ('error' in v) problems.push(unavailable(site, v.error, enforce));
     else if ('d' in v && v.d.status === 'vulnerable') problems.push(describeVulnerable(site, v.d, enforce));
-    else if ('d' in v && v.d.status === 'unknown') problems.push(describeUnknown(site, v.d, timeoutMs, enforce));
+    else if ('d' in v && v.d.status === 'unknown') problems.push(describeUnknown(site, v.d, enforce ? ENFORCE_GUARD_MS : timeoutMs, enforce));
   });
   return problems;
 }
@@ -144,7 +147,10 @@ const verdicts = new Map<string, Verdict>();
 /** Checks under way: a regex that occurs many times in a policy (one allow-list in several fields) is checked once. */
 const running = new Map<string, Promise<Verdict>>();
 
-function verdict(site: RegexSite, timeoutMs: number): Promise<Verdict> {
+/** How long an enforcing check may run before it counts as unknown (so the policy is refused). */
+export const ENFORCE_GUARD_MS = 120_000;
+
+function verdict(site: RegexSite, timeoutMs: number | null): Promise<Verdict> {
   const key = diskKey(site);
   let pending = running.get(key);
   if (!pending) {
@@ -154,7 +160,7 @@ function verdict(site: RegexSite, timeoutMs: number): Promise<Verdict> {
   return pending;
 }
 
-async function checkOnce(site: RegexSite, timeoutMs: number, key: string): Promise<Verdict> {
+async function checkOnce(site: RegexSite, timeoutMs: number | null, key: string): Promise<Verdict> {
   const known = verdicts.get(key);
   if (known) return known;
   if (safeOnDisk?.has(key)) return { safe: true };
@@ -166,11 +172,16 @@ async function checkOnce(site: RegexSite, timeoutMs: number, key: string): Promi
     return { error };
   }
   let d: Diagnostics;
+  const guard = new AbortController();
+  const timer = timeoutMs === null ? setTimeout(() => guard.abort(), ENFORCE_GUARD_MS) : undefined;
+  timer?.unref();
   try {
     // A fixed seed keeps the fuzzing checker as deterministic as it can be.
-    d = await check(site.source, site.flags, { timeout: timeoutMs, randomSeed: 0 });
+    d = await check(site.source, site.flags, { timeout: timeoutMs, randomSeed: 0, ...(timer ? { signal: guard.signal } : {}) });
   } catch (error) {
     return { error };
+  } finally {
+    clearTimeout(timer);
   }
   let result: Verdict = d.status === 'safe' ? { safe: true } : { d };
   if (d.status === 'vulnerable' && d.complexity.isFuzz && d.attack) {
@@ -183,7 +194,7 @@ async function checkOnce(site: RegexSite, timeoutMs: number, key: string): Promi
 }
 
 /** The verdict depends on the regex, its flags, recheck's version and (for a fuzzing finding) the longest input it may see. */
-function diskKey(site: RegexSite): string {
+export function diskKey(site: Pick<RegexSite, 'source' | 'flags' | 'maxLength'>): string {
   return regexKey(site.source, `${site.flags}/${site.maxLength}`);
 }
 
