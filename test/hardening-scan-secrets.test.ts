@@ -93,7 +93,8 @@ async function writeFixture(root: string, s: Secrets): Promise<ScanOptions> {
     argv: ['/usr/local/bin/uvx', 'mcp-server-fetch', '--api-key', t0, `--token=${n0}`, '--pat', n1, '--key', n2, JSON.stringify({ apiKey: n3 }), `https://x.example.com/mcp/${s.pathKey}/sse`, `npx -y some-mcp --api-key ${t1}`],
     env: { OPENAI_API_KEY: n0, GH_PAT: t1 },
   });
-  await fakeProc(proc, 5102, { argv: ['claude', `--api-key=${t1}`, `OPENAI_API_KEY=${n2}`], env: { ANTHROPIC_API_KEY: t0 } });
+  // Paths can hold a token too (a checkout named after one): the working folder and the executable.
+  await fakeProc(proc, 5102, { argv: ['claude', `--api-key=${t1}`, `OPENAI_API_KEY=${n2}`], env: { ANTHROPIC_API_KEY: t0 }, cwd: join(root, 'work', t0), exe: join(root, 'bin', t1, 'claude') });
   return { home, paths: [], probe: false, platform: 'linux', procRoot: proc, probeTimeoutMs: 100, pids: [5101, 5102] };
 }
 
@@ -161,6 +162,8 @@ describe('scan output never holds a secret (property)', () => {
           findings: [raw],
           skipped: [{ what: `/x/${t1}/mcp.json`, reason: `malformed near "${t2}"` }],
           summary: { total: 1, secured: 0, unsecured: 0, unknown: 1, byRisk: { high: 1, medium: 0, low: 0, info: 0 } },
+          completeKinds: [],
+          notInspected: [],
         };
         const root = tempRoot();
         for (const [where, text] of Object.entries(await everyOutput(result, root))) {
