@@ -249,3 +249,15 @@ describe('contentHash cannot be reversed to a secret by guessing', () => {
     expect(await scan()).not.toBe(hash);
   });
 });
+
+describe('a whole command line written in "command"', () => {
+  it('is judged like command + args: an unpinned npx package in it is reported', async () => {
+    const root = tempRoot();
+    const home = join(root, 'home');
+    mkdirSync(join(home, '.cursor'), { recursive: true });
+    writeFileSync(join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { one: { command: 'npx -y @acme/some-mcp --api-key sk-proj-Abc123Def456Ghi789Jkl012Mno345' } } }));
+    const [finding] = (await scanMcpConfigs({ home, paths: [], probe: false, platform: 'linux', procRoot: '/proc', probeTimeoutMs: 100 })).findings;
+    expect(finding.notes).toContain('unpinned package: npx runs @acme/some-mcp without an exact version, so each start may fetch new code');
+    expect(finding.details.command).toBe('npx -y @acme/some-mcp --api-key ***');
+  });
+});

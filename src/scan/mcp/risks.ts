@@ -29,6 +29,9 @@ const executable = (command: string) => command.split(/[\\/]/).pop()!.replace(/\
 /** The command line as tokens, unwrapping `cmd /c …` and `sh -c "…"`. */
 export function commandTokens(command: string | undefined, args: readonly string[] = []): string[] {
   if (command === undefined) return [];
+  // A whole command line written in `command` (`npx -y pkg --flag`), when its first word is a bare program name.
+  const words = command.trim().split(/\s+/);
+  if (words.length > 1 && !/[\\/]/.test(words[0])) return commandTokens(words[0], [...words.slice(1), ...args]);
   const tokens = [executable(command), ...args];
   if (tokens[0] === 'cmd' && /^\/c$/i.test(tokens[1] ?? '')) return commandTokens(tokens[2], tokens.slice(3));
   if (['sh', 'bash', 'zsh'].includes(tokens[0]) && /^-l?c$/.test(tokens[1] ?? '') && tokens[2] !== undefined) {
