@@ -1,3 +1,5 @@
+import { Buffer } from 'node:buffer';
+import { endianness } from 'node:os';
 import { CONFUSABLES } from './confusables.js';
 import { INVISIBLE } from './normalize.js';
 
@@ -140,10 +142,13 @@ class Offsets {
   }
 }
 
-/** Code units to a string, in chunks small enough for a call's arguments. */
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/** Code units to a string: one copy where the platform's byte order is UTF-16LE's, else in chunks of call arguments. */
 function stringOf(units: Uint16Array, length: number): string {
+  if (LITTLE_ENDIAN) return Buffer.from(units.buffer, units.byteOffset, length * 2).toString('utf16le');
   const parts: string[] = [];
-  for (let i = 0; i < length; i += 8192) parts.push(String.fromCharCode(...units.subarray(i, Math.min(length, i + 8192))));
+  for (let i = 0; i < length; i += 4096) parts.push(String.fromCharCode.apply(null, Array.from(units.subarray(i, Math.min(length, i + 4096)))));
   return parts.join('');
 }
 
