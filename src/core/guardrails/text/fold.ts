@@ -90,7 +90,7 @@ const DROP = -2;
 /** A combining mark: dropped after an ASCII letter or digit (or a look-alike of one), kept elsewhere. */
 const MARK = -3;
 const folds = new Map<number, number>();
-const FOLDS_MAX = 4096;
+const FOLDS_MAX = 16_384;
 
 function asciiDigitOf(cp: number): number {
   // Decimal digits come in runs of ten, 0 to 9, and each run starts at a zero (Unicode's stability policy), so the
@@ -100,7 +100,12 @@ function asciiDigitOf(cp: number): number {
   return 0x30 + ((cp - first) % 10);
 }
 
+/** Large blocks none of whose characters fold (CJK ideographs, Hangul syllables, emoji): no lookup, no cache entry. */
+const plainBlock = (cp: number): boolean =>
+  (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0x1f300 && cp <= 0x1faff) || (cp >= 0x20000 && cp <= 0x3ffff);
+
 function foldOf(cp: number): number {
+  if (plainBlock(cp)) return KEEP;
   const known = folds.get(cp);
   if (known !== undefined) return known;
   const ch = String.fromCodePoint(cp);
