@@ -154,7 +154,9 @@ export class AgentGuard {
       const deliverer = new Deliverer({ deliveries: sink.store.deliveries, channels: notify.channels });
       this.deliverer = deliverer;
       const approvals = new Approvals(sink.store.approvals, sink, undefined, { deliveries: sink.store.deliveries, channels: notify.subscriptions, onQueued: () => deliverer.kick() });
-      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost, approvals };
+      // The project's guardrail budget per decision (guardrails.budgetMs), as the sidecar uses it.
+      const guardrails = { budgetMs: project?.config.guardrails?.budgetMs };
+      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost, approvals, guardrails };
     })();
     return this.context;
   }

@@ -85,7 +85,7 @@ export interface SidecarAppOptions {
 export interface SidecarGuardrailOptions {
   /** Milliseconds of guardrail work per decision (default 250); past it the decision is deny `guardrail_timeout`. */
   budgetMs?: number;
-  /** Worker threads for decisions with large texts (default: one per core beyond the first, 1 to 4). */
+  /** Worker threads for decisions with large texts (default: one per core beyond the first, 2 to 4). */
   workers?: number;
   /** Decisions with at most this many characters of guardrail text run on the event loop (default 32 KiB). */
   inlineMaxChars?: number;

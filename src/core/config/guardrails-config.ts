@@ -5,7 +5,7 @@ import { AgentGuardError } from '../errors.js';
 export interface GuardrailsConfig {
   /** Milliseconds of guardrail work per decision (default 250); past it the decision is deny `guardrail_timeout`. */
   budgetMs?: number;
-  /** Sidecar: worker threads for decisions with large texts (default: one per core beyond the first, 1 to 4). */
+  /** Sidecar: worker threads for decisions with large texts (default: one per core beyond the first, 2 to 4). */
   workers?: number;
   /** Sidecar: decisions with at most this many characters of guardrail text stay on the event loop (default 32768). */
   inlineMaxChars?: number;

@@ -1,3 +1,5 @@
+import { checkDeadline } from '../budget.js';
+
 /**
  * Hashed bag-of-n-grams features for the linear text classifiers. Word and character n-grams
  * are hashed (FNV-1a, 32 bit) into `buckets` slots; the n-gram kind and length are mixed into
@@ -61,6 +63,8 @@ function slot(hash: number, tag: number, buckets: number): number {
 }
 
 const MAX_CHAR_NGRAM = 16;
+/** The decision's guardrail deadline is checked once per this many characters plus one (a mask: a power of two minus one). */
+const DEADLINE_EVERY = 65535;
 
 const NON_ASCII = /[^\x00-\x7F]/;
 // Reused between calls: the hash of every word of the text being counted.
@@ -138,6 +142,7 @@ function countChars(text: string, sizes: readonly number[], buckets: number, cou
   const padded = ` ${text} `;
   const length = padded.length;
   for (let i = 0; i < length; i++) {
+    if ((i & DEADLINE_EVERY) === DEADLINE_EVERY) checkDeadline();
     let h = FNV_OFFSET;
     const end = Math.min(length, i + longest);
     for (let j = i; j < end; j++) {
@@ -164,6 +169,7 @@ function countChars345(text: string, mask: number, counter: FeatureCounter): voi
   const TAG4 = CHAR_TAG + 4;
   const TAG5 = CHAR_TAG + 5;
   for (let i = 0; i + 3 <= length; i++) {
+    if ((i & DEADLINE_EVERY) === DEADLINE_EVERY) checkDeadline();
     let h = Math.imul(FNV_OFFSET ^ padded.charCodeAt(i), FNV_PRIME);
     h = Math.imul(h ^ padded.charCodeAt(i + 1), FNV_PRIME);
     h = Math.imul(h ^ padded.charCodeAt(i + 2), FNV_PRIME);

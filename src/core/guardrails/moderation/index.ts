@@ -98,5 +98,11 @@ export const moderationGuardrail: GuardrailFactory<ModerationConfig> = {
   name: NAME,
   description: 'Local content moderation (hate, harassment, sexual, sexual/minors, self-harm, violence, violence/graphic)',
   configSchema,
-  create: (config) => createModerationGuardrail(config ?? {}),
+  create: (config) => {
+    const guardrail = createModerationGuardrail(config ?? {});
+    // The shipped model loads at creation, as injection's does: on a first decision it would count against the
+    // guardrail budget (and a missing model fails here, not on the first message).
+    shippedModel().ensureLoaded();
+    return guardrail;
+  },
 };

@@ -28,6 +28,35 @@ const NER_TYPES = new Set(['PERSON', 'LOCATION']);
 /** Longest name or place the tagger reports (longer runs are split by the tagger anyway). */
 const NER_MAX_SPAN = 120;
 
+/** Texts longer than this are scanned by each recognizer in windows of this many characters (see findInWindows). */
+const WINDOW = 64 * 1024;
+/** Characters before its window a recognizer also reads: what its lookbehinds and leading checks look at. */
+const LOOKBACK = 256;
+
+/**
+ * A recognizer's candidates, found in windows of WINDOW characters on a long text, the deadline checked between
+ * windows, so one recognizer never runs long past a decision's budget. Each window also reads LOOKBACK characters
+ * before it and the recognizer's longest span after it, and keeps the candidates that start inside it: the same
+ * candidates as one scan, except around a window's edge inside a run longer than LOOKBACK (digits, a URL), where a
+ * run is read as starting at the edge, and a span is cut at its recognizer's longest span past the window.
+ */
+function findInWindows(r: Recognizer, text: string, out: Candidate[]): void {
+  if (text.length <= WINDOW) {
+    for (const c of r.find(text)) out.push(c);
+    return;
+  }
+  const reach = Math.max(r.maxSpanLength, LOOKBACK);
+  for (let own = 0; own < text.length; own += WINDOW) {
+    checkDeadline();
+    const from = Math.max(0, own - LOOKBACK);
+    const ownEnd = Math.min(text.length, own + WINDOW);
+    for (const c of r.find(text.slice(from, Math.min(text.length, ownEnd + reach)))) {
+      const start = c.start + from;
+      if (start >= own && start < ownEnd) out.push({ ...c, start, end: c.end + from });
+    }
+  }
+}
+
 function normalise(value: string): string {
   return value.trim().toLowerCase();
 }
@@ -59,6 +88,8 @@ function createPii(rawConfig: PiiConfig): Guardrail {
   const wantsNer = config.types.some((t) => NER_TYPES.has(t));
   // Fail at creation, not at the first message, when the model file is missing.
   const tagger = wantsNer ? loadNerTagger() : undefined;
+  // Phone metadata loads here too: on a decision's first phone-like number it would count against the guardrail budget.
+  if (enabled.has('PHONE_NUMBER')) loadPhoneLib();
 
   return {
     name: NAME,
@@ -79,7 +110,7 @@ function createPii(rawConfig: PiiConfig): Guardrail {
       for (const r of recognizers) {
         if (only !== undefined && !only.has(r.type)) continue;
         checkDeadline();
-        for (const c of r.find(text)) candidates.push(c);
+        findInWindows(r, text, candidates);
       }
       checkDeadline();
       if (tagger !== undefined && (only === undefined || only.has('PERSON') || only.has('LOCATION'))) {

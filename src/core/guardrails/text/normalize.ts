@@ -1,4 +1,5 @@
 import { CONFUSABLES } from './confusables.js';
+import { checkDeadline } from '../budget.js';
 import { blankBlobs } from './blobs.js';
 import { decodePayloads } from './decode.js';
 
@@ -114,7 +115,9 @@ function foldLeet(text: string): string {
 function normalizeOnly(raw: string): string {
   let text = raw.replace(INVISIBLE, '');
   text = NON_ASCII.test(text) ? foldUnicode(text) : text.toLowerCase();
+  checkDeadline();
   text = collapseSpacing(joinSpacedLetters(text.replace(/[^\S\n ]/g, ' ')));
+  checkDeadline();
   return foldLeet(text);
 }
 
