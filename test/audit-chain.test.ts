@@ -238,15 +238,18 @@ describe('AuditRecorder', () => {
     const recorder = await AuditRecorder.open({ dataDir, checkpointEvery: 10 });
     const records = [];
     for (let i = 0; i < 25; i++) records.push(await recorder.record(decisionEntry(i)));
-    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    // The first append after each checkpoint writes the chain's copy of it first (seq 11 and 22).
+    expect(records.map((r) => r.seq)).toEqual([...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => i + 12), 23, 24, 25, 26, 27]);
     expect(records[1].prevHash).toBe(records[0].hash);
     await recorder.close();
     const store = await openStore({ dataDir, create: false });
     const checkpoints = await store.audit.checkpoints();
-    expect(checkpoints.map((c) => c.seq)).toEqual([10, 20, 25]);
+    expect(checkpoints.map((c) => [c.n, c.seq, c.reason])).toEqual([[1, 10, 'count'], [2, 21, 'count'], [3, 27, 'close']]);
     expect(checkpoints[2].hash).toBe(records[24].hash);
+    const copies = await store.audit.query({ type: 'checkpoint', order: 'asc' });
+    expect(copies.map((r) => [r.seq, (r.data.checkpoint as { n: number }).n])).toEqual([[11, 1], [22, 2]]);
     const result = await verifyAudit(store, { publicKey: loadPublicKey(dataDir) });
-    expect(result).toEqual({ ok: true, records: 25, checkpoints: 3, problems: [] });
+    expect(result).toEqual({ ok: true, records: 27, checkpoints: 3, problems: [] });
     await store.close();
   });
 

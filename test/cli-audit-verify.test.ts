@@ -8,7 +8,10 @@ import { databasePath } from '../src/core/store/open-store.js';
 import { decisionEntry, rawDb, tempDataDir } from './helpers/audit-log.js';
 import { runCli, ROOT } from './helpers/cli.js';
 
-/** A data folder holding `n` recorded decisions, with a signed checkpoint every 10 and on close. */
+/**
+ * A data folder holding `n` recorded decisions, with a signed checkpoint every 10 and on close. The first append after
+ * each checkpoint writes the chain's copy of it first: 25 decisions are 27 records (copies at 11 and 22).
+ */
 async function recordedLog(n: number, dataDir = tempDataDir('ag-cli-')): Promise<string> {
   const recorder = await AuditRecorder.open({ dataDir, checkpointEvery: 10 });
   for (let i = 1; i <= n; i++) await recorder.record(decisionEntry(i));
@@ -31,10 +34,10 @@ describe('agentguard audit verify', { timeout: 120_000 }, () => {
     const dataDir = await recordedLog(25);
     const r = runCli(['audit', 'verify', '--data-dir', dataDir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('Audit log intact: 25 records, 3 signed checkpoints');
+    expect(r.stdout).toContain('Audit log intact: 27 records, 3 signed checkpoints');
     const j = runCli(['audit', 'verify', '--data-dir', dataDir, '--json']);
     expect(j.code).toBe(0);
-    expect(JSON.parse(j.stdout)).toEqual({ ok: true, records: 25, checkpoints: 3, problems: [] });
+    expect(JSON.parse(j.stdout)).toEqual({ ok: true, records: 27, checkpoints: 3, problems: [] });
   });
 
   it('finds the data folder from the project when --data-dir is not given', async () => {
@@ -52,14 +55,14 @@ describe('agentguard audit verify', { timeout: 120_000 }, () => {
     sql(dataDir, "UPDATE audit_records SET effect = 'allow' WHERE seq = 7"); // was require_approval
     const r = runCli(['audit', 'verify', '--data-dir', dataDir]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('Audit log TAMPERED: 1 problem in 25 records');
+    expect(r.stdout).toContain('Audit log TAMPERED: 1 problem in 27 records');
     expect(r.stdout).toMatch(/seq 7 {2}changed +record 7 was changed: its content no longer matches its hash/);
     expect(r.stderr).toContain('First bad record: seq 7');
     const j = runCli(['audit', 'verify', '--data-dir', dataDir, '--json']);
     expect(j.code).toBe(1);
     expect(JSON.parse(j.stdout)).toEqual({
       ok: false,
-      records: 25,
+      records: 27,
       checkpoints: 3,
       problems: [{ seq: 7, kind: 'changed', message: 'record 7 was changed: its content no longer matches its hash' }],
     });
@@ -121,27 +124,31 @@ describe('agentguard audit verify', { timeout: 120_000 }, () => {
 
 describe('agentguard audit checkpoint and verify --checkpoint', { timeout: 120_000 }, () => {
   it('writes the signed head, and verify against it finds a truncated log', async () => {
-    const dataDir = await recordedLog(30);
+    const dataDir = await recordedLog(30); // 32 records: copies of checkpoints #1 and #2 at 11 and 22
     const file = join(dirname(dataDir), 'kept-elsewhere.json');
     const c = runCli(['audit', 'checkpoint', '--data-dir', dataDir, '--out', file]);
     expect(c.code, c.stderr).toBe(0);
-    expect(c.stdout).toMatch(/Wrote the checkpoint of seq 30 \(hash [0-9a-f]{16}…/);
+    expect(c.stdout).toMatch(/Wrote the checkpoint of seq 32 \(hash [0-9a-f]{16}…/);
     const saved = JSON.parse(readFileSync(file, 'utf8'));
-    expect(saved).toMatchObject({ format: 'agentguard-audit-checkpoint', version: 1, checkpoint: { seq: 30 } });
+    expect(saved).toMatchObject({ format: 'agentguard-audit-checkpoint', version: 2, checkpoint: { seq: 32, n: 4, reason: 'manual', intervalMs: 0 } });
     expect(saved.publicKey).toBe(readFileSync(keyPaths(dataDir).publicKey, 'utf8'));
     expect(runCli(['audit', 'verify', '--data-dir', dataDir, '--checkpoint', file]).code).toBe(0);
 
     // Cut off the last rows, and the stored checkpoints that would give it away.
-    sql(dataDir, 'DELETE FROM audit_records WHERE seq > 26');
+    sql(dataDir, 'DELETE FROM audit_records WHERE seq > 28');
     sql(dataDir, 'DELETE FROM audit_checkpoints');
-    expect(runCli(['audit', 'verify', '--data-dir', dataDir]).code).toBe(0); // the chain alone cannot tell
     const r = runCli(['audit', 'verify', '--data-dir', dataDir, '--checkpoint', file, '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout).problems).toEqual([
-      { seq: 27, kind: 'truncated', message: expect.stringMatching(/the log ends at seq 26, but the checkpoint file .*kept-elsewhere\.json .* records 27\.\.30 were removed/) },
-    ]);
+    const problems = JSON.parse(r.stdout).problems;
+    expect(problems).toContainEqual({ seq: 29, kind: 'truncated', message: expect.stringMatching(/the log ends at seq 28, but the checkpoint file .*kept-elsewhere\.json .* records 29\.\.32 were removed/) });
+    // The chain's copies name the deleted checkpoints #1 and #2, the file #4.
+    expect(problems).toContainEqual({ seq: 10, kind: 'checkpoint_missing', message: expect.stringMatching(/checkpoints #1\.\.#4 are missing .*the chain holds #1 at seq 11/) });
     const human = runCli(['audit', 'verify', '--data-dir', dataDir, '--checkpoint', file]);
-    expect(human.stdout).toMatch(/seq 27 {2}truncated/);
+    expect(human.stdout).toMatch(/seq 29 {2}truncated/);
+    // Without the file, the checkpoint the signer keeps next to its key tells the same.
+    const local = runCli(['audit', 'verify', '--data-dir', dataDir, '--json']);
+    expect(local.code).toBe(1);
+    expect(JSON.parse(local.stdout).problems).toContainEqual(expect.objectContaining({ seq: 29, kind: 'truncated', message: expect.stringContaining('latest-checkpoint.json') }));
   });
 
   it('--json prints the checkpoint, and the stored copy verifies', async () => {

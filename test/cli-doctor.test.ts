@@ -37,7 +37,8 @@ describe('agentguard doctor (local checks)', () => {
     expect(code).toBe(0);
     expect(json.ok).toBe(true);
     for (const name of ['config', 'policy', 'store', 'audit', 'keys']) expect(status(json, name)?.status, name).toBe('ok');
-    expect(status(json, 'audit')?.message).toMatch(/^2 record\(s\) intact/);
+    // Two decisions, and the chain's copy of the checkpoint the first run signed on closing.
+    expect(status(json, 'audit')?.message).toMatch(/^3 record\(s\) intact/);
     expect(status(json, 'sidecar')).toMatchObject({ status: 'skip', fix: [expect.stringMatching(/sidecar start/)] });
     expect(status(json, 'token')?.status).toBe('skip');
   });

@@ -1,7 +1,7 @@
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import { GENESIS_HASH, hashRecord } from '../../src/core/audit/chain.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../src/core/audit/types.js';
-import type { AuditStore, StoredAuditRow } from '../../src/core/store/store.js';
+import type { AuditStore, SignHead, StoredAuditRow } from '../../src/core/store/store.js';
 
 /**
  * An array-backed AuditStore for unit tests: records are chained and hashed like the real store's, and queries
@@ -62,6 +62,13 @@ export class MemoryAuditStore implements AuditStore {
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
     this.saved.push(checkpoint);
+  }
+
+  async signHead(sign: SignHead): Promise<Checkpoint | null> {
+    const latest = this.saved.reduce<Checkpoint | null>((best, c) => (!best || (c.n ?? 0) >= (best.n ?? 0) ? c : best), null);
+    const checkpoint = sign(await this.head(), latest);
+    if (checkpoint) this.saved.push(checkpoint);
+    return checkpoint;
   }
 
   async checkpoints(): Promise<Checkpoint[]> {

@@ -1,8 +1,9 @@
 import { Flags } from '@oclif/core';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
-import { EMPTY_HEAD, signCheckpoint, writeCheckpointFile } from '../../core/audit/checkpoint.js';
+import { writeCheckpointFile } from '../../core/audit/checkpoint.js';
 import { loadOrCreateSigningKeys } from '../../core/audit/keys.js';
+import { signHead } from '../../core/audit/sign-head.js';
 import type { Checkpoint } from '../../core/audit/types.js';
 import { openStore } from '../../core/store/open-store.js';
 
@@ -37,8 +38,8 @@ Keep the file where whoever can write to the log cannot change it (another host,
     try {
       const keys = loadOrCreateSigningKeys(dataDir);
       publicKeyPem = keys.publicKeyPem;
-      checkpoint = signCheckpoint((await store.audit.head()) ?? EMPTY_HEAD, keys);
-      await store.audit.addCheckpoint(checkpoint);
+      // A manual checkpoint makes no promise about when the next one comes (intervalMs 0).
+      checkpoint = (await signHead(store, keys, { reason: 'manual', intervalMs: 0, onWarning: (message) => this.warn(message) }))!;
     } finally {
       await store.close();
     }

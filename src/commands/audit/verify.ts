@@ -3,21 +3,30 @@ import { readFile } from 'node:fs/promises';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
-import { readCheckpointFile } from '../../core/audit/checkpoint.js';
+import { readCheckpointFile, type LoadedCheckpointFile } from '../../core/audit/checkpoint.js';
 import { loadPublicKey, parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
 import type { VerifyResult } from '../../core/audit/types.js';
 import { verifyAudit } from '../../core/audit/verify.js';
+import { readWitness } from '../../core/audit/witness.js';
+import { parseDuration } from '../../core/audit/filters.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { databasePath, openStore } from '../../core/store/open-store.js';
+import { KEYS_DIR } from '../../core/audit/keys.js';
+import { join } from 'node:path';
 
-/** `--json` output: `{ ok, records, checkpoints, problems: [{ seq, kind, message }] }` (+ `omittedProblems` when capped). */
+/**
+ * `--json` output: `{ ok, records, checkpoints, problems: [{ seq, kind, message }] }` (+ `omittedProblems` when capped,
+ * `notes` when there is something verification could not check or noticed without it being tampering).
+ */
 export type AuditVerifyResult = VerifyResult;
 
 export default class AuditVerify extends BaseCommand {
   static summary = 'Check that no audit record was changed, removed, inserted, reordered or cut off.';
   static description = `Recomputes the hash of every record from its stored columns, checks every link of the chain and that sequence numbers are contiguous, checks the Ed25519 signature of every stored checkpoint, and that the log still reaches and matches each of them.
 
-A log cut off after its last checkpoint, or rolled back together with its checkpoints, can only be found against a checkpoint kept elsewhere: pass one written by \`agentguard audit checkpoint --out <file>\` with --checkpoint.
+Checkpoints are numbered and linked, and the first record after each holds a copy of it, so a deleted checkpoint is reported. The signer also keeps its latest checkpoint next to the key (keys/latest-checkpoint.json), which verify reads when it is there: a log cut back, rolled back or emptied is then found as long as whoever changed the database could not write the keys folder. Records that no checkpoint covers, older than the signer's checkpoint interval plus --unsigned-slack, are reported as unsigned.
+
+Someone who can also write the keys folder (and so can usually read the private key) can rewrite everything: against that, only a checkpoint kept elsewhere helps. Pass one written by \`agentguard audit checkpoint --out <file>\` with --checkpoint.
 
 Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wrong are named); 2 cannot read (no database, unreadable key or checkpoint file).`;
 
@@ -30,6 +39,7 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
   static flags = {
     checkpoint: Flags.string({ char: 'c', description: 'A checkpoint file kept elsewhere (from `audit checkpoint --out`); finds truncation and rollback.' }),
     'public-key': Flags.string({ description: 'PEM public key to check signatures with, instead of the one in the data folder.' }),
+    'unsigned-slack': Flags.string({ description: 'How long past the signer\'s checkpoint interval a record may stay unsigned before it is reported (e.g. 2m, 1h).', default: '2m' }),
     ...dataDirFlag,
   };
 
@@ -38,6 +48,13 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
     const dataDir = await resolveDataDir(flags['data-dir']);
     const externalCheckpoint = flags.checkpoint === undefined ? undefined : await readCheckpointFile(flags.checkpoint);
     const publicKey = flags['public-key'] === undefined ? loadPublicKey(dataDir) : await readPublicKeyFile(flags['public-key']);
+    const unsignedSlackMs = parseDuration(flags['unsigned-slack']);
+    if (unsignedSlackMs === undefined) {
+      throw new AgentGuardError('USAGE', `--unsigned-slack: "${flags['unsigned-slack']}" is not a duration`, {
+        actions: ['Use a duration such as 30s, 2m, 1h or 1h30m.'],
+        exitCode: 2,
+      });
+    }
     const store = await openStore({ dataDir, create: false });
     let result: VerifyResult;
     try {
@@ -48,12 +65,21 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
         });
       }
       const progress = process.stderr.isTTY && !this.jsonEnabled();
+      const witness: LoadedCheckpointFile | null = await readWitness(join(dataDir, KEYS_DIR), store.location);
       result = await verifyAudit(store, {
         publicKey,
         externalCheckpoint,
+        witness: witness ?? undefined,
+        unsignedSlackMs,
         onProgress: progress ? (n) => process.stderr.write(`\rVerifying… ${n.toLocaleString('en-US')} records`) : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
+      if (result.ok && result.records === 0 && result.checkpoints === 0 && !witness && publicKey && flags['public-key'] === undefined) {
+        result.notes = [
+          ...(result.notes ?? []),
+          'the log is empty and has no checkpoint, but the data folder has a signing key and no checkpoint next to it: if this log ever recorded anything, it was emptied (only a checkpoint kept elsewhere can prove it)',
+        ];
+      }
     } finally {
       await store.close();
     }
@@ -65,8 +91,10 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
 
   private render(result: VerifyResult, location: string, checkpointFile: string | undefined): void {
     const counts = `${plural(result.records, 'record')}, ${plural(result.checkpoints, 'signed checkpoint')}`;
+    const notes = (result.notes ?? []).map((n) => `Note: ${n}.`);
     if (result.ok) {
       process.stdout.write(`${paint.green('Audit log intact')}: ${counts} (${location})${checkpointFile ? `; matches ${checkpointFile}` : ''}\n`);
+      for (const n of notes) this.note(n);
       if (result.checkpoints === 0 && !checkpointFile) {
         this.note('No signed checkpoints yet, so a log cut off at the end would go unnoticed. Run `agentguard audit checkpoint --out <file>` and keep the file elsewhere.');
       }
@@ -79,6 +107,7 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
       process.stdout.write(`  seq ${String(p.seq).padStart(width)}  ${paint.bold(p.kind.padEnd(13))}  ${p.message}\n`);
     }
     if (result.omittedProblems) process.stdout.write(`  … and ${plural(result.omittedProblems, 'more problem')} (use --json for the list)\n`);
+    for (const n of notes) this.note(n);
     this.note(`\nFirst bad record: seq ${result.problems[0].seq}. Do not trust records from there on; restore the database from a backup or a copy kept elsewhere, and find out who could write to ${location}.`);
   }
 }

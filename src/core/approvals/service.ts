@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Action, Decision } from '../action.js';
-import { maskSecrets } from '../audit/mask.js';
+import { maskSecrets, maskText } from '../audit/mask.js';
 import { parseDuration as parseDurationOrUndefined } from '../audit/filters.js';
 import type { AuditEntry } from '../audit/types.js';
 import { canonicalJson } from '../canonical-json.js';
@@ -109,10 +109,10 @@ export class Approvals {
       id: `apr_${randomBytes(16).toString('hex')}`,
       decisionId: decision.id,
       actionHash: actionHash(decision.action),
-      agentId: typeof agent === 'string' ? agent : null,
+      agentId: typeof agent === 'string' ? maskText(agent) : null,
       action: maskSecrets(decision.action),
       rules: reasons.flatMap((r) => (r.rule === undefined ? [] : [r.rule])),
-      reason: reasons.map((r) => r.message).join('; '),
+      reason: maskText(reasons.map((r) => r.message).join('; ')),
       requestedAt: requested.toISOString(),
       expiresAt: new Date(requested.getTime() + spec.timeoutMs).toISOString(),
       escalateAt: spec.escalateAfterMs === undefined ? null : new Date(requested.getTime() + spec.escalateAfterMs).toISOString(),
@@ -163,12 +163,14 @@ export class Approvals {
     if (before.status !== 'pending') throw new ApprovalClosedError(before);
     if (decision.listedOnly === true && !mayDecide(before, [by, ...(decision.identities ?? [])])) throw notListed(before, by);
     const at = this.now().toISOString();
-    const comment = decision.comment === undefined || decision.comment === '' ? undefined : decision.comment;
-    const after = await this.store.decide(id, { status: decision.status, by, comment, at });
+    // Both are typed by a person or sent by a client: stored (and shown, exported, notified) with secrets masked.
+    const comment = decision.comment === undefined || decision.comment === '' ? undefined : maskText(decision.comment);
+    const storedBy = maskText(by);
+    const after = await this.store.decide(id, { status: decision.status, by: storedBy, comment, at });
     if (after === null) throw notFound(id);
     // The store says only how the record is afterwards. It was pending just before, so a change stamped with this
     // call's time (and name) is this call's own; anything else was done by another process in between.
-    if (after.status === decision.status && after.decidedAt === at && after.decidedBy === by) {
+    if (after.status === decision.status && after.decidedAt === at && after.decidedBy === storedBy) {
       await this.record([{ event: decision.status, approval: after }]);
       return after;
     }

@@ -1,6 +1,7 @@
 import { createHash, hash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError, ExitCode } from '../errors.js';
+import { maskText } from './mask.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
 /**
@@ -117,16 +118,20 @@ const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /**
  * Checks an AuditEntry and encodes it: `rules` and `data` become canonical JSON, and text columns become well-formed
  * Unicode (a lone surrogate could not survive the round trip through the database, and the record would no longer
- * verify). Throws AgentGuardError `AUDIT_ENTRY_INVALID` naming the field.
+ * verify). Throws AgentGuardError `AUDIT_ENTRY_INVALID` naming the field. `internal` lets the store write `checkpoint`
+ * records.
  */
-export function encodeEntry(entry: AuditEntry, index = 0): EncodedEntry {
+export function encodeEntry(entry: AuditEntry, index = 0, internal = false): EncodedEntry {
   const bad = (field: string, why: string): AgentGuardError =>
     new AgentGuardError('AUDIT_ENTRY_INVALID', `audit entry ${index}: "${field}" ${why}`, {
       actions: ['This is a bug in the code recording the entry; report it with the message above.'],
       exitCode: ExitCode.internal,
     });
   if (entry === null || typeof entry !== 'object') throw bad('entry', 'must be an object');
-  if (!RECORD_TYPES.has(entry.type)) throw bad('type', `must be "decision", "outcome", "alert" or "approval", got ${JSON.stringify(entry.type)}`);
+  // Checkpoint records are written by the store only (`internal`), as the chain's copy of a signed checkpoint.
+  if (!RECORD_TYPES.has(entry.type) && !(internal && entry.type === 'checkpoint')) {
+    throw bad('type', `must be "decision", "outcome", "alert" or "approval", got ${JSON.stringify(entry.type)}`);
+  }
   if (typeof entry.time !== 'string' || !ISO_UTC_MS.test(entry.time) || Number.isNaN(Date.parse(entry.time))) {
     throw bad('time', `must be an ISO 8601 UTC time with milliseconds (Date.toISOString()), got ${JSON.stringify(entry.time)}`);
   }
@@ -146,7 +151,8 @@ export function encodeEntry(entry: AuditEntry, index = 0): EncodedEntry {
   return {
     time: entry.time,
     type: entry.type,
-    agentId: entry.agentId === null ? null : wellFormed(entry.agentId),
+    // The agent id is sent by the agent: stored with secrets masked like everything else it sends.
+    agentId: entry.agentId === null ? null : maskText(wellFormed(entry.agentId)),
     decisionId: entry.decisionId === null ? null : wellFormed(entry.decisionId),
     effect: entry.effect,
     rules: canonicalJson(entry.rules),

@@ -1,33 +1,85 @@
-import { sign, verify } from 'node:crypto';
+import { createHash, sign, verify } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
 import { GENESIS_HASH, isHashHex } from './chain.js';
 import { parsePublicKeyPem, type PublicKeyInfo, type SigningKeys } from './keys.js';
-import type { Checkpoint } from './types.js';
+import type { AuditEntry, Checkpoint, CheckpointReason } from './types.js';
 
 /**
- * Signed checkpoints: "the chain had `hash` at `seq` at `time`", signed with Ed25519 over
- * `canonicalJson({ seq, hash, time, keyId })`. A checkpoint at seq 0 (hash = genesis) states an empty log.
+ * Signed checkpoints: "the chain had `hash` at `seq` at `time`", signed with Ed25519. A checkpoint at seq 0 (hash =
+ * genesis) states an empty log.
+ *
+ * Linked checkpoints (format 2) also sign their number `n`, the hash of the checkpoint before them (`prev`), the
+ * signer's checkpoint interval and why they were signed; legacy ones (format 1, no `n`) sign
+ * `canonicalJson({ seq, hash, time, keyId })` only.
  */
 
+type Unsigned = Omit<Checkpoint, 'signature'>;
+
 /** The exact bytes a checkpoint signature covers. */
-export function checkpointPayload(checkpoint: Pick<Checkpoint, 'seq' | 'hash' | 'time' | 'keyId'>): Buffer {
+export function checkpointPayload(checkpoint: Unsigned): Buffer {
   const { seq, hash, time, keyId } = checkpoint;
-  return Buffer.from(canonicalJson({ seq, hash, time, keyId }), 'utf8');
+  if (checkpoint.n === undefined) return Buffer.from(canonicalJson({ seq, hash, time, keyId }), 'utf8');
+  const { n, prev, intervalMs, reason } = checkpoint;
+  return Buffer.from(canonicalJson({ v: 2, n, seq, hash, time, keyId, prev: prev ?? null, intervalMs: intervalMs ?? null, reason: reason ?? null }), 'utf8');
+}
+
+/** SHA-256 (hex) of a checkpoint's signed payload: what the next linked checkpoint's `prev` holds. */
+export function checkpointHash(checkpoint: Unsigned): string {
+  return createHash('sha256').update(checkpointPayload(checkpoint)).digest('hex');
 }
 
 /**
- * Signs the head of the chain.
- *
- * @example
- * const head = (await store.audit.head()) ?? { seq: 0, hash: GENESIS_HASH };
- * await store.audit.addCheckpoint(signCheckpoint(head, loadOrCreateSigningKeys(dataDir)));
+ * Signs the head of the chain as a legacy (unlinked) checkpoint. Stores sign linked ones (signLinkedCheckpoint) through
+ * AuditStore.signHead; this remains for tools and tests that need the old format.
  */
 export function signCheckpoint(head: { seq: number; hash: string }, keys: SigningKeys, time: Date = new Date()): Checkpoint {
   const unsigned = { seq: head.seq, hash: head.hash, time: time.toISOString(), keyId: keys.keyId };
   const signature = sign(null, checkpointPayload(unsigned), keys.privateKey).toString('base64');
   return { ...unsigned, signature };
+}
+
+/** What links a new checkpoint to the ones before it. */
+export interface CheckpointLink {
+  /** The checkpoint before it, or null for the first of the log. A legacy one starts the numbering at 1. */
+  previous: Checkpoint | null;
+  /** The signer's interval (AuditRecorder checkpointIntervalMs; 0 when it signs on no timer). */
+  intervalMs: number;
+  reason: CheckpointReason;
+}
+
+/**
+ * Signs the head of the chain as a linked checkpoint: number `previous.n + 1` (1 after none or a legacy one) and
+ * `prev` the hash of `previous`.
+ *
+ * @example
+ * await store.audit.signHead((head, latest) => signLinkedCheckpoint(head ?? EMPTY_HEAD, keys, { previous: latest, intervalMs: 60_000, reason: 'manual' }));
+ */
+export function signLinkedCheckpoint(head: { seq: number; hash: string }, keys: SigningKeys, link: CheckpointLink, time: Date = new Date()): Checkpoint {
+  const previous = link.previous;
+  const unsigned: Unsigned = {
+    seq: head.seq,
+    hash: head.hash,
+    time: time.toISOString(),
+    keyId: keys.keyId,
+    n: previous?.n !== undefined ? previous.n + 1 : 1,
+    prev: previous ? checkpointHash(previous) : null,
+    intervalMs: Math.max(0, Math.round(link.intervalMs)),
+    reason: link.reason,
+  };
+  const signature = sign(null, checkpointPayload(unsigned), keys.privateKey).toString('base64');
+  return { ...unsigned, signature };
+}
+
+/** The latest of some checkpoints by number (linked ones beat legacy ones); null when there are none. */
+export function latestCheckpoint(...candidates: (Checkpoint | null | undefined)[]): Checkpoint | null {
+  let best: Checkpoint | null = null;
+  for (const c of candidates) {
+    if (!c) continue;
+    if (!best || (c.n ?? 0) > (best.n ?? 0)) best = c;
+  }
+  return best;
 }
 
 /** The empty log's head, for checkpointing a log with no records. */
@@ -41,6 +93,35 @@ export function checkpointSignatureProblem(checkpoint: Checkpoint, key: PublicKe
   return ok ? null : 'its signature does not match its content (seq, hash, time or key id was changed, or the signature was forged)';
 }
 
+/**
+ * The chain's copy of a linked checkpoint: the record the store writes right after the checkpoint's seq, before the
+ * next entries, so that every later record and checkpoint commits to it.
+ */
+export function checkpointEntry(checkpoint: Checkpoint): AuditEntry {
+  const { seq, hash, time, keyId, signature, n, prev, intervalMs, reason } = checkpoint;
+  return {
+    type: 'checkpoint',
+    time,
+    agentId: null,
+    decisionId: null,
+    effect: null,
+    rules: [],
+    data: { checkpoint: { n, seq, hash, time, keyId, prev: prev ?? null, intervalMs, reason, signature } },
+  };
+}
+
+/** The checkpoint held by a chain record's data (see checkpointEntry), or what is wrong with it. */
+export function checkpointOfRecordData(data: unknown): Checkpoint | string {
+  const cp = isObject(data) ? data.checkpoint : undefined;
+  if (!isObject(cp)) return 'its data holds no checkpoint object';
+  if (!Number.isSafeInteger(cp.seq) || (cp.seq as number) < 0) return 'its checkpoint has no valid seq';
+  if (!isHashHex(cp.hash)) return 'its checkpoint has no valid hash';
+  for (const field of ['time', 'keyId', 'signature'] as const) if (typeof cp[field] !== 'string') return `its checkpoint has no ${field}`;
+  const linked = linkedFields(cp);
+  if (typeof linked === 'string') return linked.replaceAll('"checkpoint.', 'its "');
+  return { seq: cp.seq as number, hash: cp.hash, time: cp.time as string, keyId: cp.keyId as string, signature: cp.signature as string, ...linked };
+}
+
 /** Format marker of checkpoint files. */
 export const CHECKPOINT_FILE_FORMAT = 'agentguard-audit-checkpoint';
 
@@ -51,7 +132,8 @@ export const CHECKPOINT_FILE_FORMAT = 'agentguard-audit-checkpoint';
  */
 export interface CheckpointFile {
   format: typeof CHECKPOINT_FILE_FORMAT;
-  version: 1;
+  /** 1: a legacy checkpoint; 2: a linked one. */
+  version: 1 | 2;
   checkpoint: Checkpoint;
   /** SPKI PEM of the Ed25519 public key that signed `checkpoint`. */
   publicKey: string;
@@ -66,7 +148,7 @@ export interface LoadedCheckpointFile {
 
 /** Writes a checkpoint file atomically (a temp file renamed into place). */
 export async function writeCheckpointFile(path: string, checkpoint: Checkpoint, publicKeyPem: string): Promise<CheckpointFile> {
-  const file: CheckpointFile = { format: CHECKPOINT_FILE_FORMAT, version: 1, checkpoint, publicKey: publicKeyPem };
+  const file: CheckpointFile = { format: CHECKPOINT_FILE_FORMAT, version: checkpoint.n === undefined ? 1 : 2, checkpoint, publicKey: publicKeyPem };
   const temp = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
@@ -100,7 +182,7 @@ export async function readCheckpointFile(path: string): Promise<LoadedCheckpoint
   }
   if (!isObject(raw)) throw invalid(path, 'must be a JSON object');
   if (raw.format !== CHECKPOINT_FILE_FORMAT) throw invalid(path, `"format" must be "${CHECKPOINT_FILE_FORMAT}"`);
-  if (raw.version !== 1) throw invalid(path, `"version" ${JSON.stringify(raw.version)} is not supported (this agentguard reads version 1)`);
+  if (raw.version !== 1 && raw.version !== 2) throw invalid(path, `"version" ${JSON.stringify(raw.version)} is not supported (this agentguard reads versions 1 and 2)`);
   if (typeof raw.publicKey !== 'string') throw invalid(path, '"publicKey" must be a PEM string');
   const cp = raw.checkpoint;
   if (!isObject(cp)) throw invalid(path, '"checkpoint" must be an object');
@@ -116,7 +198,23 @@ export async function readCheckpointFile(path: string): Promise<LoadedCheckpoint
     keyId: cp.keyId as string,
     signature: cp.signature as string,
   };
+  if (raw.version === 2) {
+    const linked = linkedFields(cp);
+    if (typeof linked === 'string') throw invalid(path, linked);
+    Object.assign(checkpoint, linked);
+  }
   return { path, checkpoint, key: parsePublicKeyPem(raw.publicKey, `${path}: "publicKey"`) };
+}
+
+const REASONS = new Set<CheckpointReason>(['count', 'interval', 'close', 'start', 'manual']);
+
+/** The linked fields of a checkpoint read from JSON (a file, or the chain's copy), or what is wrong with them. */
+export function linkedFields(cp: Record<string, unknown>): Pick<Checkpoint, 'n' | 'prev' | 'intervalMs' | 'reason'> | string {
+  if (!Number.isSafeInteger(cp.n) || (cp.n as number) < 1) return '"checkpoint.n" must be a whole number >= 1';
+  if (cp.prev !== null && !isHashHex(cp.prev)) return '"checkpoint.prev" must be null or 64 lowercase hex characters';
+  if (!Number.isSafeInteger(cp.intervalMs) || (cp.intervalMs as number) < 0) return '"checkpoint.intervalMs" must be a whole number >= 0';
+  if (!REASONS.has(cp.reason as CheckpointReason)) return `"checkpoint.reason" must be one of ${[...REASONS].join(', ')}`;
+  return { n: cp.n as number, prev: cp.prev as string | null, intervalMs: cp.intervalMs as number, reason: cp.reason as CheckpointReason };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

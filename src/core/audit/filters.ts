@@ -20,7 +20,7 @@ export interface ParseFilterOptions {
   label?: (name: keyof AuditFilterInput) => string;
 }
 
-export const RECORD_TYPES: readonly AuditRecordType[] = ['decision', 'outcome', 'alert', 'approval'];
+export const RECORD_TYPES: readonly AuditRecordType[] = ['decision', 'outcome', 'alert', 'approval', 'checkpoint'];
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 const DURATION_RE = /^(?:\d{1,9}[smhdw])+$/;

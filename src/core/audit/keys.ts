@@ -27,6 +27,8 @@ export interface PublicKeyInfo {
 /** The full key pair, needed to sign checkpoints. */
 export interface SigningKeys extends PublicKeyInfo {
   privateKey: KeyObject;
+  /** The keys folder they were read from, where the signer also keeps its latest checkpoint (see witness.ts). */
+  dir?: string;
 }
 
 /** Paths of the key files under a data folder. */
@@ -84,7 +86,7 @@ export function loadSigningKeys(dataDir: string): SigningKeys {
   // The public file is a convenience copy for verifiers; restore it when it is missing, and never trust it over the
   // private key it belongs to.
   if (!existsSync(paths.publicKey)) writeFileSync(paths.publicKey, info.publicKeyPem, { mode: 0o644 });
-  return { ...info, privateKey };
+  return { ...info, privateKey, dir: paths.dir };
 }
 
 /**

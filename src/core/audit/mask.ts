@@ -4,8 +4,11 @@
  * Two ways a secret is found:
  * - by its field name (`password`, `api_key`, `Authorization`, …): the value is replaced by `[MASKED]`, the key kept;
  * - by its shape, anywhere in any string: provider keys (OpenAI, Anthropic, AWS, GitHub, …), JWTs, Bearer tokens,
- *   PEM private keys, URL credentials, and `key=value` / `key: value` / `"key": "value"` text whose key is a
- *   secret-looking name. Those become `[MASKED:<kind>]`, e.g. `[MASKED:openai-key]`.
+ *   PEM private keys, URL credentials (also with an empty user, `redis://:pw@host`), and `key=value` / `key: value` /
+ *   `"key": "value"` text whose key is a secret-looking name. Those become `[MASKED:<kind>]`, e.g. `[MASKED:openai-key]`;
+ * - on command lines: the value of a secret-looking flag (`--password=x`, `--api-key x`, `--token "x"`), the password
+ *   of `-u`/`--user name:password` (curl), mysql's `-p<password>`, and a secret-looking setting name followed by its
+ *   value (`aws configure set aws_secret_access_key x`). Those become `[MASKED]`.
  *
  * Every regex here runs in linear time (recheck finds each alternative safe; test/audit-mask.test.ts feeds them
  * inputs built to backtrack): each repetition is a character class its neighbour cannot match, a failed attempt
@@ -37,12 +40,12 @@ export function maskedAs(hint: string): string {
 // ---- secret-looking field names -------------------------------------------------------------------------------
 
 /** Names compared after lower-casing and removing everything but letters and digits (`X-Api-Key` → `xapikey`). */
-const SECRET_NAMES = new Set(['pwd', 'pass', 'auth', 'sid', 'sessid', 'jsessionid', 'phpsessid', 'dsn']);
+const SECRET_NAMES = new Set(['pwd', 'pw', 'pass', 'auth', 'sid', 'sessid', 'jsessionid', 'phpsessid', 'dsn', 'key', 'pat', 'sig', 'bearer']);
 const SECRET_SUFFIXES = [
   'token', 'cookie', 'cookies', 'sessionid', 'authorization', 'accesskey', 'signingkey', 'encryptionkey', 'masterkey',
-  'accountkey', 'subscriptionkey', 'connectionstring', 'pwd', 'auth', 'otp', 'pin',
+  'accountkey', 'subscriptionkey', 'connectionstring', 'pwd', 'pw', 'auth', 'otp', 'pin',
 ];
-const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'secret', 'apikey', 'privatekey', 'credential'];
+const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'passcode', 'secret', 'apikey', 'privatekey', 'credential'];
 
 const keyCache = new Map<string, boolean>();
 const MARKER_RE = /\[MASKED(?::[a-z-]+)?\]/g;
@@ -107,7 +110,7 @@ const TOKEN_RE = new RegExp(
     // Bearer <token>: a token of lower-case letters only is a word, so prose ("bearer instruments") stays readable.
     `(?<![${W}])([Bb][Ee][Aa][Rr][Ee][Rr][ \\t]+)(?=[a-z]*[A-Z0-9_.~+/=-])([A-Za-z0-9_.~+/-]{8,}=*)`,
     // scheme://user:password@ — the whole user-info goes, since the user part is often a token too.
-    `(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://)([^\\s/?#@:[]+:[^\\s/?#@]*)@`,
+    `(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}://)([^\\s/?#@:[]*:[^\\s/?#@]*)@`,
   ].join('|'),
   'g',
 );
@@ -166,13 +169,28 @@ function valueEnd(text: string, start: number, separator: string, quotedName: bo
   }
   let i = start;
   if (separator === '=') {
-    while (i < text.length && !/[\s&;,"']/.test(text[i])) i++;
+    // `&`, `;` and `,` end the value only where a list goes on (`&user=…`) or the text ends: in `password=Tr0ub&3x`
+    // they are part of the password.
+    for (; i < text.length; i++) {
+      const c = text[i];
+      if (/[\s"']/.test(c)) break;
+      if ((c === '&' || c === ';' || c === ',') && endsValue(text, i + 1)) break;
+    }
   } else if (quotedName) {
     while (i < text.length && !/[,}\]\r\n]/.test(text[i])) i++;
   } else {
     while (i < text.length && text[i] !== '\n' && text[i] !== '\r') i++;
   }
   return i;
+}
+
+const LIST_GOES_ON_RE = /[ \t]*[A-Za-z_][A-Za-z0-9_.-]{0,63}=|[ \t]*$|\s/y;
+
+/** True when the text at `at` (just after a `&`, `;` or `,`) starts another `name=` or is nothing but space. */
+function endsValue(text: string, at: number): boolean {
+  if (at >= text.length) return true;
+  LIST_GOES_ON_RE.lastIndex = at;
+  return LIST_GOES_ON_RE.test(text);
 }
 
 /** The replacement for a value written in text (quotes kept), or undefined when there is nothing to mask. */
@@ -217,10 +235,107 @@ function maskFields(text: string): string {
   return copied === 0 ? text : out + text.slice(copied);
 }
 
+// ---- secrets on command lines -----------------------------------------------------------------------------------
+
+/**
+ * `--name=value`, `--name value`, `-name value`: the flag and what separates it from its value. The value is read by
+ * hand (flagValueEnd). `-u`/`--user`/`-U`/`--proxy-user` are curl's `name:password`.
+ */
+const FLAG_RE = /(?<![A-Za-z0-9_.-])(--?)([A-Za-z][A-Za-z0-9_-]{0,63})(=|[ \t]+)/g;
+const USER_FLAGS = new Set(['u', 'user', 'U', 'proxy-user']);
+/** `-u` and `-U` are curl's (and wget's) only: elsewhere `-u 1000:1000` is a user and group. */
+const CURL_RE = /(?<![A-Za-z0-9_.-])(?:curl|wget|http|https|xh)(?![A-Za-z0-9_-])/;
+/** mysql and its tools read `-p<password>` (attached; `-p` alone prompts). Elsewhere -p is usually a port. */
+const MYSQL_RE = /(?<![A-Za-z0-9_.-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump|mariadb|mariadb-dump)(?![A-Za-z0-9_-])/;
+const MYSQL_P_RE = /(?<![A-Za-z0-9_.-])-p(?=\S)/g;
+/**
+ * A setting name with `_` in it, then space, then its value: `aws_secret_access_key x`, `set client_secret x`. Names
+ * with hyphens are left out: rule ids (`no-secrets-out`) are written that way in messages.
+ */
+const SETTING_RE = /(?<![A-Za-z0-9_.:/-])([A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+)[ \t]+(?=[^\s=:])/g;
+
+/** Index just past a command-line value starting at `start`: a quoted string, or up to the next white space. */
+function wordEnd(text: string, start: number): number {
+  const first = text[start];
+  if (isQuote(first)) {
+    for (let i = start + 1; i < text.length; i++) {
+      if (text[i] === '\\' && first === '"') i++;
+      else if (text[i] === first) return i + 1;
+    }
+    return text.length;
+  }
+  let i = start;
+  while (i < text.length && !/\s/.test(text[i])) i++;
+  return i;
+}
+
+/**
+ * The replacement of the word at `start` (quotes kept), from `keepTo` on (what comes before it stays: the `name:` of
+ * `name:password`), and where the word ends; undefined when there is nothing to mask.
+ */
+function maskWord(text: string, start: number, keepTo = start): { replacement: string; end: number } | undefined {
+  const end = wordEnd(text, start);
+  const quote = isQuote(text[start]) ? text[start] : '';
+  const closed = quote !== '' && end - start > 1 && text[end - 1] === quote;
+  const valueFrom = keepTo > start ? keepTo : start + quote.length;
+  const value = text.slice(valueFrom, closed ? end - 1 : end);
+  if (value === '' || value.startsWith('[MASKED')) return undefined;
+  const kept = keepTo > start ? text.slice(start, keepTo) : quote;
+  return { replacement: kept + MASKED + (closed ? quote : ''), end };
+}
+
+/** Masks secret flag values, curl's user passwords, mysql's -p<password> and `setting value` pairs. */
+function maskCommandLine(text: string): string {
+  let out = text;
+  if (out.includes('-')) {
+    const source = out;
+    out = replaceAt(source, FLAG_RE, (m, start) => {
+      const name = m[2];
+      if (start >= source.length || (m[3] !== '=' && source[start] === '-')) return undefined; // the next flag, not a value
+      if (USER_FLAGS.has(name) && (name.length > 1 || CURL_RE.test(source))) {
+        const end = wordEnd(source, start);
+        const colon = source.indexOf(':', start);
+        return colon < 0 || colon >= end ? undefined : maskWord(source, start, colon + 1);
+      }
+      // Single-dash names of one or two letters are short options (`-p 5432`); spelled out (`-password x`) they count.
+      if (m[1] === '-' && name.length < 3) return undefined;
+      return isSecretKey(name) ? maskWord(source, start) : undefined;
+    });
+  }
+  if (MYSQL_RE.test(out)) {
+    const source = out;
+    out = replaceAt(source, MYSQL_P_RE, (_m, start) => maskWord(source, start));
+  }
+  if (MAY_HAVE_NAME.test(out)) {
+    const source = out;
+    out = replaceAt(source, SETTING_RE, (m, start) => (isSecretKey(m[1]) ? maskWord(source, start) : undefined));
+  }
+  return out;
+}
+
+/** For each match of `re` in `text`, `mask` may replace the text from the match's end to `end`. */
+function replaceAt(text: string, re: RegExp, mask: (m: RegExpExecArray, valueStart: number) => { replacement: string; end: number } | undefined): string {
+  re.lastIndex = 0;
+  let out = '';
+  let copied = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    const start = re.lastIndex;
+    const found = mask(m, start);
+    if (!found) continue;
+    out += text.slice(copied, start) + found.replacement;
+    copied = found.end;
+    re.lastIndex = Math.max(found.end, start);
+  }
+  return copied === 0 ? text : out + text.slice(copied);
+}
+
 // Cheap screens that skip the full scans for the many strings that cannot hold a match (most of an action).
 // Every secret-looking name contains one of these words; every TOKEN_RE alternative starts with one of these,
 // except URL credentials, which need "://" and "@".
-const MAY_HAVE_NAME = /pass|pwd|secret|key|token|auth|cookie|sess|sid|cred|otp|pin|dsn|connection/i;
+const MAY_HAVE_NAME = /pass|pwd|pw|secret|key|token|auth|cookie|sess|sid|cred|otp|pin|dsn|connection|pat|sig|bearer/i;
+/** Command-line secrets need a flag (a `-`) or a setting name (with a `_`). */
+const MAY_HAVE_COMMAND_SECRET = /[-_]/;
 const MAY_HAVE_SEPARATOR = /[=:]/;
 const MAY_HAVE_TOKEN = /sk-|sk_|rk_|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|AIza|hf_|npm_|SG\.|eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]/;
 
@@ -248,6 +363,7 @@ export function maskText(text: string): string {
     out = out.replace(TOKEN_RE, replaceToken);
   }
   if (MAY_HAVE_SEPARATOR.test(out) && MAY_HAVE_NAME.test(out)) out = maskFields(out);
+  if (MAY_HAVE_COMMAND_SECRET.test(out)) out = maskCommandLine(out);
   if (cacheable && out === text) {
     if (cleanStrings.size >= CLEAN_CACHE_SIZE) cleanStrings.clear();
     cleanStrings.add(text);

@@ -1,10 +1,10 @@
 import { AgentGuardError, isAgentGuardError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { EMPTY_HEAD, signCheckpoint } from './checkpoint.js';
 import { loadOrCreateSigningKeys, type SigningKeys } from './keys.js';
+import { signHead } from './sign-head.js';
 import type { CostStore, LedgerEntry } from '../cost/types.js';
-import type { AuditEntry, AuditRecord, Checkpoint } from './types.js';
+import type { AuditEntry, AuditRecord, Checkpoint, CheckpointReason } from './types.js';
 
 /** Options of AuditRecorder; every one has a default. */
 export interface AuditRecorderOptions {
@@ -21,7 +21,10 @@ export interface AuditRecorderOptions {
    * latency matters more than batching across I/O callbacks).
    */
   groupCommit?: 'turn' | 'microtask';
-  /** Errors of background checkpoints (the records themselves are safe). Default: a process warning. */
+  /**
+   * Errors of background checkpoints (the records themselves are safe), and checkpoints found deleted from the store.
+   * Default: a process warning.
+   */
   onError?: (error: Error) => void;
   /** Clock for checkpoint times (tests). */
   now?: () => Date;
@@ -47,8 +50,9 @@ export interface AppendOptions {
 }
 
 /**
- * Records audit entries into a Store and signs checkpoints: every `checkpointEvery` records, at most
- * `checkpointIntervalMs` after an unsigned record, and on `close()`.
+ * Records audit entries into a Store and signs linked checkpoints (see sign-head.ts): every `checkpointEvery` records,
+ * at most `checkpointIntervalMs` after an unsigned record, on `close()`, and, when opened with `open()`, at once if the
+ * log has records no checkpoint covers (a writer that crashed before signing).
  *
  * Appends made in the same turn of the event loop are committed together in one transaction (group commit), and
  * each promise resolves only after the transaction holding its entries has committed, so a caller never sees an
@@ -67,7 +71,7 @@ export class AuditRecorder {
   private readonly intervalMs: number;
   private readonly maxBatch: number;
   private readonly groupCommit: 'turn' | 'microtask';
-  private readonly onError: (error: Error) => void;
+  readonly onError: (error: Error) => void;
   private readonly now: () => Date;
   private readonly ownsStore: boolean;
   private queue: Pending[] = [];
@@ -96,12 +100,26 @@ export class AuditRecorder {
    */
   static async open(options: { dataDir: string; file?: string } & Omit<AuditRecorderOptions, 'ownsStore'>): Promise<AuditRecorder> {
     const store = await openStore({ dataDir: options.dataDir, file: options.file });
+    let recorder: AuditRecorder;
     try {
-      return new AuditRecorder(store, loadOrCreateSigningKeys(options.dataDir), { ...options, ownsStore: true });
+      recorder = new AuditRecorder(store, loadOrCreateSigningKeys(options.dataDir), { ...options, ownsStore: true });
     } catch (error) {
       await store.close();
       throw error;
     }
+    await recorder.signUnsignedHead().catch((error: Error) => recorder.onError(error));
+    return recorder;
+  }
+
+  /**
+   * Signs the head at once when the log has records that no stored checkpoint covers (a writer stopped before
+   * signing), so they are protected from now on; `audit verify` lists such a checkpoint as signed at start. Returns
+   * the checkpoint, or null when everything was covered.
+   */
+  async signUnsignedHead(): Promise<Checkpoint | null> {
+    const checkpoint = await this.sign('start', true);
+    if (checkpoint) this.lastCheckpoint = checkpoint;
+    return checkpoint;
   }
 
   /** The latest checkpoint this recorder signed, if any. */
@@ -131,9 +149,9 @@ export class AuditRecorder {
   }
 
   /** Commits everything queued, then signs and stores a checkpoint at the current head of the log. */
-  async checkpoint(): Promise<Checkpoint> {
+  async checkpoint(reason: CheckpointReason = 'manual'): Promise<Checkpoint> {
     await this.drain();
-    return this.writeCheckpoint();
+    return this.writeCheckpoint(reason);
   }
 
   /** Commits everything queued, signs a final checkpoint when records were written since the last one, and closes. */
@@ -142,7 +160,7 @@ export class AuditRecorder {
       try {
         await this.drain();
         this.clearTimer();
-        if (this.sinceCheckpoint > 0) await this.writeCheckpoint();
+        if (this.sinceCheckpoint > 0) await this.writeCheckpoint('close');
       } finally {
         if (this.ownsStore) await this.store.close();
       }
@@ -223,21 +241,30 @@ export class AuditRecorder {
     }
     this.sinceCheckpoint += records.length;
     if (this.every > 0 && this.sinceCheckpoint >= this.every) {
-      await this.writeCheckpoint().catch((error: Error) => this.onError(error));
+      await this.writeCheckpoint('count').catch((error: Error) => this.onError(error));
     } else if (this.intervalMs > 0 && !this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        if (this.sinceCheckpoint > 0 && !this.closing) void this.checkpoint().catch((error: Error) => this.onError(error));
+        if (this.sinceCheckpoint > 0 && !this.closing) void this.checkpoint('interval').catch((error: Error) => this.onError(error));
       }, this.intervalMs);
       this.timer.unref();
     }
   }
 
-  private async writeCheckpoint(): Promise<Checkpoint> {
+  private async sign(reason: CheckpointReason, onlyIfUnsigned = false): Promise<Checkpoint | null> {
+    return signHead(this.store, this.keys, {
+      reason,
+      intervalMs: this.intervalMs,
+      ownLatest: this.lastCheckpoint,
+      onlyIfUnsigned,
+      onWarning: (message) => this.onError(new Error(message)),
+      now: this.now,
+    });
+  }
+
+  private async writeCheckpoint(reason: CheckpointReason): Promise<Checkpoint> {
     const covered = this.sinceCheckpoint;
-    const head = (await this.store.audit.head()) ?? EMPTY_HEAD;
-    const checkpoint = signCheckpoint(head, this.keys, this.now());
-    await this.store.audit.addCheckpoint(checkpoint);
+    const checkpoint = (await this.sign(reason))!;
     this.sinceCheckpoint = Math.max(0, this.sinceCheckpoint - covered);
     this.lastCheckpoint = checkpoint;
     if (this.sinceCheckpoint === 0) this.clearTimer();

@@ -2,7 +2,9 @@ import type { AuditStore, Store, StoredAuditRow } from '../store/store.js';
 import { canonicalRecordText, columnsAligned, GENESIS_HASH, hashText, type RecordColumns } from './chain.js';
 import { checkpointSignatureProblem } from './checkpoint.js';
 import type { PublicKeyInfo } from './keys.js';
-import type { AuditProblem, AuditProblemKind, Checkpoint, VerifyResult } from './types.js';
+import type { AuditProblem, Checkpoint, VerifyResult } from './types.js';
+import { checkLinkedCheckpoints, DEFAULT_UNSIGNED_SLACK_MS, type ChainedCheckpoint } from './verify-checkpoints.js';
+import { Problems } from './verify-problems.js';
 
 /** A checkpoint kept outside the log (see `readCheckpointFile`), and the key it names. */
 export interface ExternalCheckpoint {
@@ -18,6 +20,18 @@ export interface VerifyAuditOptions {
   publicKey: PublicKeyInfo | null;
   /** A checkpoint kept elsewhere: finds a truncated or rolled-back log even when the stored checkpoints were removed. */
   externalCheckpoint?: ExternalCheckpoint;
+  /**
+   * The latest checkpoint the signer recorded next to its key (witness.ts), checked like `externalCheckpoint`: finds
+   * checkpoints deleted from the database and a log cut back or emptied.
+   */
+  witness?: ExternalCheckpoint;
+  /** The time verification is as of, for records no checkpoint covers (default now). */
+  now?: Date;
+  /**
+   * Slack added to the signer's checkpoint interval before records no checkpoint covers are reported as `unsigned`
+   * (default 120 000 ms): room for a writer's busy event loop or a checkpoint signed as verification starts.
+   */
+  unsignedSlackMs?: number;
   /** Called after each page of rows with the number of rows read so far. */
   onProgress?: (rowsRead: number) => void;
   /** Most problems listed (default 20); the rest are counted in `omittedProblems`. */
@@ -43,15 +57,35 @@ export async function verifyAudit(store: Store | AuditStore, options: VerifyAudi
   const audit = 'audit' in store ? store.audit : store;
   const checkpoints = await audit.checkpoints();
   const external = options.externalCheckpoint;
+  // The witness first: where both find the same thing, the message names the file the user passed.
+  const outside = [
+    ...(options.witness ? [{ ...options.witness, name: `the checkpoint kept next to the signing key${options.witness.path ? ` in ${options.witness.path}` : ''}` }] : []),
+    ...(external ? [{ ...external, name: external.path ? `the checkpoint file ${external.path}` : 'the external checkpoint' }] : []),
+  ];
   const watched = new Set(checkpoints.map((c) => c.seq));
-  if (external) watched.add(external.checkpoint.seq);
+  for (const o of outside) watched.add(o.checkpoint.seq);
 
   const scan = await scanChain(audit, watched, options.onProgress);
   const problems = new Problems();
   if (scan.anomalies.length > 0) diagnose(scan, await findPositions(audit, scan.anomalies), problems);
   if (scan.readError) problems.add(scan.lastSeq + 1, 'unreadable', `the log cannot be read after seq ${scan.lastSeq}: ${scan.readError}`);
-  checkStoredCheckpoints(checkpoints, options.publicKey, scan, problems);
-  if (external) checkExternalCheckpoint(external, options.publicKey, scan, problems);
+  const validStored = checkStoredCheckpoints(checkpoints, options.publicKey, scan, problems);
+  const validOutside = outside.filter((o) => checkExternalCheckpoint(o, o.name, options.publicKey, scan, problems));
+  const lastFailed = scan.anomalyCount > scan.anomalies.length ? Infinity : Math.max(0, ...scan.anomalies.map((a) => (Number.isNaN(a.seq) ? 0 : a.seq)));
+  const notes = await checkLinkedCheckpoints({
+    stored: validStored,
+    allStored: checkpoints,
+    key: options.publicKey,
+    chained: scan.chained,
+    outside: validOutside.map((o) => ({ checkpoint: o.checkpoint, name: o.name })),
+    lastSeq: scan.lastSeq,
+    readError: scan.readError !== undefined,
+    problems,
+    failedAfter: (seq) => scan.anomalyCount > 0 && lastFailed > seq,
+    timeAt: (seq) => timeAt(audit, seq),
+    now: options.now ?? new Date(),
+    slackMs: options.unsignedSlackMs ?? DEFAULT_UNSIGNED_SLACK_MS,
+  });
 
   const all = problems.sorted();
   const max = options.maxProblems ?? 20;
@@ -65,6 +99,7 @@ export async function verifyAudit(store: Store | AuditStore, options: VerifyAudi
   }
   const result: VerifyResult = { ok: all.length === 0 && unanalysed === 0, records: scan.rowsRead, checkpoints: checkpoints.length, problems: listed };
   if (omitted > 0) result.omittedProblems = omitted;
+  if (notes.length > 0) result.notes = notes;
   return result;
 }
 
@@ -101,11 +136,16 @@ interface ScanResult {
   hashAt: Map<number, unknown>;
   anomalies: Anomaly[];
   anomalyCount: number;
+  /** The chain's copies of checkpoints (records of type checkpoint whose hash and link check out). */
+  chained: ChainedCheckpoint[];
   readError?: string;
 }
 
+/** The record text's end for records of type checkpoint (see canonicalRecordText). */
+const CHECKPOINT_RECORD_END = ',"type":"checkpoint"}';
+
 async function scanChain(audit: AuditStore, watched: Set<number>, onProgress?: (rows: number) => void): Promise<ScanResult> {
-  const result: ScanResult = { rowsRead: 0, lastSeq: 0, reachedSeq: 0, hashAt: new Map(), anomalies: [], anomalyCount: 0 };
+  const result: ScanResult = { rowsRead: 0, lastSeq: 0, reachedSeq: 0, hashAt: new Map(), anomalies: [], anomalyCount: 0, chained: [] };
   let prevSeq = 0;
   let prevStored = GENESIS_HASH;
   let prevComputed = GENESIS_HASH;
@@ -125,6 +165,9 @@ async function scanChain(audit: AuditStore, watched: Set<number>, onProgress?: (
     }
     const linkOk = row.prevHash === prevStored || row.prevHash === prevComputed;
     const seqOk = seq === expectedSeq;
+    if (selfOk && alignedOk && linkOk && seqOk && row.type === 'checkpoint') {
+      result.chained.push({ seq, prevHash: row.prevHash as string, data: parseJson(row.data as string) });
+    }
     if (!(selfOk && alignedOk && linkOk && seqOk)) {
       result.anomalyCount++;
       if (result.anomalies.length < MAX_ANOMALIES) {
@@ -166,6 +209,7 @@ async function scanChain(audit: AuditStore, watched: Set<number>, onProgress?: (
           if (text !== null && seq === prevSeq + 1 && (prevHash === prevStored || prevHash === prevComputed)) {
             const computed = hashText(prevHash as string, text);
             if (computed === hash) {
+              if (text.endsWith(CHECKPOINT_RECORD_END)) result.chained.push({ seq, prevHash: prevHash as string, data: (parseJson(text) as { data?: unknown } | undefined)?.data });
               advance(seq, hash, computed);
               continue;
             }
@@ -187,6 +231,23 @@ async function scanChain(audit: AuditStore, watched: Set<number>, onProgress?: (
     result.readError = (error as Error).message;
   }
   return result;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The time column of the record at `seq`, or undefined when there is none or it is not text. */
+async function timeAt(audit: AuditStore, seq: number): Promise<string | undefined> {
+  for await (const page of audit.rows({ fromSeq: seq, pageSize: 1 })) {
+    if (page.length > 0 && page[0].seq === seq && typeof page[0].time === 'string') return page[0].time;
+    return undefined;
+  }
+  return undefined;
 }
 
 /** The stored row at `seq`, read again for the full check. */
@@ -409,14 +470,17 @@ function findOrigin(a: Anomaly, positions: Map<string, number[]>): Origin | null
 // ---------------------------------------------------------------------------------------------------------------
 // Checkpoints.
 
-function checkStoredCheckpoints(checkpoints: Checkpoint[], key: PublicKeyInfo | null, scan: ScanResult, problems: Problems): void {
+/** Checks the stored checkpoints against the key and the chain; returns those whose signature verifies. */
+function checkStoredCheckpoints(checkpoints: Checkpoint[], key: PublicKeyInfo | null, scan: ScanResult, problems: Problems): Checkpoint[] {
   let beyond: Checkpoint | null = null;
+  const valid: Checkpoint[] = [];
   for (const cp of checkpoints) {
     const bad = key ? checkpointSignatureProblem(cp, key) : 'there is no public key in the data folder to check it with';
     if (bad) {
-      problems.add(cp.seq, 'bad_signature', `the stored checkpoint at seq ${cp.seq} (signed ${cp.time}) does not verify: ${bad}`);
+      problems.add(cp.seq, 'bad_signature', `the stored checkpoint${cp.n === undefined ? '' : ` #${cp.n}`} at seq ${cp.seq} (signed ${cp.time}) does not verify: ${bad}`);
       continue;
     }
+    valid.push(cp);
     if (cp.seq > scan.lastSeq) {
       if (cp.seq > scan.reachedSeq && (!beyond || cp.seq > beyond.seq)) beyond = cp;
       continue;
@@ -429,17 +493,19 @@ function checkStoredCheckpoints(checkpoints: Checkpoint[], key: PublicKeyInfo | 
   if (beyond && !scan.readError) {
     problems.add(scan.lastSeq + 1, 'truncated', `the log ends at seq ${scan.lastSeq}, but the checkpoint signed at ${beyond.time} covers seq ${beyond.seq}: records ${scan.lastSeq + 1}..${beyond.seq} were removed`);
   }
+  return valid;
 }
 
-function checkExternalCheckpoint(external: ExternalCheckpoint, key: PublicKeyInfo | null, scan: ScanResult, problems: Problems): void {
+/** Checks a checkpoint kept outside the database; true when it verifies with the log's key (then it also counts as a known checkpoint). */
+function checkExternalCheckpoint(external: ExternalCheckpoint, name: string, key: PublicKeyInfo | null, scan: ScanResult, problems: Problems): boolean {
   const cp = external.checkpoint;
-  const name = external.path ? `the checkpoint file ${external.path}` : 'the external checkpoint';
   const bad = checkpointSignatureProblem(cp, external.key);
   if (bad) {
     problems.add(cp.seq, 'bad_signature', `${name} does not verify: ${bad}`);
-    return;
+    return false;
   }
-  if (key && key.keyId !== external.key.keyId) {
+  const sameKey = !key || key.keyId === external.key.keyId;
+  if (!sameKey) {
     problems.add(cp.seq, 'bad_signature', `${name} was signed with key ${external.key.keyId}, but this log's key is ${key.keyId}: the log's key pair was replaced, or the file belongs to another log`);
   }
   if (cp.seq > scan.lastSeq) {
@@ -449,45 +515,5 @@ function checkExternalCheckpoint(external: ExternalCheckpoint, key: PublicKeyInf
   } else if (cp.seq > 0 && !scan.readError && scan.hashAt.get(cp.seq) !== cp.hash && !problems.hasAtOrBefore(cp.seq)) {
     problems.add(cp.seq, 'truncated', `record ${cp.seq} differs from ${name} (signed ${cp.time}): the log was rolled back to an earlier state and rewritten from there`);
   }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-
-const KIND_ORDER: AuditProblemKind[] = ['unreadable', 'missing', 'inserted', 'reordered', 'changed', 'truncated', 'bad_signature'];
-
-class Problems {
-  private readonly list: { problem: AuditProblem; derivedFrom?: number }[] = [];
-
-  /**
-   * Adds a problem; `derivedFrom` marks a guess made from the link of that row, dropped if a better explanation of
-   * that row turns up. With `replace`, a problem of the same kind at the same seq is replaced instead of duplicated.
-   */
-  add(seq: number, kind: AuditProblemKind, message: string, derivedFrom?: number, replace = false): AuditProblem {
-    const same = this.list.find((e) => e.problem.seq === seq && e.problem.kind === kind);
-    if (same) {
-      if (replace) same.problem.message = message;
-      return same.problem;
-    }
-    const problem = { seq, kind, message };
-    this.list.push({ problem, derivedFrom });
-    return problem;
-  }
-
-  /** Drops problems reported for row `seq` or guessed from its link, when a better explanation of that row turns up. */
-  replaceDerivedFrom(seq: number): void {
-    for (let i = this.list.length - 1; i >= 0; i--) {
-      const e = this.list[i];
-      if (e.derivedFrom === seq || e.problem.seq === seq) this.list.splice(i, 1);
-    }
-  }
-
-  hasAtOrBefore(seq: number): boolean {
-    return this.list.some((e) => e.problem.seq <= seq && e.problem.kind !== 'bad_signature');
-  }
-
-  sorted(): AuditProblem[] {
-    return this.list
-      .map((e) => e.problem)
-      .sort((x, y) => x.seq - y.seq || KIND_ORDER.indexOf(x.kind) - KIND_ORDER.indexOf(y.kind));
-  }
+  return sameKey;
 }

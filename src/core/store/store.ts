@@ -34,9 +34,22 @@ export interface AuditStore {
    */
   hashedRows?(options?: { pageSize?: number }): AsyncIterable<HashedAuditRow[]> | null;
   count(): Promise<number>;
+  /** Stores a checkpoint as given (a legacy one, or one signed elsewhere). Signers use signHead. */
   addCheckpoint(checkpoint: Checkpoint): Promise<void>;
+  /**
+   * Signs and stores a checkpoint of the head atomically: no record or checkpoint is written between reading the head
+   * and the latest checkpoint and storing the new one. The next append first writes the checkpoint into the chain.
+   */
+  signHead(sign: SignHead): Promise<Checkpoint | null>;
+  /** Every stored checkpoint, in seq order. */
   checkpoints(): Promise<Checkpoint[]>;
 }
+
+/**
+ * Builds the checkpoint of `head` (null for an empty log) linked to `latest`, the latest stored checkpoint; null to
+ * store nothing.
+ */
+export type SignHead = (head: { seq: number; hash: string } | null, latest: Checkpoint | null) => Checkpoint | null;
 
 /**
  * One audit row as stored. `rules` and `data` are the stored canonical JSON text. Values are `unknown` because anyone

@@ -2,7 +2,8 @@ import type { AuditRecord } from '../types.js';
 
 /**
  * What the export formats read from a record, whatever its `data` holds. `data` is the masked Decision for decision
- * records and `{ name, status, durationMs?, error? }` for outcomes; every field is read defensively, since a record
+ * records, `{ name, status, durationMs?, error? }` for outcomes and `{ checkpoint }` for the chain's copies of
+ * checkpoints; every field is read defensively, since a record
  * from an older version (or a tampered one) may lack any of them.
  */
 export interface RecordView {
@@ -44,6 +45,10 @@ export function viewRecord(record: AuditRecord): RecordView {
   if (record.type === 'alert') {
     const message = str(data.message);
     return { name: str(data.budget), status: 'alert', messages: message ? [message] : [] };
+  }
+  if (record.type === 'checkpoint') {
+    const cp = obj(data.checkpoint) ?? {};
+    return { name: `checkpoint #${num(cp.n) ?? '?'}`, status: 'checkpoint', messages: [`checkpoint #${num(cp.n) ?? '?'} signed at seq ${num(cp.seq) ?? '?'}`] };
   }
   if (record.type === 'outcome') {
     const error = str(data.error);

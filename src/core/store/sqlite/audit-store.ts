@@ -1,11 +1,13 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, MISALIGNED_MARKER, type EncodedEntry } from '../../audit/chain.js';
+import { checkpointEntry } from '../../audit/checkpoint.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
-import type { AuditStore, HashedAuditRow, StoredAuditRow } from '../store.js';
+import type { AuditStore, HashedAuditRow, SignHead, StoredAuditRow } from '../store.js';
 
 const ROW_COLUMNS =
   'seq, time, type, agent_id AS agentId, decision_id AS decisionId, effect, rules, data, prev_hash AS prevHash, hash';
+const CHECKPOINT_COLUMNS = 'seq, hash, time, key_id AS keyId, signature, n, prev, interval_ms AS intervalMs, reason';
 const MIN_SEQ = -(2n ** 63n);
 const DEFAULT_PAGE = 2048;
 // Smaller pages for the fast path: its rows die young, and 2048-row pages outlive the young generation of the GC.
@@ -46,6 +48,9 @@ export class SqliteAuditStore implements AuditStore {
   private readonly firstPageStmt: Statement;
   private readonly nextPageStmt: Statement;
   private readonly appendTx: (entries: EncodedEntry[], alongside: (() => void) | undefined) => AuditRecordColumns[];
+  private readonly lastCheckpointStmt: Statement<[], Record<string, unknown>>;
+  private checkpointStmts: { latestLinked: Statement<[], CheckpointRow>; latestLegacy: Statement<[], CheckpointRow>; insert: Statement } | undefined;
+  private readonly signHeadTx: (sign: SignHead) => Checkpoint | null;
   private hashedPageStmt: Statement | null | undefined;
 
   constructor(db: Database) {
@@ -54,6 +59,8 @@ export class SqliteAuditStore implements AuditStore {
     this.insertStmt = db.prepare(
       'INSERT INTO audit_records (seq, time, type, agent_id, decision_id, effect, rules, data, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
     );
+    // `*`, not the linked columns by name: appends also work on a database migrated no further than schema 1.
+    this.lastCheckpointStmt = db.prepare('SELECT * FROM audit_checkpoints ORDER BY id DESC LIMIT 1');
     // safeIntegers: a tampered seq beyond 2^53 must not be rounded, or paging could loop or skip rows.
     // Raw arrays, turned into objects below: about twice as fast as better-sqlite3's own row objects.
     this.firstPageStmt = db.prepare(`SELECT ${ROW_COLUMNS} FROM audit_records WHERE seq >= ? ORDER BY seq LIMIT ?`).safeIntegers(true).raw(true);
@@ -62,19 +69,34 @@ export class SqliteAuditStore implements AuditStore {
       const head = this.headStmt.get();
       let seq = head?.seq ?? 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
-      const out: AuditRecordColumns[] = [];
-      for (const entry of entries) {
+      const insert = (entry: EncodedEntry): AuditRecordColumns => {
         seq++;
         const columns = { ...entry, seq, prevHash };
         const hash = hashText(prevHash, canonicalRecordText(columns));
         this.insertStmt.run(seq, entry.time, entry.type, entry.agentId, entry.decisionId, entry.effect, entry.rules, entry.data, prevHash, hash);
-        out.push({ seq, prevHash, hash });
+        const placed = { seq, prevHash, hash };
         prevHash = hash;
-      }
+        return placed;
+      };
+      // The latest checkpoint signed the head and is not in the chain yet: it goes first, so these records (and every
+      // later checkpoint) commit to it. A checkpoint deleted from its table is then still named by the chain.
+      // Checkpoints are stored in number order (signHead holds the write lock), so the last row is the latest.
+      const latest = this.lastCheckpointStmt.get();
+      if (latest && typeof latest.n === 'number' && latest.seq === seq) insert(encodeEntry(checkpointEntry(checkpointOf(fromStarRow(latest))), 0, true));
+      const out = entries.map(insert);
       alongside?.();
       return out;
     });
     this.appendTx = (entries, alongside) => tx.immediate(entries, alongside);
+    const signTx = db.transaction((sign: SignHead) => {
+      const head = this.headStmt.get() ?? null;
+      const stmts = this.checkpointStatements();
+      const latest = stmts.latestLinked.get() ?? stmts.latestLegacy.get();
+      const checkpoint = sign(head, latest ? checkpointOf(latest) : null);
+      if (checkpoint) this.insertCheckpoint(checkpoint);
+      return checkpoint;
+    });
+    this.signHeadTx = (sign) => signTx.immediate(sign);
   }
 
   /**
@@ -176,16 +198,70 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
-    this.db
-      .prepare('INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature) VALUES (?, ?, ?, ?, ?)')
-      .run(checkpoint.seq, checkpoint.hash, checkpoint.time, checkpoint.keyId, checkpoint.signature);
+    this.insertCheckpoint(checkpoint);
+  }
+
+  /**
+   * Signs the head in one `BEGIN IMMEDIATE` transaction: `sign` gets the head and the latest stored checkpoint (the
+   * linked one with the highest number, else the last legacy one) and returns the checkpoint to store. Holding the
+   * write lock keeps the numbering one line even with several processes signing.
+   */
+  async signHead(sign: SignHead): Promise<Checkpoint | null> {
+    return this.signHeadTx(sign);
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
-    return this.db
-      .prepare('SELECT seq, hash, time, key_id AS keyId, signature FROM audit_checkpoints ORDER BY seq, id')
-      .all() as Checkpoint[];
+    const rows = this.db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq, id`).all() as CheckpointRow[];
+    return rows.map(checkpointOf);
   }
+
+  /** Prepared on first use: they need the linked columns (schema 7), which a database opened without migrating lacks. */
+  private checkpointStatements(): NonNullable<SqliteAuditStore['checkpointStmts']> {
+    this.checkpointStmts ??= {
+      latestLinked: this.db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE n IS NOT NULL ORDER BY n DESC, id DESC LIMIT 1`),
+      latestLegacy: this.db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE n IS NULL ORDER BY seq DESC, id DESC LIMIT 1`),
+      insert: this.db.prepare('INSERT INTO audit_checkpoints (seq, hash, time, key_id, signature, n, prev, interval_ms, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    };
+    return this.checkpointStmts;
+  }
+
+  private insertCheckpoint(c: Checkpoint): void {
+    this.checkpointStatements().insert.run(c.seq, c.hash, c.time, c.keyId, c.signature, c.n ?? null, c.n === undefined ? null : (c.prev ?? null), c.intervalMs ?? null, c.reason ?? null);
+  }
+}
+
+interface CheckpointRow {
+  seq: number;
+  hash: string;
+  time: string;
+  keyId: string;
+  signature: string;
+  n: number | null;
+  prev: string | null;
+  intervalMs: number | null;
+  reason: string | null;
+}
+
+/** A `SELECT *` row of audit_checkpoints (column names as in the table) as a CheckpointRow. */
+function fromStarRow(row: Record<string, unknown>): CheckpointRow {
+  return {
+    seq: row.seq as number,
+    hash: row.hash as string,
+    time: row.time as string,
+    keyId: row.key_id as string,
+    signature: row.signature as string,
+    n: (row.n ?? null) as number | null,
+    prev: (row.prev ?? null) as string | null,
+    intervalMs: (row.interval_ms ?? null) as number | null,
+    reason: (row.reason ?? null) as string | null,
+  };
+}
+
+/** A stored checkpoint row as a Checkpoint: legacy rows (n NULL) without the linked fields. */
+function checkpointOf(row: CheckpointRow): Checkpoint {
+  const { seq, hash, time, keyId, signature } = row;
+  if (row.n === null) return { seq, hash, time, keyId, signature };
+  return { seq, hash, time, keyId, signature, n: row.n, prev: row.prev, intervalMs: row.intervalMs ?? undefined, reason: (row.reason ?? undefined) as Checkpoint['reason'] };
 }
 
 /** The statement reading a page of HashedAuditRows, or null when this SQLite cannot build the text exactly. */

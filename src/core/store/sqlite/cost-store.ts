@@ -10,6 +10,7 @@ import type {
   PriceSource,
   ReserveResult,
 } from '../../cost/types.js';
+import { maskText } from '../../audit/mask.js';
 import { AgentGuardError } from '../../errors.js';
 
 /** Sorts after every ISO time: the end of periods that have none (`total`) and of unbounded ledger queries. */
@@ -344,7 +345,8 @@ function checkEntry(entry: LedgerEntry): LedgerEntry {
   if (t.cacheCreation1hInputTokens !== undefined) checkCount(t.cacheCreation1hInputTokens, 'tokens.cacheCreation1hInputTokens');
   if (t.reasoningTokens !== undefined) checkCount(t.reasoningTokens, 'tokens.reasoningTokens');
   if (!PRICED.has(entry.priced)) throw invalid(`priced must be one of ${[...PRICED].join(', ')} (got ${JSON.stringify(entry.priced)})`);
-  return { ...entry, time: isoTime(entry.time, 'time') };
+  // The model and provider are what the caller asked for: stored, reported and exported with secrets masked.
+  return { ...entry, provider: maskText(entry.provider), model: maskText(entry.model), time: isoTime(entry.time, 'time') };
 }
 
 function ledgerValues(e: LedgerEntry): unknown[] {

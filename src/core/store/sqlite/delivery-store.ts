@@ -1,6 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { DeliveryOutcome, DeliveryRecord, DeliveryStatus, DeliveryStore } from '../../approvals/deliveries.js';
 import type { ApprovalChange } from '../../approvals/types.js';
+import { maskText } from '../../audit/mask.js';
 import { isObject, jsonColumn } from './json-column.js';
 
 interface DeliveryRow {
@@ -102,7 +103,8 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 
   async finish(id: string, outcome: DeliveryOutcome): Promise<void> {
-    const error = outcome.status === 'delivered' ? null : outcome.error;
+    // A receiver's error text can echo what it was sent or a URL with a token in it.
+    const error = outcome.status === 'delivered' || outcome.error === null || outcome.error === undefined ? null : maskText(outcome.error);
     const next = outcome.status === 'pending' ? outcome.nextAttemptAt : outcome.at;
     const delivered = outcome.status === 'delivered' ? outcome.at : null;
     this.finishStmt.run(outcome.status, outcome.httpStatus, error, next, delivered, id);

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import type { AuditEntry, AuditRecord, Checkpoint } from '../../audit/types.js';
+import type { SignHead } from '../store.js';
 import { SqliteAuditStore } from './audit-store.js';
 
 /**
@@ -24,5 +25,11 @@ export class GatedAuditStore extends SqliteAuditStore {
     const wait = this.beforeWrite();
     if (wait) await wait;
     return super.addCheckpoint(checkpoint);
+  }
+
+  override async signHead(sign: SignHead): Promise<Checkpoint | null> {
+    const wait = this.beforeWrite();
+    if (wait) await wait;
+    return super.signHead(sign);
   }
 }

@@ -241,6 +241,19 @@ ${COST_TOTALS_SQL}
       CREATE INDEX approval_deliveries_approval ON approval_deliveries (approval_id, created_at);
     `,
   },
+  {
+    version: 7,
+    name: 'linked audit checkpoints',
+    sql: `
+      -- Linked checkpoints (src/core/audit/checkpoint.ts): their number, the hash of the one before, the signer's
+      -- interval and why each was signed, all covered by the signature. NULL in the rows of legacy checkpoints.
+      ALTER TABLE audit_checkpoints ADD COLUMN n INTEGER;
+      ALTER TABLE audit_checkpoints ADD COLUMN prev TEXT;
+      ALTER TABLE audit_checkpoints ADD COLUMN interval_ms INTEGER;
+      ALTER TABLE audit_checkpoints ADD COLUMN reason TEXT;
+      CREATE INDEX audit_checkpoints_n ON audit_checkpoints (n);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
