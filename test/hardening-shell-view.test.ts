@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_SHELL_LENGTH, parseShell, type ShellView } from '../src/core/policy/views/shell.js';
+import { MAX_SHELL_LENGTH, MAX_SHELL_TOKENS, parseShell, shellTokenCount, type ShellView } from '../src/core/policy/views/shell.js';
 import { normalizePath } from '../src/core/policy/views/shell-paths.js';
 
 const names = (v: ShellView) => v.commands.map((c) => c.name);
@@ -175,6 +175,28 @@ describe('shell view: input it refuses', () => {
 
   it('throws for text longer than the limit', () => {
     expect(() => parseShell(`echo ${'a'.repeat(MAX_SHELL_LENGTH)}`)).toThrow(/longer than the 16384/);
+  });
+
+  it('throws for more words and operators than the parser may read (its time grows with them)', () => {
+    expect(MAX_SHELL_TOKENS).toBe(400);
+    expect(() => parseShell(`echo ${'a '.repeat(MAX_SHELL_TOKENS)}`)).toThrow(/more than 400 words and operators/);
+    expect(() => parseShell('echo a; '.repeat(200))).toThrow(/more than 400/);
+    expect(parseShell(`echo ${'a '.repeat(MAX_SHELL_TOKENS - 2)}`).commands).toHaveLength(1);
+  });
+
+  it('quoted strings and quoted here-documents count as one word, so long messages and files still parse', () => {
+    expect(shellTokenCount(`git commit -m "${'word '.repeat(2000)}"`)).toBe(4);
+    expect(shellTokenCount(`echo '${'a b; c | d '.repeat(500)}'`)).toBe(2);
+    const heredoc = `cat > src/app.ts <<'EOF'\n${'const x = f(a, b); // $(rm -rf /) `x`\n'.repeat(300)}EOF\nnpm test`;
+    expect(shellTokenCount(heredoc)).toBeLessThan(10);
+    expect(parseShell(heredoc).commands.map((c) => c.name)).toEqual(['cat', 'npm']);
+    expect(shellTokenCount('echo "a $(b) c"')).toBeGreaterThan(4); // an expansion inside double quotes is counted on
+  });
+
+  it('code nested in strings shares the budget: past it, the view is dynamic', () => {
+    const many = `${'sh -c "' + 'echo a; '.repeat(60) + '"; '}`.repeat(20);
+    expect(shellTokenCount(many)).toBeLessThan(MAX_SHELL_TOKENS);
+    expect(parseShell(many).dynamic).toBe(true);
   });
 
   it('property: any text either gives a view or an Error with a message, never anything else', () => {

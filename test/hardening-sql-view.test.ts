@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_SQL_LENGTH, parseSql, type SqlView } from '../src/core/policy/views/sql.js';
+import { MAX_SQL_LENGTH, MAX_SQL_TOKENS, parseSql, sqlTokenCount, type SqlView } from '../src/core/policy/views/sql.js';
 
 describe('sql view: functions', () => {
   it.each([
@@ -73,6 +73,13 @@ describe('sql view: input it refuses', () => {
 
   it('throws for SQL longer than the limit', () => {
     expect(() => parseSql(`SELECT ${'1+'.repeat(MAX_SQL_LENGTH)}1`)).toThrow(/longer than the 8192/);
+  });
+
+  it('throws for more tokens than the parser may read; a string literal is one token', () => {
+    expect(MAX_SQL_TOKENS).toBe(1000);
+    expect(() => parseSql(`SELECT ${'a, '.repeat(500)}a FROM t`)).toThrow(/more than 1000 tokens/);
+    expect(sqlTokenCount(`SELECT '${"it''s a b c ".repeat(300)}'`)).toBe(2);
+    expect(parseSql(`SELECT '${'a b c '.repeat(300)}' FROM t`).tables).toEqual(['t']);
   });
 
   it('property: any text either gives a view or an Error with a message', () => {

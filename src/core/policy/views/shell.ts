@@ -7,6 +7,11 @@ import type { ParsedView, ViewRecord } from './view-type.js';
 
 /** Longest command line parsed (UTF-16 code units); a longer one makes the condition an error, which denies. */
 export const MAX_SHELL_LENGTH = 16_384;
+/**
+ * Most words and operators a command line may have (here-document bodies in quotes count as one). The parser costs
+ * tens of microseconds per node, on the decision path: a bound on nodes is a bound on time. More denies.
+ */
+export const MAX_SHELL_TOKENS = 400;
 /** Deepest nesting of code in strings (`sh -c`, `eval`, here-documents into a shell) that is parsed; deeper is dynamic. */
 export const MAX_SHELL_DEPTH = 4;
 
@@ -92,10 +97,10 @@ interface Ops {
   redirect: Map<number, string>;
 }
 
-let loaded: { syntax: Syntax; ops: Ops } | undefined;
+let loaded: { syntax: Syntax; ops: Ops; parser: { Parse(src: string, name: string): Node } } | undefined;
 
 /** mvdan-sh is 1.5 MB: loaded the first time a policy uses the `shell` operator. Its token numbers are read from samples. */
-export function loadShellParser(): { syntax: Syntax; ops: Ops } {
+export function loadShellParser(): { syntax: Syntax; ops: Ops; parser: { Parse(src: string, name: string): Node } } {
   if (loaded) return loaded;
   const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: Syntax };
   const parser = syntax.NewParser();
@@ -106,6 +111,8 @@ export function loadShellParser(): { syntax: Syntax; ops: Ops } {
   redirect.set(first('a <<- E\nx\nE\n').Redirs[0].Op, '<<-');
   loaded = {
     syntax,
+    // One parser for every parse: a new one per command line costs more in garbage collection than the parse itself.
+    parser: syntax.NewParser(),
     ops: {
       pipe: first('a | b').Cmd.Op,
       pipeAll: first('a |& b').Cmd.Op,
@@ -141,19 +148,28 @@ class ShellAnalyzer {
   readonly loosePaths: ShellPath[] = [];
   dynamic = false;
   private calls = 0;
+  /** Words and operators parsed so far, nested code included: one budget for the whole command line. */
+  private tokens = 0;
   private readonly parser: { Parse(src: string, name: string): Node };
 
   constructor(
     private readonly syntax: Syntax,
     private readonly ops: Ops,
+    parser: { Parse(src: string, name: string): Node },
   ) {
-    this.parser = syntax.NewParser();
+    this.parser = parser;
   }
 
   /** Parses and analyses `src`. Throws a parse error only for the top level; nested code that does not parse is dynamic. */
   analyze(src: string, ctx: Ctx): void {
     if (ctx.depth > MAX_SHELL_DEPTH) {
       this.dynamic = true;
+      return;
+    }
+    this.tokens += shellTokenCount(src);
+    if (this.tokens > MAX_SHELL_TOKENS) {
+      if (ctx.depth === 0) throw new Error(`the command line has more than ${MAX_SHELL_TOKENS} words and operators, more than the shell view parses (write long files with a file tool, or in a quoted here-document)`);
+      this.dynamic = true; // nested code past the budget is not read, so what it runs is unknown
       return;
     }
     let file: Node;
@@ -170,12 +186,15 @@ class ShellAnalyzer {
     this.calls = 0;
     this.stmts(file.Stmts, ctx, 'none');
     // Every call the parser sees must have been analysed; a construct this walk does not model makes the view dynamic.
-    let seen = 0;
-    this.syntax.Walk(file, (node: Node) => {
-      if (node && this.syntax.NodeType(node) === 'CallExpr' && node.Args && node.Args.length > 0) seen++;
-      return true;
-    });
-    if (seen !== this.calls) this.dynamic = true;
+    // Calls outside statements only live in substitutions, so text without $( ` <( >( needs no (costly) full walk.
+    if (/\$\(|`|[<>]\(/.test(src)) {
+      let seen = 0;
+      this.syntax.Walk(file, (node: Node) => {
+        if (node && this.syntax.NodeType(node) === 'CallExpr' && node.Args && node.Args.length > 0) seen++;
+        return true;
+      });
+      if (seen !== this.calls) this.dynamic = true;
+    }
     this.calls = outer;
   }
 
@@ -643,11 +662,25 @@ function pipesIntoShell(commands: ShellCommand[]): boolean {
   return commands.some((c) => (SHELLS.has(c.name) || c.name === 'source' || c.name === '.') && (c.input === 'pipe' || c.input === 'process'));
 }
 
+/** Quoted here-document bodies (`<<'EOF' … EOF`) are one literal for the parser. */
+const QUOTED_HEREDOC = /<<-?[ \t]*(['"])([A-Za-z0-9_.-]+)\1[^\n]*\n[\s\S]*?(?:\n[ \t]*\2[ \t]*(?=\n|$)|$)/g;
+// A quoted string is one literal for the parser unless $ or ` opens an expansion in it: those are counted on.
+const TOKEN = /'[^']*'|"(?:[^"\\$`]|\\[\s\S])*"?|[^\s;&|()<>`$"'\\]+|\S/g;
+
+/** An upper bound on the number of words and operators the parser will see, counted without parsing. */
+export function shellTokenCount(text: string): number {
+  const outside = text.replace(QUOTED_HEREDOC, ' x ');
+  let count = 0;
+  TOKEN.lastIndex = 0;
+  while (TOKEN.exec(outside) !== null) if (++count > MAX_SHELL_TOKENS) break;
+  return count;
+}
+
 /** Parses a command line into the view rules match (see SHELL_SCHEMA). Throws for text the parser rejects or that is too long. */
 export function parseShell(text: string): ShellView {
   if (text.length > MAX_SHELL_LENGTH) throw new Error(`the command line is ${text.length} characters, longer than the ${MAX_SHELL_LENGTH} the shell view parses`);
-  const { syntax, ops } = loadShellParser();
-  const analyzer = new ShellAnalyzer(syntax, ops);
+  const { syntax, ops, parser } = loadShellParser();
+  const analyzer = new ShellAnalyzer(syntax, ops, parser);
   try {
     analyzer.analyze(text, { depth: 0, via: [] });
   } catch (error) {

@@ -4,6 +4,18 @@ import type { ViewRecord } from './view-type.js';
 /** Longest SQL text parsed (UTF-16 code units); a longer one makes the condition an error, which denies. */
 export const MAX_SQL_LENGTH = 8_192;
 
+/** Most tokens (words, literals, punctuation) an SQL text may have: parse time grows with them. More denies. */
+export const MAX_SQL_TOKENS = 1_000;
+const SQL_TOKEN = /'(?:[^']|'')*'|"(?:[^"]|"")*"|\w+|[^\s\w]/g;
+
+/** The number of tokens of an SQL text, counted without parsing (up to the limit + 1). */
+export function sqlTokenCount(text: string): number {
+  let count = 0;
+  SQL_TOKEN.lastIndex = 0;
+  while (SQL_TOKEN.exec(text) !== null) if (++count > MAX_SQL_TOKENS) break;
+  return count;
+}
+
 /** Dialects of node-sql-parser the `sql` operator accepts (`dialect:`; default postgresql). */
 export const SQL_DIALECTS = ['postgresql', 'mysql', 'mariadb', 'sqlite', 'transactsql', 'bigquery', 'snowflake', 'redshift', 'db2', 'hive', 'athena', 'trino', 'flinksql'] as const;
 export type SqlDialect = (typeof SQL_DIALECTS)[number];
@@ -106,6 +118,7 @@ function walk(ast: unknown, functions: Set<string>, kinds: Set<string>, into: { 
 /** Parses SQL in a dialect into the view rules match (see SQL_SCHEMA). Throws for SQL the parser rejects or that is too long. */
 export function parseSql(text: string, dialect: SqlDialect = DEFAULT_SQL_DIALECT): SqlView {
   if (text.length > MAX_SQL_LENGTH) throw new Error(`the SQL is ${text.length} characters, longer than the ${MAX_SQL_LENGTH} the sql view parses`);
+  if (sqlTokenCount(text) > MAX_SQL_TOKENS) throw new Error(`the SQL has more than ${MAX_SQL_TOKENS} tokens, more than the sql view parses`);
   const explain = EXPLAIN.exec(text);
   const body = explain ? text.slice(explain[0].length) : text;
   let parsed: { tableList: string[]; ast: unknown };
