@@ -7,6 +7,7 @@ import type { Policy } from '../core/policy/policy.js';
 import { auditSinkFor } from './plugins/audit-health.js';
 import { registerAuth, type Authenticate } from './plugins/auth.js';
 import { registerHostCheck } from './plugins/host-check.js';
+import { DEFAULT_ACCESS_LOG_RATE, registerAccessLog } from './log/access-log.js';
 import { DecisionCache, DEFAULT_DECISION_CACHE_SIZE } from './plugins/decision-cache.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { MAX_JSON_DEPTH, registerJsonBody } from './plugins/json-body.js';
@@ -77,6 +78,8 @@ export interface SidecarAppOptions {
    * --allow-remote, tests).
    */
   allowedHosts?: readonly string[];
+  /** Request log lines a second, and in a burst (default 20 and 200); lines beyond are counted, not written. */
+  accessLogRate?: { perSecond: number; burst: number };
   /** A key that, sent as `x-agentguard-status-key`, reads /readyz in full like an admin token (the daemon puts it in its pid file for `sidecar status`). */
   statusKey?: string;
 }
@@ -128,18 +131,6 @@ function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
   };
   app.addHook('onResponse', done);
   app.addHook('onRequestAbort', done);
-}
-
-/**
- * One log line per request that was refused or failed (status ≥ 400), at info for 4xx and error for 5xx; every
- * request at debug. Allowed decisions need no log line: each one is already an audit record.
- */
-function registerAccessLog(app: FastifyInstance): void {
-  app.addHook('onResponse', async (request, reply) => {
-    const status = reply.statusCode;
-    const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
-    request.log[level]({ method: request.method, url: request.url, status, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
-  });
 }
 
 /**
@@ -207,7 +198,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   if (options.allowedHosts) registerHostCheck(app, options.allowedHosts);
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerInFlight(app, metrics);
-  registerAccessLog(app);
+  registerAccessLog(app, options.accessLogRate ?? DEFAULT_ACCESS_LOG_RATE);
   registerAuth(app, { authenticate: options.authenticate, metrics });
   await registerOpenApi(app);
 

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { AuditRecorder } from '../core/audit/recorder.js';
 import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
 import { AgentGuardError } from '../core/errors.js';
@@ -10,6 +9,7 @@ import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
 import { notifyChannels } from '../notify/config.js';
 import { buildSidecarApp, type Authenticate } from './app.js';
+import { RotatingFile } from './log/rotating-file.js';
 import { LOOPBACK_HOST_NAMES } from './plugins/host-check.js';
 import { assertNotRunning, isLoopbackHost, logFilePath, pidFilePath, readPidFile, removePidFile, sidecarUrl, type PidFileContent } from './pid-file.js';
 
@@ -29,6 +29,8 @@ export interface SidecarServerOptions {
   approvalsSource?: string;
   /** The `guardrails` section of the project config (checked when it was read): budget per decision, workers. */
   guardrails?: GuardrailsConfig;
+  /** sidecar.log rotation: the size at which it rotates and how many old files are kept (defaults 10 MiB and 5). */
+  log?: { maxBytes?: number; files?: number };
 }
 
 /** A listening sidecar. */
@@ -90,7 +92,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   let app: FastifyInstance | undefined;
   const statusKey = randomBytes(32).toString('base64url');
   try {
-    const stream = pino.destination({ dest: logFile, sync: true, append: true, mkdir: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const stream = new RotatingFile(logFile, options.log);
     app = await buildSidecarApp({
       policy,
       policyPath,
@@ -133,6 +136,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
           const checkpoint = recorder.latestCheckpoint;
           if (checkpoint) log.info({ checkpoint: { seq: checkpoint.seq, hash: checkpoint.hash } }, 'sidecar stopped: final audit checkpoint written');
           else log.info('sidecar stopped: no audit records to checkpoint');
+          stream.end();
         } finally {
           const current = readPidFile(dataDir);
           if (current !== null && current !== 'invalid' && current.pid === process.pid) removePidFile(dataDir);

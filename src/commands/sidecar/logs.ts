@@ -1,8 +1,9 @@
-import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { rotatedFiles } from '../../sidecar/log/rotating-file.js';
 import { logFilePath } from '../../sidecar/pid-file.js';
 
 /** `--json` output: the log file and its lines (each a pino JSON line, or text the process wrote to stderr). */
@@ -12,10 +13,12 @@ export interface SidecarLogsResult {
 }
 
 const FOLLOW_POLL_MS = 200;
+/** Rotated files looked at for -n (more than any --log-files a sidecar is likely to keep). */
+const MAX_ROTATED_READ = 100;
 
 export default class SidecarLogs extends BaseCommand {
   static summary = "Print the sidecar's log.";
-  static description = `Prints <data-dir>/sidecar.log: one JSON object per line (pino: level, time, msg, and request fields; Authorization headers are redacted). -n limits the output to the last lines; -f keeps printing new lines until Ctrl-C.`;
+  static description = `Prints <data-dir>/sidecar.log, oldest line first, after the rotated files it replaced (sidecar.log.1, .2, …; see --log-max-mb and --log-files of \`sidecar start\`): one JSON object per line (pino: level, time, msg, and request fields; Authorization headers are redacted, paths are logged without their query string). -n limits the output to the last lines; -f keeps printing new lines until Ctrl-C, across rotations.`;
 
   static examples = [
     { description: 'The last 50 lines', command: '<%= config.bin %> <%= command.id %> -n 50' },
@@ -40,8 +43,13 @@ export default class SidecarLogs extends BaseCommand {
       });
     }
     const text = readFileSync(file, 'utf8');
-    let lines = text.split('\n');
-    if (lines.at(-1) === '') lines.pop();
+    let lines = splitLines(text);
+    // The rotated files hold the older lines (sidecar.log.1 is the newest of them): read back as far as needed.
+    for (const older of rotatedFiles(file, MAX_ROTATED_READ)) {
+      if (flags.lines !== undefined && lines.length >= flags.lines) break;
+      if (!existsSync(older)) break;
+      lines = [...splitLines(readFileSync(older, 'utf8')), ...lines];
+    }
     if (flags.lines !== undefined) lines = flags.lines === 0 ? [] : lines.slice(-flags.lines);
     const result: SidecarLogsResult = { file, lines };
     if (!this.jsonEnabled() && lines.length > 0) process.stdout.write(`${lines.join('\n')}\n`);
@@ -50,27 +58,46 @@ export default class SidecarLogs extends BaseCommand {
   }
 }
 
-/** Prints what is appended to `file` from `offset` on, until the process is interrupted; starts over if it shrinks. */
+function splitLines(text: string): string[] {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+/**
+ * Prints what is appended to `file` from `offset` on, until the process is interrupted. Keeps the file open, so when
+ * the sidecar rotates it (the path then names a new file) the rest of the old one is printed before the new one.
+ */
 async function follow(file: string, offset: number): Promise<never> {
+  let fd = openSync(file, 'r');
   let position = offset;
   for (;;) {
     await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
-    let size: number;
+    position = printFrom(fd, position);
+    let current;
     try {
-      size = statSync(file).size;
+      current = statSync(file);
     } catch {
-      continue; // rotated away: wait for it to come back
+      continue; // between the rename and the new file
     }
-    if (size < position) position = 0;
-    if (size === position) continue;
-    const fd = openSync(file, 'r');
-    try {
-      const buffer = Buffer.alloc(size - position);
-      const read = readSync(fd, buffer, 0, buffer.length, position);
-      position += read;
-      process.stdout.write(buffer.subarray(0, read));
-    } finally {
+    const open = fstatSync(fd);
+    if (current.ino !== open.ino || current.dev !== open.dev) {
+      printFrom(fd, position);
       closeSync(fd);
+      fd = openSync(file, 'r');
+      position = 0;
+    } else if (open.size < position) {
+      position = 0; // truncated in place
     }
   }
+}
+
+/** Prints the bytes of `fd` from `position` to its end; returns the new position. */
+function printFrom(fd: number, position: number): number {
+  const size = fstatSync(fd).size;
+  if (size <= position) return position;
+  const buffer = Buffer.alloc(size - position);
+  const read = readSync(fd, buffer, 0, buffer.length, position);
+  process.stdout.write(buffer.subarray(0, read));
+  return position + read;
 }

@@ -8,6 +8,7 @@ import { paint } from '../../cli/style.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
+import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
 
 /** `--json` output: the running sidecar. */
@@ -24,7 +25,7 @@ const DETACH_TIMEOUT_MS = 10_000;
 
 export default class SidecarStart extends BaseCommand {
   static summary = 'Start the sidecar: the local HTTP daemon agents ask before they act.';
-  static description = `Serves the decision API (POST /v1/decide, outcomes, audit, policy reload, /healthz, /readyz, /metrics, /docs) on loopback by default. Runs in the foreground unless --detach is given; either way it writes <data-dir>/sidecar.pid and logs JSON lines to <data-dir>/sidecar.log (see \`agentguard sidecar logs\`).
+  static description = `Serves the decision API (POST /v1/decide, outcomes, audit, policy reload, /healthz, /readyz, /metrics, /docs) on loopback by default. Runs in the foreground unless --detach is given; either way it writes <data-dir>/sidecar.pid and logs JSON lines to <data-dir>/sidecar.log (see \`agentguard sidecar logs\`), which rotates by size (--log-max-mb, --log-files); request lines are rate-limited and never hold query strings.
 
 SIGTERM or Ctrl-C stops accepting requests, finishes those in flight and signs a final audit checkpoint. SIGHUP (or POST /v1/policy/reload) reloads the policy file; an invalid new policy is refused and the previous one stays in force.
 
@@ -46,6 +47,8 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     config: Flags.string({ description: 'Project config file (default: agentguard.config.json found from the current folder).', helpValue: '<file>' }),
     ...dataDirFlag,
     detach: Flags.boolean({ char: 'd', description: 'Run in the background; returns once /healthz answers.' }),
+    'log-max-mb': Flags.integer({ description: `Rotate sidecar.log when it would pass this many MiB (default ${DEFAULT_LOG_MAX_BYTES / 1024 / 1024}).`, min: 1, max: 10_240, helpValue: '<MiB>' }),
+    'log-files': Flags.integer({ description: `How many rotated logs to keep: sidecar.log.1 … (default ${DEFAULT_LOG_FILES}; 0 keeps none).`, min: 0, max: 100, helpValue: '<n>' }),
   };
 
   async run(): Promise<SidecarStartResult> {
@@ -64,7 +67,9 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       }
       process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
     }
-    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file });
+    const log = { ...(flags['log-max-mb'] !== undefined ? { maxBytes: flags['log-max-mb'] * 1024 * 1024 } : {}), ...(flags['log-files'] !== undefined ? { files: flags['log-files'] } : {}) };
+    const logArgs = [...(flags['log-max-mb'] !== undefined ? ['--log-max-mb', String(flags['log-max-mb'])] : []), ...(flags['log-files'] !== undefined ? ['--log-files', String(flags['log-files'])] : [])];
+    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs });
     return this.foreground({
       dataDir,
       policyPath: policy,
@@ -75,6 +80,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       approvals: project.config.approvals,
       approvalsSource: approvalsSectionName(project.file),
       guardrails: project.config.guardrails,
+      log,
     });
   }
 
@@ -87,7 +93,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policyPath, logFile: running.logFile, detached: false };
   }
 
-  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean; configFile?: string }): Promise<SidecarStartResult> {
+  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean; configFile?: string; logArgs: string[] }): Promise<SidecarStartResult> {
     const { dataDir } = options;
     assertNotRunning(dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -109,6 +115,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       String(options.port),
       ...(options.allowRemote ? ['--allow-remote'] : []),
       ...(options.configFile ? ['--config', options.configFile] : []),
+      ...options.logArgs,
     ];
     const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1' } });
     closeSync(logFd);

@@ -50,3 +50,16 @@ export function isWellFormedToken(value: string): boolean {
 export function isTokenId(value: string): boolean {
   return TOKEN_ID_PATTERN.test(value);
 }
+
+/** Anything that starts like a token (the prefix and a run of its alphabet), complete or cut short. */
+const TOKEN_LIKE = /agk_[A-Za-z0-9_-]{8,}/g;
+
+/**
+ * `text` with every agentguard token in it (or a long enough piece of one) replaced by `agk_[MASKED]`: for log lines
+ * and error messages that quote a request, where a token sent in the wrong place must not be written.
+ *
+ * @example maskTokens('/v1/agk_CGkH1lv6GSdt8NRneQyHyYLUs6M54g2Qlqb4OGOiUVI') // '/v1/agk_[MASKED]'
+ */
+export function maskTokens(text: string): string {
+  return text.includes('agk_') ? text.replace(TOKEN_LIKE, 'agk_[MASKED]') : text;
+}

@@ -1,4 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { maskText as maskSecretText } from '../../core/audit/mask.js';
+import { maskTokens } from '../../core/tokens/token-format.js';
+import { loggedPath } from '../log/access-log.js';
 
 /** The body of every error answer: `{ "error": { "code", "message", "details"? } }`. */
 export interface ErrorBody {
@@ -23,6 +26,19 @@ export class HttpError extends Error {
     this.code = code;
     this.details = details;
   }
+}
+
+/**
+ * JSON.parse's message without the piece of the body V8 quotes in it (`Unexpected token 'a', "{"a": agk_…"... is not
+ * valid JSON`): a body may hold a secret, and error messages end up in clients' logs.
+ */
+export function syntaxMessage(error: Error): string {
+  return String(error?.message ?? error).replace(/,\s*(?:\.\.\.)?".*"(?:\.\.\.)?\s+is not valid JSON$/s, '');
+}
+
+/** Secrets the audit masker knows, and agentguard's own tokens, masked in text that may quote a request. */
+function maskText(text: string): string {
+  return maskTokens(maskSecretText(text));
 }
 
 /** Builds an error body. */
@@ -80,6 +96,12 @@ function validationBody(error: FastifyError): ErrorBody {
   return errorBody('INVALID_REQUEST', message, { problems });
 }
 
+/** The validation answer with token-shaped text masked in its messages (an unknown field's name is the client's text). */
+function maskedBody(body: ErrorBody): ErrorBody {
+  const problems = (body.error.details?.problems ?? []) as { path: string; message: string }[];
+  return errorBody(body.error.code, maskText(body.error.message), { problems: problems.map((p) => ({ path: maskText(p.path), message: p.message })) });
+}
+
 /** True for errors that are the client's doing, with a status fastify or a parser set on purpose. */
 function clientStatus(error: FastifyError): number | undefined {
   const status = error.statusCode;
@@ -94,9 +116,12 @@ export function registerErrorHandling(app: FastifyInstance, options: { bodyLimit
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof HttpError) {
       if (error.statusCode >= 500) request.log.error({ err: error, route: request.routeOptions.url }, 'request failed');
-      return reply.code(error.statusCode).send(errorBody(error.code, error.message, error.details));
+      // A 4xx message may quote the request (an id, a field name): agentguard tokens in it are masked. (Parsers that
+      // quote field names mask other secrets themselves, see jsonBodyProblem.)
+      const message = error.statusCode < 500 ? maskTokens(error.message) : error.message;
+      return reply.code(error.statusCode).send(errorBody(error.code, message, error.details));
     }
-    if (error.validation) return reply.code(400).send(validationBody(error));
+    if (error.validation) return reply.code(400).send(maskedBody(validationBody(error)));
     if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return reply.code(413).send(errorBody('BODY_TOO_LARGE', `the body is larger than the limit of ${options.bodyLimit} bytes`, { limit: options.bodyLimit }));
     }
@@ -106,15 +131,14 @@ export function registerErrorHandling(app: FastifyInstance, options: { bodyLimit
     const status = clientStatus(error);
     if (status !== undefined) {
       const code = error instanceof SyntaxError ? 'MALFORMED_JSON' : status === 413 ? 'BODY_TOO_LARGE' : 'BAD_REQUEST';
-      const message = error instanceof SyntaxError ? `the body is not valid JSON: ${error.message}` : error.message;
-      return reply.code(status).send(errorBody(code, message));
+      const message = error instanceof SyntaxError ? `the body is not valid JSON: ${syntaxMessage(error)}` : error.message;
+      return reply.code(status).send(errorBody(code, maskText(message)));
     }
     request.log.error({ err: error, method: request.method, route: request.routeOptions.url }, 'request failed');
     return reply.code(500).send(errorBody('INTERNAL', 'The sidecar failed to handle this request; the details are in its log.'));
   });
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split('?')[0];
-    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${path.length > 200 ? `${path.slice(0, 200)}…` : path}`));
+    reply.code(404).send(errorBody('NOT_FOUND', `no route ${request.method.slice(0, 16)} ${loggedPath(request.url)}`));
   });
 }

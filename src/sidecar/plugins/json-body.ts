@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { HttpError } from './errors.js';
+import { maskText } from '../../core/audit/mask.js';
+import { HttpError, syntaxMessage } from './errors.js';
 
 /** Deepest nesting of objects and arrays accepted in a request body (the policy loader uses the same limit). */
 export const MAX_JSON_DEPTH = 64;
@@ -70,7 +71,8 @@ function loneSurrogate(path: string, what = 'a string'): { code: string; message
 
 /** Keeps messages short when keys are long: the start of the path says where, the rest adds nothing. */
 function shorten(path: string): string {
-  return path.length > 200 ? `${path.slice(0, 200)}…` : path;
+  // Keys are the client's text: one may be a secret sent in the wrong place, so it is masked like in audit records.
+  return maskText(path.length > 200 ? `${path.slice(0, 200)}…` : path);
 }
 
 /**
@@ -90,7 +92,7 @@ export function registerJsonBody(app: FastifyInstance, options: { bodyLimit: num
     try {
       value = JSON.parse(text);
     } catch (error) {
-      done(new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`), undefined);
+      done(new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${syntaxMessage(error as Error)}`), undefined);
       return;
     }
     const problem = jsonBodyProblem(value, options.maxDepth);
