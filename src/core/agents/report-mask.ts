@@ -36,13 +36,15 @@ export function isSecretName(name: string): boolean {
 const VENDOR_TOKEN =
   /(?<![A-Za-z0-9])(?:(?:sk|pk|rk|ak)[-_][A-Za-z0-9_-]{12,}|(?:gh[pousr]_|github_pat_|glpat-|xox[abprse]-|AIza|hf_|npm_|pypi-)[A-Za-z0-9_-]{8,}|(?:AKIA|ASIA)[A-Z0-9]{16})/g;
 
+const VENDOR_TOKEN_ONCE = new RegExp(VENDOR_TOKEN.source);
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A path segment or bare value that looks like key material rather than a word, a name or a version. */
 export function looksLikeKeyMaterial(value: string): boolean {
   if (value.length < 16) return false;
   if (UUID.test(value) || /^[0-9a-f]{24,}$/i.test(value)) return true;
-  if (new RegExp(VENDOR_TOKEN.source).test(value)) return true;
+  if (VENDOR_TOKEN_ONCE.test(value)) return true;
   return /[0-9]/.test(value) && /[A-Za-z]/.test(value) && judge(value, DEFAULT_ENTROPY_THRESHOLD) !== null;
 }
 
@@ -209,7 +211,25 @@ const MAX_TEXT = 64 * 1024;
  * masking a masked text changes nothing, so it is safe at collection and again where data leaves.
  */
 export function maskText(text: string): string {
-  if (text.length < 6 || text === MASK) return text;
+  if (text.length < 6 || text === MASK || clean.has(text)) return text;
+  const masked = maskUncached(text);
+  // Only strings found to hold no secret are remembered, so the cache never keeps one.
+  if (masked === text && text.length <= CLEAN_MAX_LENGTH) {
+    if (clean.size >= CLEAN_MAX_ENTRIES) clean.clear();
+    clean.add(text);
+  }
+  return masked;
+}
+
+/**
+ * Strings seen to hold no secret. A scan masks the same strings at collection, at output and in the registry, and a
+ * registry read masks every entry again: most strings are clean and repeat.
+ */
+const clean = new Set<string>();
+const CLEAN_MAX_LENGTH = 512;
+const CLEAN_MAX_ENTRIES = 8192;
+
+function maskUncached(text: string): string {
   // Longer text than any report field should hold is cut rather than scanned at length.
   const input = text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text;
   const trimmed = input.trim();
@@ -223,10 +243,13 @@ export function maskText(text: string): string {
   let out = input.replace(QUOTED_FIELD, (whole, q: string, name: string, sep: string, vq: string, value: string) =>
     isSecretName(name) && isSecretValue(value) ? `${q}${name}${q}${sep}${vq}${MASK}${vq}` : whole,
   );
-  out = out.replace(HEADER_IN_TEXT, (whole, name: string, value: string) =>
-    !value.startsWith('//') && isSecretName(name) && isSecretValue(value) ? `${name}: ${MASK}` : whole,
-  );
-  out = out.replace(URL_IN_TEXT, (url) => maskUrl(url));
+  // Cheap screens first: most report strings have no secret name and no URL.
+  if (out.includes(':') && SECRET_NAME.test(out)) {
+    out = out.replace(HEADER_IN_TEXT, (whole, name: string, value: string) =>
+      !value.startsWith('//') && isSecretName(name) && isSecretValue(value) ? `${name}: ${MASK}` : whole,
+    );
+  }
+  if (out.includes('://')) out = out.replace(URL_IN_TEXT, (url) => maskUrl(url));
   out = maskCommandLine(out);
   return maskTokens(out);
 }
