@@ -218,7 +218,7 @@ describe('secret notes for env and args', () => {
       JSON.stringify({
         mcpServers: {
           db: { command: 'node', args: ['db.js'], env: { DATABASE_URL: 'postgres://app:s3cretPw@db.example.com/app', GH_PAT: 'ghp_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8' } },
-          one: { command: 'npx -y some-mcp --api-key sk-proj-Abc123Def456Ghi789Jkl012Mno345', args: ['--pat', 'abc123xyz'] },
+          one: { command: 'npx -y some-mcp --api-key sk-proj-Abc123Def456Ghi789Jkl012Mno345', args: ['--pat', 'abc123xyz', '{"apiKey":"summer2024"}'] },
         },
       }),
     );
@@ -226,8 +226,8 @@ describe('secret notes for env and args', () => {
     const db = result.findings.find((f) => f.name.startsWith('db '))!;
     expect(db.notes).toEqual(expect.arrayContaining([expect.stringContaining('env.DATABASE_URL'), expect.stringContaining('env.GH_PAT')]));
     const one = result.findings.find((f) => f.name.startsWith('one '))!;
-    expect(one.notes).toEqual(expect.arrayContaining([expect.stringContaining('command'), expect.stringContaining('args[1] (--pat)')]));
-    expect(JSON.stringify(result)).not.toMatch(/s3cretPw|ghp_A1b2|sk-proj-Abc|abc123xyz/);
+    expect(one.notes).toEqual(expect.arrayContaining([expect.stringContaining('command'), expect.stringContaining('args[1] (--pat)'), expect.stringContaining('args[2] (JSON)')]));
+    expect(JSON.stringify(result)).not.toMatch(/s3cretPw|ghp_A1b2|sk-proj-Abc|abc123xyz|summer2024/);
   });
 });
 

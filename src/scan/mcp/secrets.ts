@@ -62,6 +62,7 @@ function placeOf(args: readonly string[], i: number): string {
   const header = /^([A-Za-z][\w-]*):/.exec(arg);
   if (header && !arg.startsWith(`${header[1]}://`)) return ` (${header[1]} header)`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) return ' (URL)';
+  if (/^\s*[{[]/.test(arg)) return ' (JSON)';
   if (/\s/.test(arg.trim())) return ' (script)';
   return '';
 }
