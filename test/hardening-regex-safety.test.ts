@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -10,6 +10,7 @@ import { DEFAULT_REGEX_MAX_LENGTH } from '../src/core/policy/regex-limits.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { startSidecarServer } from '../src/sidecar/server.js';
 import { AgentGuard } from '../src/sdk/agent-guard.js';
+import { runCli } from './helpers/cli.js';
 
 // A regex with exponential backtracking: `a`×40 + `!` would take longer than the age of the universe.
 const CATASTROPHIC = `version: 1
@@ -131,6 +132,17 @@ describe('a policy with a catastrophic regex is refused by every path that enfor
     } finally {
       await recorder.close();
     }
+  });
+
+  it('the CLI: sidecar start exits 1 with file:line:column and the fix; nothing is left running', () => {
+    const file = policyFile(CATASTROPHIC);
+    const dataDir = join(tempFolder(), 'data');
+    const result = runCli(['sidecar', 'start', '--port', '0', '--data-dir', dataDir, '--policy', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${file}:8:`);
+    expect(result.stderr).toMatch(/exponential/);
+    expect(result.stderr).toMatch(/unsafeRegex: true/);
+    expect(existsSync(join(dataDir, 'sidecar.pid'))).toBe(false);
   });
 
   it('checks replace steps too', async () => {

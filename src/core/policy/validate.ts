@@ -190,7 +190,7 @@ function finish(file: string, errors: ReportedProblem[], warnings: ReportedProbl
   return { file, valid: errors.length === 0 && (!options.strict || warnings.length === 0), errors, warnings };
 }
 
-/** Validates several files one after another (recheck is synchronous, so running them at once gains nothing). */
+/** Validates several files one after another (recheck runs its checks one at a time, so running files at once gains nothing). */
 export async function validatePolicyFiles(files: readonly string[], options: ValidateOptions = {}): Promise<ValidationResult> {
   const reports: FileReport[] = [];
   for (const file of files) reports.push(await validatePolicyFile(file, options));
