@@ -1,5 +1,6 @@
 import type { Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { foldForMatching } from '../../core/guardrails/text/fold.js';
 import { inputToRun } from './mediate.js';
 
 /** A piece of answer text inside a chunk, and how to replace it in that chunk. */
@@ -27,6 +28,8 @@ interface Channel {
   text: string;
   /** Offset in `text` up to which the text was checked and may be delivered. */
   committed: number;
+  /** Where the next check starts reading: `holdBack` characters before `committed`, as the guardrails count them. */
+  contextFrom: number;
 }
 
 interface HeldPart {
@@ -47,6 +50,20 @@ function redactionTooLate(): AgentGuardError {
     actions: ['Raise the hold-back (the guarded client option `holdBack`), or redact with a guardrail whose findings do not depend on later text.'],
     exitCode: 1,
   });
+}
+
+/**
+ * Where the last `count` characters of `text` (from `from` on) begin, counted as the span guardrails read them: a value
+ * written with invisible characters, character references or full-width forms is longer than its length as matched,
+ * so holding back `count` raw characters could release part of it.
+ */
+function startOfLast(text: string, from: number, count: number): number {
+  const plain = Math.max(from, text.length - count);
+  const folded = foldForMatching(text.slice(from));
+  if (folded.identity) return plain;
+  const length = folded.text.length;
+  if (length <= count) return from;
+  return Math.min(plain, from + folded.original(length - count, length - count + 1).start);
 }
 
 /** Start of a redaction placeholder (`<EMAIL_ADDRESS_1>`) that the text does not close yet. */
@@ -78,7 +95,7 @@ export class StreamGate<C> {
     for (const part of parts) {
       if (part.text === '') continue;
       let channel = this.channels.get(part.channel);
-      if (!channel) this.channels.set(part.channel, (channel = { text: '', committed: 0 }));
+      if (!channel) this.channels.set(part.channel, (channel = { text: '', committed: 0, contextFrom: 0 }));
       heldParts.push({ channel, start: channel.text.length, end: channel.text.length + part.text.length, part });
       channel.text += part.text;
     }
@@ -121,11 +138,11 @@ export class StreamGate<C> {
   }
 
   private async advance(channel: Channel, final: boolean): Promise<void> {
-    const context = Math.max(0, channel.committed - (this.holdBack ?? 0));
+    const context = Math.min(channel.contextFrom, Math.max(0, channel.committed - (this.holdBack ?? 0)));
     const verdict = await this.check(channel.text.slice(context));
     inputToRun(verdict.decision, undefined); // throws for deny and require_approval
     this.holdBack = Math.max(verdict.holdBack, this.minHoldBack);
-    let cut = this.boundary(channel, final ? channel.text.length : channel.text.length - this.holdBack);
+    let cut = this.boundary(channel, final ? channel.text.length : startOfLast(channel.text, context, this.holdBack));
     if (verdict.decision.effect === 'transform') {
       for (const span of verdict.spans) {
         if (context + span.start < channel.committed && channel.committed < context + span.end) throw redactionTooLate();
@@ -153,6 +170,7 @@ export class StreamGate<C> {
     if (this.restore) delivered = this.restore(delivered);
     if (delivered !== original) this.rewrite(channel, channel.committed, cut, delivered);
     channel.committed = cut;
+    channel.contextFrom = startOfLast(channel.text.slice(0, cut), context, this.holdBack);
   }
 
   /** The last end of a held part of `channel` at or before `offset`: chunks are released whole. */
