@@ -154,6 +154,16 @@ describe('shell view: paths', () => {
     expect(paths('export KUBECONFIG=~/.kube/config')).toContain('~/.kube/config');
   });
 
+  it('relative operands are also read from every folder an earlier cd may have moved to', () => {
+    const rm = (text: string) => parseShell(text).commands.find((c) => c.name === 'rm')!.targets.map((t) => `${t.text}|${t.fixed}`);
+    expect(rm('cd / && rm -rf *')).toEqual(['*|', '/*|/']);
+    expect(rm('cd /tmp || cd /etc; rm -rf ../x')).toEqual(['../x|../x', '/x|/x', '/x|/x']);
+    expect(rm('cd /a; cd b; rm -rf c')).toEqual(['c|c', '/a/c|/a/c', 'b/c|b/c', '/a/b/c|/a/b/c']);
+    expect(rm('cd "$D" && rm -rf build')).toEqual(['build|build']);
+    expect(rm('cd "$D" && rm -rf ./*')).toEqual(['*|.', '${D}/*|']);
+    expect(rm('rm -rf /abs && cd / && rm -rf /x').length).toBe(1);
+  });
+
   it('normalizePath keeps relative .. at the start and never climbs above /', () => {
     expect(normalizePath('../../x')).toBe('../../x');
     expect(normalizePath('/../../etc/')).toBe('/etc');

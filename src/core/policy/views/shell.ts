@@ -55,7 +55,7 @@ export const SHELL_SCHEMA: ViewRecord = {
             name: { type: 'string', doc: 'The command word after quote removal, without its folder: rm for /bin/rm, r\\m, "r"m, $\'\\x72m\'. Empty when dynamic.' },
             path: { type: 'string', doc: 'The command word as the shell runs it (/usr/bin/env).' },
             args: { type: { list: 'string' }, doc: 'The arguments after quote removal and brace expansion.' },
-            targets: { type: { list: PATH_FIELDS }, doc: 'Operands: arguments that are not options (all after --), values of key=value and --opt=/path, the search roots of find, and one dynamic path for what xargs appends.' },
+            targets: { type: { list: PATH_FIELDS }, doc: 'Operands: arguments that are not options (all after --), values of key=value and --opt=/path, the search roots of find, and one dynamic path for what xargs appends; relative operands also as read from every folder an earlier cd may have moved to (cd / && rm -rf * has the target /*).' },
             via: { type: { list: 'string' }, doc: 'How it is reached: sudo, env, xargs, find -exec, sh -c, eval, command substitution, process substitution, …' },
             input: { type: 'string', doc: 'Where its standard input (or, for a shell, its script) comes from: pipe, process (< <(…) or a <(…) script), file, heredoc or none.' },
             dynamic: { type: 'boolean', doc: 'The command word is only known at run time ($cmd, $(echo rm), a glob).' },
@@ -150,6 +150,11 @@ class ShellAnalyzer {
   private calls = 0;
   /** Words and operators parsed so far, nested code included: one budget for the whole command line. */
   private tokens = 0;
+  /**
+   * Folders an earlier `cd` (or `pushd`) may have moved to; relative operands are also read from each of them
+   * (`cd / && rm -rf *` removes /*). Every cd seen counts, in any branch: a superset of where the shell can be.
+   */
+  private readonly cwds: ShellWord[] = [];
   private readonly parser: { Parse(src: string, name: string): Node };
 
   constructor(
@@ -366,7 +371,7 @@ class ShellAnalyzer {
       name,
       path,
       args: rest.map(wordText),
-      targets: name === 'find' ? findRoots(rest).map(toPath).filter(isPath) : targetsOf(rest),
+      targets: this.withCwds(name === 'find' ? findRoots(rest) : rest, name === 'find'),
       via: ctx.via,
       input: stdin,
       dynamic,
@@ -376,6 +381,7 @@ class ShellAnalyzer {
       }),
     };
     this.commands.push(command);
+    if ((name === 'cd' || name === 'pushd') && !dynamic) this.changeDir(rest);
     if (dynamic) {
       this.dynamic = true;
       return;
@@ -495,6 +501,43 @@ class ShellAnalyzer {
     }
   }
 
+  /** Records where `cd DIR` may have moved the shell (relative to every folder it may already be in). */
+  private changeDir(rest: ShellWord[]): void {
+    const dir = rest.find((w) => !isOption(w)) ?? literalWord('~');
+    const text = wordText(dir);
+    if (text === '-' || /^[+-]\d+$/.test(text)) {
+      this.cwds.push(literalWord('$OLDPWD', true));
+      return;
+    }
+    const relative = !text.startsWith('/') && !text.startsWith('~') && !isDynamic(dir.chars[0] === undefined ? dir : sliceChars(dir, 0, 1));
+    const bases = relative ? this.cwds.slice() : [];
+    this.cwds.push(dir);
+    for (const base of bases) this.cwds.push(joinWords(base, dir));
+  }
+
+  /**
+   * A command's operands, and the same relative operands read from each folder an earlier cd may have moved to. From a
+   * folder known only at run time, an operand that names the folder itself or everything in it (`.`, `*`, `./*`) is a
+   * run-time target; `build` or `src/x` are not (they cannot name a system folder).
+   */
+  private withCwds(words: ShellWord[], findRootsOnly: boolean): ShellPath[] {
+    const targets = findRootsOnly ? words.map(toPath).filter(isPath) : targetsOf(words);
+    if (this.cwds.length === 0) return targets;
+    const operands = findRootsOnly ? words : operandWords(words);
+    const rootsOnlyInFind = findRootsOnly && operands.length === 0 ? [literalWord('.')] : operands;
+    for (const word of rootsOnlyInFind) {
+      const text = wordText(word);
+      if (text.startsWith('/') || text.startsWith('~') || (word.chars.length > 0 && word.dyn[0])) continue;
+      for (const cwd of this.cwds) {
+        const path = toPath(joinWords(cwd, word));
+        if (!path) continue;
+        if (path.dynamic && !/^(?:\.\/?)*(?:\*|\.)?$/.test(normalizeRelative(text))) continue;
+        targets.push(path);
+      }
+    }
+    return targets;
+  }
+
   /** `find roots … -exec cmd {} +`: the command runs with each root (and what lies under it) in place of {}. */
   private findExec(rest: ShellWord[], ctx: Ctx, redirs: Redir[]): void {
     const roots = findRoots(rest);
@@ -524,6 +567,44 @@ const WRAPPER_VALUE_OPTIONS: Record<string, Set<string>> = {
   ltrace: new Set(['-e', '-o', '-p', '-s', '-u', '-a', '-n', '-A', '-D', '-F', '-l', '-w']),
   firejail: new Set([]),
 };
+
+/** `base/word` as one word (the folder part keeps its run-time marks). */
+function joinWords(base: ShellWord, word: ShellWord): ShellWord {
+  const slash = literalWord('/');
+  return {
+    chars: [...base.chars, ...slash.chars, ...word.chars],
+    active: [...base.active, false, ...word.active],
+    dyn: [...base.dyn, false, ...word.dyn],
+    procSubst: word.procSubst,
+  };
+}
+
+function sliceChars(word: ShellWord, from: number, to: number): ShellWord {
+  return { chars: word.chars.slice(from, to), active: word.active.slice(from, to), dyn: word.dyn.slice(from, to), procSubst: word.procSubst };
+}
+
+/** A relative operand with `./` and trailing slashes folded away (`./*` → `*`, `./` → `.`). */
+function normalizeRelative(text: string): string {
+  const folded = text.replace(/^(?:\.\/+)+/, '').replace(/\/+$/, '');
+  return folded === '' ? '.' : folded;
+}
+
+/** The operand words of a command: what targetsOf reads, without the key=value and --opt= values. */
+function operandWords(words: ShellWord[]): ShellWord[] {
+  const out: ShellWord[] = [];
+  let options = true;
+  for (const w of words) {
+    const t = wordText(w);
+    if (options && t === '--') {
+      options = false;
+      continue;
+    }
+    if (options && t.startsWith('-') && t.length > 1 && !isDynamic(w)) continue;
+    if (options && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t)) continue;
+    out.push(w);
+  }
+  return out;
+}
 
 function redirectPaths(redirs: Redir[]): ShellPath[] {
   return redirs.filter(isFileRedirect).map((r) => toPath(r.word)).filter(isPath);
