@@ -85,6 +85,23 @@ describe('per-request options cannot change what is sent after the policy judged
     expect((server.requests[0].body as { messages: Array<{ content: string }> }).messages[0].content).toBe('hi');
   });
 
+  it('the request is read once, when create() is called: what is sent is what was decided', async () => {
+    const { server, client } = await openai({ reply: { text: 'ok' } });
+    let reads = 0;
+    const message = {
+      role: 'user' as const,
+      get content() {
+        return reads++ === 0 ? 'hi' : INJECTION;
+      },
+    };
+    await client.chat.completions.create({ model: 'gpt-4o-mini', messages: [message] });
+    const body = ask('hello');
+    const pending = client.chat.completions.create(body);
+    body.messages[0].content = INJECTION; // changed while the request is being decided
+    await pending;
+    expect(server.requests.map((r) => (r.body as { messages: Array<{ content: string }> }).messages[0].content)).toEqual(['hi', 'hello']);
+  });
+
   it('Anthropic messages.create refuses them too', async () => {
     const { server, client } = await anthropic({ reply: { text: 'ok' } });
     const body = { model: 'claude-sonnet-4-5', max_tokens: 50, messages: [{ role: 'user' as const, content: 'hi' }] };

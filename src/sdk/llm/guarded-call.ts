@@ -3,6 +3,7 @@ import type { TokenUsage } from '../../core/pipeline.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, mediateRequest, recordCall, type ClientSettings, type Decider } from './mediate.js';
 import { restorerOf } from './output.js';
+import { snapshot } from '../snapshot.js';
 import { checkRequestOptions, TOOL_RUNNER, withoutMark } from './request-options.js';
 
 /** The part of an SDK's APIPromise a guarded call relies on: the pending response and how it is parsed. */
@@ -62,7 +63,10 @@ export interface GuardedCall<Result, Chunk> {
  * at once, a stream chunk by chunk through the output gate, as the SDK's own Stream class. The call is audited with
  * its usage or its error; a provider's error passes through unchanged.
  */
-export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, body: Record<string, unknown>): unknown {
+export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, given: Record<string, unknown>): unknown {
+  // Read once, now: the policy decides this copy and this copy is sent (a getter, or a change made while the request
+  // is being decided, cannot send something else).
+  const body = snapshot(given);
   let inner: ApiPromiseLike | undefined;
   let ctx: CallContext | undefined;
   let started = 0;
