@@ -167,16 +167,18 @@ export async function checkLinkedCheckpoints(input: LinkedCheckInput): Promise<s
     const promises = [...known.values()].map((k) => k.checkpoint.intervalMs ?? 0);
     const interval = promises.length === 0 ? DEFAULT_CHECKPOINT_INTERVAL_MS : Math.max(...promises);
     const from = covered + 1;
-    if (input.key === null) {
-      notes.push(`there is no public key to check signatures with, so records ${from}..${input.lastSeq} are protected by the hash chain only: whoever can write the database can rewrite them`);
-    } else if (interval === 0) {
+    if (interval === 0) {
       notes.push(`records ${from}..${input.lastSeq} are covered by no signed checkpoint yet; their signers sign on no timer, so how long they have been unsigned cannot be judged`);
     } else {
       // The chain's copy of the last checkpoint carries that checkpoint's time; the records after it are what is dated.
       const firstTime = await input.timeAt(copyAt.has(from) && from < input.lastSeq ? from + 1 : from);
       const written = firstTime === undefined ? Number.NaN : Date.parse(firstTime);
       const limit = interval + input.slackMs;
-      if (!(input.now.getTime() - written <= limit)) {
+      if (input.now.getTime() - written <= limit) {
+        // Recent enough: a writer may still sign them.
+      } else if (input.key === null) {
+        notes.push(`there is no public key to check signatures with, so records ${from}..${input.lastSeq} are protected by the hash chain only: whoever can write the database can rewrite them`);
+      } else {
         const lastTime = await input.timeAt(input.lastSeq);
         const range = from === input.lastSeq ? `record ${from}` : `records ${from}..${input.lastSeq}`;
         const when = firstTime === undefined ? 'at an unreadable time' : from === input.lastSeq ? `at ${firstTime}` : `${firstTime} to ${lastTime ?? '?'}`;
