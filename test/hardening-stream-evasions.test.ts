@@ -50,6 +50,7 @@ describe('stream gate and disguised values', () => {
     ['an SSN with three zero-width spaces between characters', padded('536-22-8726', '\u200B\u200B\u200B'), '<US_SSN>'],
     ['an SSN with twenty invisible characters between characters', padded('536-22-8726', '\u2060'.repeat(20)), '<US_SSN>'],
     ['a full-width SSN', '５３６-２２-８７２６', '<US_SSN>'],
+    ['an SSN written as character references', [...'536-22-8726'].map((c) => `&#${c.charCodeAt(0)};`).join(''), '<US_SSN>'],
     ['a key with six zero-width joiners after every character (longer than its hold-back of 265)', padded(KEY, '\u200D'.repeat(6)), '<OPENAI_API_KEY>'],
   ];
   for (const [name, value, replacement] of cases) {
@@ -85,5 +86,7 @@ describe('stream gate and disguised values', () => {
     const { out, stopped } = await stream(chunks(text, 3));
     expect(stopped).toBe(false);
     expect(out).toBe(text);
+    const ampersands = `${'&'.repeat(3000)}&#x35; fine`;
+    expect(await stream(chunks(ampersands, 7))).toEqual({ out: ampersands, stopped: false });
   });
 });

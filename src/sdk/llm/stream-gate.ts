@@ -52,12 +52,23 @@ function redactionTooLate(): AgentGuardError {
   });
 }
 
+const PARTIAL_REFERENCE = /&(?:#[xX]?[0-9A-Fa-f]{0,7}|[a-z]{1,6})?$/;
+
 /**
  * Where the last `count` characters of `text` (from `from` on) begin, counted as the span guardrails read them: a value
  * written with invisible characters, character references or full-width forms is longer than its length as matched,
- * so holding back `count` raw characters could release part of it.
+ * so holding back `count` raw characters could release part of it. A reference still arriving (`&#5`) counts as the
+ * one character it will be.
  */
 function startOfLast(text: string, from: number, count: number): number {
+  const partial = PARTIAL_REFERENCE.exec(text.slice(Math.max(from, text.length - 10)));
+  if (partial === null || count <= 0) return startOfLastFolded(text, from, count);
+  const end = text.length - partial[0].length;
+  return Math.min(end, startOfLastFolded(text.slice(0, end), from, count - 1));
+}
+
+function startOfLastFolded(text: string, from: number, count: number): number {
+  if (count <= 0) return text.length;
   const plain = Math.max(from, text.length - count);
   const folded = foldForMatching(text.slice(from));
   if (folded.identity) return plain;
