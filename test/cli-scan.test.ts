@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,7 @@ beforeAll(async () => {
 
 afterAll(() => {
   ollama.kill();
+  rmSync(root, { recursive: true, force: true });
 });
 
 const scan = (...args: string[]) => runCli(['scan', '--home', home, '--path', project, '--data-dir', dataDir, ...args], { cwd: root });
