@@ -95,7 +95,7 @@ describe('agentguard token list and revoke', () => {
       [a.id, 'agent:support-bot', 'prod', false, null],
       [b.id, 'admin', null, false, usedAt.toISOString()],
     ]);
-    expect(Object.keys(entries[0]).sort()).toEqual(['createdAt', 'id', 'lastUsedAt', 'name', 'revoked', 'revokedAt', 'scope']);
+    expect(Object.keys(entries[0]).sort()).toEqual(['attributes', 'createdAt', 'id', 'lastUsedAt', 'name', 'revoked', 'revokedAt', 'scope']);
     const human = runCli(['token', 'list', '--data-dir', dataDir]);
     for (const output of [list.stdout, human.stdout, human.stderr]) {
       for (const { token } of [a, b]) {
@@ -103,9 +103,9 @@ describe('agentguard token list and revoke', () => {
         expect(output).not.toContain(hashToken(token));
       }
     }
-    expect(human.stdout).toMatch(/^ID\s+SCOPE\s+NAME\s+CREATED \(UTC\)\s+LAST USED\s+STATUS\n/);
-    expect(human.stdout).toMatch(new RegExp(`${a.id}\\s+agent:support-bot\\s+prod\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+never\\s+active`));
-    expect(human.stdout).toMatch(new RegExp(`${b.id}\\s+admin\\s+-\\s+\\S+ \\S+\\s+2025-03-01 10:00\\s+active`));
+    expect(human.stdout).toMatch(/^ID\s+SCOPE\s+NAME\s+ATTRIBUTES\s+CREATED \(UTC\)\s+LAST USED\s+STATUS\n/);
+    expect(human.stdout).toMatch(new RegExp(`${a.id}\\s+agent:support-bot\\s+prod\\s+-\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d\\s+never\\s+active`));
+    expect(human.stdout).toMatch(new RegExp(`${b.id}\\s+admin\\s+-\\s+-\\s+\\S+ \\S+\\s+2025-03-01 10:00\\s+active`));
 
     const revoke = runCli(['token', 'revoke', a.id, '--data-dir', dataDir]);
     expect(revoke.code).toBe(0);

@@ -86,7 +86,7 @@ describe('createToken', () => {
     const { token, info } = await createToken(store.tokens, { scope: { kind: 'agent', agentId: 'support-bot' }, name: 'prod', now });
     expect(isWellFormedToken(token)).toBe(true);
     expect(isTokenId(info.id)).toBe(true);
-    expect(info).toEqual({ id: info.id, scope: { kind: 'agent', agentId: 'support-bot' }, name: 'prod', createdAt: now.toISOString(), lastUsedAt: null, revokedAt: null });
+    expect(info).toEqual({ id: info.id, scope: { kind: 'agent', agentId: 'support-bot' }, name: 'prod', createdAt: now.toISOString(), lastUsedAt: null, revokedAt: null, attributes: {} });
     expect(await store.tokens.list()).toEqual([info]);
     expect(await store.tokens.get(info.id)).toEqual(info);
     expect(await store.tokens.findByHash(hashToken(token))).toEqual({ ...info, hash: hashToken(token) });

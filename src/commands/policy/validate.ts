@@ -1,8 +1,10 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentGuardError, BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { ExitCode } from '../../core/errors.js';
 import { DEFAULT_REDOS_TIMEOUT_MS } from '../../core/policy/lint.js';
+import type { AttributeBindings } from '../../core/policy/lint/unbound-attributes.js';
 import { isUnreadable, validatePolicyFiles, type FileReport, type ReportedProblem, type ValidationResult } from '../../core/policy/validate.js';
 
 /** `--json` output: `{ valid, files: [{ file, valid, errors, warnings }] }`. */
@@ -13,6 +15,8 @@ const text = {
   description: `Checks each file against the policy schema, compiles it, then looks for mistakes that still compile: regexes open to catastrophic backtracking (ReDoS), rules that can never match, rules that can never decide because a deny rule always wins over them, duplicate rules, and transform steps that cannot apply.
 
 Every problem is reported as file:line:column with the field it concerns and a hint. Errors make a file invalid; warnings do not, unless --strict is given.
+
+With --strict, a condition on an agent.* or context.* field (other than agent.id) is a warning unless every active agent token in the data folder binds that field (\`agentguard token create --agent <id> --attr role=support --attr context.env=prod\`): through a token that does not, the agent sends the field itself and can match or avoid the condition at will.
 
 Exit codes: 0 all files valid, 1 some file has errors, 2 a file cannot be read or the command was used wrongly.`,
   noFiles: 'no policy file given',
@@ -35,7 +39,11 @@ export default class PolicyValidate extends BaseCommand {
   };
 
   static flags = {
-    strict: Flags.boolean({ description: 'Treat warnings as errors: exit 1 when any file has a warning.' }),
+    strict: Flags.boolean({
+      description:
+        'Treat warnings as errors: exit 1 when any file has a warning. Also warns on conditions over agent.* and context.* fields that not every agent token of the data folder binds (token create --attr), since agents choose those themselves.',
+    }),
+    ...dataDirFlag,
     'redos-timeout': Flags.integer({
       description: 'Milliseconds the ReDoS check may spend on each regex before reporting it as unknown (a warning).',
       min: 1,
@@ -48,7 +56,9 @@ export default class PolicyValidate extends BaseCommand {
     const files = argv as string[];
     if (files.length === 0) throw new AgentGuardError('USAGE', text.noFiles, { actions: [text.noFilesAction], exitCode: ExitCode.usage });
 
-    const result = await validatePolicyFiles(files, { strict: flags.strict, redosTimeoutMs: flags['redos-timeout'] });
+    // --strict also asks which agent.* / context.* fields an agent can choose, which depends on the tokens issued.
+    const attributeBindings = flags.strict ? await readAttributeBindings(await resolveDataDir(flags['data-dir'])) : undefined;
+    const result = await validatePolicyFiles(files, { strict: flags.strict, redosTimeoutMs: flags['redos-timeout'], ...(attributeBindings ? { attributeBindings } : {}) });
     if (!this.jsonEnabled()) process.stdout.write(renderReport(result, flags.strict));
     process.exitCode = result.files.some(isUnreadable) ? ExitCode.usage : result.valid ? ExitCode.ok : ExitCode.failed;
     return result;
@@ -97,4 +107,24 @@ function renderReport(result: ValidationResult, strict = false): string {
   if (unreadable) parts.push(`${unreadable} unreadable`);
   const counts = errors || warnings ? ` (${plural(errors, 'error')}, ${plural(warnings, 'warning')})` : '';
   return `${body}\n${plural(result.files.length, 'file')}: ${parts.join(', ')}${counts}\n`;
+}
+
+/** The active agent tokens of the data folder and what each binds; none when the folder has no database yet. */
+async function readAttributeBindings(dataDir: string): Promise<AttributeBindings> {
+  const { openStore } = await import('../../core/store/open-store.js');
+  const { isAgentGuardError } = await import('../../core/errors.js');
+  let store;
+  try {
+    store = await openStore({ dataDir, create: false });
+  } catch (error) {
+    if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') return { source: dataDir, agentTokens: [] };
+    throw error;
+  }
+  try {
+    const tokens = await store.tokens.list();
+    const agentTokens = tokens.flatMap((t) => (t.scope.kind === 'agent' && t.revokedAt === null ? [{ id: t.id, agentId: t.scope.agentId, attributes: t.attributes }] : []));
+    return { source: dataDir, agentTokens };
+  } finally {
+    await store.close();
+  }
 }

@@ -2,6 +2,7 @@ import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
 import { isAgentGuardError } from '../../core/errors.js';
+import { formatAttributes } from '../../core/tokens/attributes.js';
 import { formatScope } from '../../core/tokens/scope.js';
 import type { TokenInfo } from '../../core/tokens/types.js';
 
@@ -14,13 +15,15 @@ export interface TokenListEntry {
   lastUsedAt: string | null;
   revoked: boolean;
   revokedAt: string | null;
+  /** The Action fields the token vouches for, by path (`agent.role`, `context.env`); {} when none. */
+  attributes: Record<string, string>;
 }
 
 /** `--json` output: every token, oldest first. */
 export type TokenListResult = TokenListEntry[];
 
 const messages = {
-  summary: 'List the sidecar\'s API tokens: id, scope, name, when created and last used, and whether revoked.',
+  summary: 'List the sidecar\'s API tokens: id, scope, name, attributes, when created and last used, and whether revoked.',
   description: 'Tokens themselves are never shown (only their hashes are stored). "Last used" is updated at most once a minute per token.',
   none: (dataDir: string) => `No API tokens in ${dataDir}. Create one with \`agentguard token create --agent <id>\` or \`--admin\`.`,
 };
@@ -61,7 +64,7 @@ export default class TokenList extends BaseCommand {
 }
 
 function toEntry(t: TokenInfo): TokenListEntry {
-  return { id: t.id, scope: formatScope(t.scope), name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revoked: t.revokedAt !== null, revokedAt: t.revokedAt };
+  return { id: t.id, scope: formatScope(t.scope), name: t.name, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, revoked: t.revokedAt !== null, revokedAt: t.revokedAt, attributes: { ...t.attributes } };
 }
 
 function minute(iso: string | null): string {
@@ -69,8 +72,8 @@ function minute(iso: string | null): string {
 }
 
 function renderTable(entries: TokenListEntry[]): string {
-  const heading = ['ID', 'SCOPE', 'NAME', 'CREATED (UTC)', 'LAST USED', 'STATUS'];
-  const rows = entries.map((e) => [e.id, e.scope, e.name ?? '-', minute(e.createdAt), minute(e.lastUsedAt), e.revoked ? `revoked ${minute(e.revokedAt)}` : 'active']);
+  const heading = ['ID', 'SCOPE', 'NAME', 'ATTRIBUTES', 'CREATED (UTC)', 'LAST USED', 'STATUS'];
+  const rows = entries.map((e) => [e.id, e.scope, e.name ?? '-', formatAttributes(e.attributes) || '-', minute(e.createdAt), minute(e.lastUsedAt), e.revoked ? `revoked ${minute(e.revokedAt)}` : 'active']);
   const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
   const body = rows.map((r, i) => {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { compilePolicy } from './compile.js';
+import { compilePolicy, positioned } from './compile.js';
+import { checkUnboundAttributes, type AttributeBindings } from './lint/unbound-attributes.js';
 import { loadGuardrailPlugins } from './plugins.js';
 import { lintPolicy, sortProblems, type LintOptions } from './lint.js';
 import { MAX_DOCUMENT_DEPTH, readSourceFile, SourceError } from './load.js';
@@ -36,6 +37,8 @@ export interface ValidationResult {
 export interface ValidateOptions extends LintOptions {
   /** Warnings make a file invalid. */
   strict?: boolean;
+  /** What agent tokens vouch for: given, conditions on `agent.*`/`context.*` fields an agent can choose are warnings (checkUnboundAttributes). */
+  attributeBindings?: AttributeBindings;
 }
 
 /** Code of the error entry for a file that could not be read at all (missing, a directory, too large, no permission). */
@@ -173,7 +176,9 @@ export async function validatePolicyFile(file: string, options: ValidateOptions 
     if (!isPolicyError(error)) throw error;
     return finishProblems(file, error.problems, options);
   }
-  return finishProblems(file, await lintPolicy(source, policy, options), options);
+  const problems = await lintPolicy(source, policy, options);
+  if (options.attributeBindings) problems.push(...positioned(source, checkUnboundAttributes(policy.document, options.attributeBindings)));
+  return finishProblems(file, problems, options);
 }
 
 function finishProblems(file: string, problems: PolicyProblem[], options: ValidateOptions): FileReport {

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { TokenAttributes } from './attributes.js';
 import type { TokenScope } from './scope.js';
 import { hashToken, isWellFormedToken } from './token-format.js';
 import type { TokenStore } from './types.js';
@@ -8,7 +9,7 @@ export type AuthFailureReason = 'missing' | 'not_bearer' | 'malformed' | 'unknow
 
 /** The outcome of authenticate(). Neither branch carries the token text or its hash. */
 export type AuthResult =
-  | { ok: true; token: { id: string; scope: TokenScope } }
+  | { ok: true; token: { id: string; scope: TokenScope; attributes?: TokenAttributes } }
   | { ok: false; reason: AuthFailureReason };
 
 export interface AuthenticateOptions {
@@ -70,7 +71,8 @@ export async function authenticate(
       options.onTouchError?.(error);
     }
   }
-  return { ok: true, token: { id: stored.id, scope: stored.scope } };
+  const attributes = stored.attributes ?? {};
+  return { ok: true, token: Object.keys(attributes).length > 0 ? { id: stored.id, scope: stored.scope, attributes } : { id: stored.id, scope: stored.scope } };
 }
 
 /** Constant-time comparison of two hex SHA-256 digests; false for anything that is not one. */

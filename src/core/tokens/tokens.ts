@@ -1,4 +1,5 @@
 import { AgentGuardError } from '../errors.js';
+import { attributePathProblem, type TokenAttributes } from './attributes.js';
 import type { TokenScope } from './scope.js';
 import { generateToken, generateTokenId, hashToken, isTokenId, isWellFormedToken } from './token-format.js';
 import type { RevokeOutcome, TokenInfo, TokenStore } from './types.js';
@@ -21,14 +22,15 @@ export interface CreatedToken {
  */
 export async function createToken(
   tokens: TokenStore,
-  options: { scope: TokenScope; name?: string; now?: Date },
+  options: { scope: TokenScope; name?: string; now?: Date; attributes?: TokenAttributes },
 ): Promise<CreatedToken> {
   const name = options.name === undefined ? null : checkName(options.name);
+  const attributes = checkAttributes(options.scope, options.attributes ?? {});
   const createdAt = (options.now ?? new Date()).toISOString();
   // Ids have 48 random bits: a collision is unlikely but would be a constraint error, so try again with fresh values.
   for (let attempt = 1; ; attempt++) {
     const token = generateToken();
-    const info: TokenInfo = { id: generateTokenId(), scope: options.scope, name, createdAt, lastUsedAt: null, revokedAt: null };
+    const info: TokenInfo = { id: generateTokenId(), scope: options.scope, name, createdAt, lastUsedAt: null, revokedAt: null, attributes };
     try {
       await tokens.insert({ ...info, hash: hashToken(token) });
       return { token, info };
@@ -65,6 +67,23 @@ function checkName(name: string): string {
     actions: [`Pass a short label on one line, up to ${MAX_TOKEN_NAME_LENGTH} characters, e.g. --name "support-bot prod".`],
     exitCode: 2,
   });
+}
+
+/** Attributes are for agent tokens: an admin acts for any agent and an approver for none, so there is nothing to bind. */
+function checkAttributes(scope: TokenScope, attributes: TokenAttributes): TokenAttributes {
+  const paths = Object.keys(attributes);
+  if (paths.length === 0) return {};
+  if (scope.kind !== 'agent') {
+    throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `--attr binds fields of an agent's actions; an ${scope.kind} token has no agent to bind them for`, {
+      actions: ['Use --attr with --agent <id>.'],
+      exitCode: 2,
+    });
+  }
+  for (const path of paths) {
+    const problem = attributePathProblem(path);
+    if (problem !== null) throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `attribute ${path.slice(0, 80)} cannot be bound: ${problem}`, { exitCode: 2 });
+  }
+  return { ...attributes };
 }
 
 function isConstraintError(error: unknown): boolean {

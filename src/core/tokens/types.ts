@@ -1,3 +1,4 @@
+import type { TokenAttributes } from './attributes.js';
 import type { TokenScope } from './scope.js';
 
 /** A token as listed: everything except the token itself and its hash. Times are ISO 8601 UTC. */
@@ -10,6 +11,8 @@ export interface TokenInfo {
   lastUsedAt: string | null;
   /** When the token was revoked; null while it is valid. */
   revokedAt: string | null;
+  /** The Action fields the token vouches for (`agent.role`, `context.env`); empty for most tokens. See bindAttributes. */
+  attributes: TokenAttributes;
 }
 
 /** A token as stored: its info and the SHA-256 of the token text (see hashToken). */

@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { TokenAttributes } from '../../core/tokens/attributes.js';
 import type { TokenScope } from '../../core/tokens/scope.js';
 import { HttpError } from './errors.js';
 import type { SidecarMetrics } from './metrics.js';
@@ -9,6 +10,8 @@ export type { TokenScope };
 export interface AuthenticatedToken {
   id: string;
   scope: TokenScope;
+  /** The Action fields an agent token vouches for (see bindAttributes); absent when none. */
+  attributes?: TokenAttributes;
 }
 
 /** The answer of an Authenticate function. `reason` is a short snake_case word (missing, invalid, revoked…). */

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action, Decision } from '../../core/action.js';
 import { decide, preview, type Preview } from '../../core/pipeline.js';
+import { bindAttributes } from '../../core/tokens/attributes.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
@@ -17,15 +18,14 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
         tags: ['decisions'],
         summary: 'Decide an action',
         description:
-          'Runs the action through the policy and records the decision in the audit trail before answering. An agent token fills in `action.agent.id` when it is absent and may not name another agent (403); an admin token may decide for any agent. Run the action only when `effect` is allow or transform.',
+          'Runs the action through the policy and records the decision in the audit trail before answering. An agent token fills in `action.agent.id` when it is absent and may not name another agent (403); attributes the token was created with (`agent.role`, `context.env`…) are filled in the same way, and a request that sets one to another value is refused (403 ATTRIBUTE_MISMATCH). An admin token may decide for any agent. Run the action only when `effect` is allow or transform.',
         security: BEARER,
         body: decideBody,
         response: { 200: { $ref: 'Decision#' }, ...authedErrors(400, 413, 415) },
       },
     },
     async (request): Promise<Decision> => {
-      const { action } = request.body;
-      const agentId = tokenAgent(request, action);
+      const { agentId, action } = tokenAction(request, request.body.action);
       const started = performance.now();
       const decision = await decide({ policy: services.policy.current, audit: services.audit, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals, guardrails: services.guardrails }, action);
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
@@ -37,16 +37,28 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
   );
 }
 
-/** The agent a token decides for (undefined for admin); 403 when the action names another agent. */
-function tokenAgent(request: FastifyRequest, action: Action): string | undefined {
-  const agentId = agentOf(tokenOf(request));
+/**
+ * The agent a token decides for (undefined for admin) and the action with what the token vouches for filled in
+ * (`agent.role`, `context.env`…, see bindAttributes); 403 when the action names another agent or sets a bound
+ * attribute to another value.
+ */
+function tokenAction(request: FastifyRequest, action: Action): { agentId: string | undefined; action: Action } {
+  const token = tokenOf(request);
+  const agentId = agentOf(token);
   const named = action.agent?.id;
   if (agentId !== undefined && named !== undefined && named !== agentId) {
     throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
       actions: ['Leave out action.agent.id (it is filled in from the token), or use the token of that agent.'],
     });
   }
-  return agentId;
+  const bound = bindAttributes(action, token.attributes);
+  if ('conflict' in bound) {
+    // The value sent is not echoed: it is the agent's text; the bound one is what its own token says.
+    throw new HttpError(403, 'ATTRIBUTE_MISMATCH', `this token binds action.${bound.conflict.path} to ${JSON.stringify(bound.conflict.bound)}; the request sets it to something else`, {
+      actions: [`Leave out action.${bound.conflict.path} (it is filled in from the token), or use a token created with the attribute you need.`],
+    });
+  }
+  return { agentId, action: bound.action };
 }
 
 /**
@@ -76,8 +88,7 @@ export function previewRoute(app: FastifyInstance, services: SidecarServices): v
       },
     },
     async (request): Promise<Preview> => {
-      const { action } = request.body;
-      const agentId = tokenAgent(request, action);
+      const { agentId, action } = tokenAction(request, request.body.action);
       return preview({ policy: services.policy.current, agentId, redactionKey: services.redactionKey, guardrails: services.guardrails }, action);
     },
   );

@@ -254,6 +254,15 @@ ${COST_TOTALS_SQL}
       CREATE INDEX audit_checkpoints_n ON audit_checkpoints (n);
     `,
   },
+  {
+    version: 8,
+    name: 'token attributes',
+    sql: `
+      -- What an agent token vouches for (src/core/tokens/attributes.ts): a JSON object of agent.<name> / context.<name>
+      -- strings the sidecar fills into that agent's actions and refuses to see changed. NULL: none.
+      ALTER TABLE api_tokens ADD COLUMN attributes TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { AgentGuardError } from '../../errors.js';
+import { parseStoredAttributes } from '../../tokens/attributes.js';
 import { formatScope, parseScope } from '../../tokens/scope.js';
 import type { RevokeOutcome, StoredToken, TokenInfo, TokenStore } from '../../tokens/types.js';
 
@@ -11,12 +12,13 @@ interface TokenRow {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  attributes: string | null;
 }
 
-const INFO_COLUMNS = 'id, scope, name, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt';
+const INFO_COLUMNS = 'id, scope, name, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt, attributes';
 
 /**
- * API tokens in SQLite (table `api_tokens`, migration 2). Holds hashes only. Every statement is prepared once:
+ * API tokens in SQLite (table `api_tokens`, migration 2; `attributes`, a JSON object or NULL, migration 8). Holds hashes only. Every statement is prepared once:
  * findByHash runs on every authenticated request.
  */
 export class SqliteTokenStore implements TokenStore {
@@ -30,7 +32,7 @@ export class SqliteTokenStore implements TokenStore {
 
   constructor(db: Database) {
     this.insertStmt = db.prepare(
-      'INSERT INTO api_tokens (id, hash, scope, name, created_at, last_used_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO api_tokens (id, hash, scope, name, created_at, last_used_at, revoked_at, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.byHashStmt = db.prepare(`SELECT hash, ${INFO_COLUMNS} FROM api_tokens WHERE hash = ?`);
     this.byIdStmt = db.prepare(`SELECT ${INFO_COLUMNS} FROM api_tokens WHERE id = ?`);
@@ -47,7 +49,8 @@ export class SqliteTokenStore implements TokenStore {
   }
 
   async insert(token: StoredToken): Promise<void> {
-    this.insertStmt.run(token.id, token.hash, formatScope(token.scope), token.name, token.createdAt, token.lastUsedAt, token.revokedAt);
+    const attributes = token.attributes && Object.keys(token.attributes).length > 0 ? JSON.stringify(token.attributes) : null;
+    this.insertStmt.run(token.id, token.hash, formatScope(token.scope), token.name, token.createdAt, token.lastUsedAt, token.revokedAt, attributes);
   }
 
   async findByHash(hash: string): Promise<StoredToken | null> {
@@ -85,5 +88,13 @@ function toInfo(row: TokenRow): TokenInfo {
       exitCode: 2,
     });
   }
-  return { id: row.id, scope, name: row.name, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt };
+  const attributes = parseStoredAttributes(row.attributes);
+  if (attributes === null) {
+    // Fail closed like a bad scope: attributes that cannot be read would bind nothing and let the agent choose.
+    throw new AgentGuardError('TOKEN_STORE_CORRUPT', `api_tokens row ${JSON.stringify(row.id)} has attributes that are not a JSON object of agent.<name> / context.<name> strings`, {
+      actions: ['Revoke the token (`agentguard token revoke`) and create a new one with the attributes it needs (`--attr`).', 'Find out who could edit the database.'],
+      exitCode: 2,
+    });
+  }
+  return { id: row.id, scope, name: row.name, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt, attributes };
 }
