@@ -95,6 +95,12 @@ const COMMAND_LINES: [string, string][] = [
   ['client_secret x', `config set client_secret ${SECRET}`],
   ['JSON in a string', `{"db_password": "${SECRET}"}`],
   ['sig= (SAS)', `https://acct.blob.core.windows.net/c/f?sv=2024&sig=${SECRET}`],
+  ['sshpass -p x', `sshpass -p ${SECRET} ssh deploy@host`],
+  ['docker login -p x', `docker login -u ci -p ${SECRET} registry.example.com`],
+  ['az login -p x', `az login -u ci@example.com -p ${SECRET}`],
+  ['MYSQL_PWD=', `MYSQL_PWD=${SECRET} mysqldump shop`],
+  ['--oauth2-bearer x', `curl --oauth2-bearer ${SECRET} https://x`],
+  ['postgres URL in a string', `psql "postgresql://app:${SECRET}@db:5432/shop"`],
 ];
 
 describe('secrets on command lines and in text are masked in audit_records.data and every export format', () => {
@@ -120,6 +126,9 @@ describe('secrets on command lines and in text are masked in audit_records.data 
     expect(maskText('curl -u admin:hunter22 https://x')).toBe('curl -u admin:[MASKED] https://x');
     expect(maskText('mysql -p shop')).toBe('mysql -p shop'); // -p alone prompts; `shop` is the database
     expect(maskText('run --max-tokens 100 --token-limit 5')).toBe('run --max-tokens 100 --token-limit 5');
+    expect(maskText('docker login --password-stdin registry.example.com')).toBe('docker login --password-stdin registry.example.com');
+    expect(maskText('app --token-file /run/secrets/t')).toBe('app --token-file /run/secrets/t');
+    expect(maskText('pg_dump -p 5432 shop')).toBe('pg_dump -p 5432 shop');
   });
 });
 

@@ -7,8 +7,9 @@
  *   PEM private keys, URL credentials (also with an empty user, `redis://:pw@host`), and `key=value` / `key: value` /
  *   `"key": "value"` text whose key is a secret-looking name. Those become `[MASKED:<kind>]`, e.g. `[MASKED:openai-key]`;
  * - on command lines: the value of a secret-looking flag (`--password=x`, `--api-key x`, `--token "x"`), the password
- *   of `-u`/`--user name:password` (curl), mysql's `-p<password>`, and a secret-looking setting name followed by its
- *   value (`aws configure set aws_secret_access_key x`). Those become `[MASKED]`.
+ *   of `-u`/`--user name:password` (curl), mysql's `-p<password>`, `-p <password>` of sshpass and registry logins, and
+ *   a secret-looking setting name followed by its value (`aws configure set aws_secret_access_key x`). Those become
+ *   `[MASKED]`.
  *
  * Every regex here runs in linear time (recheck finds each alternative safe; test/audit-mask.test.ts feeds them
  * inputs built to backtrack): each repetition is a character class its neighbour cannot match, a failed attempt
@@ -43,7 +44,7 @@ export function maskedAs(hint: string): string {
 const SECRET_NAMES = new Set(['pwd', 'pw', 'pass', 'auth', 'sid', 'sessid', 'jsessionid', 'phpsessid', 'dsn', 'key', 'pat', 'sig', 'bearer']);
 const SECRET_SUFFIXES = [
   'token', 'cookie', 'cookies', 'sessionid', 'authorization', 'accesskey', 'signingkey', 'encryptionkey', 'masterkey',
-  'accountkey', 'subscriptionkey', 'connectionstring', 'pwd', 'pw', 'auth', 'otp', 'pin',
+  'accountkey', 'subscriptionkey', 'connectionstring', 'pwd', 'pw', 'auth', 'otp', 'pin', 'bearer',
 ];
 const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'passcode', 'secret', 'apikey', 'privatekey', 'credential'];
 
@@ -248,6 +249,11 @@ const CURL_RE = /(?<![A-Za-z0-9_.-])(?:curl|wget|http|https|xh)(?![A-Za-z0-9_-])
 /** mysql and its tools read `-p<password>` (attached; `-p` alone prompts). Elsewhere -p is usually a port. */
 const MYSQL_RE = /(?<![A-Za-z0-9_.-])(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlcheck|mysqlshow|mysqlpump|mariadb|mariadb-dump)(?![A-Za-z0-9_-])/;
 const MYSQL_P_RE = /(?<![A-Za-z0-9_.-])-p(?=\S)/g;
+/** Tools whose `-p <value>` (with a space) is a password: sshpass, registry logins, `az login`. */
+const SPACED_P_TOOL_RE = /(?<![A-Za-z0-9_.-])(?:sshpass|(?:docker|podman|buildah|skopeo|nerdctl|oras)[ \t]+login|helm[ \t]+registry[ \t]+login|az[ \t]+login)(?![A-Za-z0-9_-])/;
+const SPACED_P_RE = /(?<![A-Za-z0-9_.-])-p[ \t]+(?=[^\s-])/g;
+/** Flags that name where a secret comes from, not the secret: `--password-stdin`, `--token-file path`. */
+const SOURCE_FLAG_RE = /(?:stdin|file|path|env|prompt|command|cmd)$/i;
 /**
  * A setting name with `_` in it, then space, then its value: `aws_secret_access_key x`, `set client_secret x`. Names
  * with hyphens are left out: rule ids (`no-secrets-out`) are written that way in messages.
@@ -299,8 +305,12 @@ function maskCommandLine(text: string): string {
       }
       // Single-dash names of one or two letters are short options (`-p 5432`); spelled out (`-password x`) they count.
       if (m[1] === '-' && name.length < 3) return undefined;
-      return isSecretKey(name) ? maskWord(source, start) : undefined;
+      return isSecretKey(name) && !SOURCE_FLAG_RE.test(name) ? maskWord(source, start) : undefined;
     });
+  }
+  if (SPACED_P_TOOL_RE.test(out)) {
+    const source = out;
+    out = replaceAt(source, SPACED_P_RE, (_m, start) => maskWord(source, start));
   }
   if (MYSQL_RE.test(out)) {
     const source = out;
