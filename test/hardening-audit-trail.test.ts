@@ -1,5 +1,6 @@
-import { existsSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import fc from 'fast-check';
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/core/canonical-json.js';
 import { canonicalRecordText, GENESIS_HASH, hashRecord, hashText, type RecordColumns } from '../src/core/audit/chain.js';
@@ -372,5 +373,67 @@ describe('legacy logs (written before checkpoints were linked)', { timeout: 60_0
     expect((await verify(dataDir)).problems).toEqual([
       { seq: 31, kind: 'checkpoint_missing', message: expect.stringContaining('checkpoint #1 (signed') },
     ]);
+  });
+});
+
+describe('properties: on a log whose records are older than the interval, no deletion or rewrite goes unreported', { timeout: 120_000 }, () => {
+  /** A smaller pristine log (200 decisions, a checkpoint every 20) copied for each run, witness included. */
+  async function pristine(): Promise<{ dir: string; copy: () => string }> {
+    const dir = tempDataDir('ag-h3-prop-');
+    const recorder = await AuditRecorder.open({ dataDir: dir, checkpointEvery: 20 });
+    const start = Date.now() - 2 * HOUR;
+    for (let i = 1; i <= 200; i++) await recorder.record(entry(i, start));
+    await recorder.close();
+    let copies = 0;
+    const copy = (): string => {
+      const to = join(dirname(dir), `copy-${copies++}`);
+      mkdirSync(join(to, 'keys'), { recursive: true, mode: 0o700 });
+      copyFileSync(databasePath({ dataDir: dir }), databasePath({ dataDir: to }));
+      for (const file of ['audit-ed25519.pub.pem', 'latest-checkpoint.json']) copyFileSync(join(dir, 'keys', file), join(to, 'keys', file));
+      return to;
+    };
+    return { dir, copy };
+  }
+
+  it('deleting any non-empty set of checkpoints, with or without the witness', async () => {
+    const { copy } = await pristine();
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }), fc.boolean(), async (numbers, dropWitness) => {
+        const dir = copy();
+        sql(dir, (db) => {
+          for (const n of numbers) db.prepare('DELETE FROM audit_checkpoints WHERE n = ?').run(n);
+        });
+        if (dropWitness) deleteWitness(dir);
+        const result = await verify(dir);
+        expect(result.ok).toBe(false);
+        expect(kinds(result).some((k) => k === 'checkpoint_missing' || k === 'unsigned' || k === 'truncated')).toBe(true);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('rewriting from any record with recomputed hashes, the checkpoints after it deleted, their chain copies removed or not, with or without the witness', async () => {
+    const { copy } = await pristine();
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 205 }), fc.boolean(), fc.boolean(), async (from, dropCopies, dropWitness) => {
+        const dir = copy();
+        sql(dir, (db) => {
+          const row = db.prepare('SELECT seq, data FROM audit_records WHERE seq = ?').get(from) as { seq: number; data: string };
+          db.prepare("UPDATE audit_records SET effect = 'allow', data = ? WHERE seq = ?").run(row.data.replace('}', ',"forged":true}'), from);
+          db.prepare('DELETE FROM audit_checkpoints WHERE seq >= ?').run(from);
+          if (dropCopies) {
+            db.prepare("DELETE FROM audit_records WHERE type = 'checkpoint' AND seq > ?").run(from);
+            // Renumber what is left after `from` to close the gaps.
+            const rest = db.prepare('SELECT seq FROM audit_records WHERE seq > ? ORDER BY seq').pluck().all(from) as number[];
+            rest.forEach((seq, i) => db.prepare('UPDATE audit_records SET seq = ? WHERE seq = ?').run(-(from + 1 + i), seq));
+            db.prepare('UPDATE audit_records SET seq = -seq WHERE seq < 0').run();
+          }
+          rechain(db, from);
+        });
+        if (dropWitness) deleteWitness(dir);
+        expect((await verify(dir)).ok).toBe(false);
+      }),
+      { numRuns: 40 },
+    );
   });
 });
