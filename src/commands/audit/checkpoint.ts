@@ -15,7 +15,7 @@ export interface AuditCheckpointResult {
 
 export default class AuditCheckpoint extends BaseCommand {
   static summary = 'Sign the current head of the audit log and write it to a file to keep elsewhere.';
-  static description = `Signs a fresh checkpoint (seq, hash, time) at the current head of the log with the audit key, stores it in the log, and writes it with the public key to --out.
+  static description = `Signs a fresh checkpoint (seq, hash, time, its number and a link to the checkpoint before it) at the current head of the log with the audit key, stores it in the log (and next to the key), and writes it with the public key to --out.
 
 Keep the file where whoever can write to the log cannot change it (another host, object storage with retention, a ticket). \`agentguard audit verify --checkpoint <file>\` then finds records removed from the end, or a log rolled back to an earlier state, even if the stored checkpoints were removed with them.`;
 
