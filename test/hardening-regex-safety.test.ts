@@ -145,6 +145,28 @@ describe('a policy with a catastrophic regex is refused by every path that enfor
     expect(existsSync(join(dataDir, 'sidecar.pid'))).toBe(false);
   });
 
+  it('finds regexes at any depth: under list quantifiers and inside parsed views', async () => {
+    const inList = `version: 1
+name: nested
+rules:
+  - id: r
+    effect: deny
+    when:
+      input.args: { some: { regex: '^(a+)+$' } }
+`;
+    expect((await refusal(Policy.fromFile(policyFile(inList)))).problems[0]).toMatchObject({ code: 'redos', path: 'rules[0].when.input.args.some.regex' });
+    const inView = `version: 1
+name: nested
+rules:
+  - id: r
+    effect: deny
+    when:
+      input.command: { shell: { commands: { some: { name: { regex: '^(a+)+$' } } } } }
+`;
+    Policy.parse(inView); // compiles: the view and its fields exist
+    expect((await refusal(Policy.fromFile(policyFile(inView)))).problems[0]).toMatchObject({ code: 'redos', path: 'rules[0].when.input.command.shell.commands.some.name.regex' });
+  });
+
   it('checks replace steps too', async () => {
     const text = `version: 1
 name: replace

@@ -1,9 +1,8 @@
 import type { Diagnostics } from 'recheck';
 import type { PathSegment } from '../problem.js';
-import type { PolicyDocument } from '../types.js';
+import type { OperatorObject, PolicyDocument } from '../types.js';
 import { shortJson } from './facts.js';
 import { lintProblem, type LintProblem } from './lint-problem.js';
-import { walkOperatorObjects } from './walk.js';
 import { loadSafeKeys, regexKey, saveSafeKeys } from './redos-cache.js';
 import { confirmBudgetMs, finishesWithin, scaledAttack } from './redos-confirm.js';
 import { DEFAULT_REGEX_MAX_LENGTH } from '../regex-limits.js';
@@ -36,13 +35,29 @@ function loadChecker(): Promise<Check> {
 
 let safeOnDisk: Set<string> | undefined;
 
-/** Every regex of a policy: conditions (at any depth, including operator `not`) and replace steps. */
+/** Operands compared as values, not conditions: a `regex` key inside them is data. */
+const VALUE_OPERANDS = new Set(['eq', 'ne', 'in', 'contains', 'startsWith', 'endsWith']);
+
+/**
+ * Every regex of a policy: in conditions at any depth (all/any/not, operator `not`, list quantifiers, parsed views
+ * and whatever operator nests conditions next: any object with a string `regex`), and replace steps.
+ */
 export function regexSites(doc: PolicyDocument): RegexSite[] {
   const sites: RegexSite[] = [];
+  const visit = (node: unknown, at: PathSegment[]): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => visit(item, [...at, i]));
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const ops = node as OperatorObject;
+    if (typeof ops.regex === 'string') {
+      sites.push({ source: ops.regex, flags: typeof ops.flags === 'string' ? ops.flags : '', at: [...at, 'regex'], unsafe: ops.unsafeRegex === true, maxLength: ops.maxLength ?? DEFAULT_REGEX_MAX_LENGTH });
+    }
+    for (const [key, value] of Object.entries(node)) if (!VALUE_OPERANDS.has(key)) visit(value, [...at, key]);
+  };
   doc.rules.forEach((rule, index) => {
-    walkOperatorObjects(rule.when, ['rules', index, 'when'], ({ ops, at }) => {
-      if (typeof ops.regex === 'string') sites.push({ source: ops.regex, flags: ops.flags ?? '', at: [...at, 'regex'], unsafe: ops.unsafeRegex === true, maxLength: ops.maxLength ?? DEFAULT_REGEX_MAX_LENGTH });
-    });
+    visit(rule.when, ['rules', index, 'when']);
     rule.transform?.forEach((step, i) => {
       if ('replace' in step) sites.push({ source: step.pattern, flags: step.flags ?? '', at: ['rules', index, 'transform', i, 'pattern'], unsafe: step.unsafeRegex === true, maxLength: step.maxLength ?? DEFAULT_REGEX_MAX_LENGTH });
     });
