@@ -81,6 +81,8 @@ describe('pii: e-mail addresses spelt to slip past a pattern', () => {
     'jane.doe&#x40;example&#46;com',
     'jane.doe&commat;example&period;com',
     'jane.doe%40example.com',
+    'jane.doe[@]example[.]com',
+    'jane.doe (@) example.com',
   ];
   for (const value of cases) {
     it(`${JSON.stringify(value)} is an EMAIL_ADDRESS on its original span`, () => {

@@ -18,7 +18,7 @@ import { INVISIBLE } from './normalize.js';
  * - Unicode hyphens and dashes (`‐ ‑ ‒ – −`) become `-`;
  * - Cyrillic and Greek look-alikes become ASCII (keeping case) inside words that also hold ASCII letters or digits
  *   (`ѕk-proj-…`), never in words of their own script;
- * - e-mail spellings: `(at)`, `[at]`, `{at}`, `<at>` and `%40` become `@`, `(dot)`, `[dot]`, `[.]` become `.`, and
+ * - e-mail spellings: `(at)`, `[at]`, `{at}`, `<at>`, `[@]` and `%40` become `@`, `(dot)`, `[dot]`, `[.]` become `.`, and
  *   spaces around an `@` go (`jane @ example.com`, `jane@ example.com`), when a domain follows; `@name` mentions and
  *   tokenised text (`at @ home`) stay as they are.
  *
@@ -79,10 +79,10 @@ const SPELT_DOT = '[ \\t]{0,3}[([{<][ \\t]{0,2}(?:dot|\\.)[ \\t]{0,2}[)\\]}>][ \
 const DOMAIN_AHEAD = `(?=[A-Za-z0-9][A-Za-z0-9-]{0,62}(?:\\.|${SPELT_DOT})[A-Za-z0-9])`;
 const EMAIL_SPELLING = new RegExp(
   `(?<dot>(?<=[A-Za-z0-9])${SPELT_DOT}(?=[A-Za-z0-9]))` +
-    `|(?<at>(?<=[A-Za-z0-9._%+-])(?:[ \\t]{0,3}[([{<][ \\t]{0,2}at[ \\t]{0,2}[)\\]}>][ \\t]{0,3}|[ \\t]{1,3}@[ \\t]{1,3}|@[ \\t]{1,3}|%40)${DOMAIN_AHEAD})`,
+    `|(?<at>(?<=[A-Za-z0-9._%+-])(?:[ \\t]{0,3}[([{<][ \\t]{0,2}(?:at|@)[ \\t]{0,2}[)\\]}>][ \\t]{0,3}|[ \\t]{1,3}@[ \\t]{1,3}|@[ \\t]{1,3}|%40)${DOMAIN_AHEAD})`,
   'gi',
 );
-const MAY_SPELL_EMAIL = /[([{<][ \t]{0,2}(?:at|dot|\.)[ \t]{0,2}[)\]}>]|[ \t]@|@[ \t]|%40/i;
+const MAY_SPELL_EMAIL = /[([{<][ \t]{0,2}(?:at|dot|\.|@)[ \t]{0,2}[)\]}>]|[ \t]@|@[ \t]|%40/i;
 
 // A character's fold, as a code: an ASCII code, or one of these.
 const KEEP = -1;
