@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jsonBodyProblem } from '../src/sidecar/plugins/json-body.js';
+import { jsonBodyProblem, nestingExceeds } from '../src/sidecar/plugins/json-body.js';
 import { bearer, errorOf, hardeningSidecar, postRaw, type HardeningHarness } from './helpers/hardening-sidecar.js';
 
 const open: HardeningHarness[] = [];
@@ -90,6 +90,27 @@ describe('bad numbers and text in request bodies are a 400 that says where, neve
       '{"action":{"kind":"tool","name":"kb.search","input":{"n":1.5e300,"m":-0,"k":9007199254740993,"ns":1733580000000000000,"s":"😀 \\ud83d\\ude00 ü"}}}',
     );
     expect(res.statusCode, res.body).toBe(200);
+  });
+});
+
+describe('deep nesting is refused before JSON.parse spends time on it', () => {
+  it('a 1 MiB body of nested arrays is a 400 JSON_TOO_DEEP, and nothing changes', async () => {
+    const h = await sidecar();
+    const n = 512 * 1024 - 20;
+    const res = await postRaw(h.app, '/v1/decide', h.bot, `{"action":${'['.repeat(n)}${']'.repeat(n)}}`);
+    expect(res.statusCode).toBe(400);
+    expect(errorOf(res).code).toBe('JSON_TOO_DEEP');
+    expect((await readyz(h)).statusCode).toBe(200);
+  });
+
+  it('nestingExceeds agrees with the depth of the parsed value, brackets inside strings ignored', () => {
+    const depthOf = (v: unknown): number => (v !== null && typeof v === 'object' ? 1 + Math.max(0, ...Object.values(v as object).map(depthOf)) : 0);
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), fc.integer({ min: 0, max: 7 }), (value, max) => {
+        expect(nestingExceeds(JSON.stringify(value), max)).toBe(depthOf(value) > max);
+      }),
+    );
+    expect(nestingExceeds('{"a":"[[[[\\"[[["}', 1)).toBe(false);
   });
 });
 

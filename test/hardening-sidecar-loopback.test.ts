@@ -74,6 +74,14 @@ describe('bound to loopback, the sidecar answers only to loopback Host names (DN
     expect(await running.recorder.store.audit.head()).toBeNull();
   });
 
+  it('still takes signed approval callbacks under a tunnel\'s public name (their signature is the check)', async () => {
+    for (const path of ['/v1/approvals/callback', '/v1/slack/interactions']) {
+      const res = await send(port, { method: 'POST', path, headers: { host: 'abc.ngrok.example', 'content-type': 'application/json' }, body: '{}' });
+      expect(res.status, path).not.toBe(421);
+      expect(res.status, path).toBeGreaterThanOrEqual(400); // unsigned: refused by the route itself
+    }
+  });
+
   it('refuses a request without Host', async () => {
     const res = await send(port, { path: '/healthz', noHost: true });
     expect([400, 421]).toContain(res.status);

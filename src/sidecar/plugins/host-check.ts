@@ -24,6 +24,9 @@ export function parseHostHeader(value: string): { name: string; port: number | u
 export function registerHostCheck(app: FastifyInstance, names: readonly string[]): void {
   const allowed = new Set(names.map((n) => n.toLowerCase()));
   app.addHook('onRequest', async (request) => {
+    // Signed callbacks (Slack, webhooks) arrive through a tunnel or proxy under its public name; their signature, not
+    // the caller's location, is what they are checked by, so a page cannot forge one by rebinding DNS either.
+    if (request.routeOptions.config?.anyHost === true) return;
     const problem = hostProblem(request, allowed);
     if (problem) {
       throw new HttpError(421, 'MISDIRECTED_REQUEST', problem, {
@@ -42,4 +45,11 @@ function hostProblem(request: FastifyRequest, allowed: ReadonlySet<string>): str
   const port = request.socket?.localPort;
   if (host.port !== undefined && typeof port === 'number' && host.port !== port) return `the Host header names port ${host.port}, but this sidecar listens on ${port}`;
   return undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Answer under any Host even on loopback: only for routes that check a signature of their own. */
+    anyHost?: boolean;
+  }
 }

@@ -49,7 +49,7 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
     scope.post<{ Body: string }>(
       WEBHOOK_CALLBACK_PATH,
       {
-        config: { auth: 'none' },
+        config: { auth: 'none', anyHost: true },
         schema: {
           tags: ['approvals'],
           summary: 'Decide an approval from a webhook receiver (signed)',
@@ -84,7 +84,7 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
     scope.post<{ Body: string }>(
       SLACK_INTERACTIONS_PATH,
       {
-        config: { auth: 'none' },
+        config: { auth: 'none', anyHost: true },
         schema: {
           tags: ['approvals'],
           summary: 'Slack interactivity endpoint: the Approve and Deny buttons (signed by Slack)',
