@@ -67,18 +67,22 @@ function buildGuarded<O extends GuardedClientOptions, C extends OpenAIClient>(na
   const Guarded = class extends Base {
     readonly guard: AgentGuard;
     readonly #settings: ClientSettings;
+    readonly #clientOptions: object;
 
     constructor(options: O) {
       const [settings, clientOptions] = clientSettings(options, name);
       super(clientOptions);
       this.guard = settings.guard;
       this.#settings = settings;
+      this.#clientOptions = clientOptions;
       guardMethods(this, module, settings, provider, (clientOptions as { deployment?: string }).deployment);
     }
 
     /** A copy with other SDK options is guarded the same way: same guard, same settings. */
     override withOptions(options: Parameters<OpenAIClient['withOptions']>[0]): this {
-      return super.withOptions(copyOptions(options, this.#settings, name) as never) as this;
+      // The constructor's own baseURL (or none: AzureOpenAI's endpoint), not the one the SDK resolved from it.
+      const base = { ...this.#clientOptions, baseURL: (this.#clientOptions as { baseURL?: string }).baseURL };
+      return super.withOptions(copyOptions(options, this.#settings, name, base) as never) as this;
     }
   };
   Object.defineProperty(Guarded, 'name', { value: name });
