@@ -270,3 +270,26 @@ describe('protect() runs the function on exactly what was decided', () => {
     expect(seen).toEqual(['fine', 'ok|two']);
   });
 });
+
+describe('the snapshot the policy decides on', () => {
+  it('equals the value given and shares no object or array with it (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const { snapshot } = await import('../src/sdk/snapshot.js');
+    const objects = (value: unknown, out: Set<unknown> = new Set()): Set<unknown> => {
+      if (value !== null && typeof value === 'object') {
+        out.add(value);
+        for (const v of Object.values(value)) objects(v, out);
+      }
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const copy = snapshot(value);
+        expect(copy).toEqual(value);
+        const original = objects(value);
+        for (const o of objects(copy)) expect(original.has(o)).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
