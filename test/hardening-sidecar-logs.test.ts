@@ -36,6 +36,7 @@ describe('sidecar.log rotates by size', () => {
     const log = new RotatingFile(file, { maxBytes: 4096, files: 2 });
     for (let i = 0; i < 1000; i++) log.write(`${JSON.stringify({ level: 30, n: i, msg: 'x'.repeat(40) })}\n`);
     log.end();
+    expect(log.write('{"late":true}\n')).toBe(true);
     expect(readdirSync(dir).sort()).toEqual(['sidecar.log', 'sidecar.log.1', 'sidecar.log.2']);
     const numbers: number[] = [];
     for (const name of ['sidecar.log.2', 'sidecar.log.1', 'sidecar.log']) {

@@ -43,6 +43,7 @@ export class RotatingFile {
   }
 
   write(line: string): boolean {
+    if (this.fd < 0) return true; // closed at shutdown: a late line (a timer's) is dropped, not a crash
     let text = line;
     let bytes = Buffer.byteLength(text);
     if (bytes > this.maxLineBytes) {
