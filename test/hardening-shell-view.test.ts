@@ -65,6 +65,11 @@ describe('shell view: where commands hide', () => {
     ['echo / | xargs -0 rm -rf', 'xargs'],
     ['env -S "rm -rf /"', 'env -S'],
     ["su -c 'rm -rf /'", 'su -c'],
+    ["su -lc 'rm -rf /' root", 'su -c'],
+    ["script -qc 'rm -rf /' /dev/null", 'script -c'],
+    ['runuser -u x -- rm -rf /', 'runuser'],
+    ["trap 'rm -rf /' EXIT", 'trap'],
+    ["alias ll='rm -rf /'", 'alias'],
     ["bash <<< 'rm -rf /'", 'bash <<'],
   ])('%j runs rm reached via %s', (text, via) => {
     const rm = command(parseShell(text), 'rm');

@@ -420,9 +420,30 @@ class ShellAnalyzer {
         if (rest.some((w) => /^-[a-zA-Z]*[si]/.test(wordText(w)))) return inner([literalWord('sh')], name);
         return;
       }
-      case 'su': {
-        const i = rest.findIndex((w) => ['-c', '--command'].includes(wordText(w)));
-        if (i !== -1) return code(rest[i + 1] ?? literalWord(''), 'su -c');
+      case 'su':
+      case 'runuser':
+      case 'script': {
+        const i = rest.findIndex((w) => wordText(w) === '--command' || /^-[a-zA-Z]*c$/.test(wordText(w)));
+        if (i !== -1) return code(rest[i + 1] ?? literalWord(''), `${name} -c`);
+        if (name === 'runuser') {
+          const dash = rest.findIndex((w) => wordText(w) === '--');
+          if (dash !== -1 && dash + 1 < rest.length) return inner(rest.slice(dash + 1), name);
+        }
+        return;
+      }
+      case 'trap': {
+        // trap 'code' SIGNAL…: the code runs later, in this shell.
+        const first = rest.find((w) => !isOption(w));
+        if (first && rest.length > 1) return code(first, 'trap');
+        return;
+      }
+      case 'alias': {
+        // An alias body is code wherever the alias is used.
+        for (const w of rest) {
+          const t = wordText(w);
+          const eq = t.indexOf('=');
+          if (eq > 0) code(afterEquals(w), 'alias');
+        }
         return;
       }
       case 'env': {
