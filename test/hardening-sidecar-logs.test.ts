@@ -159,6 +159,8 @@ describe('junk requests cannot fill the disk through sidecar.log', () => {
           req.end();
         });
       for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 50 }, (_, i) => send(`/v1/audit/${long}${round}-${i}?token=${FAKE_TOKEN}`)));
+      // Any line that quotes a token (an error about a request, say) has it masked.
+      running.app.log.error({ detail: `failed for ${FAKE_TOKEN}` }, `request with ${FAKE_TOKEN} failed`);
     } finally {
       await running.stop('test');
     }
@@ -166,6 +168,7 @@ describe('junk requests cannot fill the disk through sidecar.log', () => {
     const total = files.reduce((n, f) => n + statSync(join(dataDir, f)).size, 0);
     expect(total).toBeLessThanOrEqual(3 * maxBytes);
     for (const f of files) expect(readFileSync(join(dataDir, f), 'utf8')).not.toContain('A'.repeat(43));
+    expect(readFileSync(join(dataDir, 'sidecar.log'), 'utf8')).toContain('failed for agk_[MASKED]');
     expect(existsSync(join(dataDir, 'sidecar.log'))).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
+import { maskTokens } from '../core/tokens/token-format.js';
 import { notifyChannels } from '../notify/config.js';
 import { buildSidecarApp, type Authenticate } from './app.js';
 import { RotatingFile } from './log/rotating-file.js';
@@ -103,7 +104,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       notify,
       // Models load in each guardrail worker before the first request, not during it.
       guardrails: { ...options.guardrails, warm: true },
-      logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream },
+      // Whatever a line quotes (an error about a request, say), an agentguard token in it is never written.
+      logger: { level: process.env.AGENTGUARD_LOG_LEVEL ?? 'info', stream: { write: (line: string) => stream.write(maskTokens(line)) } },
       ...(isLoopbackHost(host) ? { allowedHosts: loopbackHostNames(host) } : {}),
       statusKey,
       authenticate: authenticator(recorder, (error) => report('could not record when a token was last used', error)),
