@@ -57,7 +57,7 @@ describe('migration 4: the agents table', () => {
     const columns = db.prepare("SELECT name FROM pragma_table_info('agents') ORDER BY cid").pluck().all();
     expect(columns).toEqual([
       'id', 'kind', 'name', 'framework', 'location', 'status', 'risk', 'source',
-      'first_seen', 'last_seen', 'details', 'notes', 'registered_agent_id', 'deregistered_at',
+      'first_seen', 'last_seen', 'details', 'notes', 'registered_agent_id', 'deregistered_at', 'gone_at',
     ]);
     expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'agents' AND sql IS NOT NULL").pluck().all()).toEqual(['agents_last_seen']);
     const row = db.prepare('SELECT framework, details, notes, source FROM agents').get();
@@ -76,11 +76,11 @@ describe('upsertFromScan', () => {
     const { agents } = open();
     const a = finding('project:/src/a');
     const b = finding('mcp:cursor:/home/me/.cursor/mcp.json#github', { kind: 'mcp-server', status: 'unknown', risk: 'high', frameworks: [] });
-    expect(await agents.upsertFromScan([a, b], T1)).toEqual({ added: [a.id, b.id], updated: [] });
+    expect(await agents.upsertFromScan([a, b], T1)).toEqual({ added: [a.id, b.id], updated: [], gone: [] });
 
     const secured = { ...a, status: 'secured' as const, risk: 'low' as const, name: 'a (renamed)', frameworks: [{ name: 'langgraph' }], notes: [], details: { uses: 'agentguard' } };
     const c = finding('project:/src/c');
-    expect(await agents.upsertFromScan([secured, c], T2)).toEqual({ added: [c.id], updated: [a.id] });
+    expect(await agents.upsertFromScan([secured, c], T2)).toEqual({ added: [c.id], updated: [a.id], gone: [] });
 
     expect(await agents.get(a.id)).toEqual({
       id: a.id,
@@ -97,6 +97,7 @@ describe('upsertFromScan', () => {
       notes: [],
       registeredAgentId: null,
       deregisteredAt: null,
+      goneAt: null,
     });
     // Not seen in the second scan: untouched.
     expect(await agents.get(b.id)).toMatchObject({ firstSeen: T1, lastSeen: T1, status: 'unknown', risk: 'high', kind: 'mcp-server' });
@@ -106,7 +107,7 @@ describe('upsertFromScan', () => {
   it('reports an id given twice in one scan once, and stores the last version', async () => {
     const { agents } = open();
     const id = 'project:/src/dup';
-    expect(await agents.upsertFromScan([finding(id), finding(id, { status: 'secured' })], T1)).toEqual({ added: [id], updated: [] });
+    expect(await agents.upsertFromScan([finding(id), finding(id, { status: 'secured' })], T1)).toEqual({ added: [id], updated: [], gone: [] });
     expect((await agents.get(id))?.status).toBe('secured');
   });
 
@@ -115,7 +116,7 @@ describe('upsertFromScan', () => {
     const a = finding('project:/src/a');
     await agents.upsertFromScan([a], T1);
     expect(await agents.deregister(a.id, T2)).toBe(true);
-    expect(await agents.upsertFromScan([{ ...a, status: 'secured' }], T3)).toEqual({ added: [], updated: [a.id] });
+    expect(await agents.upsertFromScan([{ ...a, status: 'secured' }], T3)).toEqual({ added: [], updated: [a.id], gone: [] });
     expect(await agents.get(a.id)).toMatchObject({ deregisteredAt: T2, lastSeen: T3, firstSeen: T1, status: 'secured' });
     expect(await agents.list()).toEqual([]);
   });
@@ -146,6 +147,7 @@ describe('register and deregister', () => {
       notes: [],
       registeredAgentId: null,
       deregisteredAt: null,
+      goneAt: null,
     });
     expect(await agents.get('agent:crawler')).toEqual(first);
 

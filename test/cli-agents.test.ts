@@ -78,7 +78,7 @@ describe('agentguard agents list, show and status over scan results', () => {
     const all = json<AgentEntry[]>(['agents', 'list'], dataDir);
     expect(all.map((e) => e.id).sort()).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github', 'model-server:127.0.0.1:11434', 'project:/src/bot', 'project:/src/safe']);
     expect(Object.keys(all[0]).sort()).toEqual([
-      'deregisteredAt', 'details', 'firstSeen', 'frameworks', 'id', 'kind', 'lastSeen', 'location', 'name', 'notes', 'registeredAgentId', 'risk', 'source', 'status',
+      'deregisteredAt', 'details', 'firstSeen', 'frameworks', 'goneAt', 'id', 'kind', 'lastSeen', 'location', 'name', 'notes', 'registeredAgentId', 'risk', 'source', 'status',
     ]);
     const unsecured = json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir);
     expect(unsecured.map((e) => e.id).sort()).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github', 'project:/src/bot']);
@@ -123,6 +123,7 @@ describe('agentguard agents list, show and status over scan results', () => {
       notes: ['env.GITHUB_TOKEN is written in the config'],
       registeredAgentId: null,
       deregisteredAt: null,
+      goneAt: null,
     });
 
     const missing = runCli(['agents', 'show', 'project:/nowhere', '--data-dir', dataDir]);
@@ -222,7 +223,7 @@ describe('agentguard agents register and deregister', () => {
     const store = await openStore({ dataDir, create: false });
     await store.agents.deregister('project:/src/bot', '2025-03-02T00:00:00.000Z');
     const bot = { id: 'project:/src/bot', kind: 'project', name: 'bot', frameworks: [], location: '/src/bot', status: 'unsecured', risk: 'medium', details: {}, notes: [] } as const;
-    expect(await store.agents.upsertFromScan([{ ...bot, frameworks: [], details: {}, notes: [] }], '2025-03-05T00:00:00.000Z')).toEqual({ added: [], updated: [bot.id] });
+    expect(await store.agents.upsertFromScan([{ ...bot, frameworks: [], details: {}, notes: [] }], '2025-03-05T00:00:00.000Z')).toEqual({ added: [], updated: [bot.id], gone: [] });
     await store.close();
 
     expect(json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir).map((e) => e.id)).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github']);

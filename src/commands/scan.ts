@@ -46,11 +46,13 @@ async function contentKey(dataDir: string): Promise<Uint8Array | undefined> {
 
 export default class ScanCommand extends BaseCommand {
   static summary = 'Find the AI agents, model servers, MCP servers and agent projects on this machine, and whether they go through agentguard.';
-  static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by an HTTP probe of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue, and projects under --path. Everything runs offline; nothing leaves the machine.
+  static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by two HTTP probes of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue (in the home folder and in every project folder under --path), and projects under --path. Everything runs offline; nothing leaves the machine.
 
-The report is grouped by risk and always ends with what could NOT be inspected (permission denied, malformed files, unsupported platform, probes that timed out), so a partial scan never reads as clean. Findings are recorded in the agent registry (\`agentguard agents list\`).
+A process is secured when it loads agentguard, or when its environment has a non-empty AGENTGUARD_TOKEN and an http(s) AGENTGUARD_SIDECAR_URL (both values are checked, never kept). Secrets are never shown: tokens, URL credentials, keys in URL paths and secret flag values are masked as *** in every output and in the registry.
 
-Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the scan itself failed.`;
+The report is grouped by risk and always ends with what could NOT be inspected (permission denied, malformed files, files that are not regular files such as a FIFO, unsupported platform, probes that timed out), so a partial scan never reads as clean. Findings are recorded in the agent registry (\`agentguard agents list\`); processes that have exited are marked gone there.
+
+Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the scan itself failed or --path is not a folder.`;
   static examples = [
     { description: 'Scan this machine and the current project', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Scan two source folders, without probing ports', command: '<%= config.bin %> <%= command.id %> --path ~/src/bots --path ~/src/tools --no-probe' },
@@ -120,7 +122,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
       const { openStore } = await import('../core/store/open-store.js');
       const store = await openStore({ dataDir });
       try {
-        await store.agents.upsertFromScan(result.findings, result.startedAt);
+        await store.agents.upsertFromScan(result.findings, result.startedAt, { completeKinds: result.completeKinds, notInspected: result.notInspected });
       } finally {
         await store.close();
       }

@@ -19,7 +19,7 @@ import {
 } from './process-info.js';
 import { notReadReason, readRegularFile } from './read-regular.js';
 import { packageOfSpecifier, pythonImports } from './source-imports.js';
-import type { ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
+import type { FindingKind, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
 const NODE_EXE = /^(node|nodejs)(\d+)?(\.exe)?$/i;
 const PYTHON_EXE = /^python(\d+(\.\d+)?)?[dmu]?(\.exe)?$/i;
@@ -369,5 +369,11 @@ export async function scanProcesses(options: ScanOptions): Promise<ScanSection> 
   const lookup = new Lookup(skipped);
   const classified = await mapLimit(listing.processes, 8, async (p) => toFinding(p, await classify(p, lookup)));
   const findings = classified.filter((f): f is ScanFinding => f !== undefined);
-  return { findings, skipped: [...skipped, ...summarise(listing.problems)] };
+  return {
+    findings,
+    skipped: [...skipped, ...summarise(listing.problems)],
+    // Every process was listed (not only some pids): one found before and not now has exited.
+    ...(options.pids === undefined ? { completeKinds: ['agent-process', 'credential-process'] as FindingKind[] } : {}),
+    notInspected: [...new Set(listing.problems.filter((p) => p.part === 'details').map((p) => `process:${p.pid}:`))],
+  };
 }

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { resolve } from 'node:path';
 import { maskStrings, maskText } from '../core/agents/report-mask.js';
-import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
+import type { FindingKind, Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
 
 export interface ScanResult {
   startedAt: string;
@@ -11,6 +11,10 @@ export interface ScanResult {
   summary: { total: number; secured: number; unsecured: number; unknown: number; byRisk: Record<Risk, number> };
   /** With `--verbose`: every location scanned, found or not. */
   scanned?: string[];
+  /** Kinds looked for everywhere: an entry of these kinds the registry knows and this scan did not find is gone. */
+  completeKinds: FindingKind[];
+  /** Id prefixes of what could not be read, so not known to be gone. */
+  notInspected: string[];
 }
 
 const RISK_ORDER: Risk[] = ['high', 'medium', 'low', 'info'];
@@ -110,5 +114,7 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
     findings: unique,
     skipped: sections.flatMap((s) => s.skipped),
     summary: { total: unique.length, secured: count('secured'), unsecured: count('unsecured'), unknown: count('unknown'), byRisk },
+    completeKinds: sections.flatMap((s) => s.completeKinds ?? []),
+    notInspected: sections.flatMap((s) => s.notInspected ?? []),
   });
 }

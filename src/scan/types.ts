@@ -53,6 +53,10 @@ export interface Skipped {
 export interface ScanSection {
   findings: ScanFinding[];
   skipped: Skipped[];
+  /** Kinds this section looked for everywhere on the machine (every process listed), so that a kind's absence means gone. */
+  completeKinds?: FindingKind[];
+  /** Id prefixes of what it could not read (`process:1234:`). */
+  notInspected?: string[];
 }
 
 /** What every scanner gets. Tests point `home`, `procRoot` and `paths` at fixtures. */

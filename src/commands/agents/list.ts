@@ -10,7 +10,7 @@ export type AgentsListResult = AgentEntry[];
 
 const messages = {
   summary: 'List the agents agentguard knows: found by `agentguard scan` or registered by hand.',
-  description: `Shows each agent's id, name, kind, frameworks, status (secured: it goes through agentguard; unsecured: it does not; unknown: it cannot be told) and when it was last seen (UTC). Deregistered agents are hidden unless --all is given.
+  description: `Shows each agent's id, name, kind, frameworks, status (secured: it goes through agentguard; unsecured: it does not; unknown: it cannot be told) and when it was last seen (UTC). Deregistered agents, and processes that have exited (gone: a later scan that listed every process did not find them), are hidden unless --all is given.
 
 Use an id with \`agentguard agents show\` for every detail.`,
   noDatabase: (dataDir: string) =>
@@ -28,7 +28,7 @@ export default class AgentsList extends BaseCommand {
 
   static flags = {
     status: Flags.string({ description: 'Only agents with this status.', options: ['secured', 'unsecured', 'unknown'] }),
-    all: Flags.boolean({ description: 'Include deregistered agents.' }),
+    all: Flags.boolean({ description: 'Include deregistered agents and processes that have exited.' }),
     ...dataDirFlag,
   };
 
@@ -36,7 +36,7 @@ export default class AgentsList extends BaseCommand {
     const { flags } = await this.parse(AgentsList);
     const dataDir = await resolveDataDir(flags['data-dir']);
     const status = flags.status as AgentEntry['status'] | undefined;
-    const entries = await readRegistry(dataDir, (registry) => registry.list({ status, includeDeregistered: flags.all }));
+    const entries = await readRegistry(dataDir, (registry) => registry.list({ status, includeDeregistered: flags.all, includeGone: flags.all }));
     if (!this.jsonEnabled()) {
       if (entries === null) this.note(messages.noDatabase(dataDir));
       else if (entries.length === 0) this.note(messages.noMatch);
@@ -52,7 +52,8 @@ function frameworks(entry: AgentEntry): string {
 }
 
 function statusCell(entry: AgentEntry): string {
-  return entry.deregisteredAt === null ? entry.status : `${entry.status} (deregistered)`;
+  if (entry.deregisteredAt !== null) return `${entry.status} (deregistered)`;
+  return entry.goneAt === null ? entry.status : `${entry.status} (gone)`;
 }
 
 function renderTable(entries: AgentEntry[]): string {
@@ -63,7 +64,7 @@ function renderTable(entries: AgentEntry[]): string {
   const body = rows.map((r, i) => {
     const entry = entries[i];
     const text = line(r);
-    if (entry.deregisteredAt !== null) return paint.dim(text);
+    if (entry.deregisteredAt !== null || entry.goneAt !== null) return paint.dim(text);
     return entry.status === 'unsecured' ? paint.yellow(text) : text;
   });
   return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;

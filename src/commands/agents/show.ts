@@ -5,6 +5,7 @@ import { paint } from '../../cli/style.js';
 import { readRegistry } from '../../core/agents/open-registry.js';
 import { findAgent } from '../../core/agents/registration.js';
 import type { AgentEntry } from '../../core/agents/registry.js';
+import { maskStrings } from '../../core/agents/report-mask.js';
 import { AgentGuardError } from '../../core/errors.js';
 
 /** `--json` output: the entry with every field. */
@@ -39,11 +40,13 @@ export default class AgentsShow extends BaseCommand {
       throw new AgentGuardError('AGENT_NOT_FOUND', messages.notFound(args.id, dataDir), { actions: messages.notFoundActions, exitCode: 1 });
     }
     if (!this.jsonEnabled()) process.stdout.write(render(entry));
-    return entry;
+    return maskStrings(entry);
   }
 }
 
-function render(e: AgentEntry): string {
+function render(unmasked: AgentEntry): string {
+  // The registry masks what it stores and reads; masked again here, where it leaves, like every scan output.
+  const e = maskStrings(unmasked);
   const fields: Array<[string, string]> = [
     ['id', e.id],
     ['name', e.name],
@@ -57,6 +60,7 @@ function render(e: AgentEntry): string {
     ['first seen', e.firstSeen],
     ['last seen', e.lastSeen],
     ['deregistered', e.deregisteredAt ?? 'no'],
+    ['gone', e.goneAt === null ? 'no' : `since ${e.goneAt} (a scan of every process no longer found it)`],
   ];
   const width = Math.max(...fields.map(([k]) => k.length)) + 1;
   let text = fields.map(([k, v]) => `${paint.bold(`${k}:`.padEnd(width))} ${v}`).join('\n');

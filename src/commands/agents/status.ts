@@ -15,7 +15,7 @@ const EMPTY: AgentSummary = { total: 0, secured: 0, unsecured: 0, unknown: 0, co
 
 const messages = {
   summary: 'How many known agents go through agentguard: coverage, counts by status, and the unsecured ones.',
-  description: `Coverage is secured / (secured + unsecured): agents whose status cannot be told (such as a local model server) are counted apart. Deregistered agents are left out.
+  description: `Coverage is secured / (secured + unsecured): agents whose status cannot be told (such as a local model server) are counted apart. Deregistered agents, and processes that have exited (gone), are left out.
 
 Run \`agentguard scan\` first to find the agents on this machine.`,
   noDatabase: (dataDir: string) => `No agents known in ${dataDir} yet. Run \`agentguard scan\` to find the agents on this machine.`,

@@ -33,6 +33,19 @@ export interface AgentEntry {
   registeredAgentId: string | null;
   /** When it was deregistered; deregistered entries are hidden from list and summary but kept. */
   deregisteredAt: string | null;
+  /**
+   * When a scan that listed every process no longer found it (a process that exited): gone entries are hidden from
+   * list and summary but kept. Cleared when a scan finds it again.
+   */
+  goneAt: string | null;
+}
+
+/** Which findings a scan looked for everywhere, so that an entry of these kinds it did not find is gone. */
+export interface ScanCoverage {
+  /** Kinds whose every instance on this machine the scan would have found (e.g. processes, when all were listed). */
+  completeKinds: AgentKind[];
+  /** Id prefixes of what the scan could not read (`process:1234:`): not marked gone, since it may still be there. */
+  notInspected?: string[];
 }
 
 /** What a scan hands to the registry: a finding without its evidence. */
@@ -51,9 +64,11 @@ export interface AgentFilter {
   status?: Coverage;
   /** Include deregistered entries (default false). */
   includeDeregistered?: boolean;
+  /** Include entries that are gone, such as processes that exited (default false). */
+  includeGone?: boolean;
 }
 
-/** Counts over the entries that are not deregistered. */
+/** Counts over the entries that are neither deregistered nor gone. */
 export interface AgentSummary {
   total: number;
   secured: number;
@@ -71,9 +86,10 @@ export interface AgentRegistry {
   /**
    * Records one scan's findings in one transaction. New ids are added with first and last seen `seenAt`; known ids
    * keep their first seen, source, registration and deregistration, and take everything else from the finding.
-   * Each id is reported once, in input order.
+   * Each id is reported once, in input order. With `coverage`, scanned entries of a complete kind that this scan did
+   * not find are marked gone (reported in `gone`); an entry found again is no longer gone.
    */
-  upsertFromScan(findings: ScannedAgent[], seenAt: string): Promise<{ added: string[]; updated: string[] }>;
+  upsertFromScan(findings: ScannedAgent[], seenAt: string, coverage?: ScanCoverage): Promise<{ added: string[]; updated: string[]; gone: string[] }>;
   /**
    * Registers (or updates) `agent:<name>`. An agentId marks it secured; otherwise `status` when given, else the
    * current status (`unknown` for a new one). Fields not given keep their values. Registering again clears a

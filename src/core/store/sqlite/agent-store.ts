@@ -10,6 +10,7 @@ import type {
   AgentRegistry,
   AgentSource,
   AgentSummary,
+  ScanCoverage,
   ScannedAgent,
 } from '../../agents/registry.js';
 import type { Coverage, Risk } from '../../../scan/types.js';
@@ -30,10 +31,11 @@ interface AgentRow {
   notes: string;
   registeredAgentId: string | null;
   deregisteredAt: string | null;
+  goneAt: string | null;
 }
 
 const COLUMNS = `id, kind, name, framework, location, status, risk, source, first_seen AS firstSeen, last_seen AS lastSeen,
-  details, notes, registered_agent_id AS registeredAgentId, deregistered_at AS deregisteredAt`;
+  details, notes, registered_agent_id AS registeredAgentId, deregistered_at AS deregisteredAt, gone_at AS goneAt`;
 
 const COVERAGES = new Set<string>(['secured', 'unsecured', 'unknown']);
 const RISKS = new Set<string>(['high', 'medium', 'low', 'info']);
@@ -47,28 +49,34 @@ export class SqliteAgentStore implements AgentRegistry {
   private readonly getStmt: Statement<[string], AgentRow>;
   private readonly writeStmt: Statement<unknown[]>;
   private readonly deregisterStmt: Statement<[string, string]>;
-  private readonly listStmt: Statement<[string | null, string | null, number], AgentRow>;
+  private readonly listStmt: Statement<[string | null, string | null, number, number], AgentRow>;
   private readonly countStmt: Statement<[], { status: string; n: number }>;
-  private readonly upsertTx: (findings: ScannedAgent[], seenAt: string) => { added: string[]; updated: string[] };
+  private readonly presentOfKindStmt: Statement<[string], { id: string }>;
+  private readonly goneStmt: Statement<[string, string]>;
+  private readonly upsertTx: (findings: ScannedAgent[], seenAt: string, coverage?: ScanCoverage) => { added: string[]; updated: string[]; gone: string[] };
   private readonly registerTx: (entry: AgentRegistration, at: string) => AgentEntry;
   private readonly deregisterTx: (id: string, at: string) => boolean;
 
   constructor(db: Database) {
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM agents WHERE id = ?`);
     this.writeStmt = db.prepare(
-      `INSERT INTO agents (id, kind, name, framework, location, status, risk, source, first_seen, last_seen, details, notes, registered_agent_id, deregistered_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO agents (id, kind, name, framework, location, status, risk, source, first_seen, last_seen, details, notes, registered_agent_id, deregistered_at, gone_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, name = excluded.name, framework = excluded.framework, location = excluded.location,
          status = excluded.status, risk = excluded.risk, source = excluded.source, first_seen = excluded.first_seen, last_seen = excluded.last_seen,
-         details = excluded.details, notes = excluded.notes, registered_agent_id = excluded.registered_agent_id, deregistered_at = excluded.deregistered_at`,
+         details = excluded.details, notes = excluded.notes, registered_agent_id = excluded.registered_agent_id, deregistered_at = excluded.deregistered_at,
+         gone_at = excluded.gone_at`,
     );
     this.deregisterStmt = db.prepare('UPDATE agents SET deregistered_at = ? WHERE id = ? AND deregistered_at IS NULL');
     this.listStmt = db.prepare(
-      `SELECT ${COLUMNS} FROM agents WHERE (? IS NULL OR status = ?) AND (? = 1 OR deregistered_at IS NULL) ORDER BY last_seen DESC, id`,
+      `SELECT ${COLUMNS} FROM agents WHERE (? IS NULL OR status = ?) AND (? = 1 OR deregistered_at IS NULL) AND (? = 1 OR gone_at IS NULL)
+       ORDER BY last_seen DESC, id`,
     );
-    this.countStmt = db.prepare('SELECT status, count(*) AS n FROM agents WHERE deregistered_at IS NULL GROUP BY status');
+    this.countStmt = db.prepare('SELECT status, count(*) AS n FROM agents WHERE deregistered_at IS NULL AND gone_at IS NULL GROUP BY status');
+    this.presentOfKindStmt = db.prepare("SELECT id FROM agents WHERE kind = ? AND source = 'scan' AND gone_at IS NULL");
+    this.goneStmt = db.prepare('UPDATE agents SET gone_at = ? WHERE id = ? AND gone_at IS NULL');
 
-    const upsert = db.transaction((findings: ScannedAgent[], seenAt: string) => {
+    const upsert = db.transaction((findings: ScannedAgent[], seenAt: string, coverage?: ScanCoverage) => {
       const added: string[] = [];
       const updated: string[] = [];
       const reported = new Set<string>();
@@ -91,15 +99,24 @@ export class SqliteAgentStore implements AgentRegistry {
           notes: finding.notes,
           registeredAgentId: current?.registeredAgentId ?? null,
           deregisteredAt: current?.deregisteredAt ?? null,
+          goneAt: null,
         };
         this.write(entry);
         if (reported.has(finding.id)) continue;
         reported.add(finding.id);
         (current === null ? added : updated).push(finding.id);
       }
-      return { added, updated };
+      // A process this scan would have seen and did not has exited: it is gone, and no longer counted.
+      const gone: string[] = [];
+      for (const kind of new Set(coverage?.completeKinds ?? [])) {
+        for (const { id } of this.presentOfKindStmt.all(kind)) {
+          if (reported.has(id) || coverage?.notInspected?.some((prefix) => id.startsWith(prefix))) continue;
+          if (this.goneStmt.run(seenAt, id).changes > 0) gone.push(id);
+        }
+      }
+      return { added, updated, gone };
     });
-    this.upsertTx = (findings, seenAt) => upsert.immediate(findings, seenAt);
+    this.upsertTx = (findings, seenAt, coverage) => upsert.immediate(findings, seenAt, coverage);
 
     const register = db.transaction((registration: AgentRegistration, at: string): AgentEntry => {
       const id = registeredId(registration.name);
@@ -119,6 +136,7 @@ export class SqliteAgentStore implements AgentRegistry {
         notes: current?.notes ?? [],
         registeredAgentId: registration.agentId ?? current?.registeredAgentId ?? null,
         deregisteredAt: null,
+        goneAt: current?.goneAt ?? null,
       };
       this.write(entry);
       return entry;
@@ -129,12 +147,12 @@ export class SqliteAgentStore implements AgentRegistry {
     this.deregisterTx = (id, at) => deregister.immediate(id, at);
   }
 
-  async upsertFromScan(findings: ScannedAgent[], seenAt: string): Promise<{ added: string[]; updated: string[] }> {
+  async upsertFromScan(findings: ScannedAgent[], seenAt: string, coverage?: ScanCoverage): Promise<{ added: string[]; updated: string[]; gone: string[] }> {
     checkTime(seenAt, 'seenAt');
     for (const finding of findings) {
       if (!COVERAGES.has(finding.status) || !RISKS.has(finding.risk)) throw new TypeError(`finding ${finding.id}: invalid status or risk`);
     }
-    return this.upsertTx(findings, seenAt);
+    return this.upsertTx(findings, seenAt, coverage);
   }
 
   async register(entry: AgentRegistration, at: string): Promise<AgentEntry> {
@@ -150,7 +168,7 @@ export class SqliteAgentStore implements AgentRegistry {
 
   async list(filter: AgentFilter = {}): Promise<AgentEntry[]> {
     const status = filter.status ?? null;
-    return this.listStmt.all(status, status, filter.includeDeregistered === true ? 1 : 0).map(toEntry);
+    return this.listStmt.all(status, status, filter.includeDeregistered === true ? 1 : 0, filter.includeGone === true ? 1 : 0).map(toEntry);
   }
 
   async get(id: string): Promise<AgentEntry | null> {
@@ -188,6 +206,7 @@ export class SqliteAgentStore implements AgentRegistry {
       JSON.stringify(e.notes),
       e.registeredAgentId,
       e.deregisteredAt,
+      e.goneAt,
     );
   }
 }
@@ -213,5 +232,6 @@ function toEntry(row: AgentRow): AgentEntry {
     notes: jsonColumn<string[]>(row.notes, [], isStrings),
     registeredAgentId: row.registeredAgentId,
     deregisteredAt: row.deregisteredAt,
+    goneAt: row.goneAt,
   });
 }

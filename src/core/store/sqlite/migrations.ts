@@ -263,6 +263,15 @@ ${COST_TOTALS_SQL}
       ALTER TABLE api_tokens ADD COLUMN attributes TEXT;
     `,
   },
+  {
+    version: 9,
+    name: 'agents gone',
+    sql: `
+      -- When a scan that listed every process no longer found a process it had found (src/core/agents/registry.ts):
+      -- gone entries are kept but neither listed nor counted. NULL: present.
+      ALTER TABLE agents ADD COLUMN gone_at TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
