@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, Decision } from '../src/core/action.js';
@@ -20,7 +20,9 @@ const SECRET = 'Zq8vT1pLm4Xw';
 
 const stores: SqliteStore[] = [];
 afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
+  const open = stores.splice(0);
+  await Promise.all(open.map((s) => s.close()));
+  for (const s of open) rmSync(dirname(s.location), { recursive: true, force: true });
 });
 
 function openStore(): { store: SqliteStore; file: string } {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/core/canonical-json.js';
 import { canonicalRecordText, GENESIS_HASH, hashRecord, hashText, type RecordColumns } from '../src/core/audit/chain.js';
 import { readCheckpointFile, signCheckpoint } from '../src/core/audit/checkpoint.js';
@@ -12,13 +12,24 @@ import { verifyAudit } from '../src/core/audit/verify.js';
 import { readWitness, witnessPath } from '../src/core/audit/witness.js';
 import { databasePath, openStore } from '../src/core/store/open-store.js';
 import { MIGRATIONS, migrate } from '../src/core/store/sqlite/migrations.js';
-import { decisionEntry, rawDb, tempDataDir } from './helpers/audit-log.js';
+import { decisionEntry, rawDb, tempDataDir as newDataDir } from './helpers/audit-log.js';
 import { runCli } from './helpers/cli.js';
 
 /**
  * Issue 16, item 3: the audit trail cannot be rewritten quietly without the key. Each attack is done as someone with
  * write access to the database file (a direct SQL connection), never to the keys folder, would do it.
  */
+
+/** Temporary folders made here, removed when the file is done. */
+const made: string[] = [];
+function tempDataDir(prefix: string): string {
+  const dir = newDataDir(prefix);
+  made.push(dirname(dir));
+  return dir;
+}
+afterAll(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 const ENTRIES = 800;
 const EVERY = 100;
