@@ -261,3 +261,35 @@ describe('a whole command line written in "command"', () => {
     expect(finding.details.command).toBe('npx -y @acme/some-mcp --api-key ***');
   });
 });
+
+describe('masking is idempotent (it runs at collection and again at every output)', () => {
+  const word = fc.oneof(
+    fc.constantFrom('--api-key', '--pat', '--key', '--token=', 'Authorization:', 'Bearer', 'GH_PAT=', 'npx', '-y', 'https://', 'user:pw@', '/sse', '?token=', '{"apiKey":', '"', '}', ' ', '='),
+    vendorToken,
+    namedValue,
+    fc.string({ maxLength: 12 }),
+  );
+  it('masking a masked text changes nothing, for any mix of flags, URLs, JSON and secrets', () => {
+    fc.assert(
+      fc.property(fc.array(word, { maxLength: 12 }), fc.constantFrom(' ', '', '/'), (words, sep) => {
+        const once = maskText(words.join(sep));
+        expect(maskText(once)).toBe(once);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('a vendor-shaped token is masked wherever it sits', () => {
+  it('between any words and separators, in any position', () => {
+    const filler = fc.oneof(fc.constantFrom('--api-key', 'https://h.example.com', 'path', '{"a":', 'x=', 'Bearer', '@', ''), fc.string({ maxLength: 10 }));
+    const sep = fc.constantFrom(' ', '/', '=', ':', '"', "'", ',', '?', '&', '\n', '(', '[');
+    fc.assert(
+      fc.property(fc.array(filler, { maxLength: 5 }), sep, vendorToken, sep, fc.array(filler, { maxLength: 5 }), (before, s1, token, s2, after) => {
+        const text = `${before.join(' ')}${s1}${token}${s2}${after.join(' ')}`;
+        expect(maskText(text)).not.toContain(token);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});

@@ -212,7 +212,14 @@ const MAX_TEXT = 64 * 1024;
  */
 export function maskText(text: string): string {
   if (text.length < 6 || text === MASK || clean.has(text)) return text;
-  const masked = maskUncached(text);
+  let masked = maskUncached(text);
+  // A secret masked can uncover another (the guardrail reports one of two overlapping spans): mask until nothing
+  // changes, so that masking a masked text is a no-op.
+  for (let pass = 0; pass < 4 && masked !== text; pass++) {
+    const again = maskUncached(masked);
+    if (again === masked) break;
+    masked = again;
+  }
   // Only strings found to hold no secret are remembered, so the cache never keeps one.
   if (masked === text && text.length <= CLEAN_MAX_LENGTH) {
     if (clean.size >= CLEAN_MAX_ENTRIES) clean.clear();
