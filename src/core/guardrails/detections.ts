@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Finding as DecisionFinding } from '../action.js';
 import { DEFAULT_GUARDRAIL_BUDGET_MS, GuardrailTimeoutError, isGuardrailTimeout, withDeadline } from './budget.js';
-import type { Finding, Guardrail } from './types.js';
+import type { DetectOptions, Finding, Guardrail } from './types.js';
 
 type Result = Finding[] | Promise<Finding[]> | { error: Error };
 
@@ -49,19 +49,21 @@ export class Detections {
     return guardrail;
   }
 
-  private run(name: string, text: string): Result {
-    let byText = this.results.get(name);
-    if (!byText) this.results.set(name, (byText = new Map()));
+  /** A restricted call (types sorted) is cached apart from the unrestricted one, under its options. */
+  private run(name: string, text: string, options?: DetectOptions): Result {
+    const key = options === undefined ? name : `${name}\u0000${JSON.stringify(options)}`;
+    let byText = this.results.get(key);
+    if (!byText) this.results.set(key, (byText = new Map()));
     let result = byText.get(text);
     if (result === undefined) {
-      result = this.detect(name, text);
+      result = this.detect(name, text, options);
       byText.set(text, result);
     }
     return result;
   }
 
   /** Runs a guardrail once; synchronous ones against what is left of the budget, with the time they took counted. */
-  private detect(name: string, text: string): Result {
+  private detect(name: string, text: string, options?: DetectOptions): Result {
     let guardrail: Guardrail;
     try {
       guardrail = this.guardrail(name);
@@ -73,7 +75,7 @@ export class Detections {
     if (this.timedOut || this.remainingMs === 0) return this.timeout();
     const started = performance.now();
     try {
-      return withDeadline(this.remainingMs, this.budgetMs, () => guardrail.detect(text) as Finding[]);
+      return withDeadline(this.remainingMs, this.budgetMs, () => guardrail.detect(text, options) as Finding[]);
     } catch (error) {
       if (isGuardrailTimeout(error)) return this.timeout();
       return { error: error instanceof Error ? error : new Error(String(error)) };
@@ -113,9 +115,33 @@ export class Detections {
     }
   }
 
-  /** The findings of a guardrail on a text. Throws when the guardrail failed or is asynchronous and was not prepared. */
-  findings(name: string, text: string): Finding[] {
-    const result = this.run(name, text);
+  /**
+   * The findings of a guardrail on a text. Throws when the guardrail failed or is asynchronous and was not prepared.
+   * A rule that asks for some `types`, or for a `minScore`, also gets everything the guardrail reports when asked for
+   * just that (callers still select): a guardrail that `resolvesOverlaps` keeps one of overlapping findings, so an
+   * unrestricted call may hide an SSN behind the phone number it also reads as, or (secrets ranks by format, not
+   * score) a 0.9 password in a URL behind the 0.85 key it also is. That second call is made only when the unrestricted
+   * one found a type not asked for or a score below the rule's, once per text, types and score: when every finding is
+   * one the rule asks for, every candidate it would not ask for lost, a candidate that loses hides nothing, so the
+   * asked candidates alone resolve the same way. What the unrestricted call found is kept too, so a rule never sees
+   * less than before; its findings may then overlap one another, and redaction merges overlapping spans into one.
+   */
+  findings(name: string, text: string, types?: ReadonlySet<string>, minScore = 0): Finding[] {
+    const all = this.answer(name, text);
+    const asked = (f: Finding) => f.score >= minScore && (types === undefined || types.has(f.type));
+    if (all.every(asked)) return all;
+    const guardrail = this.guardrail(name);
+    // An asynchronous guardrail was prepared with one unrestricted call; asking it again here could not be awaited.
+    if (!guardrail.resolvesOverlaps || guardrail.async) return all;
+    // A score below the rule's is at least the guardrail's own minimum, so minScore here never lowers that minimum.
+    const options: DetectOptions = { ...(types ? { types: [...types].sort() } : {}), ...(all.some((f) => f.score < minScore) ? { minScore } : {}) };
+    const only = this.answer(name, text, options);
+    const seen = new Set(all.map((f) => `${f.type}\u0000${f.start}\u0000${f.end}`));
+    return [...all, ...only.filter((f) => !seen.has(`${f.type}\u0000${f.start}\u0000${f.end}`))];
+  }
+
+  private answer(name: string, text: string, options?: DetectOptions): Finding[] {
+    const result = this.run(name, text, options);
     if (result instanceof Promise) {
       throw new Error(`guardrail "${name}" answers asynchronously; decide through the pipeline (AgentGuard or the sidecar), not Policy.evaluate`);
     }

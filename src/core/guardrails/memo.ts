@@ -41,6 +41,7 @@ export function memoizeDetect(guardrail: Guardrail, entries = DEFAULT_MEMO_ENTRI
     maxSpanLength: guardrail.maxSpanLength,
     ...(guardrail.maxSpanLengthOf ? { maxSpanLengthOf: (types: readonly string[]) => guardrail.maxSpanLengthOf!(types) } : {}),
     ...(guardrail.contextualTypes ? { contextualTypes: guardrail.contextualTypes } : {}),
+    ...(guardrail.resolvesOverlaps ? { resolvesOverlaps: true } : {}),
     detect,
   });
 }

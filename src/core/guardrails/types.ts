@@ -41,6 +41,13 @@ export interface Guardrail {
    */
   readonly contextualTypes?: readonly string[];
   /**
+   * True when `detect` keeps one of overlapping findings of different types (an SSN that also reads as a phone
+   * number is reported as the phone number). A call with `types` (or a higher `minScore`) then finds what an
+   * unrestricted call hides, so a rule that asks for some types or a score makes its own call when the unrestricted one
+   * found something it does not ask for (Detections.findings).
+   */
+  readonly resolvesOverlaps?: boolean;
+  /**
    * True when `detect` returns a promise (adapters that call a service). The pipeline runs those ahead of policy
    * evaluation; an undeclared promise makes the rule that asked fail closed.
    */

@@ -47,7 +47,7 @@ export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: G
       let found = false;
       for (const segments of paths) {
         for (const at of guardrailTexts(guardrail, action, segments)) {
-          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text)), types, minScore);
+          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, types, minScore)), types, minScore);
           if (hits.length === 0) continue;
           ctx.detections.report(name, hits, textPath(at));
           found = true;

@@ -67,7 +67,7 @@ export function compileRedactStep(
       if (!ctx) throw new Error('guardrails need a decision context');
       // Keys come after everything under them (collectTexts), so a key is renamed only once the paths through it are used.
       for (const at of guardrailTexts(guardrail, copy, segments)) {
-        const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text)), types, minScore);
+        const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, types, minScore)), types, minScore);
         if (hits.length === 0) continue;
         ctx.detections.report(name, hits, textPath(at));
         const redacted = redact(at.text, hits, redactOptions(mode, ctx)).text;

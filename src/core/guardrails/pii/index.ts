@@ -96,6 +96,7 @@ function createPii(rawConfig: PiiConfig): Guardrail {
     description: 'Personal data: e-mail, phone, card, SSN, IBAN, IP, URL, bank, routing, passport, licence, crypto, dates, names and places.',
     types: config.types,
     contextualTypes: [...NER_TYPES],
+    resolvesOverlaps: true,
     maxSpanLength: Math.max(wantsNer ? NER_MAX_SPAN : 0, ...recognizers.map((r) => r.maxSpanLength)),
     maxSpanLengthOf: (types) =>
       Math.max(wantsNer && types.some((t) => NER_TYPES.has(t)) ? NER_MAX_SPAN : 0, ...recognizers.filter((r) => types.includes(r.type)).map((r) => r.maxSpanLength)),

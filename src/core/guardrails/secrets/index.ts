@@ -51,7 +51,8 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
     if (wanted(GENERIC_TYPE)) {
       for (const g of generic.scan(text)) candidates.push({ guardrail: NAME, type: GENERIC_TYPE, ...g, priority: 1 });
     }
-    const kept = resolveOverlaps(candidates).filter((c) => c.score >= minScore && !allow.has(text.slice(c.start, c.end)));
+    // Filtered before overlaps are resolved: an allow-listed or weak candidate must not hide an overlapping secret.
+    const kept = resolveOverlaps(candidates.filter((c) => c.score >= minScore && !allow.has(text.slice(c.start, c.end))));
     return toOriginalSpans(folded, kept).map(({ guardrail, type, start, end, score }) => ({ guardrail, type, start, end, score }));
   }
 
@@ -59,6 +60,7 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
     name: NAME,
     description: 'API keys, tokens, private keys and other credentials, by documented format and by high-entropy values after secret names.',
     types: SECRET_TYPES,
+    resolvesOverlaps: true,
     maxSpanLength: Math.max(MAX_GENERIC_LENGTH, ...RECOGNIZERS.map((r) => r.maxLength)),
     maxSpanLengthOf: (types) =>
       Math.max(types.includes(GENERIC_TYPE) ? MAX_GENERIC_LENGTH : 0, ...RECOGNIZERS.filter((r) => types.includes(r.type)).map((r) => r.maxLength)),
