@@ -48,6 +48,22 @@ rules:
   });
 });
 
+describe('keys: a condition on the names of an object', () => {
+  const p = policy(`  - id: header-names
+    effect: deny
+    when: { input.headers: { keys: { some: { glob: '**[!A-Za-z0-9-]**' } } } }
+`);
+  const effect = (headers: unknown) => p.evaluate({ kind: 'tool', name: 'email.send', input: { headers } }).effect;
+
+  it('tests the list of own keys; a value that is not an object never matches', () => {
+    expect(effect({ 'X-Ticket': 'T-1', 'Reply-To': 'a@example.com' })).toBe('allow');
+    expect(effect({ 'X-A: 1\r\nBcc: eve@attacker.test\r\nX-B': '1' })).toBe('deny');
+    expect(effect({ 'a/b/c': '1' })).toBe('deny');
+    expect(effect(['X-A'])).toBe('allow');
+    expect(effect('X-A: 1')).toBe('allow');
+  });
+});
+
 describe('shell and sql operators in a policy', () => {
   it('a deny rule denies text its parser rejects, with the reason; an allow rule never allows it', () => {
     const p = Policy.parse(`version: 1

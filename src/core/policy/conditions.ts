@@ -170,6 +170,12 @@ function compileOperators(ops: OperatorObject, at: PathSegment[]): { test: Value
         tests.push((v) => !inner.test(v));
         break;
       }
+      case 'keys': {
+        // Names an object gives its fields (e-mail header names, for one) carry data too.
+        const inner = compileOperators(operand as OperatorObject, here).test;
+        tests.push((v) => v !== null && typeof v === 'object' && !Array.isArray(v) && inner(Object.keys(v)));
+        break;
+      }
       case 'some':
       case 'every':
       case 'none': {

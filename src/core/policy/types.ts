@@ -22,6 +22,8 @@ export interface OperatorObject {
   lte?: number;
   exists?: boolean;
   not?: OperatorObject;
+  /** On an object: the list of its own keys satisfies the operators (`keys: { some: { glob: … } }`). */
+  keys?: OperatorObject;
   /** On a list: some item / every item / no item satisfies the operators (on a view's list of objects: a view condition). */
   some?: OperatorObject | Record<string, unknown>;
   every?: OperatorObject | Record<string, unknown>;
@@ -107,7 +109,7 @@ export interface PolicyDocument {
 }
 
 export const OPERATORS = [
-  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not', 'some', 'every', 'none', 'shell', 'sql',
+  'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not', 'keys', 'some', 'every', 'none', 'shell', 'sql',
 ] as const;
 
 export const COMBINATORS = ['all', 'any', 'not'] as const;
