@@ -83,6 +83,21 @@ describe('detect with types', () => {
   });
 });
 
+describe('object keys (names and places do not count there)', () => {
+  const ADDRESS = 'Our offices are located at 6556 106 Rue Ettatawer Apt. 409';
+
+  it('a place read over a number in a key does not hide the number', () => {
+    // In a value the place wins (and counts); in a key it is dropped, and the phone number it hid counts instead.
+    expect(spans(pii.detect(ADDRESS) as Finding[])).toEqual(['LOCATION@27-58']);
+    const config = (body: unknown): Action => ({ kind: 'tool', name: 'n', input: { config: body } });
+    for (const types of [undefined, ['PHONE_NUMBER', 'LOCATION']]) {
+      const d = policy([{ id: 'k', effect: 'deny', when: { detect: { guardrail: 'pii', in: 'input.config', ...(types ? { types } : {}) } } }]).evaluate(config({ [ADDRESS]: true }));
+      expect(d.effect, String(types)).toBe('deny');
+      expect(d.findings).toEqual([expect.objectContaining({ type: 'PHONE_NUMBER', path: 'input.config[key 0]', start: 27, end: 35 })]);
+    }
+  });
+});
+
 describe('through the pipeline', () => {
   const pools: GuardrailPool[] = [];
   afterAll(async () => {

@@ -7,7 +7,7 @@ import type { GuardrailSet } from './guardrail-set.js';
 import { parsePath } from './path.js';
 import type { PathSegment } from './problem.js';
 import { suggest } from './schema.js';
-import { countedFindings, guardrailTexts, textPath } from './texts.js';
+import { countedFindings, countedTypes, guardrailTexts, textPath } from './texts.js';
 import type { DetectSpec } from './types.js';
 
 /** Paths of a `detect`'s `in` (default `input`), parsed; a bad one is a compile problem at its place. */
@@ -47,7 +47,7 @@ export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: G
       let found = false;
       for (const segments of paths) {
         for (const at of guardrailTexts(guardrail, action, segments)) {
-          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, types, minScore)), types, minScore);
+          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, countedTypes(guardrail, at, types), minScore)), types, minScore);
           if (hits.length === 0) continue;
           ctx.detections.report(name, hits, textPath(at));
           found = true;

@@ -6,7 +6,7 @@ import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import { getPath, setPath } from './path.js';
 import type { PathSegment } from './problem.js';
-import { countedFindings, guardrailTexts, textPath } from './texts.js';
+import { countedFindings, countedTypes, guardrailTexts, textPath } from './texts.js';
 import type { CompiledStep } from './transforms.js';
 import type { RedactMode } from './types.js';
 
@@ -67,7 +67,7 @@ export function compileRedactStep(
       if (!ctx) throw new Error('guardrails need a decision context');
       // Keys come after everything under them (collectTexts), so a key is renamed only once the paths through it are used.
       for (const at of guardrailTexts(guardrail, copy, segments)) {
-        const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, types, minScore)), types, minScore);
+        const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, countedTypes(guardrail, at, types), minScore)), types, minScore);
         if (hits.length === 0) continue;
         ctx.detections.report(name, hits, textPath(at));
         const redacted = redact(at.text, hits, redactOptions(mode, ctx)).text;

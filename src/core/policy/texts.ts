@@ -39,6 +39,16 @@ export function countedFindings(guardrail: Pick<Guardrail, 'contextualTypes'>, a
   return findings.filter((f) => !contextual.includes(f.type));
 }
 
+/**
+ * The types a rule asks for in a text, for Detections.findings: in a key, those that count there. A name the tagger
+ * reads over a number (`6556 106 Rue …` as a place) is dropped in a key, and must not hide the number it overlaps.
+ */
+export function countedTypes(guardrail: Pick<Guardrail, 'contextualTypes' | 'types'>, at: TextAt, types: ReadonlySet<string> | undefined): ReadonlySet<string> | undefined {
+  const contextual = guardrail.contextualTypes;
+  if (at.key === undefined || contextual === undefined || contextual.length === 0) return types;
+  return new Set([...(types ?? guardrail.types)].filter((t) => !contextual.includes(t)));
+}
+
 /** Deeper values are refused rather than risking the stack; the sidecar already refuses deeper JSON. */
 const MAX_DEPTH = 128;
 
