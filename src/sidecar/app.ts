@@ -92,7 +92,7 @@ export interface SidecarGuardrailOptions {
   workers?: number;
   /** Decisions with at most this many characters of guardrail text run on the event loop (default 32 KiB). */
   inlineMaxChars?: number;
-  /** Build the policy's guardrails in every worker before the app is ready (the daemon does; tests need not). */
+  /** Build the policy's guardrails in every worker in the background once the app is built (the daemon does). */
   warm?: boolean;
 }
 
@@ -190,7 +190,8 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     },
   };
   app.addHook('onClose', async () => services.guardrails.pool?.close());
-  if (options.guardrails?.warm) await services.guardrails.pool!.warm(builtinSpecsOf(options.policy));
+  // In the background: the daemon answers /healthz at once; a large decision that comes first waits for the models.
+  if (options.guardrails?.warm) void services.guardrails.pool!.warm(builtinSpecsOf(options.policy));
   app.decorate('sidecar', { services, reloadPolicy: () => reloadPolicy(services, app.log as FastifyBaseLogger) });
 
   registerErrorHandling(app, { bodyLimit });
