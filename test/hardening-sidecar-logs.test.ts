@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -46,6 +46,22 @@ describe('sidecar.log rotates by size', () => {
     expect(numbers.at(-1)).toBe(999);
     for (let i = 1; i < numbers.length; i++) expect(numbers[i]).toBe(numbers[i - 1] + 1);
     expect(numbers[0]).toBeGreaterThan(0);
+  });
+
+  it('what the process writes to stderr on the same file (sidecar start --detach) stays in sidecar.log after a rotation', () => {
+    const dir = folder();
+    const file = join(dir, 'sidecar.log');
+    const log = new RotatingFile(file, { maxBytes: 2048, files: 1 });
+    const stderr = openSync(file, 'a');
+    try {
+      for (let i = 0; i < 100; i++) log.write(`${JSON.stringify({ n: i, msg: 'y'.repeat(30) })}\n`);
+      writeSync(stderr, 'Warning: from stderr\n');
+    } finally {
+      closeSync(stderr);
+      log.end();
+    }
+    expect(readFileSync(file, 'utf8')).toContain('Warning: from stderr');
+    expect(readFileSync(`${file}.1`, 'utf8')).not.toContain('Warning: from stderr');
   });
 
   it('replaces a line longer than maxLineBytes by one that keeps its level, time and the start of its message', () => {

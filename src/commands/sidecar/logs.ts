@@ -65,8 +65,9 @@ function splitLines(text: string): string[] {
 }
 
 /**
- * Prints what is appended to `file` from `offset` on, until the process is interrupted. Keeps the file open, so when
- * the sidecar rotates it (the path then names a new file) the rest of the old one is printed before the new one.
+ * Prints what is appended to `file` from `offset` on, until the process is interrupted. The sidecar rotates by copying
+ * the file and emptying it, so a smaller file starts over from its beginning; if the path names another file (moved
+ * by hand or by logrotate), the rest of the old one is printed before the new one.
  */
 async function follow(file: string, offset: number): Promise<never> {
   let fd = openSync(file, 'r');

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fstatSync, ftruncateSync, openSync, renameSync, writeSync } from 'node:fs';
 
 /** sidecar.log rotates when it would pass this size. */
 export const DEFAULT_LOG_MAX_BYTES = 10 * 1024 * 1024;
@@ -20,8 +20,8 @@ export function rotatedFiles(file: string, files: number): string[] {
 
 /**
  * A size-rotated log file for pino (its `write(line)` is all pino needs): writes each line synchronously, so nothing
- * is lost on a crash; before a line would take the file past `maxBytes` the file becomes `file.1` (`file.1` becomes
- * `file.2`, …, the oldest beyond `files` is dropped) and a new file is started. A line longer than `maxLineBytes`
+ * is lost on a crash; before a line would take the file past `maxBytes` its content becomes `file.1` (`file.1` becomes
+ * `file.2`, …, the oldest beyond `files` is dropped) and the file starts again empty. A line longer than `maxLineBytes`
  * (a huge error, say) is replaced by one that keeps its level, time and the start of its message. So the log never
  * takes more than about (files + 1) × maxBytes of disk, whatever is logged.
  */
@@ -64,17 +64,17 @@ export class RotatingFile {
     this.fd = -1;
   }
 
+  /**
+   * Copies the file to `file.1` and empties it in place rather than renaming it: a sidecar started with --detach has
+   * its stdout and stderr on this same file (opened for appending), and they must keep landing in sidecar.log, not in
+   * a rotated or deleted copy. Copying at most maxBytes now and then costs little next to the writes that filled it.
+   */
   private rotate(): void {
-    closeSync(this.fd);
     const names = rotatedFiles(this.file, this.files);
-    if (names.length === 0) {
-      rmSync(this.file, { force: true });
-    } else {
-      for (let i = names.length - 1; i > 0; i--) renameQuietly(names[i - 1], names[i]);
-      renameQuietly(this.file, names[0]);
-    }
-    this.fd = openSync(this.file, 'a', 0o600);
-    this.size = fstatSync(this.fd).size;
+    for (let i = names.length - 1; i > 0; i--) renameQuietly(names[i - 1], names[i]);
+    if (names.length > 0) copyFileSync(this.file, names[0]);
+    ftruncateSync(this.fd, 0);
+    this.size = 0;
   }
 }
 
