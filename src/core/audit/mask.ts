@@ -1,3 +1,6 @@
+import { foldForMatching, type FoldedText } from '../guardrails/text/fold.js';
+import { TOKEN_LIKE_SOURCE } from '../tokens/token-format.js';
+
 /**
  * Masking of secrets before anything reaches the audit log.
  *
@@ -10,6 +13,12 @@
  *   of `-u`/`--user name:password` (curl), mysql's `-p<password>`, `-p <password>` of sshpass and registry logins, and
  *   a secret-looking setting name followed by its value (`aws configure set aws_secret_access_key x`). Those become
  *   `[MASKED]`.
+ *
+ * Secrets written in disguise are found too: text holding non-ASCII characters or character references is also matched
+ * in its folded form (guardrails/text/fold.ts: full-width and other compatibility forms, invisible characters, Cyrillic
+ * and Greek look-alikes inside ASCII words, other scripts' digits), and what is found there is masked on the span of
+ * the text as written, so `ｓｋ-ｐｒｏｊ-…` or a key split by zero-width spaces is masked whole and the text around it
+ * is kept as it was.
  *
  * Every regex here runs in linear time (recheck finds each alternative safe; test/audit-mask.test.ts feeds them
  * inputs built to backtrack): each repetition is a character class its neighbour cannot match, a failed attempt
@@ -49,6 +58,7 @@ const SECRET_SUFFIXES = [
 const SECRET_PARTS = ['password', 'passwd', 'passphrase', 'passcode', 'secret', 'apikey', 'privatekey', 'credential'];
 
 const keyCache = new Map<string, boolean>();
+const NON_ASCII = /[^\x00-\x7F]/;
 const MARKER_RE = /\[MASKED(?::[a-z-]+)?\]/g;
 
 /**
@@ -68,11 +78,67 @@ export function isSecretKey(key: string): boolean {
 
 function looksLikeSecretName(key: string): boolean {
   // Markers left by an earlier masking ("[MASKED:github-token]") name a kind of secret but are not one.
-  const n = (key.includes('[MASKED') ? key.replace(MARKER_RE, '') : key).toLowerCase().replace(/[^a-z0-9]/g, '');
+  const unmarked = key.includes('[MASKED') ? key.replace(MARKER_RE, '') : key;
+  // A name in disguise (`ｐａｓｓｗｏｒｄ`, Cyrillic `раsswоrd`) is read as what it looks like.
+  const n = (NON_ASCII.test(unmarked) ? foldForMatching(unmarked).text : unmarked).toLowerCase().replace(/[^a-z0-9]/g, '');
   return n !== '' && (SECRET_NAMES.has(n) || SECRET_SUFFIXES.some((s) => n.endsWith(s)) || SECRET_PARTS.some((p) => n.includes(p)));
 }
 
 // ---- secrets in text -------------------------------------------------------------------------------------------
+
+/** One replacement a pass makes: [start, end) of the text it read becomes `replacement`. */
+interface Edit {
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+/**
+ * A text being masked pass by pass (each pass reads the previous one's result). When it tracks, `from[i]` is where
+ * unit i of `text` was in the text masking started with, or -1 inside a replacement, so what each pass replaced can be
+ * mapped back to the text as written (maskDisguised).
+ */
+class Masking {
+  text: string;
+  from: Int32Array | undefined = undefined;
+
+  constructor(text: string, track: boolean) {
+    this.text = text;
+    if (track) {
+      this.from = new Int32Array(text.length);
+      for (let i = 0; i < text.length; i++) this.from[i] = i;
+    }
+  }
+
+  /** Applies edits sorted by start and not overlapping. */
+  apply(edits: readonly Edit[]): void {
+    if (edits.length === 0) return;
+    const text = this.text;
+    const parts: string[] = [];
+    let copied = 0;
+    for (const e of edits) {
+      parts.push(text.slice(copied, e.start), e.replacement);
+      copied = e.end;
+    }
+    parts.push(text.slice(copied));
+    const out = parts.join('');
+    if (this.from) {
+      const from = new Int32Array(out.length);
+      let at = 0;
+      copied = 0;
+      for (const e of edits) {
+        from.set(this.from.subarray(copied, e.start), at);
+        at += e.start - copied;
+        from.fill(-1, at, at + e.replacement.length);
+        at += e.replacement.length;
+        copied = e.end;
+      }
+      from.set(this.from.subarray(copied), at);
+      this.from = from;
+    }
+    this.text = out;
+  }
+}
 
 /** Which provider each alternative of TOKEN_RE stands for, in group order (one capture group per alternative). */
 const TOKEN_HINTS = [
@@ -89,6 +155,7 @@ const TOKEN_HINTS = [
   'npm-token',
   'sendgrid-key',
   'jwt',
+  'agentguard-token',
 ] as const;
 
 const W = 'A-Za-z0-9_\\-'; // base64url alphabet
@@ -108,6 +175,8 @@ const TOKEN_RE = new RegExp(
     `(?<![${W}])(npm_[A-Za-z0-9]{30,})`,
     `(?<![${W}])(SG\\.[${W}]{16,}\\.[${W}]{16,})`,
     `(?<![${W}])(eyJ[${W}]{4,}\\.[${W}]{4,}\\.[${W}]{4,})`,
+    // agentguard's own tokens, also cut short (as the sidecar masks its log lines).
+    `(${TOKEN_LIKE_SOURCE})`,
     // Bearer <token>: a token of lower-case letters only is a word, so prose ("bearer instruments") stays readable.
     `(?<![${W}])([Bb][Ee][Aa][Rr][Ee][Rr][ \\t]+)(?=[a-z]*[A-Z0-9_.~+/=-])([A-Za-z0-9_.~+/-]{8,}=*)`,
     // scheme://user:password@ — the whole user-info goes, since the user part is often a token too.
@@ -118,21 +187,26 @@ const TOKEN_RE = new RegExp(
 const BEARER_GROUP = TOKEN_HINTS.length + 1;
 const URL_GROUP = BEARER_GROUP + 2;
 
-function replaceToken(match: string, ...groups: unknown[]): string {
-  for (let i = 0; i < TOKEN_HINTS.length; i++) if (groups[i] !== undefined) return maskedAs(TOKEN_HINTS[i]);
-  if (groups[BEARER_GROUP - 1] !== undefined) return `${groups[BEARER_GROUP - 1] as string}${maskedAs('bearer-token')}`;
-  if (groups[URL_GROUP - 1] !== undefined) return `${groups[URL_GROUP - 1] as string}${maskedAs('url-credentials')}@`;
-  return match;
+/** Provider tokens, JWTs, bearer tokens and URL credentials: the token is replaced, `Bearer ` and `scheme://` kept. */
+function tokenEdits(text: string): Edit[] {
+  const edits: Edit[] = [];
+  TOKEN_RE.lastIndex = 0;
+  for (let m = TOKEN_RE.exec(text); m !== null; m = TOKEN_RE.exec(text)) {
+    const end = m.index + m[0].length;
+    const hint = TOKEN_HINTS.findIndex((_, i) => m![i + 1] !== undefined);
+    if (hint >= 0) edits.push({ start: m.index, end, replacement: maskedAs(TOKEN_HINTS[hint]) });
+    else if (m[BEARER_GROUP] !== undefined) edits.push({ start: m.index + m[BEARER_GROUP].length, end, replacement: maskedAs('bearer-token') });
+    else if (m[URL_GROUP] !== undefined) edits.push({ start: m.index + m[URL_GROUP].length, end: end - 1, replacement: maskedAs('url-credentials') });
+  }
+  return edits;
 }
 
 const PEM_BEGIN = '-----BEGIN ';
 
 /** Replaces PEM private key blocks; a block without its END line is masked to the end of the text. */
-function maskPem(text: string): string {
+function pemEdits(text: string): Edit[] {
+  const edits: Edit[] = [];
   let at = text.indexOf(PEM_BEGIN);
-  if (at < 0) return text;
-  let out = '';
-  let copied = 0;
   while (at >= 0) {
     const labelEnd = text.indexOf('-----', at + PEM_BEGIN.length);
     if (labelEnd < 0) break;
@@ -143,11 +217,10 @@ function maskPem(text: string): string {
     const endLine = text.indexOf('-----END ', labelEnd + 5);
     const close = endLine < 0 ? -1 : text.indexOf('-----', endLine + 9);
     const blockEnd = close < 0 ? text.length : close + 5;
-    out += text.slice(copied, at) + maskedAs('private-key');
-    copied = blockEnd;
+    edits.push({ start: at, end: blockEnd, replacement: maskedAs('private-key') });
     at = text.indexOf(PEM_BEGIN, blockEnd);
   }
-  return copied === 0 ? text : out + text.slice(copied);
+  return edits;
 }
 
 /** `name=`, `name:`, `"name":`, `'name' =` … The value that follows is read by hand in maskFields. */
@@ -206,10 +279,9 @@ function maskedValue(value: string): string | undefined {
 const SEPARATOR_RE = /[ \t]*([=:])[ \t]*/y;
 
 /** Masks the values of secret-looking names written in text: query strings, headers, env lines, JSON in a string. */
-function maskFields(text: string): string {
+function fieldEdits(text: string): Edit[] {
   FIELD_RE.lastIndex = 0;
-  let out = '';
-  let copied = 0;
+  const edits: Edit[] = [];
   let m: RegExpExecArray | null;
   while ((m = FIELD_RE.exec(text)) !== null) {
     let start = FIELD_RE.lastIndex;
@@ -219,10 +291,7 @@ function maskFields(text: string): string {
     for (;;) {
       const end = valueEnd(text, start, separator, quotedName);
       const replacement = maskedValue(text.slice(start, end));
-      if (replacement !== undefined) {
-        out += text.slice(copied, start) + replacement;
-        copied = end;
-      }
+      if (replacement !== undefined) edits.push({ start, end, replacement });
       FIELD_RE.lastIndex = Math.max(end, start);
       // A value followed by a separator was itself a name (`pin="password": "…"`): what it names goes too.
       SEPARATOR_RE.lastIndex = end;
@@ -233,7 +302,7 @@ function maskFields(text: string): string {
       start = end + next[0].length;
     }
   }
-  return copied === 0 ? text : out + text.slice(copied);
+  return edits;
 }
 
 // ---- secrets on command lines -----------------------------------------------------------------------------------
@@ -291,11 +360,10 @@ function maskWord(text: string, start: number, keepTo = start): { replacement: s
 }
 
 /** Masks secret flag values, curl's user passwords, mysql's -p<password> and `setting value` pairs. */
-function maskCommandLine(text: string): string {
-  let out = text;
-  if (out.includes('-')) {
-    const source = out;
-    out = replaceAt(source, FLAG_RE, (m, start) => {
+function maskCommandLine(masking: Masking): void {
+  if (masking.text.includes('-')) {
+    const source = masking.text;
+    masking.apply(editsAt(source, FLAG_RE, (m, start) => {
       const name = m[2];
       if (start >= source.length || (m[3] !== '=' && source[start] === '-')) return undefined; // the next flag, not a value
       if (USER_FLAGS.has(name) && (name.length > 1 || CURL_RE.test(source))) {
@@ -306,38 +374,35 @@ function maskCommandLine(text: string): string {
       // Single-dash names of one or two letters are short options (`-p 5432`); spelled out (`-password x`) they count.
       if (m[1] === '-' && name.length < 3) return undefined;
       return isSecretKey(name) && !SOURCE_FLAG_RE.test(name) ? maskWord(source, start) : undefined;
-    });
+    }));
   }
-  if (SPACED_P_TOOL_RE.test(out)) {
-    const source = out;
-    out = replaceAt(source, SPACED_P_RE, (_m, start) => maskWord(source, start));
+  if (SPACED_P_TOOL_RE.test(masking.text)) {
+    const source = masking.text;
+    masking.apply(editsAt(source, SPACED_P_RE, (_m, start) => maskWord(source, start)));
   }
-  if (MYSQL_RE.test(out)) {
-    const source = out;
-    out = replaceAt(source, MYSQL_P_RE, (_m, start) => maskWord(source, start));
+  if (MYSQL_RE.test(masking.text)) {
+    const source = masking.text;
+    masking.apply(editsAt(source, MYSQL_P_RE, (_m, start) => maskWord(source, start)));
   }
-  if (MAY_HAVE_NAME.test(out)) {
-    const source = out;
-    out = replaceAt(source, SETTING_RE, (m, start) => (isSecretKey(m[1]) ? maskWord(source, start) : undefined));
+  if (MAY_HAVE_NAME.test(masking.text)) {
+    const source = masking.text;
+    masking.apply(editsAt(source, SETTING_RE, (m, start) => (isSecretKey(m[1]) ? maskWord(source, start) : undefined)));
   }
-  return out;
 }
 
 /** For each match of `re` in `text`, `mask` may replace the text from the match's end to `end`. */
-function replaceAt(text: string, re: RegExp, mask: (m: RegExpExecArray, valueStart: number) => { replacement: string; end: number } | undefined): string {
+function editsAt(text: string, re: RegExp, mask: (m: RegExpExecArray, valueStart: number) => { replacement: string; end: number } | undefined): Edit[] {
   re.lastIndex = 0;
-  let out = '';
-  let copied = 0;
+  const edits: Edit[] = [];
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
     const start = re.lastIndex;
     const found = mask(m, start);
     if (!found) continue;
-    out += text.slice(copied, start) + found.replacement;
-    copied = found.end;
+    edits.push({ start, end: found.end, replacement: found.replacement });
     re.lastIndex = Math.max(found.end, start);
   }
-  return copied === 0 ? text : out + text.slice(copied);
+  return edits;
 }
 
 // Cheap screens that skip the full scans for the many strings that cannot hold a match (most of an action).
@@ -347,7 +412,70 @@ const MAY_HAVE_NAME = /pass|pwd|pw|secret|key|token|auth|cookie|sess|sid|cred|ot
 /** Command-line secrets need a flag (a `-`) or a setting name (with a `_`). */
 const MAY_HAVE_COMMAND_SECRET = /[-_]/;
 const MAY_HAVE_SEPARATOR = /[=:]/;
-const MAY_HAVE_TOKEN = /sk-|sk_|rk_|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|AIza|hf_|npm_|SG\.|eyJ|[Bb][Ee][Aa][Rr][Ee][Rr]/;
+const MAY_HAVE_TOKEN = /sk-|sk_|rk_|AKIA|ASIA|gh[pousr]_|github_pat_|glpat-|xox|AIza|hf_|npm_|SG\.|eyJ|agk_|[Bb][Ee][Aa][Rr][Ee][Rr]/;
+
+/** Text that folding may change: non-ASCII characters, or character references (`&#115;k-…`). */
+const mayBeDisguised = (text: string): boolean => NON_ASCII.test(text) || (text.includes('&') && CHARACTER_REFERENCE.test(text));
+const CHARACTER_REFERENCE = /&[#a-z]/;
+
+/** Runs every pass on `masking`, in order. */
+function maskShapes(masking: Masking): Masking {
+  masking.apply(pemEdits(masking.text));
+  // Tokens before fields: `password=Bearer abc…` must lose the token even though the field's value ends at the space.
+  const text = masking.text;
+  if (text.length >= 8 && (MAY_HAVE_TOKEN.test(text) || (text.includes('@') && text.includes('://')))) masking.apply(tokenEdits(text));
+  if (MAY_HAVE_SEPARATOR.test(masking.text) && MAY_HAVE_NAME.test(masking.text)) masking.apply(fieldEdits(masking.text));
+  if (MAY_HAVE_COMMAND_SECRET.test(masking.text)) maskCommandLine(masking);
+  return masking;
+}
+
+/**
+ * Masks what the passes find in the folded form of `text` (a secret in disguise) on the span of `text` it was folded
+ * from, keeping the rest of `text` as written. Linear: one fold, the passes, one walk over their result.
+ */
+function maskDisguised(text: string): string {
+  const folded = foldForMatching(text);
+  if (folded.identity) return text;
+  const masking = maskShapes(new Masking(folded.text, true));
+  if (masking.text === folded.text) return text;
+  return replaceOriginal(text, folded, replacedSpans(masking, folded.text.length));
+}
+
+/** The spans of the folded text the passes replaced, each with what replaced it, in order. */
+function replacedSpans(masking: Masking, foldedLength: number): Edit[] {
+  const from = masking.from!;
+  const spans: Edit[] = [];
+  for (let i = 0; i < from.length; ) {
+    if (from[i] !== -1) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < from.length && from[j] === -1) j++;
+    // Everything between the last unit kept before the replacement and the first kept after it was replaced.
+    const start = i === 0 ? 0 : from[i - 1] + 1;
+    const end = j === from.length ? foldedLength : from[j];
+    if (end > start) spans.push({ start, end, replacement: masking.text.slice(i, j) });
+    i = j;
+  }
+  return spans;
+}
+
+/** `text` with the original span of each folded span replaced; spans meeting inside one original character merge. */
+function replaceOriginal(text: string, folded: FoldedText, spans: readonly Edit[]): string {
+  const edits: Edit[] = [];
+  for (const span of spans) {
+    const { start, end } = folded.original(span.start, span.end);
+    const last = edits[edits.length - 1];
+    if (last && start < last.end) {
+      last.end = Math.max(last.end, end);
+      last.replacement += span.replacement;
+    } else edits.push({ start, end, replacement: span.replacement });
+  }
+  const masking = new Masking(text, false);
+  masking.apply(edits);
+  return masking.text;
+}
 
 /**
  * Strings seen to hold no secret. Agents repeat most strings (names, kinds, rule ids, messages, hashes), so a lookup
@@ -366,14 +494,8 @@ export function maskText(text: string): string {
   if (text.length < 5) return text;
   const cacheable = text.length <= CLEAN_CACHE_MAX_LENGTH;
   if (cacheable && cleanStrings.has(text)) return text;
-  let out = maskPem(text);
-  // Tokens before fields: `password=Bearer abc…` must lose the token even though the field's value ends at the space.
-  if (out.length >= 8 && (MAY_HAVE_TOKEN.test(out) || (out.includes('@') && out.includes('://')))) {
-    TOKEN_RE.lastIndex = 0;
-    out = out.replace(TOKEN_RE, replaceToken);
-  }
-  if (MAY_HAVE_SEPARATOR.test(out) && MAY_HAVE_NAME.test(out)) out = maskFields(out);
-  if (MAY_HAVE_COMMAND_SECRET.test(out)) out = maskCommandLine(out);
+  let out = maskShapes(new Masking(text, false)).text;
+  if (mayBeDisguised(out)) out = maskDisguised(out);
   if (cacheable && out === text) {
     if (cleanStrings.size >= CLEAN_CACHE_SIZE) cleanStrings.clear();
     cleanStrings.add(text);

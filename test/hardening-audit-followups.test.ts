@@ -1,0 +1,184 @@
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Action, Decision } from '../src/core/action.js';
+import { createExporter, EXPORT_FORMATS, writeExport } from '../src/core/audit/export/index.js';
+import { isSecretKey, maskSecrets, maskText } from '../src/core/audit/mask.js';
+import type { AuditRecord } from '../src/core/audit/types.js';
+import { decisionEntry } from '../src/core/pipeline.js';
+import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
+import { rawDb } from './helpers/audit-log.js';
+
+/** Follow-ups of issue 16 items 3 and 4 (audit): disguised secrets, signing at exit, the sidecar's verify. */
+
+const temps: string[] = [];
+const stores: SqliteStore[] = [];
+afterEach(async () => {
+  const open = stores.splice(0);
+  await Promise.all(open.map((s) => s.close()));
+  for (const s of open) rmSync(dirname(s.location), { recursive: true, force: true });
+  for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function openStore(): { store: SqliteStore; file: string } {
+  const file = join(mkdtempSync(join(tmpdir(), 'ag-h3b-mask-')), 'agentguard.db');
+  const store = SqliteStore.open(file);
+  stores.push(store);
+  return { store, file };
+}
+
+function decisionOf(action: Action): Decision {
+  return {
+    id: `dec_${Math.random().toString(36).slice(2, 12)}`,
+    effect: 'allow',
+    action,
+    reasons: [{ rule: 'r', effect: 'allow', message: 'ok' }],
+    findings: [],
+    policy: { name: 'p', hash: `sha256:${'ab'.repeat(32)}` },
+    elapsedUs: 3,
+  };
+}
+
+async function exportAll(records: AuditRecord[]): Promise<string> {
+  let text = '';
+  const sink = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  for (const format of EXPORT_FORMATS) await writeExport(records, createExporter(format, { productVersion: '0.0.0' }), sink);
+  return text;
+}
+
+// ---- disguises ------------------------------------------------------------------------------------------------
+
+const fullWidth = (s: string): string => s.replace(/[!-~]/g, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0));
+const zeroWidth = (s: string, every = 3): string => [...s].map((c, i) => (i > 0 && i % every === 0 ? `\u200B${c}` : c)).join('');
+const CYRILLIC: Record<string, string> = { a: 'а', c: 'с', e: 'е', o: 'о', p: 'р', x: 'х', y: 'у', s: 'ѕ', i: 'і', A: 'А', B: 'В', E: 'Е', K: 'К', M: 'М', H: 'Н', O: 'О', P: 'Р', C: 'С', T: 'Т', X: 'Х' };
+const cyrillic = (s: string): string => s.replace(/[a-zA-Z]/g, (c) => CYRILLIC[c] ?? c);
+const arabicDigits = (s: string): string => s.replace(/[0-9]/g, (d) => String.fromCharCode(0x0660 + Number(d)));
+const devanagariDigits = (s: string): string => s.replace(/[0-9]/g, (d) => String.fromCharCode(0x0966 + Number(d)));
+
+const OPENAI = 'sk-proj-Zq8vT1pLm4Xw9rB2nC7dK3sQ';
+const GITHUB = 'ghp_Zq8vT1pLm4Xw9rB2nC7dK3sQ5yH0aE6f';
+const AWS = 'AKIA2E0A8F3B244C9E7Q';
+const SLACK = 'xoxb-2048-9911-Zq8vT1pLm4Xw';
+
+describe('masking sees through Unicode disguises and masks the span as written', () => {
+  const cases: [string, string, string][] = [
+    ['full-width OpenAI key', `use ${fullWidth(OPENAI)} now`, fullWidth(OPENAI)],
+    ['zero-width-split OpenAI key', `use ${zeroWidth(OPENAI)} now`, zeroWidth(OPENAI)],
+    ['Cyrillic look-alikes in an OpenAI key', `use ${cyrillic(OPENAI)} now`, cyrillic(OPENAI)],
+    ['full-width GitHub token', `token ${fullWidth(GITHUB)}`, fullWidth(GITHUB)],
+    ['AWS key id with Arabic-Indic digits', `aws ${arabicDigits(AWS)} key`, arabicDigits(AWS)],
+    ['Slack token with Devanagari digits', `slack ${devanagariDigits(SLACK)} x`, devanagariDigits(SLACK)],
+    ['soft hyphens inside a key', `k ${OPENAI.replace(/(.{4})/g, '$1\u00AD')} z`, OPENAI.replace(/(.{4})/g, '$1\u00AD')],
+  ];
+  it.each(cases)('%s', (_name, text, disguised) => {
+    const masked = maskText(text);
+    expect(masked).not.toContain(disguised);
+    expect(masked).toMatch(/\[MASKED:[a-z-]+\]/);
+    // What is not the secret is kept as written.
+    expect(masked.startsWith(text.slice(0, text.indexOf(disguised)))).toBe(true);
+    expect(masked.endsWith(text.slice(text.indexOf(disguised) + disguised.length))).toBe(true);
+  });
+
+  it('secret-looking names written in disguise: field names, flags, JSON keys, object keys', () => {
+    expect(maskText(`${fullWidth('password')}=hunter2hunter2`)).not.toContain('hunter2');
+    expect(maskText(`mysql ${fullWidth('--password')}=hunter2hunter2 db`)).not.toContain('hunter2');
+    expect(maskText(`{"${cyrillic('passcode')}": "hunter2hunter2"}`)).not.toContain('hunter2');
+    expect(maskText(`x --${zeroWidth('api-key', 2)} hunter2hunter2`)).not.toContain('hunter2');
+    expect(isSecretKey(fullWidth('api_key'))).toBe(true);
+    expect(isSecretKey(cyrillic('password'))).toBe(true);
+    expect(maskSecrets({ [fullWidth('Password')]: 'hunter2hunter2' })).toEqual({ [fullWidth('Password')]: '[MASKED]' });
+    // An object key that is itself a disguised secret is masked too.
+    expect(JSON.stringify(maskSecrets({ [fullWidth(OPENAI)]: true }))).not.toContain(fullWidth(OPENAI));
+  });
+
+  it('leaves ordinary non-ASCII text as written', () => {
+    for (const text of ['Rückerstattung für Bestellung 42 — bitte prüfen', '注文番号 ４２ を確認してください', 'сумма: ١٢٣ руб.', 'ｔａｓｋ－ｍａｎａｇｅｒ ready']) {
+      expect(maskText(text)).toBe(text);
+    }
+  });
+
+  it('a disguised secret in an action is in no column of the stored row and no export', async () => {
+    const { store, file } = openStore();
+    const action: Action = {
+      agent: { id: `bot ${zeroWidth(GITHUB)}` },
+      kind: 'tool',
+      name: 'shell.exec',
+      input: { command: `curl -H "Authorization: Bearer ${fullWidth(OPENAI)}" https://api`, env: [`AWS=${arabicDigits(AWS)}`] },
+      context: { note: cyrillic(OPENAI) },
+    };
+    const [record] = await store.audit.append([decisionEntry(decisionOf(action), new Date())]);
+    const db = rawDb(file);
+    const row = JSON.stringify(db.prepare('SELECT * FROM audit_records WHERE seq = ?').get(record.seq));
+    db.close();
+    const exported = await exportAll([record]);
+    for (const disguised of [zeroWidth(GITHUB), fullWidth(OPENAI), arabicDigits(AWS), cyrillic(OPENAI)]) {
+      expect(row).not.toContain(disguised);
+      expect(exported).not.toContain(disguised);
+    }
+  });
+});
+
+describe('property: a disguised secret never appears in a stored record or an export', () => {
+  const body = fc.stringMatching(/^[A-Za-z0-9]{24,40}$/).filter((s) => /[0-9]/.test(s) && /[A-Z]/.test(s) && /[a-z]/.test(s));
+  const shapes: ((b: string) => string)[] = [
+    (b) => `sk-proj-${b}`,
+    (b) => `sk-ant-api03-${b}`,
+    (b) => `ghp_${b}`,
+    (b) => `glpat-${b}`,
+    (b) => `xoxb-${b}`,
+    (b) => `AIza${b}${b}`.slice(0, 39),
+    (b) => `hf_${b}${b}`,
+    (b) => `eyJ${b.slice(0, 8)}.${b.slice(8, 16)}.${b.slice(16)}`,
+    (b) => `AKIA${b.toUpperCase().slice(0, 16)}`,
+  ];
+  const contexts: ((s: string) => string)[] = [(s) => s, (s) => `key ${s} end`, (s) => `Authorization: Bearer ${s}`, (s) => `"${s}"`, (s) => `export X=${s}; run`];
+  const disguises: ((s: string, seed: number) => string)[] = [
+    (s) => fullWidth(s),
+    (s, seed) => zeroWidth(s, 2 + (seed % 5)),
+    (s) => cyrillic(s),
+    (s) => arabicDigits(s),
+    (s) => devanagariDigits(s),
+    (s, seed) => fullWidth(s.slice(0, seed % s.length)) + s.slice(seed % s.length),
+    (s, seed) => zeroWidth(cyrillic(s), 3 + (seed % 4)),
+  ];
+  const where = fc.constantFrom('input', 'nested', 'context', 'agent', 'key');
+
+  function place(path: string, text: string): Action {
+    const action: Action = { agent: { id: 'bot' }, kind: 'tool', name: 'x', input: {}, context: {} };
+    const input = action.input as Record<string, unknown>;
+    if (path === 'input') input.command = text;
+    else if (path === 'nested') input.args = [{ deep: text }, 'other'];
+    else if (path === 'context') (action.context as Record<string, unknown>).note = text;
+    else if (path === 'key') input[text] = true;
+    else action.agent = { id: text };
+    return action;
+  }
+
+  it('for every provider shape, disguise and place', async () => {
+    const { store, file } = openStore();
+    await fc.assert(
+      fc.asyncProperty(body, fc.nat(shapes.length - 1), fc.nat(contexts.length - 1), fc.nat(disguises.length - 1), fc.nat(1000), where, async (b, s, c, d, seed, path) => {
+        const secret = shapes[s](b);
+        const disguised = disguises[d](secret, seed);
+        const [record] = await store.audit.append([decisionEntry(decisionOf(place(path, contexts[c](disguised))), new Date())]);
+        const db = rawDb(file);
+        const row = JSON.stringify(db.prepare('SELECT * FROM audit_records WHERE seq = ?').get(record.seq));
+        db.close();
+        const exported = await exportAll([record]);
+        for (const text of [row, exported]) {
+          expect(text).not.toContain(disguised);
+          expect(text).not.toContain(secret);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
