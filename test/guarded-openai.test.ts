@@ -175,7 +175,7 @@ describe('GuardedOpenAI chat.completions.create', () => {
 
   it('fails closed: other ways to send a prompt are refused, and a dead sidecar denies with no request', async () => {
     const { server, client } = await setup({ reply: { text: ['a', 'b'] } });
-    expect(() => client.completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'hi' })).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED' }));
+    expect(() => client.images.generate({ prompt: 'hi' })).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED' }));
     await expect(async () => client.beta.threads.runs.create('thread_1', { assistant_id: 'asst_1' })).rejects.toThrow(/does not guard beta\.threads\.runs\.create/);
     await expect(async () => client.batches.create({ input_file_id: 'f', endpoint: '/v1/chat/completions', completion_window: '24h' })).rejects.toMatchObject({ code: 'METHOD_NOT_GUARDED' });
     // The SDK's helpers built on create are guarded through it.

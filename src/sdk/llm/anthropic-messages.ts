@@ -58,7 +58,7 @@ interface StreamedToolUse {
  */
 export async function* gateMessageStream(source: AsyncIterable<RawMessageStreamEvent>, ctx: CallContext): AsyncGenerator<RawMessageStreamEvent> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<RawMessageStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  const gate = new StreamGate<RawMessageStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context, ctx), ctx.restore, holdBack);
   ctx.written = () => [...gate.texts().values()].join('');
   const tools = new Map<number, StreamedToolUse>();
   const stripped: number[] = [];

@@ -5,7 +5,7 @@ import { anthropicUsage, checkMessage, gateMessageStream } from './anthropic-mes
 import { guardCreate } from './guarded-call.js';
 import { clientSettings, type GuardedClientOptions } from './mediate.js';
 import { lazyClass, loadPeer } from './peer.js';
-import { refuseUnguarded } from './unguarded.js';
+import { ANTHROPIC_ENDPOINTS, sealEndpoints } from './endpoints.js';
 import { sealRawMethods } from './raw-methods.js';
 import { copyOptions } from './copies.js';
 import type { ClientSettings } from './mediate.js';
@@ -15,18 +15,6 @@ type AnthropicModule = typeof import('@anthropic-ai/sdk');
 export interface GuardedAnthropicOptions extends ClientOptions, GuardedClientOptions {}
 
 export { anthropicUsage };
-
-/** Other ways to send a prompt, refused rather than sent unchecked. */
-const ANTHROPIC_UNGUARDED = [
-  'completions.create',
-  'messages.batches.create',
-  'beta.messages.create',
-  'beta.messages.stream',
-  'beta.messages.parse',
-  'beta.messages.toolRunner',
-  'beta.messages.batches.create',
-  'beta.sessions.create',
-] as const;
 
 function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => AnthropicClient & { readonly guard: AgentGuard } {
   const module = loadPeer<AnthropicModule>('@anthropic-ai/sdk', 'GuardedAnthropic');
@@ -40,12 +28,14 @@ function buildGuardedAnthropic(): new (options: GuardedAnthropicOptions) => Anth
       this.guard = settings.guard;
       this.#settings = settings;
       // messages.stream() calls create with stream: true, so it is gated the same way.
-      guardCreate<Message, RawMessageStreamEvent>(this.messages, { settings, provider: 'anthropic', ApiPromise: module.APIPromise as never, client: this }, {
+      const binding = { settings, provider: 'anthropic', ApiPromise: module.APIPromise as never, client: this };
+      guardCreate<Message, RawMessageStreamEvent>(this.messages, binding, {
         check: checkMessage,
         gate: gateMessageStream,
         usage: anthropicUsage,
       }, 'GuardedAnthropic.messages');
-      refuseUnguarded(this, ANTHROPIC_UNGUARDED, 'GuardedAnthropic', 'messages.create or messages.stream');
+      // Every other endpoint is decided (messages.countTokens) or refused.
+      sealEndpoints(this, binding, ANTHROPIC_ENDPOINTS, 'GuardedAnthropic', 'Anthropic');
       sealRawMethods(this, 'GuardedAnthropic');
     }
 

@@ -2,7 +2,7 @@ import type { Decision } from '../../core/action.js';
 import type { TokenUsage } from '../../core/pipeline.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, mediateRequest, recordCall, type ClientSettings, type Decider } from './mediate.js';
-import { restorerOf } from './output.js';
+import { outputAction, restorerOf } from './output.js';
 import { snapshot } from '../snapshot.js';
 import { checkRequestOptions, TOOL_RUNNER, withoutMark } from './request-options.js';
 
@@ -34,6 +34,8 @@ export interface CallContext {
   usage?: TokenUsage;
   /** The text the model wrote so far in a stream (to estimate usage when the stream ends before reporting it). */
   written?: () => string;
+  /** The window of streamed text whose check stopped the stream (deny or approval), decided again to be recorded. */
+  stoppedBy?: string;
 }
 
 export interface GuardedCall<Result, Chunk> {
@@ -55,6 +57,10 @@ export interface GuardedCall<Result, Chunk> {
   usage: (result: Result) => TokenUsage | undefined;
   /** Set when the call is refused before it is decided (e.g. request options that would override it): it rejects with this. */
   refused?: Error;
+  /** Refuses a request (as read) before it is decided: returns the error to reject with. */
+  refuse?: (request: Record<string, unknown>) => Error | undefined;
+  /** For endpoints other than the chat calls: the method's path (`embeddings.create`), put in the action's `context.endpoint`. */
+  endpoint?: string;
 }
 
 /**
@@ -73,8 +79,11 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, giv
   const streaming = body?.stream === true;
   const responsePromise = (async () => {
     if (call.refused) throw call.refused;
+    const refusal = call.refuse?.(body);
+    if (refusal) throw refusal;
     const name = `${call.provider}.${String(body?.model ?? call.defaultModel ?? 'unknown')}`;
-    const { decision, request } = await mediateRequest(call.settings.guard, name, body, call.settings.context);
+    const context = call.endpoint !== undefined ? { ...(call.settings.context ?? {}), endpoint: call.endpoint } : call.settings.context;
+    const { decision, request } = await mediateRequest(call.settings.guard, name, body, context);
     const restore = call.settings.restoreRedactions ? restorerOf(decision) : undefined;
     ctx = { settings: call.settings, name, decision, decider: call.settings.guard, ...(restore ? { restore } : {}) };
     started = performance.now();
@@ -139,10 +148,27 @@ function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' |
       if (outcome?.error !== undefined || outcome === undefined) source.controller.abort(); // stopped or left early: stop the provider too
       // Tokens are billed even when the stream was cut before the provider reported them: estimate, and say so.
       const usage = ctx.usage ?? (await estimatedUsage(ctx));
-      await recordCall(call.settings.guard, ctx.decision, started, outcome?.error !== undefined ? { error: outcome.error, usage } : { usage });
+      const result = outcome?.error !== undefined ? { error: outcome.error, usage } : { usage };
+      if (ctx.stoppedBy !== undefined && outcome?.error !== undefined) await recordCut(ctx, started, result);
+      else await recordCall(call.settings.guard, ctx.decision, started, result);
     }
   }
   return new Stream(() => run(), source.controller, client);
+}
+
+/**
+ * A stream cut by a window the policy did not allow: the window is decided again (so it is recorded, with the policy's
+ * redactions applied as for any denied answer) together with the call's outcome, so the audit shows why it stopped.
+ * Never throws; if that fails, the outcome alone is recorded.
+ */
+async function recordCut(ctx: CallContext, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
+  try {
+    const records = ctx.settings.guard.answerRecords();
+    await records.decide(outputAction(ctx.name, [ctx.stoppedBy!], ctx.settings.context));
+    await records.commit(ctx.decision, callOutcome(started, outcome));
+  } catch {
+    await recordCall(ctx.settings.guard, ctx.decision, started, outcome);
+  }
 }
 
 /** The client a guarded method belongs to. */

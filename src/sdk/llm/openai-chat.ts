@@ -70,7 +70,7 @@ export function withStreamUsage(request: Record<string, unknown>): Record<string
  */
 export async function* gateChatStream(source: AsyncIterable<ChatCompletionChunk>, ctx: CallContext, callerWantsUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<ChatCompletionChunk>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  const gate = new StreamGate<ChatCompletionChunk>(windowCheck(guard, ctx.name, ctx.settings.context, ctx), ctx.restore, holdBack);
   ctx.written = () => [...gate.texts().values()].join('');
   const calls = new Map<string, StreamedToolCall>();
   const settle = async (call: StreamedToolCall): Promise<void> => {

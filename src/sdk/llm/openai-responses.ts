@@ -78,7 +78,7 @@ interface StreamedCall {
  */
 export async function* gateResponseStream(source: AsyncIterable<ResponseStreamEvent>, ctx: CallContext): AsyncGenerator<ResponseStreamEvent> {
   const { guard, toolCalls: mode, holdBack } = ctx.settings;
-  const gate = new StreamGate<ResponseStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context), ctx.restore, holdBack);
+  const gate = new StreamGate<ResponseStreamEvent>(windowCheck(guard, ctx.name, ctx.settings.context, ctx), ctx.restore, holdBack);
   ctx.written = () => [...gate.texts().values()].join('');
   const calls = new Map<number, StreamedCall>();
   const settledById = new Map<string, ToolCallSettlement>();

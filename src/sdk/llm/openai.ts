@@ -8,7 +8,7 @@ import { clientSettings, type ClientSettings, type GuardedClientOptions } from '
 import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from './openai-chat.js';
 import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
 import { lazyClass, loadPeer } from './peer.js';
-import { refuseUnguarded } from './unguarded.js';
+import { OPENAI_ENDPOINTS, sealEndpoints } from './endpoints.js';
 import { sealRawMethods } from './raw-methods.js';
 import { markToolRunners } from './tool-runners.js';
 import { copyOptions } from './copies.js';
@@ -33,26 +33,10 @@ function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: Clie
   // responses.stream() and responses.parse() call create, so they are guarded too.
   guardCreate<Response, ResponseStreamEvent>(client.responses, binding, { check: checkResponse, gate: gateResponseStream, usage: responsesUsage }, `${clientName}.responses`);
   markToolRunners(client, ['chat.completions.runTools', 'beta.chat.completions.runTools']);
-  refuseUnguarded(client, OPENAI_UNGUARDED, clientName, 'chat.completions or responses');
+  // Every other endpoint is decided (embeddings, moderations, legacy completions, input token counts) or refused.
+  sealEndpoints(client, binding, OPENAI_ENDPOINTS, clientName, provider === 'azure' ? 'AzureOpenAI' : 'OpenAI');
   sealRawMethods(client, clientName);
 }
-
-/** Other ways to send a prompt, refused rather than sent unchecked. */
-const OPENAI_UNGUARDED = [
-  'completions.create',
-  'batches.create',
-  'beta.responses.create',
-  'beta.threads.createAndRun',
-  'beta.threads.createAndRunPoll',
-  'beta.threads.createAndRunStream',
-  'beta.threads.runs.create',
-  'beta.threads.runs.createAndPoll',
-  'beta.threads.runs.createAndStream',
-  'beta.threads.runs.stream',
-  'beta.threads.runs.submitToolOutputs',
-  'beta.threads.runs.submitToolOutputsAndPoll',
-  'beta.threads.runs.submitToolOutputsStream',
-] as const;
 
 export interface GuardedAzureOpenAIOptions extends AzureClientOptions, GuardedClientOptions {}
 

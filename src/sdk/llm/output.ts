@@ -41,10 +41,14 @@ export async function decideOutput(decider: Decider, name: string, content: stri
   return contentOf(decision, content);
 }
 
-/** Checks a window of streamed text without recording it; the answer as a whole is decided at the end. */
-export function windowCheck(guard: AgentGuard, name: string, context?: Record<string, unknown>): WindowCheck {
+/**
+ * Checks a window of streamed text without recording it; the answer as a whole is decided at the end. A window that
+ * is not allowed stops the stream: it is kept in `stopped.stoppedBy`, to be decided again and recorded.
+ */
+export function windowCheck(guard: AgentGuard, name: string, context?: Record<string, unknown>, stopped?: { stoppedBy?: string }): WindowCheck {
   return async (text) => {
     const { decision, holdBack } = await guard.preview(outputAction(name, [text], context));
+    if (stopped && decision.effect !== 'allow' && decision.effect !== 'transform') stopped.stoppedBy = text;
     const spans = decision.findings.filter((f) => f.path === 'input.content.0').map(({ start, end }) => ({ start, end }));
     const delivered = decision.effect === 'transform' ? contentOf(decision, [text])[0]! : text;
     return { decision, text: delivered, spans, holdBack };
