@@ -284,6 +284,28 @@ const NEGATIVES: (() => string)[] = [
 ];
 for (let i = 0; i < 170; i++) add([NEGATIVES[i % NEGATIVES.length]()]);
 
+// agentguard's own API tokens (`agk_` + 32 random bytes in base64url), last so the rows above stay as they were, and
+// text with their prefix that is not one: a wrong length, a last character 32 bytes cannot end with, a placeholder.
+const agentguardToken = () => `agk_${Buffer.from(Array.from({ length: 32 }, () => int(0, 255))).toString('base64url')}`;
+const TOKEN_CONTEXTS: ((s: Part) => Part[])[] = [
+  (s) => ['AGENTGUARD_TOKEN=', s, '\n'],
+  (s) => ['curl -s http://127.0.0.1:7777/v1/decide -H "Authorization: Bearer ', s, '" -d @action.json'],
+  (s) => [`{"sidecar": "http://127.0.0.1:7777", "token": "`, s, '"}'],
+  (s) => [`${stamp()} WARN request to /v1/`, s, ' refused (404)\n'],
+  (s) => ['My agent token is ', s, ', why does the sidecar answer 401?'],
+  (s) => ['const guard = new AgentGuard({ sidecar: { url, token: "', s, '" } });'],
+];
+for (let i = 0; i < 12; i++) add(TOKEN_CONTEXTS[i % TOKEN_CONTEXTS.length]({ type: 'AGENTGUARD_TOKEN', value: agentguardToken() }));
+const TOKEN_NEGATIVES: (() => string)[] = [
+  () => `AGENTGUARD_TOKEN=agk_${'x'.repeat(43)}`,
+  () => `cache entry agk_${chars(URLSAFE, 42)}${pick([...'BCDFGHJK'])} (a 43rd character 32 bytes cannot end with)`,
+  () => `cache entry agk_${chars(URLSAFE, 40)} (three characters short)`,
+  () => `export AGENTGUARD_TOKEN=agk_<paste the token shown once by token create>`,
+  () => `Tokens look like agk_… followed by 43 characters; token ids like tok_${chars(HEX, 12)} are public.`,
+  () => `import { agk_loader_settings_for_the_sidecar_v2 } from "./config";`,
+];
+for (let i = 0; i < 6; i++) add([TOKEN_NEGATIVES[i]()]);
+
 mkdirSync(dirname(OUT), { recursive: true });
 writeFileSync(OUT, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
 const positives = rows.reduce((n, r) => n + r.spans.length, 0);

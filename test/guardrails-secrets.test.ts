@@ -54,6 +54,11 @@ const KEYS: Record<string, fc.Arbitrary<string>> = {
   DISCORD_WEBHOOK_URL: fc.tuple(str(DIGITS, 18), str(URLSAFE, 68)).map(([id, k]) => `https://discord.com/api/webhooks/${id}/${k}`),
   DIGITALOCEAN_TOKEN: str(HEX, 64).map((b) => `dop_v1_${b}`),
   SHOPIFY_TOKEN: str(HEX, 32).map((b) => `shpat_${b}`),
+  // 32 random bytes in base64url; the filter keeps fast-check's degenerate arrays (all zeros: a placeholder) out.
+  AGENTGUARD_TOKEN: fc
+    .uint8Array({ minLength: 32, maxLength: 32 })
+    .filter((b) => new Set(b).size >= 24)
+    .map((b) => `agk_${Buffer.from(b).toString('base64url')}`),
 };
 
 const CONTEXTS: ((v: string) => string)[] = [

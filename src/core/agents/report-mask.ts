@@ -30,11 +30,11 @@ export function isSecretName(name: string): boolean {
 
 /**
  * Prefixes vendors put on keys (OpenAI-style `sk-` of many vendors, Zapier `sk-ak-`, OpenRouter `sk-or-`, Stripe,
- * GitHub, GitLab, Slack, Google, Hugging Face, npm, AWS). The guardrail claims only the formats it can validate, to
+ * GitHub, GitLab, Slack, Google, Hugging Face, npm, AWS, agentguard's own `agk_`). The guardrail claims only the formats it can validate, to
  * keep its precision in prose; a report masks any such token.
  */
 const VENDOR_TOKEN =
-  /(?<![A-Za-z0-9])(?:(?:sk|pk|rk|ak)[-_][A-Za-z0-9_-]{12,}|(?:gh[pousr]_|github_pat_|glpat-|xox[abprse]-|AIza|hf_|npm_|pypi-)[A-Za-z0-9_-]{8,}|(?:AKIA|ASIA)[A-Z0-9]{16})/g;
+  /(?<![A-Za-z0-9])(?:(?:sk|pk|rk|ak)[-_][A-Za-z0-9_-]{12,}|(?:gh[pousr]_|github_pat_|glpat-|xox[abprse]-|AIza|hf_|npm_|pypi-|agk_)[A-Za-z0-9_-]{8,}|(?:AKIA|ASIA)[A-Z0-9]{16})/g;
 
 const VENDOR_TOKEN_ONCE = new RegExp(VENDOR_TOKEN.source);
 

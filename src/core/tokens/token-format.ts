@@ -18,7 +18,16 @@ export const TOKEN_PREFIX = 'agk_';
 export const TOKEN_ID_PREFIX = 'tok_';
 
 const TOKEN_BYTES = 32;
-const TOKEN_PATTERN = /^agk_[A-Za-z0-9_-]{43}$/;
+/**
+ * A token in text, unanchored: the one definition the secrets guardrail and the audit masker build their patterns on.
+ * @example new RegExp(TOKEN_SOURCE).test('/v1/agk_CGkH1lv6GSdt8NRneQyHyYLUs6M54g2Qlqb4OGOiUVI') // true
+ */
+export const TOKEN_SOURCE = 'agk_[A-Za-z0-9_-]{43}';
+/** Anything that starts like a token (the prefix and a run of its alphabet), complete or cut short. */
+export const TOKEN_LIKE_SOURCE = 'agk_[A-Za-z0-9_-]{8,}';
+/** Length of a token: the prefix and 43 characters. */
+export const TOKEN_LENGTH = 47;
+const TOKEN_PATTERN = new RegExp(`^${TOKEN_SOURCE}$`);
 const TOKEN_ID_PATTERN = /^tok_[0-9a-f]{12}$/;
 
 /** A new random token (shown to the user once, never stored). */
@@ -46,13 +55,24 @@ export function isWellFormedToken(value: string): boolean {
   return TOKEN_PATTERN.test(value);
 }
 
+/**
+ * True when `value` is a well-formed token whose 43 characters are the canonical base64url of 32 bytes: the last
+ * character carries only 4 bits, so its 2 low bits are zero (`A`, `E`, `I`, …, `w`, `0`, `4`, `8`). Every token
+ * {@link generateToken} makes has this form; 3 in 4 random strings of the same length and alphabet do not, which keeps
+ * the secrets guardrail from reporting text that merely looks like a token.
+ */
+export function isCanonicalToken(value: string): boolean {
+  if (!isWellFormedToken(value)) return false;
+  const body = value.slice(TOKEN_PREFIX.length);
+  return Buffer.from(body, 'base64url').toString('base64url') === body;
+}
+
 /** True when `value` has the shape of a token id. */
 export function isTokenId(value: string): boolean {
   return TOKEN_ID_PATTERN.test(value);
 }
 
-/** Anything that starts like a token (the prefix and a run of its alphabet), complete or cut short. */
-const TOKEN_LIKE = /agk_[A-Za-z0-9_-]{8,}/g;
+const TOKEN_LIKE = new RegExp(TOKEN_LIKE_SOURCE, 'g');
 
 /**
  * `text` with every agentguard token in it (or a long enough piece of one) replaced by `agk_[MASKED]`: for log lines

@@ -70,7 +70,7 @@ function createSecretsGuardrail(raw: SecretsConfig): Guardrail {
 
 export const secretsGuardrail: GuardrailFactory<SecretsConfig> = {
   name: NAME,
-  description: 'Finds credentials: vendor key formats (OpenAI, Anthropic, AWS, GitHub, GitLab, Slack, Stripe, Google, Azure, ...), private keys, JWTs and high-entropy values after secret names.',
+  description: 'Finds credentials: vendor key formats (OpenAI, Anthropic, AWS, GitHub, GitLab, Slack, Stripe, Google, Azure, ...), agentguard API tokens, private keys, JWTs and high-entropy values after secret names.',
   configSchema: secretsConfigSchema,
   create: createSecretsGuardrail,
 };

@@ -1,5 +1,6 @@
 import { base62CrcValid } from './checksum.js';
 import { entropyBar, isPlaceholder, shannonEntropy } from './entropy.js';
+import { isCanonicalToken, TOKEN_LENGTH, TOKEN_PREFIX, TOKEN_SOURCE } from '../../tokens/token-format.js';
 
 /**
  * Recognizers for key formats vendors document: a fixed prefix or anchor, a charset and a length, plus the
@@ -264,6 +265,16 @@ export const RECOGNIZERS: readonly Recognizer[] = [
     maxLength: 38,
     priority: 2,
     validate: (v) => when(randomBody(v.slice(6)), 1),
+  },
+  {
+    // agentguard's own API tokens (core/tokens/token-format.ts): `agk_` + the canonical base64url of 32 random bytes.
+    // Their 256 random bits keep the body's entropy above 4.1 bits per character (least of 10^6 generated), so 3.5
+    // drops placeholders (`agk_AAAA…`) and never a real token.
+    type: 'AGENTGUARD_TOKEN',
+    pattern: new RegExp(`(?<![\\w-])${TOKEN_SOURCE}(?![\\w-])`, 'dg'),
+    maxLength: TOKEN_LENGTH,
+    priority: 2,
+    validate: (v) => when(isCanonicalToken(v) && shannonEntropy(v.slice(TOKEN_PREFIX.length)) >= 3.5, 1),
   },
   {
     // scheme://user:password@host — the password only.
