@@ -9,6 +9,7 @@ import { maskStrings, maskText as maskReportText, maskUrl } from '../src/core/ag
 import { createExporter, EXPORT_FORMATS, writeExport } from '../src/core/audit/export/index.js';
 import { maskSecrets, maskText } from '../src/core/audit/mask.js';
 import type { AuditRecord } from '../src/core/audit/types.js';
+import { describeBuiltinGuardrails } from '../src/core/guardrails/describe.js';
 import { secretsGuardrail } from '../src/core/guardrails/secrets/index.js';
 import type { Finding } from '../src/core/guardrails/types.js';
 import { decisionEntry } from '../src/core/pipeline.js';
@@ -68,8 +69,9 @@ describe('the secrets guardrail finds agentguard tokens', () => {
     }
   });
 
-  it('is a type the guardrail declares, so a rule can ask for it', () => {
+  it('is a type the guardrail declares (guardrails list shows it), so a rule can ask for it', () => {
     expect(guard.types).toContain('AGENTGUARD_TOKEN');
+    expect(describeBuiltinGuardrails().find((g) => g.name === 'secrets')?.types).toContain('AGENTGUARD_TOKEN');
     const only = secretsGuardrail.create({ types: ['AGENTGUARD_TOKEN'] });
     expect((only.detect(`x ${TOKEN} y`) as Finding[]).map((f) => f.type)).toEqual(['AGENTGUARD_TOKEN']);
   });
@@ -131,6 +133,18 @@ describe('a no-secrets-out rule denies an action carrying an agentguard token', 
     ['as an object key', { config: { [TOKEN]: true } }],
     ['in an array', { args: ['--to', 'ops', TOKEN] }],
   ];
+  it('a redact transform replaces the token, wherever it is', () => {
+    const scrub = Policy.parse({
+      version: 1,
+      name: 'scrub',
+      default: 'allow',
+      rules: [{ id: 'scrub', effect: 'transform', when: { kind: 'tool' }, transform: [{ redact: 'input', guardrail: 'secrets' }] }],
+    });
+    const d = scrub.evaluate({ kind: 'tool', name: 'http.post', input: { url: `https://h.example.com/${TOKEN}/sse`, [TOKEN]: 1 } });
+    expect(d.effect).toBe('transform');
+    expect(d.action.input).toEqual({ url: 'https://h.example.com/<AGENTGUARD_TOKEN>/sse', '<AGENTGUARD_TOKEN>': 1 });
+  });
+
   for (const [where, input] of inputs) {
     it(where, () => {
       const d = policy.evaluate({ kind: 'tool', name: 'http.post', input });
