@@ -1,9 +1,11 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import fc from 'fast-check';
+import { OpenAI } from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../src/core/store/open-store.js';
 import { AgentGuard, AgentGuardDeniedError, GuardedAnthropic, GuardedAzureOpenAI, GuardedOpenAI, Policy } from '../src/sdk/index.js';
-import { ANTHROPIC_ENDPOINTS, OPENAI_ENDPOINTS, resourceMethods } from '../src/sdk/llm/endpoints.js';
+import { ANTHROPIC_ENDPOINTS, OPENAI_ENDPOINTS, resourceMethods, sealEndpoints } from '../src/sdk/llm/endpoints.js';
 import { FAKE_ANTHROPIC_KEY, FAKE_AZURE_KEY, FAKE_OPENAI_KEY, startFakeAnthropic, startFakeAzureOpenAI, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
 
@@ -174,6 +176,29 @@ describe('every other endpoint is refused before anything is sent (fail closed, 
       expect(server.requests).toHaveLength(0);
     });
   }
+
+  it('a resource a newer SDK adds is refused by default (nothing to classify, nothing sent)', async () => {
+    const server = await startFakeOpenAI({ reply: { text: 'ok' } });
+    servers.push(server);
+    const client = new OpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0 });
+    const future = { _client: client, create(body: unknown) { return (this._client as OpenAI).post('/future', { body }); } };
+    Object.assign(client, { future });
+    const settings = { guard: newGuard().guard, toolCalls: 'throw' as const, restoreRedactions: false, holdBack: 0 };
+    sealEndpoints(client, { settings, provider: 'openai', ApiPromise: OpenAI.APIPromise as never, client }, OPENAI_ENDPOINTS, 'GuardedOpenAI', 'OpenAI');
+    expect(() => future.create({ model: 'gpt-4o-mini', input: INJECTION })).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED', message: expect.stringContaining('future.create') }));
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('property: a refused method refuses whatever arguments it is given, and sends nothing', async () => {
+    const { server, client } = await openai();
+    const known = new Set([...OPENAI_ENDPOINTS.guarded, ...Object.keys(OPENAI_ENDPOINTS.decided), ...OPENAI_ENDPOINTS.reads]);
+    const refused = resourceMethods(client).filter((m) => !known.has(m));
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...refused), fc.array(fc.anything(), { maxLength: 3 }), async (path, args) => {
+      const { owner, method } = at(client, path);
+      expect(await outcomeOf(() => owner[method]!(...args))).toEqual(code('METHOD_NOT_GUARDED'));
+    }), { numRuns: 300 });
+    expect(server.requests).toHaveLength(0);
+  });
 
   it('the endpoints named in the issue are refused, with what to use instead', async () => {
     const { server, client } = await openai();
