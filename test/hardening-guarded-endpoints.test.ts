@@ -229,6 +229,20 @@ describe('every other endpoint is refused before anything is sent (fail closed, 
     expect(server.requests).toHaveLength(1);
   });
 
+  it('the next page of a list goes out (to the path a resource listed), a raw GET to any other path does not', async () => {
+    const { server, client } = await openai();
+    const { Page } = await import('openai/pagination');
+    const raw = client as unknown as { requestAPIList: (page: unknown, options: object) => Promise<unknown> };
+    expect(await outcomeOf(() => raw.requestAPIList(Page, { method: 'get', path: '/responses/resp_1' }))).toEqual(code('METHOD_NOT_GUARDED'));
+    expect(await outcomeOf(() => raw.requestAPIList(Page, { method: 'get', path: '/models' }))).toEqual(code('METHOD_NOT_GUARDED'));
+    expect(server.requests).toHaveLength(0);
+    await outcomeOf(() => client.models.list());
+    // What a page's getNextPage() does: the same path with a cursor, from the user's loop. The fake answers 404, but
+    // the request went out (on main the inner makeRequest was refused, so no list ever got a second page).
+    expect(await outcomeOf(() => raw.requestAPIList(Page, { method: 'get', path: '/models', query: { after: 'm_1' } }))).toEqual(expect.objectContaining({ status: 404 }));
+    expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/v1/models']);
+  });
+
   it('every table entry names a method the SDK has (no stale entries hide a renamed one)', async () => {
     const { client } = await openai();
     const { client: anth } = await anthropic();

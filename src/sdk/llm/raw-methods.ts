@@ -8,10 +8,16 @@ const RAW = new Set<string | symbol>(RAW_METHODS);
 /** Set while a resource of a guarded client sends its request (and through every await of it: retries, fetch). */
 const fromResource = new AsyncLocalStorage<true>();
 
-/** A page of a list endpoint asks for the next one from the user's loop: a GET without a body carries no prompt. */
-function isNextPage(method: string, args: unknown[]): boolean {
-  const options = args[1] as { method?: unknown; body?: unknown; fetchOptions?: { body?: unknown; method?: unknown } } | undefined;
-  return method === 'requestAPIList' && options?.method === 'get' && options.body === undefined && options.fetchOptions?.body === undefined && options.fetchOptions?.method === undefined;
+type ListOptions = { method?: unknown; path?: unknown; body?: unknown; fetchOptions?: { body?: unknown; method?: unknown } } | undefined;
+
+/**
+ * A page of a list endpoint asks for the next one from the user's loop (the page holds the client itself, not the
+ * resources' view): allowed as a GET without a body to a path a resource of this client listed before, so a raw
+ * `requestAPIList` cannot read any other path (a stored response, a file's content).
+ */
+function isNextPage(method: string, args: unknown[], listed: ReadonlySet<unknown>): boolean {
+  const options = args[1] as ListOptions;
+  return method === 'requestAPIList' && options?.method === 'get' && listed.has(options.path) && options.body === undefined && options.fetchOptions?.body === undefined && options.fetchOptions?.method === undefined;
 }
 
 /**
@@ -22,6 +28,7 @@ function isNextPage(method: string, args: unknown[]): boolean {
  */
 export function sealRawMethods(client: object, clientName: string): void {
   const methods = client as Record<string, unknown>;
+  const listed = new Set<unknown>();
   for (const method of RAW_METHODS) {
     const original = methods[method];
     if (typeof original !== 'function') continue;
@@ -29,7 +36,12 @@ export function sealRawMethods(client: object, clientName: string): void {
       configurable: true,
       writable: false,
       value: function (this: unknown, ...args: unknown[]) {
-        if (fromResource.getStore() === true || isNextPage(method, args)) return (original as (...a: unknown[]) => unknown).apply(this, args);
+        const send = () => (original as (...a: unknown[]) => unknown).apply(this, args);
+        if (fromResource.getStore() === true) {
+          if (method === 'requestAPIList') listed.add((args[1] as ListOptions)?.path);
+          return send();
+        }
+        if (isNextPage(method, args, listed)) return fromResource.run(true, send);
         throw new AgentGuardError('METHOD_NOT_GUARDED', `${clientName} does not send raw requests (${method}), so nothing was sent`, {
           actions: ['Use the guarded methods (chat.completions.create, responses.create, messages.create), or a plain client for requests that may go out unchecked.'],
           exitCode: 1,
