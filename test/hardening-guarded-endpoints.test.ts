@@ -243,6 +243,17 @@ describe('every other endpoint is refused before anything is sent (fail closed, 
     expect(server.requests.map((r) => r.path)).toEqual(['/v1/models', '/v1/models']);
   });
 
+  it('a realtime WebSocket cannot be opened with a guarded client (its key is not handed out); requests still authenticate', async () => {
+    const { server, client } = await openai();
+    const { OpenAIRealtimeWS } = await import('openai/realtime/ws');
+    expect(() => new OpenAIRealtimeWS({ model: 'gpt-realtime' }, client)).toThrow(expect.objectContaining({ code: 'METHOD_NOT_GUARDED' }));
+    await expect(OpenAIRealtimeWS.create(client, { model: 'gpt-realtime' })).rejects.toEqual(code('METHOD_NOT_GUARDED'));
+    expect(() => client.apiKey).toThrow(/does not hand out its API key/);
+    expect((await client.embeddings.create({ model: 'text-embedding-3-small', input: 'hi' })).data).toHaveLength(1);
+    expect(server.requests[0]!.headers.authorization).toBe(`Bearer ${FAKE_OPENAI_KEY}`);
+    expect(JSON.stringify(Object.keys(client))).not.toContain(FAKE_OPENAI_KEY);
+  });
+
   it('every table entry names a method the SDK has (no stale entries hide a renamed one)', async () => {
     const { client } = await openai();
     const { client: anth } = await anthropic();

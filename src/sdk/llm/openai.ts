@@ -9,7 +9,7 @@ import { checkCompletion, gateChatStream, openAiUsage, withStreamUsage } from '.
 import { checkResponse, gateResponseStream, responsesUsage } from './openai-responses.js';
 import { lazyClass, loadPeer } from './peer.js';
 import { OPENAI_ENDPOINTS, sealEndpoints } from './endpoints.js';
-import { sealRawMethods } from './raw-methods.js';
+import { sealRawMethods, withholdApiKey } from './raw-methods.js';
 import { markToolRunners } from './tool-runners.js';
 import { copyOptions } from './copies.js';
 
@@ -36,6 +36,7 @@ function guardMethods(client: OpenAIClient, module: OpenAIModule, settings: Clie
   // Every other endpoint is decided (embeddings, moderations, legacy completions, input token counts) or refused.
   sealEndpoints(client, binding, OPENAI_ENDPOINTS, clientName, provider === 'azure' ? 'AzureOpenAI' : 'OpenAI');
   sealRawMethods(client, clientName);
+  withholdApiKey(client, clientName);
 }
 
 export interface GuardedAzureOpenAIOptions extends AzureClientOptions, GuardedClientOptions {}

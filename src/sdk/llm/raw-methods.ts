@@ -72,3 +72,26 @@ function repoint(node: object, client: object, view: object, seen: Set<object>):
     repoint(value, client, view, seen);
   }
 }
+
+/**
+ * The client's API key is read by its own requests only: code that opens a connection of its own with it (the
+ * realtime WebSocket, `new OpenAIRealtimeWS({ model }, client)`) would send prompts no one decided, so reading it
+ * from outside the client's requests throws.
+ */
+export function withholdApiKey(client: object, clientName: string): void {
+  let key = (client as { apiKey?: unknown }).apiKey;
+  Object.defineProperty(client, 'apiKey', {
+    configurable: true,
+    enumerable: false,
+    get() {
+      if (fromResource.getStore() === true) return key;
+      throw new AgentGuardError('METHOD_NOT_GUARDED', `${clientName} does not hand out its API key (a connection opened with it, such as a realtime WebSocket, is not guarded), so nothing was sent`, {
+        actions: ['Use the guarded methods; for a realtime session that may go out unchecked, give the realtime client a plain OpenAI client.'],
+        exitCode: 1,
+      });
+    },
+    set(value: unknown) {
+      key = value; // the SDK refreshes a key given as a function before each request
+    },
+  });
+}
