@@ -45,7 +45,7 @@ export interface OpenApprovals {
 /**
  * Opens the approvals of a data folder without creating anything; null when there is no database (nothing has asked
  * for approval there). Changes (including expiries found on the way) are recorded in the audit trail through an
- * AuditRecorder, which signs a checkpoint when it closes. For long-running users such as `approvals watch`; one-shot
+ * AuditRecorder, which signs unsigned records when it starts and a checkpoint when it closes (or the process exits). For long-running users such as `approvals watch`; one-shot
  * commands use `withApprovals`.
  *
  * @example
@@ -56,22 +56,16 @@ export async function openApprovals(dataDir: string): Promise<OpenApprovals | nu
   const project = await loadProjectConfig();
   const notify = readNotifySetup(project.config.approvals, approvalsSectionName(project.file));
   // The store is a native module: load it only when it is used.
-  const [{ openExistingStore }, { AuditRecorder }, { loadOrCreateSigningKeys }, { Approvals }, { Deliverer }] = await Promise.all([
+  const [{ openExistingStore }, { AuditRecorder }, { Approvals }, { Deliverer }] = await Promise.all([
     import('../core/store/open-store.js'),
     import('../core/audit/recorder.js'),
-    import('../core/audit/keys.js'),
     import('../core/approvals/service.js'),
     import('../notify/deliverer.js'),
   ]);
   const store = await openExistingStore(dataDir);
   if (!store) return null;
-  let recorder: InstanceType<typeof AuditRecorder>;
-  try {
-    recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ownsStore: true });
-  } catch (error) {
-    await store.close();
-    throw error;
-  }
+  // Started like every recorder: records a writer left unsigned are signed now, and this one's at exit.
+  const recorder = await AuditRecorder.attach(store, dataDir);
   const approvals = new Approvals(store.approvals, recorder, undefined, { deliveries: store.deliveries, channels: notify.subscriptions });
   const deliverer = new Deliverer({ deliveries: store.deliveries, channels: notify.channels });
   const leftToSidecar = notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`);

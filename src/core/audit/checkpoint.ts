@@ -1,4 +1,5 @@
 import { createHash, sign, verify } from 'node:crypto';
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
@@ -146,23 +147,56 @@ export interface LoadedCheckpointFile {
   key: PublicKeyInfo;
 }
 
+function checkpointFileOf(checkpoint: Checkpoint, publicKeyPem: string): CheckpointFile {
+  return { format: CHECKPOINT_FILE_FORMAT, version: checkpoint.n === undefined ? 1 : 2, checkpoint, publicKey: publicKeyPem };
+}
+
+const fileText = (file: CheckpointFile): string => `${JSON.stringify(file, null, 2)}\n`;
+
+function writeFailed(path: string, error: unknown): AgentGuardError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return new AgentGuardError('CHECKPOINT_WRITE_FAILED', `cannot write the checkpoint file ${path}${code ? ` (${code})` : ''}`, {
+    actions: ['Check that the folder exists and that this user may write to it.'],
+    exitCode: 2,
+    cause: error,
+  });
+}
+
 /** Writes a checkpoint file atomically (a temp file renamed into place). */
 export async function writeCheckpointFile(path: string, checkpoint: Checkpoint, publicKeyPem: string): Promise<CheckpointFile> {
-  const file: CheckpointFile = { format: CHECKPOINT_FILE_FORMAT, version: checkpoint.n === undefined ? 1 : 2, checkpoint, publicKey: publicKeyPem };
+  const file = checkpointFileOf(checkpoint, publicKeyPem);
   const temp = `${path}.${process.pid}.tmp`;
   try {
-    await writeFile(temp, `${JSON.stringify(file, null, 2)}\n`, { mode: 0o644 });
+    await writeFile(temp, fileText(file), { mode: 0o644 });
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new AgentGuardError('CHECKPOINT_WRITE_FAILED', `cannot write the checkpoint file ${path}${code ? ` (${code})` : ''}`, {
-      actions: ['Check that the folder exists and that this user may write to it.'],
-      exitCode: 2,
-      cause: error,
-    });
+    throw writeFailed(path, error);
   }
   return file;
+}
+
+/** writeCheckpointFile, synchronously: for a process that is exiting. */
+export function writeCheckpointFileSync(path: string, checkpoint: Checkpoint, publicKeyPem: string): CheckpointFile {
+  const file = checkpointFileOf(checkpoint, publicKeyPem);
+  const temp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(temp, fileText(file), { mode: 0o644 });
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // Never written.
+    }
+    throw writeFailed(path, error);
+  }
+  return file;
+}
+
+function unreadable(path: string, error: unknown): AgentGuardError {
+  const code = (error as NodeJS.ErrnoException).code;
+  return invalid(path, code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (error as Error).message})`, error);
 }
 
 /** Reads and checks the shape of a checkpoint file; throws AgentGuardError (exit 2) naming the file and field. */
@@ -171,9 +205,23 @@ export async function readCheckpointFile(path: string): Promise<LoadedCheckpoint
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw invalid(path, code === 'ENOENT' ? 'no such file' : `cannot read it (${code ?? (error as Error).message})`, error);
+    throw unreadable(path, error);
   }
+  return parseCheckpointFile(path, text);
+}
+
+/** readCheckpointFile, synchronously: for a process that is exiting. */
+export function readCheckpointFileSync(path: string): LoadedCheckpointFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw unreadable(path, error);
+  }
+  return parseCheckpointFile(path, text);
+}
+
+function parseCheckpointFile(path: string, text: string): LoadedCheckpointFile {
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -2,7 +2,7 @@ import { AgentGuardError, isAgentGuardError } from '../errors.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { loadOrCreateSigningKeys, type SigningKeys } from './keys.js';
-import { signHead } from './sign-head.js';
+import { signHead, signHeadSync } from './sign-head.js';
 import type { CostStore, LedgerEntry } from '../cost/types.js';
 import type { AuditEntry, AuditRecord, Checkpoint, CheckpointReason } from './types.js';
 
@@ -23,7 +23,7 @@ export interface AuditRecorderOptions {
   groupCommit?: 'turn' | 'microtask';
   /**
    * Errors of background checkpoints (the records themselves are safe), and checkpoints found deleted from the store.
-   * Default: a process warning.
+   * Default: a process warning (at exit, where a warning would never be printed, a line on stderr).
    */
   onError?: (error: Error) => void;
   /** Clock for checkpoint times (tests). */
@@ -51,8 +51,10 @@ export interface AppendOptions {
 
 /**
  * Records audit entries into a Store and signs linked checkpoints (see sign-head.ts): every `checkpointEvery` records,
- * at most `checkpointIntervalMs` after an unsigned record, on `close()`, and, when opened with `open()`, at once if the
- * log has records no checkpoint covers (a writer that crashed before signing).
+ * at most `checkpointIntervalMs` after an unsigned record, on `close()`, when the process exits without `close()`
+ * (process.exit, the end of the event loop, an uncaught exception: not SIGKILL or a signal without a handler), and,
+ * when started with `open()` or `attach()`, at once if the log has records no checkpoint covers (a writer that
+ * crashed before signing).
  *
  * Appends made in the same turn of the event loop are committed together in one transaction (group commit), and
  * each promise resolves only after the transaction holding its entries has committed, so a caller never sees an
@@ -81,6 +83,13 @@ export class AuditRecorder {
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint: Checkpoint | null = null;
   private closing: Promise<void> | null = null;
+  private readonly reportAtExit: (error: Error) => void;
+
+  /** Recorders not closed yet: signed by one 'exit' listener, there while any is open. */
+  private static readonly unclosed = new Set<AuditRecorder>();
+  private static readonly signAllAtExit = (): void => {
+    for (const recorder of AuditRecorder.unclosed) recorder.signAtExit();
+  };
 
   constructor(store: Store, keys: SigningKeys, options: AuditRecorderOptions = {}) {
     this.store = store;
@@ -92,6 +101,13 @@ export class AuditRecorder {
     this.onError = options.onError ?? ((error) => process.emitWarning(`agentguard: could not sign an audit checkpoint: ${error.message}`));
     this.now = options.now ?? (() => new Date());
     this.ownsStore = options.ownsStore ?? false;
+    this.reportAtExit =
+      options.onError ??
+      ((error) => {
+        process.stderr.write(`agentguard: could not sign the audit log as the process exited: ${error.message}\n`);
+      });
+    if (AuditRecorder.unclosed.size === 0) process.on('exit', AuditRecorder.signAllAtExit);
+    AuditRecorder.unclosed.add(this);
   }
 
   /**
@@ -99,10 +115,19 @@ export class AuditRecorder {
    * closes the store when it closes.
    */
   static async open(options: { dataDir: string; file?: string } & Omit<AuditRecorderOptions, 'ownsStore'>): Promise<AuditRecorder> {
-    const store = await openStore({ dataDir: options.dataDir, file: options.file });
+    const { dataDir, file, ...rest } = options;
+    return AuditRecorder.attach(await openStore({ dataDir, file }), dataDir, rest);
+  }
+
+  /**
+   * A recorder over a store the caller opened (closed when the recorder closes), with the signing keys of `dataDir`
+   * (created on first use), started like `open()`: records no checkpoint covers are signed at once. Every recorder
+   * that writes to a data folder is started this way.
+   */
+  static async attach(store: Store, dataDir: string, options: Omit<AuditRecorderOptions, 'ownsStore'> = {}): Promise<AuditRecorder> {
     let recorder: AuditRecorder;
     try {
-      recorder = new AuditRecorder(store, loadOrCreateSigningKeys(options.dataDir), { ...options, ownsStore: true });
+      recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ...options, ownsStore: true });
     } catch (error) {
       await store.close();
       throw error;
@@ -162,10 +187,40 @@ export class AuditRecorder {
         this.clearTimer();
         if (this.sinceCheckpoint > 0) await this.writeCheckpoint('close');
       } finally {
+        AuditRecorder.unclosed.delete(this);
+        if (AuditRecorder.unclosed.size === 0) process.off('exit', AuditRecorder.signAllAtExit);
         if (this.ownsStore) await this.store.close();
       }
     })();
     return this.closing;
+  }
+
+  /**
+   * Signs, synchronously, what this recorder wrote since its last checkpoint: the process is exiting without close(),
+   * and an unsigned tail would be reported by `audit verify` once older than the interval. Entries still queued were
+   * never committed (no caller saw them stored) and are not written.
+   */
+  private signAtExit(): void {
+    if (this.sinceCheckpoint === 0) return;
+    try {
+      const checkpoint = signHeadSync(this.store, this.keys, {
+        reason: 'close',
+        intervalMs: this.intervalMs,
+        ownLatest: this.lastCheckpoint,
+        onWarning: (message) => this.reportAtExit(new Error(message)),
+        now: this.now,
+      });
+      if (checkpoint) {
+        this.lastCheckpoint = checkpoint;
+        this.sinceCheckpoint = 0;
+      }
+    } catch (error) {
+      try {
+        this.reportAtExit(error as Error);
+      } catch {
+        // Nothing else can be done while exiting; the next recorder to open signs these records at start.
+      }
+    }
   }
 
   private schedule(): void {

@@ -1,8 +1,9 @@
-import type { Store } from '../store/store.js';
+import type { SignHead, Store } from '../store/store.js';
 import { EMPTY_HEAD, latestCheckpoint, signLinkedCheckpoint } from './checkpoint.js';
 import type { SigningKeys } from './keys.js';
 import type { Checkpoint, CheckpointReason } from './types.js';
-import { readWitness, updateWitness } from './witness.js';
+import { readWitness, readWitnessSync, updateWitness, updateWitnessSync } from './witness.js';
+import type { LoadedCheckpointFile } from './checkpoint.js';
 
 /** Options of signHead. */
 export interface SignHeadOptions {
@@ -32,9 +33,43 @@ export interface SignHeadOptions {
  */
 export async function signHead(store: Store, keys: SigningKeys, options: SignHeadOptions): Promise<Checkpoint | null> {
   const witness = keys.dir ? await readWitness(keys.dir, store.location).catch(() => null) : null;
+  const checkpoint = await store.audit.signHead(signer(keys, options, witness));
+  if (checkpoint && keys.dir) {
+    await updateWitness(keys.dir, store.location, checkpoint, keys.publicKeyPem).catch((error: Error) => options.onWarning?.(notWitnessed(checkpoint, error)));
+  }
+  return checkpoint;
+}
+
+/**
+ * signHead, synchronously, for a process that is exiting (no promise settles then): the same checkpoint, link and
+ * witness. Null when this store cannot sign synchronously (see AuditStore.signHeadSync) or is closed.
+ */
+export function signHeadSync(store: Store, keys: SigningKeys, options: SignHeadOptions): Checkpoint | null {
+  if (!store.audit.signHeadSync) return null;
+  let witness: LoadedCheckpointFile | null = null;
+  try {
+    witness = keys.dir ? readWitnessSync(keys.dir, store.location) : null;
+  } catch {
+    // Unreadable: as in signHead, the store's and the signer's own latest are linked to.
+  }
+  const checkpoint = store.audit.signHeadSync(signer(keys, options, witness));
+  if (checkpoint && keys.dir) {
+    try {
+      updateWitnessSync(keys.dir, store.location, checkpoint, keys.publicKeyPem);
+    } catch (error) {
+      options.onWarning?.(notWitnessed(checkpoint, error as Error));
+    }
+  }
+  return checkpoint;
+}
+
+const notWitnessed = (checkpoint: Checkpoint, error: Error): string => `checkpoint #${checkpoint.n} was stored, but not recorded next to the key: ${error.message}`;
+
+/** Builds the linked checkpoint of the head, inside the store's signing transaction. */
+function signer(keys: SigningKeys, options: SignHeadOptions, witness: LoadedCheckpointFile | null): SignHead {
   const witnessed = witness && witness.key.keyId === keys.keyId ? witness.checkpoint : null;
   const time = (options.now ?? (() => new Date()))();
-  const checkpoint = await store.audit.signHead((head, stored) => {
+  return (head, stored) => {
     const previous = latestCheckpoint(stored, options.ownLatest, witnessed);
     if (previous && previous !== stored && (previous.n ?? 0) > (stored?.n ?? 0)) {
       const from = (stored?.n ?? 0) + 1;
@@ -44,11 +79,5 @@ export async function signHead(store: Store, keys: SigningKeys, options: SignHea
     }
     if (options.onlyIfUnsigned && (!head || (stored && stored.seq >= head.seq))) return null;
     return signLinkedCheckpoint(head ?? EMPTY_HEAD, keys, { previous, intervalMs: options.intervalMs, reason: options.reason }, time);
-  });
-  if (checkpoint && keys.dir) {
-    await updateWitness(keys.dir, store.location, checkpoint, keys.publicKeyPem).catch((error: Error) =>
-      options.onWarning?.(`checkpoint #${checkpoint.n} was stored, but not recorded next to the key: ${error.message}`),
-    );
-  }
-  return checkpoint;
+  };
 }

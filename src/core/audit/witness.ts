@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { DATABASE_FILE } from '../store/open-store.js';
-import { readCheckpointFile, writeCheckpointFile, type LoadedCheckpointFile } from './checkpoint.js';
+import { readCheckpointFile, readCheckpointFileSync, writeCheckpointFile, writeCheckpointFileSync, type LoadedCheckpointFile } from './checkpoint.js';
 import { KEYS_DIR } from './keys.js';
 import type { Checkpoint } from './types.js';
 
@@ -49,6 +49,29 @@ export async function updateWitness(keysDir: string, location: string, checkpoin
   } catch {
     // An unreadable witness is replaced by a good one.
   }
-  if (current && (current.checkpoint.n ?? 0) >= checkpoint.n && current.key.publicKeyPem === publicKeyPem) return;
-  await writeCheckpointFile(witnessPathIn(keysDir, location), checkpoint, publicKeyPem);
+  if (supersedes(current, checkpoint, publicKeyPem)) await writeCheckpointFile(witnessPathIn(keysDir, location), checkpoint, publicKeyPem);
+}
+
+/** readWitness, synchronously: for a process that is exiting. */
+export function readWitnessSync(keysDir: string, location: string): LoadedCheckpointFile | null {
+  const path = witnessPathIn(keysDir, location);
+  if (!existsSync(path)) return null;
+  return readCheckpointFileSync(path);
+}
+
+/** updateWitness, synchronously: for a process that is exiting. */
+export function updateWitnessSync(keysDir: string, location: string, checkpoint: Checkpoint, publicKeyPem: string): void {
+  if (checkpoint.n === undefined) return;
+  let current: LoadedCheckpointFile | null = null;
+  try {
+    current = readWitnessSync(keysDir, location);
+  } catch {
+    // An unreadable witness is replaced by a good one.
+  }
+  if (supersedes(current, checkpoint, publicKeyPem)) writeCheckpointFileSync(witnessPathIn(keysDir, location), checkpoint, publicKeyPem);
+}
+
+/** True when `checkpoint` is to replace the witness `current`: there is none, it is earlier, or of another key. */
+function supersedes(current: LoadedCheckpointFile | null, checkpoint: Checkpoint, publicKeyPem: string): boolean {
+  return !(current && (current.checkpoint.n ?? 0) >= checkpoint.n! && current.key.publicKeyPem === publicKeyPem);
 }

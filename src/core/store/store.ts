@@ -41,6 +41,12 @@ export interface AuditStore {
    * and the latest checkpoint and storing the new one. The next append first writes the checkpoint into the chain.
    */
   signHead(sign: SignHead): Promise<Checkpoint | null>;
+  /**
+   * signHead, synchronously: how a recorder signs its last records when the process exits without closing it (an
+   * 'exit' listener cannot wait for a promise). Only stores that write synchronously have it; returns null when the
+   * store is closed.
+   */
+  signHeadSync?(sign: SignHead): Checkpoint | null;
   /** Every stored checkpoint, in seq order. */
   checkpoints(): Promise<Checkpoint[]>;
 }

@@ -210,6 +210,11 @@ export class SqliteAuditStore implements AuditStore {
     return this.signHeadTx(sign);
   }
 
+  /** The same transaction as signHead, returned directly (better-sqlite3 is synchronous); null once the database is closed. */
+  signHeadSync(sign: SignHead): Checkpoint | null {
+    return this.db.open ? this.signHeadTx(sign) : null;
+  }
+
   async checkpoints(): Promise<Checkpoint[]> {
     const rows = this.db.prepare(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints ORDER BY seq, id`).all() as CheckpointRow[];
     return rows.map(checkpointOf);

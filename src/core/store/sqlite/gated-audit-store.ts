@@ -5,7 +5,8 @@ import { SqliteAuditStore } from './audit-store.js';
 
 /**
  * The SQLite audit log, whose writes first await `beforeWrite()` when it returns a promise: how the background
- * checkpointer (WalCheckpointer) holds appends for the moment it needs the WAL to itself.
+ * checkpointer (WalCheckpointer) holds appends for the moment it needs the WAL to itself. `signHeadSync` (signing as
+ * the process exits) does not wait: the hold is for throughput, SQLite's locks keep the write correct either way.
  */
 export class GatedAuditStore extends SqliteAuditStore {
   private readonly beforeWrite: () => Promise<void> | null;
