@@ -1,10 +1,22 @@
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Action, Decision } from '../src/core/action.js';
+import { openApprovals } from '../src/cli/approvals.js';
+import { loadPublicKey } from '../src/core/audit/keys.js';
+import { AuditRecorder } from '../src/core/audit/recorder.js';
+import { verifyAudit } from '../src/core/audit/verify.js';
+import { readWitness } from '../src/core/audit/witness.js';
+import { Policy } from '../src/core/policy/policy.js';
+import { databasePath, openStore as openDataStore } from '../src/core/store/open-store.js';
+import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
+import { decisionEntry as logEntry, tempDataDir } from './helpers/audit-log.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { createExporter, EXPORT_FORMATS, writeExport } from '../src/core/audit/export/index.js';
 import { isSecretKey, maskSecrets, maskText } from '../src/core/audit/mask.js';
 import type { AuditRecord } from '../src/core/audit/types.js';
@@ -180,5 +192,144 @@ describe('property: a disguised secret never appears in a stored record or an ex
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+// ---- signing at exit ------------------------------------------------------------------------------------------
+
+/** A temporary data folder, removed after the test. */
+function dataFolder(prefix: string): string {
+  const dataDir = tempDataDir(prefix);
+  temps.push(dirname(dataDir));
+  return dataDir;
+}
+
+/** What `audit verify` would say a day from now (long past interval + slack), with the witness next to the key. */
+async function verifyLater(dataDir: string) {
+  const store = await openDataStore({ dataDir, create: false });
+  try {
+    const witness = await readWitness(join(dataDir, 'keys'), store.location);
+    const result = await verifyAudit(store, { publicKey: loadPublicKey(dataDir), witness: witness ?? undefined, now: new Date(Date.now() + 86_400_000) });
+    return { result, checkpoints: await store.audit.checkpoints() };
+  } finally {
+    await store.close();
+  }
+}
+
+const SDK = pathToFileURL(join(ROOT, 'dist/sdk/index.js')).href;
+
+/** Runs a script that records two decisions with AgentGuard in local mode and never calls close(), then `ending`. */
+function runAgentWithoutClose(dataDir: string, ending: string): { status: number | null; stderr: string } {
+  const script = join(dirname(dataDir), 'agent.mjs');
+  writeFileSync(
+    script,
+    `import { AgentGuard, Policy } from ${JSON.stringify(SDK)};
+const policy = Policy.parse({ version: 1, name: 'p', rules: [{ id: 'kb', effect: 'allow', when: { name: 'kb.search' } }] });
+const guard = new AgentGuard({ agentId: 'bot', policy, dataDir: ${JSON.stringify(dataDir)} });
+await guard.decide({ kind: 'tool', name: 'kb.search', input: { q: 'a' } });
+await guard.decide({ kind: 'tool', name: 'db.drop', input: {} });
+${ending}
+`,
+  );
+  const r = spawnSync(process.execPath, [script], { cwd: dirname(dataDir), encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, stderr: r.stderr };
+}
+
+describe('a process that exits without close() signs its last records', { timeout: 120_000 }, () => {
+  it.each([
+    ['ends on its own', '', 0],
+    ['calls process.exit(3)', 'process.exit(3);', 3],
+    ['dies of an uncaught exception', "throw new Error('agent crashed');", 1],
+  ])('AgentGuard local mode: the process %s', async (_name, ending, code) => {
+    expect(existsSync(join(ROOT, 'dist/sdk/index.js')), 'run `npx tsc -p tsconfig.build.json` first').toBe(true);
+    const dataDir = dataFolder('ag-h3b-exit-');
+    const run = runAgentWithoutClose(dataDir, ending);
+    expect(run.status, run.stderr).toBe(code);
+    const { result, checkpoints } = await verifyLater(dataDir);
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(checkpoints.at(-1)).toMatchObject({ seq: 2, reason: 'close' });
+  });
+
+  it('a recorder listens for the exit only while it is open, with one listener for all recorders', async () => {
+    const before = process.listenerCount('exit');
+    const a = await AuditRecorder.open({ dataDir: dataFolder('ag-h3b-hook-') });
+    const b = await AuditRecorder.open({ dataDir: dataFolder('ag-h3b-hook-') });
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    await a.close();
+    expect(process.listenerCount('exit')).toBe(before + 1);
+    await b.close();
+    expect(process.listenerCount('exit')).toBe(before);
+  });
+
+  it('close() signs what the recorder wrote', async () => {
+    const dataDir = dataFolder('ag-h3b-close-');
+    const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0, checkpointEvery: 0 });
+    await recorder.record(logEntry(1));
+    await recorder.close();
+    const { result, checkpoints } = await verifyLater(dataDir);
+    expect(result.ok).toBe(true);
+    expect(checkpoints.at(-1)).toMatchObject({ seq: 1, reason: 'close' });
+  });
+
+  it('the approvals commands sign records left unsigned at start, like every other recorder', async () => {
+    const dataDir = dataFolder('ag-h3b-approvals-');
+    const store = await openDataStore({ dataDir });
+    await store.audit.append([logEntry(1), logEntry(2)]); // a writer that stopped before signing
+    await store.close();
+    const open = await openApprovals(dataDir);
+    expect(open).not.toBeNull();
+    await open!.close();
+    const { result, checkpoints } = await verifyLater(dataDir);
+    expect(result.problems).toEqual([]);
+    expect(checkpoints).toEqual([expect.objectContaining({ seq: 2, reason: 'start' })]);
+  });
+});
+
+// ---- the sidecar's verify -------------------------------------------------------------------------------------
+
+const adminOnly: Authenticate = async (header) =>
+  header === 'Bearer admin-secret-1' ? { ok: true, token: { id: 'tok_admin', scope: { kind: 'admin' } } } : { ok: false, reason: 'unknown' };
+
+describe('GET /v1/audit/verify reads what `agentguard audit verify` reads', { timeout: 120_000 }, () => {
+  async function sidecarWithLog(): Promise<{ verify: () => Promise<Record<string, unknown>>; dataDir: string; close: () => Promise<void> }> {
+    const dataDir = dataFolder('ag-h3b-sidecar-');
+    const recorder = await AuditRecorder.open({ dataDir, checkpointEvery: 5, checkpointIntervalMs: 0 });
+    for (let i = 1; i <= 12; i++) await recorder.record(logEntry(i));
+    await recorder.checkpoint();
+    const policy = Policy.parse({ version: 1, name: 'p', rules: [{ id: 'kb', effect: 'allow', when: { name: 'kb.search' } }] });
+    const app = await buildSidecarApp({ policy, recorder, dataDir, authenticate: adminOnly, logger: false });
+    const verify = async () => {
+      const res = await app.inject({ method: 'GET', url: '/v1/audit/verify', headers: { authorization: 'Bearer admin-secret-1' } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as Record<string, unknown>;
+    };
+    return { verify, dataDir, close: async () => (await app.close(), await recorder.close()) };
+  }
+
+  const cli = (dataDir: string) => {
+    const r = runCli(['audit', 'verify', '--json', '--data-dir', dataDir]);
+    return { code: r.code, json: JSON.parse(r.stdout) as Record<string, unknown> };
+  };
+
+  it.each([
+    ['emptied (both tables)', ['DELETE FROM audit_records', 'DELETE FROM audit_checkpoints']],
+    ['cut back, with its later checkpoints deleted', ['DELETE FROM audit_records WHERE seq > 6', 'DELETE FROM audit_checkpoints WHERE seq > 6']],
+  ])('a log %s', async (_name, statements) => {
+    const { verify, dataDir, close } = await sidecarWithLog();
+    try {
+      expect(await verify()).toMatchObject({ ok: true, problems: [] });
+      const db = rawDb(databasePath({ dataDir }));
+      for (const statement of statements) db.prepare(statement).run();
+      db.close();
+      const fromRoute = await verify();
+      expect(fromRoute.ok).toBe(false);
+      expect((fromRoute.problems as { kind: string }[]).map((p) => p.kind)).toContain('truncated');
+      const fromCli = cli(dataDir);
+      expect(fromCli.code).toBe(1);
+      expect(fromRoute).toEqual(fromCli.json);
+    } finally {
+      await close();
+    }
   });
 });

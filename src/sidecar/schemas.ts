@@ -247,6 +247,7 @@ export const verifyResponse = {
       },
     },
     omittedProblems: { type: 'integer' },
+    notes: { type: 'array', items: { type: 'string' } },
   },
 } as const;
 

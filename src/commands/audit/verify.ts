@@ -3,16 +3,13 @@ import { readFile } from 'node:fs/promises';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
-import { readCheckpointFile, type LoadedCheckpointFile } from '../../core/audit/checkpoint.js';
-import { loadPublicKey, parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
+import { readCheckpointFile } from '../../core/audit/checkpoint.js';
+import { parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
 import type { VerifyResult } from '../../core/audit/types.js';
-import { verifyAudit } from '../../core/audit/verify.js';
-import { readWitness } from '../../core/audit/witness.js';
+import { verifyDataFolderAudit } from '../../core/audit/verify-data-folder.js';
 import { parseDuration } from '../../core/audit/filters.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { databasePath, openStore } from '../../core/store/open-store.js';
-import { KEYS_DIR } from '../../core/audit/keys.js';
-import { join } from 'node:path';
 
 /**
  * `--json` output: `{ ok, records, checkpoints, problems: [{ seq, kind, message }] }` (+ `omittedProblems` when capped,
@@ -47,7 +44,7 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
     const { flags } = await this.parse(AuditVerify);
     const dataDir = await resolveDataDir(flags['data-dir']);
     const externalCheckpoint = flags.checkpoint === undefined ? undefined : await readCheckpointFile(flags.checkpoint);
-    const publicKey = flags['public-key'] === undefined ? loadPublicKey(dataDir) : await readPublicKeyFile(flags['public-key']);
+    const publicKey = flags['public-key'] === undefined ? undefined : await readPublicKeyFile(flags['public-key']);
     const unsignedSlackMs = parseDuration(flags['unsigned-slack']);
     if (unsignedSlackMs === undefined) {
       throw new AgentGuardError('USAGE', `--unsigned-slack: "${flags['unsigned-slack']}" is not a duration`, {
@@ -58,28 +55,14 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
     const store = await openStore({ dataDir, create: false });
     let result: VerifyResult;
     try {
-      if (publicKey === null && (await store.audit.checkpoints()).length > 0) {
-        throw new AgentGuardError('AUDIT_KEY_NOT_FOUND', `the log has signed checkpoints, but there is no public key in ${dataDir}/keys to check them with`, {
-          actions: ['Pass the public key with --public-key <file> (exported by `agentguard audit public-key`).', 'If the keys folder was deleted, treat the log as suspect and verify it against a checkpoint file kept elsewhere.'],
-          exitCode: 2,
-        });
-      }
       const progress = process.stderr.isTTY && !this.jsonEnabled();
-      const witness: LoadedCheckpointFile | null = await readWitness(join(dataDir, KEYS_DIR), store.location);
-      result = await verifyAudit(store, {
+      result = await verifyDataFolderAudit(store, dataDir, {
         publicKey,
         externalCheckpoint,
-        witness: witness ?? undefined,
         unsignedSlackMs,
         onProgress: progress ? (n) => process.stderr.write(`\rVerifying… ${n.toLocaleString('en-US')} records`) : undefined,
       });
       if (progress) process.stderr.write('\r\x1b[K');
-      if (result.ok && result.records === 0 && result.checkpoints === 0 && !witness && publicKey && flags['public-key'] === undefined) {
-        result.notes = [
-          ...(result.notes ?? []),
-          'the log is empty and has no checkpoint, but the data folder has a signing key and no checkpoint next to it: if this log ever recorded anything, it was emptied (only a checkpoint kept elsewhere can prove it)',
-        ];
-      }
     } finally {
       await store.close();
     }

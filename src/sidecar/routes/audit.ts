@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { parseAuditFilters, type AuditFilterInput } from '../../core/audit/filters.js';
-import { loadPublicKey } from '../../core/audit/keys.js';
 import type { AuditQuery, AuditRecord, VerifyResult } from '../../core/audit/types.js';
-import { verifyAudit } from '../../core/audit/verify.js';
+import { verifyDataFolderAudit } from '../../core/audit/verify-data-folder.js';
 import { isAgentGuardError } from '../../core/errors.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
@@ -71,6 +70,15 @@ export function auditRoutes(app: FastifyInstance, services: SidecarServices): vo
         response: { 200: verifyResponse, ...authedErrors() },
       },
     },
-    async (): Promise<VerifyResult> => verifyAudit(services.recorder.store, { publicKey: loadPublicKey(services.dataDir) }),
+    // What `agentguard audit verify` reads (the key and the checkpoint kept next to it), so both give the same answer.
+    async (): Promise<VerifyResult> => {
+      try {
+        return await verifyDataFolderAudit(services.recorder.store, services.dataDir);
+      } catch (error) {
+        // No key for the signed checkpoints, an unreadable witness: the log cannot be verified, and the admin is told why.
+        if (isAgentGuardError(error)) throw new HttpError(500, error.code, error.message, { actions: error.actions });
+        throw error;
+      }
+    },
   );
 }
