@@ -198,7 +198,7 @@ export async function checkLinkedCheckpoints(input: LinkedCheckInput): Promise<s
   const starts = [...table.values()].filter((c) => c.reason === 'start').sort((a, b) => a.n! - b.n!);
   for (const cp of starts.slice(0, MAX_START_NOTES)) {
     const before = table.get(cp.n! - 1);
-    notes.push(`checkpoint #${cp.n} was signed at start (${cp.time}): records ${(before?.seq ?? 0) + 1}..${cp.seq} were found unsigned (a writer had stopped before signing) and were unprotected until then`);
+    notes.push(`checkpoint #${cp.n} was signed at start (${cp.time}): records ${(before?.seq ?? 0) + 1}..${cp.seq} were found unsigned (a writer had stopped before signing them, or another was still within its checkpoint interval) and were unprotected until then`);
   }
   if (starts.length > MAX_START_NOTES) notes.push(`… and ${starts.length - MAX_START_NOTES} more checkpoints signed at start`);
   return notes;
