@@ -245,10 +245,10 @@ describe('fake OpenAI: errors and scripts', () => {
   it('records nothing when no call is made, and 404s unknown paths', async () => {
     const fake = await track(startFakeOpenAI({ reply: { text: 'x' } }));
     expect(fake.requests).toEqual([]);
-    const response = await fetch(`${fake.baseURL}/embeddings?x=1`, { method: 'POST', body: '{}' });
+    const response = await fetch(`${fake.baseURL}/no-such-endpoint?x=1`, { method: 'POST', body: '{}' });
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { type: 'invalid_request_error' } });
-    expect(fake.requests[0]).toMatchObject({ path: '/v1/embeddings', query: { x: '1' }, body: {} });
+    expect(fake.requests[0]).toMatchObject({ path: '/v1/no-such-endpoint', query: { x: '1' }, body: {} });
   });
 
   it('reassembles any split of the text into the original string (property)', async () => {
