@@ -65,7 +65,8 @@ function ratio(run: (text: string) => unknown, make: (n: number, salt: number) =
   return perBig / perSmall;
 }
 
-describe('guardrails run in time linear in their input', () => {
+// A ratio of timings: a noisy shared CI core can miss it by chance, so a miss is tried twice more.
+describe('guardrails run in time linear in their input', { retry: 2 }, () => {
   for (const name of ['pii', 'secrets', 'injection', 'moderation']) {
     describe(name, () => {
       const guardrail = BUILTIN_GUARDRAILS.get(name)!.create({});

