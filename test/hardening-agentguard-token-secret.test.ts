@@ -17,6 +17,7 @@ import { Policy } from '../src/core/policy/policy.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { generateToken } from '../src/core/tokens/token-format.js';
 import { rawDb } from './helpers/audit-log.js';
+import { decisionOf, exportAll } from './helpers/audit-exports.js';
 
 // Issue 16, item 4: agentguard's own API tokens (`agk_` + 32 random bytes in base64url) sent in an action's input are
 // found by the secrets guardrail, masked in the audit trail and its exports, and masked in what `scan` reports.
@@ -164,33 +165,9 @@ afterEach(async () => {
   for (const s of open) rmSync(dirname(s.location), { recursive: true, force: true });
 });
 
-function decisionOf(action: Action): Decision {
-  return {
-    id: `dec_${Math.random().toString(36).slice(2, 12)}`,
-    effect: 'allow',
-    action,
-    reasons: [{ rule: 'r', effect: 'allow', message: 'ok' }],
-    findings: [],
-    policy: { name: 'p', hash: `sha256:${'ab'.repeat(32)}` },
-    elapsedUs: 3,
-  };
-}
-
-async function exportAll(records: AuditRecord[]): Promise<string> {
-  let text = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  for (const format of EXPORT_FORMATS) await writeExport(records, createExporter(format, { productVersion: '0.0.0' }), sink);
-  return text;
-}
-
 /** Records `action` as the pipeline does; returns every column of the stored row and every export format of it. */
 async function storedAndExported(action: Action): Promise<{ stored: string; exported: string }> {
-  const file = join(mkdtempSync(join(tmpdir(), 'ag-h2c-token-')), 'agentguard.db');
+  const file = join(mkdtempSync(join(tmpdir(), 'ag-token-secret-')), 'agentguard.db');
   const store = SqliteStore.open(file);
   stores.push(store);
   await store.audit.append([decisionEntry(decisionOf(action), new Date())]);

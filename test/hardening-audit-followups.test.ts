@@ -23,6 +23,7 @@ import type { AuditRecord } from '../src/core/audit/types.js';
 import { decisionEntry } from '../src/core/pipeline.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
+import { decisionOf, exportAll } from './helpers/audit-exports.js';
 
 /** Follow-ups of issue 16 items 3 and 4 (audit): disguised secrets, signing at exit, the sidecar's verify. */
 
@@ -36,34 +37,10 @@ afterEach(async () => {
 });
 
 function openStore(): { store: SqliteStore; file: string } {
-  const file = join(mkdtempSync(join(tmpdir(), 'ag-h3b-mask-')), 'agentguard.db');
+  const file = join(mkdtempSync(join(tmpdir(), 'ag-audit-mask-')), 'agentguard.db');
   const store = SqliteStore.open(file);
   stores.push(store);
   return { store, file };
-}
-
-function decisionOf(action: Action): Decision {
-  return {
-    id: `dec_${Math.random().toString(36).slice(2, 12)}`,
-    effect: 'allow',
-    action,
-    reasons: [{ rule: 'r', effect: 'allow', message: 'ok' }],
-    findings: [],
-    policy: { name: 'p', hash: `sha256:${'ab'.repeat(32)}` },
-    elapsedUs: 3,
-  };
-}
-
-async function exportAll(records: AuditRecord[]): Promise<string> {
-  let text = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  for (const format of EXPORT_FORMATS) await writeExport(records, createExporter(format, { productVersion: '0.0.0' }), sink);
-  return text;
 }
 
 // ---- disguises ------------------------------------------------------------------------------------------------
@@ -242,7 +219,7 @@ describe('a process that exits without close() signs its last records', { timeou
     ['dies of an uncaught exception', "throw new Error('agent crashed');", 1],
   ])('AgentGuard local mode: the process %s', async (_name, ending, code) => {
     expect(existsSync(join(ROOT, 'dist/sdk/index.js')), 'run `npx tsc -p tsconfig.build.json` first').toBe(true);
-    const dataDir = dataFolder('ag-h3b-exit-');
+    const dataDir = dataFolder('ag-audit-exit-');
     const run = runAgentWithoutClose(dataDir, ending);
     expect(run.status, run.stderr).toBe(code);
     const { result, checkpoints } = await verifyLater(dataDir);
@@ -253,8 +230,8 @@ describe('a process that exits without close() signs its last records', { timeou
 
   it('a recorder listens for the exit only while it is open, with one listener for all recorders', async () => {
     const before = process.listenerCount('exit');
-    const a = await AuditRecorder.open({ dataDir: dataFolder('ag-h3b-hook-') });
-    const b = await AuditRecorder.open({ dataDir: dataFolder('ag-h3b-hook-') });
+    const a = await AuditRecorder.open({ dataDir: dataFolder('ag-audit-hook-') });
+    const b = await AuditRecorder.open({ dataDir: dataFolder('ag-audit-hook-') });
     expect(process.listenerCount('exit')).toBe(before + 1);
     await a.close();
     expect(process.listenerCount('exit')).toBe(before + 1);
@@ -263,7 +240,7 @@ describe('a process that exits without close() signs its last records', { timeou
   });
 
   it('close() signs what the recorder wrote', async () => {
-    const dataDir = dataFolder('ag-h3b-close-');
+    const dataDir = dataFolder('ag-audit-close-');
     const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0, checkpointEvery: 0 });
     await recorder.record(logEntry(1));
     await recorder.close();
@@ -273,7 +250,7 @@ describe('a process that exits without close() signs its last records', { timeou
   });
 
   it('the approvals commands sign records left unsigned at start, like every other recorder', async () => {
-    const dataDir = dataFolder('ag-h3b-approvals-');
+    const dataDir = dataFolder('ag-audit-approvals-');
     const store = await openDataStore({ dataDir });
     await store.audit.append([logEntry(1), logEntry(2)]); // a writer that stopped before signing
     await store.close();
@@ -293,7 +270,7 @@ const adminOnly: Authenticate = async (header) =>
 
 describe('GET /v1/audit/verify reads what `agentguard audit verify` reads', { timeout: 120_000 }, () => {
   async function sidecarWithLog(): Promise<{ verify: () => Promise<Record<string, unknown>>; dataDir: string; close: () => Promise<void> }> {
-    const dataDir = dataFolder('ag-h3b-sidecar-');
+    const dataDir = dataFolder('ag-audit-sidecar-');
     const recorder = await AuditRecorder.open({ dataDir, checkpointEvery: 5, checkpointIntervalMs: 0 });
     for (let i = 1; i <= 12; i++) await recorder.record(logEntry(i));
     await recorder.checkpoint();

@@ -13,6 +13,7 @@ import { decide, decisionEntry } from '../src/core/pipeline.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
+import { decisionOf, exportAll } from './helpers/audit-exports.js';
 
 /** Issue 16, item 4 (audit part): secrets never stored in the audit trail, the approvals or the cost ledger. */
 
@@ -26,34 +27,10 @@ afterEach(async () => {
 });
 
 function openStore(): { store: SqliteStore; file: string } {
-  const file = join(mkdtempSync(join(tmpdir(), 'ag-h3-mask-')), 'agentguard.db');
+  const file = join(mkdtempSync(join(tmpdir(), 'ag-audit-mask-')), 'agentguard.db');
   const store = SqliteStore.open(file);
   stores.push(store);
   return { store, file };
-}
-
-function decisionOf(action: Action): Decision {
-  return {
-    id: `dec_${Math.random().toString(36).slice(2, 12)}`,
-    effect: 'allow',
-    action,
-    reasons: [{ rule: 'r', effect: 'allow', message: 'ok' }],
-    findings: [],
-    policy: { name: 'p', hash: `sha256:${'ab'.repeat(32)}` },
-    elapsedUs: 3,
-  };
-}
-
-async function exportAll(records: AuditRecord[]): Promise<string> {
-  let text = '';
-  const sink = new Writable({
-    write(chunk, _enc, done) {
-      text += String(chunk);
-      done();
-    },
-  });
-  for (const format of EXPORT_FORMATS) await writeExport(records, createExporter(format, { productVersion: '0.0.0' }), sink);
-  return text;
 }
 
 /** Everything stored about the records, as text: every column of every row, read behind the store's back. */

@@ -43,7 +43,7 @@ function entry(i: number, start: number): AuditEntry {
 
 /** A log of 800 decisions with a checkpoint every 100, closed cleanly. Returns the data folder. */
 async function recordedLog(start = Date.now() - 2 * HOUR): Promise<string> {
-  const dataDir = tempDataDir('ag-h3-');
+  const dataDir = tempDataDir('ag-audit-');
   const recorder = await AuditRecorder.open({ dataDir, checkpointEvery: EVERY });
   for (let i = 1; i <= ENTRIES; i++) await recorder.record(entry(i, start));
   await recorder.close();
@@ -283,7 +283,7 @@ describe('variants', { timeout: 60_000 }, () => {
 
   it('replacing the signed tail with a different, re-signed one needs the key: a forged checkpoint does not verify', async () => {
     const dataDir = await recordedLog();
-    const stranger = loadOrCreateSigningKeys(tempDataDir('ag-h3-stranger-'));
+    const stranger = loadOrCreateSigningKeys(tempDataDir('ag-audit-stranger-'));
     sql(dataDir, (db) => {
       const head = db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };
       const forged = signCheckpoint(head, stranger);
@@ -305,7 +305,7 @@ describe('signing at start', { timeout: 60_000 }, () => {
   }
 
   it('unsigned records are reported until a recorder opens the log; it signs the head at once, listed as signed at start', async () => {
-    const dataDir = tempDataDir('ag-h3-crash-');
+    const dataDir = tempDataDir('ag-audit-crash-');
     await crashedWriter(dataDir, 20, Date.now() - HOUR);
     const before = await verify(dataDir);
     expect(before.problems).toEqual([{ seq: 1, kind: 'unsigned', message: expect.stringContaining('records 1..20 (written ') }]);
@@ -319,7 +319,7 @@ describe('signing at start', { timeout: 60_000 }, () => {
 
   it('AgentGuard in local mode signs unsigned records when it starts, before its first decision is recorded', async () => {
     const { AgentGuard } = await import('agentguard/sdk');
-    const dataDir = tempDataDir('ag-h3-sdk-');
+    const dataDir = tempDataDir('ag-audit-sdk-');
     await crashedWriter(dataDir, 5, Date.now() - HOUR);
     const guard = new AgentGuard({ policy: join(import.meta.dirname, 'fixtures/sdk/policy.yaml'), agentId: 'bot', dataDir });
     await guard.decide({ kind: 'tool', name: 'kb.search', input: { q: 'x' } });
@@ -344,7 +344,7 @@ describe('signing at start', { timeout: 60_000 }, () => {
 describe('legacy logs (written before checkpoints were linked)', { timeout: 60_000 }, () => {
   /** A database at schema 6 with 30 records and legacy checkpoints at 10, 20 and 30, as the previous version wrote. */
   function legacyLog(): string {
-    const dataDir = tempDataDir('ag-h3-legacy-');
+    const dataDir = tempDataDir('ag-audit-legacy-');
     const keys = loadOrCreateSigningKeys(dataDir);
     const db = rawDb(databasePath({ dataDir }));
     migrate(db, 'legacy', MIGRATIONS.filter((m) => m.version <= 6));
@@ -390,7 +390,7 @@ describe('legacy logs (written before checkpoints were linked)', { timeout: 60_0
 describe('properties: on a log whose records are older than the interval, no deletion or rewrite goes unreported', { timeout: 120_000 }, () => {
   /** A smaller pristine log (200 decisions, a checkpoint every 20) copied for each run, witness included. */
   async function pristine(): Promise<{ dir: string; copy: () => string }> {
-    const dir = tempDataDir('ag-h3-prop-');
+    const dir = tempDataDir('ag-audit-prop-');
     const recorder = await AuditRecorder.open({ dataDir: dir, checkpointEvery: 20 });
     const start = Date.now() - 2 * HOUR;
     for (let i = 1; i <= 200; i++) await recorder.record(entry(i, start));

@@ -79,7 +79,7 @@ describe('the guardrail budget of a decision', () => {
   }, 60_000);
 
   it('is configured as guardrails.budgetMs in agentguard.config.json, checked on read', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-h1-config-'));
+    const dir = mkdtempSync(join(tmpdir(), 'ag-config-'));
     dirs.push(dir);
     const file = join(dir, 'agentguard.config.json');
     writeFileSync(file, JSON.stringify({ guardrails: { budgetMs: 500, workers: 2, inlineMaxChars: 16384 } }));

@@ -14,7 +14,7 @@ afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 function tempRoot(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ag-h11-reads-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ag-reads-'));
   roots.push(dir);
   return dir;
 }

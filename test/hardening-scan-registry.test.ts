@@ -9,7 +9,7 @@ import { fakeProc } from './fixtures/scan/processes/index.js';
 import { rawDb } from './helpers/audit-log.js';
 import { runCli } from './helpers/cli.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ag-h11-registry-'));
+const root = mkdtempSync(join(tmpdir(), 'ag-registry-'));
 const stores: SqliteStore[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));

@@ -20,7 +20,7 @@ afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 function tempRoot(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ag-h11-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ag-'));
   roots.push(dir);
   return dir;
 }

@@ -7,7 +7,7 @@ import { scanProcesses } from '../src/scan/processes.js';
 import type { ScanOptions } from '../src/scan/types.js';
 import { fakeProc } from './fixtures/scan/processes/index.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ag-h11-secured-'));
+const root = mkdtempSync(join(tmpdir(), 'ag-secured-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const TOKEN = 'agk_fixture_0123456789abcdef0123456789abcdef';

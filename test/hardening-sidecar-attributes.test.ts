@@ -118,7 +118,7 @@ describe('token attributes are stored with the token and shown', () => {
   });
 
   it('keeps attributes in the store, returns them on authentication, and refuses them on admin tokens', async () => {
-    const dataDir = tempDataDir('ag-h4-attr-');
+    const dataDir = tempDataDir('ag-attr-');
     folders.push(dirname(dataDir));
     const store = await openStore({ dataDir });
     try {
@@ -133,7 +133,7 @@ describe('token attributes are stored with the token and shown', () => {
   });
 
   it('token create --attr and token list show them (CLI)', () => {
-    const dataDir = tempDataDir('ag-h4-attr-cli-');
+    const dataDir = tempDataDir('ag-attr-cli-');
     folders.push(dirname(dataDir));
     const created = runCli(['token', 'create', '--agent', 'bot', '--attr', 'role=support', '--attr', 'context.env=prod', '--json', '--data-dir', dataDir]);
     expect(created.code, created.stderr).toBe(0);
@@ -153,7 +153,7 @@ describe('token attributes are stored with the token and shown', () => {
 
 describe('policy validate --strict warns on conditions over fields an agent can choose', () => {
   const write = (): { file: string; dataDir: string } => {
-    const dataDir = tempDataDir('ag-h4-lint-');
+    const dataDir = tempDataDir('ag-lint-');
     const root = dirname(dataDir);
     folders.push(root);
     mkdirSync(root, { recursive: true });

@@ -37,7 +37,7 @@ let dataDir: string;
 let base: string;
 
 beforeAll(async () => {
-  dataDir = tempDataDir('ag-h1-sidecar-');
+  dataDir = tempDataDir('ag-sidecar-');
   recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
   // The body limit is raised so that the 1 MiB string reaches the guardrails instead of a 413.
   app = await buildSidecarApp({ policy: Policy.parse(policyDoc), recorder, dataDir, authenticate, bodyLimit: 4 * MIB, guardrails: { warm: true } });

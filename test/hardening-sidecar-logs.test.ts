@@ -24,7 +24,7 @@ afterEach(async () => {
 });
 
 function folder(): string {
-  const f = mkdtempSync(join(tmpdir(), 'ag-h4-log-'));
+  const f = mkdtempSync(join(tmpdir(), 'ag-log-'));
   folders.push(f);
   return f;
 }
@@ -155,7 +155,7 @@ describe('secrets never appear in error messages', () => {
 
 describe('junk requests cannot fill the disk through sidecar.log', () => {
   it('a flood of unauthenticated requests with long URLs leaves the log within its rotation bound', async () => {
-    const dataDir = tempDataDir('ag-h4-flood-');
+    const dataDir = tempDataDir('ag-flood-');
     const root = dirname(dataDir);
     folders.push(root);
     const policyPath = join(root, 'policy.yaml');

@@ -36,7 +36,7 @@ let admin: string;
 let bot: string;
 
 beforeAll(async () => {
-  const dataDir = tempDataDir('ag-h4-loop-');
+  const dataDir = tempDataDir('ag-loop-');
   root = dirname(dataDir);
   const policyPath = join(root, 'policy.yaml');
   copyFileSync(POLICY, policyPath);

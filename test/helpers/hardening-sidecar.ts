@@ -30,7 +30,7 @@ export interface HardeningHarness {
 export async function hardeningSidecar(
   options: Partial<SidecarAppOptions> & { policyText?: string; withLogs?: boolean } = {},
 ): Promise<HardeningHarness> {
-  const dataDir = tempDataDir('ag-h4-');
+  const dataDir = tempDataDir('ag-');
   const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
   const policyPath = join(dirname(dataDir), 'policy.yaml');
   if (options.policyText !== undefined) writeFileSync(policyPath, options.policyText);
