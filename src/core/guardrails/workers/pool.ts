@@ -6,8 +6,8 @@ import { specKey, type BatchReply, type BatchRequest, type GuardrailJob, type Jo
 
 /**
  * A decision whose new guardrail text is at most this many characters runs its guardrails on the calling thread:
- * that takes a few milliseconds, less than handing the text to another thread and waking it (measured in
- * /work/notes/item-1.md: small decisions got slower with every text sent to a worker).
+ * that takes a few milliseconds, less than handing the text to another thread and waking it (measured: small
+ * decisions got slower with every text sent to a worker; see docs/security.md).
  */
 export const DEFAULT_INLINE_MAX_CHARS = 32 * 1024;
 
