@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { extractFeatures, extractPooledFeatures, type FeatureOptions } from '../src/core/guardrails/classifier/features.js';
 import { LinearModel, sparseWeights, type LinearModelFile } from '../src/core/guardrails/classifier/linear-model.js';
 import { trainLogistic } from '../src/core/guardrails/classifier/train.js';
@@ -72,6 +72,7 @@ describe('trainLogistic', () => {
 
 describe('LinearModel', () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentguard-classifier-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('loads a model file lazily and scores like the in-memory model', () => {
     const file = modelFile();

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,14 @@ const POLICY = join(ROOT, 'test/fixtures/sdk/policy.yaml');
 const CHILD = join(ROOT, 'test/fixtures/sdk/record-forever.mjs');
 const guards: AgentGuard[] = [];
 
-function guard(dataDir = mkdtempSync(join(tmpdir(), 'ag-sdk-'))) {
+const tempDirs: string[] = [];
+function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+function guard(dataDir = tempDir('ag-sdk-')) {
   const g = new AgentGuard({ policy: POLICY, agentId: 'bot', dataDir });
   guards.push(g);
   return { g, dataDir };
@@ -39,6 +46,7 @@ async function verify(dataDir: string) {
 
 afterEach(async () => {
   await Promise.all(guards.splice(0).map((g) => g.close()));
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('AgentGuard local mode', () => {
@@ -109,7 +117,7 @@ describe('AgentGuard local mode', () => {
   });
 
   it('never runs the function when the guard cannot start', async () => {
-    const g = new AgentGuard({ policy: '/nonexistent/policy.yaml', agentId: 'bot', dataDir: mkdtempSync(join(tmpdir(), 'ag-sdk-')) });
+    const g = new AgentGuard({ policy: '/nonexistent/policy.yaml', agentId: 'bot', dataDir: tempDir('ag-sdk-') });
     guards.push(g);
     let ran = false;
     await expect(g.protect('kb.search', () => (ran = true))({})).rejects.toThrow(/no such file/);
@@ -117,7 +125,7 @@ describe('AgentGuard local mode', () => {
   });
 
   it('denies when the decision cannot be recorded', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-sdk-'));
+    const dir = tempDir('ag-sdk-');
     const file = join(dir, 'not-a-folder');
     writeFileSync(file, 'x');
     const g = new AgentGuard({ policy: POLICY, agentId: 'bot', dataDir: file });
@@ -141,7 +149,7 @@ describe('AgentGuard local mode', () => {
 
 describe('durability', () => {
   it('a process killed with SIGKILL leaves a log that verifies and holds every returned decision', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ag-crash-'));
+    const dataDir = tempDir('ag-crash-');
     const child = spawn(process.execPath, [CHILD, dataDir, POLICY], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const returned: string[] = [];
     let buffer = '';
@@ -169,9 +177,9 @@ describe('durability', () => {
   }, 60_000);
 
   it('the CLI and an SDK process appending at once produce one valid chain', async () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ag-two-'));
+    const dataDir = tempDir('ag-two-');
     const lines = Array.from({ length: 1000 }, (_, i) => JSON.stringify({ kind: 'tool', name: 'kb.search', input: { i } })).join('\n');
-    const actions = join(dataDir, '..', `${Date.now()}-actions.jsonl`);
+    const actions = join(tempDir('ag-two-actions-'), 'actions.jsonl');
     writeFileSync(actions, lines);
     const sdk = spawn(process.execPath, [CHILD, dataDir, POLICY, '1000', 'sdk-agent'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     const sdkDone = new Promise<number>((r) => sdk.on('close', (code) => r(code ?? -1)));
