@@ -13,9 +13,9 @@ import { resolveOverlaps } from '../src/core/guardrails/pii/resolve.js';
 // Measured as a ratio in one run: the best timing of one 256 KB text against the best timing of eight 32 KB texts (the
 // same amount of text, so per-call noise averages out), over up to seven rounds, stopping once the ratio is within the
 // bound (other processes only ever add time, so the best timings are the truest). 8× is exactly linear, and linear
-// code measured 6-14× on a quiet 2-core machine (caches and the garbage collector work harder on the larger text) and
-// up to 28× while other test files ran beside it, so the bound is three times linear: generous for linear code, far
-// below the 64× of a quadratic one.
+// code measured 6-14× on a quiet 2-core machine (caches and the garbage collector work harder on the larger text), so
+// the bound is three times linear, for machines busier than that: generous for linear code, far below the 64× of a
+// quadratic one.
 
 const SMALL = 32 * 1024;
 const BIG = 256 * 1024;
