@@ -610,20 +610,27 @@ function normalizeRelative(text: string): string {
   return folded === '' ? '.' : folded;
 }
 
-/** The operand words of a command: what targetsOf reads, without the key=value and --opt= values. */
-function operandWords(words: ShellWord[]): ShellWord[] {
-  const out: ShellWord[] = [];
+type ArgumentRole = 'option' | 'assignment' | 'operand';
+
+/** A command's arguments with their role: options until `--` (which is dropped), `key=value` words before it, operands. */
+function* argumentRoles(words: ShellWord[]): Generator<{ word: ShellWord; text: string; role: ArgumentRole }> {
   let options = true;
-  for (const w of words) {
-    const t = wordText(w);
-    if (options && t === '--') {
+  for (const word of words) {
+    const text = wordText(word);
+    if (options && text === '--') {
       options = false;
       continue;
     }
-    if (options && t.startsWith('-') && t.length > 1 && !isDynamic(w)) continue;
-    if (options && /^[A-Za-z_][A-Za-z0-9_]*=/.test(t)) continue;
-    out.push(w);
+    if (options && text.startsWith('-') && text.length > 1 && !isDynamic(word)) yield { word, text, role: 'option' };
+    else if (options && /^[A-Za-z_][A-Za-z0-9_]*=/.test(text)) yield { word, text, role: 'assignment' };
+    else yield { word, text, role: 'operand' };
   }
+}
+
+/** The operand words of a command: what targetsOf reads, without the key=value and --opt= values. */
+function operandWords(words: ShellWord[]): ShellWord[] {
+  const out: ShellWord[] = [];
+  for (const { word, role } of argumentRoles(words)) if (role === 'operand') out.push(word);
   return out;
 }
 
@@ -727,24 +734,11 @@ function xargsCommand(words: ShellWord[]): { after: ShellWord[]; replace?: strin
 /** Operands: arguments that are not options (every one after --), and the values of key=value and --opt=/path. */
 function targetsOf(words: ShellWord[]): ShellPath[] {
   const out: ShellPath[] = [];
-  let options = true;
-  for (const w of words) {
-    const t = wordText(w);
-    if (options && t === '--') {
-      options = false;
-      continue;
+  for (const { word, text, role } of argumentRoles(words)) {
+    if (role === 'operand') addPath(out, word);
+    else if (role === 'assignment' || /^[/~.$]/.test(text.slice(text.indexOf('=') + 1))) {
+      if (text.includes('=')) addPath(out, afterEquals(word));
     }
-    if (options && t.startsWith('-') && t.length > 1 && !isDynamic(w)) {
-      const eq = t.indexOf('=');
-      if (eq !== -1 && /^[/~.$]/.test(t.slice(eq + 1))) addPath(out, afterEquals(w));
-      continue;
-    }
-    const eq = t.indexOf('=');
-    if (options && eq > 0 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.slice(0, eq))) {
-      addPath(out, afterEquals(w));
-      continue;
-    }
-    addPath(out, w);
   }
   return out;
 }
