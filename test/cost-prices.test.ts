@@ -230,6 +230,13 @@ describe('price overrides from the config', () => {
     expect(parsePriceOverrides(undefined, 'cfg: cost.prices')).toEqual({});
   });
 
+  it('keeps a model named __proto__ as an own key, never as the prototype of the overrides', () => {
+    const parsed = parsePriceOverrides(JSON.parse('{"__proto__": {"input": 1e-6, "output": 2e-6}}'), 'cfg: cost.prices');
+    expect(Object.getPrototypeOf(parsed)).toBe(Object.prototype);
+    expect(Object.hasOwn(parsed, '__proto__')).toBe(true);
+    expect((parsed as Record<string, unknown>).input).toBeUndefined();
+  });
+
   it('rejects bad overrides, naming the model and field', () => {
     expect(thrown(() => parsePriceOverrides({ 'gpt-4o': { input: 2.5 } }, 'cfg: cost.prices')).message).toBe('cfg: cost.prices.gpt-4o.output: is missing');
     expect(thrown(() => parsePriceOverrides({ 'gpt-4o': { input: -1, output: 1e-5 } }, 'cfg: cost.prices')).message).toContain('cost.prices.gpt-4o.input: must be a number');

@@ -272,6 +272,15 @@ describe('protect() runs the function on exactly what was decided', () => {
 });
 
 describe('the snapshot the policy decides on', () => {
+  it('keeps an own key named __proto__ as a key and never sets the copy\'s prototype', async () => {
+    const { snapshot } = await import('../src/sdk/snapshot.js');
+    const given = JSON.parse('{"__proto__": {"polluted": true}, "a": 1}') as Record<string, unknown>;
+    const copy = snapshot(given);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect(Object.keys(copy)).toEqual(['__proto__', 'a']);
+    expect((copy as { polluted?: unknown }).polluted).toBeUndefined();
+    expect(copy).toEqual(given);
+  });
   it('equals the value given and shares no object or array with it (property)', async () => {
     const fc = (await import('fast-check')).default;
     const { snapshot } = await import('../src/sdk/snapshot.js');

@@ -293,3 +293,12 @@ describe('a vendor-shaped token is masked wherever it sits', () => {
     );
   });
 });
+
+describe('masking JSON found in a scan', () => {
+  it('keeps a __proto__ key in the report and masks the secret under it', () => {
+    const out = maskText('{"__proto__": {"api_key": "sk-live-abcdefghijklmnopqrstuvwx"}, "b": 1}');
+    expect(out).toContain('"__proto__"');
+    expect(out).not.toContain('abcdefghijklmnopqrstuvwx');
+    expect(JSON.parse(out).b).toBe(1);
+  });
+});

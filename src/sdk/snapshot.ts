@@ -1,3 +1,5 @@
+import { setOwnKey } from '../core/own-key.js';
+
 /**
  * A copy of a protected function's arguments, read once: plain objects and arrays are copied property by property
  * (each getter, or proxy trap, runs once), cloneable built-ins (Date, Map, Set, typed arrays…) are structured-cloned,
@@ -23,7 +25,7 @@ function copy(value: unknown, seen: Map<object, unknown>): unknown {
   if (proto === Object.prototype || proto === null) {
     const out: Record<string, unknown> = proto === null ? Object.create(null) : {};
     seen.set(value, out);
-    for (const key of Object.keys(value)) out[key] = copy((value as Record<string, unknown>)[key], seen);
+    for (const key of Object.keys(value)) setOwnKey(out, key, copy((value as Record<string, unknown>)[key], seen));
     return out;
   }
   try {

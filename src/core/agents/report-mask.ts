@@ -15,6 +15,7 @@ import { secretsGuardrail } from '../guardrails/secrets/index.js';
 import type { Finding } from '../guardrails/types.js';
 import { judge } from '../guardrails/secrets/generic.js';
 import { DEFAULT_ENTROPY_THRESHOLD } from '../guardrails/secrets/config.js';
+import { setOwnKey } from '../own-key.js';
 
 export const MASK = '***';
 
@@ -196,7 +197,7 @@ function maskJson(value: unknown, depth = 0): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const key = maskTokens(k);
-    out[key] = isSecretName(k) && (typeof v === 'string' ? isSecretValue(v) : typeof v === 'object' && v !== null) ? MASK : maskJson(v, depth + 1);
+    setOwnKey(out, key, isSecretName(k) && (typeof v === 'string' ? isSecretValue(v) : typeof v === 'object' && v !== null) ? MASK : maskJson(v, depth + 1));
   }
   return out;
 }

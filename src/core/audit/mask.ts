@@ -1,5 +1,6 @@
 import { foldForMatching, type FoldedText } from '../guardrails/text/fold.js';
 import { TOKEN_LIKE_SOURCE } from '../tokens/token-format.js';
+import { setOwnKey } from '../own-key.js';
 
 /**
  * Masking of secrets before anything reaches the audit log.
@@ -528,9 +529,7 @@ function keyInfo(key: string): KeyInfo {
 function setKey(target: Record<string, unknown>, key: string, value: unknown): void {
   let k = key;
   for (let n = 2; Object.prototype.hasOwnProperty.call(target, k); n++) k = `${key}#${n}`;
-  // A plain assignment to "__proto__" would change the copy's prototype instead of adding a field.
-  if (k === '__proto__') Object.defineProperty(target, k, { value, enumerable: true, writable: true, configurable: true });
-  else target[k] = value;
+  setOwnKey(target, k, value);
 }
 
 class Masker {

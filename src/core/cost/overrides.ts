@@ -5,6 +5,7 @@
 import { costSectionName, loadProjectConfig } from '../config/project-config.js';
 import { AgentGuardError } from '../errors.js';
 import type { PriceOverrides } from './prices.js';
+import { setOwnKey } from '../own-key.js';
 
 const PRICE_KEYS = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h'] as const;
 const LIMIT_KEYS = ['maxInputTokens', 'maxOutputTokens'] as const;
@@ -44,7 +45,7 @@ export function parsePriceOverrides(value: unknown, where: string): PriceOverrid
         throw invalid(`${at}.${key}`, `must be a whole number above 0 (got ${JSON.stringify(limit)})`, 'A token limit of the model, e.g. 16384.');
       }
     }
-    out[model] = entry as unknown as PriceOverrides[string];
+    setOwnKey(out, model, entry);
   }
   return out;
 }
