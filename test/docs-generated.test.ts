@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { policyReference, POLICY_DOC, SECTION } from '../scripts/build-policy-doc.js';
+import { generatedSection, replaceGeneratedSection } from '../scripts/docs/markdown.js';
+import { renderSchemaReference } from '../scripts/docs/schema-reference.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const schema = (file: string): Record<string, unknown> => JSON.parse(readFileSync(`${ROOT}schemas/${file}`, 'utf8')) as Record<string, unknown>;
+
+describe('docs/policy-language.md reference', () => {
+  it('is what scripts/build-policy-doc.ts renders from the schemas (run `npm run docs:policy` after changing a schema)', () => {
+    expect(generatedSection(readFileSync(POLICY_DOC, 'utf8'), SECTION)).toBe(policyReference());
+  });
+
+  it('has a row for every property of the policy schema and its rule, condition and operator definitions', () => {
+    const reference = policyReference();
+    const policy = schema('policy.schema.json') as { properties: Record<string, unknown>; definitions: Record<string, { properties?: Record<string, unknown> }> };
+    for (const name of Object.keys(policy.properties)) expect(reference).toContain(`| \`${name}\` |`);
+    for (const def of ['rule', 'operators', 'detect']) {
+      for (const name of Object.keys(policy.definitions[def].properties ?? {})) expect(reference, `${def}.${name}`).toMatch(new RegExp(`\\| \`${name.replace('$', '\\$')}\` \\|`));
+    }
+    for (const step of ['set', 'remove', 'keep', 'clamp', 'replace', 'redact']) expect(reference).toContain(`- \`${step}\`:`);
+  });
+
+  it('changes when a description in the schema changes, so a stale page fails the first test', () => {
+    const policy = schema('policy.schema.json') as { properties: { name: { description: string } } };
+    const before = renderSchemaReference(policy, { prefix: 'Policy' });
+    policy.properties.name.description = 'A different description.';
+    const after = renderSchemaReference(policy, { prefix: 'Policy' });
+    expect(after).not.toBe(before);
+    expect(after).toContain('A different description.');
+  });
+
+  it('says which keys are required, refused or exclusive, and escapes text that Markdown would read as markup', () => {
+    const out = renderSchemaReference(
+      {
+        title: 't',
+        type: 'object',
+        required: ['a'],
+        additionalProperties: false,
+        not: { required: ['a', 'b'] },
+        properties: { a: { type: 'string', description: 'glob **[x]** or <NAME>', maxLength: 5 }, b: { enum: ['x', 'y'], default: 'x' } },
+      },
+      { prefix: 'T' },
+    );
+    expect(out).toContain('| `a` | string | yes | glob \\*\\*[x]\\*\\* or \\<NAME> At most 5 characters. |');
+    expect(out).toContain('| `b` | one of `x`, `y` |  | Default: `"x"`. |');
+    expect(out).toContain('Other keys are refused.');
+    expect(out).toContain('`a` and `b` cannot be given together.');
+  });
+
+  it('replaces only the text between the markers', () => {
+    const page = 'before\n<!-- BEGIN GENERATED x (npm run y) -->\nold\n<!-- END GENERATED x -->\nafter\n';
+    expect(replaceGeneratedSection(page, 'x', 'new\n')).toBe('before\n<!-- BEGIN GENERATED x (npm run y) -->\nnew\n<!-- END GENERATED x -->\nafter\n');
+    expect(() => generatedSection('no markers', 'x', 'p.md')).toThrow(/p.md has no/);
+  });
+});
