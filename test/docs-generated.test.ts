@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { policyReference, POLICY_DOC, SECTION } from '../scripts/build-policy-doc.js';
@@ -54,5 +57,34 @@ describe('docs/policy-language.md reference', () => {
     const page = 'before\n<!-- BEGIN GENERATED x (npm run y) -->\nold\n<!-- END GENERATED x -->\nafter\n';
     expect(replaceGeneratedSection(page, 'x', 'new\n')).toBe('before\n<!-- BEGIN GENERATED x (npm run y) -->\nnew\n<!-- END GENERATED x -->\nafter\n');
     expect(() => generatedSection('no markers', 'x', 'p.md')).toThrow(/p.md has no/);
+  });
+});
+
+describe('docs/cli.md', () => {
+  const page = (): string => readFileSync(`${ROOT}docs/cli.md`, 'utf8');
+  const commandIds = (): string[] =>
+    readdirSync(`${ROOT}src/commands`, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.replace(/\.ts$/, '').split(sep).join(' '))
+      .sort();
+
+  it('has a section for every command in src/commands', () => {
+    const documented = [...page().matchAll(/^## `agentguard ([a-z -]+?)(?: [A-Z[].*)?`$/gm)].map((m) => m[1]).sort();
+    expect(documented).toEqual(commandIds());
+  });
+
+  it('is what `npm run docs:cli` generates from the built commands (build first: npx tsc -p tsconfig.build.json)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ag-docs-cli-'));
+    try {
+      const copy = join(dir, 'cli.md');
+      copyFileSync(`${ROOT}docs/cli.md`, copy);
+      const run = spawnSync(process.execPath, [`${ROOT}node_modules/oclif/bin/run.js`, 'readme', '--readme-path', copy, '--no-source-links'], { cwd: ROOT, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      // oclif skips a command it cannot load with only a warning; that must fail here, not leave it out of the docs.
+      expect(run.stderr).not.toMatch(/Warning: \w*Error/);
+      expect(readFileSync(copy, 'utf8'), 'docs/cli.md is out of date: run npm run docs:cli').toBe(page());
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
