@@ -1,10 +1,8 @@
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mcpConfigLocations } from '../src/scan/mcp/clients.js';
 import { scanMcpConfigs } from '../src/scan/mcp/index.js';
-import { parseJsonText, stripJsonc } from '../src/scan/mcp/jsonc.js';
 import { readConfig } from '../src/scan/mcp/read.js';
 import { commandTokens, hasShellPipe, isPinned, isPlainHttpRemote, runnerPackages } from '../src/scan/mcp/risks.js';
 import { holdsSecret, maskArgs, sanitizeUrl } from '../src/scan/mcp/secrets.js';
@@ -290,30 +288,6 @@ describe('scanMcpConfigs: what it could not inspect', () => {
     mkdirSync(join(home, '.cursor', 'mcp.json'), { recursive: true });
     const result = await readConfig({ client: 'cursor', path: join(home, '.cursor', 'mcp.json'), syntax: 'json', shape: 'mcpServers', scope: 'user' });
     expect(result).toEqual({ state: 'skipped', reason: 'unreadable: it is a folder, not a file' });
-  });
-});
-
-describe('JSONC', () => {
-  it('strips comments and trailing commas outside strings, keeping positions', () => {
-    const text = '{\n  "a": "x // y /* z */", // c\n  /* b */ "b": [1, 2,],\n}';
-    const stripped = stripJsonc(text);
-    expect(stripped).toHaveLength(text.length);
-    expect(JSON.parse(stripped)).toEqual({ a: 'x // y /* z */', b: [1, 2] });
-    expect(JSON.parse(stripJsonc('{"a": "\\"//", "b": ",}"}'))).toEqual({ a: '"//', b: ',}' });
-  });
-
-  it('leaves any JSON document unchanged', () => {
-    fc.assert(fc.property(fc.jsonValue(), (value) => {
-      const text = JSON.stringify(value, null, 1);
-      expect(stripJsonc(text)).toBe(text);
-    }));
-  });
-
-  it('reports where a document breaks, also at its end', () => {
-    expect(parseJsonText('{\n  "a": 1,\n}', false)).toEqual({ ok: false, message: 'Expected double-quoted property name at 3:1' });
-    expect(parseJsonText('{\n  "a": 1,\n}', true)).toEqual({ ok: true, value: { a: 1 } });
-    expect(parseJsonText('{\n "a": [1', true)).toEqual({ ok: false, message: "Expected ',' or ']' after array element at 2:9" });
-    expect(parseJsonText('{\n "a": tru', false)).toEqual({ ok: false, message: 'Unexpected end of JSON input at 2:10' });
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * Python dependency declarations: requirements files (with `-r` includes), pyproject.toml (`[project]` and Poetry),
- * Pipfile and setup.py. No TOML library is installed, so a minimal TOML reader covers what these files use.
+ * Pipfile and setup.py.
  */
+import { parse as parseTomlDocument, TomlError as SmolTomlError, type TomlTableWithoutBigInt as TomlTable } from 'smol-toml';
 import { notReadReason, readRegularFile } from './read-regular.js';
 import { basename, dirname, join, relative } from 'node:path';
 
@@ -17,229 +18,24 @@ export interface PythonDependency {
 
 export class TomlError extends Error {
   override name = 'TomlError';
+  constructor(message: string, readonly line: number, readonly column: number) {
+    super(message);
+  }
 }
 
-// ---------- minimal TOML reader ----------
-
-type TomlValue = string | number | boolean | TomlValue[] | { [key: string]: TomlValue };
-type TomlTable = { [key: string]: TomlValue };
-
 /**
- * Parses the TOML used by pyproject.toml and Pipfile: tables, array tables, dotted and quoted keys, basic and
- * literal strings (single and multi-line), numbers, booleans, dates (kept as text), arrays and inline tables.
- * Throws TomlError with a line number on anything it cannot read.
+ * Parses TOML 1.0 (pyproject.toml, Pipfile) with smol-toml. Tables come without a prototype, so a `__proto__` key
+ * stays a key. Throws TomlError whose message ends with `at line:column` (1-based).
  */
 export function parseToml(text: string): TomlTable {
-  let i = 0;
-  let line = 1;
-  const root: TomlTable = {};
-  let current: TomlTable = root;
-
-  const fail = (message: string): never => {
-    throw new TomlError(`${message} at line ${line}`);
-  };
-  const peek = () => text[i];
-  const advance = () => {
-    if (text[i] === '\n') line++;
-    i++;
-  };
-  const skipSpaces = () => {
-    while (peek() === ' ' || peek() === '\t') advance();
-  };
-  const skipComment = () => {
-    if (peek() === '#') while (i < text.length && peek() !== '\n') advance();
-  };
-  /** Spaces, newlines and comments: allowed between array items. */
-  const skipBlank = () => {
-    for (;;) {
-      skipSpaces();
-      skipComment();
-      if (peek() === '\n' || peek() === '\r') advance();
-      else return;
-    }
-  };
-  const endOfLine = () => {
-    skipSpaces();
-    skipComment();
-    if (peek() === '\r') advance();
-    if (i < text.length && peek() !== '\n') fail(`unexpected "${peek()}"`);
-    if (i < text.length) advance();
-  };
-
-  const readString = (): string => {
-    const quote = peek();
-    const multi = text.startsWith(quote.repeat(3), i);
-    if (multi) {
-      i += 3;
-      if (peek() === '\r') advance();
-      if (peek() === '\n') advance();
-    } else advance();
-    let out = '';
-    for (;;) {
-      if (i >= text.length) fail('unterminated string');
-      if (multi ? text.startsWith(quote.repeat(3), i) : peek() === quote) {
-        i += multi ? 3 : 1;
-        return out;
-      }
-      const c = peek();
-      if (!multi && c === '\n') fail('newline in string');
-      if (quote === '"' && c === '\\') {
-        advance();
-        const e = peek();
-        const simple: Record<string, string> = { b: '\b', t: '\t', n: '\n', f: '\f', r: '\r', '"': '"', '\\': '\\' };
-        if (e in simple) {
-          out += simple[e];
-          advance();
-        } else if (e === 'u' || e === 'U') {
-          const len = e === 'u' ? 4 : 8;
-          const hex = text.slice(i + 1, i + 1 + len);
-          if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== len) fail('bad unicode escape');
-          out += String.fromCodePoint(parseInt(hex, 16));
-          i += 1 + len;
-        } else if (multi && (e === '\n' || e === ' ' || e === '\t' || e === '\r')) {
-          // line-ending backslash: trim the newline and following whitespace
-          while (/[ \t\r\n]/.test(peek() ?? '')) advance();
-        } else fail(`bad escape "\\${e}"`);
-        continue;
-      }
-      out += c;
-      advance();
-    }
-  };
-
-  const readKeyPart = (): string => {
-    const c = peek();
-    if (c === '"' || c === "'") return readString();
-    const m = /^[A-Za-z0-9_-]+/.exec(text.slice(i, i + 256));
-    if (!m) fail(c === undefined ? 'missing key' : `unexpected "${c}" in key`);
-    i += m![0].length;
-    return m![0];
-  };
-  const readKey = (): string[] => {
-    const parts = [readKeyPart()];
-    skipSpaces();
-    while (peek() === '.') {
-      advance();
-      skipSpaces();
-      parts.push(readKeyPart());
-      skipSpaces();
-    }
-    return parts;
-  };
-
-  const readValue = (): TomlValue => {
-    const c = peek();
-    if (c === '"' || c === "'") return readString();
-    if (c === '[') {
-      advance();
-      const items: TomlValue[] = [];
-      for (;;) {
-        skipBlank();
-        if (peek() === ']') {
-          advance();
-          return items;
-        }
-        items.push(readValue());
-        skipBlank();
-        if (peek() === ',') advance();
-        else if (peek() !== ']') fail('expected "," or "]" in array');
-      }
-    }
-    if (c === '{') {
-      advance();
-      const table: TomlTable = {};
-      skipSpaces();
-      if (peek() === '}') {
-        advance();
-        return table;
-      }
-      for (;;) {
-        skipSpaces();
-        const key = readKey();
-        if (peek() !== '=') fail('expected "=" in inline table');
-        advance();
-        skipSpaces();
-        assign(table, key, readValue());
-        skipSpaces();
-        if (peek() === ',') advance();
-        else if (peek() === '}') {
-          advance();
-          return table;
-        } else fail('expected "," or "}" in inline table');
-      }
-    }
-    const m = /^[^\s,\]}#]+/.exec(text.slice(i, i + 256));
-    if (!m) fail(c === undefined || c === '\n' ? 'missing value' : `unexpected "${c}"`);
-    const raw = m![0];
-    i += raw.length;
-    if (raw === 'true') return true;
-    if (raw === 'false') return false;
-    const num = raw.replace(/_/g, '');
-    if (/^[+-]?(\d+(\.\d+)?([eE][+-]?\d+)?|0x[0-9a-fA-F]+|0o[0-7]+|0b[01]+|inf|nan)$/.test(num)) return Number(num);
-    if (/^\d{4}-\d{2}-\d{2}|^\d{2}:\d{2}/.test(raw)) {
-      // A date-time may have a space before its time part.
-      const time = /^ \d{2}:\d{2}[^\s,\]}#]*/.exec(text.slice(i, i + 64));
-      if (time) i += time[0].length;
-      return raw + (time ? time[0] : '');
-    }
-    return fail(`bad value "${raw}"`);
-  };
-
-  function assign(table: TomlTable, key: string[], value: TomlValue) {
-    let t = table;
-    for (const part of key.slice(0, -1)) {
-      const next = t[part] ?? (t[part] = {});
-      if (typeof next !== 'object' || Array.isArray(next)) fail(`key "${key.join('.')}" is not a table`);
-      t = next as TomlTable;
-    }
-    const last = key[key.length - 1];
-    if (last in t) fail(`duplicate key "${key.join('.')}"`);
-    t[last] = value;
+  try {
+    return parseTomlDocument(text, { integersAsBigInt: false });
+  } catch (error) {
+    if (!(error instanceof SmolTomlError)) throw error;
+    // smol-toml's message is `Invalid TOML document: <reason>` followed by a code frame that quotes the file.
+    const reason = error.message.split('\n')[0].replace(/^Invalid TOML document:\s*/, '');
+    throw new TomlError(`${reason} at ${error.line}:${error.column}`, error.line, error.column);
   }
-
-  const tableAt = (key: string[], arrayTable: boolean): TomlTable => {
-    let t = root;
-    key.forEach((part, n) => {
-      let next = t[part];
-      const isLast = n === key.length - 1;
-      if (isLast && arrayTable) {
-        if (next === undefined) next = t[part] = [];
-        if (!Array.isArray(next)) fail(`"${key.join('.')}" is not an array of tables`);
-        const entry: TomlTable = {};
-        (next as TomlValue[]).push(entry);
-        t = entry;
-        return;
-      }
-      if (next === undefined) next = t[part] = {};
-      if (Array.isArray(next)) next = next[next.length - 1];
-      if (typeof next !== 'object' || next === null || Array.isArray(next)) fail(`"${key.join('.')}" is not a table`);
-      t = next as TomlTable;
-    });
-    return t;
-  };
-
-  while (i < text.length) {
-    skipBlank();
-    if (i >= text.length) break;
-    if (peek() === '[') {
-      const arrayTable = text[i + 1] === '[';
-      i += arrayTable ? 2 : 1;
-      skipSpaces();
-      const key = readKey();
-      if (!text.startsWith(arrayTable ? ']]' : ']', i)) fail('expected "]" after table name');
-      i += arrayTable ? 2 : 1;
-      current = tableAt(key, arrayTable);
-      endOfLine();
-      continue;
-    }
-    const key = readKey();
-    if (peek() !== '=') fail('expected "=" after key');
-    advance();
-    skipSpaces();
-    assign(current, key, readValue());
-    endOfLine();
-  }
-  return root;
 }
 
 // ---------- requirement strings (PEP 508) ----------
@@ -307,7 +103,7 @@ export async function readRequirements(file: string, projectDir: string, seen = 
   return result;
 }
 
-const isTable = (v: unknown): v is TomlTable => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isTable = (v: unknown): v is TomlTable => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 /** `[project] dependencies`, `[project.optional-dependencies]` and Poetry's dependency tables (incl. groups). */
 export function pyprojectDependencies(toml: TomlTable, file = 'pyproject.toml'): { name?: string; dependencies: PythonDependency[] } {

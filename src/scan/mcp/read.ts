@@ -5,7 +5,7 @@
 import { parseDocument } from 'yaml';
 import { notReadReason, readRegularFile } from '../read-regular.js';
 import type { ConfigLocation } from './clients.js';
-import { parseJsonText } from './jsonc.js';
+import { parseJsonc } from './jsonc.js';
 
 export type ReadText = (path: string) => Promise<string>;
 
@@ -52,6 +52,6 @@ export async function readConfig(location: ConfigLocation, read: ReadText = read
   text = text.replace(/^\uFEFF/, '');
   if (text.trim() === '') return { state: 'parsed', value: undefined };
   if (location.syntax === 'yaml') return parseYaml(text);
-  const parsed = parseJsonText(text, location.syntax === 'jsonc');
+  const parsed = parseJsonc(text, { strict: location.syntax === 'json' });
   return parsed.ok ? { state: 'parsed', value: parsed.value } : { state: 'skipped', reason: `malformed: ${parsed.message}` };
 }
