@@ -1,6 +1,7 @@
 import { checkAction, type Action, type Decision } from './action.js';
 import { maskSecrets } from './audit/mask.js';
 import type { AuditEntry } from './audit/types.js';
+import type { AuditSink } from './audit/sink.js';
 import type { Policy } from './policy/policy.js';
 import { candidateRules, holdBackFor } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
@@ -11,16 +12,14 @@ import type { RedactionVault } from './guardrails/redact/index.js';
 import { builtinSpecOf, type BuiltinSpec } from './guardrails/builtin-spec.js';
 import type { GuardrailPool } from './guardrails/workers/pool.js';
 import type { CostContext } from './cost/enforce.js';
-import type { CostStore, LedgerEntry } from './cost/types.js';
+import type { TokenUsage } from './cost/types.js';
 import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
 import { approvalSpecFor } from './approvals/spec.js';
+import { withAgentId } from './engine/agent-id.js';
 
-/** Where the pipeline records. Resolves only once the entries are durable. */
-export interface AuditSink {
-  append(entries: AuditEntry[], options?: { ledger?: LedgerEntry }): Promise<unknown>;
-  /** The cost store whose ledger rows `append` can write in the same transaction as the entries (AuditRecorder). */
-  readonly ledgerStore?: CostStore;
-}
+// Kept here too, so code that imported them from the pipeline still compiles.
+export type { AuditSink } from './audit/sink.js';
+export type { TokenUsage } from './cost/types.js';
 
 export interface PipelineContext {
   policy: Policy;
@@ -61,31 +60,8 @@ export interface Outcome {
   usage?: TokenUsage;
 }
 
-/** Token counts of one LLM call, by kind, as the provider reported them. */
-export interface TokenUsage {
-  model?: string;
-  /** Prompt tokens not read from a cache. */
-  inputTokens?: number;
-  outputTokens?: number;
-  /** Prompt tokens read from the provider's prompt cache. */
-  cacheReadInputTokens?: number;
-  /** Prompt tokens written to the provider's prompt cache. */
-  cacheCreationInputTokens?: number;
-  /** Of cacheCreationInputTokens, those written with a 1-hour lifetime (billed higher). */
-  cacheCreation1hInputTokens?: number;
-  /** Output tokens spent on hidden reasoning (already included in outputTokens). */
-  reasoningTokens?: number;
-  /** True when counted by agentguard because the provider never reported usage (a stream cut short). */
-  estimated?: boolean;
-}
-
 /** Vaults of decisions that used `vault` redaction, beside the decision so they are never serialised. */
 const vaults = new WeakMap<Decision, RedactionVault>();
-
-function withAgent(action: Action, agentId: string | undefined): Action {
-  if (!agentId || action === null || typeof action !== 'object' || action.agent?.id) return action;
-  return { ...action, agent: { ...(action.agent ?? {}), id: agentId } };
-}
 
 function ruleIds(decision: Decision): string[] {
   return decision.reasons.flatMap((r) => (r.rule ? [r.rule] : []));
@@ -105,7 +81,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
     return {
       ...decision,
       effect: 'deny',
-      action: withAgent(action, ctx.agentId),
+      action: withAgentId(action, ctx.agentId),
       reasons: [
         ...decision.reasons,
         { effect: 'deny', code: 'audit_unavailable', message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
@@ -120,7 +96,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
  * acts on the decision (see recordAnswer), and must not act on it if that fails.
  */
 export async function evaluateAction(ctx: PipelineContext, action: Action): Promise<Decision> {
-  const subject = withAgent(action, ctx.agentId);
+  const subject = withAgentId(action, ctx.agentId);
   const compiled = ctx.policy.compiled;
   const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, { budgetMs: ctx.guardrails?.budgetMs });
   if (evalCtx) await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool);

@@ -6,15 +6,15 @@ import type { Action, Decision, Effect } from '../../core/action.js';
 import { loadProjectConfig } from '../../core/config/project-config.js';
 import type { RuleTrace } from '../../core/policy/evaluate.js';
 import { Policy } from '../../core/policy/policy.js';
-import type { AuditRecorder } from '../../core/audit/recorder.js';
-import { decide } from '../../core/pipeline.js';
+import type { Engine } from '../../core/engine/types.js';
+import { openProjectEngine } from '../../cli/project-engine.js';
 
 /** `--json` output for one action: the Decision, plus `explanation` with --explain. */
 export type PolicySimulateResult = Decision & { explanation?: RuleTrace[] };
 
 export default class PolicySimulate extends BaseCommand {
   static summary = 'Decide actions against a policy and show why.';
-  static description = `Reads one action (--action, or JSON on stdin) or many (--input actions.jsonl, or JSON Lines on stdin) and prints each decision with the rules behind it. Uses the same decision pipeline as the SDK; --record also writes the audit trail.
+  static description = `Reads one action (--action, or JSON on stdin) or many (--input actions.jsonl, or JSON Lines on stdin) and prints each decision with the rules behind it. Uses the same engine as the SDK and the sidecar (the project's agentId is put on actions that name none, and --explain explains that action); --record also writes the audit trail. Without --record nothing is written: hash and encrypt redactions use the data folder's redaction key when it exists, else a key held in memory for this run.
 
 With --json, one action prints its Decision; JSON Lines input prints one Decision per line and a summary on stderr.`;
 
@@ -31,7 +31,7 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
     explain: Flags.boolean({ description: "Show every rule's match result and conditions." }),
     'exit-code': Flags.boolean({ description: 'Exit with 1 when any action is not allowed (deny or require_approval).' }),
     record: Flags.boolean({ description: 'Record each decision in the audit trail, as the SDK and the sidecar do.' }),
-    'data-dir': Flags.string({ description: 'Audit data folder for --record (default: the project\'s .agentguard).', dependsOn: ['record'] }),
+    'data-dir': Flags.string({ description: 'The agentguard data folder (default: the project\'s .agentguard): its redaction key is read for hash and encrypt redaction (never created without --record), and --record writes the audit trail there.' }),
   };
 
   async run(): Promise<PolicySimulateResult | undefined> {
@@ -51,24 +51,22 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
       many = inputs.length !== 1 || inputs[0].source !== 'stdin';
     }
 
-    // The store (a native module) loads only when recording.
-    const recorder = flags.record ? await (await import('../../core/audit/recorder.js')).AuditRecorder.open({ dataDir: flags['data-dir'] ?? project.paths.dataDir }) : undefined;
+    // The engine SDK and sidecar decide with; it opens the store (a native module) only when recording. Without
+    // --record it writes nothing, and reads the data folder's redaction key when there is one.
+    const engine = await openProjectEngine(project, { policy, record: flags.record, dataDir: flags['data-dir'] });
     try {
-      return await this.simulate(policy, inputs, many, flags, recorder, project.config.agentId);
+      return await this.simulate(engine, inputs, many, flags);
     } finally {
-      await recorder?.close();
+      await engine.close();
     }
   }
 
   private async simulate(
-    policy: Policy,
+    engine: Engine,
     inputs: ActionInput[],
     many: boolean,
     flags: { explain: boolean; 'exit-code': boolean },
-    recorder: AuditRecorder | undefined,
-    agentId: string | undefined,
   ): Promise<PolicySimulateResult | undefined> {
-    const ctx = { policy, audit: recorder, agentId };
     const counts: Record<Effect, number> = { allow: 0, deny: 0, transform: 0, require_approval: 0 };
     let unreadable = 0;
     let last: PolicySimulateResult | undefined;
@@ -78,8 +76,9 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
         process.stderr.write(`${input.source}: ${input.error}; skipped\n`);
         continue;
       }
-      const decision = await decide(ctx, input.value as Action);
-      const explanation = flags.explain ? policy.explain(input.value as Action) : undefined;
+      const decision = await engine.decide(input.value as Action);
+      // The action as decided: with the project's agent id filled in.
+      const explanation = flags.explain ? engine.explain(input.value as Action) : undefined;
       counts[decision.effect]++;
       last = explanation ? { ...decision, explanation } : decision;
       if (this.jsonEnabled()) {

@@ -1,4 +1,4 @@
-import type { Coverage, FindingKind, Risk, ScanFinding } from '../../scan/types.js';
+import type { Coverage, FindingKind, Risk, ScanFinding } from './finding-types.js';
 
 /** Prefix of the ids of agents registered by hand: `agent:<name>`. */
 export const REGISTERED_PREFIX = 'agent:';

@@ -5,7 +5,7 @@ import { parseDuration as parseDurationOrUndefined } from '../audit/filters.js';
 import type { AuditEntry } from '../audit/types.js';
 import { canonicalJson } from '../canonical-json.js';
 import { AgentGuardError } from '../errors.js';
-import type { AuditSink } from '../pipeline.js';
+import type { AuditSink } from '../audit/sink.js';
 import { deliveriesFor, missingDeliveries, type ApprovalOutbox } from './deliveries.js';
 import { mayDecide } from './entitlement.js';
 import type { ApprovalChange, ApprovalRecord, ApprovalSpec, ApprovalStatus, ApprovalStore } from './types.js';

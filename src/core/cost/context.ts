@@ -1,4 +1,4 @@
-import type { AuditSink } from '../pipeline.js';
+import type { AuditSink } from '../audit/sink.js';
 import { checkCostConfig, type CostSettings } from './config.js';
 import type { BudgetAlert, CostContext } from './enforce.js';
 import { loadPriceCatalog, type PriceCatalog } from './prices.js';

@@ -1,5 +1,5 @@
 import type { Action, Decision, Reason } from '../action.js';
-import type { TokenUsage } from '../pipeline.js';
+import type { TokenUsage } from './types.js';
 import { windowsFor } from './budgets.js';
 import { callModel, requestedChoices, requestedOutputLimit } from './call-model.js';
 import type { CostSettings } from './config.js';

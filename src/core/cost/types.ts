@@ -165,3 +165,21 @@ export interface CostStore {
   /** Records that an alert threshold was crossed for a window's period; false when it was already recorded (send once). */
   markAlert(key: string, periodStart: string, threshold: number, time: string): Promise<boolean>;
 }
+
+/** Token counts of one LLM call, by kind, as the provider reported them. */
+export interface TokenUsage {
+  model?: string;
+  /** Prompt tokens not read from a cache. */
+  inputTokens?: number;
+  outputTokens?: number;
+  /** Prompt tokens read from the provider's prompt cache. */
+  cacheReadInputTokens?: number;
+  /** Prompt tokens written to the provider's prompt cache. */
+  cacheCreationInputTokens?: number;
+  /** Of cacheCreationInputTokens, those written with a 1-hour lifetime (billed higher). */
+  cacheCreation1hInputTokens?: number;
+  /** Output tokens spent on hidden reasoning (already included in outputTokens). */
+  reasoningTokens?: number;
+  /** True when counted by agentguard because the provider never reported usage (a stream cut short). */
+  estimated?: boolean;
+}

@@ -52,3 +52,27 @@ export function lazyRedactionKey(dataDir: string): () => Uint8Array {
   let key: Uint8Array | undefined;
   return () => (key ??= loadOrCreateRedactionKey(dataDir));
 }
+
+/**
+ * The redaction key for deciding without writing anything (`record: false`): $AGENTGUARD_REDACTION_KEY when set, else
+ * `<dataDir>/keys/redaction.key` when it exists, read and never created; else a random key kept in memory for this
+ * loader's life. With the folder's key, `hash` and `encrypt` give what the SDK and the sidecar on that folder give;
+ * with the in-memory key the effect, reasons and shape are the same and only the token values differ.
+ */
+export function readOnlyRedactionKey(dataDir: string | undefined, env: NodeJS.ProcessEnv = process.env): () => Uint8Array {
+  let key: Uint8Array | undefined;
+  return () => (key ??= existingRedactionKey(dataDir, env) ?? randomBytes(32));
+}
+
+function existingRedactionKey(dataDir: string | undefined, env: NodeJS.ProcessEnv): Buffer | undefined {
+  const fromEnv = env[REDACTION_KEY_ENV];
+  if (fromEnv) return decode(fromEnv, `$${REDACTION_KEY_ENV}`);
+  if (dataDir === undefined) return undefined;
+  const file = join(dataDir, KEYS_DIR, REDACTION_KEY_FILE);
+  try {
+    return decode(readFileSync(file, 'utf8'), file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

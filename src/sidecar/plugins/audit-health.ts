@@ -1,5 +1,5 @@
 import { isAgentGuardError } from '../../core/errors.js';
-import type { AuditSink } from '../../core/pipeline.js';
+import type { AuditSink } from '../../core/audit/sink.js';
 import type { SidecarServices } from './services.js';
 
 /**

@@ -13,7 +13,7 @@ import type {
   ScanCoverage,
   ScannedAgent,
 } from '../../agents/registry.js';
-import type { Coverage, Risk } from '../../../scan/types.js';
+import type { Coverage, Risk } from '../../agents/finding-types.js';
 import { isObject, isStrings, jsonColumn } from './json-column.js';
 
 interface AgentRow {

@@ -1,0 +1,125 @@
+import type { Action, Decision } from '../action.js';
+import type { Approvals } from '../approvals/service.js';
+import type { AuditRecorder } from '../audit/recorder.js';
+import type { AuditSink } from '../audit/sink.js';
+import type { CostContext } from '../cost/enforce.js';
+import { lazyRedactionKey, readOnlyRedactionKey } from '../guardrails/redaction-key.js';
+import { decide, evaluateAction, preview, recordAnswer, recordOutcome, type GuardrailRuntime, type Outcome, type PipelineContext, type Preview } from '../pipeline.js';
+import type { RuleTrace } from '../policy/evaluate.js';
+import type { Policy } from '../policy/policy.js';
+import { withAgentId } from './agent-id.js';
+import { openApprovals } from './approvals.js';
+import type { AnswerRecords, Engine, EngineOptions, NotificationSender, PerCall } from './types.js';
+
+export type { AnswerRecords, Engine, EngineNotifications, EngineOptions, NotificationSender, PerCall } from './types.js';
+
+/**
+ * Opens the one engine every front door decides with (the SDK's local mode, the sidecar, `policy simulate`,
+ * `policy test`, the approvals commands): the audit recorder, the redaction key, cost, approvals and their
+ * notifications, built once, around the one pipeline of core/pipeline.ts.
+ *
+ * `record: false` writes nothing: no store is opened, the redaction key is read but never created (see
+ * readOnlyRedactionKey), budgets are not held (they live in the store's ledger) and a require_approval decision
+ * carries no approval. Effects, reasons and rules are the same as with `record: true`.
+ *
+ * @example
+ * const engine = await openEngine({ policy, record: true, dataDir: '.agentguard', agentId: 'support-bot' });
+ * try { const decision = await engine.decide({ kind: 'tool', name: 'db.query', input: { sql: 'SELECT 1' } }); }
+ * finally { await engine.close(); }
+ */
+export async function openEngine(options: EngineOptions): Promise<Engine> {
+  let current = typeof options.policy === 'function' ? undefined : options.policy;
+  const policyOf = typeof options.policy === 'function' ? options.policy : () => current!;
+  const getPolicy = (): Policy => current ?? policyOf();
+
+  let recorder: AuditRecorder | undefined;
+  let ownsRecorder = false;
+  let audit: AuditSink | undefined;
+  let cost: CostContext | undefined;
+  let approvals: Approvals | undefined;
+  let sender: NotificationSender | undefined;
+  let redactionKey: () => Uint8Array;
+
+  if (options.record) {
+    const dataDir = options.dataDir;
+    if (dataDir === undefined) throw new TypeError('openEngine: `record: true` needs `dataDir`');
+    recorder = options.recorder;
+    if (recorder === undefined) {
+      // Loaded on first use, so importing the SDK or running `agentguard --help` does not load the native SQLite module.
+      const { AuditRecorder } = await import('../audit/recorder.js');
+      recorder = await AuditRecorder.open({ dataDir, ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}) });
+      ownsRecorder = true;
+    }
+    try {
+      audit = options.auditSink ? options.auditSink(recorder) : recorder;
+      redactionKey = lazyRedactionKey(dataDir);
+      const { costContext } = await import('../cost/context.js');
+      cost = costContext({
+        config: options.cost?.config,
+        where: options.cost?.where ?? 'cost',
+        store: recorder.store.cost,
+        dataDir,
+        audit: recorder,
+        ...(options.onAlert ? { onAlert: options.onAlert } : {}),
+      });
+      ({ approvals, sender } = await openApprovals(recorder, options.notifications, options.now));
+    } catch (error) {
+      if (ownsRecorder) await recorder.close().catch(() => undefined);
+      throw error;
+    }
+  } else {
+    redactionKey = readOnlyRedactionKey(options.dataDir);
+  }
+
+  const guardrails: GuardrailRuntime = options.guardrails ?? {};
+  const context = (): PipelineContext => ({
+    policy: getPolicy(),
+    redactionKey,
+    guardrails,
+    ...(audit ? { audit } : {}),
+    ...(cost ? { cost } : {}),
+    ...(approvals ? { approvals } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
+  let closed = false;
+
+  return {
+    get policy() {
+      return getPolicy();
+    },
+    setPolicy(policy: Policy) {
+      current = policy;
+    },
+    recording: options.record,
+    subject,
+    decide: (action, call) => decide(context(), subject(action, call)),
+    preview: (action, call) => preview(context(), subject(action, call)),
+    explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call)),
+    answer(call): AnswerRecords {
+      const made: Decision[] = [];
+      return {
+        decide: async (action) => {
+          const decision = await evaluateAction(context(), subject(action, call));
+          made.push(decision);
+          return decision;
+        },
+        commit: (decision, outcome) => recordAnswer(context(), made, decision, outcome),
+      };
+    },
+    recordOutcome: (decision: Decision, outcome: Outcome) => recordOutcome(context(), decision, outcome),
+    approvals,
+    recorder,
+    audit,
+    cost,
+    redactionKey,
+    guardrails,
+    sender,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await sender?.stop();
+      if (ownsRecorder) await recorder?.close();
+    },
+  };
+}
