@@ -30,7 +30,7 @@ export default class PolicyValidate extends BaseCommand {
 
   static examples = [
     { description: 'Validate the project policy', command: '<%= config.bin %> <%= command.id %> agentguard/policy.yaml' },
-    { description: 'Validate every policy and fail on warnings too (for CI)', command: '<%= config.bin %> <%= command.id %> policies/*.yaml --strict' },
+    { description: 'Validate every policy and fail on warnings too (for CI)', command: '<%= config.bin %> <%= command.id %> policies/*/policy.yaml --strict' },
     { description: 'Machine-readable report', command: '<%= config.bin %> <%= command.id %> agentguard/policy.yaml --json' },
   ];
 
