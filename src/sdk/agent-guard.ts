@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig } from '../core/config/project-config.js';
 import { AgentGuardError } from '../core/errors.js';
-import { decide, evaluateAction, preview, recordAnswer, recordOutcome, type Outcome, type PipelineContext, type Preview } from '../core/pipeline.js';
+import type { Outcome, Preview } from '../core/pipeline.js';
 import { Policy } from '../core/policy/policy.js';
-import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Approvals } from '../core/approvals/service.js';
+import type { AnswerRecords, Engine } from '../core/engine/types.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
 import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
@@ -36,10 +36,7 @@ export interface LocalGuardOptions {
 }
 
 /** Decisions about one model answer, recorded together with the call's outcome (see AgentGuard.answerRecords). */
-export interface AnswerRecords {
-  decide(action: Action): Promise<Decision>;
-  commit(call: Decision, outcome: Outcome): Promise<void>;
-}
+export type { AnswerRecords } from '../core/engine/types.js';
 
 /** Either local mode (`policy`) or sidecar mode (`sidecar`). */
 export type AgentGuardOptions = LocalGuardOptions | SidecarGuardOptions;
@@ -77,11 +74,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export class AgentGuard {
   private readonly local?: LocalGuardOptions;
   private readonly remote?: SidecarDecider;
-  private context?: Promise<PipelineContext & { sink?: AuditRecorder; approvals?: Approvals }>;
+  private engine?: Promise<Engine>;
   private closed = false;
   private readonly pending = new Set<Promise<void>>();
-  /** Sends this guard's approval notifications (local mode). */
-  private deliverer?: { idle(): Promise<void>; stop(): Promise<void> };
 
   constructor(options: AgentGuardOptions) {
     if (!isPlainObject(options)) throw optionsError('AgentGuard needs options: `{ policy, agentId }` (local mode) or `{ sidecar: { url, token } }` (sidecar mode)');
@@ -114,51 +109,49 @@ export class AgentGuard {
   };
 
   private async approvalService(): Promise<Approvals> {
-    const ctx = await this.setup();
-    if (!ctx.approvals) throw new AgentGuardError('APPROVALS_NEED_AUDIT', 'approvals need the audit trail: this guard was created with `audit: false`', { exitCode: 2 });
-    return ctx.approvals;
+    const engine = await this.setup();
+    if (!engine.approvals) throw new AgentGuardError('APPROVALS_NEED_AUDIT', 'approvals need the audit trail: this guard was created with `audit: false`', { exitCode: 2 });
+    return engine.approvals;
   }
 
-  private setup(): Promise<PipelineContext & { sink?: AuditRecorder; approvals?: Approvals }> {
+  /** Opens the engine of local mode on first use (the one every front door decides with, see openEngine). */
+  private setup(): Promise<Engine> {
     const options = this.local as LocalGuardOptions;
-    this.context ??= (async () => {
+    this.engine ??= (async () => {
       const policy = typeof options.policy === 'string' ? await Policy.fromFile(options.policy) : options.policy;
       await policy.assertRegexesSafe();
+      // Loaded on first use, so importing the SDK does not load the engine's modules (nor, through them, SQLite).
+      const { openEngine } = await import('../core/engine/open-engine.js');
       if (options.audit === false) {
         if (options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
-        return { policy, agentId: options.agentId };
+        // Nothing is written: the data folder's redaction key is read when it exists (see readOnlyRedactionKey).
+        // An unreadable project config only costs the folder's key (an in-memory one is used): this mode never needed it.
+        const dataDir = options.dataDir ?? (await loadProjectConfig().then((p) => p.paths.dataDir, () => undefined));
+        return openEngine({ policy, record: false, dataDir, agentId: options.agentId });
       }
       const project = options.dataDir === undefined || options.cost === undefined || options.approvals === undefined ? await loadProjectConfig() : undefined;
       const dataDir = options.dataDir ?? project!.paths.dataDir;
-      // Loaded on first use, so importing the SDK does not load the native SQLite module.
-      const { AuditRecorder } = await import('../core/audit/recorder.js');
-      // An agent waits on each of its records: commit them as soon as its own code yields, not a loop turn later.
-      const sink = await AuditRecorder.open({ dataDir, groupCommit: 'microtask' });
-      const { lazyRedactionKey } = await import('../core/guardrails/redaction-key.js');
-      const { costContext } = await import('../core/cost/context.js');
-      const { postAlert } = await import('../alerts/webhook.js');
-      const cost = costContext({
-        config: options.cost ?? project?.config.cost,
-        where: options.cost !== undefined ? 'AgentGuard option cost' : costSectionName(project?.file),
-        store: sink.store.cost,
-        dataDir,
-        audit: sink,
-        onAlert: (alert) => void postAlert(alert),
-      });
-      const [{ Approvals }, { readNotifySetup }, { Deliverer }] = await Promise.all([
-        import('../core/approvals/service.js'),
+      const [{ postAlert }, { readNotifySetup }, { Deliverer }] = await Promise.all([
+        import('../alerts/webhook.js'),
         import('../notify/config.js'),
         import('../notify/deliverer.js'),
       ]);
       const notify = readNotifySetup(options.approvals ?? project?.config.approvals, options.approvals !== undefined ? 'AgentGuard option approvals' : approvalsSectionName(project?.file));
-      const deliverer = new Deliverer({ deliveries: sink.store.deliveries, channels: notify.channels });
-      this.deliverer = deliverer;
-      const approvals = new Approvals(sink.store.approvals, sink, undefined, { deliveries: sink.store.deliveries, channels: notify.subscriptions, onQueued: () => deliverer.kick() });
-      // The project's guardrail budget per decision (guardrails.budgetMs), as the sidecar uses it.
-      const guardrails = { budgetMs: project?.config.guardrails?.budgetMs };
-      return { policy, agentId: options.agentId, audit: sink, sink, redactionKey: lazyRedactionKey(dataDir), cost, approvals, guardrails };
+      return openEngine({
+        policy,
+        record: true,
+        dataDir,
+        // An agent waits on each of its records: commit them as soon as its own code yields, not a loop turn later.
+        groupCommit: 'microtask',
+        agentId: options.agentId,
+        cost: { config: options.cost ?? project?.config.cost, where: options.cost !== undefined ? 'AgentGuard option cost' : costSectionName(project?.file) },
+        onAlert: (alert) => void postAlert(alert),
+        notifications: { subscriptions: notify.subscriptions, sender: (deliveries) => new Deliverer({ deliveries, channels: notify.channels }) },
+        // The project's guardrail budget per decision (guardrails.budgetMs), as the sidecar uses it.
+        guardrails: { budgetMs: project?.config.guardrails?.budgetMs },
+      });
     })();
-    return this.context;
+    return this.engine;
   }
 
   /**
@@ -171,7 +164,7 @@ export class AgentGuard {
    */
   async decide(action: Action, options: { waitForApproval?: boolean | ApprovalWaitOptions } = {}): Promise<Decision> {
     this.assertOpen();
-    const decision = this.remote ? await this.remote.decide(action) : await decide(await this.setup(), action);
+    const decision = this.remote ? await this.remote.decide(action) : await (await this.setup()).decide(action);
     if (decision.effect !== 'require_approval' || !options.waitForApproval || !decision.approval) return decision;
     return settleApproval(this.approvals, decision, options.waitForApproval === true ? {} : options.waitForApproval);
   }
@@ -188,12 +181,12 @@ export class AgentGuard {
   async preview(action: Action): Promise<Preview> {
     this.assertOpen();
     if (this.remote) return this.remote.preview(action);
-    return preview(await this.setup(), action);
+    return (await this.setup()).preview(action);
   }
 
   /** Records what happened when an allowed action ran (sidecar mode: posts it to the sidecar). */
   async recordOutcome(decision: Decision, outcome: Outcome): Promise<void> {
-    await this.track(this.remote ? this.remote.recordOutcome(decision, outcome) : this.setup().then((ctx) => recordOutcome(ctx, decision, outcome)));
+    await this.track(this.remote ? this.remote.recordOutcome(decision, outcome) : this.setup().then((engine) => engine.recordOutcome(decision, outcome)));
   }
 
   /**
@@ -204,16 +197,16 @@ export class AgentGuard {
    */
   answerRecords(): AnswerRecords {
     if (this.remote) return { decide: (action) => this.decide(action), commit: (call, outcome) => this.recordOutcome(call, outcome) };
-    const made: Decision[] = [];
+    // Opened with the first decision, so an answer with no decision (or a closed guard) opens nothing.
+    let records: Promise<AnswerRecords> | undefined;
+    const open = () => (records ??= this.setup().then((engine) => engine.answer()));
     return {
       decide: async (action) => {
         this.assertOpen();
-        const decision = await evaluateAction(await this.setup(), action);
-        made.push(decision);
-        return decision;
+        return (await open()).decide(action);
       },
       commit: async (call, outcome) => {
-        await this.track(this.setup().then((ctx) => recordAnswer(ctx, made, call, outcome)));
+        await this.track(open().then((r) => r.commit(call, outcome)));
       },
     };
   }
@@ -281,7 +274,8 @@ export class AgentGuard {
    */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.pending]);
-    await this.deliverer?.idle();
+    const engine = await this.engine?.catch(() => undefined);
+    await engine?.sender?.idle();
   }
 
   /** Local mode: writes a final signed checkpoint and closes the store. Either mode: later calls to decide() reject. */
@@ -289,10 +283,9 @@ export class AgentGuard {
     if (this.closed) return;
     this.closed = true;
     await this.flush();
-    if (!this.context) return;
-    const ctx = await this.context.catch(() => undefined);
-    await this.deliverer?.stop();
-    await ctx?.sink?.close();
+    if (!this.engine) return;
+    const engine = await this.engine.catch(() => undefined);
+    await engine?.close();
   }
 }
 
