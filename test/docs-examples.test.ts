@@ -23,6 +23,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import MarkdownIt from 'markdown-it';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { Policy } from '../src/core/policy/policy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'run.js');
@@ -135,3 +137,24 @@ for (const page of PAGES) {
     }
   });
 }
+
+/** Whole policies shown in the docs (a YAML block with `version: 1` and `rules`) must load: an example that does not is wrong. */
+describe('policies shown in the docs', () => {
+  const policies = PAGES.flatMap((page) =>
+    new MarkdownIt({ html: true })
+      .parse(readFileSync(join(ROOT, page), 'utf8'), {})
+      .filter((t) => t.type === 'fence' && /^ya?ml$/.test(t.info.trim()))
+      .map((t) => ({ where: `${page}:${(t.map?.[0] ?? 0) + 1}`, text: t.content }))
+      .filter((b) => /^version: 1$/m.test(b.text) && /^rules:/m.test(b.text)),
+  );
+
+  it('finds the README policy among them', () => {
+    expect(policies.map((p) => p.where.split(':')[0])).toContain('README.md');
+  });
+
+  it.each(policies)('$where loads', async ({ text }) => {
+    const policy = Policy.parse(parseYaml(text) as Record<string, unknown>);
+    await policy.assertRegexesSafe();
+    expect(policy.name).toBeTruthy();
+  });
+});
