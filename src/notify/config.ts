@@ -2,6 +2,7 @@ import { AgentGuardError } from '../core/errors.js';
 import type { ChannelSubscription } from '../core/approvals/deliveries.js';
 import type { ApprovalChange } from '../core/approvals/types.js';
 import type { NotifyChannel } from './types.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 /** Every event a channel can ask for. */
 export const NOTIFY_EVENTS: readonly ApprovalChange['event'][] = ['requested', 'escalated', 'approved', 'denied', 'expired', 'cancelled', 'consumed'];
@@ -13,7 +14,6 @@ const FIELDS = {
   slack: ['type', 'name', 'webhookUrlEnv', 'signingSecretEnv', 'events'],
 } as const;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function invalid(where: string, message: string, fix: string): AgentGuardError {
   return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix], exitCode: 2 });
@@ -54,7 +54,7 @@ export function notifyChannels(section: unknown, where: string, env: NodeJS.Proc
 export function readNotifySetup(section: unknown, where: string, env: NodeJS.ProcessEnv = process.env): NotifySetup {
   const setup: NotifySetup = { subscriptions: [], channels: [], missing: [] };
   if (section === undefined) return setup;
-  if (!isObject(section)) throw invalid(where, 'must be an object', 'Write "approvals": { "notify": [ ... ] }.');
+  if (!isPlainObject(section)) throw invalid(where, 'must be an object', 'Write "approvals": { "notify": [ ... ] }.');
   for (const key of Object.keys(section)) {
     if (key !== 'notify') throw invalid(where, `has an unknown field "${key}"`, 'Allowed: notify.');
   }
@@ -81,7 +81,7 @@ export function readNotifySetup(section: unknown, where: string, env: NodeJS.Pro
 type SecretReader = (name: unknown, field: string, what: string) => string;
 
 function channel(entry: unknown, where: string, secret: SecretReader): NotifyChannel {
-  if (!isObject(entry)) throw invalid(where, 'must be an object', 'Write { "type": "webhook", "url": "...", "secretEnv": "..." } or { "type": "slack", ... }.');
+  if (!isPlainObject(entry)) throw invalid(where, 'must be an object', 'Write { "type": "webhook", "url": "...", "secretEnv": "..." } or { "type": "slack", ... }.');
   const type = entry.type;
   if (type !== 'webhook' && type !== 'slack') throw invalid(`${where}.type`, `is ${JSON.stringify(type)}`, 'Use "webhook" or "slack".');
   for (const key of Object.keys(entry)) {

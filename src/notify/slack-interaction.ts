@@ -1,5 +1,6 @@
 import { isApprovalId } from './approval-id.js';
 import { SLACK_APPROVE_ACTION_ID, SLACK_DENY_ACTION_ID } from './slack-message.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 /** A click on one of our Approve / Deny buttons, as Slack reported it. */
 export interface SlackInteraction {
@@ -12,10 +13,6 @@ export interface SlackInteraction {
 }
 
 const DECISIONS: Record<string, 'approve' | 'deny'> = { [SLACK_APPROVE_ACTION_ID]: 'approve', [SLACK_DENY_ACTION_ID]: 'deny' };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 const nonEmpty = (value: unknown): value is string => typeof value === 'string' && value.trim() !== '';
 
@@ -37,13 +34,13 @@ export function parseSlackInteraction(rawBody: string): SlackInteraction | { err
   } catch {
     return { error: 'Slack interaction: "payload" is not valid JSON' };
   }
-  if (!isRecord(payload)) return { error: 'Slack interaction: "payload" is not a JSON object' };
+  if (!isPlainObject(payload)) return { error: 'Slack interaction: "payload" is not a JSON object' };
   if (payload.type !== 'block_actions') {
     return { error: `Slack interaction: payload type ${typeof payload.type === 'string' ? JSON.stringify(payload.type.slice(0, 40)) : 'missing'} is not handled; only "block_actions" is` };
   }
 
   const actions = payload.actions;
-  if (!Array.isArray(actions) || actions.length === 0 || !isRecord(actions[0])) return { error: 'Slack interaction: "actions" is missing or empty' };
+  if (!Array.isArray(actions) || actions.length === 0 || !isPlainObject(actions[0])) return { error: 'Slack interaction: "actions" is missing or empty' };
   const action = actions[0];
   const decision = typeof action.action_id === 'string' ? DECISIONS[action.action_id] : undefined;
   if (decision === undefined) {
@@ -52,7 +49,7 @@ export function parseSlackInteraction(rawBody: string): SlackInteraction | { err
   if (!isApprovalId(action.value)) return { error: 'Slack interaction: actions[0].value is not an approval id (apr_ followed by 32 hex digits)' };
 
   const user = payload.user;
-  if (!isRecord(user) || !nonEmpty(user.id)) return { error: 'Slack interaction: "user.id" is missing' };
+  if (!isPlainObject(user) || !nonEmpty(user.id)) return { error: 'Slack interaction: "user.id" is missing' };
   const name = nonEmpty(user.username) ? user.username : user.name;
   if (!nonEmpty(name)) return { error: 'Slack interaction: the user has neither "username" nor "name"' };
 

@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ListeningSocket } from './ports.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 const MAX_IN_FLIGHT = 8;
 const MAX_BODY = 256 * 1024;
@@ -87,12 +88,11 @@ function httpGet(host: string, port: number, path: string, timeoutMs: number): P
   });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => Boolean(v) && typeof v === 'object' && !Array.isArray(v);
 const isHtml = (r: Reply) => /html/i.test(String(r.headers['content-type'] ?? '')) || /^\s*</.test(r.body);
 
 /** A short, value-free description of a reply for evidence: `200 {"models":[3]}`. */
 function summary(r: Reply, keys?: string[]): string {
-  if (isObject(r.json)) {
+  if (isPlainObject(r.json)) {
     const shown = (keys ?? Object.keys(r.json).slice(0, 3)).map((k) => {
       const v = (r.json as Record<string, unknown>)[k];
       return `${JSON.stringify(k)}:${Array.isArray(v) ? `[${v.length}]` : typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? JSON.stringify(v).slice(0, 40) : typeof v === 'object' && v ? '{…}' : 'null'}`;
@@ -110,11 +110,11 @@ interface Identified {
 }
 
 const modelNames = (items: unknown[], key: string) =>
-  items.map((m) => (isObject(m) ? m[key] : undefined)).filter((n): n is string => typeof n === 'string');
+  items.map((m) => (isPlainObject(m) ? m[key] : undefined)).filter((n): n is string => typeof n === 'string');
 
 /** Which OpenAI-compatible server answered `/v1/models`, from headers and `owned_by`. */
 function openAiFlavour(r: Reply, data: unknown[]): { type: string; kind: Identified['kind']; why?: string } {
-  const owners = new Set(data.map((m) => (isObject(m) ? m.owned_by : undefined)).filter((o): o is string => typeof o === 'string'));
+  const owners = new Set(data.map((m) => (isPlainObject(m) ? m.owned_by : undefined)).filter((o): o is string => typeof o === 'string'));
   const server = String(r.headers.server ?? '');
   if (Object.keys(r.headers).some((h) => h.startsWith('x-litellm'))) return { type: 'LiteLLM proxy', kind: 'agent-server', why: 'x-litellm-* header' };
   if (owners.has('vllm')) return { type: 'vLLM', kind: 'model-server', why: 'owned_by "vllm"' };
@@ -126,13 +126,13 @@ function openAiFlavour(r: Reply, data: unknown[]): { type: string; kind: Identif
 
 /** Answer shapes of the real APIs; a confirmed server's control request must NOT have the shape its API path had. */
 const SHAPES = {
-  ollamaTags: (r: Reply) => r.status === 200 && isObject(r.json) && Array.isArray(r.json.models),
-  openAiModels: (r: Reply) => r.status === 200 && isObject(r.json) && r.json.object === 'list' && Array.isArray(r.json.data),
-  health: (r: Reply) => r.status === 200 && isObject(r.json) && typeof r.json.status === 'string',
-  llamaProps: (r: Reply) => r.status === 200 && isObject(r.json) && ['default_generation_settings', 'total_slots', 'chat_template'].some((k) => k in (r.json as object)),
+  ollamaTags: (r: Reply) => r.status === 200 && isPlainObject(r.json) && Array.isArray(r.json.models),
+  openAiModels: (r: Reply) => r.status === 200 && isPlainObject(r.json) && r.json.object === 'list' && Array.isArray(r.json.data),
+  health: (r: Reply) => r.status === 200 && isPlainObject(r.json) && typeof r.json.status === 'string',
+  llamaProps: (r: Reply) => r.status === 200 && isPlainObject(r.json) && ['default_generation_settings', 'total_slots', 'chat_template'].some((k) => k in (r.json as object)),
   pong: (r: Reply) => r.status === 200 && r.body.trim() === 'pong',
-  version: (r: Reply) => r.status === 200 && isObject(r.json) && typeof r.json.version === 'string',
-  healthz: (r: Reply) => r.status === 200 && isObject(r.json) && r.json.status === 'ok',
+  version: (r: Reply) => r.status === 200 && isPlainObject(r.json) && typeof r.json.version === 'string',
+  healthz: (r: Reply) => r.status === 200 && isPlainObject(r.json) && r.json.status === 'ok',
   alive: (r: Reply) => r.status === 200 && /alive/i.test(r.body),
 };
 
@@ -141,11 +141,11 @@ async function identify(get: (path: string) => Promise<Reply>, url: (path: strin
   const line = (path: string, r: Reply, keys?: string[]) => `GET ${url(path)} → ${summary(r, keys)}`;
 
   const tags = await get('/api/tags');
-  if (SHAPES.ollamaTags(tags) && isObject(tags.json) && Array.isArray(tags.json.models)) {
+  if (SHAPES.ollamaTags(tags) && isPlainObject(tags.json) && Array.isArray(tags.json.models)) {
     return { type: 'Ollama', kind: 'model-server', evidence: [line('/api/tags', tags, ['models'])], models: modelNames(tags.json.models, 'name'), accepts: SHAPES.ollamaTags };
   }
   const models = await get('/v1/models');
-  if (SHAPES.openAiModels(models) && isObject(models.json) && Array.isArray(models.json.data)) {
+  if (SHAPES.openAiModels(models) && isPlainObject(models.json) && Array.isArray(models.json.data)) {
     const flavour = openAiFlavour(models, models.json.data);
     const evidence = [line('/v1/models', models, ['object', 'data'])];
     if (flavour.why) evidence.push(`${flavour.type}: ${flavour.why}`);
@@ -162,20 +162,20 @@ async function identify(get: (path: string) => Promise<Reply>, url: (path: strin
   if (SHAPES.pong(ping)) return { type: 'Flowise', kind: 'agent-server', evidence: [line('/api/v1/ping', ping)], accepts: SHAPES.pong };
 
   const version = await get('/api/v1/version');
-  if (SHAPES.version(version) && isObject(version.json)) {
+  if (SHAPES.version(version) && isPlainObject(version.json)) {
     if (/langflow/i.test(String(version.json.package ?? '')) || 'main_version' in version.json) {
       return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version', 'package'].filter((k) => k in (version.json as object)))], accepts: SHAPES.version };
     }
     const check = await get('/health_check');
-    if (check.status === 200 && isObject(check.json) && 'chat' in check.json && 'db' in check.json) {
+    if (check.status === 200 && isPlainObject(check.json) && 'chat' in check.json && 'db' in check.json) {
       return { type: 'Langflow', kind: 'agent-server', evidence: [line('/api/v1/version', version, ['version']), line('/health_check', check, ['status', 'chat', 'db'])], accepts: SHAPES.version };
     }
   }
   const healthz = await get('/healthz');
   if (SHAPES.healthz(healthz)) {
     const settings = await get('/rest/settings');
-    const data = isObject(settings.json) ? settings.json.data : undefined;
-    if (settings.status === 200 && isObject(data) && ('versionCli' in data || 'n8nMetadata' in data || 'instanceId' in data)) {
+    const data = isPlainObject(settings.json) ? settings.json.data : undefined;
+    if (settings.status === 200 && isPlainObject(data) && ('versionCli' in data || 'n8nMetadata' in data || 'instanceId' in data)) {
       return { type: 'n8n', kind: 'agent-server', evidence: [line('/healthz', healthz, ['status']), `GET ${url('/rest/settings')} → 200 {"data":{n8n settings}}`], accepts: SHAPES.healthz };
     }
     const home = await get('/');

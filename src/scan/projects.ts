@@ -18,6 +18,7 @@ import { PROJECT_CONFIG_MARKERS } from './mcp/clients.js';
 import { readRegularFile } from './read-regular.js';
 import { JS_EXTENSIONS, jsImports, PY_EXTENSIONS, pythonImports } from './source-imports.js';
 import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 export interface ProjectScanLimits {
   /** Folder levels below each path to enter (default 6). */
@@ -357,7 +358,7 @@ async function readJson(file: string, skipped: Skipped[]): Promise<Record<string
   if (text === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(text);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    if (isPlainObject(parsed)) return parsed;
     skipped.push({ what: file, reason: 'malformed: not a JSON object' });
   } catch (error) {
     skipped.push({ what: file, reason: `malformed: ${(error as Error).message}` });
@@ -376,8 +377,7 @@ async function readToml(file: string, skipped: Skipped[]): Promise<ReturnType<ty
   }
 }
 
-const asRecord = (v: unknown): Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+const asRecord = (v: unknown): Record<string, unknown> => (isPlainObject(v) ? v : {});
 
 async function isFile(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isFile(), () => false);

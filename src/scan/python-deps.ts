@@ -5,6 +5,7 @@
 import { parse as parseTomlDocument, TomlError as SmolTomlError, type TomlTableWithoutBigInt as TomlTable } from 'smol-toml';
 import { notReadReason, readRegularFile } from './read-regular.js';
 import { basename, dirname, join, relative } from 'node:path';
+import { isPlainObject } from '../core/plain-object.js';
 
 export interface PythonDependency {
   name: string;
@@ -103,7 +104,7 @@ export async function readRequirements(file: string, projectDir: string, seen = 
   return result;
 }
 
-const isTable = (v: unknown): v is TomlTable => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isTable = (v: unknown): v is TomlTable => isPlainObject(v);
 
 /** `[project] dependencies`, `[project.optional-dependencies]` and Poetry's dependency tables (incl. groups). */
 export function pyprojectDependencies(toml: TomlTable, file = 'pyproject.toml'): { name?: string; dependencies: PythonDependency[] } {

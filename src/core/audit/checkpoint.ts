@@ -6,6 +6,7 @@ import { AgentGuardError } from '../errors.js';
 import { GENESIS_HASH, isHashHex } from './chain.js';
 import { parsePublicKeyPem, type PublicKeyInfo, type SigningKeys } from './keys.js';
 import type { AuditEntry, Checkpoint, CheckpointReason } from './types.js';
+import { isPlainObject } from '../plain-object.js';
 
 /**
  * Signed checkpoints: "the chain had `hash` at `seq` at `time`", signed with Ed25519. A checkpoint at seq 0 (hash =
@@ -113,8 +114,8 @@ export function checkpointEntry(checkpoint: Checkpoint): AuditEntry {
 
 /** The checkpoint held by a chain record's data (see checkpointEntry), or what is wrong with it. */
 export function checkpointOfRecordData(data: unknown): Checkpoint | string {
-  const cp = isObject(data) ? data.checkpoint : undefined;
-  if (!isObject(cp)) return 'its data holds no checkpoint object';
+  const cp = isPlainObject(data) ? data.checkpoint : undefined;
+  if (!isPlainObject(cp)) return 'its data holds no checkpoint object';
   if (!Number.isSafeInteger(cp.seq) || (cp.seq as number) < 0) return 'its checkpoint has no valid seq';
   if (!isHashHex(cp.hash)) return 'its checkpoint has no valid hash';
   for (const field of ['time', 'keyId', 'signature'] as const) if (typeof cp[field] !== 'string') return `its checkpoint has no ${field}`;
@@ -228,12 +229,12 @@ function parseCheckpointFile(path: string, text: string): LoadedCheckpointFile {
   } catch (error) {
     throw invalid(path, `not JSON (${(error as Error).message})`, error);
   }
-  if (!isObject(raw)) throw invalid(path, 'must be a JSON object');
+  if (!isPlainObject(raw)) throw invalid(path, 'must be a JSON object');
   if (raw.format !== CHECKPOINT_FILE_FORMAT) throw invalid(path, `"format" must be "${CHECKPOINT_FILE_FORMAT}"`);
   if (raw.version !== 1 && raw.version !== 2) throw invalid(path, `"version" ${JSON.stringify(raw.version)} is not supported (this agentguard reads versions 1 and 2)`);
   if (typeof raw.publicKey !== 'string') throw invalid(path, '"publicKey" must be a PEM string');
   const cp = raw.checkpoint;
-  if (!isObject(cp)) throw invalid(path, '"checkpoint" must be an object');
+  if (!isPlainObject(cp)) throw invalid(path, '"checkpoint" must be an object');
   if (!Number.isSafeInteger(cp.seq) || (cp.seq as number) < 0) throw invalid(path, '"checkpoint.seq" must be a whole number >= 0');
   if (!isHashHex(cp.hash)) throw invalid(path, '"checkpoint.hash" must be 64 lowercase hex characters');
   for (const field of ['time', 'keyId', 'signature'] as const) {
@@ -263,10 +264,6 @@ export function linkedFields(cp: Record<string, unknown>): Pick<Checkpoint, 'n' 
   if (!Number.isSafeInteger(cp.intervalMs) || (cp.intervalMs as number) < 0) return '"checkpoint.intervalMs" must be a whole number >= 0';
   if (!REASONS.has(cp.reason as CheckpointReason)) return `"checkpoint.reason" must be one of ${[...REASONS].join(', ')}`;
   return { n: cp.n as number, prev: cp.prev as string | null, intervalMs: cp.intervalMs as number, reason: cp.reason as CheckpointReason };
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function invalid(path: string, why: string, cause?: unknown): AgentGuardError {

@@ -1,6 +1,7 @@
 import { DateTime, IANAZone } from 'luxon';
 import { AgentGuardError } from '../errors.js';
 import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetConfig, type BudgetPeriod, type BudgetScope, type BudgetWindow, type CostScope } from './types.js';
+import { isPlainObject } from '../plain-object.js';
 
 export const DEFAULT_ALERT_AT: readonly number[] = [0.5, 0.8, 1];
 export const DEFAULT_TIMEZONE = 'UTC';
@@ -13,7 +14,6 @@ const EPOCH = '1970-01-01T00:00:00.000Z';
 
 const FIELDS = ['name', 'scope', 'id', 'period', 'limitUsd', 'timezone', 'alertAt', 'webhook'];
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function invalid(at: string, message: string, fix: string): AgentGuardError {
   return new AgentGuardError('CONFIG_INVALID', `${at} ${message}`, { actions: [fix], exitCode: 2 });
@@ -46,7 +46,7 @@ export function checkBudgets(value: unknown, where: string): BudgetConfig[] {
 }
 
 function checkBudget(item: unknown, at: string): BudgetConfig {
-  if (!isObject(item)) throw invalid(at, 'must be an object', 'A budget is { "scope": ..., "period": ..., "limitUsd": ... }.');
+  if (!isPlainObject(item)) throw invalid(at, 'must be an object', 'A budget is { "scope": ..., "period": ..., "limitUsd": ... }.');
   for (const key of Object.keys(item)) {
     if (!FIELDS.includes(key)) throw invalid(at, `has an unknown field "${key}"`, `Allowed: ${FIELDS.join(', ')}.`);
   }

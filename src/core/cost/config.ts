@@ -3,6 +3,7 @@ import { checkBudgets } from './budgets.js';
 import { parsePriceOverrides } from './overrides.js';
 import type { PriceOverrides } from './prices.js';
 import type { BudgetConfig, UnknownModelRule } from './types.js';
+import { isPlainObject } from '../plain-object.js';
 
 /** The `cost` section of agentguard.config.json, checked. */
 export interface CostSettings {
@@ -21,12 +22,11 @@ function invalid(where: string, message: string, fix: string): AgentGuardError {
   return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix], exitCode: 2 });
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function checkUnknownModels(value: unknown, where: string): UnknownModelRule {
   if (value === undefined || value === 'deny') return { action: 'deny' };
   if (value === 'warn') return { action: 'warn' };
-  if (isObject(value) && typeof value.fallback === 'string' && value.fallback !== '' && Object.keys(value).length === 1) {
+  if (isPlainObject(value) && typeof value.fallback === 'string' && value.fallback !== '' && Object.keys(value).length === 1) {
     return { action: 'fallback', model: value.fallback };
   }
   throw invalid(where, `is ${JSON.stringify(value)}`, 'Use "deny" (default), "warn" (allow, counted as $0, with a warning) or { "fallback": "<provider>/<model>" } (priced as that model).');
@@ -35,7 +35,7 @@ function checkUnknownModels(value: unknown, where: string): UnknownModelRule {
 /** Checks the `cost` section; `where` names it in messages (e.g. `agentguard.config.json: cost`). */
 export function checkCostConfig(value: unknown, where: string): CostSettings {
   if (value === undefined) return { budgets: [], prices: {}, unknownModels: { action: 'deny' }, reservationTtlMs: DEFAULT_RESERVATION_TTL_MS };
-  if (!isObject(value)) throw invalid(where, 'must be an object', 'Write "cost": { "budgets": [...], "prices": {...}, "unknownModels": "deny" }.');
+  if (!isPlainObject(value)) throw invalid(where, 'must be an object', 'Write "cost": { "budgets": [...], "prices": {...}, "unknownModels": "deny" }.');
   for (const key of Object.keys(value)) {
     if (!['budgets', 'prices', 'unknownModels', 'reservationTtlSeconds'].includes(key)) {
       throw invalid(where, `has an unknown field "${key}"`, 'Allowed: budgets, prices, unknownModels, reservationTtlSeconds.');

@@ -6,12 +6,12 @@ import { costSectionName, loadProjectConfig } from '../config/project-config.js'
 import { AgentGuardError } from '../errors.js';
 import type { PriceOverrides } from './prices.js';
 import { setOwnKey } from '../own-key.js';
+import { isPlainObject } from '../plain-object.js';
 
 const PRICE_KEYS = ['input', 'output', 'cacheRead', 'cacheWrite5m', 'cacheWrite1h'] as const;
 const LIMIT_KEYS = ['maxInputTokens', 'maxOutputTokens'] as const;
 const PER_TOKEN_HINT = 'Prices are USD per token: $2.50 per million tokens is 0.0000025.';
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function invalid(where: string, message: string, fix: string): AgentGuardError {
   return new AgentGuardError('CONFIG_INVALID', `${where}: ${message}`, { actions: [fix], exitCode: 2 });
@@ -20,12 +20,12 @@ function invalid(where: string, message: string, fix: string): AgentGuardError {
 /** Checks a `cost.prices` value; `where` names it in messages (e.g. `agentguard.config.json: cost.prices`). */
 export function parsePriceOverrides(value: unknown, where: string): PriceOverrides {
   if (value === undefined) return {};
-  if (!isObject(value)) throw invalid(where, 'must be an object of model → prices', 'Write e.g. "prices": { "openai/my-model": { "input": 0.000002, "output": 0.000008 } }.');
+  if (!isPlainObject(value)) throw invalid(where, 'must be an object of model → prices', 'Write e.g. "prices": { "openai/my-model": { "input": 0.000002, "output": 0.000008 } }.');
   const out: PriceOverrides = {};
   for (const [model, entry] of Object.entries(value)) {
     const at = `${where}.${model}`;
     if (model.trim() === '') throw invalid(where, 'has an empty model name', 'Key prices by "<provider>/<model>" or a bare model id.');
-    if (!isObject(entry)) throw invalid(at, 'must be an object', 'Give { "input": <USD per token>, "output": <USD per token> }.');
+    if (!isPlainObject(entry)) throw invalid(at, 'must be an object', 'Give { "input": <USD per token>, "output": <USD per token> }.');
     for (const key of Object.keys(entry)) {
       if (!(PRICE_KEYS as readonly string[]).includes(key) && !(LIMIT_KEYS as readonly string[]).includes(key)) {
         throw invalid(at, `unknown field "${key}"`, `Allowed: ${PRICE_KEYS.join(', ')} (USD per token) and ${LIMIT_KEYS.join(', ')}.`);
@@ -56,6 +56,6 @@ export async function loadPriceOverrides(cwd?: string): Promise<PriceOverrides> 
   const cost = (loaded.config as unknown as Record<string, unknown>).cost;
   if (cost === undefined) return {};
   const where = costSectionName(loaded.file);
-  if (!isObject(cost)) throw invalid(where, 'must be an object', 'Write "cost": { "prices": { … } }.');
+  if (!isPlainObject(cost)) throw invalid(where, 'must be an object', 'Write "cost": { "prices": { … } }.');
   return parsePriceOverrides(cost.prices, `${where}.prices`);
 }

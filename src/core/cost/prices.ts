@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AgentGuardError } from '../errors.js';
 import type { PriceEntry, ResolvedPrice, TokenPrices } from './types.js';
+import { isPlainObject } from '../plain-object.js';
 
 /** Prices from the project config that win over the catalog, keyed `<provider>/<model>` or bare `<model>`. */
 export type PriceOverrides = Record<string, Partial<PriceEntry> & TokenPrices>;
@@ -55,7 +56,6 @@ const LIMIT_FIELDS = [
   ['max_output_tokens', 'maxOutputTokens'],
 ] as const;
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const isPrice = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
 
 /**
@@ -178,13 +178,13 @@ export class PriceCatalog {
 
   /** A catalog from a map in the LiteLLM format; entries of other providers and modes are ignored. */
   static fromLiteLlmMap(json: unknown, origin: string): PriceCatalog {
-    if (!isObject(json)) throw invalidPrices(origin, ['the file must hold a JSON object of model id → prices']);
+    if (!isPlainObject(json)) throw invalidPrices(origin, ['the file must hold a JSON object of model id → prices']);
     const models = new Map<string, PriceEntry>();
     const fromPrefixed = new Set<string>();
     const problems: string[] = [];
     for (const key of Object.keys(json).sort()) {
       const raw = json[key];
-      if (key === 'sample_spec' || !isObject(raw)) continue;
+      if (key === 'sample_spec' || !isPlainObject(raw)) continue;
       const target = catalogKeyOf(key, raw);
       if (!target) continue;
       const { entry, problems: bad } = convertEntry(target.provider, raw);
@@ -205,14 +205,14 @@ export class PriceCatalog {
 
   /** A catalog from the CatalogFile layout (prices/catalog.json, `<dataDir>/prices.json`). */
   static fromCatalogFile(json: unknown, origin: string): PriceCatalog {
-    if (!isObject(json) || !isObject(json.models) || !Array.isArray(json.generatedFrom)) {
+    if (!isPlainObject(json) || !isPlainObject(json.models) || !Array.isArray(json.generatedFrom)) {
       throw invalidPrices(origin, ['not a price catalog: expected { "generatedFrom": [...], "models": {...} }']);
     }
     const models = new Map<string, PriceEntry>();
     const problems: string[] = [];
     for (const [key, entry] of Object.entries(json.models)) {
       const slash = key.indexOf('/');
-      const ok = isObject(entry) && slash > 0 && entry.provider === key.slice(0, slash) && isCatalogEntry(entry);
+      const ok = isPlainObject(entry) && slash > 0 && entry.provider === key.slice(0, slash) && isCatalogEntry(entry);
       if (ok) models.set(key, entry as unknown as PriceEntry);
       else problems.push(`"${key}": needs "provider" matching the key's prefix, "input" and "output", and only prices of 0 or more`);
     }
@@ -278,7 +278,7 @@ export class PriceCatalog {
 
 /** A PriceEntry as stored in a catalog file: every price a number of 0 or more, limits whole numbers. */
 function isCatalogEntry(entry: Record<string, unknown>): boolean {
-  const optionalPrices = (v: unknown, keys: readonly string[]) => v === undefined || (isObject(v) && keys.every((k) => v[k] === undefined || isPrice(v[k])));
+  const optionalPrices = (v: unknown, keys: readonly string[]) => v === undefined || (isPlainObject(v) && keys.every((k) => v[k] === undefined || isPrice(v[k])));
   const limit = (v: unknown) => v === undefined || (typeof v === 'number' && Number.isInteger(v) && v > 0);
   return (
     isPrice(entry.input) &&

@@ -3,6 +3,7 @@
  * (risks.ts judges them); the normalised `McpServer` carries names only.
  */
 import type { ConfigLocation, McpClientId } from './clients.js';
+import { isPlainObject } from '../../core/plain-object.js';
 
 export type McpTransport = 'stdio' | 'http' | 'sse' | 'unknown';
 
@@ -42,7 +43,6 @@ export interface ExtractResult {
   problems: ShapeProblem[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `mcpServers.github`, `projects["/home/me/app"].mcpServers.x`, `["mcp.servers"].y`. */
 export function formatKeyPath(keys: readonly (string | number)[]): string {
@@ -67,13 +67,13 @@ function urlTransport(url: string): McpTransport {
   return /\/sse\/?(?:[?#].*)?$/.test(url) ? 'sse' : 'http';
 }
 
-const stringRecord = (v: unknown): Record<string, unknown> => (isObject(v) ? v : {});
+const stringRecord = (v: unknown): Record<string, unknown> => (isPlainObject(v) ? v : {});
 
 function normalise(client: McpClientId, configPath: string, name: string, raw: Record<string, unknown>) {
   // Continue's older config nests the launch facts in `transport: { type, command, args }`.
-  const entry = isObject(raw.transport) ? { ...raw, ...raw.transport } : raw;
+  const entry = isPlainObject(raw.transport) ? { ...raw, ...raw.transport } : raw;
   // Zed's older form: `command: { path, args, env }`.
-  const cmd = isObject(entry.command) ? entry.command : undefined;
+  const cmd = isPlainObject(entry.command) ? entry.command : undefined;
   const command = typeof entry.command === 'string' ? entry.command : typeof cmd?.path === 'string' ? cmd.path : undefined;
   const argsRaw = Array.isArray(entry.args) ? entry.args : Array.isArray(cmd?.args) ? cmd.args : undefined;
   const env = stringRecord(entry.env ?? cmd?.env);
@@ -119,9 +119,9 @@ function collect(
   if (container === undefined || container === null) return;
   const where = formatKeyPath(keys);
   let entries: Array<[string, unknown, string | number]>;
-  if (isObject(container)) entries = Object.entries(container).map(([k, v]) => [k, v, k]);
+  if (isPlainObject(container)) entries = Object.entries(container).map(([k, v]) => [k, v, k]);
   else if (allowList && Array.isArray(container))
-    entries = container.map((v, i) => [isObject(v) && typeof v.name === 'string' ? v.name : `#${i}`, v, i]);
+    entries = container.map((v, i) => [isPlainObject(v) && typeof v.name === 'string' ? v.name : `#${i}`, v, i]);
   else {
     out.problems.push({ keyPath: where, reason: `unexpected shape: ${where} is not an object` });
     return;
@@ -129,7 +129,7 @@ function collect(
   for (const [name, value, key] of entries) {
     const keyPath = [...keys, key];
     const shown = formatKeyPath(keyPath);
-    if (!isObject(value)) {
+    if (!isPlainObject(value)) {
       out.problems.push({ keyPath: shown, reason: `unexpected shape: ${shown} is not an object` });
       continue;
     }
@@ -142,7 +142,7 @@ export function extractServers(location: ConfigLocation, root: unknown): Extract
   const out: ExtractResult = { servers: [], problems: [] };
   // An empty file (or an empty YAML document) holds no servers.
   if (root === null || root === undefined) return out;
-  if (!isObject(root)) {
+  if (!isPlainObject(root)) {
     out.problems.push({ keyPath: '', reason: 'unexpected shape: the top level is not an object' });
     return out;
   }
@@ -154,12 +154,12 @@ export function extractServers(location: ConfigLocation, root: unknown): Extract
       collect(location, root.mcpServers, ['mcpServers'], '', out);
       const projects = root.projects;
       if (projects === undefined) break;
-      if (!isObject(projects)) {
+      if (!isPlainObject(projects)) {
         out.problems.push({ keyPath: 'projects', reason: 'unexpected shape: projects is not an object' });
         break;
       }
       for (const [dir, project] of Object.entries(projects)) {
-        if (!isObject(project)) continue;
+        if (!isPlainObject(project)) continue;
         collect(location, project.mcpServers, ['projects', dir, 'mcpServers'], `projects[${dir}]`, out);
       }
       break;
@@ -169,14 +169,14 @@ export function extractServers(location: ConfigLocation, root: unknown): Extract
       break;
     case 'vscode-settings':
       collect(location, root['mcp.servers'], ['mcp.servers'], '', out);
-      if (isObject(root.mcp)) collect(location, root.mcp.servers, ['mcp', 'servers'], '', out);
+      if (isPlainObject(root.mcp)) collect(location, root.mcp.servers, ['mcp', 'servers'], '', out);
       break;
     case 'zed':
       collect(location, root.context_servers, ['context_servers'], '', out);
       break;
     case 'continue':
       collect(location, root.mcpServers, ['mcpServers'], '', out, true);
-      if (isObject(root.experimental))
+      if (isPlainObject(root.experimental))
         collect(location, root.experimental.modelContextProtocolServers, ['experimental', 'modelContextProtocolServers'], 'experimental', out, true);
       break;
   }

@@ -4,6 +4,7 @@ import { redactionVaultOf } from '../../core/pipeline.js';
 import type { AgentGuard } from '../agent-guard.js';
 import { decideToolCall, inputToRun, verdictOf, type Decider, type ToolCallMode, type ToolCallVerdict } from './mediate.js';
 import type { WindowCheck } from './stream-gate.js';
+import { isPlainObject } from '../../core/plain-object.js';
 
 /**
  * The kind of the action that decides a model's answer: `name` is the request's `<provider>.<model>`, `input.content`
@@ -105,7 +106,7 @@ function rawArgumentsDecision(decision: Decision, name: string, raw: RawArgument
  * object are decided as `input: { rawArguments: "<text>" }` and denied unless a rule accepts them by name.
  */
 export async function settleToolCall(decider: Decider, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
-  const raw = args instanceof RawArguments ? args : isJsonObject(args) ? undefined : new RawArguments(JSON.stringify(args) ?? String(args));
+  const raw = args instanceof RawArguments ? args : isPlainObject(args) ? undefined : new RawArguments(JSON.stringify(args) ?? String(args));
   let decision = await decideToolCall(decider, name, raw ? { rawArguments: raw.text } : args, context);
   if (raw) {
     decision = rawArgumentsDecision(decision, name, raw);
@@ -117,16 +118,12 @@ export async function settleToolCall(decider: Decider, name: string, args: unkno
   return mode === 'annotate' ? { keep: true, verdict: verdictOf(decision) } : { keep: false };
 }
 
-function isJsonObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
 /** Arguments of a tool call as the model wrote them: the parsed JSON object, or RawArguments when they are not one. */
 export function parseArguments(text: string): Record<string, unknown> | RawArguments {
   if (text === '') return {};
   try {
     const parsed: unknown = JSON.parse(text);
-    return isJsonObject(parsed) ? parsed : new RawArguments(text);
+    return isPlainObject(parsed) ? parsed : new RawArguments(text);
   } catch {
     return new RawArguments(text);
   }

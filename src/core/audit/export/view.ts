@@ -1,4 +1,5 @@
 import type { AuditRecord } from '../types.js';
+import { isPlainObject } from '../../plain-object.js';
 
 /**
  * What the export formats read from a record, whatever its `data` holds. `data` is the masked Decision for decision
@@ -23,7 +24,7 @@ export interface RecordView {
 }
 
 function obj(value: unknown): Record<string, unknown> | undefined {
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return isPlainObject(value) ? value : undefined;
 }
 
 function str(value: unknown): string | undefined {

@@ -9,6 +9,7 @@ import { evaluateModeration, type ModerationRow } from './moderation.js';
 import { evaluatePii, evaluatePiiTestValues, type PiiRow, type PiiTestValueRow } from './pii.js';
 import type { EvalReport } from './report.js';
 import { evaluateSecrets, type SpanRow } from './secrets.js';
+import { isPlainObject } from '../../plain-object.js';
 
 export const EVAL_GUARDRAILS = ['pii', 'injection', 'moderation', 'secrets'] as const;
 export type EvalGuardrail = (typeof EVAL_GUARDRAILS)[number];
@@ -19,7 +20,6 @@ export interface NumberedRow {
   value: unknown;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const SHAPES: Record<string, { fields: Record<string, (v: unknown) => boolean>; describe: string }> = {
   spans: {
@@ -35,7 +35,7 @@ const SHAPES: Record<string, { fields: Record<string, (v: unknown) => boolean>; 
     describe: '{ "text", "label": "injection" | "jailbreak" | "benign", "source"? }',
   },
   moderation: {
-    fields: { text: (v) => typeof v === 'string', labels: isObject, source: (v) => v === undefined || typeof v === 'string' },
+    fields: { text: (v) => typeof v === 'string', labels: isPlainObject, source: (v) => v === undefined || typeof v === 'string' },
     describe: '{ "text", "labels": { "hate": 0 | 1, ... }, "source"? }',
   },
 };
@@ -44,7 +44,7 @@ const SHAPES: Record<string, { fields: Record<string, (v: unknown) => boolean>; 
 function checkRows<T>(rows: readonly NumberedRow[], shape: keyof typeof SHAPES, file: string): T[] {
   const { fields, describe } = SHAPES[shape];
   return rows.map(({ line, value }) => {
-    const bad = isObject(value) ? Object.entries(fields).find(([key, ok]) => !ok(value[key]))?.[0] : '(not an object)';
+    const bad = isPlainObject(value) ? Object.entries(fields).find(([key, ok]) => !ok(value[key]))?.[0] : '(not an object)';
     if (bad !== undefined) {
       throw new AgentGuardError('DATASET_INVALID', `${file}:${line}: ${bad === '(not an object)' ? 'the row is not a JSON object' : `"${bad}" is missing or has the wrong type`}; each row must be ${describe}`, {
         actions: ['Fix the row, or pick the --guardrail that matches this dataset.'],
@@ -97,7 +97,7 @@ export function runEval(guardrail: EvalGuardrail, rows: readonly NumberedRow[], 
   switch (guardrail) {
     case 'pii': {
       const first = rows[0].value;
-      if (isObject(first) && 'expected_detect' in first) return evaluateTestValues(checkRows<PiiTestValueRow>(rows, 'testValues', file));
+      if (isPlainObject(first) && 'expected_detect' in first) return evaluateTestValues(checkRows<PiiTestValueRow>(rows, 'testValues', file));
       return evaluatePii(checkRows<PiiRow>(rows, 'spans', file), piiGuardrail.create({}));
     }
     case 'secrets':

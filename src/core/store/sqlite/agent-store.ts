@@ -14,7 +14,8 @@ import type {
   ScannedAgent,
 } from '../../agents/registry.js';
 import type { Coverage, Risk } from '../../agents/finding-types.js';
-import { isObject, isStrings, jsonColumn } from './json-column.js';
+import { isStrings, jsonColumn } from './json-column.js';
+import { isPlainObject } from '../../plain-object.js';
 
 interface AgentRow {
   id: string;
@@ -221,14 +222,14 @@ function toEntry(row: AgentRow): AgentEntry {
     id: row.id,
     kind: row.kind as AgentKind,
     name: row.name,
-    frameworks: jsonColumn<AgentFramework[]>(row.framework, [], (v) => Array.isArray(v) && v.every((f) => isObject(f) && typeof (f as { name?: unknown }).name === 'string')),
+    frameworks: jsonColumn<AgentFramework[]>(row.framework, [], (v) => Array.isArray(v) && v.every((f) => isPlainObject(f) && typeof (f as { name?: unknown }).name === 'string')),
     location: row.location,
     status: COVERAGES.has(row.status) ? (row.status as Coverage) : 'unknown',
     risk: RISKS.has(row.risk) ? (row.risk as Risk) : 'info',
     source: row.source as AgentSource,
     firstSeen: row.firstSeen,
     lastSeen: row.lastSeen,
-    details: jsonColumn<Record<string, unknown>>(row.details, {}, isObject),
+    details: jsonColumn<Record<string, unknown>>(row.details, {}, isPlainObject),
     notes: jsonColumn<string[]>(row.notes, [], isStrings),
     registeredAgentId: row.registeredAgentId,
     deregisteredAt: row.deregisteredAt,

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Action } from '../../action.js';
 import type { ApprovalRecord, ApprovalStatus, ApprovalStore } from '../../approvals/types.js';
-import { isObject, isStrings, jsonColumn } from './json-column.js';
+import { isStrings, jsonColumn } from './json-column.js';
+import { isPlainObject } from '../../plain-object.js';
 
 interface ApprovalRow {
   id: string;
@@ -193,7 +194,7 @@ function toRecord(row: ApprovalRow): ApprovalRecord {
     decisionId: row.decisionId,
     actionHash: row.actionHash,
     agentId: row.agentId,
-    action: jsonColumn<Action>(row.action, { kind: 'unknown', name: 'unreadable' }, isObject),
+    action: jsonColumn<Action>(row.action, { kind: 'unknown', name: 'unreadable' }, isPlainObject),
     rules: jsonColumn<string[]>(row.rules, [], isStrings),
     reason: row.reason,
     requestedAt: row.requestedAt,

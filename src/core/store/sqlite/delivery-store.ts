@@ -2,7 +2,8 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { DeliveryOutcome, DeliveryRecord, DeliveryStatus, DeliveryStore } from '../../approvals/deliveries.js';
 import type { ApprovalChange } from '../../approvals/types.js';
 import { maskText } from '../../audit/mask.js';
-import { isObject, jsonColumn } from './json-column.js';
+import { jsonColumn } from './json-column.js';
+import { isPlainObject } from '../../plain-object.js';
 
 interface DeliveryRow {
   id: string;
@@ -124,7 +125,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
 
 function toRecord(row: DeliveryRow): DeliveryRecord {
   const unreadable = { event: row.event as ApprovalChange['event'], approval: { id: row.approvalId } as ApprovalChange['approval'] };
-  const change = jsonColumn<ApprovalChange>(row.change, unreadable, isObject);
+  const change = jsonColumn<ApprovalChange>(row.change, unreadable, isPlainObject);
   return {
     id: row.id,
     approvalId: row.approvalId,

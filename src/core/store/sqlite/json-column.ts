@@ -8,5 +8,4 @@ export function jsonColumn<T>(text: string, fallback: T, ok: (value: unknown) =>
   }
 }
 
-export const isObject = (v: unknown): boolean => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const isStrings = (v: unknown): boolean => Array.isArray(v) && v.every((s) => typeof s === 'string');
