@@ -5,6 +5,8 @@ import { join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { policyReference, POLICY_DOC, SECTION } from '../scripts/build-policy-doc.js';
+import { SECTION as SIDECAR_SECTION, SIDECAR_DOC, sidecarOpenApi } from '../scripts/build-sidecar-doc.js';
+import { renderOpenApiReference } from '../scripts/docs/openapi-reference.js';
 import { generatedSection, replaceGeneratedSection } from '../scripts/docs/markdown.js';
 import { renderSchemaReference } from '../scripts/docs/schema-reference.js';
 
@@ -86,5 +88,42 @@ describe('docs/cli.md', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('docs/sidecar-api.md route reference', () => {
+  it('is what scripts/build-sidecar-doc.ts renders from the sidecar\'s OpenAPI document (run `npm run docs:sidecar` after changing a route)', async () => {
+    const doc = await sidecarOpenApi();
+    const reference = `\n${renderOpenApiReference(doc)}`;
+    expect(generatedSection(readFileSync(SIDECAR_DOC, 'utf8'), SIDECAR_SECTION)).toBe(reference);
+    // Every route the sidecar serves has its section.
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
+      for (const method of Object.keys(item)) expect(reference).toContain(`#### ${method.toUpperCase()} ${path}\n`);
+    }
+  });
+
+  it('renders parameters, flattened bodies, responses and linked schemas', () => {
+    const out = renderOpenApiReference({
+      tags: [{ name: 'things', description: 'Things' }],
+      components: { schemas: { Thing: { type: 'object', required: ['id'], properties: { id: { type: 'string', description: 'Its id' } } } } },
+      paths: {
+        '/v1/things/{id}': {
+          post: {
+            tags: ['things'],
+            summary: 'Change a thing',
+            security: [{ bearer: [] }],
+            parameters: [{ in: 'path', name: 'id', required: true, schema: { type: 'string', maxLength: 8 } }],
+            requestBody: { content: { 'application/json': { schema: { type: 'object', required: ['to'], properties: { to: { type: 'object', properties: { size: { type: 'integer', minimum: 0 } } } } } } } },
+            responses: { 200: { description: 'Changed', content: { 'application/json': { schema: { $ref: '#/components/schemas/Thing' } } } }, 404: { description: 'No such thing' } },
+          },
+        },
+      },
+    });
+    expect(out).toContain('#### POST /v1/things/{id}\n\n**Change a thing.** Needs `Authorization: Bearer <token>`.');
+    expect(out).toContain('| `id` | path | string | yes | At most 8 characters. |');
+    expect(out).toContain('| `to.size` | integer |  | Between 0 and ∞. |');
+    expect(out).toContain('| 200 | Changed | [Thing](#thing) |');
+    expect(out).toContain('| 404 | No such thing |  |');
+    expect(out).toContain('| `id` | string | yes | Its id |');
   });
 });

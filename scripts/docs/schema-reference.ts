@@ -131,7 +131,7 @@ export function renderSchemaReference(root: Schema, options: SchemaReferenceOpti
 }
 
 /** Schema descriptions are plain text: `*` and `<` must not start emphasis or HTML (`'**[!A-Za-z0-9-]**'`, `<EMAIL_ADDRESS>`). Code spans stay as written. */
-function escapeText(text: string): string {
+export function escapeText(text: string): string {
   return text.split(/(`[^`]*`)/).map((part, i) => (i % 2 === 1 ? part : part.replace(/[*<]/g, '\\$&'))).join('');
 }
 
