@@ -49,15 +49,18 @@ async function runIsolated(args: string[], options: CliOptions): Promise<CliResu
   } catch (error) {
     // What `execute()` in bin/run.js does with an error that escapes the command: print it and exit with its code.
     const exit = Exit.exit;
-    Exit.exit = (code = 0) => {
-      exitCode = code;
-    };
+    Exit.exit = ((code = 0) => {
+      exitCode ??= code;
+    }) as typeof Exit.exit;
     try {
       await handle(error as Error);
     } finally {
       Exit.exit = exit;
     }
   } finally {
+    // Warnings (process.emitWarning) are printed on a later tick: let them land in this run's stderr, as they would
+    // before a child process exits.
+    await new Promise((resolve) => setImmediate(resolve));
     exitCode ??= Number(process.exitCode ?? 0);
     restore();
   }
