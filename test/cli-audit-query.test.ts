@@ -1,15 +1,16 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Action, Decision, Effect } from '../src/core/action.js';
 import { hashRecord } from '../src/core/audit/chain.js';
 import type { AuditEntry, AuditRecord } from '../src/core/audit/types.js';
 import { decisionEntry } from '../src/core/pipeline.js';
 import { openStore } from '../src/core/store/open-store.js';
-import { BIN, runCli } from './helpers/cli.js';
+import { BIN } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 
 const HOUR = 3_600_000;
 const NOW = Date.now();
@@ -80,8 +81,15 @@ async function storedRecords(dataDir: string): Promise<AuditRecord[]> {
   }
 }
 
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
 
 let dataDir: string;
@@ -93,12 +101,12 @@ beforeAll(async () => {
   stored = await storedRecords(dataDir);
 });
 
-const q = (...args: string[]) => runCli(['audit', 'query', '--data-dir', dataDir, ...args]);
+const q = (...args: string[]) => runCliInProcess(['audit', 'query', '--data-dir', dataDir, ...args]);
 const seqsOf = (stdout: string) => (JSON.parse(stdout) as AuditRecord[]).map((r) => r.seq);
 
 describe('agentguard audit query', () => {
-  it('prints a table of the newest records first', () => {
-    const r = q();
+  it('prints a table of the newest records first', async () => {
+    const r = await q();
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^SEQ\s+TIME\s+AGENT\s+EFFECT\s+ACTION\s+RULES$/);
@@ -109,8 +117,8 @@ describe('agentguard audit query', () => {
     expect(lines[6]).toContain(stored[0].time);
   });
 
-  it('--json prints the stored records, newest first, without the masked secret', () => {
-    const r = q('--json');
+  it('--json prints the stored records, newest first, without the masked secret', async () => {
+    const r = await q('--json');
     expect(r.code).toBe(0);
     const records = JSON.parse(r.stdout) as AuditRecord[];
     expect(validateRecords(records), JSON.stringify(validateRecords.errors)).toBe(true);
@@ -130,21 +138,21 @@ describe('agentguard audit query', () => {
     [['--agent', 'ops-bot', '--effect', 'deny', '--since', '1d'], [5]],
     [['--limit', '2'], [6, 5]],
     [['--agent', 'nobody'], []],
-  ])('filters with %j', (args, expected) => {
-    const r = q(...args, '--json');
+  ])('filters with %j', async (args, expected) => {
+    const r = await q(...args, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(seqsOf(r.stdout)).toEqual(expected);
   });
 
-  it('accepts ISO times for --since and --until', () => {
+  it('accepts ISO times for --since and --until', async () => {
     const since = new Date(NOW - 2.5 * HOUR).toISOString();
-    expect(seqsOf(q('--since', since, '--json').stdout)).toEqual([6, 5, 4]);
-    expect(seqsOf(q('--since', '2000-01-01', '--until', since, '--json').stdout)).toEqual([3, 2, 1]);
+    expect(seqsOf((await q('--since', since, '--json')).stdout)).toEqual([6, 5, 4]);
+    expect(seqsOf((await q('--since', '2000-01-01', '--until', since, '--json')).stdout)).toEqual([3, 2, 1]);
   });
 
-  it('says when more records match than --limit shows, and when none match', () => {
-    expect(q('--limit', '2').stderr).toContain('Showing the newest 2 matching records');
-    const none = q('--agent', 'nobody');
+  it('says when more records match than --limit shows, and when none match', async () => {
+    expect((await q('--limit', '2')).stderr).toContain('Showing the newest 2 matching records');
+    const none = await q('--agent', 'nobody');
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('');
     expect(none.stderr).toContain('No audit records match.');
@@ -158,27 +166,27 @@ describe('agentguard audit query', () => {
     [['--limit', 'lots'], '--limit "lots" is not a whole number of records', '--limit 100'],
     [['--type', 'both'], '--type "both" is not a record type', 'decision, outcome, alert, approval'],
     [['--since', '1h', '--until', '2h'], '--since (', 'inclusive'],
-  ])('rejects %j with exit 2 and says what would work', (args, message, hint) => {
-    const r = q(...args);
+  ])('rejects %j with exit 2 and says what would work', async (args, message, hint) => {
+    const r = await q(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`Error (USAGE): ${message}`);
     expect(r.stderr).toContain(hint);
     expect(r.stderr).not.toMatch(/\bat .*\.js:\d+/);
-    const j = q(...args, '--json');
+    const j = await q(...args, '--json');
     expect(j.code).toBe(2);
     expect(JSON.parse(j.stdout).error).toMatchObject({ code: 'USAGE' });
   });
 
-  it('checks the flags before looking for the database', () => {
-    const r = runCli(['audit', 'query', '--data-dir', tempDir('ag-empty-'), '--effect', 'maybe']);
+  it('checks the flags before looking for the database', async () => {
+    const r = await runCliInProcess(['audit', 'query', '--data-dir', tempDir('ag-empty-'), '--effect', 'maybe']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--effect "maybe"');
   });
 
-  it('exits 2 without a database, saying where it looked and what to do', () => {
+  it('exits 2 without a database, saying where it looked and what to do', async () => {
     const empty = tempDir('ag-nodb-');
     for (const cmd of [['query'], ['tail'], ['export', '--format', 'csv']]) {
-      const r = runCli(['audit', ...cmd, '--data-dir', empty]);
+      const r = await runCliInProcess(['audit', ...cmd, '--data-dir', empty]);
       expect(r.code, cmd.join(' ')).toBe(2);
       expect(r.stderr).toContain(`Error (STORE_NOT_FOUND): no audit log yet: there is no agentguard database at ${join(empty, 'agentguard.db')}`);
       expect(r.stderr).toContain('agentguard init');
@@ -192,35 +200,35 @@ describe('agentguard audit query', () => {
     writeFileSync(join(project, 'agentguard.config.json'), JSON.stringify({ dataDir: 'var/ag' }));
     await seed(join(project, 'var/ag'), sampleEntries().slice(0, 2));
     mkdirSync(join(project, 'sub'));
-    const r = runCli(['audit', 'query', '--json'], { cwd: join(project, 'sub') });
+    const r = await runCliInProcess(['audit', 'query', '--json'], { cwd: join(project, 'sub') });
     expect(r.code, r.stderr).toBe(0);
     expect(seqsOf(r.stdout)).toEqual([2, 1]);
   });
 });
 
 describe('agentguard audit tail', () => {
-  const t = (...args: string[]) => runCli(['audit', 'tail', '--data-dir', dataDir, ...args]);
+  const t = (...args: string[]) => runCliInProcess(['audit', 'tail', '--data-dir', dataDir, ...args]);
 
-  it('prints the last N records, oldest first', () => {
-    const r = t('-n', '2');
+  it('prints the last N records, oldest first', async () => {
+    const r = await t('-n', '2');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatch(/^\s*SEQ\s+TIME/);
     expect(lines[1]).toMatch(/^\s+5\s.*deny/);
     expect(lines[2]).toMatch(/^\s+6\s.*require_approval/);
-    expect(t().stdout.trimEnd().split('\n')).toHaveLength(7);
+    expect((await t()).stdout.trimEnd().split('\n')).toHaveLength(7);
   });
 
-  it('--json prints one stored record per line', () => {
-    const r = t('-n', '3', '--json', '--agent', 'ops-bot');
+  it('--json prints one stored record per line', async () => {
+    const r = await t('-n', '3', '--json', '--agent', 'ops-bot');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditRecord);
     expect(lines).toEqual(stored.slice(3, 6));
   });
 
-  it('rejects a bad -n', () => {
-    const r = t('-n', '0');
+  it('rejects a bad -n', async () => {
+    const r = await t('-n', '0');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--lines "0" is not a whole number of records');
   });
@@ -228,7 +236,7 @@ describe('agentguard audit tail', () => {
   it('says so when the log is empty', async () => {
     const empty = tempDir('ag-tail-empty-');
     await seed(empty, []);
-    const r = runCli(['audit', 'tail', '--data-dir', empty]);
+    const r = await runCliInProcess(['audit', 'tail', '--data-dir', empty]);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('No audit records yet.');
@@ -272,10 +280,10 @@ describe('agentguard audit tail', () => {
 });
 
 describe('agentguard audit export', () => {
-  const x = (...args: string[]) => runCli(['audit', 'export', '--data-dir', dataDir, ...args]);
+  const x = (...args: string[]) => runCliInProcess(['audit', 'export', '--data-dir', dataDir, ...args]);
 
-  it('jsonl writes every record as stored, oldest first, re-verifiable', () => {
-    const r = x('--format', 'jsonl');
+  it('jsonl writes every record as stored, oldest first, re-verifiable', async () => {
+    const r = await x('--format', 'jsonl');
     expect(r.code).toBe(0);
     const records = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as AuditRecord);
     expect(records).toEqual(stored);
@@ -286,16 +294,16 @@ describe('agentguard audit export', () => {
     expect(r.stderr).toContain('Exported 6 records as jsonl to stdout.');
   });
 
-  it('csv has the header and one row per matching record', () => {
-    const r = x('--format', 'csv', '--effect', 'deny');
+  it('csv has the header and one row per matching record', async () => {
+    const r = await x('--format', 'csv', '--effect', 'deny');
     expect(r.code).toBe(0);
     const rows = r.stdout.split('\r\n').filter(Boolean);
     expect(rows[0]).toBe('seq,time,type,agent,decision_id,effect,rules,hash,data');
     expect(rows.slice(1).map((row) => row.split(',')[0])).toEqual(['3', '5']);
   });
 
-  it('cef writes one event per record with the severity of its effect', () => {
-    const r = x('--format', 'cef', '--type', 'decision');
+  it('cef writes one event per record with the severity of its effect', async () => {
+    const r = await x('--format', 'cef', '--type', 'decision');
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(5);
@@ -303,8 +311,8 @@ describe('agentguard audit export', () => {
     expect(lines[0]).toMatch(/^CEF:0\|agentguard\|agentguard\|0\.1\.0\|decision\.allow\|Action allowed: tool kb\.search\|1\|rt=\d+ /);
   });
 
-  it('ocsf writes API Activity events', () => {
-    const r = x('--format', 'ocsf', '--since', '90m');
+  it('ocsf writes API Activity events', async () => {
+    const r = await x('--format', 'ocsf', '--since', '90m');
     expect(r.code).toBe(0);
     const events = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, any>);
     expect(events.map((e) => [e.class_uid, e.type_uid, e.metadata.sequence, e.metadata.uid])).toEqual([
@@ -313,38 +321,38 @@ describe('agentguard audit export', () => {
     ]);
   });
 
-  it('--limit exports the newest N in log order', () => {
-    const r = x('--format', 'jsonl', '--limit', '2');
+  it('--limit exports the newest N in log order', async () => {
+    const r = await x('--format', 'jsonl', '--limit', '2');
     expect(r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l).seq)).toEqual([5, 6]);
   });
 
-  it('--out writes the file (no partial file left) and --json prints a summary', () => {
+  it('--out writes the file (no partial file left) and --json prints a summary', async () => {
     const dir = tempDir('ag-export-');
     const file = join(dir, 'audit.csv');
-    const r = x('--format', 'csv', '--out', file, '--json');
+    const r = await x('--format', 'csv', '--out', file, '--json');
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual({ format: 'csv', records: 6, file });
     expect(readFileSync(file, 'utf8').split('\r\n').filter(Boolean)).toHaveLength(7);
     expect(readdirSync(dir)).toEqual(['audit.csv']);
-    const human = x('--format', 'cef', '--out', join(dir, 'a.cef'));
+    const human = await x('--format', 'cef', '--out', join(dir, 'a.cef'));
     expect(human.stdout).toBe('');
     expect(human.stderr).toContain(`Exported 6 records as cef to ${join(dir, 'a.cef')}.`);
   });
 
-  it('refuses --json without --out, a bad format and a folder it cannot write to', () => {
-    const noOut = x('--format', 'csv', '--json');
+  it('refuses --json without --out, a bad format and a folder it cannot write to', async () => {
+    const noOut = await x('--format', 'csv', '--json');
     expect(noOut.code).toBe(2);
     expect(JSON.parse(noOut.stdout).error.message).toContain('--json needs --out');
-    const bad = x('--format', 'xml');
+    const bad = await x('--format', 'xml');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Expected --format=xml to be one of: jsonl, csv, cef, ocsf');
-    const missing = x('--format', 'csv', '--out', join(tempDir('ag-x-'), 'no/such/dir/a.csv'));
+    const missing = await x('--format', 'csv', '--out', join(tempDir('ag-x-'), 'no/such/dir/a.csv'));
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/Error \(EXPORT_WRITE_FAILED\): cannot write .*a\.csv \(ENOENT\)/);
   });
 
-  it('applies the same filter checks as query', () => {
-    const r = x('--format', 'csv', '--since', 'yesterdayish');
+  it('applies the same filter checks as query', async () => {
+    const r = await x('--format', 'csv', '--since', 'yesterdayish');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--since "yesterdayish"');
   });
