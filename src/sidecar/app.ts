@@ -1,4 +1,4 @@
-import { lazyRedactionKey } from '../core/guardrails/redaction-key.js';
+import { openEngine } from '../core/engine/open-engine.js';
 import { builtinSpecsOf } from '../core/guardrails/builtin-spec.js';
 import { GuardrailPool } from '../core/guardrails/workers/pool.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -17,8 +17,6 @@ import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
 import type { AuditHealth, SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
 import { decideRoute, previewRoute } from './routes/decide.js';
-import { costContext } from '../core/cost/context.js';
-import { Approvals } from '../core/approvals/service.js';
 import { approvalRoutes } from './routes/approvals.js';
 import { approvalCallbackRoutes } from './routes/approval-callbacks.js';
 import { runApprovalTimers, sidecarDeliverer } from './plugins/approval-timers.js';
@@ -135,7 +133,7 @@ function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
 
 /**
  * Builds the sidecar's HTTP app (fastify) without listening, so tests call it with `app.inject()` and the daemon calls
- * `app.listen()`. Every decision goes through `decide()`, the one pipeline.
+ * `app.listen()`. Every decision goes through the one engine (openEngine) and its pipeline.
  *
  * @example
  * const recorder = await AuditRecorder.open({ dataDir });
@@ -161,34 +159,40 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   const metrics = new SidecarMetrics();
   const deliverer = sidecarDeliverer(app, options.recorder.store.deliveries, options.notify ?? [], metrics);
   const auditHealth: AuditHealth = { lastFailure: null };
-  const services: SidecarServices = {
-    policy: new PolicyState(options.policy, options.policyPath),
+  const policy = new PolicyState(options.policy, options.policyPath);
+  const guardrails = {
+    budgetMs: options.guardrails?.budgetMs,
+    pool: new GuardrailPool({ size: options.guardrails?.workers, inlineMaxChars: options.guardrails?.inlineMaxChars }),
+  };
+  // The one engine every front door decides with, over the daemon's recorder (the daemon closes it after the app),
+  // reading the policy in force at each decision so reloads take effect at once.
+  const engine = await openEngine({
+    policy: () => policy.current,
+    record: true,
+    dataDir: options.dataDir,
     recorder: options.recorder,
-    audit: auditSinkFor({ recorder: options.recorder, auditHealth }),
+    auditSink: (recorder) => auditSinkFor({ recorder, auditHealth }),
+    cost: { config: options.cost?.config, where: options.cost?.where ?? 'cost' },
+    onAlert: (alert) => void postAlert(alert),
+    notifications: { subscriptions: options.notify ?? [], sender: () => deliverer },
+    guardrails,
+  });
+  const services: SidecarServices = {
+    engine,
+    policy,
+    recorder: options.recorder,
+    audit: engine.audit!,
     metrics,
     decisions: new DecisionCache(options.decisionCacheSize ?? DEFAULT_DECISION_CACHE_SIZE),
     auditHealth,
     dataDir: options.dataDir,
-    redactionKey: lazyRedactionKey(options.dataDir),
-    cost: costContext({
-      config: options.cost?.config,
-      where: options.cost?.where ?? 'cost',
-      store: options.recorder.store.cost,
-      dataDir: options.dataDir,
-      audit: options.recorder,
-      onAlert: (alert) => void postAlert(alert),
-    }),
-    approvals: new Approvals(options.recorder.store.approvals, options.recorder, undefined, {
-      deliveries: options.recorder.store.deliveries,
-      channels: options.notify ?? [],
-      onQueued: () => deliverer.kick(),
-    }),
+    redactionKey: engine.redactionKey,
+    cost: engine.cost!,
+    approvals: engine.approvals!,
     notify: options.notify ?? [],
-    guardrails: {
-      budgetMs: options.guardrails?.budgetMs,
-      pool: new GuardrailPool({ size: options.guardrails?.workers, inlineMaxChars: options.guardrails?.inlineMaxChars }),
-    },
+    guardrails,
   };
+  app.addHook('onClose', async () => engine.close());
   app.addHook('onClose', async () => services.guardrails.pool?.close());
   // In the background: the daemon answers /healthz at once; a large decision that comes first waits for the models.
   if (options.guardrails?.warm) void services.guardrails.pool!.warm(builtinSpecsOf(options.policy));

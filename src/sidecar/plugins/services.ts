@@ -1,4 +1,5 @@
 import type { Approvals } from '../../core/approvals/service.js';
+import type { Engine } from '../../core/engine/types.js';
 import type { NotifyChannel } from '../../notify/types.js';
 import type { CostContext } from '../../core/cost/enforce.js';
 import type { AuditRecorder } from '../../core/audit/recorder.js';
@@ -15,6 +16,8 @@ export interface AuditHealth {
 
 /** What the routes share: one instance per app, handed to each route module. */
 export interface SidecarServices {
+  /** The one engine: decisions, previews and outcomes go through it; the fields below are its parts, for the routes that read them. */
+  engine: Engine;
   policy: PolicyState;
   recorder: AuditRecorder;
   /** The recorder as decisions and outcomes use it: write failures of the store are kept in auditHealth (see auditSinkFor). */

@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action, Decision } from '../../core/action.js';
-import { decide, preview, type Preview } from '../../core/pipeline.js';
+import type { Preview } from '../../core/pipeline.js';
 import { bindAttributes } from '../../core/tokens/attributes.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
@@ -27,7 +27,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
     async (request): Promise<Decision> => {
       const { agentId, action } = tokenAction(request, request.body.action);
       const started = performance.now();
-      const decision = await decide({ policy: services.policy.current, audit: services.audit, agentId, redactionKey: services.redactionKey, cost: services.cost, approvals: services.approvals, guardrails: services.guardrails }, action);
+      const decision = await services.engine.decide(action, { agentId });
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
       if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
@@ -89,7 +89,7 @@ export function previewRoute(app: FastifyInstance, services: SidecarServices): v
     },
     async (request): Promise<Preview> => {
       const { agentId, action } = tokenAction(request, request.body.action);
-      return preview({ policy: services.policy.current, agentId, redactionKey: services.redactionKey, guardrails: services.guardrails }, action);
+      return services.engine.preview(action, { agentId });
     },
   );
 }

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { Decision } from '../../core/action.js';
-import { recordOutcome, type Outcome } from '../../core/pipeline.js';
+import type { Outcome } from '../../core/pipeline.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
@@ -39,7 +39,7 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
       try {
-        await recordOutcome({ policy: services.policy.current, audit: services.audit, cost: services.cost }, entry.decision, request.body);
+        await services.engine.recordOutcome(entry.decision, request.body);
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');
