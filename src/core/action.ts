@@ -41,7 +41,7 @@ export interface Decision {
 
 /** JSON Schema of an Action, shared by the CLI, the sidecar and the SDK. */
 export const actionSchema = {
-  $id: 'https://agentguard.dev/schemas/action.json',
+  $id: 'https://agentguard.dev/schemas/action.schema.json',
   type: 'object',
   required: ['kind', 'name'],
   additionalProperties: false,

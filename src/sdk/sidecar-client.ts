@@ -3,7 +3,7 @@ import { performance } from 'node:perf_hooks';
 import type { Action, Decision } from '../core/action.js';
 import type { Outcome, Preview } from '../core/pipeline.js';
 import type { ApprovalRecord } from '../core/approvals/types.js';
-import { EFFECTS } from '../core/action.js';
+import { decisionProblem, previewProblem } from '../core/contracts/validate-decision.js';
 import { AgentGuardError } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
@@ -34,24 +34,6 @@ export class SidecarCallError extends AgentGuardError {
 /** Longest sidecar error message quoted back in a reason. */
 const MAX_QUOTED = 300;
 
-/** Checks the parts of a sidecar Decision the SDK relies on; returns what is wrong, or undefined. */
-export function decisionProblem(value: unknown): string | undefined {
-  if (!isObject(value)) return 'the body is not a JSON object';
-  if (typeof value.id !== 'string' || value.id === '') return '"id" is not a non-empty string';
-  if (typeof value.effect !== 'string' || !(EFFECTS as readonly string[]).includes(value.effect)) return `"effect" is not one of ${EFFECTS.join(', ')}`;
-  if (!isObject(value.action)) return '"action" is not an object';
-  if (typeof value.action.kind !== 'string' || typeof value.action.name !== 'string') return '"action" has no string kind and name';
-  if (value.action.input !== undefined && !isObject(value.action.input)) return '"action.input" is not an object';
-  if (!Array.isArray(value.reasons)) return '"reasons" is not an array';
-  if (!value.reasons.every((r) => isObject(r) && typeof r.message === 'string' && (EFFECTS as readonly string[]).includes(r.effect as string))) {
-    return '"reasons" holds an entry without a message and an effect';
-  }
-  if (!Array.isArray(value.findings)) return '"findings" is not an array';
-  if (!isObject(value.policy) || typeof value.policy.name !== 'string' || typeof value.policy.hash !== 'string') return '"policy" has no name and hash';
-  if (typeof value.elapsedUs !== 'number') return '"elapsedUs" is not a number';
-  return undefined;
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
@@ -79,11 +61,9 @@ export class SidecarClient {
   /** Asks the sidecar what it would decide, without recording it (`POST /v1/preview`). */
   async preview(action: Action): Promise<Preview> {
     const parsed = this.json(await this.post('/v1/preview', { action }, 'preview'));
-    const holdBack = isObject(parsed) ? parsed.holdBack : undefined;
-    if (typeof holdBack !== 'number' || !Number.isInteger(holdBack) || holdBack < 0) {
-      throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered a preview without a valid "holdBack"`);
-    }
-    return { decision: this.decisionFrom(isObject(parsed) ? parsed.decision : undefined), holdBack };
+    const problem = previewProblem(parsed);
+    if (problem) throw new SidecarCallError('unavailable', `the sidecar at ${this.displayUrl} answered something that is not a Preview: ${problem}`);
+    return parsed as Preview;
   }
 
   private json(body: string): unknown {

@@ -1,4 +1,5 @@
-import { actionSchema, EFFECTS } from '../core/action.js';
+import { EFFECTS } from '../core/action.js';
+import { actionSchema, decisionSchema, previewSchema } from '../core/contracts/decision-schema.js';
 import { RECORD_TYPES } from '../core/audit/filters.js';
 
 /**
@@ -17,78 +18,16 @@ const MAX_FILTER_LENGTH = 256;
 /** The Action as a request body: `actionSchema` from core, named for OpenAPI. */
 export const actionRequestSchema = { ...actionSchema, $id: 'Action' } as const;
 
-/** The Action inside a Decision: the same fields, but open objects pass through whole instead of being dropped. */
-const decisionActionSchema = {
-  type: 'object',
-  required: ['kind', 'name'],
-  properties: {
-    agent: { type: 'object', additionalProperties: true, properties: { id: { type: 'string' } } },
-    kind: { type: 'string' },
-    name: { type: 'string' },
-    input: { type: 'object', additionalProperties: true },
-    context: { type: 'object', additionalProperties: true },
-  },
-  additionalProperties: true,
-} as const;
+/** The Decision (from core, the one definition of it), named for OpenAPI. */
+export const decisionResponseSchema = { ...decisionSchema, $id: 'Decision' } as const;
 
-export const decisionSchema = {
-  $id: 'Decision',
-  type: 'object',
-  description: 'The answer to an action. Run the action only when effect is allow or transform (then run `action`, which holds the transformed copy).',
-  required: ['id', 'effect', 'action', 'reasons', 'findings', 'policy', 'elapsedUs'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', description: 'Decision id, e.g. dec_3f2b8c1e9a0d4c7e8b5f6a1d2c3e4f50; use it to report the outcome.' },
-    effect: { type: 'string', enum: [...EFFECTS] },
-    action: decisionActionSchema,
-    reasons: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['effect', 'message'],
-        additionalProperties: false,
-        properties: {
-          rule: { type: 'string' },
-          effect: { type: 'string', enum: [...EFFECTS] },
-          message: { type: 'string' },
-          code: { type: 'string' },
-        },
-      },
-    },
-    findings: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['guardrail', 'type', 'start', 'end', 'score'],
-        additionalProperties: false,
-        properties: {
-          guardrail: { type: 'string' },
-          type: { type: 'string' },
-          start: { type: 'integer' },
-          end: { type: 'integer' },
-          score: { type: 'number' },
-          path: { type: 'string' },
-        },
-      },
-    },
-    policy: {
-      type: 'object',
-      required: ['name', 'hash'],
-      additionalProperties: false,
-      properties: { name: { type: 'string' }, hash: { type: 'string' } },
-    },
-    elapsedUs: { type: 'number', description: 'Time the policy took, in microseconds.' },
-    approval: {
-      type: 'object',
-      required: ['id', 'status', 'expiresAt'],
-      properties: {
-        id: { type: 'string', description: 'The approval to wait for: GET /v1/approvals/{id}?wait=30s.' },
-        status: { type: 'string', enum: ['pending', 'approved', 'denied', 'expired', 'cancelled'] },
-        expiresAt: { type: 'string', description: 'When an undecided approval becomes a deny.' },
-      },
-      description: 'For require_approval: the approval a person must give before the action may run.',
-    },
-  },
+/** The answer of POST /v1/preview (core's Preview schema), its decision referring to the shared Decision. */
+export const previewResponse = {
+  type: previewSchema.type,
+  description: 'A decision that was not recorded, and how much text a stream of such actions must hold back.',
+  required: previewSchema.required,
+  additionalProperties: previewSchema.additionalProperties,
+  properties: { ...previewSchema.properties, decision: { $ref: 'Decision#' } },
 } as const;
 
 export const errorResponseSchema = {
@@ -131,7 +70,7 @@ export const auditRecordSchema = {
 } as const;
 
 /** Shared schemas, added to the app once with `addSchema`. */
-export const sharedSchemas = [actionRequestSchema, decisionSchema, errorResponseSchema, auditRecordSchema] as const;
+export const sharedSchemas = [actionRequestSchema, decisionResponseSchema, errorResponseSchema, auditRecordSchema] as const;
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request: malformed JSON, an unknown or missing field, a value of the wrong type or size, JSON nested too deeply',

@@ -6,7 +6,7 @@ import { bindAttributes } from '../../core/tokens/attributes.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
-import { authedErrors, BEARER, decideBody } from '../schemas.js';
+import { authedErrors, BEARER, decideBody, previewResponse } from '../schemas.js';
 
 /** `POST /v1/decide`: one action through the decision pipeline; the answer comes once its audit record is durable. */
 export function decideRoute(app: FastifyInstance, services: SidecarServices): void {
@@ -77,14 +77,7 @@ export function previewRoute(app: FastifyInstance, services: SidecarServices): v
           'Runs the action through the same pipeline as /v1/decide but records nothing, so its answer never authorises running the action. `holdBack` is the longest span the guardrails of the rules that may apply can find: a stream of such text must hold back that many characters. Used by guarded LLM clients to check windows of a streamed answer.',
         security: BEARER,
         body: decideBody,
-        response: {
-          200: {
-            type: 'object',
-            required: ['decision', 'holdBack'],
-            properties: { decision: { $ref: 'Decision#' }, holdBack: { type: 'integer', minimum: 0 } },
-          },
-          ...authedErrors(400, 413, 415),
-        },
+        response: { 200: previewResponse, ...authedErrors(400, 413, 415) },
       },
     },
     async (request): Promise<Preview> => {
