@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { AgentEntry } from '../src/core/agents/registry.js';
 import { databasePath, openStore } from '../src/core/store/open-store.js';
 import { tempDataDir } from './helpers/audit-log.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 
 const T1 = '2025-03-01T10:00:00.000Z';
 
-function json<T>(args: string[], dataDir: string, code = 0): T {
-  const result = runCli([...args, '--json', '--data-dir', dataDir]);
+async function json<T>(args: string[], dataDir: string, code = 0): Promise<T> {
+  const result = await runCliInProcess([...args, '--json', '--data-dir', dataDir]);
   expect(result.code, result.stderr + result.stdout).toBe(code);
   return JSON.parse(result.stdout) as T;
 }
@@ -41,25 +41,25 @@ async function scannedDataDir(): Promise<string> {
 }
 
 describe('agentguard agents, with no database yet', () => {
-  it('list and status print an empty result with a hint to scan, and create nothing', () => {
+  it('list and status print an empty result with a hint to scan, and create nothing', async () => {
     const dataDir = tempDataDir('ag-cli-agents-none-');
-    const list = runCli(['agents', 'list', '--data-dir', dataDir]);
+    const list = await runCliInProcess(['agents', 'list', '--data-dir', dataDir]);
     expect(list.code).toBe(0);
     expect(list.stdout).toBe('');
     expect(list.stderr).toContain('No agents known in');
     expect(list.stderr).toContain('agentguard scan');
-    expect(json<unknown[]>(['agents', 'list'], dataDir)).toEqual([]);
+    expect(await json<unknown[]>(['agents', 'list'], dataDir)).toEqual([]);
 
-    const status = runCli(['agents', 'status', '--data-dir', dataDir]);
+    const status = await runCliInProcess(['agents', 'status', '--data-dir', dataDir]);
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('no agents known yet');
     expect(status.stderr).toContain('agentguard scan');
-    expect(json(['agents', 'status'], dataDir)).toEqual({ total: 0, secured: 0, unsecured: 0, unknown: 0, coverage: null, text: 'no agents known yet', unsecuredAgents: [] });
+    expect(await json(['agents', 'status'], dataDir)).toEqual({ total: 0, secured: 0, unsecured: 0, unknown: 0, coverage: null, text: 'no agents known yet', unsecuredAgents: [] });
 
-    const show = runCli(['agents', 'show', 'bot', '--data-dir', dataDir]);
+    const show = await runCliInProcess(['agents', 'show', 'bot', '--data-dir', dataDir]);
     expect(show.code).toBe(1);
     expect(show.stderr).toContain('Error (AGENT_NOT_FOUND)');
-    expect(runCli(['agents', 'deregister', 'bot', '--data-dir', dataDir]).code).toBe(1);
+    expect((await runCliInProcess(['agents', 'deregister', 'bot', '--data-dir', dataDir])).code).toBe(1);
     expect(existsSync(databasePath({ dataDir }))).toBe(false);
     expect(existsSync(dataDir)).toBe(false);
   }, 60_000);
@@ -68,24 +68,24 @@ describe('agentguard agents, with no database yet', () => {
 describe('agentguard agents list, show and status over scan results', () => {
   it('list: a table of id, name, kind, frameworks, status and last seen; --status filters; --json has every field', async () => {
     const dataDir = await scannedDataDir();
-    const human = runCli(['agents', 'list', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['agents', 'list', '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^ID\s+NAME\s+KIND\s+FRAMEWORKS\s+STATUS\s+LAST SEEN \(UTC\)\n/);
     expect(human.stdout).toMatch(/project:\/src\/bot\s+bot\s+project\s+langchain@0\.3\.1\s+unsecured\s+2025-03-01 10:00\n/);
     expect(human.stdout).toMatch(/model-server:127\.0\.0\.1:11434\s+Ollama\s+model-server\s+-\s+unknown\s+2025-03-01 10:00\n/);
     expect(human.stdout.trim().split('\n')).toHaveLength(5);
 
-    const all = json<AgentEntry[]>(['agents', 'list'], dataDir);
+    const all = await json<AgentEntry[]>(['agents', 'list'], dataDir);
     expect(all.map((e) => e.id).sort()).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github', 'model-server:127.0.0.1:11434', 'project:/src/bot', 'project:/src/safe']);
     expect(Object.keys(all[0]).sort()).toEqual([
       'deregisteredAt', 'details', 'firstSeen', 'frameworks', 'goneAt', 'id', 'kind', 'lastSeen', 'location', 'name', 'notes', 'registeredAgentId', 'risk', 'source', 'status',
     ]);
-    const unsecured = json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir);
+    const unsecured = await json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir);
     expect(unsecured.map((e) => e.id).sort()).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github', 'project:/src/bot']);
 
-    const none = runCli(['agents', 'list', '--status', 'secured', '--data-dir', tempDataDir('ag-cli-agents-x-')]);
+    const none = await runCliInProcess(['agents', 'list', '--status', 'secured', '--data-dir', tempDataDir('ag-cli-agents-x-')]);
     expect(none.code).toBe(0);
-    const bad = runCli(['agents', 'list', '--status', 'safe', '--data-dir', dataDir]);
+    const bad = await runCliInProcess(['agents', 'list', '--status', 'safe', '--data-dir', dataDir]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('Error (USAGE)');
   }, 60_000);
@@ -93,7 +93,7 @@ describe('agentguard agents list, show and status over scan results', () => {
   it('show: every field for people and as JSON; an unknown id exits 1 with a hint', async () => {
     const dataDir = await scannedDataDir();
     const id = 'mcp:cursor:/home/me/.cursor/mcp.json#github';
-    const human = runCli(['agents', 'show', id, '--data-dir', dataDir]);
+    const human = await runCliInProcess(['agents', 'show', id, '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     for (const line of [
       `id:               ${id}`,
@@ -108,7 +108,7 @@ describe('agentguard agents list, show and status over scan results', () => {
     ]) {
       expect(human.stdout).toContain(line);
     }
-    expect(json<AgentEntry>(['agents', 'show', id], dataDir)).toEqual({
+    expect(await json<AgentEntry>(['agents', 'show', id], dataDir)).toEqual({
       id,
       kind: 'mcp-server',
       name: 'github',
@@ -126,19 +126,19 @@ describe('agentguard agents list, show and status over scan results', () => {
       goneAt: null,
     });
 
-    const missing = runCli(['agents', 'show', 'project:/nowhere', '--data-dir', dataDir]);
+    const missing = await runCliInProcess(['agents', 'show', 'project:/nowhere', '--data-dir', dataDir]);
     expect(missing.code).toBe(1);
     expect(missing.stdout).toBe('');
     expect(missing.stderr).toContain('Error (AGENT_NOT_FOUND): no agent with id "project:/nowhere"');
     expect(missing.stderr).toContain('agentguard agents list --all');
-    const missingJson = json<{ error: { code: string; actions: string[] } }>(['agents', 'show', 'nowhere'], dataDir, 1);
+    const missingJson = await json<{ error: { code: string; actions: string[] } }>(['agents', 'show', 'nowhere'], dataDir, 1);
     expect(missingJson.error.code).toBe('AGENT_NOT_FOUND');
-    expect(runCli(['agents', 'show', '--data-dir', dataDir]).code).toBe(2);
+    expect((await runCliInProcess(['agents', 'show', '--data-dir', dataDir])).code).toBe(2);
   }, 60_000);
 
   it('status: the coverage sentence, counts by status, and the unsecured agents listed', async () => {
     const dataDir = await scannedDataDir();
-    const human = runCli(['agents', 'status', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['agents', 'status', '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^1 of 3 known agents secured \(33%\)\n {2}secured {4}1\n {2}unsecured {2}2\n {2}unknown {4}1\n {2}total {6}4\n/);
     expect(human.stdout).toContain('Unsecured:\n');
@@ -147,7 +147,7 @@ describe('agentguard agents list, show and status over scan results', () => {
     expect(human.stdout).not.toContain('project:/src/safe');
     expect(human.stderr).toContain('agentguard agents register NAME --agent-id ID');
 
-    const status = json<{ total: number; coverage: number; text: string; unsecuredAgents: AgentEntry[] }>(['agents', 'status'], dataDir);
+    const status = await json<{ total: number; coverage: number; text: string; unsecuredAgents: AgentEntry[] }>(['agents', 'status'], dataDir);
     expect(status).toMatchObject({ total: 4, secured: 1, unsecured: 2, unknown: 1, text: '1 of 3 known agents secured (33%)' });
     expect(status.coverage).toBeCloseTo(1 / 3, 10);
     expect(status.unsecuredAgents.map((e) => e.id).sort()).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github', 'project:/src/bot']);
@@ -155,14 +155,14 @@ describe('agentguard agents list, show and status over scan results', () => {
 });
 
 describe('agentguard agents register and deregister', () => {
-  it('register creates the database, marks an agent with --agent-id secured, and updates on a second call', () => {
+  it('register creates the database, marks an agent with --agent-id secured, and updates on a second call', async () => {
     const dataDir = tempDataDir('ag-cli-agents-reg-');
-    const human = runCli(['agents', 'register', 'crawler', '--status', 'unsecured', '--location', '/srv/crawler', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['agents', 'register', 'crawler', '--status', 'unsecured', '--location', '/srv/crawler', '--data-dir', dataDir]);
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toBe('Registered agent:crawler: unsecured.\n');
     expect(existsSync(databasePath({ dataDir }))).toBe(true);
 
-    const updated = json<AgentEntry>(['agents', 'register', 'crawler', '--agent-id', 'crawler-prod', '--framework', 'crewai@0.80.0'], dataDir);
+    const updated = await json<AgentEntry>(['agents', 'register', 'crawler', '--agent-id', 'crawler-prod', '--framework', 'crewai@0.80.0'], dataDir);
     expect(updated).toMatchObject({
       id: 'agent:crawler',
       kind: 'agent',
@@ -173,10 +173,10 @@ describe('agentguard agents register and deregister', () => {
       location: '/srv/crawler',
       frameworks: [{ name: 'crewai', version: '0.80.0' }],
     });
-    expect(json<AgentEntry>(['agents', 'show', 'crawler'], dataDir)).toEqual(updated);
-    const again = runCli(['agents', 'register', 'crawler', '--data-dir', dataDir]);
+    expect(await json<AgentEntry>(['agents', 'show', 'crawler'], dataDir)).toEqual(updated);
+    const again = await runCliInProcess(['agents', 'register', 'crawler', '--data-dir', dataDir]);
     expect(again.stdout).toBe('Registered agent:crawler: secured, runs as agent id crawler-prod.\n');
-    expect(json(['agents', 'status'], dataDir)).toMatchObject({ total: 1, secured: 1, coverage: 1, text: '1 of 1 known agent secured (100%)' });
+    expect(await json(['agents', 'status'], dataDir)).toMatchObject({ total: 1, secured: 1, coverage: 1, text: '1 of 1 known agent secured (100%)' });
   }, 60_000);
 
   it.each([
@@ -185,9 +185,9 @@ describe('agentguard agents register and deregister', () => {
     ['an empty --framework', ['bot', '--framework', ' '], 'USAGE'],
     ['an unknown --status', ['bot', '--status', 'fine'], 'USAGE'],
     ['no name', [], 'USAGE'],
-  ])('register exits 2 for %s and writes nothing', (_, args, code) => {
+  ])('register exits 2 for %s and writes nothing', async (_, args, code) => {
     const dataDir = tempDataDir('ag-cli-agents-bad-');
-    const result = runCli(['agents', 'register', ...args, '--json', '--data-dir', dataDir]);
+    const result = await runCliInProcess(['agents', 'register', ...args, '--json', '--data-dir', dataDir]);
     expect(result.code).toBe(2);
     expect(JSON.parse(result.stdout).error.code).toBe(code);
     expect(existsSync(databasePath({ dataDir }))).toBe(false);
@@ -199,16 +199,16 @@ describe('agentguard agents register and deregister', () => {
     await store.agents.register({ name: 'helper', agentId: 'helper' }, T1);
     await store.close();
 
-    const human = runCli(['agents', 'deregister', 'project:/src/bot', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['agents', 'deregister', 'project:/src/bot', '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('Deregistered project:/src/bot.\n');
-    const byName = json<{ id: string; deregisteredAt: string; alreadyDeregistered: boolean }>(['agents', 'deregister', 'helper'], dataDir);
+    const byName = await json<{ id: string; deregisteredAt: string; alreadyDeregistered: boolean }>(['agents', 'deregister', 'helper'], dataDir);
     expect(byName).toMatchObject({ id: 'agent:helper', alreadyDeregistered: false });
-    const againHuman = runCli(['agents', 'deregister', 'agent:helper', '--data-dir', dataDir]);
+    const againHuman = await runCliInProcess(['agents', 'deregister', 'agent:helper', '--data-dir', dataDir]);
     expect(againHuman.code).toBe(0);
     expect(againHuman.stdout).toBe(`agent:helper was already deregistered at ${byName.deregisteredAt}; nothing changed.\n`);
 
-    const missing = runCli(['agents', 'deregister', 'nobody', '--json', '--data-dir', dataDir]);
+    const missing = await runCliInProcess(['agents', 'deregister', 'nobody', '--json', '--data-dir', dataDir]);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout).error).toMatchObject({ code: 'AGENT_NOT_FOUND', message: expect.stringContaining('no agent with id "nobody"') });
 
@@ -226,9 +226,9 @@ describe('agentguard agents register and deregister', () => {
     expect(await store.agents.upsertFromScan([{ ...bot, frameworks: [], details: {}, notes: [] }], '2025-03-05T00:00:00.000Z')).toEqual({ added: [], updated: [bot.id], gone: [] });
     await store.close();
 
-    expect(json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir).map((e) => e.id)).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github']);
-    const all = runCli(['agents', 'list', '--all', '--data-dir', dataDir]);
+    expect((await json<AgentEntry[]>(['agents', 'list', '--status', 'unsecured'], dataDir)).map((e) => e.id)).toEqual(['mcp:cursor:/home/me/.cursor/mcp.json#github']);
+    const all = await runCliInProcess(['agents', 'list', '--all', '--data-dir', dataDir]);
     expect(all.stdout).toMatch(/project:\/src\/bot .*unsecured \(deregistered\)\s+2025-03-05 00:00\n/);
-    expect(json(['agents', 'status'], dataDir)).toMatchObject({ total: 3, secured: 1, unsecured: 1, unknown: 1, text: '1 of 2 known agents secured (50%)' });
+    expect(await json(['agents', 'status'], dataDir)).toMatchObject({ total: 3, secured: 1, unsecured: 1, unknown: 1, text: '1 of 2 known agents secured (50%)' });
   }, 60_000);
 });

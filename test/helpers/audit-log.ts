@@ -1,12 +1,11 @@
 import { createRequire } from 'node:module';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AuditEntry } from '../../src/core/audit/types.js';
+import { makeTempDir } from './temp-dirs.js';
 
-/** A fresh temporary data folder. */
+/** A fresh temporary data folder, removed after the test file. */
 export function tempDataDir(prefix = 'ag-audit-'): string {
-  return join(mkdtempSync(join(tmpdir(), prefix)), 'data');
+  return join(makeTempDir(prefix), 'data');
 }
 
 /** A realistic decision entry; `i` varies every field that verification covers. */
