@@ -115,12 +115,12 @@ describe('AgentGuard sidecar mode against the real sidecar app', () => {
     expect(records.every((r) => r.agentId === 'bot')).toBe(true);
   });
 
-  it('denies with sidecar_unavailable when the sidecar rejects the token (401), without leaking it', async () => {
+  it('denies with the sidecar\'s UNAUTHORIZED when it rejects the token (401), without leaking it', async () => {
     const { url } = await realSidecar();
     const guard = new AgentGuard({ sidecar: { url, token: 'wrong-token-abcdef' } });
     cleanups.push(() => guard.close());
     const decision = await expectDenied(guard);
-    expect(decision.reasons[0]).toMatchObject({ effect: 'deny', code: 'sidecar_unavailable' });
+    expect(decision.reasons[0]).toMatchObject({ effect: 'deny', code: 'UNAUTHORIZED' });
     expect(decision.reasons[0]!.message).toMatch(/answered 401/);
     expect(JSON.stringify(decision)).not.toContain('wrong-token-abcdef');
   });
@@ -237,7 +237,7 @@ describe('AgentGuard sidecar mode failMode open', () => {
   it('still denies when the sidecar rejects the request (4xx)', async () => {
     const sidecar = await fakeSidecar((_req, res) => json(res, 403, { error: { code: 'AGENT_MISMATCH', message: 'another agent' } }));
     const decision = await expectDenied(guardFor(sidecar.url, { failMode: 'open' }));
-    expect(decision.reasons[0]).toMatchObject({ code: 'sidecar_unavailable', message: expect.stringMatching(/403 .*AGENT_MISMATCH/) });
+    expect(decision.reasons[0]).toMatchObject({ effect: 'deny', code: 'AGENT_MISMATCH', message: expect.stringMatching(/403 .*AGENT_MISMATCH/) });
   });
 });
 

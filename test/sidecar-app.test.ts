@@ -75,7 +75,8 @@ function decide(app: FastifyInstance, headers: Record<string, string>, action: u
 }
 
 /** Asserts the error shape and returns the error. */
-function errorOf(res: LightMyRequestResponse, status: number): { code: string; message: string; details?: Record<string, unknown> } {
+/** Asserts the one error shape (`{ error: { code, message, actions, details? } }`, as the CLI prints) and returns the error. */
+function errorOf(res: LightMyRequestResponse, status: number): { code: string; message: string; actions: string[]; details?: Record<string, unknown> } {
   expect(res.statusCode, res.body).toBe(status);
   expect(res.headers['content-type']).toMatch(/^application\/json/);
   const body = res.json();
@@ -83,7 +84,8 @@ function errorOf(res: LightMyRequestResponse, status: number): { code: string; m
   expect(typeof body.error.code).toBe('string');
   expect(typeof body.error.message).toBe('string');
   expect(body.error.message.length).toBeGreaterThan(5);
-  for (const key of Object.keys(body.error)) expect(['code', 'message', 'details']).toContain(key);
+  expect(Array.isArray(body.error.actions) && body.error.actions.every((a: unknown) => typeof a === 'string')).toBe(true);
+  for (const key of Object.keys(body.error)) expect(['code', 'message', 'actions', 'details']).toContain(key);
   return body.error;
 }
 
@@ -579,7 +581,11 @@ describe('server errors', () => {
     await recorder.close(); // the store is closed under the app: queries now fail inside the route
     const res = await app.inject({ method: 'GET', url: '/v1/audit', headers: ADMIN });
     const error = errorOf(res, 500);
-    expect(error).toEqual({ code: 'INTERNAL', message: 'The sidecar failed to handle this request; the details are in its log.' });
+    expect(error).toEqual({
+      code: 'INTERNAL',
+      message: 'The sidecar failed to handle this request; the details are in its log.',
+      actions: ['Read the sidecar log (`agentguard sidecar logs`) for this request, and report it at the project issue tracker.'],
+    });
     const lines = logs.map((l) => JSON.parse(l) as Record<string, unknown>);
     const failure = lines.find((l) => l.msg === 'request failed');
     expect(failure).toMatchObject({ level: 50, route: '/v1/audit', method: 'GET' });

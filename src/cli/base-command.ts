@@ -1,13 +1,11 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
-import { AgentGuardError, ExitCode, isAgentGuardError } from '../core/errors.js';
+import { AgentGuardError, ExitCode, isAgentGuardError, type ErrorBody } from '../core/errors.js';
 import { paint } from './style.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
 
-/** The JSON printed on failure in --json mode. */
-export interface ErrorJson {
-  error: { code: string; message: string; actions: string[] };
-}
+/** The JSON printed on failure in --json mode: the one error shape, the same as the sidecar's error answers. */
+export type ErrorJson = ErrorBody;
 
 /**
  * Base of every agentguard command: `--json` (the value `run()` returns), `--debug`, and one error path:
@@ -31,10 +29,11 @@ export abstract class BaseCommand extends Command {
   }
 
   protected override async catch(err: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<unknown> {
-    const { code, message, actions, exitCode } = normaliseError(err);
-    process.exitCode = exitCode;
+    const error = normaliseError(err);
+    const { code, message, actions } = error;
+    process.exitCode = error.exitCode;
     if (this.jsonEnabled()) {
-      const json: ErrorJson = { error: { code, message, actions } };
+      const json: ErrorJson = error.toBody();
       process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
       return undefined;
     }
@@ -46,24 +45,18 @@ export abstract class BaseCommand extends Command {
   }
 }
 
-function normaliseError(err: Error & { exitCode?: number; oclif?: { exit?: number } }): {
-  code: string;
-  message: string;
-  actions: string[];
-  exitCode: number;
-} {
-  if (isAgentGuardError(err)) return { code: err.code, message: err.message, actions: err.actions, exitCode: err.exitCode };
+/** Any thrown value as an AgentGuardError: ours as they are, oclif's parse errors as USAGE, anything else INTERNAL. */
+function normaliseError(err: Error & { exitCode?: number; oclif?: { exit?: number } }): AgentGuardError {
+  if (isAgentGuardError(err)) return err;
   // oclif's own errors: flag parsing and validation are usage errors.
   if (err.oclif?.exit !== undefined || /flag|argument|Unexpected argument|Missing required/i.test(err.name + err.message)) {
     const exitCode = err.oclif?.exit === 0 ? 0 : ExitCode.usage;
-    return { code: 'USAGE', message: err.message.replace(/\nSee more help with --help$/, ''), actions: ['Run the command with --help to see its flags and examples.'], exitCode };
+    return new AgentGuardError('USAGE', err.message.replace(/\nSee more help with --help$/, ''), { exitCode, cause: err });
   }
-  return {
-    code: 'INTERNAL',
-    message: `unexpected internal error: ${err.message}`,
+  return new AgentGuardError('INTERNAL', `unexpected internal error: ${err.message}`, {
     actions: ['Re-run with --debug and report the output at the project issue tracker.'],
-    exitCode: ExitCode.internal,
-  };
+    cause: err,
+  });
 }
 
 export { AgentGuardError };

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { AgentGuardError } from '../core/errors.js';
+import { AgentGuardError, type ErrorCode } from '../core/errors.js';
 
 /** Largest file or standard input a command reads. */
 export const MAX_INPUT_BYTES = 64 * 1024 * 1024;
@@ -8,7 +8,7 @@ export interface ReadTextOptions {
   /** What the file is, for the message: "cannot read <label> <path>". */
   label?: string;
   /** Error code when it cannot be read (default INPUT_UNREADABLE). */
-  code?: string;
+  code?: ErrorCode;
   /** What to do about it (default: check the path). */
   actions?: string[];
 }

@@ -1,33 +1,36 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { Action, Decision } from '../core/action.js';
+import type { Action, Decision, Reason } from '../core/action.js';
 import type { Outcome, Preview } from '../core/pipeline.js';
 import type { ApprovalRecord } from '../core/approvals/types.js';
 import { decisionProblem, previewProblem } from '../core/contracts/validate-decision.js';
-import { AgentGuardError } from '../core/errors.js';
+import { AgentGuardError, isErrorCode, type ErrorCode } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 
 /** Where the sidecar is and how to authenticate to it. */
 export interface SidecarConnection {
-  /** Base URL of the sidecar, e.g. `http://127.0.0.1:7071`. */
+  /** Base URL of the sidecar, e.g. `http://127.0.0.1:7777`. */
   url: string;
   /** A bearer token from `agentguard token create`. Never put in error messages. */
   token: string;
 }
 
 /**
- * Why a call to the sidecar failed. `unavailable`: no usable answer (refused, timeout, 5xx, a body that is not a
- * Decision). `rejected`: the sidecar answered 4xx, i.e. it judged this request (bad action, wrong token, other agent).
+ * Why a call to the sidecar failed. `unavailable` (code SIDECAR_UNAVAILABLE): no usable answer (refused, timeout, 5xx,
+ * 429, a body that is not what was asked for). `rejected`: the sidecar answered 4xx, i.e. it judged this request (bad
+ * action, wrong token, other agent); the error keeps the sidecar's own code (AGENT_MISMATCH, UNAUTHORIZED, …), or is
+ * SIDECAR_REJECTED when the answer names no code this SDK knows.
  */
 export class SidecarCallError extends AgentGuardError {
   override name = 'SidecarCallError';
   readonly kind: 'unavailable' | 'rejected';
-  readonly status?: number;
+  /** The HTTP status the sidecar answered with, when it answered. */
+  readonly httpStatus?: number;
 
-  constructor(kind: 'unavailable' | 'rejected', message: string, status?: number) {
-    super('SIDECAR_UNAVAILABLE', message, { exitCode: 1 });
+  constructor(kind: 'unavailable' | 'rejected', message: string, options: { code?: ErrorCode; actions?: string[]; httpStatus?: number } = {}) {
+    super(options.code ?? (kind === 'unavailable' ? 'SIDECAR_UNAVAILABLE' : 'SIDECAR_REJECTED'), message, options.actions ? { actions: options.actions } : {});
     this.kind = kind;
-    if (status !== undefined) this.status = status;
+    if (options.httpStatus !== undefined) this.httpStatus = options.httpStatus;
   }
 }
 
@@ -91,7 +94,7 @@ export class SidecarClient {
       const text = await this.request('GET', `/v1/approvals/${encodeURIComponent(id)}${waitS > 0 ? `?wait=${waitS}s` : ''}`, undefined, 'read an approval', waitS * 1000);
       return this.json(text) as ApprovalRecord;
     } catch (error) {
-      if (error instanceof SidecarCallError && error.status === 404) return null;
+      if (error instanceof SidecarCallError && error.httpStatus === 404) return null;
       throw error;
     }
   }
@@ -123,8 +126,14 @@ export class SidecarClient {
       throw new SidecarCallError('unavailable', this.scrub(this.transportMessage(error, what)));
     }
     if (response.status >= 200 && response.status < 300) return text;
-    const kind = response.status >= 400 && response.status < 500 && response.status !== 429 ? 'rejected' : 'unavailable';
-    throw new SidecarCallError(kind, this.scrub(`the sidecar at ${this.displayUrl} answered ${response.status} to ${what}${describeErrorBody(text)}`), response.status);
+    const said = errorBodyOf(text);
+    const message = this.scrub(`the sidecar at ${this.displayUrl} answered ${response.status} to ${what}${describeErrorBody(said)}`);
+    if (response.status >= 400 && response.status < 500 && response.status !== 429) {
+      const code = isErrorCode(said?.code) ? said.code : undefined;
+      const actions = said?.actions.map((action) => this.scrub(action));
+      throw new SidecarCallError('rejected', message, { ...(code ? { code } : {}), ...(code && actions?.length ? { actions } : {}), httpStatus: response.status });
+    }
+    throw new SidecarCallError('unavailable', message, { httpStatus: response.status });
   }
 
   private transportMessage(error: unknown, what: string): string {
@@ -143,23 +152,38 @@ export class SidecarClient {
   }
 }
 
-/** `: CODE message` from an ErrorResponse body, or nothing when the body is not one. */
-function describeErrorBody(text: string): string {
+/** What an ErrorResponse body (`{ error: { code, message, actions } }`) says, or undefined when the body is not one. */
+function errorBodyOf(text: string): { code?: string; message?: string; actions: string[] } | undefined {
+  let body: unknown;
   try {
-    const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
-    const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
-    const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
-    if (!code && !message) return '';
-    const said = [code, message].filter(Boolean).join(' ');
-    return `: ${said.length > MAX_QUOTED ? `${said.slice(0, MAX_QUOTED)}…` : said}`;
+    body = JSON.parse(text);
   } catch {
-    return '';
+    return undefined;
   }
+  const error = isObject(body) && isObject(body.error) ? body.error : undefined;
+  if (!error) return undefined;
+  const code = typeof error.code === 'string' ? error.code : undefined;
+  const message = typeof error.message === 'string' ? error.message : undefined;
+  const actions = Array.isArray(error.actions) ? error.actions.filter((a): a is string => typeof a === 'string').slice(0, 5).map(quoted) : [];
+  if (!code && !message) return undefined;
+  return { ...(code ? { code } : {}), ...(message ? { message } : {}), actions };
+}
+
+/** `: CODE message` from what an error body said, or nothing. */
+function describeErrorBody(said: { code?: string; message?: string } | undefined): string {
+  if (!said) return '';
+  return `: ${quoted([said.code, said.message].filter(Boolean).join(' '))}`;
+}
+
+/** Text the sidecar sent, cut to MAX_QUOTED characters. */
+function quoted(text: string): string {
+  return text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}…` : text;
 }
 
 /**
  * Options of sidecar mode: every action is decided by an agentguard sidecar over HTTP, which also records it.
- * Fails closed: when the sidecar cannot give a valid answer the decision is deny (reason code `sidecar_unavailable`).
+ * Fails closed: when the sidecar cannot give a valid answer the decision is deny (reason code `sidecar_unavailable`);
+ * when it refuses the request (4xx) the deny's reason code is the sidecar's error code (e.g. `AGENT_MISMATCH`).
  */
 export interface SidecarGuardOptions {
   /** The sidecar's base URL and a bearer token from `agentguard token create`. */
@@ -206,12 +230,12 @@ export function checkSidecarOptions(options: SidecarGuardOptions): SidecarGuardO
   }
   const { sidecar } = options;
   if (!isObject(sidecar)) throw optionsError('`sidecar` must be an object `{ url, token }`');
-  if (typeof sidecar.url !== 'string' || sidecar.url === '') throw optionsError('`sidecar.url` must be the sidecar\'s base URL, e.g. "http://127.0.0.1:7071"');
+  if (typeof sidecar.url !== 'string' || sidecar.url === '') throw optionsError('`sidecar.url` must be the sidecar\'s base URL, e.g. "http://127.0.0.1:7777"');
   let url: URL;
   try {
     url = new URL(sidecar.url);
   } catch {
-    throw optionsError(`\`sidecar.url\` is not a valid URL: ${JSON.stringify(sidecar.url)} (e.g. "http://127.0.0.1:7071")`);
+    throw optionsError(`\`sidecar.url\` is not a valid URL: ${JSON.stringify(sidecar.url)} (e.g. "http://127.0.0.1:7777")`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw optionsError(`\`sidecar.url\` must start with http:// or https://, got ${url.protocol}//`);
   if (url.username !== '' || url.password !== '') throw optionsError('`sidecar.url` must not hold credentials; pass the token as `sidecar.token`');
@@ -257,7 +281,7 @@ export class SidecarDecider {
     if (options.agentId !== undefined) this.agentId = options.agentId;
   }
 
-  /** Never rejects: a failure to decide is a deny Decision with reason code `sidecar_unavailable`. */
+  /** Never rejects: a failure to decide is a deny Decision (reason code `sidecar_unavailable`, or the code of the sidecar's 4xx). */
   decide(given: Action): Promise<Decision> {
     return this.ask(given, (action) => this.client.decide(action), (decision) => decision);
   }
@@ -282,9 +306,10 @@ export class SidecarDecider {
     } catch (error) {
       const failure = error instanceof SidecarCallError ? error : new SidecarCallError('unavailable', `the sidecar call failed: ${(error as Error)?.message ?? String(error)}`);
       // A 4xx answer proves the sidecar is up; only a rejected token (401) makes every later call fail too.
-      if (failure.kind === 'unavailable' || failure.status === 401) this.breaker.failure();
+      if (failure.kind === 'unavailable' || failure.httpStatus === 401) this.breaker.failure();
       else this.breaker.success();
-      return failed(this.unavailable(action, failure.message, started, failure.kind === 'unavailable'));
+      if (failure.kind === 'rejected') return failed(this.refused(action, failure, started));
+      return failed(this.unavailable(action, failure.message, started, true));
     }
   }
 
@@ -299,22 +324,31 @@ export class SidecarDecider {
     await this.client.outcome(decision.id, outcome);
   }
 
+  /** The deny for a request the sidecar refused (4xx): its reason keeps the sidecar's code, e.g. AGENT_MISMATCH. */
+  private refused(action: Action, failure: SidecarCallError, started: number): Decision {
+    return this.localDecision(action, { effect: 'deny', code: failure.code, message: failure.message }, started, 'sidecar-refused');
+  }
+
   private unavailable(action: Action, message: string, started: number, mayFailOpen: boolean): Decision {
     const open = mayFailOpen && this.failMode === 'open';
     if (open) {
       process.emitWarning(`agentguard: failMode "open" let ${describeAction(action)} through unchecked: ${message}`, { code: 'AGENTGUARD_FAIL_OPEN' });
     }
+    const reason: Reason = open
+      ? { effect: 'allow', code: 'sidecar_unavailable_fail_open', message: `${message}; allowed unchecked because failMode is "open"` }
+      : { effect: 'deny', code: 'sidecar_unavailable', message };
+    return this.localDecision(action, reason, started, 'sidecar-unavailable');
+  }
+
+  /** A decision the SDK makes itself because the sidecar gave none. */
+  private localDecision(action: Action, reason: Reason, started: number, policyName: string): Decision {
     return {
       id: `${LOCAL_ID_PREFIX}${randomBytes(16).toString('hex')}`,
-      effect: open ? 'allow' : 'deny',
+      effect: reason.effect,
       action,
-      reasons: [
-        open
-          ? { effect: 'allow', code: 'sidecar_unavailable_fail_open', message: `${message}; allowed unchecked because failMode is "open"` }
-          : { effect: 'deny', code: 'sidecar_unavailable', message },
-      ],
+      reasons: [reason],
       findings: [],
-      policy: { name: 'sidecar-unavailable', hash: '' },
+      policy: { name: policyName, hash: '' },
       elapsedUs: Math.round((performance.now() - started) * 1000),
     };
   }

@@ -29,7 +29,7 @@ import { sharedSchemas } from './schemas.js';
 
 export type { Authenticate, AuthenticatedToken, AuthResult, TokenScope } from './plugins/auth.js';
 export type { PolicyInfo, ReloadResult, ReloadStatus } from './plugins/policy-state.js';
-export { HttpError, type ErrorBody } from './plugins/errors.js';
+export type { ErrorBody } from './plugins/errors.js';
 
 /** Largest request body accepted by default (1 MiB). */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;

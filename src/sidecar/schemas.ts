@@ -1,6 +1,7 @@
 import { EFFECTS } from '../core/action.js';
 import { actionSchema, decisionSchema, previewSchema } from '../core/contracts/decision-schema.js';
 import { RECORD_TYPES } from '../core/audit/filters.js';
+import { errorBodyJsonSchema } from '../core/errors/body.js';
 
 /**
  * JSON Schemas of the sidecar's HTTP API. Request schemas validate (ajv, unknown fields rejected); response schemas
@@ -30,25 +31,8 @@ export const previewResponse = {
   properties: { ...previewSchema.properties, decision: { $ref: 'Decision#' } },
 } as const;
 
-export const errorResponseSchema = {
-  $id: 'ErrorResponse',
-  type: 'object',
-  description: 'Every error the sidecar answers has this shape. `details` is present when there is more to say (problems, hints).',
-  required: ['error'],
-  additionalProperties: false,
-  properties: {
-    error: {
-      type: 'object',
-      required: ['code', 'message'],
-      additionalProperties: false,
-      properties: {
-        code: { type: 'string', description: 'Stable, machine-readable code, e.g. INVALID_REQUEST, UNAUTHORIZED, BODY_TOO_LARGE.' },
-        message: { type: 'string' },
-        details: { type: 'object', additionalProperties: true },
-      },
-    },
-  },
-} as const;
+/** The one error shape of agentguard (src/core/errors/body.ts), shared with the CLI's `--json` errors. */
+export const errorResponseSchema = { $id: 'ErrorResponse', ...errorBodyJsonSchema } as const;
 
 export const auditRecordSchema = {
   $id: 'AuditRecord',

@@ -6,7 +6,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
-import { AgentGuardError } from '../../core/errors.js';
+import { AgentGuardError, isErrorCode } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
@@ -159,7 +159,13 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     const output = readFileSync(logFile, 'utf8').slice(from);
     const errorLine = /Error \(([A-Z_]+)\): (.*)/.exec(output);
     const actions = [...output.matchAll(/^\s+\* (.*)$/gm)].map((m) => m[1]);
-    if (errorLine) return new AgentGuardError(errorLine[1], errorLine[2], { actions, exitCode: code === 2 ? 2 : 1 });
+    if (errorLine) {
+      // Only a registered code is taken over as ours; another is kept in the message.
+      const [, childCode = '', message = ''] = errorLine;
+      const exitCode = code === 2 ? 2 : 1;
+      if (isErrorCode(childCode)) return new AgentGuardError(childCode, message, { actions, exitCode });
+      return new AgentGuardError('SIDECAR_START_FAILED', `${childCode}: ${message}`, { actions, exitCode });
+    }
     return new AgentGuardError('SIDECAR_START_FAILED', `the sidecar exited with code ${code} before it was ready`, {
       actions: [`Read the log: ${logFile}`],
       exitCode: 1,

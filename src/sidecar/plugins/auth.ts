@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TokenAttributes } from '../../core/tokens/attributes.js';
 import type { TokenScope } from '../../core/tokens/scope.js';
-import { HttpError } from './errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarMetrics } from './metrics.js';
 
 export type { TokenScope };
@@ -73,14 +73,14 @@ export function tokenOf(request: FastifyRequest): AuthenticatedToken {
 export function agentOf(token: AuthenticatedToken): string | undefined {
   if (token.scope.kind === 'admin') return undefined;
   if (token.scope.kind === 'agent') return token.scope.agentId;
-  throw new HttpError(403, 'FORBIDDEN', 'an approver token cannot act for an agent');
+  throw new AgentGuardError('FORBIDDEN', 'an approver token cannot act for an agent');
 }
 
 /** The approver a token is bound to, or undefined for admin tokens. Throws for agent tokens. */
 export function approverOf(token: AuthenticatedToken): string | undefined {
   if (token.scope.kind === 'admin') return undefined;
   if (token.scope.kind === 'approver') return token.scope.approver;
-  throw new HttpError(403, 'FORBIDDEN', 'an agent token cannot decide approvals');
+  throw new AgentGuardError('FORBIDDEN', 'an agent token cannot decide approvals');
 }
 
 /**
@@ -105,20 +105,20 @@ export function registerAuth(app: FastifyInstance, options: { authenticate: Auth
       result = await options.authenticate(header);
     } catch (error) {
       request.log.error({ err: error }, 'the token store could not be read');
-      throw new HttpError(503, 'AUTH_UNAVAILABLE', 'tokens cannot be checked right now; try again shortly');
+      throw new AgentGuardError('AUTH_UNAVAILABLE', 'tokens cannot be checked right now; try again shortly');
     }
     if (!result.ok) {
       options.metrics.authFailed(header === undefined ? 'missing' : result.reason);
       reply.header('www-authenticate', 'Bearer');
       throw header === undefined
-        ? new HttpError(401, 'UNAUTHORIZED', 'this route needs a token: send `Authorization: Bearer <token>` (create one with `agentguard token create`)')
+        ? new AgentGuardError('UNAUTHORIZED', 'this route needs a token: send `Authorization: Bearer <token>` (create one with `agentguard token create`)')
         : result.reason === 'not_bearer'
-          ? new HttpError(401, 'UNAUTHORIZED', 'the Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`')
-          : new HttpError(401, 'UNAUTHORIZED', 'the bearer token is invalid or revoked');
+          ? new AgentGuardError('UNAUTHORIZED', 'the Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`')
+          : new AgentGuardError('UNAUTHORIZED', 'the bearer token is invalid or revoked');
     }
     if (!ALLOWED[auth].has(result.token.scope.kind)) {
       options.metrics.authFailed('scope');
-      throw new HttpError(403, 'FORBIDDEN', FORBIDDEN[auth]);
+      throw new AgentGuardError('FORBIDDEN', FORBIDDEN[auth]);
     }
     request.token = result.token;
   });

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HttpError } from './errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 
 /** Host names a sidecar bound to loopback answers to: what local clients put in `Host`, and nothing a web page can choose. */
 export const LOOPBACK_HOST_NAMES = ['localhost', '127.0.0.1', '[::1]'] as const;
@@ -29,7 +29,7 @@ export function registerHostCheck(app: FastifyInstance, names: readonly string[]
     if (request.routeOptions.config?.anyHost === true) return;
     const problem = hostProblem(request, allowed);
     if (problem) {
-      throw new HttpError(421, 'MISDIRECTED_REQUEST', problem, {
+      throw new AgentGuardError('MISDIRECTED_REQUEST', problem, {
         actions: [`Call the sidecar as http://${[...allowed][0]}:${request.socket?.localPort ?? '<port>'}, or start it with --host <address> --allow-remote to serve other names.`],
       });
     }

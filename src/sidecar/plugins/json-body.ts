@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { maskText } from '../../core/audit/mask.js';
-import { HttpError, syntaxMessage } from './errors.js';
+import { AgentGuardError, type ErrorCode } from '../../core/errors.js';
+import { syntaxMessage } from './errors.js';
 
 /** Deepest nesting of objects and arrays accepted in a request body (the policy loader uses the same limit). */
 export const MAX_JSON_DEPTH = 64;
@@ -12,7 +13,7 @@ export const MAX_JSON_DEPTH = 64;
  * which would be judged as a different number than the one sent; a lone UTF-16 surrogate in a key or string, which
  * the audit store cannot keep as sent. Iterative, so a hostile document cannot overflow the stack.
  */
-export function jsonBodyProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { code: string; message: string } | undefined {
+export function jsonBodyProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { code: ErrorCode; message: string } | undefined {
   const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 1, path: 'body' }];
   while (stack.length > 0) {
     const { value: node, depth, path } = stack.pop()!;
@@ -74,7 +75,7 @@ function needsCheck(value: unknown): boolean {
   return value !== null && (typeof value === 'object' || typeof value === 'number' || typeof value === 'string');
 }
 
-function numberProblem(value: number, path: string): { code: string; message: string } | undefined {
+function numberProblem(value: number, path: string): { code: ErrorCode; message: string } | undefined {
   if (!Number.isFinite(value)) {
     return { code: 'NON_FINITE_NUMBER', message: `${shorten(path)} is a number too large for a double (it would be ${value}); send a finite number, or the value as a string` };
   }
@@ -91,7 +92,7 @@ function wellFormed(text: string): boolean {
   return !SURROGATE.test(text) || !LONE_SURROGATE.test(text);
 }
 
-function loneSurrogate(path: string, what = 'a string'): { code: string; message: string } {
+function loneSurrogate(path: string, what = 'a string'): { code: ErrorCode; message: string } {
   return { code: 'INVALID_UNICODE', message: `${shorten(path)} has ${what} with an unpaired UTF-16 surrogate (\\uD800-\\uDFFF alone), which is not valid Unicode; send well-formed text` };
 }
 
@@ -111,24 +112,24 @@ export function registerJsonBody(app: FastifyInstance, options: { bodyLimit: num
   app.addContentTypeParser('application/json', { parseAs: 'string', bodyLimit: options.bodyLimit }, (_request, body, done) => {
     const text = body as string;
     if (text.trim() === '') {
-      done(new HttpError(400, 'MALFORMED_JSON', 'the body is empty but the Content-Type is application/json: send a JSON object, or no Content-Type'), undefined);
+      done(new AgentGuardError('MALFORMED_JSON', 'the body is empty but the Content-Type is application/json: send a JSON object, or no Content-Type'), undefined);
       return;
     }
     const maxDepth = options.maxDepth ?? MAX_JSON_DEPTH;
     if (text.length >= PRESCAN_FROM && nestingExceeds(text, maxDepth)) {
-      done(new HttpError(400, 'JSON_TOO_DEEP', `the body is nested more than ${maxDepth} levels deep; flatten the data`), undefined);
+      done(new AgentGuardError('JSON_TOO_DEEP', `the body is nested more than ${maxDepth} levels deep; flatten the data`), undefined);
       return;
     }
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (error) {
-      done(new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${syntaxMessage(error as Error)}`), undefined);
+      done(new AgentGuardError('MALFORMED_JSON', `the body is not valid JSON: ${syntaxMessage(error as Error)}`), undefined);
       return;
     }
     const problem = jsonBodyProblem(value, options.maxDepth);
     if (problem) {
-      done(new HttpError(400, problem.code, problem.message), undefined);
+      done(new AgentGuardError(problem.code, problem.message), undefined);
       return;
     }
     done(null, value);

@@ -1,4 +1,4 @@
-import { isAgentGuardError } from '../../core/errors.js';
+import { isAgentGuardError, type ErrorCode } from '../../core/errors.js';
 import { SourceError } from '../../core/policy/load.js';
 import { isPolicyError } from '../../core/policy/policy-error.js';
 import { Policy } from '../../core/policy/policy.js';
@@ -26,7 +26,7 @@ export interface PolicyInfo {
 /** The result of a reload: the new policy, or why it was refused. */
 export type ReloadResult =
   | { ok: true; changed: boolean; policy: PolicyInfo }
-  | { ok: false; code: string; message: string; problems: PolicyProblem[]; actions: string[] };
+  | { ok: false; code: ErrorCode; message: string; problems: PolicyProblem[]; actions: string[] };
 
 /**
  * The policy in force, swapped atomically by `reload()`: a request reads `current` once and decides with that one

@@ -5,7 +5,7 @@ import { SIGNATURE_HEADER, verifySlackSignature, verifyWebhookSignature, type Si
 import { parseSlackInteraction } from '../../notify/slack-interaction.js';
 import { slackDecisionUpdate } from '../../notify/slack-message.js';
 import { parseWebhookCallback, WEBHOOK_CALLBACK_PATH } from '../../notify/webhook-message.js';
-import { HttpError } from '../plugins/errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 import { approvalHttpError } from './approvals.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { errorResponses } from '../schemas.js';
@@ -17,7 +17,7 @@ export const SLACK_INTERACTIONS_PATH = '/v1/slack/interactions';
 const record = { type: 'object', additionalProperties: true, description: 'The approval as it is after the decision.' } as const;
 
 /** The first failure among the signature checks, preferring the one that says most (a stale or future timestamp). */
-function refused(checks: SignatureCheck[], what: string): HttpError {
+function refused(checks: SignatureCheck[], what: string): AgentGuardError {
   const reasons = checks.map((c) => (c.ok ? 'ok' : c.reason));
   const reason = reasons.find((r) => r === 'stale' || r === 'future') ?? reasons.find((r) => r !== 'mismatch') ?? 'mismatch';
   const messages: Record<string, string> = {
@@ -27,7 +27,7 @@ function refused(checks: SignatureCheck[], what: string): HttpError {
     future: `the ${what} timestamp is more than 5 minutes ahead: check the sender's clock`,
     mismatch: `the ${what} signature does not match the body`,
   };
-  return new HttpError(401, 'SIGNATURE_INVALID', messages[reason] ?? messages.mismatch);
+  return new AgentGuardError('SIGNATURE_INVALID', messages[reason] ?? messages.mismatch);
 }
 
 /**
@@ -59,7 +59,7 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
         },
       },
       async (request) => {
-        if (webhooks.length === 0) throw new HttpError(404, 'NO_WEBHOOK_CHANNEL', 'no webhook channel is configured, so no webhook callback is accepted', { actions: ['Add one under "approvals": { "notify": [...] } in agentguard.config.json.'] });
+        if (webhooks.length === 0) throw new AgentGuardError('NO_WEBHOOK_CHANNEL', 'no webhook channel is configured, so no webhook callback is accepted', { actions: ['Add one under "approvals": { "notify": [...] } in agentguard.config.json.'] });
         const body = typeof request.body === 'string' ? request.body : '';
         const header = request.headers[SIGNATURE_HEADER];
         const checks = webhooks.map((c) => verifyWebhookSignature({ secret: c.secret, header, body }));
@@ -68,10 +68,10 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
         try {
           parsed = JSON.parse(body);
         } catch (error) {
-          throw new HttpError(400, 'MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
+          throw new AgentGuardError('MALFORMED_JSON', `the body is not valid JSON: ${(error as Error).message}`);
         }
         const callback = parseWebhookCallback(parsed);
-        if ('error' in callback) throw new HttpError(400, 'CALLBACK_INVALID', callback.error);
+        if ('error' in callback) throw new AgentGuardError('CALLBACK_INVALID', callback.error);
         const status = callback.decision === 'approve' ? 'approved' : 'denied';
         return services.approvals
           .decide(callback.approvalId, { status, by: callback.by, listedOnly: true, ...(callback.comment ? { comment: callback.comment } : {}) })
@@ -94,14 +94,14 @@ export function approvalCallbackRoutes(app: FastifyInstance, services: SidecarSe
         },
       },
       async (request) => {
-        if (slacks.length === 0) throw new HttpError(404, 'NO_SLACK_CHANNEL', 'no Slack channel is configured, so no Slack interaction is accepted', { actions: ['Add one under "approvals": { "notify": [...] } in agentguard.config.json.'] });
+        if (slacks.length === 0) throw new AgentGuardError('NO_SLACK_CHANNEL', 'no Slack channel is configured, so no Slack interaction is accepted', { actions: ['Add one under "approvals": { "notify": [...] } in agentguard.config.json.'] });
         const rawBody = typeof request.body === 'string' ? request.body : '';
         const timestampHeader = request.headers['x-slack-request-timestamp'];
         const signatureHeader = request.headers['x-slack-signature'];
         const checks = slacks.map((c) => verifySlackSignature({ signingSecret: c.signingSecret, timestampHeader, signatureHeader, rawBody }));
         if (!checks.some((c) => c.ok)) throw refused(checks, 'Slack');
         const click = parseSlackInteraction(rawBody);
-        if ('error' in click) throw new HttpError(400, 'INTERACTION_INVALID', click.error);
+        if ('error' in click) throw new AgentGuardError('INTERACTION_INVALID', click.error);
         const status = click.decision === 'approve' ? 'approved' : 'denied';
         const by = `slack:${click.user.name}`;
         let decided: ApprovalRecord;

@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../../core/action.js';
 import { parseDuration } from '../../core/audit/filters.js';
-import { isAgentGuardError } from '../../core/errors.js';
+import { AgentGuardError, isAgentGuardError } from '../../core/errors.js';
 import type { ApprovalRecord, ApprovalStatus } from '../../core/approvals/types.js';
 import { mayDecide } from '../../core/approvals/entitlement.js';
 import type { AuthenticatedToken } from '../plugins/auth.js';
 import { tokenOf } from '../plugins/auth.js';
-import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER } from '../schemas.js';
 
@@ -26,7 +25,7 @@ function visibleTo(token: AuthenticatedToken, approval: ApprovalRecord): boolean
 async function approvalFor(services: SidecarServices, request: FastifyRequest, id: string): Promise<ApprovalRecord> {
   const found = await services.approvals.get(id);
   if (!found || !visibleTo(tokenOf(request), found)) {
-    throw new HttpError(404, 'APPROVAL_NOT_FOUND', `no approval "${id}" is known here`, { actions: ['List approvals with GET /v1/approvals (admin), or use the id in decision.approval.id.'] });
+    throw new AgentGuardError('APPROVAL_NOT_FOUND', `no approval "${id}" is known here`, { actions: ['List approvals with GET /v1/approvals (admin), or use the id in decision.approval.id.'] });
   }
   return found;
 }
@@ -35,26 +34,29 @@ async function approvalFor(services: SidecarServices, request: FastifyRequest, i
 function deciderOf(token: AuthenticatedToken, by: string | undefined): string {
   if (token.scope.kind === 'approver') {
     if (by !== undefined && by !== token.scope.approver) {
-      throw new HttpError(403, 'FORBIDDEN', `this approver token decides as ${JSON.stringify(token.scope.approver)}, not ${JSON.stringify(by)}`, { actions: ['Leave `by` out, or send the token\'s own name.'] });
+      throw new AgentGuardError('FORBIDDEN', `this approver token decides as ${JSON.stringify(token.scope.approver)}, not ${JSON.stringify(by)}`, { actions: ['Leave `by` out, or send the token\'s own name.'] });
     }
     return token.scope.approver;
   }
-  if (by === undefined) throw new HttpError(400, 'APPROVAL_BY_REQUIRED', 'an admin token must say who decides: send `by` in the body', { actions: ['Send { "by": "<name>", "comment": "…" }.'] });
+  if (by === undefined) throw new AgentGuardError('APPROVAL_BY_REQUIRED', 'an admin token must say who decides: send `by` in the body', { actions: ['Send { "by": "<name>", "comment": "…" }.'] });
   return by;
 }
 
-const STATUS_OF: Record<string, number> = { APPROVAL_NOT_FOUND: 404, APPROVAL_CLOSED: 409, APPROVER_NOT_LISTED: 403 };
+/** The service's own hints name CLI commands; an HTTP client is told what it can do instead. */
+const HTTP_ACTIONS: Partial<Record<string, string[]>> = {
+  APPROVAL_NOT_FOUND: ['List approvals with GET /v1/approvals (admin), or use the id in decision.approval.id.'],
+  APPROVAL_CLOSED: ['Read it with GET /v1/approvals/{id}; run the action again to ask for a new approval.'],
+};
 
 /**
- * An error of the approvals service as the HTTP error it stands for: unknown 404, closed 409, approver not listed
- * 403, bad input 400, with the service's hints for the last two (those of 404 and 409 name CLI commands). Anything
- * else is rethrown (a 500).
+ * An error of the approvals service as the sidecar answers it (the registry's status: unknown 404, closed 409, approver
+ * not listed 403, bad input 400), with hints an HTTP client can follow. Anything that is not an AgentGuardError is
+ * rethrown (a 500).
  */
-export function approvalHttpError(error: unknown): HttpError {
+export function approvalHttpError(error: unknown): AgentGuardError {
   if (!isAgentGuardError(error)) throw error;
-  const status = STATUS_OF[error.code] ?? (error.exitCode === 2 ? 400 : undefined);
-  if (status === undefined) throw error;
-  return new HttpError(status, error.code, error.message, status === 400 || status === 403 ? { actions: error.actions } : undefined);
+  const actions = HTTP_ACTIONS[error.code];
+  return actions ? new AgentGuardError(error.code, error.message, { actions, cause: error }) : error;
 }
 
 function asHttp(error: unknown): never {

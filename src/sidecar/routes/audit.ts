@@ -2,9 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { parseAuditFilters, type AuditFilterInput } from '../../core/audit/filters.js';
 import type { AuditQuery, AuditRecord, VerifyResult } from '../../core/audit/types.js';
 import { verifyDataFolderAudit } from '../../core/audit/verify-data-folder.js';
-import { isAgentGuardError } from '../../core/errors.js';
+import { AgentGuardError, isAgentGuardError } from '../../core/errors.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
-import { HttpError } from '../plugins/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { auditQueryResponse, auditQuerystring, authedErrors, BEARER, noQuery, verifyResponse } from '../schemas.js';
 
@@ -18,7 +17,7 @@ function parseQuery(input: AuditFilterInput): AuditQuery {
   try {
     return parseAuditFilters(input, { label: (name) => name });
   } catch (error) {
-    if (isAgentGuardError(error)) throw new HttpError(400, 'INVALID_QUERY', error.message, { actions: error.actions });
+    if (isAgentGuardError(error)) throw new AgentGuardError('INVALID_QUERY', error.message, { actions: error.actions });
     throw error;
   }
 }
@@ -42,12 +41,14 @@ export function auditRoutes(app: FastifyInstance, services: SidecarServices): vo
       const agentId = agentOf(tokenOf(request));
       const input = request.query;
       if (agentId !== undefined && input.agent !== undefined && input.agent !== agentId) {
-        throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot read the records of agent "${input.agent}"`);
+        throw new AgentGuardError('AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot read the records of agent "${input.agent}"`, {
+          actions: ['Leave out `agent` (an agent token reads its own records), or use an admin token.'],
+        });
       }
       const query = parseQuery({ ...input, agent: agentId ?? input.agent });
       const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
       if (limit > MAX_AUDIT_LIMIT) {
-        throw new HttpError(400, 'INVALID_QUERY', `limit ${limit} is more than ${MAX_AUDIT_LIMIT}`, {
+        throw new AgentGuardError('INVALID_QUERY', `limit ${limit} is more than ${MAX_AUDIT_LIMIT}`, {
           actions: [`Ask for at most ${MAX_AUDIT_LIMIT} records and narrow the time range with since/until, or use \`agentguard audit export\`.`],
         });
       }
@@ -71,14 +72,8 @@ export function auditRoutes(app: FastifyInstance, services: SidecarServices): vo
       },
     },
     // What `agentguard audit verify` reads (the key and the checkpoint kept next to it), so both give the same answer.
-    async (): Promise<VerifyResult> => {
-      try {
-        return await verifyDataFolderAudit(services.recorder.store, services.dataDir);
-      } catch (error) {
-        // No key for the signed checkpoints, an unreadable witness: the log cannot be verified, and the admin is told why.
-        if (isAgentGuardError(error)) throw new HttpError(500, error.code, error.message, { actions: error.actions });
-        throw error;
-      }
-    },
+    // No key for the signed checkpoints, an unreadable witness: the log cannot be verified, and the admin is told why
+    // (its error, with the registry's status: a 500, since the sidecar's data folder, not the request, is at fault).
+    async (): Promise<VerifyResult> => verifyDataFolderAudit(services.recorder.store, services.dataDir),
   );
 }

@@ -4,7 +4,7 @@ import type { Action, Decision } from '../../core/action.js';
 import type { Preview } from '../../core/pipeline.js';
 import { bindAttributes } from '../../core/tokens/attributes.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
-import { HttpError } from '../plugins/errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, decideBody, previewResponse } from '../schemas.js';
 
@@ -47,14 +47,14 @@ function tokenAction(request: FastifyRequest, action: Action): { agentId: string
   const agentId = agentOf(token);
   const named = action.agent?.id;
   if (agentId !== undefined && named !== undefined && named !== agentId) {
-    throw new HttpError(403, 'AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
+    throw new AgentGuardError('AGENT_MISMATCH', `this token belongs to agent "${agentId}" and cannot decide for agent "${named}"`, {
       actions: ['Leave out action.agent.id (it is filled in from the token), or use the token of that agent.'],
     });
   }
   const bound = bindAttributes(action, token.attributes);
   if ('conflict' in bound) {
     // The value sent is not echoed: it is the agent's text; the bound one is what its own token says.
-    throw new HttpError(403, 'ATTRIBUTE_MISMATCH', `this token binds action.${bound.conflict.path} to ${JSON.stringify(bound.conflict.bound)}; the request sets it to something else`, {
+    throw new AgentGuardError('ATTRIBUTE_MISMATCH', `this token binds action.${bound.conflict.path} to ${JSON.stringify(bound.conflict.bound)}; the request sets it to something else`, {
       actions: [`Leave out action.${bound.conflict.path} (it is filled in from the token), or use a token created with the attribute you need.`],
     });
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Decision } from '../../core/action.js';
 import type { Outcome } from '../../core/pipeline.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
-import { HttpError } from '../plugins/errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, decisionIdParams, outcomeBody } from '../schemas.js';
 
@@ -26,15 +26,17 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       const { id } = request.params;
       const entry = services.decisions.get(id);
       if (!entry) {
-        throw new HttpError(404, 'DECISION_NOT_FOUND', `no decision "${id}" is known to this sidecar`, {
+        throw new AgentGuardError('DECISION_NOT_FOUND', `no decision "${id}" is known to this sidecar`, {
           actions: [`Report outcomes with the id of a decision this sidecar made; it remembers the last ${services.decisions.capacity} (not across restarts).`],
         });
       }
       const agentId = agentOf(tokenOf(request));
       if (agentId !== undefined && entry.decision.action?.agent?.id !== agentId) {
-        throw new HttpError(403, 'AGENT_MISMATCH', `decision "${id}" was made for another agent; this token belongs to agent "${agentId}"`);
+        throw new AgentGuardError('AGENT_MISMATCH', `decision "${id}" was made for another agent; this token belongs to agent "${agentId}"`, {
+          actions: ['Report the outcome with the token of the agent the decision was made for.'],
+        });
       }
-      if (entry.outcomeRecorded) throw new HttpError(409, 'OUTCOME_ALREADY_RECORDED', `the outcome of decision "${id}" was already recorded`);
+      if (entry.outcomeRecorded) throw new AgentGuardError('OUTCOME_ALREADY_RECORDED', `the outcome of decision "${id}" was already recorded`);
       if (request.body.status === 'ok') await assertMayHaveRun(services, entry.decision);
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
@@ -43,7 +45,7 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');
-        throw new HttpError(503, 'AUDIT_UNAVAILABLE', 'the outcome could not be recorded in the audit trail; try again');
+        throw new AgentGuardError('AUDIT_UNAVAILABLE', 'the outcome could not be recorded in the audit trail; try again');
       }
       return reply.code(204).send();
     },
@@ -60,11 +62,11 @@ async function assertMayHaveRun(services: SidecarServices, decision: Decision): 
   if (decision.effect === 'require_approval' && decision.approval) {
     const approval = await services.approvals.get(decision.approval.id);
     if (approval?.status === 'approved' && approval.consumedAt !== null) return;
-    throw new HttpError(409, 'APPROVAL_NOT_USED', `decision "${decision.id}" needs approval ${decision.approval.id}, which is ${approval?.status ?? 'unknown'}${approval?.status === 'approved' ? ' but was not used for a run' : ''}, so its action cannot have run`, {
+    throw new AgentGuardError('APPROVAL_NOT_USED', `decision "${decision.id}" needs approval ${decision.approval.id}, which is ${approval?.status ?? 'unknown'}${approval?.status === 'approved' ? ' but was not used for a run' : ''}, so its action cannot have run`, {
       actions: ['Wait for the approval, consume it (`POST /v1/approvals/{id}/consume`), run the action, then report the outcome; report `error` if the action did not run.'],
     });
   }
-  throw new HttpError(409, 'DECISION_NOT_ALLOWED', `decision "${decision.id}" was ${decision.effect}, so its action may not run and cannot have run successfully`, {
+  throw new AgentGuardError('DECISION_NOT_ALLOWED', `decision "${decision.id}" was ${decision.effect}, so its action may not run and cannot have run successfully`, {
     actions: ['Report `ok` only for allow and transform decisions; report `error` if the action was attempted and failed.'],
   });
 }

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { HttpError } from '../plugins/errors.js';
+import { AgentGuardError } from '../../core/errors.js';
 import type { PolicyInfo, ReloadResult } from '../plugins/policy-state.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, emptyBody, noQuery, policyInfoSchema, reloadResponse } from '../schemas.js';
@@ -59,8 +59,10 @@ export function policyRoutes(app: FastifyInstance, services: SidecarServices): v
     async (request) => {
       const result = await reloadPolicy(services, request.log);
       if (result.ok) return { changed: result.changed, policy: result.policy };
-      const status = result.code === 'RELOAD_UNAVAILABLE' ? 409 : 422;
-      throw new HttpError(status, result.code, result.message, { problems: result.problems, actions: result.actions });
+      if (result.code === 'RELOAD_UNAVAILABLE') throw new AgentGuardError(result.code, result.message, { actions: result.actions });
+      // Whatever made the file unusable (its syntax, its rules, a file that cannot be read, a guardrail option), this
+      // route's answer is that the new policy was refused: 422, as documented above, with the problems found.
+      throw new AgentGuardError(result.code, result.message, { actions: result.actions, details: { problems: result.problems }, status: 422 });
     },
   );
 }
