@@ -57,7 +57,7 @@ async function files(entries: Record<string, string>): Promise<void> {
 }
 
 async function runFiles(paths: string[], options: { coverage?: boolean } = {}): Promise<PolicyTestRun> {
-  return runPolicyTests(await loadPolicyTests(paths.map((p) => join(dir, p)), { cwd: dir }), options);
+  return await runPolicyTests(await loadPolicyTests(paths.map((p) => join(dir, p)), { cwd: dir }), options);
 }
 
 async function loadError(paths: string[]): Promise<PolicyTestLoadError> {

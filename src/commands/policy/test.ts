@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AgentGuardError, BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
+import { loadProjectConfig } from '../../core/config/project-config.js';
 import { formatAnnotation, GithubAnnotationsReporter } from '../../core/policy/reporters/github.js';
 import { createReporter, REPORTER_NAMES } from '../../core/policy/reporters/index.js';
 import { toPolicyTestJson, type PolicyTestJson } from '../../core/policy/reporters/json.js';
@@ -18,7 +19,7 @@ export type { PolicyTestJsonResult as PolicyTestCaseJson } from '../../core/poli
 const messages = {
   summary: 'Run policy test files: check that each action gets the decision its case expects.',
   description: [
-    'A test file (*.test.yaml, *.test.yml or *.test.json) names the policy it tests, relative to itself, and lists cases. Each case gives an action and what the decision must be: `expect` takes effect, rule (a rule id, or a list of ids, that must all be among the decision\'s reasons) and action (fields the decision\'s action must contain; lists are compared element by element). Decisions come from the same engine as everywhere else.',
+    'A test file (*.test.yaml, *.test.yml or *.test.json) names the policy it tests, relative to itself, and lists cases. Each case gives an action and what the decision must be: `expect` takes effect, rule (a rule id, or a list of ids, that must all be among the decision\'s reasons) and action (fields the decision\'s action must contain; lists are compared element by element). Decisions come from the same engine as the SDK and the sidecar (asynchronous guardrails included; nothing is recorded), with the project\'s agentId on actions that name none.',
     'policy: ../support-bot.yaml\ncases:\n- { name: blocks DROP TABLE, action: { kind: tool, name: db.query, input: { sql: "DROP TABLE users" } }, expect: { effect: deny, rule: no-destructive-sql } }',
     'With no path, searches policies/ and the project\'s policy folder (agentguard/ by default), skipping node_modules and hidden folders.',
     'Exit code 0 when every case passes, 1 when any fails, 2 when a test file or policy cannot be loaded. When GITHUB_ACTIONS=true, failures are also printed as workflow annotations.',
@@ -74,7 +75,14 @@ export default class PolicyTest extends BaseCommand {
       }
       throw error;
     }
-    const run = runPolicyTests(suite, { coverage: flags.coverage });
+    // Decided as `policy simulate` decides them: the project's agent id, guardrail budget and redaction key (read only).
+    const project = await loadProjectConfig(cwd);
+    const run = await runPolicyTests(suite, {
+      coverage: flags.coverage,
+      dataDir: project.paths.dataDir,
+      agentId: project.config.agentId,
+      guardrailBudgetMs: project.config.guardrails?.budgetMs,
+    });
 
     const stdout: ReportWriter = { write: (text: string) => process.stdout.write(text) };
     if (flags.output) {

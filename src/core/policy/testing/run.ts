@@ -1,3 +1,4 @@
+import { openEngine, type Engine } from '../../engine/open-engine.js';
 import { SourceError } from '../load.js';
 import { Policy } from '../policy.js';
 import { isPolicyError } from '../policy-error.js';
@@ -21,7 +22,7 @@ type PolicyEntry = { ok: true; policy: Policy } | { ok: false; problems: TestLoa
  *
  * @example
  * const suite = await loadPolicyTests(await findPolicyTestFiles([]));
- * const run = runPolicyTests(suite, { coverage: true });
+ * const run = await runPolicyTests(suite, { coverage: true });
  */
 export async function loadPolicyTests(paths: readonly string[], options: { cwd?: string } = {}): Promise<PolicyTestSuite> {
   const cwd = options.cwd ?? process.cwd();
@@ -98,30 +99,63 @@ function unknownRuleProblems(loaded: LoadedTestFile, policy: Policy): TestLoadPr
   return problems;
 }
 
-/** Runs every case: `policy.evaluate(action)`, then compares the decision with the expectation. Synchronous, no I/O. */
-export function runPolicyTests(suite: PolicyTestSuite, options: { coverage?: boolean } = {}): PolicyTestRun {
+/** How `runPolicyTests` decides: as `policy simulate` does, without recording anything. */
+export interface PolicyTestRunOptions {
+  /** List, per policy, the rules no case reached. */
+  coverage?: boolean;
+  /** The data folder whose redaction key `hash` and `encrypt` redactions use when it exists (read, never created). */
+  dataDir?: string;
+  /** Put on cases' actions that name no agent (the project's agentId), as the SDK and the sidecar do. */
+  agentId?: string;
+  /** Milliseconds of guardrail work per decision (the project's guardrails.budgetMs). */
+  guardrailBudgetMs?: number;
+}
+
+/**
+ * Runs every case through the engine every front door decides with (openEngine with `record: false`: asynchronous
+ * guardrails, redaction keys and agent ids as in production, nothing written), then compares the decision with the
+ * expectation. Cases run one after another, in file order.
+ */
+export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTestRunOptions = {}): Promise<PolicyTestRun> {
   const coverage = options.coverage ? new RuleCoverage() : undefined;
   const files: PolicyTestRun['files'] = [];
-  for (const { test, policy } of suite.tests) {
-    coverage?.track(policy, test.policyFile);
-    const results = test.cases.map((c): PolicyTestCaseResult => {
-      const actual = policy.evaluate(c.action);
-      coverage?.record(policy, test.policyFile, c.action);
-      const failures = checkExpectation(c.expect, actual);
-      return {
-        file: test.file,
-        path: test.path,
-        policy: test.policyFile,
-        name: c.name,
-        line: c.line,
-        column: c.column,
-        passed: failures.length === 0,
-        expected: c.expect,
-        actual,
-        failures,
-      };
-    });
-    files.push({ file: test.file, path: test.path, policy: test.policyFile, results });
+  const engines = new Map<Policy, Engine>();
+  try {
+    for (const { test, policy } of suite.tests) {
+      let engine = engines.get(policy);
+      if (!engine) {
+        engine = await openEngine({
+          policy,
+          record: false,
+          ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+          ...(options.agentId !== undefined ? { agentId: options.agentId } : {}),
+          guardrails: { budgetMs: options.guardrailBudgetMs },
+        });
+        engines.set(policy, engine);
+      }
+      coverage?.track(policy, test.policyFile);
+      const results: PolicyTestCaseResult[] = [];
+      for (const c of test.cases) {
+        const actual = await engine.decide(c.action);
+        coverage?.record(policy, test.policyFile, engine.subject(c.action));
+        const failures = checkExpectation(c.expect, actual);
+        results.push({
+          file: test.file,
+          path: test.path,
+          policy: test.policyFile,
+          name: c.name,
+          line: c.line,
+          column: c.column,
+          passed: failures.length === 0,
+          expected: c.expect,
+          actual,
+          failures,
+        });
+      }
+      files.push({ file: test.file, path: test.path, policy: test.policyFile, results });
+    }
+  } finally {
+    await Promise.all([...engines.values()].map((e) => e.close()));
   }
   const results = files.flatMap((f) => f.results);
   const passed = results.filter((r) => r.passed).length;
