@@ -2,6 +2,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { tempDataDir } from './helpers/audit-log.js';
 import { until } from './helpers/sidecar-process.js';
 
@@ -54,14 +55,14 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
   let token: string;
   let adminToken: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     dataDir = tempDataDir('ag-cli-sidecar-');
     policy = join(dirname(dataDir), 'policy.yaml');
     copyFileSync(POLICY, policy);
-    const created = runCli(['token', 'create', '--agent', 'bot', '--json', '--data-dir', dataDir]);
+    const created = await runCliInProcess(['token', 'create', '--agent', 'bot', '--json', '--data-dir', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     token = (JSON.parse(created.stdout) as { token: string }).token;
-    adminToken = (JSON.parse(runCli(['token', 'create', '--admin', '--json', '--data-dir', dataDir]).stdout) as { token: string }).token;
+    adminToken = (JSON.parse((await runCliInProcess(['token', 'create', '--admin', '--json', '--data-dir', dataDir])).stdout) as { token: string }).token;
     const result = start(dataDir, policy);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     sidecar = JSON.parse(result.stdout) as StartResult;
@@ -77,15 +78,15 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
     expect(await (await fetch(`${sidecar.url}/healthz`)).json()).toEqual({ status: 'ok' });
   });
 
-  it('status --json reports running, healthy, ready and the policy; exit 0', () => {
-    const result = runCli(['sidecar', 'status', '--json', '--data-dir', dataDir]);
+  it('status --json reports running, healthy, ready and the policy; exit 0', async () => {
+    const result = await runCliInProcess(['sidecar', 'status', '--json', '--data-dir', dataDir]);
     expect(result.code, result.stderr).toBe(0);
     const status = JSON.parse(result.stdout) as Record<string, unknown>;
     expect(status).toMatchObject({ running: true, pid: sidecar.pid, url: sidecar.url, healthy: true, ready: true, policy: { name: 'sidecar-cli-test' } });
   });
 
-  it('a second start while running is refused with exit 1 and leaves the first one alone', () => {
-    const result = runCli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policy, '--data-dir', dataDir]);
+  it('a second start while running is refused with exit 1 and leaves the first one alone', async () => {
+    const result = await runCliInProcess(['sidecar', 'start', '--detach', '--port', '0', '--policy', policy, '--data-dir', dataDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('Error (SIDECAR_RUNNING)');
     expect(result.stderr).toContain(`pid ${sidecar.pid}`);
@@ -105,7 +106,7 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
     expect(decision.action.agent.id).toBe('bot');
     expect(decision.reasons.map((r) => r.rule)).toContain('no-destructive-sql');
 
-    const query = runCli(['audit', 'query', '--json', '--data-dir', dataDir]);
+    const query = await runCliInProcess(['audit', 'query', '--json', '--data-dir', dataDir]);
     expect(query.code, query.stderr).toBe(0);
     const records = JSON.parse(query.stdout) as { decisionId?: string; effect?: string; agentId?: string }[];
     expect(records.find((r) => r.decisionId === decision.id)).toMatchObject({ effect: 'deny', agentId: 'bot' });
@@ -134,57 +135,57 @@ describe('agentguard sidecar start/status/stop (real daemon)', () => {
     });
     expect(refused.name).toBe('sidecar-cli-v2');
     expect((await fetch(`${sidecar.url}/readyz`)).status).toBe(200);
-    const logs = runCli(['sidecar', 'logs', '--data-dir', dataDir]);
+    const logs = await runCliInProcess(['sidecar', 'logs', '--data-dir', dataDir]);
     expect(logs.code, logs.stderr).toBe(0);
     expect(logs.stdout).toContain('policy reload refused');
   });
 
-  it('logs -n prints only the last lines, each a JSON object', () => {
-    const result = runCli(['sidecar', 'logs', '-n', '2', '--data-dir', dataDir]);
+  it('logs -n prints only the last lines, each a JSON object', async () => {
+    const result = await runCliInProcess(['sidecar', 'logs', '-n', '2', '--data-dir', dataDir]);
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(2);
     for (const line of lines) expect(JSON.parse(line)).toHaveProperty('level');
   });
 
-  it('stop ends the process, removes the pid file, and the audit log verifies with a final checkpoint', () => {
-    const result = runCli(['sidecar', 'stop', '--json', '--data-dir', dataDir]);
+  it('stop ends the process, removes the pid file, and the audit log verifies with a final checkpoint', async () => {
+    const result = await runCliInProcess(['sidecar', 'stop', '--json', '--data-dir', dataDir]);
     expect(result.code, result.stderr).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ stopped: true, pid: sidecar.pid });
     expect(alive(sidecar.pid)).toBe(false);
     expect(existsSync(join(dataDir, 'sidecar.pid'))).toBe(false);
     expect(readFileSync(join(dataDir, 'sidecar.log'), 'utf8')).toContain('final audit checkpoint written');
 
-    const verify = runCli(['audit', 'verify', '--json', '--data-dir', dataDir]);
+    const verify = await runCliInProcess(['audit', 'verify', '--json', '--data-dir', dataDir]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     const report = JSON.parse(verify.stdout) as { ok: boolean; checkpoints: number };
     expect(report.ok).toBe(true);
     expect(report.checkpoints).toBeGreaterThanOrEqual(1);
   });
 
-  it('after stop: status exits 1 and stop exits 1 with a clear message', () => {
-    const status = runCli(['sidecar', 'status', '--json', '--data-dir', dataDir]);
+  it('after stop: status exits 1 and stop exits 1 with a clear message', async () => {
+    const status = await runCliInProcess(['sidecar', 'status', '--json', '--data-dir', dataDir]);
     expect(status.code).toBe(1);
     expect(JSON.parse(status.stdout)).toEqual({ running: false });
-    const stop = runCli(['sidecar', 'stop', '--data-dir', dataDir]);
+    const stop = await runCliInProcess(['sidecar', 'stop', '--data-dir', dataDir]);
     expect(stop.code).toBe(1);
     expect(stop.stderr).toContain('Error (SIDECAR_NOT_RUNNING): no sidecar is running');
   });
 });
 
 describe('agentguard sidecar: failures are clear errors', () => {
-  it('a stale pid file is removed and reported by stop', () => {
+  it('a stale pid file is removed and reported by stop', async () => {
     const dataDir = tempDataDir('ag-cli-sidecar-stale-');
     // A pid that cannot be a live process of ours (beyond the Linux pid_max of 4 194 304).
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, 'sidecar.pid'), JSON.stringify({ pid: 99_999_999, port: 1, host: '127.0.0.1', startedAt: '2020-01-01T00:00:00Z' }));
-    const stop = runCli(['sidecar', 'stop', '--data-dir', dataDir]);
+    const stop = await runCliInProcess(['sidecar', 'stop', '--data-dir', dataDir]);
     expect(stop.code).toBe(1);
     expect(stop.stderr).toContain('stale pid file (pid 99999999 is not running)');
     expect(existsSync(join(dataDir, 'sidecar.pid'))).toBe(false);
   });
 
-  it('an invalid policy refuses to start (exit 1, file:line, no stack, no pid file)', () => {
+  it('an invalid policy refuses to start (exit 1, file:line, no stack, no pid file)', async () => {
     const dataDir = tempDataDir('ag-cli-sidecar-bad-');
     const result = start(dataDir, join(ROOT, 'test/fixtures/sidecar/invalid-policy.yaml'));
     expect(result.code).toBe(1);
@@ -202,7 +203,7 @@ describe('agentguard sidecar: failures are clear errors', () => {
     const port = (server.address() as { port: number }).port;
     try {
       const dataDir = tempDataDir('ag-cli-sidecar-port-');
-      const result = runCli(['sidecar', 'start', '--detach', '--port', String(port), '--policy', POLICY, '--data-dir', dataDir]);
+      const result = await runCliInProcess(['sidecar', 'start', '--detach', '--port', String(port), '--policy', POLICY, '--data-dir', dataDir]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`Error (PORT_IN_USE): port ${port} on 127.0.0.1 is already in use`);
       expect(existsSync(join(dataDir, 'sidecar.pid'))).toBe(false);
@@ -211,9 +212,9 @@ describe('agentguard sidecar: failures are clear errors', () => {
     }
   }, 30_000);
 
-  it('a non-loopback --host needs --allow-remote (exit 2)', () => {
+  it('a non-loopback --host needs --allow-remote (exit 2)', async () => {
     const dataDir = tempDataDir('ag-cli-sidecar-host-');
-    const result = runCli(['sidecar', 'start', '--host', '0.0.0.0', '--policy', POLICY, '--data-dir', dataDir]);
+    const result = await runCliInProcess(['sidecar', 'start', '--host', '0.0.0.0', '--policy', POLICY, '--data-dir', dataDir]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Error (REMOTE_BIND)');
   });

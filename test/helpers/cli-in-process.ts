@@ -2,7 +2,7 @@ import { Console } from 'node:console';
 import { Readable, Writable } from 'node:stream';
 import { Config, run } from '@oclif/core';
 import { Exit, handle } from '@oclif/core/handle';
-import { CLI_ENV, ROOT, type CliOptions, type CliResult } from './cli.js';
+import { BIN, CLI_ENV, ROOT, type CliOptions, type CliResult } from './cli.js';
 
 /**
  * Runs an agentguard command inside the test process, through oclif's own `run` (the same routing, flag parsing,
@@ -41,7 +41,7 @@ async function runIsolated(args: string[], options: CliOptions): Promise<CliResu
   const stdout = new Capture();
   const stderr = new Capture();
   const stdin = Object.assign(Readable.from(options.input ? [Buffer.from(options.input)] : []), { isTTY: false });
-  const restore = sandbox({ stdin, stdout, stderr }, { ...CLI_ENV, ...options.env }, options.cwd ?? ROOT);
+  const restore = sandbox({ stdin, stdout, stderr }, { ...CLI_ENV, ...options.env }, options.cwd ?? ROOT, args);
   let exitCode: number | undefined;
   try {
     config ??= Config.load({ root: ROOT });
@@ -69,9 +69,15 @@ async function runIsolated(args: string[], options: CliOptions): Promise<CliResu
 
 type Streams = { stdin: Readable; stdout: Writable; stderr: Writable };
 
-/** Gives the process the run's streams, console, environment and cwd; returns the function that puts them back. */
-function sandbox(streams: Streams, env: Record<string, string | undefined>, cwd: string): () => void {
+/**
+ * Gives the process the run's streams, console, environment, cwd and argv (`node bin/run.js …args`, without the test
+ * runner's node options, so that `sidecar start --detach` starts its daemon as the real CLI does); returns the
+ * function that puts them back.
+ */
+function sandbox(streams: Streams, env: Record<string, string | undefined>, cwd: string, args: string[]): () => void {
   const saved = {
+    argv: process.argv,
+    execArgv: process.execArgv,
     descriptors: (['stdin', 'stdout', 'stderr'] as const).map((name) => [name, Object.getOwnPropertyDescriptor(process, name)!] as const),
     console: globalThis.console,
     env: { ...process.env },
@@ -87,8 +93,12 @@ function sandbox(streams: Streams, env: Record<string, string | undefined>, cwd:
     else process.env[key] = value;
   }
   process.chdir(cwd);
+  process.argv = [process.execPath, BIN, ...args];
+  process.execArgv = [];
   process.exitCode = undefined;
   return () => {
+    process.argv = saved.argv;
+    process.execArgv = saved.execArgv;
     for (const [name, descriptor] of saved.descriptors) Object.defineProperty(process, name, descriptor);
     globalThis.console = saved.console;
     for (const key of Object.keys(process.env)) if (!(key in saved.env)) delete process.env[key];
