@@ -2,7 +2,7 @@ import { errorBody, type ErrorBody } from './errors/body.js';
 import { errorSpec, type ErrorCode } from './errors/registry.js';
 
 export { ERRORS, ERROR_AREAS, errorSpec, isErrorCode, type ErrorCode, type ErrorSpec } from './errors/registry.js';
-export { errorBody, type ErrorBody } from './errors/body.js';
+export { errorBody, errorBodyJsonSchema, type ErrorBody } from './errors/body.js';
 
 export interface AgentGuardErrorOptions {
   /** What to do next; the registry's fix when left out (an empty list means none). */
