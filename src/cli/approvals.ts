@@ -56,17 +56,19 @@ export async function openApprovals(dataDir: string): Promise<OpenApprovals | nu
   const project = await loadProjectConfig();
   const notify = readNotifySetup(project.config.approvals, approvalsSectionName(project.file));
   // The store is a native module: load it only when it is used.
-  const [{ openExistingStore }, { AuditRecorder }, { Approvals }, { Deliverer }] = await Promise.all([
+  const [{ openExistingStore }, { AuditRecorder }, { openApprovals: engineApprovals }, { Deliverer }] = await Promise.all([
     import('../core/store/open-store.js'),
     import('../core/audit/recorder.js'),
-    import('../core/approvals/service.js'),
+    import('../core/engine/approvals.js'),
     import('../notify/deliverer.js'),
   ]);
   const store = await openExistingStore(dataDir);
   if (!store) return null;
   // Started like every recorder: records a writer left unsigned are signed now, and this one's at exit.
   const recorder = await AuditRecorder.attach(store, dataDir);
-  const approvals = new Approvals(store.approvals, recorder, undefined, { deliveries: store.deliveries, channels: notify.subscriptions });
+  // The engine's approvals (as the SDK and the sidecar build theirs), over a store that must already exist: deciding
+  // an approval needs no policy. Notifications are sent once by deliverNow, not kicked in the background.
+  const { approvals } = await engineApprovals(recorder, { subscriptions: notify.subscriptions });
   const deliverer = new Deliverer({ deliveries: store.deliveries, channels: notify.channels });
   const leftToSidecar = notify.missing.map((m) => `${m.channel} (${m.env} is not set here)`);
   const deliverNow = async () => ({ ...(await deliverer.runOnce()), leftToSidecar });
