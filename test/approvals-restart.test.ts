@@ -1,9 +1,9 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 import { createToken, killStartedSidecars, startSidecar, until } from './helpers/sidecar-process.js';
 
 afterAll(killStartedSidecars);
@@ -42,19 +42,19 @@ function approvalRow(dataDir: string, id: string): { status: string; expires_at:
 
 describe('a sidecar restart while approvals are pending', () => {
   it('keeps them pending, expires the short one on time with nobody reading it, and the long one can still be approved and used once', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ag-approvals-restart-'));
+    const root = makeTempDir('ag-approvals-restart-');
     const dataDir = join(root, 'data');
     const policy = join(root, 'policy.yaml');
     writeFileSync(policy, POLICY);
-    const agent = createToken(dataDir, '--agent', 'pay-bot').token;
-    const admin = createToken(dataDir, '--admin').token;
+    const agent = (await createToken(dataDir, '--agent', 'pay-bot')).token;
+    const admin = (await createToken(dataDir, '--admin')).token;
 
     let sidecar = startSidecar(dataDir, policy);
     const quick = await call(sidecar.url, agent, 'POST', '/v1/decide', { action: { kind: 'tool', name: 'payments.transfer', input: { amount: 9, to: 'quick' } } });
     const slow = await call(sidecar.url, agent, 'POST', '/v1/decide', { action: { kind: 'tool', name: 'payments.transfer', input: { amount: 9, to: 'slow' } } });
     expect(quick.body.approval.status).toBe('pending');
     expect(slow.body.approval.status).toBe('pending');
-    expect(runCli(['sidecar', 'stop', '--data-dir', dataDir]).code).toBe(0);
+    expect((await runCliInProcess(['sidecar', 'stop', '--data-dir', dataDir])).code).toBe(0);
 
     sidecar = startSidecar(dataDir, policy);
     // Both survived the restart, still pending (the quick one has seconds left).
@@ -74,11 +74,11 @@ describe('a sidecar restart while approvals are pending', () => {
     const consume = () => call(sidecar.url, agent, 'POST', `/v1/approvals/${slow.body.approval.id}/consume`, { action: slow.body.action });
     expect((await consume()).body).toEqual({ consumed: true });
     expect((await consume()).body).toEqual({ consumed: false });
-    expect(runCli(['sidecar', 'stop', '--data-dir', dataDir]).code).toBe(0);
+    expect((await runCliInProcess(['sidecar', 'stop', '--data-dir', dataDir])).code).toBe(0);
     // The trail holds each change once, across both runs, and verifies.
-    const verify = runCli(['audit', 'verify', '--data-dir', dataDir]);
+    const verify = await runCliInProcess(['audit', 'verify', '--data-dir', dataDir]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-    const events = runCli(['audit', 'query', '--type', 'approval', '--json', '--data-dir', dataDir]);
+    const events = await runCliInProcess(['audit', 'query', '--type', 'approval', '--json', '--data-dir', dataDir]);
     const names = (JSON.parse(events.stdout) as { data: { event: string } }[]).map((r) => r.data.event).sort();
     expect(names).toEqual(['approved', 'consumed', 'expired', 'requested', 'requested']);
   }, 90_000);

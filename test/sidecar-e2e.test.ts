@@ -5,7 +5,8 @@ import { dirname, join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AgentGuard } from '../src/sdk/index.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { tempDataDir } from './helpers/audit-log.js';
 import { createToken, killStartedSidecars, startSidecar, type SidecarProcess, until } from './helpers/sidecar-process.js';
 
@@ -36,13 +37,13 @@ async function call(method: string, path: string, token?: string, body?: unknown
   return { status: response.status, body: text === '' ? null : (JSON.parse(text) as Record<string, any>) };
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   const dataDir = tempDataDir('ag-e2e-');
   policyFile = join(dirname(dataDir), 'policy.yaml');
   copyFileSync(POLICY, policyFile);
-  bot = createToken(dataDir, '--agent', 'bot');
-  other = createToken(dataDir, '--agent', 'other-bot');
-  admin = createToken(dataDir, '--admin');
+  bot = await createToken(dataDir, '--agent', 'bot');
+  other = await createToken(dataDir, '--agent', 'other-bot');
+  admin = await createToken(dataDir, '--admin');
   sidecar = startSidecar(dataDir, policyFile);
 }, 60_000);
 
@@ -98,9 +99,9 @@ describe('a real sidecar process: auth', () => {
   });
 
   it('a revoked token is refused within a second', async () => {
-    const doomed = createToken(sidecar.dataDir, '--agent', 'temp-bot');
+    const doomed = await createToken(sidecar.dataDir, '--agent', 'temp-bot');
     expect((await call('POST', '/v1/decide', doomed.token, { action: { kind: 'tool', name: 'kb.search' } })).status).toBe(200);
-    const revoked = runCli(['token', 'revoke', doomed.id, '--data-dir', sidecar.dataDir]);
+    const revoked = await runCliInProcess(['token', 'revoke', doomed.id, '--data-dir', sidecar.dataDir]);
     expect(revoked.code, revoked.stderr).toBe(0);
     await until(async () => ((await call('POST', '/v1/decide', doomed.token, { action: { kind: 'tool', name: 'kb.search' } })).status === 401 ? true : undefined), 3000);
   });
@@ -130,16 +131,16 @@ describe('a real sidecar process: reload', () => {
 });
 
 describe('a real sidecar process: agentguard doctor', () => {
-  it('passes with a valid token, fails naming the token when it is wrong, and never prints it', () => {
+  it('passes with a valid token, fails naming the token when it is wrong, and never prints it', async () => {
     const env = { AGENTGUARD_TOKEN: bot.token };
-    const good = runCli(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir, '--json'], { env });
+    const good = await runCliInProcess(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir, '--json'], { env });
     const result = JSON.parse(good.stdout) as { ok: boolean; checks: Array<{ name: string; status: string }> };
     expect(result.checks.find((c) => c.name === 'sidecar')?.status).toBe('ok');
     expect(result.checks.find((c) => c.name === 'token')?.status).toBe('ok');
     expect(good.code, good.stdout).toBe(result.ok ? 0 : 1);
 
     const wrong = `agk_${'A'.repeat(43)}`;
-    const bad = runCli(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir], { env: { AGENTGUARD_TOKEN: wrong } });
+    const bad = await runCliInProcess(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir], { env: { AGENTGUARD_TOKEN: wrong } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/✗ token .*rejects the token in \$AGENTGUARD_TOKEN/);
     expect(bad.stdout).toMatch(/fix: .*token create/);
@@ -149,7 +150,7 @@ describe('a real sidecar process: agentguard doctor', () => {
 
   it('fails when the sidecar named by --sidecar-url does not answer', async () => {
     const port = await freePort();
-    const result = runCli(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir, '--sidecar-url', `http://127.0.0.1:${port}`], { env: { AGENTGUARD_TOKEN: '' } });
+    const result = await runCliInProcess(['doctor', '--policy', policyFile, '--data-dir', sidecar.dataDir, '--sidecar-url', `http://127.0.0.1:${port}`], { env: { AGENTGUARD_TOKEN: '' } });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`✗ sidecar  http://127.0.0.1:${port} does not answer /healthz (ECONNREFUSED)`);
   });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { runCli } from './cli.js';
+import { runCliInProcess } from './cli-in-process.js';
 
 /** A sidecar daemon started by a test through the real CLI (`sidecar start --detach`). */
 export interface SidecarProcess {
@@ -33,8 +34,8 @@ export function killStartedSidecars(): void {
   started.clear();
 }
 
-export function createToken(dataDir: string, ...scope: string[]): { id: string; token: string } {
-  const created = runCli(['token', 'create', ...scope, '--json', '--data-dir', dataDir]);
+export async function createToken(dataDir: string, ...scope: string[]): Promise<{ id: string; token: string }> {
+  const created = await runCliInProcess(['token', 'create', ...scope, '--json', '--data-dir', dataDir]);
   expect(created.code, created.stderr).toBe(0);
   return JSON.parse(created.stdout) as { id: string; token: string };
 }
