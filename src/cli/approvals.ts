@@ -8,6 +8,7 @@ import { approvalsSectionName, loadProjectConfig } from '../core/config/project-
 import { readNotifySetup } from '../notify/config.js';
 import { dataDirFlag } from './data-dir.js';
 import { paint } from './style.js';
+import { renderFields, renderTable } from './table.js';
 
 /** The statuses `approvals list --status` accepts. */
 export const APPROVAL_STATUSES: readonly ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'cancelled'];
@@ -164,17 +165,7 @@ export function renderDecided(r: ApprovalRecord): string {
 export function renderApprovalTable(records: ApprovalRecord[]): string {
   const heading = ['ID', 'STATUS', 'AGENT', 'ACTION', 'RULES', 'REQUESTED (UTC)', 'EXPIRES (UTC)'];
   const rows = records.map((r) => [r.id, r.status, r.agentId ?? '-', r.action.name, r.rules.join(',') || '-', short(r.requestedAt), short(r.expiresAt)]);
-  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
-  const body = rows.map((row, i) =>
-    row
-      .map((c, j) => {
-        const padded = j < row.length - 1 ? c.padEnd(widths[j]) : c;
-        return j === 1 ? STATUS_PAINT[records[i].status](padded) : padded;
-      })
-      .join('  '),
-  );
-  return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+  return renderTable(heading, rows, { cellPaint: (i) => [undefined, STATUS_PAINT[records[i].status]] });
 }
 
 const DELIVERY_PAINT: Record<DeliveryRecord['status'], (s: string) => string> = { pending: paint.yellow, delivered: paint.green, failed: paint.red };
@@ -184,15 +175,7 @@ export function renderDeliveryTable(records: DeliveryRecord[]): string {
   const heading = ['DELIVERY', 'APPROVAL', 'CHANNEL', 'EVENT', 'STATUS', 'TRIES', 'WHEN (UTC)', 'LAST ERROR'];
   const when = (d: DeliveryRecord) => (d.status === 'delivered' ? short(d.deliveredAt) : d.status === 'pending' ? `next ${short(d.nextAttemptAt)}` : short(d.lastAttemptAt));
   const rows = records.map((d) => [d.id, d.approvalId, d.channel, d.event, d.status, String(d.attempts), when(d), d.lastError ?? '-']);
-  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[], i?: number) =>
-    cells
-      .map((c, j) => {
-        const padded = j < cells.length - 1 ? c.padEnd(widths[j]) : c;
-        return i !== undefined && j === 4 ? DELIVERY_PAINT[records[i].status](padded) : padded;
-      })
-      .join('  ');
-  return `${paint.bold(line(heading))}\n${rows.map((row, i) => line(row, i)).join('\n')}\n`;
+  return renderTable(heading, rows, { cellPaint: (i) => [undefined, undefined, undefined, undefined, DELIVERY_PAINT[records[i].status]] });
 }
 
 /** Every field of one approval, for `approvals show`. */
@@ -214,8 +197,7 @@ export function renderApproval(r: ApprovalRecord): string {
     ['comment', r.comment ?? '-'],
     ['used', r.consumedAt ?? (r.status === 'approved' ? 'not yet' : '-')],
   ];
-  const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  const text = fields.map(([k, v]) => `${paint.bold(`${k}:`.padEnd(width))} ${v}`).join('\n');
+  const text = renderFields(fields);
   const input = JSON.stringify({ input: r.action.input ?? {}, context: r.action.context ?? {} }, null, 2).replace(/^/gm, '  ');
   return `${text}\n${paint.bold('input and context (secrets masked):')}\n${input}\n`;
 }

@@ -1,4 +1,5 @@
 import type { CostReport, ReportRow } from '../core/cost/report.js';
+import { tableLines } from './table.js';
 
 const usd = (n: number) => (n >= 100 ? `$${n.toFixed(0)}` : n >= 1 ? `$${n.toFixed(2)}` : `$${n.toFixed(4)}`);
 const count = (n: number) => n.toLocaleString('en-US');
@@ -8,12 +9,6 @@ export function bar(value: number, max: number, width = 24): string {
   if (max <= 0 || value <= 0) return '';
   const eighths = Math.max(1, Math.round((value / max) * width * 8));
   return '█'.repeat(Math.floor(eighths / 8)) + (eighths % 8 ? '▏▎▍▌▋▊▉'[(eighths % 8) - 1] : '');
-}
-
-function table(header: string[], rows: string[][], right: boolean[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line)].join('\n');
 }
 
 function marks(row: ReportRow): string {
@@ -28,7 +23,7 @@ export function renderReport(report: CostReport): string {
   const t = report.total;
   rows.push(['total', count(t.calls), count(t.inputTokens + t.cacheReadTokens + t.cacheWriteTokens), count(t.outputTokens), usd(t.costUsd), '', marks(t)]);
   const range = report.since || report.until ? ` from ${report.since ?? 'the start'} to ${report.until ?? 'now'}` : '';
-  const out = [`Cost by ${report.by}${range}`, '', table([report.by, 'calls', 'prompt tokens', 'output tokens', 'cost', '', ''], rows, [false, true, true, true, true, false, false])];
+  const out = [`Cost by ${report.by}${range}`, '', ...tableLines([report.by, 'calls', 'prompt tokens', 'output tokens', 'cost', '', ''], rows, { align: ['left', 'right', 'right', 'right', 'right'], heading: 'plain' })];
   if (report.by !== 'agent' && report.top.agents.length > 0) out.push('', `Top agents: ${report.top.agents.map((r) => `${r.key} ${usd(r.costUsd)}`).join(', ')}`);
   if (report.by !== 'model' && report.top.models.length > 0) out.push(`Top models: ${report.top.models.map((r) => `${r.key} ${usd(r.costUsd)}`).join(', ')}`);
   return out.join('\n');

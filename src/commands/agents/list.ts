@@ -4,6 +4,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
 import { readRegistry } from '../../core/agents/open-registry.js';
 import type { AgentEntry } from '../../core/agents/registry.js';
+import { renderTable } from '../../cli/table.js';
 
 /** `--json` output: the matching entries with every field, most recently seen first. */
 export type AgentsListResult = AgentEntry[];
@@ -40,7 +41,7 @@ export default class AgentsList extends BaseCommand {
     if (!this.jsonEnabled()) {
       if (entries === null) this.note(messages.noDatabase(dataDir));
       else if (entries.length === 0) this.note(messages.noMatch);
-      else process.stdout.write(renderTable(entries));
+      else process.stdout.write(renderAgentTable(entries));
     }
     return entries ?? [];
   }
@@ -56,16 +57,13 @@ function statusCell(entry: AgentEntry): string {
   return entry.goneAt === null ? entry.status : `${entry.status} (gone)`;
 }
 
-function renderTable(entries: AgentEntry[]): string {
+function renderAgentTable(entries: AgentEntry[]): string {
   const heading = ['ID', 'NAME', 'KIND', 'FRAMEWORKS', 'STATUS', 'LAST SEEN (UTC)'];
   const rows = entries.map((e) => [e.id, e.name, e.kind, frameworks(e), statusCell(e), `${e.lastSeen.slice(0, 10)} ${e.lastSeen.slice(11, 16)}`]);
-  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
-  const body = rows.map((r, i) => {
+  const rowPaint = (i: number) => {
     const entry = entries[i];
-    const text = line(r);
-    if (entry.deregisteredAt !== null || entry.goneAt !== null) return paint.dim(text);
-    return entry.status === 'unsecured' ? paint.yellow(text) : text;
-  });
-  return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+    if (entry.deregisteredAt !== null || entry.goneAt !== null) return paint.dim;
+    return entry.status === 'unsecured' ? paint.yellow : undefined;
+  };
+  return renderTable(heading, rows, { rowPaint });
 }

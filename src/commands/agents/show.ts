@@ -7,6 +7,7 @@ import { findAgent } from '../../core/agents/registration.js';
 import type { AgentEntry } from '../../core/agents/registry.js';
 import { maskStrings } from '../../core/agents/report-mask.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { renderFields } from '../../cli/table.js';
 
 /** `--json` output: the entry with every field. */
 export type AgentsShowResult = AgentEntry;
@@ -37,7 +38,7 @@ export default class AgentsShow extends BaseCommand {
     const dataDir = await resolveDataDir(flags['data-dir']);
     const entry = await readRegistry(dataDir, (registry) => findAgent(registry, args.id));
     if (entry === null) {
-      throw new AgentGuardError('AGENT_NOT_FOUND', messages.notFound(args.id, dataDir), { actions: messages.notFoundActions, exitCode: 1 });
+      throw new AgentGuardError('AGENT_NOT_FOUND', messages.notFound(args.id, dataDir), { actions: messages.notFoundActions });
     }
     if (!this.jsonEnabled()) process.stdout.write(render(entry));
     return maskStrings(entry);
@@ -62,8 +63,7 @@ function render(unmasked: AgentEntry): string {
     ['deregistered', e.deregisteredAt ?? 'no'],
     ['gone', e.goneAt === null ? 'no' : `since ${e.goneAt} (a scan of every process no longer found it)`],
   ];
-  const width = Math.max(...fields.map(([k]) => k.length)) + 1;
-  let text = fields.map(([k, v]) => `${paint.bold(`${k}:`.padEnd(width))} ${v}`).join('\n');
+  let text = renderFields(fields);
   text += `\n${paint.bold('notes:')}${e.notes.length === 0 ? ' none' : `\n${e.notes.map((n) => `  * ${n}`).join('\n')}`}`;
   const details = JSON.stringify(e.details, null, 2);
   text += `\n${paint.bold('details:')}${details === '{}' ? ' none' : `\n${details.replace(/^/gm, '  ')}`}\n`;

@@ -6,6 +6,7 @@ import { bar } from '../../cli/cost-render.js';
 import { costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { budgetStatus, type BudgetStatus } from '../../core/cost/budget-status.js';
 import { checkCostConfig } from '../../core/cost/config.js';
+import { renderTable } from '../../cli/table.js';
 
 const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 
@@ -47,9 +48,7 @@ A budget without an "id" limits each project, agent, user or session on its own:
         s.periodEnd ?? 'never',
       ]);
       const header = ['budget', 'spent', 'reserved', 'remaining', 'limit', 'used', 'period ends'];
-      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-      const line = (cells: string[]) => cells.map((c, i) => (i >= 1 && i <= 4 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-      process.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+      process.stdout.write(renderTable(header, rows, { align: ['left', 'right', 'right', 'right', 'right'], heading: 'plain' }));
       if (status.length === 0) this.note('No spend in the current periods yet.');
     }
     return status;

@@ -7,6 +7,7 @@ import { loadImportedPrices, PRICE_PROVIDERS, PriceCatalog, type PriceOrigin, ty
 import type { PriceEntry, PriceSource, TokenPrices } from '../../core/cost/types.js';
 import { billedPrices } from '../../core/cost/usage-cost.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { renderTable } from '../../cli/table.js';
 
 /** Where a price row comes from: the catalog shipped in the package, a map imported into the data folder, or the config. */
 export type PriceOriginKind = 'shipped' | 'imported' | 'override';
@@ -74,7 +75,7 @@ export default class CostPrices extends BaseCommand {
     if (args.model === undefined) {
       const result = listPrices(catalog, overrides, flags.provider, originOf);
       if (!this.jsonEnabled()) {
-        process.stdout.write(renderTable(result));
+        process.stdout.write(renderPriceTable(result));
         this.note(`Prices in USD per 1M tokens. Source: ${describeSources(result.sources)}.`);
       }
       return result;
@@ -95,7 +96,6 @@ export default class CostPrices extends BaseCommand {
           'Add its price to "cost.prices" in agentguard.config.json (USD per token), or import a newer price map with `agentguard cost prices import <file>`.',
           'While a budget applies, calls to a model without a price are denied unless cost.unknownModels says otherwise.',
         ],
-        exitCode: 1,
       });
     }
     const result: CostPricesModelResult = { unit: 'USD per token', model, provider, matches };
@@ -115,7 +115,7 @@ function splitModel(arg: string, flag: string | undefined): { provider: string |
   const prefix = slash > 0 ? arg.slice(0, slash) : '';
   if ((PRICE_PROVIDERS as readonly string[]).includes(prefix)) {
     if (flag !== undefined && flag !== prefix) {
-      throw new AgentGuardError('USAGE', `"${arg}" names provider ${prefix} but --provider is ${flag}`, { actions: ['Give the provider once: either as a prefix of MODEL or with --provider.'], exitCode: 2 });
+      throw new AgentGuardError('USAGE', `"${arg}" names provider ${prefix} but --provider is ${flag}`, { actions: ['Give the provider once: either as a prefix of MODEL or with --provider.'] });
     }
     return { provider: prefix, model: arg.slice(slash + 1) };
   }
@@ -156,7 +156,7 @@ function describeSources(sources: readonly PriceOrigin[]): string {
   return sources.map((s) => `${s.file}${s.lastUpdated ? ` (updated ${s.lastUpdated.slice(0, 10)})` : ''}${s.importedAt ? ` imported ${s.importedAt.slice(0, 10)}` : ''}`).join(', ');
 }
 
-function renderTable(result: CostPricesListResult): string {
+function renderPriceTable(result: CostPricesListResult): string {
   const header = ['MODEL', 'INPUT', 'OUTPUT', 'CACHE READ', 'CACHE WRITE', 'MAX OUTPUT'];
   const rows = result.models.map((m) => [
     m.origin === 'override' ? `${m.key} (override)` : m.origin === 'imported' ? `${m.key} (imported)` : m.key,
@@ -167,9 +167,7 @@ function renderTable(result: CostPricesListResult): string {
     m.maxOutputTokens === undefined ? '-' : m.maxOutputTokens.toLocaleString('en-US'),
   ]);
   if (rows.length === 0) return 'No prices known for this provider.\n';
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ').trimEnd();
-  return `${paint.bold(line(header))}\n${rows.map(line).join('\n')}\n`;
+  return renderTable(header, rows, { align: ['left', 'right', 'right', 'right', 'right', 'right'] });
 }
 
 function howFound(match: CostPricesModelResult['matches'][number], model: string): string {

@@ -5,6 +5,7 @@ import { paint } from '../../cli/style.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { EvalReport } from '../../core/guardrails/eval/report.js';
 import type { NumberedRow } from '../../core/guardrails/eval/run-eval.js';
+import { tableLines } from '../../cli/table.js';
 
 /** `--json` output: `{ guardrail, rows, precision, recall, f1, tprAt1pctFpr?, auc?, perType, latencyMs: { p50, p99 }, extra? }`. */
 export type GuardrailsEvalResult = EvalReport;
@@ -36,7 +37,7 @@ Latency is per row, after a warm-up.`;
     const { flags } = await this.parse(GuardrailsEval);
     const threshold = flags.threshold === undefined ? undefined : Number(flags.threshold);
     if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) {
-      throw new AgentGuardError('USAGE', `--threshold must be a number from 0 to 1, not "${flags.threshold}"`, { exitCode: 2 });
+      throw new AgentGuardError('USAGE', `--threshold must be a number from 0 to 1, not "${flags.threshold}"`);
     }
     const rows = await readDataset(flags.dataset);
     const { runEval } = await import('../../core/guardrails/eval/run-eval.js');
@@ -57,9 +58,9 @@ function render(r: EvalReport): string {
   lines.push(`  latency per row: p50 ${r.latencyMs.p50.toFixed(3)} ms, p99 ${r.latencyMs.p99.toFixed(3)} ms`);
   const types = Object.entries(r.perType);
   if (types.length > 0) {
-    const width = Math.max(...types.map(([t]) => t.length), 4);
-    lines.push('', `  ${'type'.padEnd(width)}  precision  recall      F1  support`);
-    for (const [type, s] of types) lines.push(`  ${type.padEnd(width)}  ${pct(s.precision)}   ${pct(s.recall)}  ${pct(s.f1)}  ${String(s.support).padStart(7)}`);
+    const rows = types.map(([type, s]) => [type, pct(s.precision), pct(s.recall), pct(s.f1), String(s.support)]);
+    const table = tableLines(['type', 'precision', 'recall', 'F1', 'support'], rows, { align: ['left', 'right', 'right', 'right', 'right'], heading: 'plain' });
+    lines.push('', ...table.map((line) => `  ${line}`));
   }
   for (const [key, value] of Object.entries(r.extra ?? {})) lines.push(`  ${key}: ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`);
   return `${lines.join('\n')}\n`;
@@ -73,7 +74,7 @@ async function readDataset(file: string): Promise<NumberedRow[]> {
     try {
       rows.push({ line: i + 1, value: JSON.parse(line) });
     } catch (error) {
-      throw new AgentGuardError('DATASET_INVALID', `${file}:${i + 1}: not valid JSON (${(error as Error).message.split('\n')[0]})`, { actions: ['Each line must be one JSON object (JSON Lines).'], exitCode: 2 });
+      throw new AgentGuardError('DATASET_INVALID', `${file}:${i + 1}: not valid JSON (${(error as Error).message.split('\n')[0]})`, { actions: ['Each line must be one JSON object (JSON Lines).'] });
     }
   });
   return rows;

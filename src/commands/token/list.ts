@@ -5,6 +5,7 @@ import { isAgentGuardError } from '../../core/errors.js';
 import { formatAttributes } from '../../core/tokens/attributes.js';
 import { formatScope } from '../../core/tokens/scope.js';
 import type { TokenInfo } from '../../core/tokens/types.js';
+import { renderTable } from '../../cli/table.js';
 
 /** One token as listed: never the token or its hash. Times are ISO 8601 UTC; `lastUsedAt` is accurate to a minute. */
 export interface TokenListEntry {
@@ -57,7 +58,7 @@ export default class TokenList extends BaseCommand {
     const result = tokens.map(toEntry);
     if (!this.jsonEnabled()) {
       if (result.length === 0) this.note(messages.none(dataDir));
-      else process.stdout.write(renderTable(result));
+      else process.stdout.write(renderTokenTable(result));
     }
     return result;
   }
@@ -71,14 +72,8 @@ function minute(iso: string | null): string {
   return iso === null ? 'never' : `${iso.slice(0, 10)} ${iso.slice(11, 16)}`;
 }
 
-function renderTable(entries: TokenListEntry[]): string {
+function renderTokenTable(entries: TokenListEntry[]): string {
   const heading = ['ID', 'SCOPE', 'NAME', 'ATTRIBUTES', 'CREATED (UTC)', 'LAST USED', 'STATUS'];
   const rows = entries.map((e) => [e.id, e.scope, e.name ?? '-', formatAttributes(e.attributes) || '-', minute(e.createdAt), minute(e.lastUsedAt), e.revoked ? `revoked ${minute(e.revokedAt)}` : 'active']);
-  const widths = heading.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
-  const body = rows.map((r, i) => {
-    const text = line(r);
-    return entries[i].revoked ? paint.dim(text) : text;
-  });
-  return `${paint.bold(line(heading))}\n${body.join('\n')}\n`;
+  return renderTable(heading, rows, { rowPaint: (i) => (entries[i].revoked ? paint.dim : undefined) });
 }
