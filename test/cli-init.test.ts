@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { askInitQuestions, renderInit, type InitResult } from '../src/commands/init.js';
 import { isAgentGuardError } from '../src/core/errors.js';
 import { TEMPLATE_IDS, templateInfo } from '../src/core/init/templates.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 
 /** The --json contract of `agentguard init`; a renamed or extra field fails here. */
 const resultSchema = {
@@ -43,7 +44,7 @@ afterEach(async () => {
 // Each case runs the built CLI several times; on a busy machine one run can take seconds.
 describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
   it('--yes writes the project files with the right content and modes, then `policy test` passes', async () => {
-    const init = runCli(['init', '--yes'], { cwd: dir });
+    const init = await runCliInProcess(['init', '--yes'], { cwd: dir });
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
     expect(init.stdout).toContain('created  agentguard/policy.yaml');
@@ -65,26 +66,26 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
     expect(((await stat(join(dir, 'agentguard', 'policy.yaml'))).mode & 0o022) === 0).toBe(true);
     expect(await readFile(join(dir, '.gitignore'), 'utf8')).toContain('\n.agentguard/\n');
 
-    const test = runCli(['policy', 'test'], { cwd: dir });
+    const test = await runCliInProcess(['policy', 'test'], { cwd: dir });
     expect(test.stderr).toBe('');
     const cases = (await readFile(join(ROOT, 'templates', 'support-chatbot', 'policy.test.yaml'), 'utf8')).match(/^  - name: /gm)!.length;
     expect(test.stdout).toMatch(new RegExp(`\\b${cases} passed, 0 failed\\b`));
     expect(test.code).toBe(0);
   });
 
-  it('without --yes and without a terminal, uses the defaults and says so on stderr', () => {
-    const init = runCli(['init', '--template', 'data-sql'], { cwd: dir });
+  it('without --yes and without a terminal, uses the defaults and says so on stderr', async () => {
+    const init = await runCliInProcess(['init', '--template', 'data-sql'], { cwd: dir });
     expect(init.code).toBe(0);
     expect(init.stderr).toContain('Not prompting (no terminal): using template data-sql');
     expect(init.stderr).toContain('--yes');
   });
 
   it('refuses a second run with exit 2, lists the files and writes nothing; --force overwrites', async () => {
-    expect(runCli(['init', '--yes', '--name', 'first'], { cwd: dir }).code).toBe(0);
+    expect((await runCliInProcess(['init', '--yes', '--name', 'first'], { cwd: dir })).code).toBe(0);
     await writeFile(join(dir, 'agentguard', 'policy.yaml'), '# my edits\n');
     const gitignore = await readFile(join(dir, '.gitignore'), 'utf8');
 
-    const again = runCli(['init', '--yes', '--template', 'coding-agent'], { cwd: dir });
+    const again = await runCliInProcess(['init', '--yes', '--template', 'coding-agent'], { cwd: dir });
     expect(again.code).toBe(2);
     expect(again.stdout).toBe('');
     expect(again.stderr).toContain('Error (INIT_FILES_EXIST)');
@@ -92,7 +93,7 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
     expect(again.stderr).toContain('Pass --force');
     expect(await readFile(join(dir, 'agentguard', 'policy.yaml'), 'utf8')).toBe('# my edits\n');
 
-    const forced = runCli(['init', '--yes', '--force', '--template', 'coding-agent', '--name', 'second', '--json'], { cwd: dir });
+    const forced = await runCliInProcess(['init', '--yes', '--force', '--template', 'coding-agent', '--name', 'second', '--json'], { cwd: dir });
     expect(forced.code).toBe(0);
     const result = JSON.parse(forced.stdout) as InitResult;
     expect(result.files).toEqual([
@@ -102,11 +103,11 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
     ]);
     expect(await readFile(join(dir, 'agentguard', 'policy.yaml'), 'utf8')).toMatch(/^name: second$/m);
     expect(await readFile(join(dir, '.gitignore'), 'utf8')).toBe(gitignore);
-    expect(runCli(['policy', 'test'], { cwd: dir }).code).toBe(0);
+    expect((await runCliInProcess(['policy', 'test'], { cwd: dir })).code).toBe(0);
   });
 
-  it('--json prints the result contract, with --dir creating the folder', () => {
-    const out = runCli(['init', '--json', '--dir', 'services/bot', '--template', 'data-sql', '--name', 'analytics', '--agent-id', 'analytics-1'], { cwd: dir });
+  it('--json prints the result contract, with --dir creating the folder', async () => {
+    const out = await runCliInProcess(['init', '--json', '--dir', 'services/bot', '--template', 'data-sql', '--name', 'analytics', '--agent-id', 'analytics-1'], { cwd: dir });
     expect(out.stderr).toBe('');
     expect(out.code).toBe(0);
     const result = JSON.parse(out.stdout) as InitResult;
@@ -120,9 +121,9 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
     });
   });
 
-  it('--json reports a refusal as an error object with exit 2', () => {
-    expect(runCli(['init', '--yes'], { cwd: dir }).code).toBe(0);
-    const out = runCli(['init', '--json'], { cwd: dir });
+  it('--json reports a refusal as an error object with exit 2', async () => {
+    expect((await runCliInProcess(['init', '--yes'], { cwd: dir })).code).toBe(0);
+    const out = await runCliInProcess(['init', '--json'], { cwd: dir });
     expect(out.code).toBe(2);
     const json = JSON.parse(out.stdout) as { error: { code: string; message: string; actions: string[] } };
     expect(json.error.code).toBe('INIT_FILES_EXIST');
@@ -130,22 +131,22 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
   });
 
   it('rejects an unknown template and an invalid name as usage errors, writing nothing', async () => {
-    const template = runCli(['init', '--yes', '--template', 'nope'], { cwd: dir });
+    const template = await runCliInProcess(['init', '--yes', '--template', 'nope'], { cwd: dir });
     expect(template.code).toBe(2);
     expect(template.stderr).toContain('Error (USAGE)');
-    const name = runCli(['init', '--yes', '--name', 'has space'], { cwd: dir });
+    const name = await runCliInProcess(['init', '--yes', '--name', 'has space'], { cwd: dir });
     expect(name.code).toBe(2);
     expect(name.stderr).toContain('Error (INIT_INVALID_OPTION)');
     expect(name.stderr).toContain('"has space" is not a valid policy name');
     await expect(stat(join(dir, 'agentguard.config.json'))).rejects.toThrow(/ENOENT/);
   });
 
-  it.each(TEMPLATE_IDS)('template %s: policy test passes and the suggested simulate command runs', (template) => {
-    expect(runCli(['init', '--yes', '--template', template], { cwd: dir }).code).toBe(0);
-    const test = runCli(['policy', 'test', '--json'], { cwd: dir });
+  it.each(TEMPLATE_IDS)('template %s: policy test passes and the suggested simulate command runs', async (template) => {
+    expect((await runCliInProcess(['init', '--yes', '--template', template], { cwd: dir })).code).toBe(0);
+    const test = await runCliInProcess(['policy', 'test', '--json'], { cwd: dir });
     expect(test.code).toBe(0);
     expect((JSON.parse(test.stdout) as { failed: number; passed: number }).failed).toBe(0);
-    const simulate = runCli(['policy', 'simulate', '--json', '--action', JSON.stringify(templateInfo(template).sampleAction)], { cwd: dir });
+    const simulate = await runCliInProcess(['policy', 'simulate', '--json', '--action', JSON.stringify(templateInfo(template).sampleAction)], { cwd: dir });
     expect(simulate.code).toBe(0);
     expect((JSON.parse(simulate.stdout) as { effect: string }).effect).toBe('deny');
   });
@@ -213,7 +214,7 @@ describe('init prompts', () => {
 });
 
 describe('renderInit', () => {
-  it('adds a cd step when the project is not the current folder, quoting it for the shell', () => {
+  it('adds a cd step when the project is not the current folder, quoting it for the shell', async () => {
     const result: InitResult = { dir: '/work/my app', template: 'coding-agent', name: 'x', agentId: 'x', files: [{ path: '.gitignore', action: 'updated' }] };
     const text = renderInit(result, '/work');
     expect(text).toContain("1. cd 'my app'");
