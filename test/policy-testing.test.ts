@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -5,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { actionSchema } from '../src/core/action.js';
+import { openEngine } from '../src/core/engine/open-engine.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { formatAnnotation, GithubAnnotationsReporter } from '../src/core/policy/reporters/github.js';
 import { createReporter, PrettyReporter } from '../src/core/policy/reporters/index.js';
@@ -94,16 +96,79 @@ cases:
     expect(run.coverage).toBeUndefined();
   });
 
-  it('takes its decisions from Policy.evaluate', async () => {
+  it('takes its decisions from the engine the SDK and the sidecar decide with', async () => {
     await files({
       'shop.yaml': POLICY,
       'shop.test.yaml': 'policy: shop.yaml\ncases:\n  - { name: c, action: { kind: tool, name: db.connect, input: { a: 1 } }, expect: { effect: transform } }\n',
     });
     const run = await runFiles(['shop.test.yaml']);
-    const direct = (await Policy.fromFile(join(dir, 'shop.yaml'))).evaluate({ kind: 'tool', name: 'db.connect', input: { a: 1 } });
+    const engine = await openEngine({ policy: await Policy.fromFile(join(dir, 'shop.yaml')), record: false });
+    const direct = await engine.decide({ kind: 'tool', name: 'db.connect', input: { a: 1 } });
+    await engine.close();
     const { id: _a, elapsedUs: _b, ...fromRun } = run.results[0].actual;
-    const { id: _c, elapsedUs: _d, ...fromPolicy } = direct;
-    expect(fromRun).toEqual(fromPolicy);
+    const { id: _c, elapsedUs: _d, ...fromEngine } = direct;
+    expect(fromRun).toEqual(fromEngine);
+  });
+
+  it('runs asynchronous guardrails (a plugin that calls a service) as production does, instead of failing them closed', async () => {
+    await files({
+      // A plugin whose detect answers later, as one calling a service does.
+      'remote-words.mjs': `export default {
+  name: 'remote-words', description: 'Reports "forbidden", asynchronously', types: ['WORD'], maxSpanLength: 9, async: true,
+  async detect(text) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const at = text.indexOf('forbidden');
+    return at === -1 ? [] : [{ guardrail: 'remote-words', type: 'WORD', start: at, end: at + 9, score: 1 }];
+  },
+};
+`,
+      'chat.yaml': `version: 1
+name: chat
+default: deny
+guardrails:
+  words: { module: ./remote-words.mjs }
+rules:
+  - { id: post, effect: allow, when: { name: chat.post } }
+  - { id: no-words, effect: deny, when: { name: chat.post, detect: { guardrail: words, in: input.text } } }
+`,
+      'chat.test.yaml': `policy: chat.yaml
+cases:
+  - { name: clean, action: { kind: tool, name: chat.post, input: { text: hello } }, expect: { effect: allow, rule: post } }
+  - { name: flagged, action: { kind: tool, name: chat.post, input: { text: a forbidden word } }, expect: { effect: deny, rule: no-words } }
+`,
+    });
+    const run = await runFiles(['chat.test.yaml']);
+    expect(run.results.map((r) => [r.name, r.passed, r.actual.effect])).toEqual([
+      ['clean', true, 'allow'],
+      ['flagged', true, 'deny'],
+    ]);
+  });
+
+  it('puts the given agent id on actions that name none, and hash redaction transforms without writing a key', async () => {
+    await files({
+      'mail.yaml': `version: 1
+name: mail
+rules:
+  - { id: own, effect: allow, when: { name: report.read, agent.id: bot } }
+  - id: hash-emails
+    effect: transform
+    when: { name: email.send }
+    transform: [ { redact: input.body, guardrail: pii, types: [EMAIL_ADDRESS], mode: hash } ]
+`,
+      'mail.test.yaml': `policy: mail.yaml
+cases:
+  - { name: own report, action: { kind: tool, name: report.read }, expect: { effect: allow, rule: own } }
+  - { name: hashed, action: { kind: tool, name: email.send, input: { body: to ann@example.com } }, expect: { effect: transform, rule: hash-emails } }
+`,
+    });
+    const dataDir = join(dir, '.agentguard');
+    const run = await runPolicyTests(await loadPolicyTests([join(dir, 'mail.test.yaml')], { cwd: dir }), { agentId: 'bot', dataDir });
+    expect(run.results.map((r) => [r.name, r.passed])).toEqual([
+      ['own report', true],
+      ['hashed', true],
+    ]);
+    expect(run.results[1].actual.action.input).not.toMatchObject({ body: 'to ann@example.com' });
+    expect(existsSync(dataDir)).toBe(false);
   });
 
   it('fails a case with the wrong effect and says expected versus actual', async () => {
