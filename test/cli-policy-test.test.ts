@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PolicyTestResult } from '../src/commands/policy/test.js';
-import { runCli, type CliResult } from './helpers/cli.js';
+import type { CliOptions, CliResult } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { findAll, parseXml } from './fixtures/policy-tests/well-formed-xml.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/policy-tests/', import.meta.url));
@@ -52,8 +53,8 @@ const resultSchema = {
 };
 const validateResult = new Ajv({ allErrors: true }).compile(resultSchema);
 
-function test(args: string[], options: Parameters<typeof runCli>[1] = {}): CliResult {
-  return runCli(['policy', 'test', ...args], { cwd: FIXTURES, ...options });
+function test(args: string[], options: CliOptions = {}): Promise<CliResult> {
+  return runCliInProcess(['policy', 'test', ...args], { cwd: FIXTURES, ...options });
 }
 
 function expectNoStack(result: CliResult): void {
@@ -76,8 +77,8 @@ afterAll(async () => {
 });
 
 describe('agentguard policy test: pretty output and exit codes', () => {
-  it('exits 0 when every case passes, with per-file lines and a summary', () => {
-    const result = test(['passing']);
+  it('exits 0 when every case passes, with per-file lines and a summary', async () => {
+    const result = await test(['passing']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('passing/support-bot.test.yaml (policy support-bot.yaml)\n  PASS blocks DROP TABLE\n');
     expect(result.stdout).toContain('passing/transfers.test.json (policy support-bot.yaml)\n  PASS large transfers need approval\n');
@@ -86,8 +87,8 @@ describe('agentguard policy test: pretty output and exit codes', () => {
     expect(result.stderr).toBe('');
   });
 
-  it('exits 1 when a case fails, showing location, expected and actual effect, reasons and why', () => {
-    const result = test(['failing', 'passing']);
+  it('exits 1 when a case fails, showing location, expected and actual effect, reasons and why', async () => {
+    const result = await test(['failing', 'passing']);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain('  FAIL wrongly expects DELETE to be allowed\n');
     const failures = result.stdout.slice(result.stdout.indexOf('FAILURES'));
@@ -102,8 +103,8 @@ describe('agentguard policy test: pretty output and exit codes', () => {
     expectNoStack(result);
   });
 
-  it('exits 2 for an invalid test file, naming file, line, column, case and field', () => {
-    const result = test(['invalid-test/bad-expect.test.yaml']);
+  it('exits 2 for an invalid test file, naming file, line, column, case and field', async () => {
+    const result = await test(['invalid-test/bad-expect.test.yaml']);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('Error (POLICY_TEST_INVALID)');
@@ -114,8 +115,8 @@ describe('agentguard policy test: pretty output and exit codes', () => {
     expectNoStack(result);
   });
 
-  it('exits 2 for an invalid policy and shows its problems with positions', () => {
-    const result = test(['invalid-policy']);
+  it('exits 2 for an invalid policy and shows its problems with positions', async () => {
+    const result = await test(['invalid-policy']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Error (POLICY_INVALID)');
     expect(result.stderr).toContain('invalid-policy/broken.yaml (the policy tested by invalid-policy/broken.test.yaml):');
@@ -123,11 +124,11 @@ describe('agentguard policy test: pretty output and exit codes', () => {
     expectNoStack(result);
   });
 
-  it('exits 2 for a path that does not exist, and for an unknown reporter', () => {
-    const missing = test(['no-such-dir']);
+  it('exits 2 for a path that does not exist, and for an unknown reporter', async () => {
+    const missing = await test(['no-such-dir']);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain('Error (PATH_NOT_FOUND): no-such-dir: no such file or folder');
-    const reporter = test(['passing', '--reporter', 'xml']);
+    const reporter = await test(['passing', '--reporter', 'xml']);
     expect(reporter.code).toBe(2);
     expect(reporter.stderr).toContain('Error (USAGE)');
     expectNoStack(missing);
@@ -149,7 +150,7 @@ describe('agentguard policy test: default discovery', () => {
     await writeFile(join(root, 'rules', 'own.test.yml'), oneCase('from the project'));
     await writeFile(join(root, 'policies', 'node_modules', 'dep', 'dep.test.yaml'), 'not: a test file');
     await writeFile(join(root, 'agentguard.config.json'), JSON.stringify({ policyDir: 'rules' }));
-    const result = runCli(['policy', 'test'], { cwd: root });
+    const result = await runCliInProcess(['policy', 'test'], { cwd: root });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(result.stdout).toContain(`${join('policies', 'pack', 'pack.test.yaml')} (policy ${join('policies', 'pack', 'support-bot.yaml')})\n  PASS from the pack`);
@@ -160,7 +161,7 @@ describe('agentguard policy test: default discovery', () => {
   it('exits 2 with a hint to run agentguard init when there are no test files', async () => {
     const empty = join(tmp, 'empty');
     await mkdir(empty, { recursive: true });
-    const result = runCli(['policy', 'test'], { cwd: empty });
+    const result = await runCliInProcess(['policy', 'test'], { cwd: empty });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Error (NO_POLICY_TESTS): no policy test files');
     expect(result.stderr).toContain('agentguard init');
@@ -169,8 +170,8 @@ describe('agentguard policy test: default discovery', () => {
 });
 
 describe('agentguard policy test: --json and reporters', () => {
-  it('--json prints the result contract and exits 1 on failures', () => {
-    const result = test(['failing', '--json']);
+  it('--json prints the result contract and exits 1 on failures', async () => {
+    const result = await test(['failing', '--json']);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('');
     const json = parseJson(result);
@@ -188,31 +189,31 @@ describe('agentguard policy test: --json and reporters', () => {
     });
   });
 
-  it('--json --coverage adds the uncovered rules per policy, and exits 0 when all pass', () => {
-    const result = test(['passing', '--json', '--coverage']);
+  it('--json --coverage adds the uncovered rules per policy, and exits 0 when all pass', async () => {
+    const result = await test(['passing', '--json', '--coverage']);
     expect(result.code).toBe(0);
     const json = parseJson(result);
     expect(json).toMatchObject({ passed: 5, failed: 0 });
     expect(json.coverage).toEqual([{ policy: 'support-bot.yaml', rules: 6, uncovered: ['db-read', 'no-shell'] }]);
   });
 
-  it('--json reports load errors as JSON with exit code 2', () => {
-    const result = test(['invalid-test/unknown-rule.test.yaml', '--json']);
+  it('--json reports load errors as JSON with exit code 2', async () => {
+    const result = await test(['invalid-test/unknown-rule.test.yaml', '--json']);
     expect(result.code).toBe(2);
     const json = JSON.parse(result.stdout) as { error: { code: string; message: string } };
     expect(json.error.code).toBe('POLICY_TEST_INVALID');
     expect(json.error.message).toContain('invalid-test/unknown-rule.test.yaml:5:46 cases[0] "names a rule the policy lacks" expect.rule[1]: rule "kb-reed" is not in the policy support-bot.yaml');
   });
 
-  it('--reporter json writes the same contract as --json', () => {
-    const viaReporter = JSON.parse(test(['failing', '--reporter', 'json']).stdout) as PolicyTestResult;
-    const viaFlag = parseJson(test(['failing', '--json']));
+  it('--reporter json writes the same contract as --json', async () => {
+    const viaReporter = JSON.parse((await test(['failing', '--reporter', 'json'])).stdout) as PolicyTestResult;
+    const viaFlag = parseJson(await test(['failing', '--json']));
     const strip = (r: PolicyTestResult) => ({ ...r, results: r.results.map((x) => ({ ...x, actual: { ...x.actual, id: '', elapsedUs: 0 } })) });
     expect(strip(viaReporter)).toEqual(strip(viaFlag));
   });
 
-  it('--reporter junit prints well-formed, escaped JUnit XML', () => {
-    const result = test(['special-names', '--reporter', 'junit']);
+  it('--reporter junit prints well-formed, escaped JUnit XML', async () => {
+    const result = await test(['special-names', '--reporter', 'junit']);
     expect(result.code).toBe(1);
     const root = parseXml(result.stdout);
     const cases = findAll(root, 'testcase');
@@ -221,8 +222,8 @@ describe('agentguard policy test: --json and reporters', () => {
     expect(findAll(cases[1], 'failure')).toHaveLength(0);
   });
 
-  it('--reporter tap prints TAP version 13 with a plan', () => {
-    const result = test(['passing', 'failing', '--reporter', 'tap']);
+  it('--reporter tap prints TAP version 13 with a plan', async () => {
+    const result = await test(['passing', 'failing', '--reporter', 'tap']);
     expect(result.code).toBe(1);
     const lines = result.stdout.split('\n');
     expect(lines.slice(0, 2)).toEqual(['TAP version 13', '1..9']);
@@ -233,7 +234,7 @@ describe('agentguard policy test: --json and reporters', () => {
 
   it('--output writes the report to a file (creating folders) and keeps stdout empty', async () => {
     const out = join(tmp, 'reports', 'nested', 'junit.xml');
-    const result = test(['failing', '--reporter', 'junit', '--output', out]);
+    const result = await test(['failing', '--reporter', 'junit', '--output', out]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain(`Wrote the junit report to ${out} (1 passed, 3 failed).`);
@@ -241,21 +242,21 @@ describe('agentguard policy test: --json and reporters', () => {
     expect(root.attributes).toMatchObject({ tests: '4', failures: '3' });
 
     const pretty = join(tmp, 'reports', 'pretty.txt');
-    expect(test(['passing', '--output', pretty]).code).toBe(0);
+    expect((await test(['passing', '--output', pretty])).code).toBe(0);
     expect(await readFile(pretty, 'utf8')).toContain('5 passed, 0 failed');
   });
 
   it('--output to a path that cannot be written exits 2 with a clear error', async () => {
     const blocker = join(tmp, 'a-file');
     await writeFile(blocker, 'x');
-    const result = test(['passing', '--output', join(blocker, 'report.xml')]);
+    const result = await test(['passing', '--output', join(blocker, 'report.xml')]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Error (OUTPUT_UNWRITABLE): cannot write the report to');
     expectNoStack(result);
   });
 
-  it('--coverage lists unreached rules in the pretty report', () => {
-    const result = test(['passing', '--coverage']);
+  it('--coverage lists unreached rules in the pretty report', async () => {
+    const result = await test(['passing', '--coverage']);
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('COVERAGE');
     expect(result.stdout).toContain('support-bot.yaml: 4/6 rules reached by a case\n  not reached: db-read, no-shell\n');
@@ -263,8 +264,8 @@ describe('agentguard policy test: --json and reporters', () => {
 });
 
 describe('agentguard policy test: GitHub Actions annotations', () => {
-  it('prints an ::error annotation per failed case when GITHUB_ACTIONS=true, besides the report', () => {
-    const result = test(['failing'], { env: { GITHUB_ACTIONS: 'true' } });
+  it('prints an ::error annotation per failed case when GITHUB_ACTIONS=true, besides the report', async () => {
+    const result = await test(['failing'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(result.code).toBe(1);
     const annotations = result.stdout.split('\n').filter((l) => l.startsWith('::error '));
     expect(annotations).toHaveLength(3);
@@ -272,21 +273,21 @@ describe('agentguard policy test: GitHub Actions annotations', () => {
     expect(result.stdout).toContain('1 passed, 3 failed');
   });
 
-  it('makes annotation paths relative to GITHUB_WORKSPACE', () => {
+  it('makes annotation paths relative to GITHUB_WORKSPACE', async () => {
     const workspace = dirname(dirname(FIXTURES.replace(/\/$/, '')));
-    const result = test(['failing'], { env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace } });
+    const result = await test(['failing'], { env: { GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: workspace } });
     expect(result.stdout).toContain('::error file=fixtures/policy-tests/failing/support-bot.test.yaml,line=7,col=5,');
   });
 
-  it('annotates load errors at their position', () => {
-    const result = test(['invalid-test/bad-expect.test.yaml'], { env: { GITHUB_ACTIONS: 'true' } });
+  it('annotates load errors at their position', async () => {
+    const result = await test(['invalid-test/bad-expect.test.yaml'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(result.code).toBe(2);
     expect(result.stdout).toContain('::error file=invalid-test/bad-expect.test.yaml,line=8,col=23,title=Policy test file cannot be loaded::cases[1] "misspelt effect" expect.effect: must be one of');
   });
 
-  it('prints no annotations without GITHUB_ACTIONS, nor in --json mode', () => {
-    expect(test(['failing']).stdout).not.toContain('::error');
-    const json = test(['failing', '--json'], { env: { GITHUB_ACTIONS: 'true' } });
+  it('prints no annotations without GITHUB_ACTIONS, nor in --json mode', async () => {
+    expect((await test(['failing'])).stdout).not.toContain('::error');
+    const json = await test(['failing', '--json'], { env: { GITHUB_ACTIONS: 'true' } });
     expect(json.stdout).not.toContain('::error');
     parseJson(json);
   });
