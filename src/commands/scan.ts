@@ -73,7 +73,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     ...dataDirFlag,
   };
 
-  async run(): Promise<ScanResult | unknown> {
+  async run(): Promise<ScanResult | undefined> {
     const { flags } = await this.parse(ScanCommand);
     if (!(FORMATS as readonly string[]).includes(flags.format)) throw usage(`--format ${JSON.stringify(flags.format)} is not a format`, `Use one of: ${FORMATS.join(', ')}.`);
     if (flags.watch && flags.format === 'cyclonedx') throw usage('--watch prints events; it cannot write a CycloneDX document', 'Drop --format cyclonedx, or run without --watch.');

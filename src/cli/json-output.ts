@@ -1,0 +1,155 @@
+// What every command prints with --json, by command id: the types schemas/cli/*.json are generated from
+// (`npm run contracts:update`, scripts/contracts/cli-schemas.ts). Types only: nothing here exists at run time.
+import type { ApprovalRecord } from '../core/approvals/types.js';
+import type { AuditRecord } from '../core/audit/types.js';
+import type { BudgetStatus } from '../core/cost/budget-status.js';
+import type { CostReport } from '../core/cost/report.js';
+import type { Recommendation } from '../core/cost/recommend.js';
+import type { InitResult } from '../core/init/init-project.js';
+import type { ScanResult } from '../scan/run-scan.js';
+import type { WatchEvent as ScanWatchEvent } from '../scan/watch-events.js';
+import type { ErrorJson } from './base-command.js';
+import type { WatchEvent } from './approvals-watch/changes.js';
+import type { AgentsDeregisterResult } from '../commands/agents/deregister.js';
+import type { AgentsListResult } from '../commands/agents/list.js';
+import type { AgentsRegisterResult } from '../commands/agents/register.js';
+import type { AgentsShowResult } from '../commands/agents/show.js';
+import type { AgentsStatusResult } from '../commands/agents/status.js';
+import type { ApprovalsApproveResult } from '../commands/approvals/approve.js';
+import type { ApprovalsDeliveriesResult } from '../commands/approvals/deliveries.js';
+import type { ApprovalsDenyResult } from '../commands/approvals/deny.js';
+import type { ApprovalsListResult } from '../commands/approvals/list.js';
+import type { ApprovalsShowResult } from '../commands/approvals/show.js';
+import type { AuditCheckpointResult } from '../commands/audit/checkpoint.js';
+import type { AuditExportResult } from '../commands/audit/export.js';
+import type { AuditPublicKeyResult } from '../commands/audit/public-key.js';
+import type { AuditQueryResult } from '../commands/audit/query.js';
+import type { AuditVerifyResult } from '../commands/audit/verify.js';
+import type { CostPricesListResult, CostPricesModelResult } from '../commands/cost/prices.js';
+import type { CostPricesImportResult } from '../commands/cost/prices/import.js';
+import type { DoctorResult } from '../commands/doctor.js';
+import type { GuardrailsCheckResult } from '../commands/guardrails/check.js';
+import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
+import type { GuardrailsListResult } from '../commands/guardrails/list.js';
+import type { PolicySimulateResult } from '../commands/policy/simulate.js';
+import type { PolicyTestResult } from '../commands/policy/test.js';
+import type { PolicyValidateResult } from '../commands/policy/validate.js';
+import type { SidecarLogsResult } from '../commands/sidecar/logs.js';
+import type { SidecarStartResult } from '../commands/sidecar/start.js';
+import type { SidecarStatusResult } from '../commands/sidecar/status.js';
+import type { SidecarStopResult } from '../commands/sidecar/stop.js';
+import type { TokenCreateResult } from '../commands/token/create.js';
+import type { TokenListResult } from '../commands/token/list.js';
+import type { TokenRevokeResult } from '../commands/token/revoke.js';
+
+/** The one JSON document a command prints with --json (pretty-printed), keyed by oclif command id. */
+export interface CliJsonOutput {
+  'agents:deregister': AgentsDeregisterResult;
+  'agents:list': AgentsListResult;
+  'agents:register': AgentsRegisterResult;
+  'agents:show': AgentsShowResult;
+  'agents:status': AgentsStatusResult;
+  'approvals:approve': ApprovalsApproveResult;
+  'approvals:deliveries': ApprovalsDeliveriesResult;
+  'approvals:deny': ApprovalsDenyResult;
+  'approvals:list': ApprovalsListResult;
+  'approvals:show': ApprovalsShowResult;
+  'audit:checkpoint': AuditCheckpointResult;
+  /** Only with --out: the records go to the file, this summary to stdout. */
+  'audit:export': AuditExportResult;
+  'audit:public-key': AuditPublicKeyResult;
+  'audit:query': AuditQueryResult;
+  'audit:verify': AuditVerifyResult;
+  'cost:budgets': BudgetStatus[];
+  /** The catalog, or one model's prices when a model is named. */
+  'cost:prices': CostPricesListResult | CostPricesModelResult;
+  'cost:prices:import': CostPricesImportResult;
+  'cost:recommend': Recommendation[];
+  'cost:report': CostReport;
+  doctor: DoctorResult;
+  'guardrails:check': GuardrailsCheckResult;
+  'guardrails:eval': GuardrailsEvalResult;
+  'guardrails:list': GuardrailsListResult;
+  init: InitResult;
+  /** The policy JSON Schema itself (schemas/policy.schema.json). */
+  'policy:schema': Record<string, unknown>;
+  /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
+  'policy:simulate': PolicySimulateResult;
+  'policy:test': PolicyTestResult;
+  'policy:validate': PolicyValidateResult;
+  /** Without --watch. */
+  scan: ScanResult;
+  'sidecar:logs': SidecarLogsResult;
+  'sidecar:start': SidecarStartResult;
+  'sidecar:status': SidecarStatusResult;
+  'sidecar:stop': SidecarStopResult;
+  'token:create': TokenCreateResult;
+  'token:list': TokenListResult;
+  'token:revoke': TokenRevokeResult;
+}
+
+/** Commands that stream with --json: one compact JSON value per line (JSON Lines), the type of one line. */
+export interface CliJsonLines {
+  /** Pending approvals first (event `pending`), then each change as it is seen, until SIGINT or SIGTERM. */
+  'approvals:watch': { event: WatchEvent; approval: ApprovalRecord };
+  /** Each audit record as stored, oldest first; with --follow, new ones as they are recorded. */
+  'audit:tail': AuditRecord;
+  /** With --input or JSON Lines on stdin: one Decision per action. */
+  'policy:simulate': PolicySimulateResult;
+  /** With --watch: agents starting and stopping, servers going up and down, MCP servers added, changed or removed. */
+  scan: ScanWatchEvent;
+}
+
+/** What every command prints on stdout with --json when it fails (its exit code is not 0). */
+export type CliJsonError = ErrorJson;
+
+/** The command classes, by id: the documented output above must be what each run() returns (checked below). */
+interface Commands {
+  'agents:deregister': typeof import('../commands/agents/deregister.js').default;
+  'agents:list': typeof import('../commands/agents/list.js').default;
+  'agents:register': typeof import('../commands/agents/register.js').default;
+  'agents:show': typeof import('../commands/agents/show.js').default;
+  'agents:status': typeof import('../commands/agents/status.js').default;
+  'approvals:approve': typeof import('../commands/approvals/approve.js').default;
+  'approvals:deliveries': typeof import('../commands/approvals/deliveries.js').default;
+  'approvals:deny': typeof import('../commands/approvals/deny.js').default;
+  'approvals:list': typeof import('../commands/approvals/list.js').default;
+  'approvals:show': typeof import('../commands/approvals/show.js').default;
+  'approvals:watch': typeof import('../commands/approvals/watch.js').default;
+  'audit:checkpoint': typeof import('../commands/audit/checkpoint.js').default;
+  'audit:export': typeof import('../commands/audit/export.js').default;
+  'audit:public-key': typeof import('../commands/audit/public-key.js').default;
+  'audit:query': typeof import('../commands/audit/query.js').default;
+  'audit:tail': typeof import('../commands/audit/tail.js').default;
+  'audit:verify': typeof import('../commands/audit/verify.js').default;
+  'cost:budgets': typeof import('../commands/cost/budgets.js').default;
+  'cost:prices': typeof import('../commands/cost/prices.js').default;
+  'cost:prices:import': typeof import('../commands/cost/prices/import.js').default;
+  'cost:recommend': typeof import('../commands/cost/recommend.js').default;
+  'cost:report': typeof import('../commands/cost/report.js').default;
+  doctor: typeof import('../commands/doctor.js').default;
+  'guardrails:check': typeof import('../commands/guardrails/check.js').default;
+  'guardrails:eval': typeof import('../commands/guardrails/eval.js').default;
+  'guardrails:list': typeof import('../commands/guardrails/list.js').default;
+  init: typeof import('../commands/init.js').default;
+  'policy:schema': typeof import('../commands/policy/schema.js').default;
+  'policy:simulate': typeof import('../commands/policy/simulate.js').default;
+  'policy:test': typeof import('../commands/policy/test.js').default;
+  'policy:validate': typeof import('../commands/policy/validate.js').default;
+  scan: typeof import('../commands/scan.js').default;
+  'sidecar:logs': typeof import('../commands/sidecar/logs.js').default;
+  'sidecar:start': typeof import('../commands/sidecar/start.js').default;
+  'sidecar:status': typeof import('../commands/sidecar/status.js').default;
+  'sidecar:stop': typeof import('../commands/sidecar/stop.js').default;
+  'token:create': typeof import('../commands/token/create.js').default;
+  'token:list': typeof import('../commands/token/list.js').default;
+  'token:revoke': typeof import('../commands/token/revoke.js').default;
+}
+
+type RunResult<K extends keyof Commands> = Exclude<Awaited<ReturnType<InstanceType<Commands[K]>['run']>>, undefined | void>;
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type MustBeTrue<T extends true> = T;
+/** Fails the typecheck when a command's run() returns something other than what CliJsonOutput says it prints. */
+export type CliJsonOutputAgrees = MustBeTrue<Same<{ [K in keyof CliJsonOutput]: Same<CliJsonOutput[K], RunResult<K>> }, { [K in keyof CliJsonOutput]: true }>>;
+/** Every command either prints one document or streams (approvals watch, audit tail): none is left out. */
+export type CliJsonCoversEveryCommand = MustBeTrue<Same<keyof Commands, keyof CliJsonOutput | keyof CliJsonLines>>;
