@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -10,13 +9,15 @@ import { loadPublicKey } from '../src/core/audit/keys.js';
 import { verifyAudit } from '../src/core/audit/verify.js';
 import { openStore } from '../src/core/store/open-store.js';
 import { approvalDecision } from './helpers/approval-fixtures.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const MIN = 60_000;
 const SECRET = 'sk-live-abcdefghijklmnopqrstuvwx';
 
 function tempDataDir(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-cli-approvals-')), 'data');
+  return join(makeTempDir('ag-cli-approvals-'), 'data');
 }
 
 const decision = approvalDecision;
@@ -62,18 +63,19 @@ function json<T>(stdout: string): T {
   return JSON.parse(stdout) as T;
 }
 
-beforeAll(() => {
-  expect(existsSync(join(ROOT, 'dist/commands/approvals/list.js')), 'run `npm run build` first').toBe(true);
+beforeAll(async () => {
+  // The race below runs the built store in several processes.
+  expect(existsSync(join(ROOT, 'dist/core/approvals/service.js')), 'run `npm run build` first').toBe(true);
 });
 
 describe('agentguard approvals list', () => {
-  it('prints an empty result with no database, and creates nothing', () => {
+  it('prints an empty result with no database, and creates nothing', async () => {
     const dataDir = tempDataDir();
-    const human = runCli(['approvals', 'list', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['approvals', 'list', '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     expect(human.stdout).toBe('');
     expect(human.stderr).toContain(`No approvals in ${dataDir} yet`);
-    const asJson = runCli(['approvals', 'list', '--data-dir', dataDir, '--json']);
+    const asJson = await runCliInProcess(['approvals', 'list', '--data-dir', dataDir, '--json']);
     expect(asJson.code).toBe(0);
     expect(json(asJson.stdout)).toEqual([]);
     expect(existsSync(dataDir)).toBe(false);
@@ -81,7 +83,7 @@ describe('agentguard approvals list', () => {
 
   it('lists every approval newest first, marking the ones past expiry expired (and recording that), filtered by --status', async () => {
     const { dataDir, fresh, other, stale } = await seed();
-    const all = runCli(['approvals', 'list', '--data-dir', dataDir, '--json']);
+    const all = await runCliInProcess(['approvals', 'list', '--data-dir', dataDir, '--json']);
     expect(all.code).toBe(0);
     const records = json<ApprovalRecord[]>(all.stdout);
     expect(records.map((r) => [r.id, r.status])).toEqual([
@@ -90,9 +92,9 @@ describe('agentguard approvals list', () => {
       [stale.id, 'expired'],
     ]);
     expect(all.stdout).not.toContain(SECRET);
-    const pending = runCli(['approvals', 'list', '--status', 'pending', '--data-dir', dataDir, '--json']);
+    const pending = await runCliInProcess(['approvals', 'list', '--status', 'pending', '--data-dir', dataDir, '--json']);
     expect(json<ApprovalRecord[]>(pending.stdout).map((r) => r.id)).toEqual([other.id, fresh.id]);
-    const human = runCli(['approvals', 'list', '--data-dir', dataDir]);
+    const human = await runCliInProcess(['approvals', 'list', '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     const lines = human.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STATUS\s+AGENT\s+ACTION\s+RULES\s+REQUESTED \(UTC\)\s+EXPIRES \(UTC\)$/);
@@ -101,7 +103,7 @@ describe('agentguard approvals list', () => {
       [fresh.id, 'pending', 'pay-bot', 'payments.transfer', 'big-transfer'],
       [stale.id, 'expired', 'pay-bot', 'payments.transfer', 'big-transfer'],
     ]);
-    const none = runCli(['approvals', 'list', '--status', 'denied', '--data-dir', dataDir]);
+    const none = await runCliInProcess(['approvals', 'list', '--status', 'denied', '--data-dir', dataDir]);
     expect(none.code).toBe(0);
     expect(none.stdout).toBe('');
     expect(none.stderr).toContain('No approvals match.');
@@ -114,8 +116,8 @@ describe('agentguard approvals list', () => {
     ]);
   });
 
-  it('refuses an unknown --status with exit 2', () => {
-    const result = runCli(['approvals', 'list', '--status', 'maybe', '--data-dir', tempDataDir()]);
+  it('refuses an unknown --status with exit 2', async () => {
+    const result = await runCliInProcess(['approvals', 'list', '--status', 'maybe', '--data-dir', tempDataDir()]);
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/maybe/);
   });
@@ -124,7 +126,7 @@ describe('agentguard approvals list', () => {
 describe('agentguard approvals show', () => {
   it('shows one approval, secrets masked, and the same data with --json', async () => {
     const { dataDir, fresh } = await seed();
-    const human = runCli(['approvals', 'show', fresh.id, '--data-dir', dataDir]);
+    const human = await runCliInProcess(['approvals', 'show', fresh.id, '--data-dir', dataDir]);
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^id:\\s+${fresh.id}$`, 'm'));
     expect(human.stdout).toMatch(/^status:\s+pending$/m);
@@ -133,7 +135,7 @@ describe('agentguard approvals show', () => {
     expect(human.stdout).toMatch(/^approvers:\s+finance$/m);
     expect(human.stdout).toContain('"amount": 5000');
     expect(human.stdout).not.toContain(SECRET);
-    const asJson = runCli(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json']);
+    const asJson = await runCliInProcess(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json']);
     expect(asJson.code).toBe(0);
     expect(json(asJson.stdout)).toEqual({ ...fresh, deliveries: [] });
   });
@@ -141,12 +143,12 @@ describe('agentguard approvals show', () => {
   it('exits 1 with a hint for an unknown id, with or without a database', async () => {
     const { dataDir } = await seed();
     for (const dir of [dataDir, tempDataDir()]) {
-      const result = runCli(['approvals', 'show', 'apr_nope', '--data-dir', dir]);
+      const result = await runCliInProcess(['approvals', 'show', 'apr_nope', '--data-dir', dir]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain('Error (APPROVAL_NOT_FOUND): no approval with id "apr_nope"');
       expect(result.stderr).toContain('agentguard approvals list');
     }
-    const asJson = runCli(['approvals', 'show', 'apr_nope', '--data-dir', dataDir, '--json']);
+    const asJson = await runCliInProcess(['approvals', 'show', 'apr_nope', '--data-dir', dataDir, '--json']);
     expect(asJson.code).toBe(1);
     expect(json<{ error: { code: string } }>(asJson.stdout).error.code).toBe('APPROVAL_NOT_FOUND');
   });
@@ -155,30 +157,30 @@ describe('agentguard approvals show', () => {
 describe('agentguard approvals approve and deny', () => {
   it('approves and denies pending approvals, refuses closed and expired ones naming their status, and records each change once', async () => {
     const { dataDir, fresh, other, stale } = await seed();
-    const approved = runCli(['approvals', 'approve', fresh.id, '--by', 'alice', '--comment', 'vendor verified', '--data-dir', dataDir]);
+    const approved = await runCliInProcess(['approvals', 'approve', fresh.id, '--by', 'alice', '--comment', 'vendor verified', '--data-dir', dataDir]);
     expect(approved.code).toBe(0);
     expect(approved.stdout).toBe(`Approved ${fresh.id} (payments.transfer by agent pay-bot) as alice: vendor verified\n`);
 
-    const denied = runCli(['approvals', 'deny', other.id, '--data-dir', dataDir, '--json'], { env: { USER: 'carol' } });
+    const denied = await runCliInProcess(['approvals', 'deny', other.id, '--data-dir', dataDir, '--json'], { env: { USER: 'carol' } });
     expect(denied.code).toBe(0);
     expect(json<ApprovalRecord>(denied.stdout)).toMatchObject({ id: other.id, status: 'denied', decidedBy: 'carol', comment: null });
 
-    const again = runCli(['approvals', 'deny', fresh.id, '--by', 'bob', '--data-dir', dataDir]);
+    const again = await runCliInProcess(['approvals', 'deny', fresh.id, '--by', 'bob', '--data-dir', dataDir]);
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`Error (APPROVAL_CLOSED): approval ${fresh.id} is already approved by alice at `);
 
-    const late = runCli(['approvals', 'approve', stale.id, '--by', 'alice', '--data-dir', dataDir, '--json']);
+    const late = await runCliInProcess(['approvals', 'approve', stale.id, '--by', 'alice', '--data-dir', dataDir, '--json']);
     expect(late.code).toBe(1);
     const error = json<{ error: { code: string; message: string } }>(late.stdout).error;
     expect(error.code).toBe('APPROVAL_CLOSED');
     expect(error.message).toContain('is already expired');
 
-    const unknown = runCli(['approvals', 'approve', 'apr_nope', '--by', 'alice', '--data-dir', dataDir]);
+    const unknown = await runCliInProcess(['approvals', 'approve', 'apr_nope', '--by', 'alice', '--data-dir', dataDir]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain('APPROVAL_NOT_FOUND');
     expect(unknown.stderr).toContain('agentguard approvals list');
 
-    const shown = json<ApprovalRecord>(runCli(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json']).stdout);
+    const shown = json<ApprovalRecord>((await runCliInProcess(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json'])).stdout);
     expect(shown).toMatchObject({ status: 'approved', decidedBy: 'alice', comment: 'vendor verified', consumedAt: null });
 
     expect(await approvalEvents(dataDir)).toEqual([
@@ -191,7 +193,7 @@ describe('agentguard approvals approve and deny', () => {
       ['denied', other.id],
     ]);
     // The commands sign checkpoints, and the chain verifies with the data folder's key.
-    const verify = runCli(['audit', 'verify', '--data-dir', dataDir]);
+    const verify = await runCliInProcess(['audit', 'verify', '--data-dir', dataDir]);
     expect(verify.code, verify.stderr).toBe(0);
     const store = await openStore({ dataDir, create: false });
     try {
@@ -204,12 +206,12 @@ describe('agentguard approvals approve and deny', () => {
 
   it('exits 2 without a name, and 1 for any id when there is no database (creating nothing)', async () => {
     const { dataDir, fresh } = await seed();
-    const noName = runCli(['approvals', 'approve', fresh.id, '--by', ' ', '--data-dir', dataDir]);
+    const noName = await runCliInProcess(['approvals', 'approve', fresh.id, '--by', ' ', '--data-dir', dataDir]);
     expect(noName.code).toBe(2);
     expect(noName.stderr).toContain('APPROVAL_BY_REQUIRED');
-    expect(json<ApprovalRecord>(runCli(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json']).stdout).status).toBe('pending');
+    expect(json<ApprovalRecord>((await runCliInProcess(['approvals', 'show', fresh.id, '--data-dir', dataDir, '--json'])).stdout).status).toBe('pending');
     const empty = tempDataDir();
-    const missing = runCli(['approvals', 'deny', 'apr_x', '--by', 'alice', '--data-dir', empty]);
+    const missing = await runCliInProcess(['approvals', 'deny', 'apr_x', '--by', 'alice', '--data-dir', empty]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('APPROVAL_NOT_FOUND');
     expect(existsSync(empty)).toBe(false);
