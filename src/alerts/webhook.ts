@@ -1,4 +1,5 @@
 import type { BudgetAlert } from '../core/cost/enforce.js';
+import { formatUsd } from '../core/cost/format-usd.js';
 
 const TIMEOUT_MS = 5_000;
 
@@ -7,7 +8,7 @@ export function alertBody(alert: BudgetAlert): Record<string, unknown> {
   const percent = Math.round(alert.threshold * 100);
   const until = alert.periodEnd ? ` (period ends ${alert.periodEnd})` : '';
   return {
-    text: `agentguard: budget "${alert.budget}" reached ${percent}% — $${alert.spentUsd.toFixed(2)} of $${alert.limitUsd.toFixed(2)}${until}`,
+    text: `agentguard: budget "${alert.budget}" reached ${percent}% — ${formatUsd(alert.spentUsd)} of ${formatUsd(alert.limitUsd)}${until}`,
     type: 'agentguard.budget_alert',
     budget: alert.budget,
     threshold: alert.threshold,

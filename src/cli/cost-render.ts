@@ -1,7 +1,7 @@
 import type { CostReport, ReportRow } from '../core/cost/report.js';
 import { tableLines } from './table.js';
+import { formatUsd as usd } from '../core/cost/format-usd.js';
 
-const usd = (n: number) => (n >= 100 ? `$${n.toFixed(0)}` : n >= 1 ? `$${n.toFixed(2)}` : `$${n.toFixed(4)}`);
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** A bar of up to `width` blocks, in eighths, proportional to value / max. */

@@ -7,8 +7,7 @@ import { costSectionName, loadProjectConfig, readProjectConfig } from '../../cor
 import { budgetStatus, type BudgetStatus } from '../../core/cost/budget-status.js';
 import { checkCostConfig } from '../../core/cost/config.js';
 import { renderTable } from '../../cli/table.js';
-
-const usd = (n: number) => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+import { formatUsd as usd } from '../../core/cost/format-usd.js';
 
 export default class CostBudgetsCommand extends BaseCommand {
   static summary = 'Spend, calls in flight and what is left of each budget.';

@@ -5,6 +5,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { renderReport, reportCsv } from '../../cli/cost-render.js';
 import { parseTimeBound } from '../../core/audit/filters.js';
 import { costReport, REPORT_GROUPS, type CostReport, type ReportGroup } from '../../core/cost/report.js';
+import { formatUsd } from '../../core/cost/format-usd.js';
 import { AgentGuardError } from '../../core/errors.js';
 
 export default class CostReportCommand extends BaseCommand {
@@ -45,7 +46,7 @@ Times for --since and --until are ISO 8601 dates or times (UTC unless they carry
     const text = flags.format === 'csv' ? reportCsv(report) : flags.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : `${renderReport(report)}\n`;
     if (flags.out) {
       await writeFile(flags.out, text);
-      this.note(`Wrote the report (${report.total.calls} calls, $${report.total.costUsd.toFixed(4)}) to ${flags.out}.`);
+      this.note(`Wrote the report (${report.total.calls} calls, ${formatUsd(report.total.costUsd)}) to ${flags.out}.`);
     } else if (!this.jsonEnabled()) {
       if (report.total.calls === 0 && flags.format === 'table') this.note('No LLM calls in the ledger for this range.');
       else process.stdout.write(text);

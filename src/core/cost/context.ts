@@ -3,6 +3,7 @@ import { checkCostConfig, type CostSettings } from './config.js';
 import type { BudgetAlert, CostContext } from './enforce.js';
 import { loadPriceCatalog, type PriceCatalog } from './prices.js';
 import type { CostStore } from './types.js';
+import { formatUsd } from './format-usd.js';
 
 /**
  * The cost context of a process that records (the SDK's local mode, the sidecar): the checked `cost` config, the
@@ -28,7 +29,7 @@ export function costContext(options: {
     },
     ...(options.onAlert ? { onAlert: options.onAlert } : {}),
     recordAlert: async (alert) => {
-      const message = `Budget "${alert.budget}" reached ${Math.round(alert.threshold * 100)}%: $${alert.spentUsd.toFixed(6)} of $${alert.limitUsd.toFixed(2)}`;
+      const message = `Budget "${alert.budget}" reached ${Math.round(alert.threshold * 100)}%: ${formatUsd(alert.spentUsd)} of ${formatUsd(alert.limitUsd)}`;
       await options.audit.append([
         {
           type: 'alert',

@@ -6,7 +6,8 @@ import type { CostSettings } from './config.js';
 import type { PriceCatalog } from './prices.js';
 import { promptTokenBound } from './tokens.js';
 import type { BudgetFigures, BudgetWindow, CostScope, CostStore, LedgerEntry, PriceEntry, ResolvedPrice } from './types.js';
-import { costOf, nanoCost } from './usage-cost.js';
+import { costOf, nanoCost, usdFromNano } from './usage-cost.js';
+import { formatUsd } from './format-usd.js';
 
 /** A threshold of a budget crossed by committed spend, reported once per period. */
 export interface BudgetAlert {
@@ -32,8 +33,7 @@ export interface CostContext {
   recordAlert?: (alert: BudgetAlert) => Promise<void>;
 }
 
-const usd = (nano: number) => nano / 1e9;
-const money = (nano: number) => `$${usd(nano).toFixed(nano < 1e7 ? 6 : 2)}`;
+const money = (nano: number) => formatUsd(usdFromNano(nano));
 
 function scopeOf(action: Action): CostScope {
   const context = (action.context ?? {}) as Record<string, unknown>;
@@ -158,8 +158,8 @@ export async function alertCrossings(cost: CostContext, scope: CostScope, now: D
         budget: window.name,
         key: window.key,
         threshold,
-        spentUsd: usd(f.spentNano),
-        limitUsd: usd(f.limitNano),
+        spentUsd: usdFromNano(f.spentNano),
+        limitUsd: usdFromNano(f.limitNano),
         periodStart: window.periodStart,
         periodEnd: window.periodEnd,
         ...(budget.webhook ? { webhook: budget.webhook } : {}),
