@@ -1,10 +1,10 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { LedgerEntry } from '../src/core/cost/types.js';
 import { openStore } from '../src/core/store/open-store.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 // An empty folder with its own config, so no agentguard.config.json of the repository takes part.
 let cwd: string;
@@ -29,7 +29,7 @@ function entry(i: number, agent: string, model: string, input: number, output: n
 }
 
 beforeAll(async () => {
-  cwd = mkdtempSync(join(tmpdir(), 'ag-cli-cost-'));
+  cwd = makeTempDir('ag-cli-cost-');
   dataDir = join(cwd, '.agentguard');
   writeFileSync(
     join(cwd, 'agentguard.config.json'),
@@ -43,11 +43,11 @@ beforeAll(async () => {
   await store.close();
 });
 
-const cli = (...args: string[]) => runCli(args, { cwd });
+const cli = (...args: string[]) => runCliInProcess(args, { cwd });
 
 describe('agentguard cost report', () => {
-  it('totals by model with bars and the top spenders; marks estimated and unpriced calls', () => {
-    const result = cli('cost', 'report');
+  it('totals by model with bars and the top spenders; marks estimated and unpriced calls', async () => {
+    const result = await cli('cost', 'report');
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/openai\/gpt-4\.1\s+1\s+50,000\s+2,000\s+\$0\.1160\s+█+\s+1 estimated/);
     expect(result.stdout).toMatch(/openai\/gpt-4o\s+30\s+3,000\s+1,500\s+\$0\.0225\s+█/);
@@ -56,52 +56,52 @@ describe('agentguard cost report', () => {
     expect(result.stdout).toContain('Top agents: batch-job $0.1160, support-bot $0.0225');
   });
 
-  it('--by agent as CSV, --by day as JSON, and --out writes a file', () => {
-    const csv = cli('cost', 'report', '--by', 'agent', '--format', 'csv');
+  it('--by agent as CSV, --by day as JSON, and --out writes a file', async () => {
+    const csv = await cli('cost', 'report', '--by', 'agent', '--format', 'csv');
     expect(csv.code, csv.stderr).toBe(0);
     expect(csv.stdout.split('\n').slice(0, 3)).toEqual([
       'agent,calls,input_tokens,output_tokens,cache_read_tokens,cache_write_tokens,cost_usd,estimated_calls,unpriced_calls',
       'batch-job,2,50010,2010,0,0,0.116,1,1',
       'support-bot,30,3000,1500,0,0,0.0225,0,0',
     ]);
-    const json = JSON.parse(cli('cost', 'report', '--by', 'day', '--json').stdout);
+    const json = JSON.parse((await cli('cost', 'report', '--by', 'day', '--json')).stdout);
     expect(json.rows).toEqual([expect.objectContaining({ key: DAY, calls: 32 })]);
     const out = join(cwd, 'report.csv');
-    expect(cli('cost', 'report', '--format', 'csv', '--out', out).code).toBe(0);
+    expect((await cli('cost', 'report', '--format', 'csv', '--out', out)).code).toBe(0);
     expect(existsSync(out) && readFileSync(out, 'utf8')).toMatch(/^model,calls/);
   });
 
-  it('bad flags exit 2 with what to use', () => {
-    const by = cli('cost', 'report', '--by', 'colour');
+  it('bad flags exit 2 with what to use', async () => {
+    const by = await cli('cost', 'report', '--by', 'colour');
     expect(by.code).toBe(2);
     expect(by.stderr).toMatch(/--by "colour" is not a grouping/);
     expect(by.stderr).toMatch(/model, agent, project, user, day, week, month/);
-    expect(cli('cost', 'report', '--timezone', 'Mars/Olympus').code).toBe(2);
-    expect(cli('cost', 'report', '--since', 'yesterday-ish').code).toBe(2);
+    expect((await cli('cost', 'report', '--timezone', 'Mars/Olympus')).code).toBe(2);
+    expect((await cli('cost', 'report', '--since', 'yesterday-ish')).code).toBe(2);
   });
 });
 
 describe('agentguard cost budgets', () => {
-  it('shows spent, reserved and remaining per budget, one line per agent for a budget without an id', () => {
-    const json = JSON.parse(cli('cost', 'budgets', '--json').stdout) as Array<{ name: string; value: string | null; spentUsd: number; remainingUsd: number; limitUsd: number }>;
+  it('shows spent, reserved and remaining per budget, one line per agent for a budget without an id', async () => {
+    const json = JSON.parse((await cli('cost', 'budgets', '--json')).stdout) as Array<{ name: string; value: string | null; spentUsd: number; remainingUsd: number; limitUsd: number }>;
     expect(json.find((b) => b.name === 'monthly')).toMatchObject({ value: null, spentUsd: 0.1385, remainingUsd: 0.8615, limitUsd: 1 });
     expect(json.filter((b) => b.name === 'agent:day').map((b) => [b.value, b.spentUsd])).toEqual([
       ['batch-job', 0.116],
       ['support-bot', 0.0225],
     ]);
-    const table = cli('cost', 'budgets');
+    const table = await cli('cost', 'budgets');
     expect(table.stdout).toMatch(/monthly\s+\$0\.1385\s+\$0\.0000\s+\$0\.8615\s+\$1\.00/);
   });
 });
 
 describe('agentguard cost recommend', () => {
-  it('suggests the mini sibling for many short calls on gpt-4o, with the saving on the same tokens', () => {
-    const json = JSON.parse(cli('cost', 'recommend', '--json').stdout) as Array<{ model: string; suggested: string; calls: number; spentUsd: number; estimatedUsd: number; savingUsd: number }>;
+  it('suggests the mini sibling for many short calls on gpt-4o, with the saving on the same tokens', async () => {
+    const json = JSON.parse((await cli('cost', 'recommend', '--json')).stdout) as Array<{ model: string; suggested: string; calls: number; spentUsd: number; estimatedUsd: number; savingUsd: number }>;
     // gpt-4o-mini: $0.15/M in, $0.60/M out: 30 × (100 × 1.5e-7 + 50 × 6e-7) = 30 × $0.000045 = $0.00135.
     expect(json).toEqual([expect.objectContaining({ model: 'openai/gpt-4o', suggested: 'openai/gpt-4o-mini', calls: 30, spentUsd: 0.0225, estimatedUsd: 0.00135 })]);
     expect(json[0]!.savingUsd).toBeCloseTo(0.02115, 9);
-    const text = cli('cost', 'recommend');
+    const text = await cli('cost', 'recommend');
     expect(text.stdout).toContain('openai/gpt-4o → openai/gpt-4o-mini: save about $0.02 of $0.02 (94%)');
-    expect(cli('cost', 'recommend', '--min-calls', '31', '--json').stdout.trim()).toBe('[]');
+    expect((await cli('cost', 'recommend', '--min-calls', '31', '--json')).stdout.trim()).toBe('[]');
   });
 });
