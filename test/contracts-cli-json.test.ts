@@ -167,15 +167,19 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
   });
 
   it('approvals: list, show, approve, deny, deliveries, and watch (JSON Lines)', async () => {
-    await json(['policy', 'simulate', '--policy', policyFile, '--action', JSON.stringify({ ...ACTIONS[3], input: { amount: 900, to: 'beta' } }), '--record']);
-    const list = (await json(['approvals', 'list'])) as unknown as Array<{ id: string }> | { approvals: Array<{ id: string }> };
-    const approvals = Array.isArray(list) ? list : list.approvals;
+    for (const amount of [900, 1200]) {
+      await json(['policy', 'simulate', '--policy', policyFile, '--action', JSON.stringify({ ...ACTIONS[3], input: { amount, to: 'beta' } }), '--record']);
+    }
+    const approvals = (await json(['approvals', 'list'])) as unknown as Array<{ id: string }>;
     expect(approvals.length).toBeGreaterThanOrEqual(2);
     await json(['approvals', 'show', approvals[0].id]);
 
-    // watch runs until stopped: its output stream closing stops it, as a reader going away does.
+    // watch runs until stopped: its output stream failing stops it, as a reader going away does. While it runs in
+    // process, process.stdout is the run's capture (it has `text`); only that one is made to fail.
     const watching = runCliInProcess(['approvals', 'watch', '--interval', '100ms', '--json'], { cwd: project });
-    for (let i = 0; i < 200 && !String((process.stdout as unknown as { text?: string }).text ?? '').includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+    const capture = () => process.stdout as unknown as { text?: string };
+    for (let i = 0; i < 400 && !(capture().text ?? '').includes('\n'); i++) await new Promise((r) => setTimeout(r, 25));
+    expect(capture().text, 'approvals watch printed its first lines').toContain('\n');
     process.stdout.emit('error', new Error('the reader went away'));
     const watched = await watching;
     expect(watched.code).toBe(0);

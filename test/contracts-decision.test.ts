@@ -8,7 +8,9 @@ import { decisionSchema, previewSchema } from '../src/core/contracts/decision-sc
 import { decisionProblem, previewProblem } from '../src/core/contracts/validate-decision.js';
 import { openEngine } from '../src/core/engine/open-engine.js';
 import type { Engine } from '../src/core/engine/types.js';
+import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { Policy } from '../src/core/policy/policy.js';
+import { buildSidecarApp } from '../src/sidecar/app.js';
 import { tempDataDir } from './helpers/audit-log.js';
 
 const POLICY = Policy.parse({
@@ -138,5 +140,34 @@ describe('the Decision schema (core) and the decisions of the real engine', () =
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('the sidecar answers with the same schema', () => {
+  it("POST /v1/decide and /v1/preview answers pass the SDK's check, and nothing of the engine's decision is dropped", async () => {
+    const sidecarDir = tempDataDir('ag-contracts-sidecar-');
+    const recorder = await AuditRecorder.open({ dataDir: sidecarDir });
+    const app = await buildSidecarApp({
+      policy: POLICY,
+      recorder,
+      dataDir: sidecarDir,
+      authenticate: async () => ({ ok: true, token: { id: 'tok_admin', scope: { kind: 'admin' } } }),
+    });
+    try {
+      for (const [name, action] of Object.entries(ACTIONS)) {
+        const response = await app.inject({ method: 'POST', url: '/v1/decide', headers: { authorization: 'Bearer x' }, payload: { action } });
+        expect(response.statusCode, name).toBe(200);
+        const answer = response.json() as Record<string, unknown>;
+        expect(decisionProblem(structuredClone(answer)), name).toBeUndefined();
+        // The same fields as the engine's own decision for that action: the serializer drops none.
+        expect(Object.keys(answer).sort(), name).toEqual(Object.keys(overTheWire(decisions[name])).sort());
+        const preview = await app.inject({ method: 'POST', url: '/v1/preview', headers: { authorization: 'Bearer x' }, payload: { action } });
+        expect(previewProblem(preview.json()), name).toBeUndefined();
+      }
+    } finally {
+      await app.close();
+      await recorder.close();
+      rmSync(dirname(sidecarDir), { recursive: true, force: true });
+    }
   });
 });
