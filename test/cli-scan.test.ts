@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateCycloneDx } from '../src/scan/cyclonedx.js';
 import type { ScanFinding } from '../src/scan/types.js';
 import { diffScans } from '../src/scan/watch-events.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const SECRET = 'sk-test-FAKE-cli-scan-0001';
 let root: string;
@@ -17,7 +17,7 @@ let ollama: ChildProcess;
 let ollamaPort: number;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'ag-cli-scan-'));
+  root = makeTempDir('ag-cli-scan-');
   home = join(root, 'home');
   project = join(root, 'bot');
   dataDir = join(root, 'data');
@@ -42,11 +42,11 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const scan = (...args: string[]) => runCli(['scan', '--home', home, '--path', project, '--data-dir', dataDir, ...args], { cwd: root });
+const scan = (...args: string[]) => runCliInProcess(['scan', '--home', home, '--path', project, '--data-dir', dataDir, ...args], { cwd: root });
 
 describe('agentguard scan', () => {
-  it('reports the unsecured project, the MCP server with its risks, the model server by its API, and what it could not read; exit 1', () => {
-    const result = scan('--json');
+  it('reports the unsecured project, the MCP server with its risks, the model server by its API, and what it could not read; exit 1', async () => {
+    const result = await scan('--json');
     expect(result.code, result.stderr).toBe(1);
     const report = JSON.parse(result.stdout) as { findings: ScanFinding[]; skipped: Array<{ what: string; reason: string }>; summary: { unsecured: number } };
     const bot = report.findings.find((f) => f.id === `project:${project}`);
@@ -62,8 +62,8 @@ describe('agentguard scan', () => {
     expect(result.stderr).not.toContain(SECRET);
   });
 
-  it('the table groups by risk and always ends with what was not inspected; --no-probe says probes were off', () => {
-    const result = scan('--no-probe');
+  it('the table groups by risk and always ends with what was not inspected; --no-probe says probes were off', async () => {
+    const result = await scan('--no-probe');
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/HIGH RISK \(\d+\)/);
     expect(result.stdout).toMatch(/NOT INSPECTED \(\d+\)/);
@@ -73,7 +73,7 @@ describe('agentguard scan', () => {
   });
 
   it('--format cyclonedx writes a CycloneDX 1.6 AI bill of materials that validates', async () => {
-    const result = scan('--format', 'cyclonedx');
+    const result = await scan('--format', 'cyclonedx');
     expect(result.code).toBe(1);
     const bom = JSON.parse(result.stdout) as { specVersion: string; components: Array<{ type: string; name: string; purl?: string }> };
     expect(bom.specVersion).toBe('1.6');
@@ -83,21 +83,21 @@ describe('agentguard scan', () => {
     expect(result.stdout).not.toContain(SECRET);
   });
 
-  it('records what it found in the agent registry', () => {
-    const list = runCli(['agents', 'list', '--data-dir', dataDir, '--json'], { cwd: root });
+  it('records what it found in the agent registry', async () => {
+    const list = await runCliInProcess(['agents', 'list', '--data-dir', dataDir, '--json'], { cwd: root });
     expect(list.code, list.stderr).toBe(0);
     const entries = JSON.parse(list.stdout) as { agents?: Array<{ id: string }> } | Array<{ id: string }>;
     const ids = (Array.isArray(entries) ? entries : (entries.agents ?? [])).map((e) => e.id);
     expect(ids).toContain(`project:${project}`);
   });
 
-  it('bad flags exit 2', () => {
-    expect(scan('--format', 'xml').code).toBe(2);
-    expect(scan('--watch', '--format', 'cyclonedx').code).toBe(2);
+  it('bad flags exit 2', async () => {
+    expect((await scan('--format', 'xml')).code).toBe(2);
+    expect((await scan('--watch', '--format', 'cyclonedx')).code).toBe(2);
   });
 
-  it('--watch runs the given number of scans and says what it watches', () => {
-    const result = scan('--watch', '--interval', '1', '--count', '2', '--no-probe');
+  it('--watch runs the given number of scans and says what it watches', async () => {
+    const result = await scan('--watch', '--interval', '1', '--count', '2', '--no-probe');
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/Watching: \d+ found/);
   });
@@ -108,7 +108,7 @@ describe('scan --watch events', () => {
     id, kind, name: id, frameworks: [], location: id, status: 'unsecured', risk: 'medium', evidence: [], notes: [], details,
   });
 
-  it('agents starting and stopping, servers up and down, MCP servers added, changed (by content hash) and removed', () => {
+  it('agents starting and stopping, servers up and down, MCP servers added, changed (by content hash) and removed', async () => {
     const before = [finding('process:1', 'agent-process'), finding('server:a', 'model-server'), finding('mcp:x', 'mcp-server', { contentHash: 'h1' }), finding('mcp:y', 'mcp-server', { contentHash: 'h2' }), finding('project:p', 'project')];
     const after = [finding('process:2', 'agent-process'), finding('mcp:x', 'mcp-server', { contentHash: 'h9' }), finding('mcp:z', 'mcp-server', { contentHash: 'h3' }), finding('server:b', 'model-server')];
     const events = diffScans(before, after, 't').map((e) => `${e.type} ${e.id}`).sort();
