@@ -1,5 +1,6 @@
 import { createGenerator, type Config } from 'ts-json-schema-generator';
 import { SCHEMA_BASE } from '../../src/core/contracts/decision-schema.js';
+import { errorBodyJsonSchema } from '../../src/core/errors/body.js';
 
 /** The types of every command's --json output (src/cli/json-output.ts). */
 const SOURCE = 'src/cli/json-output.ts';
@@ -45,8 +46,8 @@ export function cliSchemas(root: string): Record<string, Schema> {
   };
   split('CliJsonOutput', '', (id) => `${commandLine(id)} --json: what it prints on stdout when it succeeds`);
   split('CliJsonLines', '.line', (id) => `${commandLine(id)} --json: one line of its JSON Lines output`);
-  const error = generator.createSchema('CliJsonError') as Schema;
-  files['schemas/cli/error.json'] = document('cli/error.json', 'agentguard <command> --json: what it prints on stdout when it fails (exit code not 0)', error, undefined);
+  // Failures print the one error shape the sidecar also answers with: its schema is core's, not generated again.
+  files['schemas/cli/error.json'] = document('cli/error.json', 'agentguard <command> --json: what it prints on stdout when it fails (exit code not 0)', errorBodyJsonSchema, undefined);
   // The policy schema is itself a JSON Schema: check it as one.
   const policySchema = files['schemas/cli/policy-schema.json'];
   files['schemas/cli/policy-schema.json'] = { ...withoutType(policySchema), $ref: DRAFT_07 };

@@ -8,7 +8,7 @@ import type { Recommendation } from '../core/cost/recommend.js';
 import type { InitResult } from '../core/init/init-project.js';
 import type { ScanResult } from '../scan/run-scan.js';
 import type { WatchEvent as ScanWatchEvent } from '../scan/watch-events.js';
-import type { ErrorJson } from './base-command.js';
+import type { Same, MustBeTrue } from '../core/contracts/type-agreement.js';
 import type { WatchEvent } from './approvals-watch/changes.js';
 import type { AgentsDeregisterResult } from '../commands/agents/deregister.js';
 import type { AgentsListResult } from '../commands/agents/list.js';
@@ -100,8 +100,6 @@ export interface CliJsonLines {
   scan: ScanWatchEvent;
 }
 
-/** What every command prints on stdout with --json when it fails (its exit code is not 0). */
-export type CliJsonError = ErrorJson;
 
 /** The command classes, by id: the documented output above must be what each run() returns (checked below). */
 interface Commands {
@@ -147,8 +145,6 @@ interface Commands {
 }
 
 type RunResult<K extends keyof Commands> = Exclude<Awaited<ReturnType<InstanceType<Commands[K]>['run']>>, undefined | void>;
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type MustBeTrue<T extends true> = T;
 /** Fails the typecheck when a command's run() returns something other than what CliJsonOutput says it prints. */
 export type CliJsonOutputAgrees = MustBeTrue<Same<{ [K in keyof CliJsonOutput]: Same<CliJsonOutput[K], RunResult<K>> }, { [K in keyof CliJsonOutput]: true }>>;
 /** Every command either prints one document or streams (approvals watch, audit tail): none is left out. */

@@ -1,5 +1,6 @@
 import { actionSchema, EFFECTS, type Decision, type Finding, type Reason } from '../action.js';
 import type { Preview } from '../pipeline.js';
+import type { Agree, MustBeTrue, Same } from './type-agreement.js';
 
 /**
  * The JSON Schemas of the Action and the Decision: the one definition the sidecar's routes (request validation,
@@ -103,14 +104,7 @@ export const previewSchema = {
   },
 } as const;
 
-// Compile-time agreement of the schemas with the TypeScript types: a field added to one and not the other, or made
-// optional in one and required in the other, fails the typecheck here.
-type RequiredKeys<T> = { [K in keyof T]-?: object extends Pick<T, K> ? never : K }[keyof T];
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-type Agree<T, S extends { properties: object; required: readonly string[] }> = Same<keyof T, keyof S['properties']> extends true
-  ? Same<RequiredKeys<T>, S['required'][number]>
-  : false;
-type MustBeTrue<T extends true> = T;
+// Compile-time agreement of the schemas with the TypeScript types (see type-agreement.ts).
 export type SchemaAgreesWithTypes = [
   MustBeTrue<Agree<Decision, typeof decisionSchema>>,
   MustBeTrue<Agree<Reason, typeof reasonSchema>>,
