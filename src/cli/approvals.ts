@@ -105,7 +105,6 @@ export function approverName(flag: string | undefined): string {
 export function approvalNotFound(id: string, dataDir: string): AgentGuardError {
   return new AgentGuardError('APPROVAL_NOT_FOUND', `no approval with id ${JSON.stringify(id)} in ${dataDir}`, {
     actions: ['List the approvals with `agentguard approvals list`.', 'If the data lives elsewhere, pass --data-dir <folder>.'],
-    exitCode: 1,
   });
 }
 

@@ -35,7 +35,7 @@ export async function openAuditStore(dataDirFlag: string | undefined): Promise<S
     return await openStore({ dataDir, create: false });
   } catch (error) {
     if (isAgentGuardError(error) && error.code === 'STORE_NOT_FOUND') {
-      throw new AgentGuardError('STORE_NOT_FOUND', noDatabase(databasePath({ dataDir })), { actions: noDatabaseActions, exitCode: 2, cause: error });
+      throw new AgentGuardError('STORE_NOT_FOUND', noDatabase(databasePath({ dataDir })), { actions: noDatabaseActions, cause: error });
     }
     throw error;
   }

@@ -17,7 +17,6 @@ function parseJson(text: string, source: string): unknown {
     const where = pos ? `:${offsetToPosition(text, Number(pos[1])).line}:${offsetToPosition(text, Number(pos[1])).column}` : '';
     throw new AgentGuardError('ACTION_NOT_JSON', `${source}${where}: the action is not valid JSON (${(error as Error).message.replace(/ in JSON at position \d+.*$/s, '')})`, {
       actions: ['Quote the JSON for your shell, e.g. --action \'{"kind":"tool","name":"kb.search"}\', or put it in a file and pass --action @file.json.'],
-      exitCode: 2,
     });
   }
 }
@@ -55,14 +54,12 @@ export async function readStdinActions(): Promise<ActionInput[]> {
   if (process.stdin.isTTY) {
     throw new AgentGuardError('NO_ACTION', 'no action given', {
       actions: ['Pass --action \'<json>\', --action @file.json, --input actions.jsonl, or pipe JSON into the command.'],
-      exitCode: 2,
     });
   }
   const text = await readStdinText();
   if (text.trim() === '') {
     throw new AgentGuardError('NO_ACTION', 'standard input is empty: no action given', {
       actions: ['Pipe an action as JSON, or pass --action or --input.'],
-      exitCode: 2,
     });
   }
   try {

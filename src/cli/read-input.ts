@@ -17,7 +17,7 @@ export interface ReadTextOptions {
 export async function readTextFile(path: string, options: ReadTextOptions = {}): Promise<string> {
   try {
     const text = await readFile(path, 'utf8');
-    if (text.length > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `${path}: larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
+    if (text.length > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `${path}: larger than ${MAX_INPUT_BYTES} bytes`);
     return text;
   } catch (error) {
     if (error instanceof AgentGuardError) throw error;
@@ -36,7 +36,7 @@ export async function readStdinText(): Promise<string> {
   let size = 0;
   for await (const chunk of process.stdin) {
     size += (chunk as Buffer).length;
-    if (size > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes`, { exitCode: 2 });
+    if (size > MAX_INPUT_BYTES) throw new AgentGuardError('INPUT_TOO_LARGE', `standard input is larger than ${MAX_INPUT_BYTES} bytes`);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');

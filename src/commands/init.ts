@@ -114,7 +114,7 @@ export async function askInitQuestions(
     return { template, name, agentId };
   } catch (error) {
     if ((error as Error)?.name === 'ExitPromptError' || (error as Error)?.name === 'AbortPromptError') {
-      throw new AgentGuardError('INIT_CANCELLED', messages.cancelled, { exitCode: 130, cause: error });
+      throw new AgentGuardError('INIT_CANCELLED', messages.cancelled, { cause: error });
     }
     throw error;
   }

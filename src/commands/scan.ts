@@ -10,7 +10,7 @@ import type { ScanOptions } from '../scan/types.js';
 const FORMATS = ['table', 'json', 'cyclonedx'] as const;
 
 function usage(message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('USAGE', message, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('USAGE', message, { actions: [fix] });
 }
 
 /** `--path` must name a folder that can be read: a typo must not produce a clean-looking report. */

@@ -16,7 +16,7 @@ const FIELDS = {
 
 
 function invalid(where: string, message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix] });
 }
 
 /** What a process can do with the configured channels: queue for all of them, send to those whose secrets it has. */
@@ -140,6 +140,5 @@ function secretFrom(name: unknown, where: string, env: NodeJS.ProcessEnv, what: 
 function secretMissing(name: string, where: string): AgentGuardError {
   return new AgentGuardError('NOTIFY_SECRET_MISSING', `${where}: the environment variable ${name} is not set`, {
     actions: [`Set ${name} in the environment of the process that sends approval notifications and checks their callbacks (the sidecar).`],
-    exitCode: 2,
   });
 }

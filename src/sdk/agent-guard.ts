@@ -66,7 +66,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  *
  * @example
  * const guard = new AgentGuard({ policy: 'agentguard/policy.yaml', agentId: 'support-bot' });
- * // or: new AgentGuard({ sidecar: { url: 'http://127.0.0.1:7071', token: process.env.AGENTGUARD_TOKEN! } });
+ * // or: new AgentGuard({ sidecar: { url: 'http://127.0.0.1:7777', token: process.env.AGENTGUARD_TOKEN! } });
  * const query = guard.protect('db.query', async ({ sql }) => db.query(sql));
  * await query({ sql: 'SELECT 1' });   // runs; `DROP TABLE` throws AgentGuardDeniedError and never runs
  * await guard.close();
@@ -110,7 +110,7 @@ export class AgentGuard {
 
   private async approvalService(): Promise<Approvals> {
     const engine = await this.setup();
-    if (!engine.approvals) throw new AgentGuardError('APPROVALS_NEED_AUDIT', 'approvals need the audit trail: this guard was created with `audit: false`', { exitCode: 2 });
+    if (!engine.approvals) throw new AgentGuardError('APPROVALS_NEED_AUDIT', 'approvals need the audit trail: this guard was created with `audit: false`');
     return engine.approvals;
   }
 
@@ -212,7 +212,7 @@ export class AgentGuard {
   }
 
   private assertOpen(): void {
-    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed', { exitCode: 2 });
+    if (this.closed) throw new AgentGuardError('GUARD_CLOSED', 'this AgentGuard was closed');
   }
 
   /** close() waits for these, so records reported without awaiting them (and ledger rows) are never lost. */
@@ -290,16 +290,16 @@ export class AgentGuard {
 }
 
 function optionsError(message: string): AgentGuardError {
-  return new AgentGuardError('GUARD_OPTIONS', message, { exitCode: 2 });
+  return new AgentGuardError('GUARD_OPTIONS', message);
 }
 
 function argumentsFor<A extends unknown[]>(decision: Decision, single: boolean, name: string): A {
   const input = decision.action.input;
   if (single) {
-    if (!isPlainObject(input)) throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform left ${name} without an input object, so it was not run`, { exitCode: 1 });
+    if (!isPlainObject(input)) throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform left ${name} without an input object, so it was not run`);
     return [input] as unknown as A;
   }
   const args = (input as { args?: unknown } | undefined)?.args;
-  if (!Array.isArray(args)) throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform removed the arguments of ${name}, so it was not run`, { exitCode: 1 });
+  if (!Array.isArray(args)) throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform removed the arguments of ${name}, so it was not run`);
   return args as A;
 }

@@ -8,7 +8,7 @@ export class AgentGuardDeniedError extends AgentGuardError {
 
   constructor(decision: Decision) {
     const why = decision.reasons.map((r) => r.message).join('; ') || 'denied';
-    super('ACTION_DENIED', `${decision.action?.name ?? 'action'} was denied: ${why}`, { exitCode: 1 });
+    super('ACTION_DENIED', `${decision.action?.name ?? 'action'} was denied: ${why}`);
     this.decision = decision;
   }
 }
@@ -20,7 +20,7 @@ export class ApprovalRequiredError extends AgentGuardError {
 
   constructor(decision: Decision) {
     const why = decision.reasons.map((r) => r.message).join('; ');
-    super('APPROVAL_REQUIRED', `${decision.action?.name ?? 'action'} needs approval: ${why}`, { exitCode: 1 });
+    super('APPROVAL_REQUIRED', `${decision.action?.name ?? 'action'} needs approval: ${why}`);
     this.decision = decision;
   }
 }

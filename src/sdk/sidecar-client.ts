@@ -218,7 +218,7 @@ export const SIDECAR_ONLY = ['timeoutMs', 'failMode', 'circuitBreaker'] as const
 const LOCAL_ONLY = ['dataDir', 'audit', 'cost'] as const;
 
 function optionsError(message: string): AgentGuardError {
-  return new AgentGuardError('GUARD_OPTIONS', message, { exitCode: 2 });
+  return new AgentGuardError('GUARD_OPTIONS', message);
 }
 
 /** Validates sidecar-mode options; throws GUARD_OPTIONS naming the field and what it needs. Never quotes the token. */

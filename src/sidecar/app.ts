@@ -138,7 +138,7 @@ function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
  * @example
  * const recorder = await AuditRecorder.open({ dataDir });
  * const app = await buildSidecarApp({ policy: await Policy.fromFile(path), policyPath: path, recorder, dataDir, authenticate });
- * await app.listen({ host: '127.0.0.1', port: 7071 });
+ * await app.listen({ host: '127.0.0.1', port: 7777 });
  * process.on('SIGHUP', () => void app.sidecar.reloadPolicy());
  * // on SIGTERM: await app.close(); await recorder.close();
  */

@@ -103,7 +103,6 @@ export function assertNotRunning(dataDir: string): void {
   if (existing !== 'invalid' && isSidecarAlive(existing.pid)) {
     throw new AgentGuardError('SIDECAR_RUNNING', `a sidecar is already running for ${dataDir} (pid ${existing.pid}, ${sidecarUrl(existing.host, existing.port)})`, {
       actions: ['Stop it first with `agentguard sidecar stop`, or use another --data-dir.'],
-      exitCode: 1,
     });
   }
   removePidFile(dataDir);

@@ -61,14 +61,12 @@ function listenError(error: unknown, host: string, port: number): AgentGuardErro
   if (code === 'EADDRINUSE') {
     return new AgentGuardError('PORT_IN_USE', `port ${port} on ${host} is already in use`, {
       actions: ['Pick another port with --port, or stop whatever listens there (`agentguard sidecar status`, `lsof -i :' + port + '`).'],
-      exitCode: 1,
       cause: error,
     });
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') {
     return new AgentGuardError('LISTEN_FAILED', `cannot listen on ${host}:${port} (${code})`, {
       actions: ['Check --host (an address of this machine) and --port (1024-65535 without privileges).'],
-      exitCode: 2,
       cause: error,
     });
   }

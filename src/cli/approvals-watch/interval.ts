@@ -18,7 +18,6 @@ export function parseInterval(text: string): number {
     const why = ms === undefined ? 'is not a duration' : ms < MIN_INTERVAL_MS ? 'is shorter than 100ms' : 'is longer than 1h';
     throw new AgentGuardError('INVALID_INTERVAL', `--interval ${JSON.stringify(text)} ${why}`, {
       actions: ['Pass how often to look for changes, between 100ms and 1h: for example --interval 1s, 500ms, 5s or 1m.'],
-      exitCode: 2,
     });
   }
   return ms;

@@ -33,7 +33,6 @@ export async function watchApprovals(options: WatchOptions): Promise<void> {
   if (interactive && options.by.trim() === '') {
     throw new AgentGuardError('APPROVAL_BY_REQUIRED', 'who decides the approvals must be named', {
       actions: ['Pass --by NAME, or set $USER.'],
-      exitCode: 2,
     });
   }
   const controller = new AbortController();

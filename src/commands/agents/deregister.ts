@@ -45,7 +45,7 @@ export default class AgentsDeregister extends BaseCommand {
       return { id: entry.id, deregisteredAt: after?.deregisteredAt ?? at, alreadyDeregistered: after?.deregisteredAt !== at };
     });
     if (result === null) {
-      throw new AgentGuardError('AGENT_NOT_FOUND', messages.notFound(args.id, dataDir), { actions: messages.notFoundActions, exitCode: 1 });
+      throw new AgentGuardError('AGENT_NOT_FOUND', messages.notFound(args.id, dataDir), { actions: messages.notFoundActions });
     }
     if (!this.jsonEnabled()) process.stdout.write(`${result.alreadyDeregistered ? messages.already(result.id, result.deregisteredAt) : messages.done(result.id)}\n`);
     return result;

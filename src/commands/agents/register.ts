@@ -42,7 +42,7 @@ export default class AgentsRegister extends BaseCommand {
     const agentId = flags['agent-id'] === undefined ? undefined : checkAgentName(flags['agent-id'], 'agent id');
     for (const flag of ['framework', 'location'] as const) {
       if (flags[flag] !== undefined && flags[flag].trim() === '') {
-        throw new AgentGuardError('USAGE', messages.emptyFlag(flag), { actions: ['Leave the flag out, or give it a value.'], exitCode: 2 });
+        throw new AgentGuardError('USAGE', messages.emptyFlag(flag), { actions: ['Leave the flag out, or give it a value.'] });
       }
     }
     const dataDir = await resolveDataDir(flags['data-dir']);

@@ -88,7 +88,7 @@ export default class AuditExport extends BaseCommand {
     const { agent, effect, rule, type, since, until, limit } = flags;
     const filter = parseAuditFilters({ agent, effect, rule, type, since, until, limit });
     if (this.jsonEnabled() && flags.out === undefined) {
-      throw new AgentGuardError('USAGE', messages.jsonNeedsOut, { actions: messages.jsonNeedsOutActions, exitCode: 2 });
+      throw new AgentGuardError('USAGE', messages.jsonNeedsOut, { actions: messages.jsonNeedsOutActions });
     }
     const format = flags.format as ExportFormat;
     const exporter = createExporter(format, { productVersion: this.config.version });
@@ -158,7 +158,6 @@ async function toFile(file: string, records: AsyncIterable<AuditRecord> | AuditR
     if (syscall === undefined) throw error; // not the file: a store error, already explained
     throw new AgentGuardError('EXPORT_WRITE_FAILED', messages.cannotWrite(file, code), {
       actions: ['Check that the folder exists and that you may write to it.'],
-      exitCode: 2,
       cause: error,
     });
   }

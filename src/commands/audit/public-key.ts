@@ -39,7 +39,6 @@ export default class AuditPublicKey extends BaseCommand {
         const code = (error as NodeJS.ErrnoException).code;
         throw new AgentGuardError('FILE_WRITE_FAILED', `cannot write ${flags.out}${code ? ` (${code})` : ''}`, {
           actions: ['Check that the folder exists and that this user may write to it.'],
-          exitCode: 2,
           cause: error,
         });
       }

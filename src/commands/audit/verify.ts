@@ -49,7 +49,6 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
     if (unsignedSlackMs === undefined) {
       throw new AgentGuardError('USAGE', `--unsigned-slack: "${flags['unsigned-slack']}" is not a duration`, {
         actions: ['Use a duration such as 30s, 2m, 1h or 1h30m.'],
-        exitCode: 2,
       });
     }
     const store = await openStore({ dataDir, create: false });
@@ -103,7 +102,6 @@ async function readPublicKeyFile(file: string): Promise<PublicKeyInfo> {
     const code = (error as NodeJS.ErrnoException).code;
     throw new AgentGuardError('AUDIT_KEY_UNREADABLE', `cannot read the public key ${file}${code ? ` (${code})` : ''}`, {
       actions: ['Check the path; export the key with `agentguard audit public-key --out <file>`.'],
-      exitCode: 2,
       cause: error,
     });
   }

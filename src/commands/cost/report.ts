@@ -56,5 +56,5 @@ Times for --since and --until are ISO 8601 dates or times (UTC unless they carry
 }
 
 function usage(message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('USAGE', message, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('USAGE', message, { actions: [fix] });
 }

@@ -47,7 +47,6 @@ Exit codes: 0 nothing found; 1 something found; 2 bad input.`;
       if (!factory) {
         throw new AgentGuardError('UNKNOWN_GUARDRAIL', `unknown guardrail "${name}".${suggest(name, [...BUILTIN_GUARDRAILS.keys()])}`, {
           actions: [`Choose from: ${[...BUILTIN_GUARDRAILS.keys()].join(', ')} (\`agentguard guardrails list\`).`],
-          exitCode: 2,
         });
       }
       return factory.create({});

@@ -107,7 +107,7 @@ async function writeReport(file: string, text: string): Promise<void> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'EACCES' || code === 'EPERM' ? 'permission denied' : code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' ? 'a parent is not a folder' : (code ?? String(error));
-    throw new AgentGuardError('OUTPUT_UNWRITABLE', messages.unwritable(file, why), { actions: [messages.unwritableAction], exitCode: 2, cause: error });
+    throw new AgentGuardError('OUTPUT_UNWRITABLE', messages.unwritable(file, why), { actions: [messages.unwritableAction], cause: error });
   }
 }
 

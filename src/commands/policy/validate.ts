@@ -54,7 +54,7 @@ export default class PolicyValidate extends BaseCommand {
   async run(): Promise<PolicyValidateResult> {
     const { argv, flags } = await this.parse(PolicyValidate);
     const files = argv as string[];
-    if (files.length === 0) throw new AgentGuardError('USAGE', text.noFiles, { actions: [text.noFilesAction], exitCode: ExitCode.usage });
+    if (files.length === 0) throw new AgentGuardError('USAGE', text.noFiles, { actions: [text.noFilesAction] });
 
     // --strict also asks which agent.* / context.* fields an agent can choose, which depends on the tokens issued.
     const attributeBindings = flags.strict ? await readAttributeBindings(await resolveDataDir(flags['data-dir'])) : undefined;

@@ -39,7 +39,6 @@ export default class SidecarLogs extends BaseCommand {
     if (!existsSync(file)) {
       throw new AgentGuardError('SIDECAR_LOG_NOT_FOUND', `no sidecar log at ${file}`, {
         actions: ['Start the sidecar first (`agentguard sidecar start`), or pass the --data-dir it was started with.'],
-        exitCode: 1,
       });
     }
     const text = readFileSync(file, 'utf8');

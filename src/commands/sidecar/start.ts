@@ -62,7 +62,6 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       if (!flags['allow-remote']) {
         throw new AgentGuardError('REMOTE_BIND', `--host ${host} would expose the sidecar to other machines`, {
           actions: ['Keep the default 127.0.0.1, or add --allow-remote if other machines must reach it (and protect the network path).'],
-          exitCode: 2,
         });
       }
       process.stderr.write(`${paint.yellow('Warning')}: listening on ${host}: the sidecar API is reachable from other machines. Every /v1 route still needs a token.\n`);
@@ -150,7 +149,6 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     }
     throw new AgentGuardError('SIDECAR_START_TIMEOUT', `the sidecar did not answer /healthz within ${DETACH_TIMEOUT_MS / 1000} s; it was killed`, {
       actions: [`Read the log: agentguard sidecar logs --data-dir ${dataDir}`, 'Run `agentguard sidecar start` without --detach to see errors directly.'],
-      exitCode: 1,
     });
   }
 
@@ -168,7 +166,6 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     }
     return new AgentGuardError('SIDECAR_START_FAILED', `the sidecar exited with code ${code} before it was ready`, {
       actions: [`Read the log: ${logFile}`],
-      exitCode: 1,
     });
   }
 }

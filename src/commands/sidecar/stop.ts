@@ -30,7 +30,6 @@ export default class SidecarStop extends BaseCommand {
     if (pidFile === null) {
       throw new AgentGuardError('SIDECAR_NOT_RUNNING', `no sidecar is running for ${dataDir} (no ${pidFilePath(dataDir)})`, {
         actions: ['Start one with `agentguard sidecar start`, or pass the --data-dir it was started with.'],
-        exitCode: 1,
       });
     }
     if (pidFile === 'invalid' || !isSidecarAlive(pidFile.pid)) {
@@ -38,7 +37,6 @@ export default class SidecarStop extends BaseCommand {
       const which = pidFile === 'invalid' ? 'an unreadable pid file' : `a stale pid file (pid ${pidFile.pid} is not running)`;
       throw new AgentGuardError('SIDECAR_NOT_RUNNING', `no sidecar is running for ${dataDir}: removed ${which}`, {
         actions: ['Start one with `agentguard sidecar start`; read `agentguard sidecar logs` to see why the last one ended.'],
-        exitCode: 1,
       });
     }
 
@@ -56,7 +54,6 @@ export default class SidecarStop extends BaseCommand {
     }
     throw new AgentGuardError('SIDECAR_STOP_TIMEOUT', `the sidecar (pid ${pidFile.pid}) did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`, {
       actions: ['It may still be draining long requests: check `agentguard sidecar logs`.', `Force it with \`kill -9 ${pidFile.pid}\` (no final audit checkpoint is then written).`],
-      exitCode: 1,
     });
   }
 }

@@ -51,7 +51,6 @@ export default class TokenRevoke extends BaseCommand {
     if (!isToken && !isTokenId(args.id)) {
       throw new AgentGuardError('TOKEN_ID_INVALID', args.id.startsWith(TOKEN_PREFIX) ? messages.partialToken : messages.notAnId, {
         actions: messages.notFoundActions,
-        exitCode: 2,
       });
     }
     const dataDir = await resolveDataDir(flags['data-dir']);
@@ -71,7 +70,6 @@ export default class TokenRevoke extends BaseCommand {
     if (outcome.status === 'not_found') {
       throw new AgentGuardError('TOKEN_NOT_FOUND', isToken ? messages.notFoundToken(dataDir) : messages.notFoundId(args.id, dataDir), {
         actions: messages.notFoundActions,
-        exitCode: 1,
       });
     }
     const { token } = outcome;

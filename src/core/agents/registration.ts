@@ -16,7 +16,6 @@ export function checkAgentName(value: string, what: 'name' | 'agent id'): string
   if (problem !== null) {
     throw new AgentGuardError('AGENT_NAME_INVALID', `the ${what} ${JSON.stringify(value.slice(0, 80))} cannot be used: ${problem}`, {
       actions: [what === 'name' ? 'Pick a short name such as support-bot.' : 'Pass the agent id exactly as the agent sends it in `action.agent.id`.'],
-      exitCode: 2,
     });
   }
   return value;

@@ -33,7 +33,6 @@ export function parseDuration(text: string): number {
   if (ms === undefined || ms <= 0) {
     throw new AgentGuardError('INVALID_DURATION', `${JSON.stringify(text)} is not a duration`, {
       actions: ['Write a whole number followed by s, m, h, d or w, or several of them: 30s, 15m, 2h, 1d, 1h30m.'],
-      exitCode: 2,
     });
   }
   return ms;
@@ -50,7 +49,6 @@ export class ApprovalClosedError extends AgentGuardError {
           ? 'A timeout is a final deny. Run the action again to ask for a new approval.'
           : `See it with \`agentguard approvals show ${approval.id}\`.`,
       ],
-      exitCode: 1,
     });
     this.approval = approval;
   }
@@ -97,9 +95,7 @@ export class Approvals {
     const existing = await this.store.byDecision(decision.id);
     if (existing !== null) return existing;
     if (decision.effect !== 'require_approval') {
-      throw new AgentGuardError('APPROVAL_NOT_REQUIRED', `decision ${decision.id} is ${decision.effect}, not require_approval; only those ask for an approval`, {
-        exitCode: 2,
-      });
+      throw new AgentGuardError('APPROVAL_NOT_REQUIRED', `decision ${decision.id} is ${decision.effect}, not require_approval; only those ask for an approval`);
     }
     checkSpec(spec);
     const requested = this.now();
@@ -151,11 +147,10 @@ export class Approvals {
     if (by === '') {
       throw new AgentGuardError('APPROVAL_BY_REQUIRED', 'who decides the approval must be named', {
         actions: ['Pass the name of the person deciding (the CLI takes --by NAME, default $USER).'],
-        exitCode: 2,
       });
     }
     if (!DECIDED.has(decision.status)) {
-      throw new AgentGuardError('USAGE', `an approval can be approved, denied or cancelled, not ${JSON.stringify(decision.status)}`, { exitCode: 2 });
+      throw new AgentGuardError('USAGE', `an approval can be approved, denied or cancelled, not ${JSON.stringify(decision.status)}`);
     }
     await this.sweep();
     const before = await this.store.get(id);
@@ -265,14 +260,12 @@ function notListed(approval: ApprovalRecord, by: string): AgentGuardError {
   const names = [...approval.approvers, ...(approval.escalatedAt === null ? [] : approval.escalateTo)];
   return new AgentGuardError('APPROVER_NOT_LISTED', `${JSON.stringify(by)} may not decide approval ${approval.id}: its rule lists ${names.map((n) => JSON.stringify(n)).join(', ')}`, {
     actions: ['Ask one of the listed approvers, or an admin, to decide it.'],
-    exitCode: 1,
   });
 }
 
 function notFound(id: string): AgentGuardError {
   return new AgentGuardError('APPROVAL_NOT_FOUND', `no approval with id ${JSON.stringify(id)}`, {
     actions: ['List the approvals with `agentguard approvals list`; if the data lives elsewhere, pass --data-dir <folder>.'],
-    exitCode: 1,
   });
 }
 
@@ -280,7 +273,7 @@ function notFound(id: string): AgentGuardError {
 const MAX_MS = 100 * 366 * 86_400_000;
 
 function checkSpec(spec: ApprovalSpec): void {
-  const bad = (why: string) => new AgentGuardError('APPROVAL_SPEC_INVALID', `approval spec: ${why}`, { exitCode: 2 });
+  const bad = (why: string) => new AgentGuardError('APPROVAL_SPEC_INVALID', `approval spec: ${why}`);
   if (!(Number.isSafeInteger(spec.timeoutMs) && spec.timeoutMs > 0 && spec.timeoutMs <= MAX_MS)) {
     throw bad(`timeoutMs must be a positive whole number of milliseconds (at most 100 years), got ${String(spec.timeoutMs)}`);
   }

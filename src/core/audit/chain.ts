@@ -1,6 +1,6 @@
 import { createHash, hash } from 'node:crypto';
 import { canonicalJson } from '../canonical-json.js';
-import { AgentGuardError, ExitCode } from '../errors.js';
+import { AgentGuardError } from '../errors.js';
 import { maskText } from './mask.js';
 import type { AuditEntry, AuditRecord } from './types.js';
 
@@ -125,7 +125,6 @@ export function encodeEntry(entry: AuditEntry, index = 0, internal = false): Enc
   const bad = (field: string, why: string): AgentGuardError =>
     new AgentGuardError('AUDIT_ENTRY_INVALID', `audit entry ${index}: "${field}" ${why}`, {
       actions: ['This is a bug in the code recording the entry; report it with the message above.'],
-      exitCode: ExitCode.internal,
     });
   if (entry === null || typeof entry !== 'object') throw bad('entry', 'must be an object');
   // Checkpoint records are written by the store only (`internal`), as the chain's copy of a signed checkpoint.

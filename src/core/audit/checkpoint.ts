@@ -158,7 +158,6 @@ function writeFailed(path: string, error: unknown): AgentGuardError {
   const code = (error as NodeJS.ErrnoException).code;
   return new AgentGuardError('CHECKPOINT_WRITE_FAILED', `cannot write the checkpoint file ${path}${code ? ` (${code})` : ''}`, {
     actions: ['Check that the folder exists and that this user may write to it.'],
-    exitCode: 2,
     cause: error,
   });
 }
@@ -269,7 +268,6 @@ export function linkedFields(cp: Record<string, unknown>): Pick<Checkpoint, 'n' 
 function invalid(path: string, why: string, cause?: unknown): AgentGuardError {
   return new AgentGuardError('CHECKPOINT_UNREADABLE', `checkpoint file ${path}: ${why}`, {
     actions: ['Pass a file written by `agentguard audit checkpoint --out <file>`.'],
-    exitCode: 2,
     cause,
   });
 }

@@ -31,7 +31,7 @@ const TIME_HELP =
   'Use an ISO 8601 date or time (2025-01-31, 2025-01-31T14:00, 2025-01-31T14:00:00Z; UTC unless it has an offset) or a time back from now: 30s, 15m, 2h, 7d, 2w, 1h30m.';
 
 function usage(message: string, actions: string[]): AgentGuardError {
-  return new AgentGuardError('USAGE', message, { actions, exitCode: 2 });
+  return new AgentGuardError('USAGE', message, { actions });
 }
 
 function defaultLabel(name: string): string {

@@ -50,14 +50,12 @@ export function parsePublicKeyPem(pem: string, where: string): PublicKeyInfo {
   } catch (error) {
     throw new AgentGuardError('AUDIT_KEY_UNREADABLE', `${where}: not a PEM public key (${(error as Error).message})`, {
       actions: ['Export the key again with `agentguard audit public-key --out <file>`.'],
-      exitCode: 2,
       cause: error,
     });
   }
   if (publicKey.asymmetricKeyType !== 'ed25519') {
     throw new AgentGuardError('AUDIT_KEY_UNREADABLE', `${where}: is a ${publicKey.asymmetricKeyType} key; audit checkpoints use Ed25519`, {
       actions: ['Use the key printed by `agentguard audit public-key`.'],
-      exitCode: 2,
     });
   }
   return publicInfo(publicKey);
@@ -122,7 +120,6 @@ function readPrivateKey(file: string): KeyObject {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new AgentGuardError('AUDIT_KEY_NOT_FOUND', `no audit signing key at ${file}`, {
         actions: ['Run `agentguard audit checkpoint --out <file>` or start recording decisions: the key is created on first use.'],
-        exitCode: 2,
         cause: error,
       });
     }
@@ -132,7 +129,6 @@ function readPrivateKey(file: string): KeyObject {
   if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
     throw new AgentGuardError('AUDIT_KEY_PERMISSIONS', `${file} has mode 0${mode.toString(8)}, so other users can read the audit signing key; refusing to use it`, {
       actions: [`Run \`chmod 600 ${file}\`.`, 'If other users may already have read it, delete the keys folder to create a new key, and export the new public key to your verifiers.'],
-      exitCode: 2,
     });
   }
   let key: KeyObject;
@@ -144,7 +140,6 @@ function readPrivateKey(file: string): KeyObject {
   if (key.asymmetricKeyType !== 'ed25519') {
     throw new AgentGuardError('AUDIT_KEY_UNREADABLE', `${file} holds a ${key.asymmetricKeyType} key; audit checkpoints are signed with Ed25519`, {
       actions: ['Move the file away; agentguard creates a new Ed25519 key on first use.'],
-      exitCode: 2,
     });
   }
   return key;
@@ -174,7 +169,6 @@ function unreadable(file: string, error: unknown, what?: string): AgentGuardErro
   const why = what ?? (code ? `cannot read it (${code})` : 'cannot read it');
   return new AgentGuardError('AUDIT_KEY_UNREADABLE', `audit key ${file}: ${why}`, {
     actions: what ? ['Restore the file from a backup, or move it away to create a new key (verifiers then need the new public key).'] : ['Check that the file exists and that this user may read it.'],
-    exitCode: 2,
     cause: error,
   });
 }

@@ -335,6 +335,5 @@ export class AuditRecorder {
 function closedError(): AgentGuardError {
   return new AgentGuardError('AUDIT_RECORDER_CLOSED', 'the audit recorder was closed; nothing more can be recorded', {
     actions: ['Open a new recorder (or AgentGuard) instead of reusing a closed one.'],
-    exitCode: 2,
   });
 }

@@ -36,7 +36,6 @@ export async function verifyDataFolderAudit(store: Store, dataDir: string, optio
   if (publicKey === null && (await store.audit.checkpoints()).length > 0) {
     throw new AgentGuardError('AUDIT_KEY_NOT_FOUND', `the log has signed checkpoints, but there is no public key in ${join(dataDir, KEYS_DIR)} to check them with`, {
       actions: ['Pass the public key with --public-key <file> (exported by `agentguard audit public-key`).', 'If the keys folder was deleted, treat the log as suspect and verify it against a checkpoint file kept elsewhere.'],
-      exitCode: 2,
     });
   }
   const witness = await readWitness(join(dataDir, KEYS_DIR), store.location);

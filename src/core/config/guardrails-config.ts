@@ -21,18 +21,17 @@ const FIELDS: Record<keyof GuardrailsConfig, { min: number; max: number; integer
 export function checkGuardrailsConfig(value: unknown, where: string): GuardrailsConfig | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new AgentGuardError('CONFIG_INVALID', `${where} must be an object`, { actions: ['Write "guardrails": { "budgetMs": 250 }, or remove it.'], exitCode: 2 });
+    throw new AgentGuardError('CONFIG_INVALID', `${where} must be an object`, { actions: ['Write "guardrails": { "budgetMs": 250 }, or remove it.'] });
   }
   const out: GuardrailsConfig = {};
   for (const [key, v] of Object.entries(value)) {
     const field = FIELDS[key as keyof GuardrailsConfig];
     if (field === undefined) {
-      throw new AgentGuardError('CONFIG_INVALID', `${where} has an unknown field "${key}"`, { actions: [`Allowed fields: ${Object.keys(FIELDS).join(', ')}.`], exitCode: 2 });
+      throw new AgentGuardError('CONFIG_INVALID', `${where} has an unknown field "${key}"`, { actions: [`Allowed fields: ${Object.keys(FIELDS).join(', ')}.`] });
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < field.min || v > field.max || (field.integer && !Number.isInteger(v))) {
       throw new AgentGuardError('CONFIG_INVALID', `${where}.${key} must be ${field.integer ? 'an integer' : 'a number'} from ${field.min} to ${field.max}`, {
         actions: [`Write for example ${field.example}.`],
-        exitCode: 2,
       });
     }
     out[key as keyof GuardrailsConfig] = v;

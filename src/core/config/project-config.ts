@@ -72,27 +72,26 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   } catch (error) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: cannot be read as JSON (${(error as Error).message})`, {
       actions: ['Fix the JSON syntax, or delete the file and run `agentguard init` again.'],
-      exitCode: 2,
       cause: error,
     });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`, { exitCode: 2 });
+    throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`);
   }
   const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
-      throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`], exitCode: 2 });
+      throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`] });
     }
     if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
     else if (key === 'cost' || key === 'approvals') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         const example = key === 'cost' ? '"cost": { "budgets": [...] }' : '"approvals": { "notify": [...] }';
-        throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be an object`, { actions: [`Write ${example}, or remove it.`], exitCode: 2 });
+        throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be an object`, { actions: [`Write ${example}, or remove it.`] });
       }
     } else if (key !== '$schema' && typeof value !== 'string') {
-      throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be a string`, { exitCode: 2 });
+      throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be a string`);
     }
   }
   return withPaths(dirname(resolve(file)), resolve(file), config);

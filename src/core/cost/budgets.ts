@@ -16,7 +16,7 @@ const FIELDS = ['name', 'scope', 'id', 'period', 'limitUsd', 'timezone', 'alertA
 
 
 function invalid(at: string, message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('CONFIG_INVALID', `${at} ${message}`, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('CONFIG_INVALID', `${at} ${message}`, { actions: [fix] });
 }
 
 /** The name a budget goes by when it has none: `<scope>[:<id>]:<period>`. */
@@ -114,7 +114,7 @@ function isHttpUrl(value: unknown): boolean {
  * Periods begin at local midnight, on Monday (week) or on the 1st (month) in the budget's time zone.
  */
 export function windowsFor(budgets: readonly BudgetConfig[], scope: CostScope, now: Date): BudgetWindow[] {
-  if (Number.isNaN(now.getTime())) throw new AgentGuardError('COST_INVALID_INPUT', 'windowsFor: now is not a valid date', { exitCode: 1 });
+  if (Number.isNaN(now.getTime())) throw new AgentGuardError('COST_INVALID_INPUT', 'windowsFor: now is not a valid date');
   const windows: BudgetWindow[] = [];
   for (const budget of budgets) {
     let value: string | null = null;
@@ -145,7 +145,6 @@ export function periodOf(period: BudgetPeriod, timezone: string, now: Date): { s
   if (!local.isValid) {
     throw new AgentGuardError('CONFIG_INVALID', `budget time zone ${JSON.stringify(timezone)} is not an IANA time zone`, {
       actions: ['Use a zone such as "UTC" or "Europe/Berlin" in cost.budgets[].timezone.'],
-      exitCode: 2,
     });
   }
   // Luxon's weeks are ISO weeks (Monday first). `plus` keeps local wall time, so a DST day is 23 or 25 hours long; the

@@ -19,7 +19,7 @@ export interface CostSettings {
 export const DEFAULT_RESERVATION_TTL_MS = 15 * 60_000;
 
 function invalid(where: string, message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('CONFIG_INVALID', `${where} ${message}`, { actions: [fix] });
 }
 
 

@@ -14,7 +14,7 @@ const PER_TOKEN_HINT = 'Prices are USD per token: $2.50 per million tokens is 0.
 
 
 function invalid(where: string, message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('CONFIG_INVALID', `${where}: ${message}`, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('CONFIG_INVALID', `${where}: ${message}`, { actions: [fix] });
 }
 
 /** Checks a `cost.prices` value; `where` names it in messages (e.g. `agentguard.config.json: cost.prices`). */

@@ -122,7 +122,6 @@ function invalidPrices(origin: string, problems: string[]): AgentGuardError {
   if (problems.length > shown.length) shown.push(`  … and ${problems.length - shown.length} more`);
   return new AgentGuardError('PRICES_INVALID', `${origin}: ${problems.length} price ${problems.length === 1 ? 'entry is' : 'entries are'} not valid:\n${shown.join('\n')}`, {
     actions: ['Fix or remove the entries named above; prices are USD per token (e.g. "input_cost_per_token": 2.5e-06).', 'The expected format is LiteLLM\'s model_prices_and_context_window.json.'],
-    exitCode: 2,
   });
 }
 
@@ -167,7 +166,6 @@ export class PriceCatalog {
       } catch (error) {
         throw new AgentGuardError('PRICES_MISSING', `the shipped price catalog is missing (${url.pathname})`, {
           actions: ['Reinstall agentguard; in a source checkout, run `npx tsx scripts/build-prices.ts`.'],
-          exitCode: 1,
           cause: error,
         });
       }
@@ -305,7 +303,6 @@ export function loadImportedPrices(dataDir: string): PriceCatalog | undefined {
   } catch (error) {
     throw new AgentGuardError('PRICES_INVALID', `${file}: cannot be read as JSON (${(error as Error).message})`, {
       actions: ['Import the price map again with `agentguard cost prices import <file>`, or delete this file to use the shipped prices.'],
-      exitCode: 2,
       cause: error,
     });
   }

@@ -19,7 +19,7 @@ export function usdFromNano(nano: number): number {
 
 /** USD → nano-dollars, to the nearest nano-dollar (for limits and configured amounts, not for per-call costs). */
 export function nanoFromUsd(usd: number): number {
-  if (!Number.isFinite(usd)) throw new AgentGuardError('AMOUNT_INVALID', `${usd} is not an amount of USD`, { exitCode: 2 });
+  if (!Number.isFinite(usd)) throw new AgentGuardError('AMOUNT_INVALID', `${usd} is not an amount of USD`);
   return Math.round(usd * 1e9);
 }
 
@@ -40,7 +40,7 @@ export function nanoCost(tokens: number, pricePerToken: number): number {
   }
   const big = BigInt(tokens) * BigInt(picoInt);
   const nano = (big + 999n) / 1000n;
-  if (nano > BigInt(Number.MAX_SAFE_INTEGER)) throw new AgentGuardError('COST_OVERFLOW', `a cost of ${tokens} tokens is too large to count`, { exitCode: 1 });
+  if (nano > BigInt(Number.MAX_SAFE_INTEGER)) throw new AgentGuardError('COST_OVERFLOW', `a cost of ${tokens} tokens is too large to count`);
   return Number(nano);
 }
 
@@ -93,7 +93,7 @@ function longContextRates(standard: Rates, tier: Partial<TokenPrices>): Rates {
 function checkCount(name: string, value: number | undefined): number {
   const n = value ?? 0;
   if (!Number.isSafeInteger(n) || n < 0) {
-    throw new AgentGuardError('USAGE_INVALID', `token count ${name} must be a whole number, 0 or more (got ${String(value)})`, { exitCode: 1 });
+    throw new AgentGuardError('USAGE_INVALID', `token count ${name} must be a whole number, 0 or more (got ${String(value)})`);
   }
   return n;
 }
@@ -112,7 +112,7 @@ export function costOf(tokens: UsageTokens, price: PriceEntry, options: { batch?
   const cacheWrite = checkCount('cacheCreationInputTokens', tokens.cacheCreationInputTokens);
   const cacheWrite1h = checkCount('cacheCreation1hInputTokens', tokens.cacheCreation1hInputTokens);
   if (cacheWrite1h > cacheWrite) {
-    throw new AgentGuardError('USAGE_INVALID', `cacheCreation1hInputTokens (${cacheWrite1h}) is part of cacheCreationInputTokens (${cacheWrite}) and cannot exceed it`, { exitCode: 1 });
+    throw new AgentGuardError('USAGE_INVALID', `cacheCreation1hInputTokens (${cacheWrite1h}) is part of cacheCreationInputTokens (${cacheWrite}) and cannot exceed it`);
   }
 
   const standard = standardRates(price);

@@ -13,7 +13,6 @@ function decode(text: string, where: string): Buffer {
   if (key.length !== 32) {
     throw new AgentGuardError('REDACTION_KEY_INVALID', `${where} must hold a 32-byte key as 64 hex digits or base64 (it decodes to ${key.length} bytes)`, {
       actions: ['Create one with `openssl rand -hex 32`.'],
-      exitCode: 2,
     });
   }
   return key;

@@ -29,7 +29,6 @@ export async function applyInitPlan(plan: InitPlan): Promise<InitFile[]> {
         code === 'EEXIST' ? 'A file appeared while init was running; run init again.' : 'Check that you can write to the project folder.',
         'Nothing that init created was left behind.',
       ],
-      exitCode: 1,
       cause: error,
     });
   }

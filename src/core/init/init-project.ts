@@ -37,6 +37,5 @@ export function assertNoConflicts(plan: InitPlan, force: boolean): void {
   const list = plan.conflicts.join(', ');
   throw new AgentGuardError('INIT_FILES_EXIST', `${plan.dir} already has ${plan.conflicts.length === 1 ? 'this file' : 'these files'}: ${list}. Nothing was written.`, {
     actions: ['Pass --force to overwrite them with the template (a .gitignore is only ever appended to).', 'Or run init in another folder with --dir.'],
-    exitCode: 2,
   });
 }

@@ -106,7 +106,7 @@ export async function planInit(options: InitOptions): Promise<InitPlan> {
 export function renderPolicy(templateText: string, name: string, template: string): string {
   const nameLine = /^name:[^\n]*$/m;
   if (!nameLine.test(templateText)) {
-    throw new AgentGuardError('TEMPLATE_BROKEN', `The "${template}" template has no top-level "name:" line`, { actions: ['Reinstall agentguard.'], exitCode: 70 });
+    throw new AgentGuardError('TEMPLATE_BROKEN', `The "${template}" template has no top-level "name:" line`, { actions: ['Reinstall agentguard.'] });
   }
   const scalar = parseYaml(name) === name ? name : JSON.stringify(name);
   const text = templateText.replace(nameLine, () => `name: ${scalar}`);
@@ -115,7 +115,6 @@ export function renderPolicy(templateText: string, name: string, template: strin
   } catch (error) {
     throw new AgentGuardError('TEMPLATE_BROKEN', `The "${template}" template does not give a valid policy: ${(error as Error).message}`, {
       actions: ['Reinstall agentguard, or report this at the project issue tracker.'],
-      exitCode: 70,
       cause: error,
     });
   }
@@ -124,12 +123,12 @@ export function renderPolicy(templateText: string, name: string, template: strin
 
 function checkOptions(options: InitOptions): void {
   if (!isTemplateId(options.template)) {
-    throw new AgentGuardError('INIT_INVALID_OPTION', `unknown template "${options.template}"`, { actions: [`Use one of: ${TEMPLATE_IDS.join(', ')}.`], exitCode: 2 });
+    throw new AgentGuardError('INIT_INVALID_OPTION', `unknown template "${options.template}"`, { actions: [`Use one of: ${TEMPLATE_IDS.join(', ')}.`] });
   }
   const nameProblem = policyNameProblem(options.name);
-  if (nameProblem) throw new AgentGuardError('INIT_INVALID_OPTION', nameProblem, { actions: ['Pass --name with a name such as support-bot.'], exitCode: 2 });
+  if (nameProblem) throw new AgentGuardError('INIT_INVALID_OPTION', nameProblem, { actions: ['Pass --name with a name such as support-bot.'] });
   const idProblem = agentIdProblem(options.agentId);
-  if (idProblem) throw new AgentGuardError('INIT_INVALID_OPTION', idProblem, { actions: ['Pass --agent-id with an id such as support-bot.'], exitCode: 2 });
+  if (idProblem) throw new AgentGuardError('INIT_INVALID_OPTION', idProblem, { actions: ['Pass --agent-id with an id such as support-bot.'] });
 }
 
 type PathKind = 'missing' | 'file' | 'dir';
@@ -145,7 +144,6 @@ async function pathKind(absolute: string, shown: string): Promise<PathKind> {
     if (code === 'ENOTDIR') throw blocked(absolute, `a parent of "${shown}" is a file, not a folder`);
     throw new AgentGuardError('INIT_UNREADABLE', `${absolute}: cannot be checked (${code ?? String(error)})`, {
       actions: ['Check the permissions of the project folder.'],
-      exitCode: 2,
       cause: error,
     });
   }
@@ -166,7 +164,6 @@ async function readText(absolute: string): Promise<string> {
   } catch (error) {
     throw new AgentGuardError('INIT_UNREADABLE', `${absolute}: cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
       actions: ['Check the file permissions.'],
-      exitCode: 2,
       cause: error,
     });
   }
@@ -175,6 +172,5 @@ async function readText(absolute: string): Promise<string> {
 function blocked(absolute: string, why: string): AgentGuardError {
   return new AgentGuardError('INIT_PATH_BLOCKED', `${absolute}: ${why}`, {
     actions: ['Move or rename what is in the way, or run init in another folder with --dir.'],
-    exitCode: 2,
   });
 }

@@ -66,7 +66,6 @@ export async function readTemplate(id: TemplateId): Promise<{ policy: string; te
     } catch (error) {
       throw new AgentGuardError('TEMPLATE_MISSING', `The "${id}" template is incomplete: cannot read ${dir}${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`, {
         actions: ['Reinstall agentguard (npm install agentguard); the package ships templates/.'],
-        exitCode: 70,
         cause: error,
       });
     }

@@ -37,7 +37,6 @@ export class SourceError extends AgentGuardError {
     const where = options.position ? `${filename}:${options.position.line}:${options.position.column}` : filename;
     super(options.syntax ? 'SOURCE_SYNTAX' : 'SOURCE_UNREADABLE', `${where}: ${message}`, {
       actions: options.actions,
-      exitCode: 2,
       cause: options.cause,
     });
     this.filename = filename;

@@ -14,7 +14,6 @@ export class PolicyError extends AgentGuardError {
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
     super('POLICY_INVALID', `${where} ${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'invalid policy'}${more}`, {
       actions: [first?.hint, `Run \`agentguard policy validate ${filename}\` to see every problem.`].filter((a): a is string => Boolean(a)),
-      exitCode: 1,
     });
     this.filename = filename;
     this.problems = problems;

@@ -38,7 +38,6 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       const code = (error as NodeJS.ErrnoException).code;
       throw new AgentGuardError('STORE_UNREADABLE', `cannot create the data folder ${options.dataDir}${code ? ` (${code})` : ''}`, {
         actions: ['Check the path (--data-dir, or "dataDir" in agentguard.config.json) and that this user may create it.'],
-        exitCode: 2,
         cause: error,
       });
     }

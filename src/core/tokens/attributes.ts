@@ -50,7 +50,6 @@ export function parseAttributeFlags(flags: readonly string[]): TokenAttributes {
     const bad = (why: string) =>
       new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `--attr ${JSON.stringify(flag.slice(0, 80))} cannot be used: ${why}`, {
         actions: ['Pass --attr name=value (binds agent.<name>) or --attr context.<name>=value, e.g. --attr role=support --attr context.env=prod.'],
-        exitCode: 2,
       });
     if (eq <= 0) throw bad('it is not name=value');
     const key = flag.slice(0, eq);
@@ -61,7 +60,7 @@ export function parseAttributeFlags(flags: readonly string[]): TokenAttributes {
     out[path] = flag.slice(eq + 1);
   }
   if (Object.keys(out).length > MAX_ATTRIBUTES) {
-    throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `a token can bind at most ${MAX_ATTRIBUTES} attributes`, { exitCode: 2 });
+    throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `a token can bind at most ${MAX_ATTRIBUTES} attributes`);
   }
   return out;
 }

@@ -53,7 +53,6 @@ export function agentScope(agentId: string): TokenScope {
   if (problem !== null) {
     throw new AgentGuardError('TOKEN_AGENT_ID_INVALID', `--agent ${JSON.stringify(agentId.slice(0, 80))} cannot be used as an agent id: ${problem}`, {
       actions: ['Pass the agent id exactly as the agent sends it in `action.agent.id`, e.g. --agent support-bot.'],
-      exitCode: 2,
     });
   }
   return { kind: 'agent', agentId };
@@ -65,7 +64,6 @@ export function approverScope(name: string): TokenScope {
   if (problem !== null) {
     throw new AgentGuardError('TOKEN_APPROVER_INVALID', `--approver ${JSON.stringify(name.slice(0, 80))} cannot be used as an approver name: ${problem}`, {
       actions: ['Pass the name exactly as the policy lists it in `approval.approvers`, e.g. --approver alice@example.com.'],
-      exitCode: 2,
     });
   }
   return { kind: 'approver', approver: name };

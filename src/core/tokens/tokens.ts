@@ -65,7 +65,6 @@ function checkName(name: string): string {
   if (problem === null) return name;
   throw new AgentGuardError('TOKEN_NAME_INVALID', `--name cannot be used: ${problem}`, {
     actions: [`Pass a short label on one line, up to ${MAX_TOKEN_NAME_LENGTH} characters, e.g. --name "support-bot prod".`],
-    exitCode: 2,
   });
 }
 
@@ -76,12 +75,11 @@ function checkAttributes(scope: TokenScope, attributes: TokenAttributes): TokenA
   if (scope.kind !== 'agent') {
     throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `--attr binds fields of an agent's actions; an ${scope.kind} token has no agent to bind them for`, {
       actions: ['Use --attr with --agent <id>.'],
-      exitCode: 2,
     });
   }
   for (const path of paths) {
     const problem = attributePathProblem(path);
-    if (problem !== null) throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `attribute ${path.slice(0, 80)} cannot be bound: ${problem}`, { exitCode: 2 });
+    if (problem !== null) throw new AgentGuardError('TOKEN_ATTRIBUTE_INVALID', `attribute ${path.slice(0, 80)} cannot be bound: ${problem}`);
   }
   return { ...attributes };
 }

@@ -13,7 +13,6 @@ export function copyOptions(options: object | undefined, settings: ClientSetting
     if (options && key in options) {
       throw new AgentGuardError('GUARD_OPTIONS_INVALID', `${clientName}.withOptions: "${key}" cannot change on a copy of a guarded client`, {
         actions: [`Create a new ${clientName}({ ..., ${key} }) instead.`],
-        exitCode: 2,
       });
     }
   }

@@ -120,7 +120,6 @@ export function resourceMethods(client: object): string[] {
 function notGuarded(clientName: string, plain: string, path: string, instead: string, why = 'does not guard'): AgentGuardError {
   return new AgentGuardError('METHOD_NOT_GUARDED', `${clientName} ${why} ${path}, so the request was not sent`, {
     actions: [`Use ${instead}; or, if sending it unchecked is intended, a plain ${plain} client (new ${plain}(...)) for this endpoint.`],
-    exitCode: 1,
   });
 }
 

@@ -113,7 +113,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, giv
     try {
       await records.commit(context.decision, callOutcome(started, { usage }));
     } catch (error) {
-      throw new AgentGuardError('AUDIT_UNAVAILABLE', `The answer could not be recorded (${(error as Error).message}), so it is withheld`, { exitCode: 1 });
+      throw new AgentGuardError('AUDIT_UNAVAILABLE', `The answer could not be recorded (${(error as Error).message}), so it is withheld`);
     }
     return result;
   };

@@ -85,7 +85,7 @@ export interface ClientSettings {
 }
 
 function optionError(client: string, message: string, fix: string): AgentGuardError {
-  return new AgentGuardError('GUARD_OPTIONS_INVALID', `${client}: ${message}`, { actions: [fix], exitCode: 2 });
+  return new AgentGuardError('GUARD_OPTIONS_INVALID', `${client}: ${message}`, { actions: [fix] });
 }
 
 /** Splits a guarded client's options into its settings and the SDK's own options; bad options throw. */
@@ -94,7 +94,6 @@ export function clientSettings<O extends GuardedClientOptions>(options: O | unde
   if (!guard) {
     throw new AgentGuardError('GUARD_REQUIRED', `${client} needs a \`guard\`: an AgentGuard or its options`, {
       actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml', agentId: 'my-agent' } }) or { guard: { sidecar: { url, token } } }`],
-      exitCode: 2,
     });
   }
   if (toolCalls !== undefined && !['throw', 'strip', 'annotate'].includes(toolCalls)) {

@@ -24,7 +24,6 @@ function contentOf(decision: Decision, given: string[]): string[] {
   if (!Array.isArray(content) || content.length !== given.length || !content.every((t) => typeof t === 'string')) {
     throw new AgentGuardError('OUTPUT_TRANSFORM_INVALID', `the policy's transform of ${OUTPUT_KIND} must leave input.content a list of ${given.length} strings`, {
       actions: ['Transform answers with `redact: input.content` (or `replace`) steps only.'],
-      exitCode: 1,
     });
   }
   return content as string[];

@@ -31,7 +31,6 @@ export function loadPeer<T>(name: string, usedBy: string): T {
   } catch (error) {
     throw new AgentGuardError('PEER_DEPENDENCY_MISSING', `${usedBy} needs the "${name}" package, which could not be loaded (${(error as Error).message.split('\n')[0]})`, {
       actions: [`Install it next to agentguard: npm install ${name}`],
-      exitCode: 2,
       cause: error,
     });
   }

@@ -44,7 +44,6 @@ export function sealRawMethods(client: object, clientName: string): void {
         if (isNextPage(method, args, listed)) return fromResource.run(true, send);
         throw new AgentGuardError('METHOD_NOT_GUARDED', `${clientName} does not send raw requests (${method}), so nothing was sent`, {
           actions: ['Use the guarded methods (chat.completions.create, responses.create, messages.create), or a plain client for requests that may go out unchecked.'],
-          exitCode: 1,
         });
       },
     });
@@ -87,7 +86,6 @@ export function withholdApiKey(client: object, clientName: string): void {
       if (fromResource.getStore() === true) return key;
       throw new AgentGuardError('METHOD_NOT_GUARDED', `${clientName} does not hand out its API key (a connection opened with it, such as a realtime WebSocket, is not guarded), so nothing was sent`, {
         actions: ['Use the guarded methods; for a realtime session that may go out unchecked, give the realtime client a plain OpenAI client.'],
-        exitCode: 1,
       });
     },
     set(value: unknown) {

@@ -14,7 +14,6 @@ export const TOOL_RUNNER = Symbol('agentguard.toolRunner');
 function refusal(clientName: string, method: string, what: string): AgentGuardError {
   return new AgentGuardError('REQUEST_OPTION_REFUSED', `${clientName}.${method}: the request option ${what} would change what is sent after agentguard decided the request, so nothing was sent`, {
     actions: ['Put everything to send in the first argument (the request agentguard decides); per-request options may set headers, timeout, maxRetries, signal, idempotencyKey and fetchOptions without body.'],
-    exitCode: 2,
   });
 }
 

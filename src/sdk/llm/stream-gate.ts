@@ -48,7 +48,6 @@ interface Held<C> {
 function redactionTooLate(): AgentGuardError {
   return new AgentGuardError('OUTPUT_REDACTION_TOO_LATE', 'the output policy would change text that was already delivered, so the stream was stopped', {
     actions: ['Raise the hold-back (the guarded client option `holdBack`), or redact with a guardrail whose findings do not depend on later text.'],
-    exitCode: 1,
   });
 }
 
@@ -143,7 +142,7 @@ export class StreamGate<C> {
       this.held.shift();
     }
     if (final && this.held.length > 0) {
-      throw new AgentGuardError('STREAM_INCOMPLETE', 'the stream ended with parts the guard could not clear, so they were not delivered', { exitCode: 1 });
+      throw new AgentGuardError('STREAM_INCOMPLETE', 'the stream ended with parts the guard could not clear, so they were not delivered');
     }
     return out;
   }

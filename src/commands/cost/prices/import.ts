@@ -73,7 +73,6 @@ function readJson(file: string): unknown {
   } catch (error) {
     throw new AgentGuardError('FILE_NOT_FOUND', `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, {
       actions: ['Check the path to the price map.'],
-      exitCode: 2,
       cause: error,
     });
   }
@@ -82,7 +81,6 @@ function readJson(file: string): unknown {
   } catch (error) {
     throw new AgentGuardError('PRICES_INVALID', `${file}: not valid JSON (${(error as Error).message})`, {
       actions: ['Give a price map in the LiteLLM format (model_prices_and_context_window.json).'],
-      exitCode: 2,
       cause: error,
     });
   }

@@ -48,7 +48,6 @@ function checkRows<T>(rows: readonly NumberedRow[], shape: keyof typeof SHAPES, 
     if (bad !== undefined) {
       throw new AgentGuardError('DATASET_INVALID', `${file}:${line}: ${bad === '(not an object)' ? 'the row is not a JSON object' : `"${bad}" is missing or has the wrong type`}; each row must be ${describe}`, {
         actions: ['Fix the row, or pick the --guardrail that matches this dataset.'],
-        exitCode: 2,
       });
     }
     return value as T;
@@ -93,7 +92,7 @@ function evaluateTestValues(rows: readonly PiiTestValueRow[]): EvalReport {
  * secrets: spans; pii also valid/invalid identifiers; injection: labels; moderation: per-category labels).
  */
 export function runEval(guardrail: EvalGuardrail, rows: readonly NumberedRow[], file: string, options: { threshold?: number } = {}): EvalReport {
-  if (rows.length === 0) throw new AgentGuardError('DATASET_EMPTY', `${file} has no rows`, { actions: ['Pass a JSONL file with one labelled example per line.'], exitCode: 2 });
+  if (rows.length === 0) throw new AgentGuardError('DATASET_EMPTY', `${file} has no rows`, { actions: ['Pass a JSONL file with one labelled example per line.'] });
   switch (guardrail) {
     case 'pii': {
       const first = rows[0].value;

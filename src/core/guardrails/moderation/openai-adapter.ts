@@ -67,7 +67,6 @@ function resolveKey(config: OpenAiModerationConfig): string {
   if (key === undefined || key === '') {
     throw new AgentGuardError('GUARDRAIL_UNAVAILABLE', `${NAME}: no API key (environment variable ${variable} is not set)`, {
       actions: [`Set ${variable}, or name another variable with \`apiKeyEnv\`.`],
-      exitCode: 2,
     });
   }
   return key;

@@ -59,7 +59,7 @@ export const piiConfigSchema: Record<string, unknown> = {
 };
 
 function invalid(message: string, action: string): AgentGuardError {
-  return new AgentGuardError('GUARDRAIL_CONFIG_INVALID', `Invalid pii guardrail config: ${message}`, { actions: [action], exitCode: 2 });
+  return new AgentGuardError('GUARDRAIL_CONFIG_INVALID', `Invalid pii guardrail config: ${message}`, { actions: [action] });
 }
 
 const isStringArray = (value: unknown): value is string[] => Array.isArray(value) && value.every((v) => typeof v === 'string');

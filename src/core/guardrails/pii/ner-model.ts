@@ -202,14 +202,12 @@ export function loadNerTagger(): NerTagger {
   } catch (cause) {
     throw new AgentGuardError('GUARDRAIL_MODEL_MISSING', 'The pii guardrail cannot read its name/place model models/pii-ner.json', {
       actions: ['Reinstall agentguard, or rebuild the model with `npx tsx scripts/train-pii-ner.ts`.', 'Or disable PERSON and LOCATION with the `types` config.'],
-      exitCode: 2,
       cause,
     });
   }
   if (model.version !== 1 || JSON.stringify(model.tags) !== JSON.stringify(TAGS) || typeof model.weights !== 'object' || !(model.scale > 0)) {
     throw new AgentGuardError('GUARDRAIL_MODEL_INVALID', 'The pii name/place model models/pii-ner.json has an unexpected format', {
       actions: ['Rebuild it with `npx tsx scripts/train-pii-ner.ts`.'],
-      exitCode: 2,
     });
   }
   cached = new NerTagger(model);

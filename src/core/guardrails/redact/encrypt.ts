@@ -11,7 +11,6 @@ export function encryptionKey(key: unknown): Buffer {
   if (!(key instanceof Uint8Array) || key.length !== 32) {
     throw new AgentGuardError('REDACT_KEY_INVALID', 'Cannot use encrypt mode: the key must be exactly 32 bytes (AES-256).', {
       actions: ['Pass a 32-byte key, e.g. crypto.randomBytes(32), stored where the decrypting side can read it.'],
-      exitCode: 2,
     });
   }
   return Buffer.from(key);
@@ -47,7 +46,6 @@ function decodePlain(plain: Buffer): string {
 function tampered(index: number): AgentGuardError {
   return new AgentGuardError('REDACT_TOKEN_INVALID', `Cannot decrypt the encryption token at offset ${index}: it was altered, truncated or made with another key.`, {
     actions: ['Decrypt with the key used to redact, and pass the text exactly as redaction produced it.'],
-    exitCode: 1,
   });
 }
 

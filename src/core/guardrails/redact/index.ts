@@ -50,7 +50,6 @@ function renderer(text: string, options: RedactOptions): Render {
       if (ENC_TOKEN.test(text)) {
         throw new AgentGuardError('REDACT_TOKEN_COLLISION', 'Cannot redact in encrypt mode: the text already contains an <enc:…> token.', {
           actions: ['Decrypt the earlier tokens first, or use vault mode for text that is redacted more than once.'],
-          exitCode: 1,
         });
       }
       return (type, value) => encryptToken(type, value, key);
@@ -68,6 +67,5 @@ function renderer(text: string, options: RedactOptions): Render {
 function badOptions(message: string): AgentGuardError {
   return new AgentGuardError('REDACT_OPTIONS_INVALID', `Cannot redact: ${message}.`, {
     actions: ['Use mode replace, mask, hash (with key), encrypt (with a 32-byte key) or vault (with a RedactionVault).'],
-    exitCode: 2,
   });
 }

@@ -15,11 +15,10 @@ function check(span: RedactSpan, length: number): void {
   if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > length || start > end) {
     throw new AgentGuardError('REDACT_SPAN_INVALID', `Cannot redact: span [${String(start)}, ${String(end)}) of type ${String(span.type)} is outside a text of length ${length}.`, {
       actions: ['Pass findings produced for this exact text (start and end are UTF-16 indices, 0 <= start <= end <= text.length).'],
-      exitCode: 1,
     });
   }
   if (typeof span.type !== 'string' || span.type === '') {
-    throw new AgentGuardError('REDACT_SPAN_INVALID', 'Cannot redact: a span has no type.', { actions: ['Give every finding a non-empty type.'], exitCode: 1 });
+    throw new AgentGuardError('REDACT_SPAN_INVALID', 'Cannot redact: a span has no type.', { actions: ['Give every finding a non-empty type.'] });
   }
 }
 

@@ -23,7 +23,6 @@ export function hashKeyBytes(key: string | Uint8Array): Uint8Array {
   if (!(bytes instanceof Uint8Array) || bytes.length < MIN_HASH_KEY_BYTES) {
     throw new AgentGuardError('REDACT_KEY_INVALID', `Cannot redact in hash mode: the key must be at least ${MIN_HASH_KEY_BYTES} bytes.`, {
       actions: ['Pass a random secret of 16 bytes or more, e.g. crypto.randomBytes(32), and keep it out of logs.'],
-      exitCode: 2,
     });
   }
   return bytes;

@@ -39,7 +39,7 @@ export const secretsConfigSchema: Record<string, unknown> = {
 };
 
 function bad(message: string, action: string): AgentGuardError {
-  return new AgentGuardError('GUARDRAIL_CONFIG_INVALID', `secrets guardrail: ${message}`, { actions: [action], exitCode: 2 });
+  return new AgentGuardError('GUARDRAIL_CONFIG_INVALID', `secrets guardrail: ${message}`, { actions: [action] });
 }
 
 /** Checks a config the registry may not have validated (direct API use); throws instead of running half-configured. */

@@ -39,7 +39,6 @@ export async function findPolicyTestFiles(paths: readonly string[], cwd = proces
       const code = (error as NodeJS.ErrnoException).code;
       throw new AgentGuardError('PATH_NOT_FOUND', `${displayPath(root, cwd)}: ${code === 'ENOENT' ? 'no such file or folder' : `cannot be read (${code ?? String(error)})`}`, {
         actions: ['Pass a test file (*.test.yaml, *.test.yml, *.test.json) or a folder that contains some.'],
-        exitCode: 2,
         cause: error,
       });
     }
@@ -55,7 +54,6 @@ export async function findPolicyTestFiles(paths: readonly string[], cwd = proces
             'Run `agentguard init` to create a starter policy with tests in agentguard/.',
             'Or write a test file next to your policy, e.g. agentguard/policy.test.yaml, and pass its path.',
           ],
-      exitCode: 2,
     });
   }
   return [...found].sort();

@@ -148,7 +148,7 @@ export class SqliteAuditStore implements AuditStore {
       params.rule = filter.rule;
     }
     if (filter.limit !== undefined && (!Number.isSafeInteger(filter.limit) || filter.limit < 0)) {
-      throw new AgentGuardError('AUDIT_QUERY_INVALID', `limit must be a whole number >= 0, got ${filter.limit}`, { exitCode: 2 });
+      throw new AgentGuardError('AUDIT_QUERY_INVALID', `limit must be a whole number >= 0, got ${filter.limit}`);
     }
     const order = filter.order === 'asc' ? 'ASC' : 'DESC';
     const sql =
@@ -162,7 +162,6 @@ export class SqliteAuditStore implements AuditStore {
       if ('error' in parsed) {
         throw new AgentGuardError('AUDIT_RECORD_UNREADABLE', `audit record ${parsed.seq} cannot be read: ${parsed.error}`, {
           actions: ['Run `agentguard audit verify`: the log may have been tampered with.'],
-          exitCode: 2,
         });
       }
       return parsed;
@@ -320,7 +319,6 @@ function isoTime(value: string, field: string): string {
   if (Number.isNaN(ms)) {
     throw new AgentGuardError('AUDIT_QUERY_INVALID', `${field}: "${value}" is not a date or time`, {
       actions: ['Use ISO 8601, for example 2025-01-31 or 2025-01-31T14:00:00Z.'],
-      exitCode: 2,
     });
   }
   return new Date(ms).toISOString();

@@ -385,12 +385,11 @@ function toNumber(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new AgentGuardError('COST_OVERFLOW', `a budget sum of ${value} nano-dollars is beyond what agentguard can count exactly`, {
       actions: ['Use budgets with shorter periods or narrower scopes.'],
-      exitCode: 1,
     });
   }
   return Number(value);
 }
 
 function invalid(message: string): AgentGuardError {
-  return new AgentGuardError('COST_INVALID_INPUT', message, { exitCode: 1 });
+  return new AgentGuardError('COST_INVALID_INPUT', message);
 }

@@ -287,7 +287,7 @@ export function migrate(db: Database, location: string, migrations: readonly Mig
       const current = userVersion(db);
       if (current >= migration.version) return; // another process got here first
       if (current !== migration.version - 1) {
-        throw new AgentGuardError('STORE_MIGRATION_FAILED', `${location}: schema version ${current} cannot be migrated to ${migration.version} (missing step)`, { exitCode: 2 });
+        throw new AgentGuardError('STORE_MIGRATION_FAILED', `${location}: schema version ${current} cannot be migrated to ${migration.version} (missing step)`);
       }
       db.exec(migration.sql);
       db.pragma(`application_id = ${APPLICATION_ID}`);
@@ -303,13 +303,11 @@ function checkCompatible(db: Database, location: string, latest: number): void {
   if ((appId !== 0 && appId !== APPLICATION_ID) || (appId === 0 && hasTables)) {
     throw new AgentGuardError('STORE_FOREIGN', `${location} is an SQLite database, but not an agentguard one; refusing to change it`, {
       actions: ['Point agentguard at another data folder (--data-dir, or "dataDir" in agentguard.config.json), or move the file away.'],
-      exitCode: 2,
     });
   }
   if (version > latest) {
     throw new AgentGuardError('STORE_TOO_NEW', `${location} was written by a newer agentguard (schema version ${version}; this version knows up to ${latest})`, {
       actions: ['Upgrade agentguard (`npm install agentguard@latest`) everywhere that uses this data folder.'],
-      exitCode: 2,
     });
   }
 }

@@ -83,7 +83,6 @@ export class SqliteStore implements Store {
     if (isNew && !create) {
       throw new AgentGuardError('STORE_NOT_FOUND', `no agentguard database at ${file}`, {
         actions: ['Check --data-dir (or "dataDir" in agentguard.config.json); the database is created when the first decision is recorded.'],
-        exitCode: 2,
       });
     }
     let db: Database.Database | undefined;
@@ -139,7 +138,6 @@ function unreadable(file: string, error: unknown): AgentGuardError {
           : 'Check the file, or re-run with --debug for details.';
   return new AgentGuardError('STORE_UNREADABLE', `cannot open the agentguard database ${file}: ${(error as Error).message}${code ? ` (${code})` : ''}`, {
     actions: [hint],
-    exitCode: 2,
     cause: error,
   });
 }

@@ -85,7 +85,6 @@ function toInfo(row: TokenRow): TokenInfo {
         `Delete the row (\`sqlite3 <data-dir>/agentguard.db "DELETE FROM api_tokens WHERE id = '${row.id.replace(/'/g, "''")}'"\`) and create a new token with \`agentguard token create\`.`,
         'Find out who could edit the database.',
       ],
-      exitCode: 2,
     });
   }
   const attributes = parseStoredAttributes(row.attributes);
@@ -93,7 +92,6 @@ function toInfo(row: TokenRow): TokenInfo {
     // Fail closed like a bad scope: attributes that cannot be read would bind nothing and let the agent choose.
     throw new AgentGuardError('TOKEN_STORE_CORRUPT', `api_tokens row ${JSON.stringify(row.id)} has attributes that are not a JSON object of agent.<name> / context.<name> strings`, {
       actions: ['Revoke the token (`agentguard token revoke`) and create a new one with the attributes it needs (`--attr`).', 'Find out who could edit the database.'],
-      exitCode: 2,
     });
   }
   return { id: row.id, scope, name: row.name, createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, revokedAt: row.revokedAt, attributes };

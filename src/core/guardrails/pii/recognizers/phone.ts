@@ -18,7 +18,6 @@ export function loadPhoneLib(): PhoneLib {
     } catch (cause) {
       throw new AgentGuardError('GUARDRAIL_UNAVAILABLE', 'The pii guardrail cannot load libphonenumber-js to validate phone numbers', {
         actions: ['Reinstall agentguard so its dependency libphonenumber-js is present.'],
-        exitCode: 2,
         cause,
       });
     }
