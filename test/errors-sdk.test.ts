@@ -82,8 +82,9 @@ describe('SIDECAR_UNAVAILABLE only when there is no usable answer', () => {
 
   const codes = Object.keys(ERRORS) as ErrorCode[];
   const refusal = fc.record({
-    // 429 is "try later" (unavailable); fetch itself fails on 407 (a proxy's), which is unavailable too.
-    status: fc.integer({ min: 400, max: 499 }).filter((s) => s !== 429 && s !== 407),
+    // 429 is "try later" (unavailable). fetch itself fails on 407 (a proxy's) and retries a 421 on a new connection,
+    // then fails: both are transport failures, so unavailable too.
+    status: fc.integer({ min: 400, max: 499 }).filter((s) => s !== 429 && s !== 407 && s !== 421),
     code: fc.constantFrom(...codes),
     message: fc.string({ maxLength: 40 }),
   });
