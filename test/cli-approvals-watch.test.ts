@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -10,14 +9,16 @@ import { Approvals } from '../src/core/approvals/service.js';
 import type { ApprovalRecord, ApprovalSpec } from '../src/core/approvals/types.js';
 import { openStore } from '../src/core/store/open-store.js';
 import type { Store } from '../src/core/store/store.js';
-import { BIN, ROOT, runCli } from './helpers/cli.js';
+import { BIN, ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { approvalDecision } from './helpers/approval-fixtures.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 // Under an hour, so the countdown always reads minutes and seconds ("49m58s"), however fast the watch starts.
 const TIMEOUT_MS = 50 * 60_000;
 
 function tempDataDir(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-cli-approvals-watch-')), 'data');
+  return join(makeTempDir('ag-cli-approvals-watch-'), 'data');
 }
 
 const decision = approvalDecision;
@@ -87,7 +88,7 @@ function events(ndjson: string): Array<[string, string, string]> {
     .map(({ event, approval }) => [event, approval.id, approval.status]);
 }
 
-beforeAll(() => {
+beforeAll(async () => {
   expect(existsSync(join(ROOT, 'dist/commands/approvals/watch.js')), 'run `npm run build` first').toBe(true);
 });
 
@@ -107,7 +108,7 @@ describe('agentguard approvals watch without a terminal', () => {
     const pending = await requestApproval(dataDir, 'dec_watch_2', 6000);
     await watch.stdout.waitFor(seen(pending.id, 'requested'), 'the request', watch.exit);
 
-    const approved = runCli(['approvals', 'approve', pending.id, '--by', 'alice', '--comment', 'checked', '--data-dir', dataDir]);
+    const approved = await runCliInProcess(['approvals', 'approve', pending.id, '--by', 'alice', '--comment', 'checked', '--data-dir', dataDir]);
     expect(approved.code, approved.stderr).toBe(0);
     await watch.stdout.waitFor(seen(pending.id, 'approved'), 'the approval', watch.exit);
 
@@ -130,7 +131,7 @@ describe('agentguard approvals watch without a terminal', () => {
     await watch.stdout.waitFor((t) => t.includes(` pending ${first.id} `), 'the pending approval', watch.exit);
     const second = await requestApproval(dataDir, 'dec_watch_b', 7000);
     await watch.stdout.waitFor((t) => t.includes(` requested ${second.id} `), 'the new request', watch.exit);
-    const denied = runCli(['approvals', 'deny', first.id, '--by', 'bob', '--comment', 'wrong vendor', '--data-dir', dataDir]);
+    const denied = await runCliInProcess(['approvals', 'deny', first.id, '--by', 'bob', '--comment', 'wrong vendor', '--data-dir', dataDir]);
     expect(denied.code, denied.stderr).toBe(0);
     await watch.stdout.waitFor((t) => t.includes(` denied ${first.id} `), 'the denial', watch.exit);
 
@@ -144,14 +145,14 @@ describe('agentguard approvals watch without a terminal', () => {
     expect(lines.join('\n')).not.toMatch(/\x1b\[/);
   });
 
-  it('refuses a nonsense --interval with exit 2 and a hint', () => {
+  it('refuses a nonsense --interval with exit 2 and a hint', async () => {
     for (const interval of ['fast', '10ms']) {
-      const result = runCli(['approvals', 'watch', '--interval', interval, '--data-dir', tempDataDir()]);
+      const result = await runCliInProcess(['approvals', 'watch', '--interval', interval, '--data-dir', tempDataDir()]);
       expect(result.code).toBe(2);
       expect(result.stderr).toContain(`Error (INVALID_INTERVAL): --interval "${interval}"`);
       expect(result.stderr).toContain('--interval 1s');
     }
-    const status = runCli(['approvals', 'watch', '--status', 'denied', '--data-dir', tempDataDir()]);
+    const status = await runCliInProcess(['approvals', 'watch', '--status', 'denied', '--data-dir', tempDataDir()]);
     expect(status.code).toBe(2);
   });
 });

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +15,8 @@ import { Policy } from '../src/core/policy/policy.js';
 import { databasePath, openStore as openDataStore } from '../src/core/store/open-store.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { decisionEntry as logEntry, tempDataDir } from './helpers/audit-log.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { createExporter, EXPORT_FORMATS, writeExport } from '../src/core/audit/export/index.js';
 import { isSecretKey, maskSecrets, maskText } from '../src/core/audit/mask.js';
 import type { AuditRecord } from '../src/core/audit/types.js';
@@ -24,6 +24,7 @@ import { decisionEntry } from '../src/core/pipeline.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
 import { decisionOf, exportAll } from './helpers/audit-exports.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 /** Follow-ups of issue 16 items 3 and 4 (audit): disguised secrets, signing at exit, the sidecar's verify. */
 
@@ -37,7 +38,7 @@ afterEach(async () => {
 });
 
 function openStore(): { store: SqliteStore; file: string } {
-  const file = join(mkdtempSync(join(tmpdir(), 'ag-audit-mask-')), 'agentguard.db');
+  const file = join(makeTempDir('ag-audit-mask-'), 'agentguard.db');
   const store = SqliteStore.open(file);
   stores.push(store);
   return { store, file };
@@ -67,7 +68,7 @@ describe('masking sees through Unicode disguises and masks the span as written',
     ['Slack token with Devanagari digits', `slack ${devanagariDigits(SLACK)} x`, devanagariDigits(SLACK)],
     ['soft hyphens inside a key', `k ${OPENAI.replace(/(.{4})/g, '$1\u00AD')} z`, OPENAI.replace(/(.{4})/g, '$1\u00AD')],
   ];
-  it.each(cases)('%s', (_name, text, disguised) => {
+  it.each(cases)('%s', async (_name, text, disguised) => {
     const masked = maskText(text);
     expect(masked).not.toContain(disguised);
     expect(masked).toMatch(/\[MASKED:[a-z-]+\]/);
@@ -76,7 +77,7 @@ describe('masking sees through Unicode disguises and masks the span as written',
     expect(masked.endsWith(text.slice(text.indexOf(disguised) + disguised.length))).toBe(true);
   });
 
-  it('secret-looking names written in disguise: field names, flags, JSON keys, object keys', () => {
+  it('secret-looking names written in disguise: field names, flags, JSON keys, object keys', async () => {
     expect(maskText(`${fullWidth('password')}=hunter2hunter2`)).not.toContain('hunter2');
     expect(maskText(`mysql ${fullWidth('--password')}=hunter2hunter2 db`)).not.toContain('hunter2');
     expect(maskText(`{"${cyrillic('passcode')}": "hunter2hunter2"}`)).not.toContain('hunter2');
@@ -88,7 +89,7 @@ describe('masking sees through Unicode disguises and masks the span as written',
     expect(JSON.stringify(maskSecrets({ [fullWidth(OPENAI)]: true }))).not.toContain(fullWidth(OPENAI));
   });
 
-  it('leaves ordinary non-ASCII text as written', () => {
+  it('leaves ordinary non-ASCII text as written', async () => {
     for (const text of ['Rückerstattung für Bestellung 42 — bitte prüfen', '注文番号 ４２ を確認してください', 'сумма: ١٢٣ руб.', 'ｔａｓｋ－ｍａｎａｇｅｒ ready']) {
       expect(maskText(text)).toBe(text);
     }
@@ -284,8 +285,8 @@ describe('GET /v1/audit/verify reads what `agentguard audit verify` reads', { ti
     return { verify, dataDir, close: async () => (await app.close(), await recorder.close()) };
   }
 
-  const cli = (dataDir: string) => {
-    const r = runCli(['audit', 'verify', '--json', '--data-dir', dataDir]);
+  const cli = async (dataDir: string) => {
+    const r = await runCliInProcess(['audit', 'verify', '--json', '--data-dir', dataDir]);
     return { code: r.code, json: JSON.parse(r.stdout) as Record<string, unknown> };
   };
 
@@ -302,7 +303,7 @@ describe('GET /v1/audit/verify reads what `agentguard audit verify` reads', { ti
       const fromRoute = await verify();
       expect(fromRoute.ok).toBe(false);
       expect((fromRoute.problems as { kind: string }[]).map((p) => p.kind)).toContain('truncated');
-      const fromCli = cli(dataDir);
+      const fromCli = await cli(dataDir);
       expect(fromCli.code).toBe(1);
       expect(fromRoute).toEqual(fromCli.json);
     } finally {

@@ -13,7 +13,7 @@ import { readWitness, witnessPath } from '../src/core/audit/witness.js';
 import { databasePath, openStore } from '../src/core/store/open-store.js';
 import { MIGRATIONS, migrate } from '../src/core/store/sqlite/migrations.js';
 import { decisionEntry, rawDb, tempDataDir as newDataDir } from './helpers/audit-log.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 
 /**
  * Issue 16, item 3: the audit trail cannot be rewritten quietly without the key. Each attack is done as someone with
@@ -212,7 +212,7 @@ describe('agentguard audit verify (the built CLI)', { timeout: 120_000 }, () => 
   it('exits 1 on the issue attack, naming the problems; emptied without evidence, exits 0 but says what it cannot tell', async () => {
     const dataDir = await recordedLog();
     sql(dataDir, issueAttack);
-    const r = runCli(['audit', 'verify', '--data-dir', dataDir]);
+    const r = await runCliInProcess(['audit', 'verify', '--data-dir', dataDir]);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('Audit log TAMPERED');
     expect(r.stdout).toMatch(/checkpoint_missing +signed checkpoints #4\.\.#8 are missing/);
@@ -222,12 +222,12 @@ describe('agentguard audit verify (the built CLI)', { timeout: 120_000 }, () => 
       db.prepare('DELETE FROM audit_records').run();
       db.prepare('DELETE FROM audit_checkpoints').run();
     });
-    expect(runCli(['audit', 'verify', '--data-dir', emptied]).code).toBe(1);
+    expect((await runCliInProcess(['audit', 'verify', '--data-dir', emptied])).code).toBe(1);
     deleteWitness(emptied);
-    const blind = runCli(['audit', 'verify', '--data-dir', emptied, '--json']);
+    const blind = await runCliInProcess(['audit', 'verify', '--data-dir', emptied, '--json']);
     expect(blind.code).toBe(0);
     expect(JSON.parse(blind.stdout).notes).toEqual([expect.stringMatching(/the log is empty and has no checkpoint, but the data folder has a signing key .*it was emptied/)]);
-    expect(runCli(['audit', 'verify', '--data-dir', emptied, '--unsigned-slack', 'soon']).stderr).toContain('--unsigned-slack: "soon" is not a duration');
+    expect((await runCliInProcess(['audit', 'verify', '--data-dir', emptied, '--unsigned-slack', 'soon'])).stderr).toContain('--unsigned-slack: "soon" is not a duration');
   });
 });
 

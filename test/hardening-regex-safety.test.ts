@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -11,6 +10,8 @@ import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { startSidecarServer } from '../src/sidecar/server.js';
 import { AgentGuard } from '../src/sdk/agent-guard.js';
 import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 // A regex with exponential backtracking: `a`×40 + `!` would take longer than the age of the universe.
 const CATASTROPHIC = `version: 1
@@ -37,7 +38,7 @@ const ATTACK = `${'a'.repeat(40)}!`;
 
 const folders: string[] = [];
 function tempFolder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ag-regex-'));
+  const dir = makeTempDir('ag-regex-');
   folders.push(dir);
   return dir;
 }
@@ -134,7 +135,7 @@ describe('a policy with a catastrophic regex is refused by every path that enfor
     }
   });
 
-  it('the CLI: sidecar start exits 1 with file:line:column and the fix; nothing is left running', () => {
+  it('the CLI: sidecar start exits 1 with file:line:column and the fix; nothing is left running', async () => {
     const file = policyFile(CATASTROPHIC);
     const dataDir = join(tempFolder(), 'data');
     const result = runCli(['sidecar', 'start', '--port', '0', '--data-dir', dataDir, '--policy', file]);
@@ -194,7 +195,7 @@ rules:
     when: { input.sql: { regex: '^select'${extra} } }
 `;
 
-  it(`defaults to ${DEFAULT_REGEX_MAX_LENGTH} characters: longer input is an error, so a deny rule denies and an allow rule does not allow`, () => {
+  it(`defaults to ${DEFAULT_REGEX_MAX_LENGTH} characters: longer input is an error, so a deny rule denies and an allow rule does not allow`, async () => {
     const policy = Policy.parse(doc());
     const long = `select ${'x'.repeat(DEFAULT_REGEX_MAX_LENGTH)}`;
     const decision = policy.evaluate({ kind: 'tool', name: 'db', input: { sql: long } });
@@ -204,7 +205,7 @@ rules:
     expect(policy.evaluate({ kind: 'tool', name: 'db', input: { sql: 'select 1' } }).effect).toBe('allow');
   });
 
-  it('is configurable per regex', () => {
+  it('is configurable per regex', async () => {
     const policy = Policy.parse(doc(', maxLength: 10'));
     expect(policy.evaluate({ kind: 'tool', name: 'db', input: { sql: 'select 1' } }).effect).toBe('allow');
     expect(policy.evaluate({ kind: 'tool', name: 'db', input: { sql: 'select 1, 2, 3' } }).effect).toBe('deny');
@@ -212,7 +213,7 @@ rules:
     expect(roomy.evaluate({ kind: 'tool', name: 'db', input: { sql: `select ${'x'.repeat(DEFAULT_REGEX_MAX_LENGTH)}` } }).effect).toBe('allow');
   });
 
-  it('a replace step over its cap is a transform error (deny)', () => {
+  it('a replace step over its cap is a transform error (deny)', async () => {
     const policy = Policy.parse(`version: 1
 name: cap
 rules:
@@ -224,7 +225,7 @@ rules:
     expect(policy.evaluate({ kind: 'tool', name: 't', input: { q: 'aaaaaa' } })).toMatchObject({ effect: 'deny', reasons: [{ code: 'transform_error' }] });
   });
 
-  it('the schema checks the new fields', () => {
+  it('the schema checks the new fields', async () => {
     const bad = (ops: string) => () => Policy.parse(`version: 1\nname: x\nrules:\n  - id: r\n    effect: deny\n    when: { input.q: ${ops} }\n`);
     expect(bad("{ regex: 'a', maxLength: 0 }")).toThrow(/maxLength/);
     expect(bad("{ regex: 'a', unsafeRegex: 'yes' }")).toThrow(/unsafeRegex/);

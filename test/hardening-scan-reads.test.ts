@@ -1,20 +1,20 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { scanMcpConfigs } from '../src/scan/mcp/index.js';
 import { scanProjects } from '../src/scan/projects.js';
 import { runScan, type ScanResult } from '../src/scan/run-scan.js';
 import type { ScanOptions } from '../src/scan/types.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const roots: string[] = [];
 afterAll(() => {
   for (const r of roots) rmSync(r, { recursive: true, force: true });
 });
 function tempRoot(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ag-reads-'));
+  const dir = makeTempDir('ag-reads-');
   roots.push(dir);
   return dir;
 }
@@ -51,13 +51,13 @@ describe.runIf(process.platform !== 'win32')('a FIFO where a config or manifest 
     expect(result.findings.find((f) => f.id === `project:${project}`)?.frameworks.map((f) => f.name)).toContain('LangChain');
   }, 30_000);
 
-  it('the CLI finishes, exits 1 for the unsecured project, and the table lists the FIFO under NOT INSPECTED', () => {
+  it('the CLI finishes, exits 1 for the unsecured project, and the table lists the FIFO under NOT INSPECTED', async () => {
     const root = tempRoot();
     const home = join(root, 'home');
     const project = join(root, 'bot');
     mkfifo(join(home, '.cursor', 'mcp.json'));
     write(join(project, 'package.json'), JSON.stringify({ name: 'bot', dependencies: { langchain: '^0.3.0' } }));
-    const result = runCli(['scan', '--home', home, '--path', project, '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
+    const result = await runCliInProcess(['scan', '--home', home, '--path', project, '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
     expect(result.code, result.stderr).toBe(1);
     const notInspected = result.stdout.slice(result.stdout.indexOf('NOT INSPECTED'));
     expect(notInspected).toContain(`${join(home, '.cursor', 'mcp.json')}: not read: it is a FIFO (named pipe), not a regular file`);
@@ -74,13 +74,13 @@ describe('a config over the size cap', () => {
 });
 
 describe('scan --path that is not a folder', () => {
-  it('exits 2 with a clear error for a missing path and for a file', () => {
+  it('exits 2 with a clear error for a missing path and for a file', async () => {
     const root = tempRoot();
     write(join(root, 'file.txt'), 'x');
-    const missing = runCli(['scan', '--home', root, '--path', join(root, 'nope'), '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
+    const missing = await runCliInProcess(['scan', '--home', root, '--path', join(root, 'nope'), '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain(`${join(root, 'nope')} does not exist`);
-    const file = runCli(['scan', '--home', root, '--path', join(root, 'file.txt'), '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
+    const file = await runCliInProcess(['scan', '--home', root, '--path', join(root, 'file.txt'), '--no-probe', '--data-dir', join(root, 'data')], { cwd: root });
     expect(file.code).toBe(2);
     expect(file.stderr).toContain(`${join(root, 'file.txt')} is not a folder`);
   }, 60_000);
@@ -132,21 +132,21 @@ describe('where MCP configs are looked for', () => {
     expect(result.skipped).toEqual([]);
   });
 
-  it('--verbose lists every location scanned, found or not (table and JSON)', () => {
+  it('--verbose lists every location scanned, found or not (table and JSON)', async () => {
     const root = tempRoot();
     const home = join(root, 'home');
     const project = join(root, 'bot');
     write(join(home, '.cursor', 'mcp.json'), JSON.stringify(server('one')));
     write(join(project, 'package.json'), '{"name":"bot"}');
     const args = ['scan', '--home', home, '--path', project, '--no-probe', '--verbose', '--data-dir', join(root, 'data')];
-    const json = runCli([...args, '--format', 'json'], { cwd: root });
+    const json = await runCliInProcess([...args, '--format', 'json'], { cwd: root });
     const scanned = (JSON.parse(json.stdout) as ScanResult).scanned!;
     expect(scanned).toContain(`${join(home, '.cursor', 'mcp.json')} (Cursor: read)`);
     expect(scanned).toContain(`${join(home, '.claude.json')} (Claude Code: not found)`);
     expect(scanned).toContain(`${join(home, '.continue', 'mcpServers')}/ (Continue config folder)`);
     expect(scanned).toContain(`${join(project, '.mcp.json')} (Claude Code: not found)`);
     expect(scanned).toContain(`${project} (projects: 1 folder walked)`);
-    const table = runCli(args, { cwd: root });
+    const table = await runCliInProcess(args, { cwd: root });
     expect(table.stdout).toMatch(/SCANNED \(\d+\)/);
     expect(table.stdout).toContain(`${join(home, '.cursor', 'mcp.json')} (Cursor: read)`);
   }, 60_000);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ScannedAgent } from '../src/core/agents/registry.js';
@@ -7,9 +6,10 @@ import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { runScan } from '../src/scan/run-scan.js';
 import { fakeProc } from './fixtures/scan/processes/index.js';
 import { rawDb } from './helpers/audit-log.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
-const root = mkdtempSync(join(tmpdir(), 'ag-registry-'));
+const root = makeTempDir('ag-registry-');
 const stores: SqliteStore[] = [];
 afterEach(async () => {
   await Promise.all(stores.splice(0).map((s) => s.close()));
@@ -97,7 +97,7 @@ describe('agents show and list never print a secret, even one stored before mask
     ).run(`http://mcp.example.com/${secret}/sse`, T1, T1, JSON.stringify({ url: `http://mcp.example.com/${secret}/sse`, args: ['--pat', 'hunter2hunter2'] }), JSON.stringify([`plain-HTTP remote: http://mcp.example.com/${secret}/sse`]));
     db.close();
     for (const args of [['agents', 'show', 'mcp:x#a'], ['agents', 'show', 'mcp:x#a', '--json'], ['agents', 'list', '--json'], ['agents', 'status', '--json']]) {
-      const result = runCli([...args, '--data-dir', dataDir]);
+      const result = await runCliInProcess([...args, '--data-dir', dataDir]);
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).not.toContain(secret);
       expect(result.stdout).not.toContain('hunter2hunter2');

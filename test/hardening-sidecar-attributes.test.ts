@@ -10,7 +10,7 @@ import { agentScope } from '../src/core/tokens/scope.js';
 import { createToken } from '../src/core/tokens/tokens.js';
 import { validatePolicyFile } from '../src/core/policy/validate.js';
 import { tempDataDir } from './helpers/audit-log.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { bearer, errorOf, hardeningSidecar, type HardeningHarness } from './helpers/hardening-sidecar.js';
 
 const POLICY = `version: 1
@@ -79,7 +79,7 @@ describe('a token vouches for agent.* and context.* attributes; the agent cannot
     expect(res.json().effect).toBe('allow');
   });
 
-  it('bindAttributes: any action either keeps every bound value or is a conflict, and never loses other fields', () => {
+  it('bindAttributes: any action either keeps every bound value or is a conflict, and never loses other fields', async () => {
     const attrs = { 'agent.role': 'support', 'context.env': 'prod' };
     fc.assert(
       fc.property(
@@ -101,7 +101,7 @@ describe('a token vouches for agent.* and context.* attributes; the agent cannot
 });
 
 describe('token attributes are stored with the token and shown', () => {
-  it('parses --attr: name=value binds agent.<name>, context.<name>=value binds context; bad ones say why', () => {
+  it('parses --attr: name=value binds agent.<name>, context.<name>=value binds context; bad ones say why', async () => {
     expect(parseAttributeFlags(['role=support', 'context.env=prod', 'agent.team=a=b'])).toEqual({ 'agent.role': 'support', 'context.env': 'prod', 'agent.team': 'a=b' });
     for (const [flag, why] of [
       ['role', /name=value/],
@@ -132,20 +132,20 @@ describe('token attributes are stored with the token and shown', () => {
     }
   });
 
-  it('token create --attr and token list show them (CLI)', () => {
+  it('token create --attr and token list show them (CLI)', async () => {
     const dataDir = tempDataDir('ag-attr-cli-');
     folders.push(dirname(dataDir));
-    const created = runCli(['token', 'create', '--agent', 'bot', '--attr', 'role=support', '--attr', 'context.env=prod', '--json', '--data-dir', dataDir]);
+    const created = await runCliInProcess(['token', 'create', '--agent', 'bot', '--attr', 'role=support', '--attr', 'context.env=prod', '--json', '--data-dir', dataDir]);
     expect(created.code, created.stderr).toBe(0);
     expect(JSON.parse(created.stdout).attributes).toEqual({ 'agent.role': 'support', 'context.env': 'prod' });
-    const list = runCli(['token', 'list', '--data-dir', dataDir]);
+    const list = await runCliInProcess(['token', 'list', '--data-dir', dataDir]);
     expect(list.stdout).toContain('ATTRIBUTES');
     expect(list.stdout).toContain('role=support, context.env=prod');
-    const json = JSON.parse(runCli(['token', 'list', '--json', '--data-dir', dataDir]).stdout);
+    const json = JSON.parse((await runCliInProcess(['token', 'list', '--json', '--data-dir', dataDir])).stdout);
     expect(json[0].attributes).toEqual({ 'agent.role': 'support', 'context.env': 'prod' });
-    const bad = runCli(['token', 'create', '--admin', '--attr', 'role=x', '--data-dir', dataDir]);
+    const bad = await runCliInProcess(['token', 'create', '--admin', '--attr', 'role=x', '--data-dir', dataDir]);
     expect(bad.code).toBe(2);
-    const badAttr = runCli(['token', 'create', '--agent', 'bot', '--attr', 'input.x=1', '--data-dir', dataDir]);
+    const badAttr = await runCliInProcess(['token', 'create', '--agent', 'bot', '--attr', 'input.x=1', '--data-dir', dataDir]);
     expect(badAttr.code).toBe(2);
     expect(badAttr.stderr).toContain('agent.<name> or context.<name>');
   }, 120_000);
@@ -190,18 +190,18 @@ describe('policy validate --strict warns on conditions over fields an agent can 
     expect(warnings[0].message).toContain('tok_b (b)');
   });
 
-  it('the CLI reads the tokens of the data folder (revoked ones do not count)', () => {
+  it('the CLI reads the tokens of the data folder (revoked ones do not count)', async () => {
     const { file, dataDir } = write();
-    runCli(['token', 'create', '--agent', 'a', '--attr', 'role=support', '--attr', 'context.env=prod', '--data-dir', dataDir]);
-    const before = JSON.parse(runCli(['policy', 'validate', file, '--strict', '--json', '--data-dir', dataDir]).stdout);
+    await runCliInProcess(['token', 'create', '--agent', 'a', '--attr', 'role=support', '--attr', 'context.env=prod', '--data-dir', dataDir]);
+    const before = JSON.parse((await runCliInProcess(['policy', 'validate', file, '--strict', '--json', '--data-dir', dataDir])).stdout);
     expect(before.files[0].warnings.filter((w: { code: string }) => w.code === 'unbound-attribute')).toEqual([]);
-    const other = JSON.parse(runCli(['token', 'create', '--agent', 'b', '--json', '--data-dir', dataDir]).stdout);
-    const after = runCli(['policy', 'validate', file, '--strict', '--data-dir', dataDir]);
+    const other = JSON.parse((await runCliInProcess(['token', 'create', '--agent', 'b', '--json', '--data-dir', dataDir])).stdout);
+    const after = await runCliInProcess(['policy', 'validate', file, '--strict', '--data-dir', dataDir]);
     expect(after.code).toBe(1);
     expect(after.stdout).toMatch(/policy\.yaml:7:40 warning rules\[0\]\.when\.agent\.role: agent\.role is chosen by the agent for 1 of 2 agent tokens/);
-    runCli(['token', 'revoke', other.id, '--data-dir', dataDir]);
-    expect(runCli(['policy', 'validate', file, '--strict', '--data-dir', dataDir]).code).toBe(0);
+    await runCliInProcess(['token', 'revoke', other.id, '--data-dir', dataDir]);
+    expect((await runCliInProcess(['policy', 'validate', file, '--strict', '--data-dir', dataDir])).code).toBe(0);
     // Without --strict the check does not run.
-    expect(runCli(['policy', 'validate', file, '--data-dir', dataDir]).code).toBe(0);
+    expect((await runCliInProcess(['policy', 'validate', file, '--data-dir', dataDir])).code).toBe(0);
   }, 120_000);
 });

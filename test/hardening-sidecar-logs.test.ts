@@ -1,6 +1,5 @@
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { copyFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,8 +9,9 @@ import { RotatingFile } from '../src/sidecar/log/rotating-file.js';
 import { loggedPath, LineBudget } from '../src/sidecar/log/access-log.js';
 import { startSidecarServer } from '../src/sidecar/server.js';
 import { tempDataDir } from './helpers/audit-log.js';
-import { runCli } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 import { bearer, hardeningSidecar, type HardeningHarness } from './helpers/hardening-sidecar.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const POLICY = fileURLToPath(new URL('./fixtures/sidecar/policy.yaml', import.meta.url));
 const FAKE_TOKEN = `agk_${'A'.repeat(43)}`;
@@ -24,13 +24,13 @@ afterEach(async () => {
 });
 
 function folder(): string {
-  const f = mkdtempSync(join(tmpdir(), 'ag-log-'));
+  const f = makeTempDir('ag-log-');
   folders.push(f);
   return f;
 }
 
 describe('sidecar.log rotates by size', () => {
-  it('keeps at most `files` old files of at most maxBytes each, in order, oldest dropped', () => {
+  it('keeps at most `files` old files of at most maxBytes each, in order, oldest dropped', async () => {
     const dir = folder();
     const file = join(dir, 'sidecar.log');
     const log = new RotatingFile(file, { maxBytes: 4096, files: 2 });
@@ -48,7 +48,7 @@ describe('sidecar.log rotates by size', () => {
     expect(numbers[0]).toBeGreaterThan(0);
   });
 
-  it('what the process writes to stderr on the same file (sidecar start --detach) stays in sidecar.log after a rotation', () => {
+  it('what the process writes to stderr on the same file (sidecar start --detach) stays in sidecar.log after a rotation', async () => {
     const dir = folder();
     const file = join(dir, 'sidecar.log');
     const log = new RotatingFile(file, { maxBytes: 2048, files: 1 });
@@ -64,7 +64,7 @@ describe('sidecar.log rotates by size', () => {
     expect(readFileSync(`${file}.1`, 'utf8')).not.toContain('Warning: from stderr');
   });
 
-  it('replaces a line longer than maxLineBytes by one that keeps its level, time and the start of its message', () => {
+  it('replaces a line longer than maxLineBytes by one that keeps its level, time and the start of its message', async () => {
     const dir = folder();
     const file = join(dir, 'sidecar.log');
     const log = new RotatingFile(file, { maxBytes: 1 << 20, maxLineBytes: 1024 });
@@ -78,16 +78,16 @@ describe('sidecar.log rotates by size', () => {
     expect(parsed.truncated).toBeGreaterThan(100_000);
   });
 
-  it('`sidecar logs -n` reads back into the rotated files', () => {
+  it('`sidecar logs -n` reads back into the rotated files', async () => {
     const dataDir = join(folder(), 'data');
     mkdirSync(dataDir);
     writeFileSync(join(dataDir, 'sidecar.log.2'), '{"n":1}\n{"n":2}\n');
     writeFileSync(join(dataDir, 'sidecar.log.1'), '{"n":3}\n{"n":4}\n');
     writeFileSync(join(dataDir, 'sidecar.log'), '{"n":5}\n');
-    const three = runCli(['sidecar', 'logs', '-n', '3', '--json', '--data-dir', dataDir]);
+    const three = await runCliInProcess(['sidecar', 'logs', '-n', '3', '--json', '--data-dir', dataDir]);
     expect(three.code, three.stderr).toBe(0);
     expect(JSON.parse(three.stdout).lines).toEqual(['{"n":3}', '{"n":4}', '{"n":5}']);
-    const all = JSON.parse(runCli(['sidecar', 'logs', '--json', '--data-dir', dataDir]).stdout);
+    const all = JSON.parse((await runCliInProcess(['sidecar', 'logs', '--json', '--data-dir', dataDir])).stdout);
     expect(all.lines).toHaveLength(5);
   });
 });
@@ -112,7 +112,7 @@ describe('the access log', () => {
     expect(text).not.toContain('token=');
   });
 
-  it('caps the logged path at 200 characters', () => {
+  it('caps the logged path at 200 characters', async () => {
     expect(loggedPath(`/${'a'.repeat(100_000)}?q=1`).length).toBeLessThanOrEqual(202);
   });
 
@@ -127,7 +127,7 @@ describe('the access log', () => {
     expect(summary.reduce((n, l) => n + l.dropped, 0) + requestLines.length).toBe(300);
   });
 
-  it('LineBudget refills at its rate', () => {
+  it('LineBudget refills at its rate', async () => {
     let now = 0;
     const budget = new LineBudget(10, 5, () => now);
     expect(Array.from({ length: 10 }, () => budget.take()).filter(Boolean)).toHaveLength(5);

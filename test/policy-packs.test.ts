@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { TEMPLATE_IDS } from '../src/core/init/templates.js';
 import { Policy } from '../src/core/policy/policy.js';
-import { ROOT, runCli } from './helpers/cli.js';
+import { ROOT } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
 
 const PACKS = ['readonly-db', 'shell-safety', 'outbound-allowlist', 'payment-limits'];
 const POLICIES = join(ROOT, 'policies');
@@ -56,7 +57,7 @@ describe('built-in policy packs', () => {
 
     it('passes its tests with `agentguard policy test`', async () => {
       const cases = (await readTests(pack)).cases.length;
-      const out = runCli(['policy', 'test', `policies/${pack}`, '--json']);
+      const out = await runCliInProcess(['policy', 'test', `policies/${pack}`, '--json']);
       expect(out.stderr).toBe('');
       const json = JSON.parse(out.stdout) as { passed: number; failed: number };
       expect(json).toMatchObject({ passed: cases, failed: 0 });
@@ -84,9 +85,9 @@ describe('built-in policy packs', () => {
 
   it(
     'packs and templates pass `policy validate`: no errors, and no warnings but ReDoS checks cut short by time',
-    () => {
+    async () => {
       const files = [...PACKS.map((p) => `policies/${p}/policy.yaml`), ...TEMPLATE_IDS.map((t) => `templates/${t}/policy.yaml`)];
-      const out = runCli(['policy', 'validate', '--json', '--redos-timeout', '20000', ...files]);
+      const out = await runCliInProcess(['policy', 'validate', '--json', '--redos-timeout', '20000', ...files]);
       const json = JSON.parse(out.stdout) as { valid: boolean; files: Array<{ file: string; errors: unknown[]; warnings: Array<{ code: string }> }> };
       expect(json.files.map((f) => f.file)).toEqual(files);
       for (const f of json.files) {
