@@ -1,6 +1,8 @@
 import { EFFECTS } from '../core/action.js';
 import { actionSchema, decisionSchema, previewSchema } from '../core/contracts/decision-schema.js';
 import { RECORD_TYPES } from '../core/audit/filters.js';
+import type { AuditRecord } from '../core/audit/types.js';
+import type { Agree, MustBeTrue } from '../core/contracts/type-agreement.js';
 import { errorBodyJsonSchema } from '../core/errors/body.js';
 
 /**
@@ -244,3 +246,6 @@ export const BEARER = [{ bearer: [] as string[] }];
 
 /** Query string of routes that take none: unknown parameters are refused rather than ignored. */
 export const noQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+// The audit record as the sidecar serialises it must have the fields of core's AuditRecord (see type-agreement.ts).
+export type AuditRecordSchemaAgrees = MustBeTrue<Agree<AuditRecord, typeof auditRecordSchema>>;
