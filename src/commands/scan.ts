@@ -134,13 +134,15 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
   private async watch(options: ScanOptions, intervalS: number, count: number | undefined, dataDir: string, runScan: (o: ScanOptions) => Promise<ScanResult>): Promise<undefined> {
     const { diffScans } = await import('../scan/watch-events.js');
     const { maskStrings } = await import('../core/agents/report-mask.js');
+    const { pollUntil } = await import('../core/poll.js');
     let previous: ScanResult | undefined;
-    let stopped = false;
-    const stop = () => (stopped = true);
+    let cycle = 0;
+    const stopping = new AbortController();
+    const stop = () => stopping.abort();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     try {
-      for (let cycle = 1; !stopped; cycle++) {
+      const scanOnce = async () => {
         const result = await runScan({ ...options, progress: undefined });
         await this.record(result, dataDir);
         if (previous === undefined) {
@@ -151,9 +153,9 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
           }
         }
         previous = result;
-        if (count !== undefined && cycle >= count) break;
-        for (let waited = 0; waited < intervalS * 10 && !stopped; waited++) await new Promise((r) => setTimeout(r, 100));
-      }
+        return count !== undefined && ++cycle >= count ? true : undefined;
+      };
+      await pollUntil(scanOnce, { intervalMs: intervalS * 1000, signal: stopping.signal });
     } finally {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);

@@ -1,6 +1,7 @@
 import type { Action, Decision } from '../core/action.js';
 import type { ApprovalRecord } from '../core/approvals/types.js';
 import { AgentGuardDeniedError } from './errors.js';
+import { pollUntil } from '../core/poll.js';
 
 export interface ApprovalWaitOptions {
   /** Give up waiting after this long (default 15 minutes); the action then does not run. */
@@ -22,14 +23,18 @@ const DEFAULT_WAIT_MS = 15 * 60_000;
 
 /** wait() on top of get(): polls until the record is no longer pending or the bound passes. */
 export async function waitFor(get: (id: string) => Promise<ApprovalRecord | null>, id: string, options: ApprovalWaitOptions = {}): Promise<ApprovalRecord> {
-  const deadline = Date.now() + (options.timeoutMs ?? DEFAULT_WAIT_MS);
-  const pollMs = options.pollMs ?? 500;
-  for (;;) {
-    const record = await get(id);
-    if (!record) throw new Error(`approval ${id} does not exist`);
-    if (record.status !== 'pending' || Date.now() >= deadline) return record;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, Math.max(0, deadline - Date.now()))));
-  }
+  let last: ApprovalRecord | undefined;
+  const outcome = await pollUntil(
+    async () => {
+      const record = await get(id);
+      if (!record) throw new Error(`approval ${id} does not exist`);
+      last = record;
+      return record.status === 'pending' ? undefined : record;
+    },
+    { intervalMs: options.pollMs ?? 500, timeoutMs: options.timeoutMs ?? DEFAULT_WAIT_MS },
+  );
+  // At the bound: the pending record as last read.
+  return outcome.status === 'done' ? outcome.value : last!;
 }
 
 /**

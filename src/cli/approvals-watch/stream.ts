@@ -1,8 +1,8 @@
 import type { ApprovalRecord } from '../../core/approvals/types.js';
+import { pollUntil } from '../../core/poll.js';
 import { diffPolls, oldestFirst, type WatchChange } from './changes.js';
 import { readWatched } from './poll.js';
 import { renderChangeJson, renderChangeLine } from './render-change.js';
-import { sleep } from './sleep.js';
 import type { ApprovalSource } from './source.js';
 import type { WatchStatus } from './state.js';
 
@@ -31,18 +31,21 @@ export async function runStream(options: StreamOptions): Promise<void> {
     const at = now();
     for (const change of changes) options.write(options.json ? renderChangeJson(change) : renderChangeLine(change, at));
   };
-  const first = await readWatched(options.source, options.status);
-  print(oldestFirst(first.filter((r) => r.status === 'pending')).map((approval) => ({ event: 'pending', approval })));
-  let seen = new Map<string, ApprovalRecord>(first.map((r) => [r.id, r]));
-  while (!options.signal.aborted) {
-    await sleep(options.intervalMs, options.signal);
-    if (options.signal.aborted) break;
+  let seen: Map<string, ApprovalRecord> | undefined;
+  const poll = async () => {
     const current = await readWatched(options.source, options.status);
+    if (seen === undefined) {
+      print(oldestFirst(current.filter((r) => r.status === 'pending')).map((approval) => ({ event: 'pending', approval })));
+      seen = new Map(current.map((r) => [r.id, r]));
+      return undefined;
+    }
     const ids = new Set(current.map((r) => r.id));
     // Those that left the list (decided, expired) are read one by one to learn what became of them.
     const vanished = await Promise.all([...seen.keys()].filter((id) => !ids.has(id)).map((id) => options.source.get(id)));
     const diff = diffPolls(seen, current, vanished);
     print(diff.changes);
     seen = diff.seen;
-  }
+    return undefined;
+  };
+  await pollUntil(poll, { intervalMs: options.intervalMs, signal: options.signal });
 }

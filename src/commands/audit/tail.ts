@@ -5,6 +5,7 @@ import type { AuditQuery, AuditRecord } from '../../core/audit/types.js';
 import type { Store } from '../../core/store/store.js';
 import { auditFilterFlags, dataDirFlag, openAuditStore } from '../../cli/audit-flags.js';
 import { renderHeading, renderRow } from '../../cli/render-audit.js';
+import { pollUntil } from '../../core/poll.js';
 
 /** How often --follow looks for new records. */
 export const FOLLOW_INTERVAL_MS = 500;
@@ -38,8 +39,8 @@ export default class AuditTail extends BaseCommand {
     ...dataDirFlag,
   };
 
-  private stopped = false;
-  private wake: (() => void) | null = null;
+  /** Aborted by Ctrl-C, SIGTERM or a closed output: ends --follow. */
+  private readonly stopping = new AbortController();
 
   async run(): Promise<void> {
     const { flags } = await this.parse(AuditTail);
@@ -47,10 +48,7 @@ export default class AuditTail extends BaseCommand {
     const filter = parseAuditFilters({ agent, effect, rule, type });
     const lines = parseCount(flags.lines, '--lines');
     const store = await openAuditStore(flags['data-dir']);
-    const stop = () => {
-      this.stopped = true;
-      this.wake?.();
-    };
+    const stop = () => this.stopping.abort();
     // Whoever reads our output went away (`… | head`, EPIPE): stop like on Ctrl-C rather than crash.
     const onOutputError = () => stop();
     process.once('SIGINT', stop);
@@ -80,35 +78,31 @@ export default class AuditTail extends BaseCommand {
   private async follow(store: Store, filter: AuditQuery, afterSeq: number, heading: boolean): Promise<void> {
     let cursor = afterSeq;
     let headingShown = !heading;
-    while (!this.stopped) {
-      // Read the head before querying: every matching record up to it is then in the page (unless the page is full).
-      const head = (await store.audit.head())?.seq ?? 0;
-      const page = await store.audit.query({ ...filter, afterSeq: cursor, order: 'asc', limit: PAGE });
-      if (page.length > 0 && !headingShown) {
-        process.stdout.write(`${renderHeading(STREAM_WIDTHS)}\n`);
-        headingShown = true;
-      }
-      this.print(page);
-      const lastSeen = page.length > 0 ? page[page.length - 1].seq : cursor;
-      cursor = page.length === PAGE ? lastSeen : Math.max(lastSeen, head);
-      if (page.length < PAGE) await this.sleep(FOLLOW_INTERVAL_MS);
-    }
+    const { signal } = this.stopping;
+    await pollUntil(
+      async () => {
+        let page: AuditRecord[];
+        do {
+          // Read the head before querying: every matching record up to it is then in the page (unless it is full).
+          const head = (await store.audit.head())?.seq ?? 0;
+          page = await store.audit.query({ ...filter, afterSeq: cursor, order: 'asc', limit: PAGE });
+          if (page.length > 0 && !headingShown) {
+            process.stdout.write(`${renderHeading(STREAM_WIDTHS)}\n`);
+            headingShown = true;
+          }
+          this.print(page);
+          const lastSeen = page.length > 0 ? page[page.length - 1].seq : cursor;
+          cursor = page.length === PAGE ? lastSeen : Math.max(lastSeen, head);
+        } while (page.length === PAGE && !signal.aborted);
+        return undefined;
+      },
+      { intervalMs: FOLLOW_INTERVAL_MS, signal },
+    );
   }
 
   private print(records: AuditRecord[]): void {
     if (records.length === 0) return;
     const text = this.jsonEnabled() ? records.map((r) => JSON.stringify(r)).join('\n') : records.map((r) => renderRow(r, STREAM_WIDTHS)).join('\n');
     process.stdout.write(`${text}\n`);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 }

@@ -5,6 +5,7 @@ import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { rotatedFiles } from '../../sidecar/log/rotating-file.js';
 import { logFilePath } from '../../sidecar/pid-file.js';
+import { pollUntil } from '../../core/poll.js';
 
 /** `--json` output: the log file and its lines (each a pino JSON line, or text the process wrote to stderr). */
 export interface SidecarLogsResult {
@@ -68,17 +69,16 @@ function splitLines(text: string): string[] {
  * the file and emptying it, so a smaller file starts over from its beginning; if the path names another file (moved
  * by hand or by logrotate), the rest of the old one is printed before the new one.
  */
-async function follow(file: string, offset: number): Promise<never> {
+async function follow(file: string, offset: number): Promise<void> {
   let fd = openSync(file, 'r');
   let position = offset;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, FOLLOW_POLL_MS));
+  const printNew = () => {
     position = printFrom(fd, position);
     let current;
     try {
       current = statSync(file);
     } catch {
-      continue; // between the rename and the new file
+      return undefined; // between the rename and the new file
     }
     const open = fstatSync(fd);
     if (current.ino !== open.ino || current.dev !== open.dev) {
@@ -89,7 +89,9 @@ async function follow(file: string, offset: number): Promise<never> {
     } else if (open.size < position) {
       position = 0; // truncated in place
     }
-  }
+    return undefined;
+  };
+  await pollUntil(printNew, { intervalMs: FOLLOW_POLL_MS });
 }
 
 /** Prints the bytes of `fd` from `position` to its end; returns the new position. */

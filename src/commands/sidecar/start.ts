@@ -10,6 +10,7 @@ import { AgentGuardError, isErrorCode } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
+import { pollUntil } from '../../core/poll.js';
 
 /** `--json` output: the running sidecar. */
 export interface SidecarStartResult {
@@ -124,21 +125,23 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     });
     child.unref();
 
-    const deadline = Date.now() + DETACH_TIMEOUT_MS;
-    while (Date.now() < deadline) {
-      if (exited !== undefined) throw this.childFailed(logFile, logStart, exited);
-      const pidFile = readPidFile(dataDir);
-      if (pidFile !== null && pidFile !== 'invalid' && pidFile.pid === child.pid) {
+    const ready = await pollUntil(
+      async () => {
+        if (exited !== undefined) throw this.childFailed(logFile, logStart, exited);
+        const pidFile = readPidFile(dataDir);
+        if (pidFile === null || pidFile === 'invalid' || pidFile.pid !== child.pid) return undefined;
         const url = sidecarUrl(pidFile.host, pidFile.port);
-        if (await answers(`${url}/healthz`)) {
-          if (!this.jsonEnabled()) {
-            process.stdout.write(`${url}\n`);
-            this.note(`${paint.green('Sidecar started')} in the background: pid ${pidFile.pid}, ${url}. Log: ${logFile}. Stop it with \`agentguard sidecar stop\`.`);
-          }
-          return { pid: pidFile.pid, url, dataDir, policy: options.policy, logFile, detached: true };
-        }
+        return (await answers(`${url}/healthz`)) ? { pid: pidFile.pid, url } : undefined;
+      },
+      { intervalMs: 100, timeoutMs: DETACH_TIMEOUT_MS },
+    );
+    if (ready.status === 'done') {
+      const { pid, url } = ready.value;
+      if (!this.jsonEnabled()) {
+        process.stdout.write(`${url}\n`);
+        this.note(`${paint.green('Sidecar started')} in the background: pid ${pid}, ${url}. Log: ${logFile}. Stop it with \`agentguard sidecar stop\`.`);
       }
-      await sleep(100);
+      return { pid, url, dataDir, policy: options.policy, logFile, detached: true };
     }
     if (child.pid !== undefined) {
       try {
@@ -178,8 +181,4 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

@@ -3,6 +3,7 @@ import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { isSidecarAlive, pidFilePath, readPidFile, removePidFile } from '../../sidecar/pid-file.js';
+import { pollUntil } from '../../core/poll.js';
 
 /** `--json` output: the sidecar that was stopped. */
 export interface SidecarStopResult {
@@ -42,15 +43,13 @@ export default class SidecarStop extends BaseCommand {
 
     const started = Date.now();
     process.kill(pidFile.pid, 'SIGTERM');
-    while (Date.now() - started < STOP_TIMEOUT_MS) {
-      if (!isSidecarAlive(pidFile.pid)) {
-        // The sidecar removes its own pid file; one left behind means it could not finish its shutdown.
-        if (readPidFile(dataDir) !== null) removePidFile(dataDir);
-        const result: SidecarStopResult = { stopped: true, pid: pidFile.pid, waitedMs: Date.now() - started };
-        this.note(`${paint.green('Stopped')} the sidecar (pid ${pidFile.pid}) in ${result.waitedMs} ms.`);
-        return result;
-      }
-      await new Promise((r) => setTimeout(r, 50));
+    const exited = await pollUntil(() => (isSidecarAlive(pidFile.pid) ? undefined : true), { intervalMs: 50, timeoutMs: STOP_TIMEOUT_MS });
+    if (exited.status === 'done') {
+      // The sidecar removes its own pid file; one left behind means it could not finish its shutdown.
+      if (readPidFile(dataDir) !== null) removePidFile(dataDir);
+      const result: SidecarStopResult = { stopped: true, pid: pidFile.pid, waitedMs: Date.now() - started };
+      this.note(`${paint.green('Stopped')} the sidecar (pid ${pidFile.pid}) in ${result.waitedMs} ms.`);
+      return result;
     }
     throw new AgentGuardError('SIDECAR_STOP_TIMEOUT', `the sidecar (pid ${pidFile.pid}) did not exit within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`, {
       actions: ['It may still be draining long requests: check `agentguard sidecar logs`.', `Force it with \`kill -9 ${pidFile.pid}\` (no final audit checkpoint is then written).`],

@@ -8,6 +8,7 @@ import type { AuthenticatedToken } from '../plugins/auth.js';
 import { tokenOf } from '../plugins/auth.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER } from '../schemas.js';
+import { pollUntil } from '../../core/poll.js';
 
 const STATUSES: ApprovalStatus[] = ['pending', 'approved', 'denied', 'expired', 'cancelled'];
 const MAX_WAIT_MS = 60_000;
@@ -107,13 +108,15 @@ export function approvalRoutes(app: FastifyInstance, services: SidecarServices):
     },
     async (request) => {
       const waitMs = Math.min(MAX_WAIT_MS, request.query.wait ? (parseDuration(request.query.wait) ?? 0) : 0);
-      const deadline = Date.now() + waitMs;
-      let found = await approvalFor(services, request, request.params.id);
-      while (found.status === 'pending' && Date.now() < deadline && !request.raw.destroyed) {
-        await new Promise((resolve) => setTimeout(resolve, Math.min(250, deadline - Date.now())));
-        found = await approvalFor(services, request, request.params.id);
-      }
-      return found;
+      let found: ApprovalRecord | undefined;
+      await pollUntil(
+        async () => {
+          found = await approvalFor(services, request, request.params.id);
+          return found.status !== 'pending' || request.raw.destroyed ? found : undefined;
+        },
+        { intervalMs: 250, timeoutMs: waitMs },
+      );
+      return found!;
     },
   );
 
