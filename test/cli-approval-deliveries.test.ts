@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Decision } from '../src/core/action.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import { openStore } from '../src/core/store/open-store.js';
 import { verifyWebhookSignature } from '../src/notify/signature.js';
-import { BIN } from './helpers/cli.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const SECRET = 'whsec-cli-test-0123456789';
 const cleanups: Array<() => Promise<unknown>> = [];
@@ -17,16 +16,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-/** The CLI as a child process, without blocking this process (whose fake receiver must answer meanwhile). */
+/** The CLI in-process and asynchronous, so this process's fake receiver answers meanwhile. */
 function cli(args: string[], options: { cwd: string; env?: Record<string, string> }): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, NO_COLOR: '1', GITHUB_ACTIONS: '', ...options.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
+  return runCliInProcess(args, options);
 }
 
 async function receiver(statuses: number[] = []) {
@@ -46,7 +38,7 @@ async function receiver(statuses: number[] = []) {
 
 /** A project folder whose config sends approvals to a webhook (secret in $HOOK_SECRET) and to Slack (secrets not set here), with one pending approval. */
 async function project(hookUrl: string) {
-  const root = mkdtempSync(join(tmpdir(), 'ag-cli-deliveries-'));
+  const root = makeTempDir('ag-cli-deliveries-');
   writeFileSync(
     join(root, 'agentguard.config.json'),
     JSON.stringify({
@@ -115,7 +107,7 @@ describe('approvals approve|deny|deliveries and notifications', () => {
   });
 
   it('a config with a bad channel is a usage error naming the field', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ag-cli-deliveries-bad-'));
+    const root = makeTempDir('ag-cli-deliveries-bad-');
     writeFileSync(join(root, 'agentguard.config.json'), JSON.stringify({ approvals: { notify: [{ type: 'webhook', url: 'http://hooks.example.com/x', secretEnv: 'X' }] } }));
     const result = await cli(['approvals', 'deliveries'], { cwd: root });
     expect(result.code).toBe(2);
@@ -123,7 +115,7 @@ describe('approvals approve|deny|deliveries and notifications', () => {
   });
 
   it('a sidecar whose channel secret is not set refuses to start (exit 2), naming the variable and not the secret', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ag-cli-deliveries-sidecar-'));
+    const root = makeTempDir('ag-cli-deliveries-sidecar-');
     const config = join(root, 'agentguard.config.json');
     writeFileSync(config, JSON.stringify({ approvals: { notify: [{ type: 'webhook', url: 'https://hooks.example.com/x', secretEnv: 'AG_TEST_UNSET_HOOK_SECRET' }] } }));
     writeFileSync(join(root, 'policy.yaml'), 'version: 1\nname: p\nrules: []\n');

@@ -1,12 +1,11 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { keyPaths } from '../src/core/audit/keys.js';
 import { databasePath } from '../src/core/store/open-store.js';
 import { decisionEntry, rawDb, tempDataDir } from './helpers/audit-log.js';
-import { ROOT } from './helpers/cli.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 
 /**
@@ -25,10 +24,6 @@ function sql(dataDir: string, statement: string, ...params: unknown[]): void {
   db.prepare(statement).run(...params);
   db.close();
 }
-
-beforeAll(async () => {
-  expect(existsSync(join(ROOT, 'dist/commands/audit/verify.js')), 'run `npm run build` first: these tests run the built CLI').toBe(true);
-});
 
 describe('agentguard audit verify', { timeout: 120_000 }, () => {
   it('exits 0 on an intact log and says so', async () => {
