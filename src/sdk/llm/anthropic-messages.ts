@@ -1,5 +1,5 @@
 import type { Message, RawMessageStreamEvent, Usage } from '@anthropic-ai/sdk/resources/messages';
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import type { CallContext } from './guarded-call.js';
 import { decideOutput, parseArguments, settleToolCall, windowCheck } from './output.js';
 import { StreamGate, type TextPart } from './stream-gate.js';

@@ -1,4 +1,4 @@
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { guardedCall, type CallContext, type ClientBinding } from './guarded-call.js';
 import { decideOutput } from './output.js';

@@ -1,5 +1,5 @@
 import type { Decision } from '../../core/action.js';
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, mediateRequest, recordCall, type ClientSettings, type Decider } from './mediate.js';
 import { outputAction, restorerOf } from './output.js';

@@ -1,5 +1,6 @@
 import type { Decision } from '../../core/action.js';
-import type { Outcome, TokenUsage } from '../../core/pipeline.js';
+import type { Outcome } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { AgentGuard, type AgentGuardOptions, type AnswerRecords } from '../agent-guard.js';
 import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';

@@ -1,5 +1,5 @@
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionMessageToolCall } from 'openai/resources/chat/completions';
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import type { CallContext } from './guarded-call.js';
 import { decideOutput, parseArguments, settleToolCall, windowCheck } from './output.js';
 import { StreamGate, type TextPart } from './stream-gate.js';

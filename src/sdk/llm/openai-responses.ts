@@ -1,5 +1,5 @@
 import type { Response, ResponseStreamEvent } from 'openai/resources/responses/responses';
-import type { TokenUsage } from '../../core/pipeline.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import type { CallContext } from './guarded-call.js';
 import { openAiTokens } from './openai-chat.js';
 import { decideOutput, parseArguments, settleToolCall, windowCheck, type ToolCallSettlement } from './output.js';
