@@ -10,6 +10,7 @@ import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
 import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 import { snapshot } from './snapshot.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
 
@@ -52,12 +53,6 @@ export interface ProtectOptions {
   waitForApproval?: boolean | ApprovalWaitOptions;
   /** Extra context recorded with each action (session, user, env…). */
   context?: Record<string, unknown>;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ApprovalRecord } from '../core/approvals/types.js';
 import { decisionProblem, previewProblem } from '../core/contracts/validate-decision.js';
 import { AgentGuardError, isErrorCode, type ErrorCode } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { isPlainObject } from '../core/plain-object.js';
 
 /** Where the sidecar is and how to authenticate to it. */
 export interface SidecarConnection {
@@ -36,10 +37,6 @@ export class SidecarCallError extends AgentGuardError {
 
 /** Longest sidecar error message quoted back in a reason. */
 const MAX_QUOTED = 300;
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** The HTTP client of the sidecar API (`POST /v1/decide`, `POST /v1/preview`, `POST /v1/decisions/:id/outcome`). Every failure is a SidecarCallError. */
 export class SidecarClient {
@@ -102,7 +99,7 @@ export class SidecarClient {
   /** Spends an approval on one run of its action. */
   async consumeApproval(id: string, action: Action): Promise<boolean> {
     const parsed = this.json(await this.post(`/v1/approvals/${encodeURIComponent(id)}/consume`, { action }, 'use an approval'));
-    return isObject(parsed) && parsed.consumed === true;
+    return isPlainObject(parsed) && parsed.consumed === true;
   }
 
   private post(path: string, payload: unknown, what: string): Promise<string> {
@@ -160,7 +157,7 @@ function errorBodyOf(text: string): { code?: string; message?: string; actions: 
   } catch {
     return undefined;
   }
-  const error = isObject(body) && isObject(body.error) ? body.error : undefined;
+  const error = isPlainObject(body) && isPlainObject(body.error) ? body.error : undefined;
   if (!error) return undefined;
   const code = typeof error.code === 'string' ? error.code : undefined;
   const message = typeof error.message === 'string' ? error.message : undefined;
@@ -229,7 +226,7 @@ export function checkSidecarOptions(options: SidecarGuardOptions): SidecarGuardO
     }
   }
   const { sidecar } = options;
-  if (!isObject(sidecar)) throw optionsError('`sidecar` must be an object `{ url, token }`');
+  if (!isPlainObject(sidecar)) throw optionsError('`sidecar` must be an object `{ url, token }`');
   if (typeof sidecar.url !== 'string' || sidecar.url === '') throw optionsError('`sidecar.url` must be the sidecar\'s base URL, e.g. "http://127.0.0.1:7777"');
   let url: URL;
   try {
@@ -253,7 +250,7 @@ export function checkSidecarOptions(options: SidecarGuardOptions): SidecarGuardO
   if (options.failMode !== undefined && options.failMode !== 'closed' && options.failMode !== 'open') {
     throw optionsError(`\`failMode\` must be "closed" (deny when the sidecar is unavailable, the default) or "open", got ${JSON.stringify(options.failMode)}`);
   }
-  if (options.circuitBreaker !== undefined && !isObject(options.circuitBreaker)) {
+  if (options.circuitBreaker !== undefined && !isPlainObject(options.circuitBreaker)) {
     throw optionsError('`circuitBreaker` must be an object `{ failureThreshold?, cooldownMs? }`');
   }
   try {
@@ -292,7 +289,7 @@ export class SidecarDecider {
   }
 
   private async ask<T>(given: Action, call: (action: Action) => Promise<T>, failed: (decision: Decision) => T): Promise<T> {
-    const action = this.agentId && isObject(given) && !given.agent?.id ? { ...given, agent: { ...(given.agent ?? {}), id: this.agentId } } : given;
+    const action = this.agentId && isPlainObject(given) && !given.agent?.id ? { ...given, agent: { ...(given.agent ?? {}), id: this.agentId } } : given;
     const started = performance.now();
     const permit = this.breaker.permit();
     if (!permit.ok) {
@@ -355,5 +352,5 @@ export class SidecarDecider {
 }
 
 function describeAction(action: Action): string {
-  return isObject(action) && typeof action.name === 'string' ? JSON.stringify(action.name) : 'an action';
+  return isPlainObject(action) && typeof action.name === 'string' ? JSON.stringify(action.name) : 'an action';
 }
