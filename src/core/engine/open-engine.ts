@@ -28,9 +28,8 @@ export type { AnswerRecords, Engine, EngineNotifications, EngineOptions, Notific
  * finally { await engine.close(); }
  */
 export async function openEngine(options: EngineOptions): Promise<Engine> {
-  let current = typeof options.policy === 'function' ? undefined : options.policy;
-  const policyOf = typeof options.policy === 'function' ? options.policy : () => current!;
-  const getPolicy = (): Policy => current ?? policyOf();
+  const given = options.policy;
+  let getPolicy: () => Policy = typeof given === 'function' ? given : () => given;
 
   let recorder: AuditRecorder | undefined;
   let ownsRecorder = false;
@@ -89,7 +88,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return getPolicy();
     },
     setPolicy(policy: Policy) {
-      current = policy;
+      getPolicy = () => policy;
     },
     recording: options.record,
     subject,
