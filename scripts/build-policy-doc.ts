@@ -1,6 +1,8 @@
 /**
- * Writes the reference part of docs/policy-language.md from the JSON Schemas that validate policies and policy test
- * files (schemas/policy.schema.json, schemas/policy-test.schema.json), between its GENERATED policy-reference markers.
+ * Writes the reference part of docs/policy-language.md from the JSON Schemas that ship in the package: policies and
+ * policy test files (schemas/policy.schema.json, schemas/policy-test.schema.json), the Action a policy sees and the
+ * Decision it gives (schemas/action.schema.json, schemas/decision.schema.json, which CONTRACTS generates from core),
+ * between the page's GENERATED policy-reference markers.
  * Run it after changing a schema; test/docs-generated.test.ts fails while the page is out of date.
  *
  *   npm run docs:policy            # rewrite the section
@@ -22,6 +24,8 @@ export function policyReference(): string {
     '',
     renderSchemaReference(read('policy.schema.json'), { prefix: 'Policy' }),
     renderSchemaReference(read('policy-test.schema.json'), { prefix: 'Policy test' }),
+    renderSchemaReference(read('action.schema.json'), { prefix: 'Action', rootTitle: 'Action' }),
+    renderSchemaReference(read('decision.schema.json'), { prefix: 'Decision', rootTitle: 'Decision' }),
   ].join('\n');
 }
 

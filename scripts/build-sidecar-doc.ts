@@ -1,60 +1,37 @@
 /**
  * Writes the route reference of docs/sidecar-api.md from the sidecar's OpenAPI document (what `GET /openapi.json`
- * serves), between its GENERATED sidecar-openapi markers. The document comes from a sidecar app built in memory on a
- * temporary data folder, so it is exactly what the routes' schemas say. Run it after changing a route;
- * test/docs-generated.test.ts fails while the page is out of date.
+ * serves, snapshotted in schemas/openapi.json), between its GENERATED sidecar-openapi markers. Run it after
+ * `npm run contracts:update` when a route changed; test/docs-generated.test.ts fails while the page is out of date.
  *
  *   npm run docs:sidecar            # rewrite the section
  *   npm run docs:sidecar -- --check # exit 1 when the section is out of date
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AuditRecorder } from '../src/core/audit/recorder.js';
-import { Policy } from '../src/core/policy/policy.js';
-import { buildSidecarApp } from '../src/sidecar/app.js';
 import { generatedSection, replaceGeneratedSection } from './docs/markdown.js';
 import { renderOpenApiReference } from './docs/openapi-reference.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SIDECAR_DOC = `${ROOT}docs/sidecar-api.md`;
 export const SECTION = 'sidecar-openapi';
+export const OPENAPI = `${ROOT}schemas/openapi.json`;
 
-/** The sidecar's OpenAPI document, from an app built in memory (nothing listens; the temporary folder is removed). */
-export async function sidecarOpenApi(): Promise<Record<string, unknown>> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'ag-docs-openapi-'));
-  try {
-    const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
-    try {
-      const app = await buildSidecarApp({
-        policy: Policy.parse({ version: 1, name: 'docs', rules: [] }),
-        recorder,
-        dataDir,
-        authenticate: async () => ({ ok: false, reason: 'missing' }),
-      });
-      try {
-        await app.ready();
-        return JSON.parse(JSON.stringify(app.swagger())) as Record<string, unknown>;
-      } finally {
-        await app.close();
-      }
-    } finally {
-      await recorder.close();
-    }
-  } finally {
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+/**
+ * The sidecar's OpenAPI document: the snapshot in schemas/openapi.json, which test/contracts-snapshots.test.ts keeps
+ * equal to what a sidecar app serves (`npm run contracts:update` rewrites it after a route changes).
+ */
+export function sidecarOpenApi(): Record<string, unknown> {
+  return JSON.parse(readFileSync(OPENAPI, 'utf8')) as Record<string, unknown>;
 }
 
 /** The generated section: every route and shared schema. */
-export async function sidecarReference(): Promise<string> {
-  return `\n${renderOpenApiReference(await sidecarOpenApi())}`;
+export function sidecarReference(): string {
+  return `\n${renderOpenApiReference(sidecarOpenApi())}`;
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const page = readFileSync(SIDECAR_DOC, 'utf8');
-  const fresh = await sidecarReference();
+  const fresh = sidecarReference();
   if (process.argv.includes('--check')) {
     if (generatedSection(page, SECTION, 'docs/sidecar-api.md') !== fresh) {
       console.error('docs/sidecar-api.md: the route reference is out of date. Run: npm run docs:sidecar');

@@ -19,6 +19,8 @@ export interface SchemaReferenceOptions {
   prefix: string;
   /** Heading level of the sections (default 3). */
   level?: number;
+  /** Heading of the root object (default `<prefix> file`). */
+  rootTitle?: string;
 }
 
 const isObject = (v: unknown): v is Schema => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -40,9 +42,11 @@ export function renderSchemaReference(root: Schema, options: SchemaReferenceOpti
       if (isObject(prop) && hasOwnFields(prop)) add(refTitle(`${path}${name}`), prop);
       const values = isObject(prop) ? prop.additionalProperties : undefined;
       if (isObject(values) && hasOwnFields(values)) add(refTitle(`${path}${name} entry`), values);
+      const items = isObject(prop) && prop.type === 'array' ? prop.items : undefined;
+      if (isObject(items) && hasOwnFields(items)) add(refTitle(`${path}${name} item`), items);
     }
   };
-  const rootTitle = `${options.prefix} file`;
+  const rootTitle = options.rootTitle ?? `${options.prefix} file`;
   add(rootTitle, root);
   for (const [name, def] of Object.entries(definitions)) if (isObject(def)) add(refTitle(name), def);
 
@@ -101,7 +105,7 @@ export function renderSchemaReference(root: Schema, options: SchemaReferenceOpti
     const s = section.schema;
     out.push(`${'#'.repeat(level)} ${section.title}`, '');
     const intro = [typeof s.description === 'string' ? escapeText(s.description) : '', ...limitsOf(s).filter((l) => !l.startsWith('Pattern') || !propertiesOf(s))];
-    if (section.title.endsWith(' file') || hasOwnFields(s)) {
+    if (section.title === rootTitle || hasOwnFields(s)) {
       if (intro.some(Boolean)) out.push(intro.filter(Boolean).join(' '), '');
     }
     const rules = conditionalRules(s);
