@@ -15,6 +15,7 @@ import {
   type PythonDependency,
 } from './python-deps.js';
 import { PROJECT_CONFIG_MARKERS } from './mcp/clients.js';
+import { mapLimit } from './process-info.js';
 import { readRegularFile } from './read-regular.js';
 import { JS_EXTENSIONS, jsImports, PY_EXTENSIONS, pythonImports } from './source-imports.js';
 import type { Risk, ScanFinding, ScanOptions, ScanSection, Skipped } from './types.js';
@@ -384,17 +385,4 @@ async function isFile(path: string): Promise<boolean> {
 }
 async function isDir(path: string): Promise<boolean> {
   return stat(path).then((s) => s.isDirectory(), () => false);
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const n = next++;
-      out[n] = await fn(items[n]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
