@@ -48,3 +48,19 @@ describe('docs links', () => {
     expect(broken).toEqual([]);
   });
 });
+
+describe('error codes named in the docs', () => {
+  it('are registered (docs/errors.md lists them), unless they are an environment variable or a guardrail finding type', async () => {
+    const { ERRORS } = await import('../src/core/errors/registry.js');
+    const { describeBuiltinGuardrails } = await import('../src/core/guardrails/describe.js');
+    const findingTypes = new Set(describeBuiltinGuardrails().flatMap((g) => g.types));
+    const notCodes = (name: string): boolean => /^AGENTGUARD_|^NO_COLOR$|^YOUR_API_KEY$/.test(name) || findingTypes.has(name);
+    const unknown = PAGES.filter((p) => p !== 'docs/errors.md').flatMap((page) =>
+      [...readFileSync(join(ROOT, page), 'utf8').matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+)`/g)]
+        .map((m) => m[1])
+        .filter((name) => !(name in ERRORS) && !notCodes(name))
+        .map((name) => `${page}: ${name}`),
+    );
+    expect(unknown).toEqual([]);
+  });
+});
