@@ -1,6 +1,5 @@
 // What every command prints with --json, by command id: the types schemas/cli/*.json are generated from
 // (`npm run contracts:update`, scripts/contracts/cli-schemas.ts). Types only: nothing here exists at run time.
-import type { ApprovalRecord } from '../core/approvals/types.js';
 import type { AuditRecord } from '../core/audit/types.js';
 import type { BudgetStatus } from '../core/cost/budget-status.js';
 import type { CostReport } from '../core/cost/report.js';
@@ -9,7 +8,7 @@ import type { InitResult } from '../core/init/init-project.js';
 import type { ScanResult } from '../scan/run-scan.js';
 import type { WatchEvent as ScanWatchEvent } from '../scan/watch-events.js';
 import type { Same, MustBeTrue } from '../core/contracts/type-agreement.js';
-import type { WatchEvent } from './approvals-watch/changes.js';
+import type { WatchChange } from './approvals-watch/changes.js';
 import type { AgentsDeregisterResult } from '../commands/agents/deregister.js';
 import type { AgentsListResult } from '../commands/agents/list.js';
 import type { AgentsRegisterResult } from '../commands/agents/register.js';
@@ -91,7 +90,7 @@ export interface CliJsonOutput {
 /** Commands that stream with --json: one compact JSON value per line (JSON Lines), the type of one line. */
 export interface CliJsonLines {
   /** Pending approvals first (event `pending`), then each change as it is seen, until SIGINT or SIGTERM. */
-  'approvals:watch': { event: WatchEvent; approval: ApprovalRecord };
+  'approvals:watch': WatchChange;
   /** Each audit record as stored, oldest first; with --follow, new ones as they are recorded. */
   'audit:tail': AuditRecord;
   /** With --input or JSON Lines on stdin: one Decision per action. */
