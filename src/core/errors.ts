@@ -22,8 +22,8 @@ export interface AgentGuardErrorOptions {
  * HTTP status come from the registry.
  *
  * @example
- * throw new AgentGuardError('POLICY_NOT_FOUND', 'Cannot read policy.yaml: no such file', {
- *   actions: ['Check the path, or run `agentguard init` to create a starter policy.'],
+ * throw new AgentGuardError('NO_POLICY_TESTS', `no policy test files found in ${folder}`, {
+ *   actions: ['Pass a test file (*.test.yaml) or a folder that contains some.'],
  * });
  */
 export class AgentGuardError extends Error {

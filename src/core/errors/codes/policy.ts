@@ -2,12 +2,6 @@ import { defineErrors } from '../spec.js';
 
 /** Errors of policies and their tests. */
 export const POLICY_ERRORS = defineErrors({
-  POLICY_NOT_FOUND: {
-    status: 500,
-    exit: 2,
-    meaning: 'No policy file was found where agentguard looked.',
-    fix: 'Check the path, or run `agentguard init` to create a starter policy.',
-  },
   POLICY_INVALID: {
     status: 422,
     exit: 1,
