@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { checkAgentName, describeCoverage, findAgent, parseFramework } from '../src/core/agents/registration.js';
@@ -8,6 +6,7 @@ import { AgentGuardError } from '../src/core/errors.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/core/store/sqlite/migrations.js';
 import { rawDb } from './helpers/audit-log.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const T1 = '2025-03-01T10:00:00.000Z';
 const T2 = '2025-03-02T11:30:00.000Z';
@@ -19,7 +18,7 @@ afterEach(async () => {
 });
 
 function tempFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-agents-')), 'agentguard.db');
+  return join(makeTempDir('ag-agents-'), 'agentguard.db');
 }
 
 function open(file = tempFile()): SqliteStore {

@@ -1,6 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -18,6 +16,7 @@ import type { NotifyChannel, WebhookChannel } from '../src/notify/types.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { AgentGuard, ApprovalRequiredError } from '../src/sdk/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const policy = Policy.parse({
   version: 1,
@@ -64,7 +63,7 @@ afterEach(async () => {
 });
 
 function openStore() {
-  const store = SqliteStore.open(join(mkdtempSync(join(tmpdir(), 'ag-notify-')), 'agentguard.db'));
+  const store = SqliteStore.open(join(makeTempDir('ag-notify-'), 'agentguard.db'));
   cleanups.push(() => store.close());
   return store;
 }

@@ -1,5 +1,3 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +12,7 @@ import { Policy } from '../src/core/policy/policy.js';
 import { MIGRATIONS, migrate, SCHEMA_VERSION } from '../src/core/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const T0 = Date.parse('2026-03-01T12:00:00.000Z');
 const MIN = 60_000;
@@ -46,7 +45,7 @@ afterEach(async () => {
 });
 
 function tempFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-approvals-')), 'agentguard.db');
+  return join(makeTempDir('ag-approvals-'), 'agentguard.db');
 }
 
 function open(file: string): SqliteStore {

@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,6 +7,7 @@ import type { BudgetConfig, BudgetWindow, CostScope } from '../src/core/cost/typ
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
 import { ROOT } from './helpers/cli.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const HAMMER = join(ROOT, 'test/fixtures/cost/hammer.ts');
 const NOW = '2026-03-15T12:00:00.000Z';
@@ -20,7 +19,7 @@ afterEach(async () => {
 });
 
 function tempFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-cost-race-')), 'agentguard.db');
+  return join(makeTempDir('ag-cost-race-'), 'agentguard.db');
 }
 
 function open(file: string): SqliteStore {

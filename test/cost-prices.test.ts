@@ -1,11 +1,11 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPriceOverrides, parsePriceOverrides } from '../src/core/cost/overrides.js';
 import { baseModelId, loadImportedPrices, loadPriceCatalog, PriceCatalog } from '../src/core/cost/prices.js';
 import { isAgentGuardError } from '../src/core/errors.js';
 import { ROOT } from './helpers/cli.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const SHARED = resolve(ROOT, process.env.AGENTGUARD_SHARED_DATA ?? '../shared/data');
 const OLD_MAP = join(SHARED, 'model_prices_2025-11-21.json');
@@ -205,7 +205,7 @@ describe('LiteLLM maps (cost prices import)', () => {
   });
 
   it('an imported map saved in a data folder is read back and used over the shipped prices', () => {
-    const dataDir = mkdtempSync(join(tmpdir(), 'ag-prices-'));
+    const dataDir = makeTempDir('ag-prices-');
     expect(loadImportedPrices(dataDir)).toBeUndefined();
     expect(loadPriceCatalog(dataDir).get('openai/gpt-4o')?.input).toBe(2.5e-6);
     const newer = PriceCatalog.fromLiteLlmMap({ 'gpt-4o': { litellm_provider: 'openai', input_cost_per_token: 2e-6, output_cost_per_token: 8e-6 } }, 'newer.json');
@@ -246,7 +246,7 @@ describe('price overrides from the config', () => {
   });
 
   it('loadPriceOverrides is {} for a project without a cost section', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-overrides-'));
+    const dir = makeTempDir('ag-overrides-');
     expect(await loadPriceOverrides(dir)).toEqual({});
     writeFileSync(join(dir, 'agentguard.config.json'), JSON.stringify({ policy: 'agentguard/policy.yaml' }));
     expect(await loadPriceOverrides(dir)).toEqual({});

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -10,6 +8,7 @@ import { SqliteCostStore } from '../src/core/store/sqlite/cost-store.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../src/core/store/sqlite/migrations.js';
 import { SqliteStore } from '../src/core/store/sqlite/sqlite-store.js';
 import { rawDb } from './helpers/audit-log.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const Database = createRequire(import.meta.url)('better-sqlite3') as typeof import('better-sqlite3');
 const USD = 1_000_000_000; // nano-dollars per dollar
@@ -23,7 +22,7 @@ afterEach(async () => {
 });
 
 function tempFile(): string {
-  return join(mkdtempSync(join(tmpdir(), 'ag-cost-')), 'agentguard.db');
+  return join(makeTempDir('ag-cost-'), 'agentguard.db');
 }
 
 function open(file = tempFile()): SqliteStore {

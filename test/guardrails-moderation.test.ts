@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,6 +10,7 @@ import { LinearModel } from '../src/core/guardrails/classifier/linear-model.js';
 import { createModerationGuardrail, MODERATION_CATEGORIES, moderationGuardrail, openAiModerationGuardrail } from '../src/core/guardrails/moderation/index.js';
 import { RULES } from '../src/core/guardrails/moderation/rules.js';
 import type { Finding } from '../src/core/guardrails/types.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const guardrail = moderationGuardrail.create({});
 const detect = (text: string) => guardrail.detect(text) as Finding[];
@@ -111,7 +112,7 @@ describe('moderation guardrail: configuration and failure', () => {
   it('fails closed when the model file is missing or corrupt (throws, never "no findings")', () => {
     const missing = createModerationGuardrail({}, LinearModel.load(pathToFileURL(join(tmpdir(), 'agentguard-no-such-model.json'))));
     expect(() => missing.detect('hello')).toThrow(expect.objectContaining({ code: 'GUARDRAIL_MODEL_MISSING' }));
-    const dir = mkdtempSync(join(tmpdir(), 'ag-moderation-'));
+    const dir = makeTempDir('ag-moderation-');
     writeFileSync(join(dir, 'bad.json'), '{"version":1,"labels":[]}');
     const corrupt = createModerationGuardrail({}, LinearModel.load(pathToFileURL(join(dir, 'bad.json'))));
     expect(() => corrupt.detect('hello')).toThrow(expect.objectContaining({ code: 'GUARDRAIL_MODEL_INVALID' }));

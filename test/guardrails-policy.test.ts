@@ -1,5 +1,4 @@
-import { mkdtempSync, writeFileSync, copyFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { decide, redactionVaultOf } from '../src/core/pipeline.js';
 import type { Guardrail, GuardrailFactory } from '../src/core/guardrails/types.js';
 import { Policy, PolicyError, type Action } from '../src/sdk/index.js';
 import { ROOT } from './helpers/cli.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const EMAIL = 'ana.lopez@example.com';
 const SSN = '536-22-8726';
@@ -209,7 +209,7 @@ describe('policy errors for guardrails (precise, with a fix)', () => {
 
 describe('guardrail plugins from modules', () => {
   function policyDir(yaml: string): string {
-    const dir = mkdtempSync(join(tmpdir(), 'ag-plugin-'));
+    const dir = makeTempDir('ag-plugin-');
     copyFileSync(join(ROOT, 'test/fixtures/guardrail-plugins/keyword.mjs'), join(dir, 'keyword.mjs'));
     copyFileSync(join(ROOT, 'test/fixtures/guardrail-plugins/not-a-guardrail.mjs'), join(dir, 'nope.mjs'));
     writeFileSync(join(dir, 'policy.yaml'), yaml);
