@@ -15,6 +15,7 @@ import {
   type PythonDependency,
 } from './python-deps.js';
 import { PROJECT_CONFIG_MARKERS } from './mcp/clients.js';
+import { parseJsonc } from './mcp/jsonc.js';
 import { mapLimit } from './process-info.js';
 import { readRegularFile } from './read-regular.js';
 import { JS_EXTENSIONS, jsImports, PY_EXTENSIONS, pythonImports } from './source-imports.js';
@@ -357,13 +358,11 @@ async function readHead(file: string, skipped: Skipped[]): Promise<string | unde
 async function readJson(file: string, skipped: Skipped[]): Promise<Record<string, unknown> | undefined> {
   const text = await readText(file, skipped);
   if (text === undefined) return undefined;
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isPlainObject(parsed)) return parsed;
-    skipped.push({ what: file, reason: 'malformed: not a JSON object' });
-  } catch (error) {
-    skipped.push({ what: file, reason: `malformed: ${(error as Error).message}` });
-  }
+  // npm reads a package.json that starts with a byte order mark; the message never quotes the file (it may hold a token).
+  const parsed = parseJsonc(text.replace(/^\uFEFF/, ''), { strict: true });
+  if (!parsed.ok) skipped.push({ what: file, reason: `malformed: not valid JSON: ${parsed.message}` });
+  else if (isPlainObject(parsed.value)) return parsed.value;
+  else skipped.push({ what: file, reason: 'malformed: not a JSON object' });
   return undefined;
 }
 
