@@ -1,12 +1,46 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Test files that start real agentguard processes (the CLI through bin/run.js, the sidecar daemon, racing writers),
+ * run the built package in dist/ or are slow by nature (restarts, the demo). Everything else is `unit`: no build
+ * needed, CLI commands run in-process (test/helpers/cli-in-process.ts).
+ *   npx vitest run --project unit     npx vitest run --project e2e     npm test (build, then both)
+ */
+const E2E = [
+  'test/approvals-restart.test.ts', // sidecar daemon stopped and started again with approvals pending
+  'test/sidecar-e2e.test.ts', // sidecar daemon over HTTP
+  'test/cli-sidecar.test.ts', // sidecar start --detach, SIGHUP, stop
+  'test/cli-audit-query.test.ts', // audit tail -f stopped by SIGINT / SIGTERM
+  'test/cli-approvals-watch.test.ts', // approvals watch in a terminal, stopped by signals
+  'test/cli-approvals.test.ts', // six processes race to consume one approval (dist)
+  'test/cost-concurrency.test.ts', // processes racing on one budget
+  'test/store-sqlite.test.ts', // a second process on the same database (dist)
+  'test/sdk-local.test.ts', // SDK and CLI processes writing one audit log
+  'test/sdk-exports.test.ts', // the package's exports, from dist
+  'test/hardening-audit-followups.test.ts', // a script using dist/sdk
+  'test/hardening-regex-safety.test.ts', // sidecar start refusing a policy
+  'test/demo.test.ts', // npm run demo
+  'test/docs-examples.test.ts', // the docs' shell examples
+  'test/docs-generated.test.ts', // oclif readme in a subprocess
+];
+
+const shared = {
+  testTimeout: 30_000,
+  pool: 'forks' as const,
+  globalSetup: ['test/global-setup.ts'],
+  // The regex-safety verdicts cache (see src/core/policy/lint/redos-cache.ts) stays inside the checkout, not in ~/.cache.
+  env: { AGENTGUARD_CACHE_DIR: fileURLToPath(new URL('./node_modules/.cache/agentguard', import.meta.url)) },
+};
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
-    pool: 'forks',
-    // The regex-safety verdicts cache (see src/core/policy/lint/redos-cache.ts) stays inside the checkout, not in ~/.cache.
-    env: { AGENTGUARD_CACHE_DIR: fileURLToPath(new URL('./node_modules/.cache/agentguard', import.meta.url)) },
+    // vitest's default leaves one core to itself; its main process is idle while files run, so use them all.
+    maxWorkers: availableParallelism(),
+    projects: [
+      { test: { ...shared, name: 'unit', include: ['test/**/*.test.ts'], exclude: E2E } },
+      { test: { ...shared, name: 'e2e', include: E2E } },
+    ],
   },
 });
