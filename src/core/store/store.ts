@@ -3,6 +3,7 @@ import type { DeliveryStore } from '../approvals/deliveries.js';
 import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
+import type { McpPinStore } from '../mcp-pins/types.js';
 import type { TokenStore } from '../tokens/types.js';
 
 /**
@@ -96,6 +97,8 @@ export interface Store {
   readonly approvals: ApprovalStore;
   /** The outbox of approval notifications (webhook, Slack), with every attempt visible. */
   readonly deliveries: DeliveryStore;
+  /** Pins of MCP tool definitions (the gateway's tool-poisoning and rug-pull checks). */
+  readonly mcpPins: McpPinStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

@@ -272,6 +272,31 @@ ${COST_TOTALS_SQL}
       ALTER TABLE agents ADD COLUMN gone_at TEXT;
     `,
   },
+  {
+    version: 10,
+    name: 'mcp pins',
+    sql: `
+      -- MCP servers whose tools were listed through the gateway (src/core/mcp-pins/types.ts): the first listing pins.
+      CREATE TABLE mcp_servers (
+        server TEXT PRIMARY KEY,
+        first_listed_at TEXT NOT NULL
+      );
+      -- One row per tool: the pinned definition's hash (NULL: never pinned) and the definition seen last, with flags
+      -- (a JSON list of {type, message}) found in it.
+      CREATE TABLE mcp_pins (
+        server TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        pinned_hash TEXT,
+        pinned_at TEXT,
+        pinned_by TEXT,
+        seen_hash TEXT NOT NULL,
+        seen_at TEXT NOT NULL,
+        seen_definition TEXT NOT NULL,
+        flags TEXT NOT NULL DEFAULT '[]',
+        PRIMARY KEY (server, tool)
+      );
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -7,6 +7,7 @@ import { SqliteDeliveryStore } from './delivery-store.js';
 import { SqliteApprovalStore } from './approval-store.js';
 import { SqliteCostStore } from './cost-store.js';
 import { GatedAuditStore } from './gated-audit-store.js';
+import { SqliteMcpPinStore } from './mcp-pin-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
 import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
@@ -56,6 +57,7 @@ export class SqliteStore implements Store {
   readonly agents: SqliteAgentStore;
   readonly approvals: SqliteApprovalStore;
   readonly deliveries: SqliteDeliveryStore;
+  readonly mcpPins: SqliteMcpPinStore;
   readonly location: string;
   private readonly db: Database.Database;
   private readonly checkpointOptions: BackgroundCheckpointOptions | false;
@@ -74,6 +76,7 @@ export class SqliteStore implements Store {
     this.agents = new SqliteAgentStore(db);
     this.approvals = new SqliteApprovalStore(db);
     this.deliveries = new SqliteDeliveryStore(db);
+    this.mcpPins = new SqliteMcpPinStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */

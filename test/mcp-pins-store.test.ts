@@ -1,0 +1,59 @@
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/core/store/open-store.js';
+import type { Store } from '../src/core/store/store.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
+
+const T0 = '2026-12-07T10:00:00.000Z';
+const T1 = '2026-12-07T11:00:00.000Z';
+const seen = (tool: string, hash: string, flags: { type: string; message: string }[] = []) => ({ tool, hash, definition: { description: hash }, flags });
+
+describe('SqliteMcpPinStore', () => {
+  let store: Store | undefined;
+  afterEach(async () => {
+    await store?.close();
+    store = undefined;
+  });
+  const open = async () => (store = await openStore({ dataDir: makeTempDir('ag-pins-store-') }));
+
+  it('pins the unflagged tools of a first listing, and nothing at later listings', async () => {
+    const { mcpPins } = await open();
+    const first = await mcpPins.recordListing('fs', [seen('read', 'h1'), seen('bad', 'h2', [{ type: 'injection', message: 'x' }])], T0);
+    expect(first.firstListing).toBe(true);
+    expect(first.pins.map((p) => [p.tool, p.pinnedHash, p.pinnedBy])).toEqual([['read', 'h1', 'first-sight'], ['bad', null, null]]);
+    const second = await mcpPins.recordListing('fs', [seen('read', 'h9'), seen('later', 'h3')], T1);
+    expect(second.firstListing).toBe(false);
+    expect(second.pins.map((p) => [p.tool, p.pinnedHash, p.seenHash, p.seenAt])).toEqual([['read', 'h1', 'h9', T1], ['later', null, 'h3', T1]]);
+  });
+
+  it('approves the seen definition, lists by server and resets a tool, a server or everything', async () => {
+    const { mcpPins } = await open();
+    await mcpPins.recordListing('a', [seen('x', 'h1'), seen('y', 'h2')], T0);
+    await mcpPins.recordListing('a', [seen('x', 'h1b')], T1);
+    await mcpPins.recordListing('b', [seen('z', 'h3')], T0);
+    expect(await mcpPins.approve('a', 'nope', T1)).toBeNull();
+    const approved = await mcpPins.approve('a', 'x', T1);
+    expect([approved?.pinnedHash, approved?.pinnedBy, approved?.pinnedAt]).toEqual(['h1b', 'approved', T1]);
+    expect((await mcpPins.list({ server: 'a' })).map((p) => p.tool)).toEqual(['x', 'y']);
+    expect((await mcpPins.list()).map((p) => `${p.server}.${p.tool}`)).toEqual(['a.x', 'a.y', 'b.z']);
+    expect(await mcpPins.reset('a', 'y')).toBe(1);
+    expect(await mcpPins.get('a', 'y')).toBeNull();
+    expect(await mcpPins.reset('a')).toBe(1);
+    expect((await mcpPins.recordListing('a', [seen('x', 'h5')], T1)).firstListing).toBe(true);
+    expect(await mcpPins.reset()).toBe(2);
+    expect(await mcpPins.list()).toEqual([]);
+  });
+
+  it('reads a hand-edited row as unpinned and flagged (fail closed)', async () => {
+    const dataDir = makeTempDir('ag-pins-store-');
+    store = await openStore({ dataDir });
+    await store.mcpPins.recordListing('s', [seen('t', 'h1')], T0);
+    const db = new Database(join(dataDir, 'agentguard.db'));
+    db.prepare("UPDATE mcp_pins SET pinned_by = 'someone', flags = 'not json'").run();
+    db.close();
+    const pin = await store.mcpPins.get('s', 't');
+    expect(pin?.pinnedHash).toBeNull();
+    expect(pin?.flags.map((f) => f.type)).toEqual(['unreadable']);
+  });
+});
