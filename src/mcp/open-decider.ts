@@ -1,0 +1,38 @@
+import { loadProjectConfig } from '../core/config/project-config.js';
+import { Policy } from '../core/policy/policy.js';
+import { failedDecider, type McpDecider } from './decider.js';
+
+export interface DeciderSetup {
+  /** Policy file for local mode (default: the project's policy). */
+  policy?: string;
+  /** Sidecar mode: the sidecar's URL and token. */
+  sidecar?: { url: string; token: string };
+  /** Agent id for sidecar mode (with an agent token the sidecar fills it in anyway). */
+  agentId?: string;
+  log: (message: string) => void;
+}
+
+/**
+ * The decider the gateway runs with. Local mode loads the project's config and the policy and opens the one engine
+ * recording every decision; when that fails the gateway still starts and denies every tools/call naming the problem
+ * (see failedDecider), so a client shows the reason instead of a server that would not start. Invalid sidecar
+ * options are a usage error and throw.
+ */
+export async function openDecider(setup: DeciderSetup): Promise<McpDecider> {
+  if (setup.sidecar) {
+    const [{ SidecarDecider, checkSidecarOptions }, { sidecarDecider }] = await Promise.all([import('../sdk/sidecar-client.js'), import('./decider.js')]);
+    const options = checkSidecarOptions({ sidecar: setup.sidecar, ...(setup.agentId ? { agentId: setup.agentId } : {}) });
+    return sidecarDecider(new SidecarDecider(options), setup.log);
+  }
+  try {
+    const project = await loadProjectConfig();
+    const policy = await Policy.fromFile(setup.policy ?? project.paths.policy);
+    const [{ openProjectEngine }, { engineDecider }] = await Promise.all([import('../cli/project-engine.js'), import('./decider.js')]);
+    const engine = await openProjectEngine(project, { policy, record: true });
+    return engineDecider(engine, setup.log);
+  } catch (error) {
+    const problem = `agentguard could not load its policy, so every tool call is denied: ${(error as Error)?.message ?? String(error)}`;
+    setup.log(`agentguard mcp: ${problem}`);
+    return failedDecider('policy_unavailable', problem);
+  }
+}
