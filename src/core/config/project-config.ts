@@ -26,6 +26,8 @@ export interface ProjectConfig {
   approvals?: Record<string, unknown>;
   /** Guardrail budget per decision and the sidecar's guardrail workers (see guardrails-config.ts), checked on read. */
   guardrails?: GuardrailsConfig;
+  /** The MCP gateway's settings (tool pins: src/mcp/pins/config.ts), checked where they are used. */
+  mcp?: Record<string, unknown>;
 }
 
 export interface LoadedProjectConfig {
@@ -78,16 +80,16 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`);
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`] });
     }
     if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
-    else if (key === 'cost' || key === 'approvals') {
+    else if (key === 'cost' || key === 'approvals' || key === 'mcp') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        const example = key === 'cost' ? '"cost": { "budgets": [...] }' : '"approvals": { "notify": [...] }';
+        const example = key === 'cost' ? '"cost": { "budgets": [...] }' : key === 'mcp' ? '"mcp": { "onChange": "block" }' : '"approvals": { "notify": [...] }';
         throw new AgentGuardError('CONFIG_INVALID', `${file}: "${key}" must be an object`, { actions: [`Write ${example}, or remove it.`] });
       }
     } else if (key !== '$schema' && typeof value !== 'string') {

@@ -5,6 +5,7 @@ import { CONFIG_ERRORS } from './codes/config.js';
 import { COST_ERRORS } from './codes/cost.js';
 import { GUARDRAIL_ERRORS } from './codes/guardrails.js';
 import { INIT_ERRORS } from './codes/init.js';
+import { MCP_PIN_ERRORS } from './codes/mcp-pins.js';
 import { POLICY_ERRORS } from './codes/policy.js';
 import { SDK_ERRORS } from './codes/sdk.js';
 import { SIDECAR_ERRORS } from './codes/sidecar.js';
@@ -28,6 +29,7 @@ export const ERROR_AREAS = {
   'agentguard init': INIT_ERRORS,
   Sidecar: SIDECAR_ERRORS,
   SDK: SDK_ERRORS,
+  'MCP tool pins': MCP_PIN_ERRORS,
 } as const;
 
 /**
@@ -47,6 +49,7 @@ export const ERRORS = {
   ...INIT_ERRORS,
   ...SIDECAR_ERRORS,
   ...SDK_ERRORS,
+  ...MCP_PIN_ERRORS,
 } as const;
 
 /** A registered error code. */
