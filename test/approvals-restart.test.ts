@@ -49,14 +49,14 @@ describe('a sidecar restart while approvals are pending', () => {
     const agent = (await createToken(dataDir, '--agent', 'pay-bot')).token;
     const admin = (await createToken(dataDir, '--admin')).token;
 
-    let sidecar = startSidecar(dataDir, policy);
+    let sidecar = await startSidecar(dataDir, policy);
     const quick = await call(sidecar.url, agent, 'POST', '/v1/decide', { action: { kind: 'tool', name: 'payments.transfer', input: { amount: 9, to: 'quick' } } });
     const slow = await call(sidecar.url, agent, 'POST', '/v1/decide', { action: { kind: 'tool', name: 'payments.transfer', input: { amount: 9, to: 'slow' } } });
     expect(quick.body.approval.status).toBe('pending');
     expect(slow.body.approval.status).toBe('pending');
     expect((await runCliInProcess(['sidecar', 'stop', '--data-dir', dataDir])).code).toBe(0);
 
-    sidecar = startSidecar(dataDir, policy);
+    sidecar = await startSidecar(dataDir, policy);
     // Both survived the restart, still pending (the quick one has seconds left).
     expect((await call(sidecar.url, admin, 'GET', `/v1/approvals/${slow.body.approval.id}`)).body.status).toBe('pending');
     expect(approvalRow(dataDir, quick.body.approval.id).status).toBe('pending');

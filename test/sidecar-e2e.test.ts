@@ -44,7 +44,7 @@ beforeAll(async () => {
   bot = await createToken(dataDir, '--agent', 'bot');
   other = await createToken(dataDir, '--agent', 'other-bot');
   admin = await createToken(dataDir, '--admin');
-  sidecar = startSidecar(dataDir, policyFile);
+  sidecar = await startSidecar(dataDir, policyFile);
 }, 60_000);
 
 afterAll(killStartedSidecars);

@@ -1,10 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
-import { runCli } from './cli.js';
 import { runCliInProcess } from './cli-in-process.js';
 
-/** A sidecar daemon started by a test through the real CLI (`sidecar start --detach`). */
+/** A sidecar daemon (a real process) started by a test through the CLI (`sidecar start --detach`, run in-process). */
 export interface SidecarProcess {
   pid: number;
   url: string;
@@ -13,8 +12,8 @@ export interface SidecarProcess {
 
 const started = new Set<number>();
 
-export function startSidecar(dataDir: string, policy: string, ...flags: string[]): SidecarProcess {
-  const result = runCli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policy, '--data-dir', dataDir, '--json', ...flags]);
+export async function startSidecar(dataDir: string, policy: string, ...flags: string[]): Promise<SidecarProcess> {
+  const result = await runCliInProcess(['sidecar', 'start', '--detach', '--port', '0', '--policy', policy, '--data-dir', dataDir, '--json', ...flags]);
   const pidFile = join(dataDir, 'sidecar.pid');
   if (existsSync(pidFile)) started.add((JSON.parse(readFileSync(pidFile, 'utf8')) as { pid: number }).pid);
   expect(result.code, result.stderr + result.stdout).toBe(0);
