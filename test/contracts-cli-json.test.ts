@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../src/core/engine/open-engine.js';
+import { openStore } from '../src/core/store/open-store.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { diffScans } from '../src/scan/watch-events.js';
 import { ROOT, runCli, type CliResult } from './helpers/cli.js';
@@ -224,6 +225,21 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     await json(['token', 'create', '--admin']);
     await json(['token', 'list']);
     await json(['token', 'revoke', String(token.id)]);
+  });
+
+  it('mcp pins: list, approve, reset', async () => {
+    const store = await openStore({ dataDir });
+    try {
+      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:1', definition: { description: 'Reads.' }, flags: [] }], '2030-01-01T00:00:00.000Z');
+      const flags = [{ type: 'injection', message: 'flagged' }];
+      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:2', definition: { description: 'Reads more.' }, flags }], '2030-01-01T00:01:00.000Z');
+    } finally {
+      await store.close();
+    }
+    await json(['mcp', 'pins', 'list']);
+    await json(['mcp', 'pins', 'approve', 'fs.read']);
+    await json(['mcp', 'pins', 'reset', 'fs']);
+    await json(['mcp', 'pins', 'approve', 'fs.read'], { fails: true });
   });
 
   it('scan (a document; with --watch, JSON Lines of events) and doctor', async () => {

@@ -30,6 +30,9 @@ import type { DoctorResult } from '../commands/doctor.js';
 import type { GuardrailsCheckResult } from '../commands/guardrails/check.js';
 import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
 import type { GuardrailsListResult } from '../commands/guardrails/list.js';
+import type { McpPinsApproveResult } from '../commands/mcp/pins/approve.js';
+import type { McpPinsListResult } from '../commands/mcp/pins/list.js';
+import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
 import type { PolicySimulateResult } from '../commands/policy/simulate.js';
 import type { PolicyTestResult } from '../commands/policy/test.js';
 import type { PolicyValidateResult } from '../commands/policy/validate.js';
@@ -70,6 +73,9 @@ export interface CliJsonOutput {
   'guardrails:eval': GuardrailsEvalResult;
   'guardrails:list': GuardrailsListResult;
   init: InitResult;
+  'mcp:pins:approve': McpPinsApproveResult;
+  'mcp:pins:list': McpPinsListResult;
+  'mcp:pins:reset': McpPinsResetResult;
   /** The policy JSON Schema itself (schemas/policy.schema.json). */
   'policy:schema': Record<string, unknown>;
   /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
@@ -129,6 +135,9 @@ interface Commands {
   'guardrails:eval': typeof import('../commands/guardrails/eval.js').default;
   'guardrails:list': typeof import('../commands/guardrails/list.js').default;
   init: typeof import('../commands/init.js').default;
+  'mcp:pins:approve': typeof import('../commands/mcp/pins/approve.js').default;
+  'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
+  'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
   'policy:simulate': typeof import('../commands/policy/simulate.js').default;
   'policy:test': typeof import('../commands/policy/test.js').default;

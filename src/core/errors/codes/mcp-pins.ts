@@ -2,6 +2,18 @@ import { defineErrors } from '../spec.js';
 
 /** Errors of the MCP gateway's tool pins (`agentguard mcp pins …`). */
 export const MCP_PIN_ERRORS = defineErrors({
+  MCP_PIN_NAME_INVALID: {
+    status: 400,
+    exit: 2,
+    meaning: 'The argument does not name a server or a tool as `<server>` or `<server>.<tool>`.',
+    fix: 'Copy the name from `agentguard mcp pins list` (the server is the `--name` given to `agentguard mcp wrap`).',
+  },
+  MCP_PIN_NOT_FOUND: {
+    status: 404,
+    exit: 1,
+    meaning: 'No tool of that name was ever listed through the gateway with this data folder.',
+    fix: 'List the known tools with `agentguard mcp pins list`; if the data lives elsewhere, pass --data-dir <folder>.',
+  },
   MCP_CONFIG_INVALID: {
     status: 400,
     exit: 2,

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { openStore } from '../src/core/store/open-store.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
+
+const T0 = '2026-12-07T10:00:00.000Z';
+const T1 = '2026-12-07T11:00:00.000Z';
+const seen = (tool: string, hash: string, flags: { type: string; message: string }[] = []) => ({ tool, hash, definition: { description: `d-${hash}` }, flags });
+
+/** A data folder where fs.read was pinned and then changed, fs.write appeared later, and evil.add was flagged. */
+async function seeded(): Promise<string> {
+  const dataDir = makeTempDir('ag-pins-cli-');
+  const store = await openStore({ dataDir });
+  try {
+    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:1')], T0);
+    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:2'), seen('write', 'sha256:3')], T1);
+    await store.mcpPins.recordListing('evil', [seen('add', 'sha256:4', [{ type: 'injection', message: 'a tag posing as instructions' }])], T0);
+    await store.mcpPins.recordListing('my.server', [seen('do.it', 'sha256:5')], T0);
+  } finally {
+    await store.close();
+  }
+  return dataDir;
+}
+
+const cli = (args: string[]) => runCliInProcess(['mcp', 'pins', ...args]);
+
+describe('agentguard mcp pins', () => {
+  let dataDir: string;
+  beforeEach(async () => {
+    dataDir = await seeded();
+  });
+
+  it('lists every tool with its state, and one server with --server', async () => {
+    const all = await cli(['list', '--data-dir', dataDir, '--json']);
+    expect(all.code).toBe(0);
+    const entries = JSON.parse(all.stdout) as Array<{ server: string; tool: string; state: string; reason: string | null }>;
+    expect(entries.map((e) => [`${e.server}.${e.tool}`, e.state])).toEqual([
+      ['evil.add', 'flagged'],
+      ['fs.read', 'changed'],
+      ['fs.write', 'new'],
+      ['my.server.do.it', 'pinned'],
+    ]);
+    expect(entries[1].reason).toContain('agentguard mcp pins approve fs.read');
+    const human = await cli(['list', '--data-dir', dataDir, '--server', 'fs']);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/fs\s+read\s+changed/);
+    expect(human.stdout).not.toContain('evil');
+    expect(human.stderr).toContain('2 tool(s) wait for review');
+  });
+
+  it('approves a changed tool: it is pinned as last seen and listed as pinned', async () => {
+    const out = await cli(['approve', 'fs.read', '--data-dir', dataDir, '--json']);
+    expect(out.code).toBe(0);
+    expect(JSON.parse(out.stdout)).toMatchObject({ server: 'fs', tool: 'read', pinnedHash: 'sha256:2', previousState: 'changed' });
+    const human = await cli(['approve', 'evil.add', '--data-dir', dataDir]);
+    expect(human.stdout).toContain('Approved evil.add (it was flagged); pinned sha256:4.');
+    expect(human.stderr).toContain('Approved despite: a tag posing as instructions');
+    const dotted = await cli(['approve', 'my.server.do.it', '--data-dir', dataDir, '--json']);
+    expect(JSON.parse(dotted.stdout)).toMatchObject({ server: 'my.server', tool: 'do.it', previousState: 'pinned' });
+    const states = JSON.parse((await cli(['list', '--data-dir', dataDir, '--json'])).stdout) as Array<{ tool: string; state: string }>;
+    expect(states.map((e) => e.state)).toEqual(['pinned', 'pinned', 'new', 'pinned']);
+  });
+
+  it('refuses an unknown tool with exit 1, naming the list command as the fix', async () => {
+    const out = await cli(['approve', 'fs.nope', '--data-dir', dataDir]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('no MCP tool or server named "fs.nope"');
+    expect(out.stderr).toContain('agentguard mcp pins list');
+    const json = await cli(['approve', 'nodots', '--data-dir', dataDir, '--json']);
+    expect(json.code).toBe(1);
+    expect(JSON.parse(json.stdout).error.code).toBe('MCP_PIN_NOT_FOUND');
+    expect((await cli(['reset', 'ghost', '--data-dir', dataDir])).code).toBe(1);
+  });
+
+  it('resets one tool, one server, or everything with --all; a bare reset is a usage error', async () => {
+    const bare = await cli(['reset', '--data-dir', dataDir]);
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('--all');
+    expect(JSON.parse((await cli(['reset', 'fs.write', '--data-dir', dataDir, '--json'])).stdout)).toEqual({ scope: 'tool', server: 'fs', tool: 'write', reset: 1 });
+    expect(JSON.parse((await cli(['reset', 'fs', '--data-dir', dataDir, '--json'])).stdout)).toEqual({ scope: 'server', server: 'fs', tool: null, reset: 1 });
+    const all = await cli(['reset', '--all', '--data-dir', dataDir]);
+    expect(all.stdout).toContain('Forgot the pins of every server (2 tools).');
+    expect(JSON.parse((await cli(['list', '--data-dir', dataDir, '--json'])).stdout)).toEqual([]);
+  });
+
+  it('creates no database in a data folder that has none', async () => {
+    const empty = makeTempDir('ag-pins-cli-empty-');
+    const list = await cli(['list', '--data-dir', empty]);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain('No MCP tools were listed through agentguard');
+    expect((await cli(['approve', 'a.b', '--data-dir', empty])).code).toBe(1);
+    expect(existsSync(join(empty, 'agentguard.db'))).toBe(false);
+  });
+});
