@@ -1,8 +1,9 @@
 import type { AuditRecorder } from '../../core/audit/recorder.js';
+import { CONFIG_FILE, type LoadedProjectConfig } from '../../core/config/project-config.js';
 import type { Engine } from '../../core/engine/types.js';
 import type { Policy } from '../../core/policy/policy.js';
 import type { Store } from '../../core/store/store.js';
-import type { PinsConfig } from './config.js';
+import { readPinsConfig, type PinsConfig } from './config.js';
 import { PinGuard } from './guard.js';
 
 export interface OpenPinGuardOptions {
@@ -69,4 +70,21 @@ async function descriptionPolicy(config: PinsConfig): Promise<Policy> {
   }
   const { Policy } = await import('../../core/policy/policy.js');
   return Policy.fromFile(config.descriptionPolicy);
+}
+
+/**
+ * openPinGuard with the project's settings: `mcp.onChange` and `mcp.descriptionPolicy` of agentguard.config.json, its
+ * data folder (unless `dataDir` is given) and agent id. Throws MCP_CONFIG_INVALID for a bad `mcp` section.
+ */
+export async function openProjectPinGuard(
+  project: LoadedProjectConfig,
+  options: Omit<OpenPinGuardOptions, 'config' | 'dataDir'> & { dataDir?: string } = {},
+): Promise<OpenedPinGuard> {
+  const config = readPinsConfig(project.config.mcp, `${project.file ?? CONFIG_FILE}: mcp`, project.root);
+  return openPinGuard({
+    ...options,
+    dataDir: options.dataDir ?? project.paths.dataDir,
+    config,
+    ...(options.agentId === undefined && project.config.agentId !== undefined ? { agentId: project.config.agentId } : {}),
+  });
 }
