@@ -14,6 +14,7 @@ const E2E = [
   'test/cli-sidecar.test.ts', // sidecar start --detach, SIGHUP, stop
   'test/cli-audit-query.test.ts', // audit tail -f stopped by SIGINT / SIGTERM
   'test/cli-approvals-watch.test.ts', // approvals watch in a terminal, stopped by signals
+  'test/cli-in-process-parity.test.ts', // the same commands through bin/run.js and in-process
   'test/cli-approvals.test.ts', // six processes race to consume one approval (dist)
   'test/cost-concurrency.test.ts', // processes racing on one budget
   'test/store-sqlite.test.ts', // a second process on the same database (dist)
