@@ -171,7 +171,8 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     const method = typeof message.method === 'string' ? message.method : undefined;
     const id = message.id as RpcId | undefined;
     if (method === 'tools/call' && id !== undefined) {
-      track(handleCall(id, message));
+      // Whatever goes wrong while deciding, the call is not forwarded and the client still gets an answer.
+      track(handleCall(id, message).catch((error: unknown) => answerCall(id, refusalResult(`agentguard denied the call: it could not be decided (${(error as Error)?.message ?? String(error)})`))));
       return;
     }
     if (method === 'tools/list' && id !== undefined) listRequests.add(id);
@@ -196,7 +197,7 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       const call = calls.get(id);
       if (call) {
         calls.delete(id);
-        track(handleResult(id, call, message));
+        track(handleResult(id, call, message).catch((error: unknown) => answerCall(id, refusalResult(`agentguard withheld the result of ${server}.${call.tool}: it could not be checked (${(error as Error)?.message ?? String(error)})`))));
         return;
       }
       if (listRequests.delete(id)) {
