@@ -98,14 +98,16 @@ try {
   const { token } = JSON.parse(cli(['token', 'create', '--agent', 'support-bot', '--json', '--data-dir', dataDir], { quiet: true }));
   // The sidecar's project config: one daily budget for the support agent's model calls.
   const configFile = join(dataDir, 'agentguard.config.json');
-  writeFileSync(configFile, JSON.stringify({ cost: { budgets: [{ name: 'support-bot-daily', scope: 'agent', id: 'support-bot', period: 'day', limitUsd: 0.01 }] } }, null, 2));
+  // Generous time limits (guardrail work per decision, the SDK's wait for the sidecar): the demo also runs inside
+  // test suites on busy 2-core machines, where the defaults (250 ms, 1 s) would deny for lack of time, not by policy.
+  writeFileSync(configFile, JSON.stringify({ guardrails: { budgetMs: 5_000 }, cost: { budgets: [{ name: 'support-bot-daily', scope: 'agent', id: 'support-bot', period: 'day', limitUsd: 0.01 }] } }, null, 2));
   const started = JSON.parse(cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--config', configFile, '--json'], { quiet: true }));
   sidecarRunning = true;
   console.log(`  agentguard sidecar start --detach   → pid ${started.pid}, listening on ${started.url}`);
   console.log(`  agentguard token create --agent support-bot   → agk_… (shown once; only its hash is stored)`);
 
   heading(`A support agent under policy "${policy.name}" (${policy.compiled.rules.length} rules) asks the sidecar before each action`);
-  const guard = new AgentGuard({ sidecar: { url: started.url, token } });
+  const guard = new AgentGuard({ sidecar: { url: started.url, token }, timeoutMs: 10_000 });
   await guard.decide(steps[0][1]); // warm-up: the first request opens the connection
   const tally = { allow: 0, deny: 0, transform: 0, require_approval: 0 };
   let deniedDrop;
