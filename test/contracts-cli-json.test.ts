@@ -240,6 +240,11 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     await json(['mcp', 'pins', 'approve', 'fs.read']);
     await json(['mcp', 'pins', 'reset', 'fs']);
     await json(['mcp', 'pins', 'approve', 'fs.read'], { fails: true });
+    const tools = join(project, 'mcp-tools.json');
+    writeFileSync(tools, JSON.stringify({ echo: 'Returns its text.' }));
+    const env = { MCP_PINS_TOOLS: tools, MCP_PINS_CALLS: join(project, 'mcp-calls.txt') };
+    const pinned = await runCliInProcess(['mcp', 'pin', '--name', 'notes', '--json', '--', process.execPath, join(ROOT, 'test/fixtures/mcp-pins/server.mjs')], { cwd: project, env });
+    checkDocument(['mcp', 'pin'], pinned, false);
   });
 
   it('scan (a document; with --watch, JSON Lines of events) and doctor', async () => {

@@ -30,6 +30,7 @@ import type { DoctorResult } from '../commands/doctor.js';
 import type { GuardrailsCheckResult } from '../commands/guardrails/check.js';
 import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
 import type { GuardrailsListResult } from '../commands/guardrails/list.js';
+import type { McpPinResult } from '../commands/mcp/pin.js';
 import type { McpPinsApproveResult } from '../commands/mcp/pins/approve.js';
 import type { McpPinsListResult } from '../commands/mcp/pins/list.js';
 import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
@@ -73,6 +74,7 @@ export interface CliJsonOutput {
   'guardrails:eval': GuardrailsEvalResult;
   'guardrails:list': GuardrailsListResult;
   init: InitResult;
+  'mcp:pin': McpPinResult;
   'mcp:pins:approve': McpPinsApproveResult;
   'mcp:pins:list': McpPinsListResult;
   'mcp:pins:reset': McpPinsResetResult;
@@ -135,6 +137,7 @@ interface Commands {
   'guardrails:eval': typeof import('../commands/guardrails/eval.js').default;
   'guardrails:list': typeof import('../commands/guardrails/list.js').default;
   init: typeof import('../commands/init.js').default;
+  'mcp:pin': typeof import('../commands/mcp/pin.js').default;
   'mcp:pins:approve': typeof import('../commands/mcp/pins/approve.js').default;
   'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
   'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;

@@ -1,6 +1,7 @@
 import type { AuditRecorder } from '../../core/audit/recorder.js';
 import { CONFIG_FILE, type LoadedProjectConfig } from '../../core/config/project-config.js';
 import type { Engine } from '../../core/engine/types.js';
+import type { McpPinStore } from '../../core/mcp-pins/types.js';
 import type { Policy } from '../../core/policy/policy.js';
 import type { Store } from '../../core/store/store.js';
 import { readPinsConfig, type PinsConfig } from './config.js';
@@ -21,6 +22,8 @@ export interface OpenPinGuardOptions {
 
 export interface OpenedPinGuard {
   guard: PinGuard;
+  /** The pins of the data folder (open until close). */
+  pins: McpPinStore;
   /** The engine deciding tool definitions with the description policy. */
   engine: Engine;
   close(): Promise<void>;
@@ -52,6 +55,7 @@ export async function openPinGuard(options: OpenPinGuardOptions): Promise<Opened
   const guard = new PinGuard({ store: store.mcpPins, decide: (action) => engine.decide(action), onChange: options.config.onChange, now: options.now });
   return {
     guard,
+    pins: store.mcpPins,
     engine,
     async close() {
       try {

@@ -14,6 +14,12 @@ export const MCP_PIN_ERRORS = defineErrors({
     meaning: 'No tool of that name was ever listed through the gateway with this data folder.',
     fix: 'List the known tools with `agentguard mcp pins list`; if the data lives elsewhere, pass --data-dir <folder>.',
   },
+  MCP_PIN_SERVER_FAILED: {
+    status: 502,
+    exit: 2,
+    meaning: '`agentguard mcp pin` could not start the MCP server or list its tools.',
+    fix: 'Check that the command after -- starts the server over stdio, as the client config runs it (and raise --timeout for a slow start).',
+  },
   MCP_CONFIG_INVALID: {
     status: 400,
     exit: 2,
