@@ -22,6 +22,8 @@ const E2E = [
   'test/sdk-exports.test.ts', // the package's exports, from dist
   'test/hardening-audit-followups.test.ts', // a script using dist/sdk
   'test/hardening-regex-safety.test.ts', // sidecar start refusing a policy
+  'test/contracts-cli-json.test.ts', // every command's --json, with a sidecar daemon
+  'test/mcp-wrap.test.ts', // mcp wrap as a stdio proxy process between a client and a server
   'test/demo.test.ts', // npm run demo
   'test/docs-examples.test.ts', // the docs' shell examples
   'test/docs-generated.test.ts', // oclif readme in a subprocess
