@@ -42,23 +42,28 @@ export class PinGuard implements ToolListGuard {
     for (const tool of tools) if (typeof tool?.name === 'string') counts.set(tool.name, (counts.get(tool.name) ?? 0) + 1);
     const findings: ToolListFinding[] = [];
     const hide = this.options.onChange === 'hide';
-    const examined: Examined[] = [];
     const unnamed = new Set<McpTool>();
+    const named: Array<McpTool & { name: string }> = [];
     for (const tool of tools) {
-      if (typeof tool?.name !== 'string' || tool.name === '') {
+      if (typeof tool?.name === 'string' && tool.name !== '') named.push(tool);
+      else {
         // Nothing could call it by name, and nothing can pin it: it never reaches the client.
         unnamed.add(tool);
         findings.push({ server, tool: String(tool?.name ?? ''), type: 'invalid', message: 'a tool without a name was left out of the list', hidden: true });
-        continue;
       }
-      const definition = toolDefinition(tool);
-      const texts = definitionTexts(definition);
-      const mentions = mentionedTools(texts, others);
-      const sameName = sameNameTools(tool.name, others);
-      const flags = await this.definitionFlags(server, tool.name, definition, texts, { mentions, sameName }, session);
-      if ((counts.get(tool.name) ?? 0) > 1) flags.push({ type: 'duplicate', message: `the server lists more than one tool named ${tool.name}` });
-      examined.push({ tool, sameName, seen: { tool: tool.name, hash: definitionHash(definition), definition, flags } });
     }
+    // Decided together, so a recording engine commits their audit records in one group rather than one by one.
+    const examined: Examined[] = await Promise.all(
+      named.map(async (tool) => {
+        const definition = toolDefinition(tool);
+        const texts = definitionTexts(definition);
+        const mentions = mentionedTools(texts, others);
+        const sameName = sameNameTools(tool.name, others);
+        const flags = await this.definitionFlags(server, tool.name, definition, texts, { mentions, sameName }, session);
+        if ((counts.get(tool.name) ?? 0) > 1) flags.push({ type: 'duplicate', message: `the server lists more than one tool named ${tool.name}` });
+        return { tool, sameName, seen: { tool: tool.name, hash: definitionHash(definition), definition, flags } };
+      }),
+    );
     const { pins } = await this.options.store.recordListing(server, examined.map((e) => e.seen), this.now().toISOString());
     const withheld = new Set<McpTool>(unnamed);
     pins.forEach((pin, i) => {
