@@ -49,6 +49,7 @@ const TEXT = 'Order 7 has shipped: the parcel is at the depot and the courier wi
 async function connect(args, cwd) {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd, stderr: 'ignore' }));
+  await client.listTools(); // as clients do first; through the gateway this pins the tools
   return client;
 }
 

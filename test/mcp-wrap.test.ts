@@ -194,10 +194,15 @@ describe('mcp wrap waiting for approval (--approval-wait)', () => {
     const { dir, policyFile } = project();
     const callsFile = join(dir, 'calls.txt');
     const client = await connect(process.execPath, wrapArgs(['--policy', policyFile, '--approval-wait', '25000']), dir, { MCP_TEST_CALLS_FILE: callsFile });
-    const pending = call(client, 'echo', { text: 'pay' });
+    await client.listTools();
+    let answered: ToolResult | undefined;
+    const pending = call(client, 'echo', { text: 'pay' }).then((result) => (answered = result));
     const cli = async (...args: string[]): Promise<string> => (await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: dir })).stdout;
     let approvals: Array<{ id: string; action: { name: string } }> = [];
-    while (approvals.length === 0) approvals = JSON.parse(await cli('approvals', 'list', '--status', 'pending', '--json')) as typeof approvals;
+    while (approvals.length === 0) {
+      if (answered) expect.fail(`the call was answered before any approval was pending: ${JSON.stringify(answered)}`);
+      approvals = JSON.parse(await cli('approvals', 'list', '--status', 'pending', '--json')) as typeof approvals;
+    }
     expect(approvals[0]!.action.name).toBe('demo.echo');
     expect(existsSync(callsFile)).toBe(false);
     await cli('approvals', 'approve', approvals[0]!.id, '--by', 'test');
@@ -231,6 +236,7 @@ describe('mcp wrap over raw pipes, failing closed', () => {
     });
     const callsFile = join(dir, 'calls.txt');
     const client = await connect(process.execPath, wrapArgs(['--sidecar', `http://127.0.0.1:${port}`, '--token', 'agt_test_token']), dir, { MCP_TEST_CALLS_FILE: callsFile });
+    expect((await client.listTools()).tools.length).toBeGreaterThan(0);
     const result = await call(client, 'echo', { text: 'hello' });
     expect(result.isError).toBe(true);
     expect(result.content[0]!.text).toContain('sidecar');
@@ -254,6 +260,8 @@ describe('mcp wrap over raw pipes, failing closed', () => {
     wrap.send(INITIALIZE);
     expect(await wrap.lines()).toMatchObject({ id: 1 });
     wrap.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    wrap.send(JSON.stringify({ jsonrpc: '2.0', id: 'list', method: 'tools/list' })); // pins the tools, as clients do first
+    expect(await wrap.lines()).toMatchObject({ id: 'list', result: { tools: expect.any(Array) } });
     wrap.send(JSON.stringify({ jsonrpc: '2.0', id: 'call-7', method: 'tools/call', params: { name: 'slow', arguments: { steps: 3 }, _meta: { progressToken: 'tok-1' } } }));
     const seen = [await wrap.lines(), await wrap.lines(), await wrap.lines(), await wrap.lines()];
     expect(seen.slice(0, 3)).toEqual([1, 2, 3].map((progress) => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'tok-1', progress, total: 3 } })));
@@ -268,6 +276,8 @@ describe('mcp wrap over raw pipes, failing closed', () => {
     wrap.send(INITIALIZE);
     expect(await wrap.lines()).toMatchObject({ id: 1 });
     wrap.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    wrap.send(JSON.stringify({ jsonrpc: '2.0', id: 'list', method: 'tools/list' })); // pins the tools, as clients do first
+    expect(await wrap.lines()).toMatchObject({ id: 'list', result: { tools: expect.any(Array) } });
     wrap.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'crash', arguments: {} } }));
     expect(await wrap.lines()).toMatchObject({ id: 2, error: { code: -32000 } });
     expect(await exitOf(wrap.child)).toBe(3);

@@ -1,4 +1,5 @@
-import { loadProjectConfig } from '../core/config/project-config.js';
+import type { AuditRecorder } from '../core/audit/recorder.js';
+import { loadProjectConfig, type LoadedProjectConfig } from '../core/config/project-config.js';
 import { Policy } from '../core/policy/policy.js';
 import { failedDecider, type McpDecider } from './decider.js';
 
@@ -18,21 +19,35 @@ export interface DeciderSetup {
  * (see failedDecider), so a client shows the reason instead of a server that would not start. Invalid sidecar
  * options are a usage error and throw.
  */
-export async function openDecider(setup: DeciderSetup): Promise<McpDecider> {
+export interface OpenedDecider {
+  decider: McpDecider;
+  /** The project's config, when it could be read. */
+  project?: LoadedProjectConfig;
+  /** Local mode: the engine's recorder, for the tool pins to record in the same trail. */
+  recorder?: AuditRecorder;
+}
+
+export async function openDecider(setup: DeciderSetup): Promise<OpenedDecider> {
   if (setup.sidecar) {
     const [{ SidecarDecider, checkSidecarOptions }, { sidecarDecider }] = await Promise.all([import('../sdk/sidecar-client.js'), import('./decider.js')]);
     const options = checkSidecarOptions({ sidecar: setup.sidecar, ...(setup.agentId ? { agentId: setup.agentId } : {}) });
-    return sidecarDecider(new SidecarDecider(options), setup.log);
+    const decider = sidecarDecider(new SidecarDecider(options), setup.log);
+    try {
+      return { decider, project: await loadProjectConfig() };
+    } catch {
+      return { decider };
+    }
   }
+  let project: LoadedProjectConfig | undefined;
   try {
-    const project = await loadProjectConfig();
+    project = await loadProjectConfig();
     const policy = await Policy.fromFile(setup.policy ?? project.paths.policy);
     const [{ openProjectEngine }, { engineDecider }] = await Promise.all([import('../cli/project-engine.js'), import('./decider.js')]);
     const engine = await openProjectEngine(project, { policy, record: true });
-    return engineDecider(engine, setup.log);
+    return { decider: engineDecider(engine, setup.log), project, ...(engine.recorder ? { recorder: engine.recorder } : {}) };
   } catch (error) {
     const problem = `agentguard could not load its policy, so every tool call is denied: ${(error as Error)?.message ?? String(error)}`;
     setup.log(`agentguard mcp: ${problem}`);
-    return failedDecider('policy_unavailable', problem);
+    return { decider: failedDecider('policy_unavailable', problem), ...(project ? { project } : {}) };
   }
 }

@@ -9,8 +9,8 @@ export default class McpWrap extends BaseCommand {
 JSON-RPC both ways (MCP stdio transport, specification 2025-11-25), and decides every tools/call as the action
 { kind: "mcp", name: "<server>.<tool>", input: <arguments> } and every tool result as { kind: "mcp_output",
 input: { content: [<texts>] } }. Denied calls never reach the server: the client gets a tool error with the reason.
-If the policy cannot be loaded, the server still starts and every tool call is denied with the problem named. It
-exits with the server's exit code. Nothing but MCP messages is written to stdout.`;
+Tool descriptions are pinned and checked (see "agentguard mcp pins"). If the policy cannot be loaded, the server still
+starts and every tool call is denied with the problem named. It exits with the server's exit code. Nothing but MCP messages is written to stdout.`;
 
   static strict = false;
   static enableJsonFlag = false;
@@ -40,13 +40,14 @@ exits with the server's exit code. Nothing but MCP messages is written to stdout
     }
     const server = flags.name ?? basename(command).replace(/\.[cm]?[jt]s$/, '');
     const log = (message: string): void => void process.stderr.write(`${message}\n`);
-    const [{ openDecider }, { runStdioGateway }] = await Promise.all([import('../../mcp/open-decider.js'), import('../../mcp/gateway.js')]);
-    const decider = await openDecider({
+    const [{ openDecider }, { openGuard }, { runStdioGateway }] = await Promise.all([import('../../mcp/open-decider.js'), import('../../mcp/open-guard.js'), import('../../mcp/gateway.js')]);
+    const { decider, project, recorder } = await openDecider({
       ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
       ...(flags.sidecar !== undefined ? { sidecar: { url: flags.sidecar, token: flags.token! } } : {}),
       ...(flags['agent-id'] !== undefined ? { agentId: flags['agent-id'] } : {}),
       log,
     });
+    const pins = await openGuard(project, recorder, log);
     try {
       process.exitCode = await runStdioGateway({
         server,
@@ -54,11 +55,13 @@ exits with the server's exit code. Nothing but MCP messages is written to stdout
         args,
         decider,
         approvalWaitMs: flags['approval-wait'],
+        guard: pins.guard,
         input: process.stdin,
         output: process.stdout,
         log,
       });
     } finally {
+      await pins.close();
       await decider.close();
       process.stdin.destroy();
     }
