@@ -17,20 +17,24 @@ export function definitionHash(definition: Record<string, unknown>): string {
   return canonicalHash(definition);
 }
 
+/** Deeper definitions are refused (the tool is flagged) rather than partly read. */
+export const MAX_DEFINITION_DEPTH = 64;
+
 /**
  * Every string value of a definition, in document order: the description, the title, and every text inside the
- * schemas (property descriptions, enum values, defaults, examples), where instructions can hide as well.
+ * schemas (property descriptions, enum values, defaults, examples), where instructions can hide as well. Throws for
+ * a definition nested deeper than MAX_DEFINITION_DEPTH.
  */
 export function definitionTexts(definition: unknown): string[] {
   const out: string[] = [];
   const walk = (value: unknown, depth: number) => {
     if (typeof value === 'string') {
       if (value.trim() !== '') out.push(value);
-    } else if (Array.isArray(value)) {
-      if (depth < 64) for (const item of value) walk(item, depth + 1);
-    } else if (isPlainObject(value)) {
-      if (depth < 64) for (const item of Object.values(value)) walk(item, depth + 1);
+      return;
     }
+    if (!Array.isArray(value) && !isPlainObject(value)) return;
+    if (depth >= MAX_DEFINITION_DEPTH) throw new Error(`the definition is nested more than ${MAX_DEFINITION_DEPTH} levels deep`);
+    for (const item of Array.isArray(value) ? value : Object.values(value)) walk(item, depth + 1);
   };
   walk(definition, 0);
   return out;

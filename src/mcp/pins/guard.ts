@@ -56,12 +56,21 @@ export class PinGuard implements ToolListGuard {
     const examined: Examined[] = await Promise.all(
       named.map(async (tool) => {
         const definition = toolDefinition(tool);
-        const texts = definitionTexts(definition);
-        const mentions = mentionedTools(texts, others);
         const sameName = sameNameTools(tool.name, others);
-        const flags = await this.definitionFlags(server, tool.name, definition, texts, { mentions, sameName }, session);
-        if ((counts.get(tool.name) ?? 0) > 1) flags.push({ type: 'duplicate', message: `the server lists more than one tool named ${tool.name}` });
-        return { tool, sameName, seen: { tool: tool.name, hash: definitionHash(definition), definition, flags } };
+        const duplicate = (counts.get(tool.name) ?? 0) > 1 ? [{ type: 'duplicate', message: `the server lists more than one tool named ${tool.name}` }] : [];
+        let texts: string[];
+        let hash: string;
+        try {
+          texts = definitionTexts(definition);
+          hash = definitionHash(definition);
+        } catch (error) {
+          // A definition that cannot be read whole is never pinned: it stays flagged until the server changes it.
+          const flags = [{ type: 'invalid', message: `the definition cannot be checked: ${(error as Error).message}` }, ...duplicate];
+          return { tool, sameName, seen: { tool: tool.name, hash: 'unreadable', definition: {}, flags } };
+        }
+        const mentions = mentionedTools(texts, others);
+        const flags = [...(await this.definitionFlags(server, tool.name, definition, texts, { mentions, sameName }, session)), ...duplicate];
+        return { tool, sameName, seen: { tool: tool.name, hash, definition, flags } };
       }),
     );
     const { pins } = await this.options.store.recordListing(server, examined.map((e) => e.seen), this.now().toISOString());
