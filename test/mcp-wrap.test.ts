@@ -87,8 +87,8 @@ async function callsReceived(client: Client): Promise<number> {
 }
 
 /** The wrap command with raw pipes, for what an SDK client cannot send or observe. */
-function rawWrap(flags: string[], cwd: string): { child: ChildProcessWithoutNullStreams; lines: () => Promise<Record<string, unknown>>; send: (line: string) => void } {
-  const child = spawn(process.execPath, wrapArgs(flags), { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+function rawWrap(flags: string[], cwd: string, server = SERVER): { child: ChildProcessWithoutNullStreams; lines: () => Promise<Record<string, unknown>>; send: (line: string) => void } {
+  const child = spawn(process.execPath, [...wrapArgs(flags).slice(0, -1), server], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   processes.push(child);
   const queue: Record<string, unknown>[] = [];
   const waiting: Array<(m: Record<string, unknown>) => void> = [];
@@ -268,6 +268,14 @@ describe('mcp wrap over raw pipes, failing closed', () => {
     expect(seen[3]).toMatchObject({ id: 'call-7', result: { content: [{ type: 'text', text: 'done in 3 steps' }] } });
     wrap.child.stdin.end();
     expect(await exitOf(wrap.child)).toBe(0);
+  });
+
+  it('stops a server that stays up after the client closed its input (SIGTERM), and exits with its status', async () => {
+    const { dir, policyFile } = project();
+    const wrap = rawWrap(['--policy', policyFile], dir, join(root, 'test/fixtures/mcp/stubborn-server.mjs'));
+    expect(await wrap.lines()).toMatchObject({ method: 'notifications/message', params: { data: 'up' } });
+    wrap.child.stdin.end();
+    expect(await exitOf(wrap.child)).toBe(128 + 15);
   });
 
   it('ends the session when the server dies: the pending call gets an error and the proxy exits with the server code', async () => {
