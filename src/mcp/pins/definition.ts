@@ -39,3 +39,8 @@ export function definitionTexts(definition: unknown): string[] {
   walk(definition, 0);
   return out;
 }
+
+/** NFKC, then without invisible format characters (zero-width spaces, joiners, tag characters, direction marks). */
+export function normalizedText(text: string): string {
+  return text.normalize('NFKC').replace(/\p{Cf}/gu, '');
+}

@@ -2,11 +2,13 @@ import { Policy } from '../../core/policy/policy.js';
 
 /**
  * The policy that decides tool definitions when the project names none (`mcp.descriptionPolicy`). Each `tools/list`
- * entry is decided as `{ kind: "mcp_tool", name: "<server>.<tool>", input: { text, definition }, context: { mcp } }`
- * (see toolAction): a deny flags the tool. Its rules are the usual marks of tool poisoning: instructions the injection
+ * entry is decided as `{ kind: "mcp_tool", name: "<server>.<tool>", input: { text, normalized, definition }, context: { mcp } }`
+ * (`text`: every string of the definition, joined; `normalized`: the same after NFKC with invisible format characters
+ * removed, which the regex rules read so a zero-width space cannot split a word; built by PinGuard): a deny flags the
+ * tool. Its rules are the usual marks of tool poisoning: instructions the injection
  * classifier recognises (at a lower threshold than for chat: a description is meant to be plain documentation), tags
- * that pose as system instructions, asking to keep something from the user, naming credential files, and giving
- * instructions about another server's tools.
+ * that pose as system instructions, asking to keep something from the user, naming credential files, asking for the
+ * conversation, credentials or file contents to be passed on, and giving instructions about another server's tools.
  */
 export const DESCRIPTION_POLICY_DOCUMENT = {
   version: 1,
@@ -26,7 +28,7 @@ export const DESCRIPTION_POLICY_DOCUMENT = {
     {
       id: 'tool-description-instruction-tags',
       effect: 'deny',
-      when: { kind: 'mcp_tool', 'input.text': { regex: '</?\\s{0,4}(important|system|instructions?|secret|hidden|admin|assistant|context)\\b[^<>]{0,80}>', flags: 'i' } },
+      when: { kind: 'mcp_tool', 'input.normalized': { regex: '</?\\s{0,4}(important|system|instructions?|secret|hidden|admin|assistant|context)\\b[^<>]{0,80}>', flags: 'i' } },
       message: 'the tool definition holds a tag posing as instructions (such as <IMPORTANT>)',
     },
     {
@@ -34,7 +36,7 @@ export const DESCRIPTION_POLICY_DOCUMENT = {
       effect: 'deny',
       when: {
         kind: 'mcp_tool',
-        'input.text': {
+        'input.normalized': {
           regex: "\\b(do\\s+not|don'?t|never|without)\\s+(tell|telling|mention|mentioning|inform|informing|reveal|revealing|notify|notifying|show|showing|alert|alerting)\\b[^.\\n]{0,60}\\b(user|human|operator)s?\\b",
           flags: 'i',
         },
@@ -46,12 +48,36 @@ export const DESCRIPTION_POLICY_DOCUMENT = {
       effect: 'deny',
       when: {
         kind: 'mcp_tool',
-        'input.text': {
-          regex: '(\\.ssh/|\\bid_(rsa|dsa|ecdsa|ed25519)\\b|\\.aws/credentials|\\.gnupg/|\\.kube/config|\\.netrc\\b|\\.npmrc\\b|\\.pypirc\\b|\\b(mcp|claude_desktop_config)\\.json\\b|/etc/(passwd|shadow)\\b)',
+        'input.normalized': {
+          regex: '(\\.ssh/|\\bid_(rsa|dsa|ecdsa|ed25519)\\b|\\.aws/credentials|\\.gnupg/|\\.kube/config|\\.netrc\\b|\\.npmrc\\b|\\.pypirc\\b|\\b(mcp|claude_desktop_config)\\.json\\b|/etc/(passwd|shadow)\\b|(~|\\$HOME|/home/[^/\\s]{1,64}|/Users/[^/\\s]{1,64})/\\.(config/(gh|gcloud|git)|docker/config|git-credentials|bash_history|zsh_history))',
           flags: 'i',
         },
       },
-      message: 'the tool definition names credential or agent configuration files',
+      message: 'the tool definition names credential, history or agent configuration files',
+    },
+    {
+      id: 'tool-description-exfiltration',
+      effect: 'deny',
+      when: {
+        kind: 'mcp_tool',
+        any: [
+          {
+            'input.normalized': {
+              regex: "\\b(include|pass|put|send|attach|insert|append|add|copy)\\b[^.\\n]{0,40}\\b(full output|entire output|contents? of|(conversation|chat) history|previous messages|passwords?|credentials|secrets?|private keys?|ssh keys?|system prompt)\\b[^.\\n]{0,60}\\b(argument|parameter|param|field)s?\\b",
+              flags: 'i',
+            },
+          },
+          { 'input.normalized': { regex: '\\b(send|post|upload|forward|transmit|exfiltrate|report)\\b[^.\\n]{0,80}\\bto\\s{1,4}(https?://|[\\w.+-]{1,64}@[\\w-]{1,63}\\.)', flags: 'i' } },
+          { 'input.normalized': { regex: "\\b((entire|whole|full) (conversation|chat)|(conversation|chat) history|(all|every one) of (the |their |the user'?s )?(previous |prior )?messages|the user'?s (password|passwords|credentials|api keys?|private keys?|secrets?))\\b", flags: 'i' } },
+        ],
+      },
+      message: "the tool definition asks for the conversation, credentials or files to be passed on",
+    },
+    {
+      id: 'tool-description-invisible-characters',
+      effect: 'deny',
+      when: { kind: 'mcp_tool', 'input.text': { regex: '[\\u{E0000}-\\u{E007F}\\u200B-\\u200F\\u202A-\\u202E\\u2060-\\u2064\\u2066-\\u2069\\uFEFF]', flags: 'u' } },
+      message: 'the tool definition holds invisible or direction-changing characters, which can hide text from a reviewer',
     },
     {
       id: 'tool-description-names-other-servers-tools',

@@ -2,7 +2,7 @@ import type { Action, Decision } from '../../core/action.js';
 import type { McpPinStore, PinFlag, SeenTool } from '../../core/mcp-pins/types.js';
 import type { McpSessionInfo, McpTool, ToolListFinding, ToolListGuard } from '../hooks.js';
 import type { OnChange } from './config.js';
-import { definitionHash, definitionTexts, toolDefinition } from './definition.js';
+import { definitionHash, definitionTexts, normalizedText, toolDefinition } from './definition.js';
 import { mentionedTools, sameNameTools } from './shadowing.js';
 import { approveCommand, verdictOf } from './verdict.js';
 
@@ -122,7 +122,7 @@ export class PinGuard implements ToolListGuard {
     const mcp: Record<string, unknown> = { server, transport: session.transport, listing: true };
     if (refs.mentions.length > 0) mcp.mentions = refs.mentions;
     if (refs.sameName.length > 0) mcp.shadows = refs.sameName;
-    const action: Action = { kind: DEFINITION_KIND, name: `${server}.${tool}`, input: { text: texts.join('\n'), definition }, context: { mcp, session: { id: session.id } } };
+    const action: Action = { kind: DEFINITION_KIND, name: `${server}.${tool}`, input: { text: texts.join('\n'), normalized: normalizedText(texts.join('\n')), definition }, context: { mcp, session: { id: session.id } } };
     let decision: Decision;
     try {
       decision = await this.options.decide(action);
