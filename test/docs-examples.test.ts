@@ -77,12 +77,10 @@ function projectFolder(): string {
 }
 
 function run(command: string, dir: string): { status: number | null; output: string } {
-  const result = spawnSync('bash', ['-c', `${PRELUDE}${command}`], {
-    cwd: join(dir, 'project'),
-    encoding: 'utf8',
-    timeout: 60_000,
-    env: { ...process.env, AG_BIN: BIN, HOME: join(dir, 'home'), NO_COLOR: '1', GITHUB_ACTIONS: '', AGENTGUARD_TOKEN: '', AGENTGUARD_SIDECAR_URL: '' },
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, AG_BIN: BIN, HOME: join(dir, 'home'), NO_COLOR: '1', GITHUB_ACTIONS: '', AGENTGUARD_TOKEN: '', AGENTGUARD_SIDECAR_URL: '' };
+  // As a user runs it: the built commands in dist/. Under vitest NODE_ENV is `test`, which makes oclif load src/ through tsx.
+  delete env.NODE_ENV;
+  const result = spawnSync('bash', ['-c', `${PRELUDE}${command}`], { cwd: join(dir, 'project'), encoding: 'utf8', timeout: 60_000, env });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 

@@ -83,7 +83,10 @@ describe('docs/cli.md', () => {
     try {
       const copy = join(dir, 'cli.md');
       copyFileSync(`${ROOT}docs/cli.md`, copy);
-      const run = spawnSync(process.execPath, [`${ROOT}node_modules/oclif/bin/run.js`, 'readme', '--readme-path', copy, '--no-source-links'], { cwd: ROOT, encoding: 'utf8' });
+      // As `npm run docs:cli` runs it: from the built commands (under vitest NODE_ENV is `test`, which makes oclif load src/).
+      const env: NodeJS.ProcessEnv = { ...process.env };
+      delete env.NODE_ENV;
+      const run = spawnSync(process.execPath, [`${ROOT}node_modules/oclif/bin/run.js`, 'readme', '--readme-path', copy, '--no-source-links'], { cwd: ROOT, encoding: 'utf8', env });
       expect(run.status, run.stderr).toBe(0);
       // oclif skips a command it cannot load with only a warning; that must fail here, not leave it out of the docs.
       expect(run.stderr).not.toMatch(/Warning: \w*Error/);
