@@ -79,6 +79,16 @@ describe('the snapshots describe the real sidecar and CLI', () => {
     const snapshot = JSON.parse(read(COMMANDS_SNAPSHOT)!) as Record<string, { flags: Record<string, { type: string }> }>;
     const files = (readdirSync(join(ROOT, 'src/commands'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
     expect(Object.keys(snapshot).sort()).toEqual(files.map((f) => f.replace(/\.ts$/, '').split(/[\\/]/).join(':')).sort());
-    for (const [id, command] of Object.entries(snapshot)) expect(command.flags.json, id).toEqual({ type: 'boolean' });
+    // src/cli/json-output.ts names every command class, so its compile-time checks cover them all.
+    const outputTypes = read('src/cli/json-output.ts')!;
+    for (const file of files) expect(outputTypes, `src/cli/json-output.ts lists src/commands/${file}`).toContain(`import('../commands/${file.split(/[\\/]/).join('/').replace(/\.ts$/, '.js')}').default`);
+    // A command with --json has the schema of what it prints (a document, or each line of a stream); one without
+    // (mcp wrap: its stdout is the MCP protocol) has none.
+    const schemas = new Set(readdirSync(join(ROOT, 'schemas/cli')));
+    for (const [id, command] of Object.entries(snapshot)) {
+      const name = id.replace(/:/g, '-');
+      const hasSchema = schemas.has(`${name}.json`) || schemas.has(`${name}.line.json`);
+      expect(hasSchema, `${id}: --json ${command.flags.json ? 'without' : 'absent, yet'} a schema in schemas/cli (see src/cli/json-output.ts)`).toBe(command.flags.json !== undefined);
+    }
   });
 });

@@ -141,6 +141,7 @@ interface Commands {
   'mcp:pins:approve': typeof import('../commands/mcp/pins/approve.js').default;
   'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
   'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;
+  'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
   'policy:simulate': typeof import('../commands/policy/simulate.js').default;
   'policy:test': typeof import('../commands/policy/test.js').default;
@@ -158,5 +159,11 @@ interface Commands {
 type RunResult<K extends keyof Commands> = Exclude<Awaited<ReturnType<InstanceType<Commands[K]>['run']>>, undefined | void>;
 /** Fails the typecheck when a command's run() returns something other than what CliJsonOutput says it prints. */
 export type CliJsonOutputAgrees = MustBeTrue<Same<{ [K in keyof CliJsonOutput]: Same<CliJsonOutput[K], RunResult<K>> }, { [K in keyof CliJsonOutput]: true }>>;
-/** Every command either prints one document or streams (approvals watch, audit tail): none is left out. */
-export type CliJsonCoversEveryCommand = MustBeTrue<Same<keyof Commands, keyof CliJsonOutput | keyof CliJsonLines>>;
+/** Commands that have no --json (enableJsonFlag false), and why. */
+export interface CliWithoutJson {
+  /** Its stdout carries the MCP protocol between the client and the server it wraps. */
+  'mcp:wrap': true;
+}
+
+/** Every command prints one document, streams, or has no --json: none is left out (test/contracts-snapshots checks the list of commands is whole). */
+export type CliJsonCoversEveryCommand = MustBeTrue<Same<keyof Commands, keyof CliJsonOutput | keyof CliJsonLines | keyof CliWithoutJson>>;
