@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Decision } from '../src/core/action.js';
-import { resultCheck } from '../src/mcp/actions.js';
+import { promptCheck, resourceCheck, resultCheck } from '../src/mcp/actions.js';
 import { LineSplitter, parseLine, serialize } from '../src/mcp/jsonrpc.js';
 
 const session = { id: 'mcp_test', transport: 'stdio' as const };
@@ -105,5 +105,16 @@ describe('tool results as mcp_output actions', () => {
     const check = resultCheck('demo', 't', result, session);
     expect(check.apply(decision('transform', ['only one'])).ok).toBe(false);
     expect(check.apply(decision('transform', ['a', 'b', '{"email":'])).ok).toBe(false);
+  });
+
+  it('decides resources/read and prompts/get results under names no tool can have, and writes transforms back', () => {
+    const resource = { contents: [{ uri: 'memo://a', text: 'mail bob@example.com' }, { uri: 'memo://b', blob: 'AAAA' }] };
+    const r = resourceCheck('demo', 'memo://a', resource, session);
+    expect(r.action).toMatchObject({ kind: 'mcp_output', name: 'demo.resources/read', input: { content: ['mail bob@example.com'], uri: 'memo://a' } });
+    expect(r.apply(decision('transform', ['mail [EMAIL]']))).toEqual({ ok: true, result: { contents: [{ uri: 'memo://a', text: 'mail [EMAIL]' }, { uri: 'memo://b', blob: 'AAAA' }] } });
+    const prompt = { messages: [{ role: 'user', content: { type: 'text', text: 'hi' } }, { role: 'user', content: { type: 'image', data: 'AAAA', mimeType: 'image/png' } }] };
+    const p = promptCheck('demo', 'greet', prompt, session);
+    expect(p.action).toMatchObject({ name: 'demo.prompts/get', input: { content: ['hi'], prompt: 'greet' } });
+    expect(p.apply(decision('transform', ['hello']))).toMatchObject({ ok: true, result: { messages: [{ content: { text: 'hello' } }, prompt.messages[1]] } });
   });
 });

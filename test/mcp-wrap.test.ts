@@ -177,6 +177,14 @@ describe('mcp wrap (local mode, a real MCP client and server)', () => {
     expect(await callsReceived(client)).toBe(before);
   });
 
+  it('checks resources/read and prompts/get results by the output rules too', async () => {
+    expect(await client.readResource({ uri: 'memo://readme' })).toEqual(await direct.readResource({ uri: 'memo://readme' }));
+    const contacts = await client.readResource({ uri: 'memo://contacts' });
+    expect(contacts.contents[0]).toMatchObject({ uri: 'memo://contacts' });
+    expect(JSON.stringify(contacts)).not.toContain('bob.jones@example.com');
+    await expect(client.getPrompt({ name: 'poisoned' })).rejects.toThrow(/agentguard withheld the prompt poisoned of demo: The tool result carries instructions aimed at the agent/);
+  });
+
   it('records the decisions and the outcomes of the calls in the audit trail, with the MCP context', async () => {
     const query = async (...args: string[]) =>
       JSON.parse((await promisify(execFile)(process.execPath, [BIN, 'audit', 'query', '--json', ...args], { cwd: dir })).stdout) as Array<{ type: string; effect: string | null; data: { action?: Action; name?: string; status?: string } }>;

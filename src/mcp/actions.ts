@@ -19,43 +19,62 @@ export function callAction(server: string, tool: string, args: Record<string, un
   return { kind: CALL_KIND, name: `${server}.${tool}`, input: args, context: contextOf(server, session) };
 }
 
-/** One text of a tool result the policy may check and rewrite. */
+/** One text of a result the policy may check and rewrite: where it sits in the result, and whether it is JSON. */
 interface TextSlot {
   text: string;
-  put(result: Record<string, unknown>, text: string): boolean;
+  path: Array<string | number>;
+  json?: boolean;
 }
 
-/** The texts of a CallToolResult, in order, each with how to write a rewritten text back into a copy of the result. */
-function textSlots(result: Record<string, unknown>): TextSlot[] {
-  const slots: TextSlot[] = [];
-  const content = Array.isArray(result.content) ? result.content : [];
-  content.forEach((block, i) => {
-    if (!isPlainObject(block)) return;
-    if (block.type === 'text' && typeof block.text === 'string') {
-      slots.push({ text: block.text, put: (r, text) => ((((r.content as unknown[])[i] as Record<string, unknown>).text = text), true) });
-    } else if (block.type === 'resource' && isPlainObject(block.resource) && typeof block.resource.text === 'string') {
-      slots.push({
-        text: block.resource.text,
-        put: (r, text) => ((((((r.content as unknown[])[i] as Record<string, unknown>).resource) as Record<string, unknown>).text = text), true),
-      });
-    }
-  });
-  if (isPlainObject(result.structuredContent)) {
-    slots.push({
-      text: JSON.stringify(result.structuredContent),
-      put: (r, text) => {
-        try {
-          const parsed: unknown = JSON.parse(text);
-          if (!isPlainObject(parsed)) return false;
-          r.structuredContent = parsed;
-          return true;
-        } catch {
-          return false;
-        }
-      },
-    });
+/** The text of one content block (a `text` block, or an embedded `resource` with text), with its path. */
+function blockSlot(block: unknown, path: Array<string | number>): TextSlot | undefined {
+  if (!isPlainObject(block)) return undefined;
+  if (block.type === 'text' && typeof block.text === 'string') return { text: block.text, path: [...path, 'text'] };
+  if (block.type === 'resource' && isPlainObject(block.resource) && typeof block.resource.text === 'string') {
+    return { text: block.resource.text, path: [...path, 'resource', 'text'] };
   }
+  return undefined;
+}
+
+const listOf = (value: unknown): unknown[] => (Array.isArray(value) ? value : []);
+const present = <T>(value: T | undefined): value is T => value !== undefined;
+
+/** CallToolResult: text blocks and embedded text resources in order, then structuredContent as JSON. */
+function toolResultSlots(result: Record<string, unknown>): TextSlot[] {
+  const slots = listOf(result.content).map((block, i) => blockSlot(block, ['content', i])).filter(present);
+  if (isPlainObject(result.structuredContent)) slots.push({ text: JSON.stringify(result.structuredContent), path: ['structuredContent'], json: true });
   return slots;
+}
+
+/** ReadResourceResult: the text of each of its contents. */
+function resourceSlots(result: Record<string, unknown>): TextSlot[] {
+  return listOf(result.contents)
+    .map((item, i) => (isPlainObject(item) && typeof item.text === 'string' ? { text: item.text, path: ['contents', i, 'text'] } : undefined))
+    .filter(present);
+}
+
+/** GetPromptResult: the text of each message's content block. */
+function promptSlots(result: Record<string, unknown>): TextSlot[] {
+  return listOf(result.messages)
+    .map((message, i) => (isPlainObject(message) ? blockSlot(message.content, ['messages', i, 'content']) : undefined))
+    .filter(present);
+}
+
+/** Writes `text` at the slot's path of `copy`; false when a JSON slot's new text is not a JSON object. */
+function put(copy: Record<string, unknown>, slot: TextSlot, text: string): boolean {
+  let value: unknown = text;
+  if (slot.json) {
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (!isPlainObject(value)) return false;
+  }
+  let node = copy as Record<string | number, unknown>;
+  for (const key of slot.path.slice(0, -1)) node = node[key] as Record<string | number, unknown>;
+  node[slot.path[slot.path.length - 1]!] = value;
+  return true;
 }
 
 export interface ResultCheck {
@@ -65,10 +84,8 @@ export interface ResultCheck {
   apply(decision: Decision): { ok: true; result: Record<string, unknown> } | { ok: false; problem: string };
 }
 
-export function resultCheck(server: string, tool: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
-  const slots = textSlots(result);
-  const action: Action | undefined =
-    slots.length === 0 ? undefined : { kind: RESULT_KIND, name: `${server}.${tool}`, input: { content: slots.map((s) => s.text) }, context: contextOf(server, session) };
+function check(name: string, slots: TextSlot[], result: Record<string, unknown>, extra: Record<string, unknown>, context: Record<string, unknown>): ResultCheck {
+  const action: Action | undefined = slots.length === 0 ? undefined : { kind: RESULT_KIND, name, input: { content: slots.map((s) => s.text), ...extra }, context };
   return {
     action,
     apply(decision) {
@@ -79,13 +96,31 @@ export function resultCheck(server: string, tool: string, result: Record<string,
       }
       const copy = structuredClone(result);
       for (let i = 0; i < slots.length; i++) {
-        if (content[i] !== slots[i]!.text && !slots[i]!.put(copy, content[i] as string)) {
+        if (content[i] !== slots[i]!.text && !put(copy, slots[i]!, content[i] as string)) {
           return { ok: false, problem: `the policy's transform made the structured content of the result invalid JSON` };
         }
       }
       return { ok: true, result: copy };
     },
   };
+}
+
+/** A tools/call result, decided as `mcp_output` named `<server>.<tool>`. */
+export function resultCheck(server: string, tool: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
+  return check(`${server}.${tool}`, toolResultSlots(result), result, {}, contextOf(server, session));
+}
+
+/**
+ * A resources/read result, decided as `mcp_output` named `<server>.resources/read` with `input.uri` (tool names cannot
+ * hold a slash, so no tool's name is the same).
+ */
+export function resourceCheck(server: string, uri: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
+  return check(`${server}.resources/read`, resourceSlots(result), result, { uri }, contextOf(server, session));
+}
+
+/** A prompts/get result, decided as `mcp_output` named `<server>.prompts/get` with `input.prompt` (the prompt's name). */
+export function promptCheck(server: string, prompt: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
+  return check(`${server}.prompts/get`, promptSlots(result), result, { prompt }, contextOf(server, session));
 }
 
 /** What the client receives instead of a call or result the policy did not let through: a tool error the model reads. */

@@ -5,7 +5,7 @@ import type { Readable, Writable } from 'node:stream';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Decision } from '../core/action.js';
 import { isPlainObject } from '../core/plain-object.js';
-import { callAction, reasonText, refusalResult, resultCheck } from './actions.js';
+import { callAction, promptCheck, reasonText, refusalResult, resourceCheck, resultCheck, type ResultCheck } from './actions.js';
 import type { McpDecider } from './decider.js';
 import type { McpSessionInfo, McpTool, ToolListGuard } from './hooks.js';
 import { errorMessage, LineSplitter, parseLine, serialize, type RpcId } from './jsonrpc.js';
@@ -37,6 +37,14 @@ interface PendingCall {
 }
 
 const SERVER_GONE = -32000;
+/** JSON-RPC error (implementation-defined server error range) for a resources/read or prompts/get result the policy withheld. */
+export const WITHHELD = -32003;
+
+/** A resources/read or prompts/get forwarded to the server, whose result is checked by the output rules. */
+interface PendingRead {
+  what: string;
+  check: (result: Record<string, unknown>) => ResultCheck;
+}
 
 /**
  * The stdio MCP gateway: starts the server as a child, forwards JSON-RPC both ways, decides every tools/call (and its
@@ -50,6 +58,7 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
   const deciding = new Set<RpcId>();
   const cancelled = new Set<RpcId>();
   const listRequests = new Set<RpcId>();
+  const reads = new Map<RpcId, PendingRead>();
   const work = new Set<Promise<void>>();
   let serverGone = false;
   let clientGone = false;
@@ -145,6 +154,30 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     await decider.recordOutcome(call.decision, isError ? { status: 'error', durationMs, error: 'the tool returned isError: true' } : { status: 'ok', durationMs });
   }
 
+  /** Checks a resources/read or prompts/get result by the output rules; withheld → a JSON-RPC error naming the reason. */
+  async function handleRead(id: RpcId, read: PendingRead, message: Record<string, unknown>): Promise<void> {
+    if (!isPlainObject(message.result)) {
+      toClient(message);
+      return;
+    }
+    const check = read.check(message.result);
+    if (!check.action) {
+      toClient(message);
+      return;
+    }
+    const decision = await decider.decide(check.action);
+    if (decision.effect === 'allow' || decision.effect === 'transform') {
+      const applied = check.apply(decision);
+      if (applied.ok) {
+        toClient(applied.result === message.result ? message : { ...message, result: applied.result });
+        return;
+      }
+      toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: ${applied.problem}`));
+      return;
+    }
+    toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: ${reasonText(decision)}`));
+  }
+
   /** Passes a tools/list result through the guard, when there is one. A guard failure is an error answer. */
   async function handleToolList(id: RpcId, message: Record<string, unknown>): Promise<void> {
     const result = message.result;
@@ -176,11 +209,20 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       return;
     }
     if (method === 'tools/list' && id !== undefined) listRequests.add(id);
+    if (id !== undefined && isPlainObject(message.params)) {
+      const { uri, name } = message.params;
+      if (method === 'resources/read' && typeof uri === 'string') reads.set(id, { what: `the resource ${uri} of ${server}`, check: (r) => resourceCheck(server, uri, r, session) });
+      if (method === 'prompts/get' && typeof name === 'string') reads.set(id, { what: `the prompt ${name} of ${server}`, check: (r) => promptCheck(server, name, r, session) });
+    }
     if (method === 'notifications/cancelled' && isPlainObject(message.params)) {
       const target = message.params.requestId as RpcId;
       if (deciding.has(target)) cancelled.add(target);
     }
-    if (!toServer(message) && method !== undefined && id !== undefined) toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} has exited`));
+    if (!toServer(message) && method !== undefined && id !== undefined) {
+      reads.delete(id);
+      listRequests.delete(id);
+      toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} has exited`));
+    }
   }
 
   function fromServer(line: string): void {
@@ -198,6 +240,12 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       if (call) {
         calls.delete(id);
         track(handleResult(id, call, message).catch((error: unknown) => answerCall(id, refusalResult(`agentguard withheld the result of ${server}.${call.tool}: it could not be checked (${(error as Error)?.message ?? String(error)})`))));
+        return;
+      }
+      const read = reads.get(id);
+      if (read) {
+        reads.delete(id);
+        track(handleRead(id, read, message).catch((error: unknown) => toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: it could not be checked (${(error as Error)?.message ?? String(error)})`))));
         return;
       }
       if (listRequests.delete(id)) {
@@ -251,9 +299,10 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       exitCode ??= code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
       void (async () => {
         while (work.size > 0) await Promise.all([...work]);
-        for (const id of [...calls.keys(), ...listRequests]) toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} exited before it answered`));
+        for (const id of [...calls.keys(), ...listRequests, ...reads.keys()]) toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} exited before it answered`));
         calls.clear();
         listRequests.clear();
+        reads.clear();
         input.pause();
         input.removeAllListeners('data');
         resolve(exitCode!);
