@@ -230,9 +230,9 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
   it('mcp pins: list, approve, reset', async () => {
     const store = await openStore({ dataDir });
     try {
-      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:1', definition: { description: 'Reads.' }, flags: [] }], '2030-01-01T00:00:00.000Z');
+      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:1', definition: { description: 'Reads.' }, flags: [] }], '2030-01-01T00:00:00.000Z', 'session-1');
       const flags = [{ type: 'injection', message: 'flagged' }];
-      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:2', definition: { description: 'Reads more.' }, flags }], '2030-01-01T00:01:00.000Z');
+      await store.mcpPins.recordListing('fs', [{ tool: 'read', hash: 'sha256:2', definition: { description: 'Reads more.' }, flags }], '2030-01-01T00:01:00.000Z', 'session-2');
     } finally {
       await store.close();
     }

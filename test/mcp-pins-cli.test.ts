@@ -15,10 +15,10 @@ async function seeded(): Promise<string> {
   const dataDir = makeTempDir('ag-pins-cli-');
   const store = await openStore({ dataDir });
   try {
-    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:1')], T0);
-    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:2'), seen('write', 'sha256:3')], T1);
-    await store.mcpPins.recordListing('evil', [seen('add', 'sha256:4', [{ type: 'injection', message: 'a tag posing as instructions' }])], T0);
-    await store.mcpPins.recordListing('my.server', [seen('do.it', 'sha256:5')], T0);
+    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:1')], T0, 'session-1');
+    await store.mcpPins.recordListing('fs', [seen('read', 'sha256:2'), seen('write', 'sha256:3')], T1, 'session-2');
+    await store.mcpPins.recordListing('evil', [seen('add', 'sha256:4', [{ type: 'injection', message: 'a tag posing as instructions' }])], T0, 'session-3');
+    await store.mcpPins.recordListing('my.server', [seen('do.it', 'sha256:5')], T0, 'session-4');
   } finally {
     await store.close();
   }

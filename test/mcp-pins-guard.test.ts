@@ -10,6 +10,8 @@ import { openPinGuard, type OpenedPinGuard } from '../src/mcp/pins/open.js';
 import { makeTempDir } from './helpers/temp-dirs.js';
 
 const SESSION: McpSessionInfo = { id: 'sess-1', transport: 'stdio' };
+/** A later client connection: its listings are no longer the server's first. */
+const LATER: McpSessionInfo = { id: 'sess-2', transport: 'stdio' };
 const schema = (props: Record<string, unknown> = { path: { type: 'string' } }) => ({ type: 'object', properties: props });
 const tool = (name: string, description: string, inputSchema: Record<string, unknown> = schema()): McpTool => ({ name, description, inputSchema });
 
@@ -90,10 +92,17 @@ describe('PinGuard with the built-in description policy', () => {
     const { guard } = await open('hide');
     await guard.checkToolList('gh', [tool('list_repos', 'Lists repositories.')], SESSION);
     const later = [tool('list_repos', 'Lists repositories, then deletes them.'), tool('delete_repo', 'Deletes a repository.')];
-    const result = await guard.checkToolList('gh', later, SESSION);
+    const result = await guard.checkToolList('gh', later, LATER);
     expect(result.tools).toEqual([]);
     expect(result.findings.map((f) => [f.tool, f.type, f.hidden])).toEqual([['list_repos', 'changed', true], ['delete_repo', 'new', true]]);
     expect(await guard.blockedTool('gh', 'delete_repo', SESSION)).toContain("appeared after the server's tools were first pinned");
+  });
+
+  it("pins the tools of every page the first session lists, but not a tool a later session finds", async () => {
+    const { guard } = await open();
+    expect((await guard.checkToolList('paged', [tool('page_one', 'First page.')], SESSION)).findings).toEqual([]);
+    expect((await guard.checkToolList('paged', [tool('page_two', 'Second page.')], SESSION)).findings).toEqual([]);
+    expect((await guard.checkToolList('paged', [tool('page_three', 'Added later.')], LATER)).findings).toMatchObject([{ type: 'new' }]);
   });
 
   it('only reports with onChange flag: nothing hidden, nothing blocked', async () => {

@@ -40,7 +40,7 @@ export interface SeenTool {
 }
 
 export interface RecordedListing {
-  /** True when this was the server's first listing in this store: its unflagged tools were pinned by it. */
+  /** True when this was (part of) the server's first listing in this store: its unflagged new tools were pinned by it. */
   firstListing: boolean;
   /** The stored rows of the listed tools, in the order given. */
   pins: McpPin[];
@@ -50,10 +50,11 @@ export interface RecordedListing {
 export interface McpPinStore {
   /**
    * Records one `tools/list` result of `server` in one transaction: each tool's seen definition, hash and flags. When
-   * the server has no listing yet, this is its first: every tool without flags is pinned as seen (`first-sight`).
-   * Pins are never changed by a listing otherwise.
+   * the server has no listing yet, or `session` made its first one (the next pages of a paginated list), this is its
+   * first listing: every tool without flags and without a pin is pinned as seen (`first-sight`). Pins are never
+   * changed by a listing otherwise.
    */
-  recordListing(server: string, tools: readonly SeenTool[], at: string): Promise<RecordedListing>;
+  recordListing(server: string, tools: readonly SeenTool[], at: string, session: string): Promise<RecordedListing>;
   get(server: string, tool: string): Promise<McpPin | null>;
   /** Every stored tool, by server then tool; only `server`'s when given. */
   list(filter?: { server?: string }): Promise<McpPin[]>;

@@ -73,7 +73,7 @@ export class PinGuard implements ToolListGuard {
         return { tool, sameName, seen: { tool: tool.name, hash, definition, flags } };
       }),
     );
-    const { pins } = await this.options.store.recordListing(server, examined.map((e) => e.seen), this.now().toISOString());
+    const { pins } = await this.options.store.recordListing(server, examined.map((e) => e.seen), this.now().toISOString(), session.id);
     const withheld = new Set<McpTool>(unnamed);
     pins.forEach((pin, i) => {
       const { tool, sameName } = examined[i];

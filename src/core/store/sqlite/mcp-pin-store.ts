@@ -22,7 +22,7 @@ const isFlags = (v: unknown): boolean =>
   Array.isArray(v) && v.every((f) => isPlainObject(f) && typeof f.type === 'string' && typeof f.message === 'string');
 
 /**
- * MCP tool pins in SQLite (tables `mcp_servers` and `mcp_pins`, migration 10). A listing is recorded in one
+ * MCP tool pins in SQLite (tables `mcp_servers` and `mcp_pins`, migration 10; `mcp_servers.first_session`, migration 11). A listing is recorded in one
  * `BEGIN IMMEDIATE` transaction that reads whether the server was listed before, so two gateways listing a new server
  * at once agree on which listing was the first.
  */
@@ -30,11 +30,11 @@ export class SqliteMcpPinStore implements McpPinStore {
   private readonly getStmt: Statement<[string, string], PinRow>;
   private readonly listAllStmt: Statement<[], PinRow>;
   private readonly listServerStmt: Statement<[string], PinRow>;
-  private readonly serverStmt: Statement<[string], { server: string }>;
-  private readonly addServerStmt: Statement<[string, string]>;
+  private readonly serverStmt: Statement<[string], { firstSession: string | null }>;
+  private readonly addServerStmt: Statement<[string, string, string]>;
   private readonly seenStmt: Statement<[string, string, string, string, string, string]>;
   private readonly pinSeenStmt: Statement<[string, string, string, string]>;
-  private readonly listingTx: (server: string, tools: readonly SeenTool[], at: string) => RecordedListing;
+  private readonly listingTx: (server: string, tools: readonly SeenTool[], at: string, session: string) => RecordedListing;
   private readonly approveTx: (server: string, tool: string, at: string) => McpPin | null;
   private readonly resetTx: (server?: string, tool?: string) => number;
 
@@ -42,8 +42,8 @@ export class SqliteMcpPinStore implements McpPinStore {
     this.getStmt = db.prepare(`SELECT ${COLUMNS} FROM mcp_pins WHERE server = ? AND tool = ?`);
     this.listAllStmt = db.prepare(`SELECT ${COLUMNS} FROM mcp_pins ORDER BY server, tool`);
     this.listServerStmt = db.prepare(`SELECT ${COLUMNS} FROM mcp_pins WHERE server = ? ORDER BY tool`);
-    this.serverStmt = db.prepare('SELECT server FROM mcp_servers WHERE server = ?');
-    this.addServerStmt = db.prepare('INSERT INTO mcp_servers (server, first_listed_at) VALUES (?, ?)');
+    this.serverStmt = db.prepare('SELECT first_session AS firstSession FROM mcp_servers WHERE server = ?');
+    this.addServerStmt = db.prepare('INSERT INTO mcp_servers (server, first_listed_at, first_session) VALUES (?, ?, ?)');
     this.seenStmt = db.prepare(
       `INSERT INTO mcp_pins (server, tool, seen_hash, seen_at, seen_definition, flags) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (server, tool) DO UPDATE SET seen_hash = excluded.seen_hash, seen_at = excluded.seen_at,
@@ -58,9 +58,11 @@ export class SqliteMcpPinStore implements McpPinStore {
     const deleteServerRow = db.prepare('DELETE FROM mcp_servers WHERE server = ?');
     const deleteTool = db.prepare('DELETE FROM mcp_pins WHERE server = ? AND tool = ?');
 
-    const listing = db.transaction((server: string, tools: readonly SeenTool[], at: string): RecordedListing => {
-      const firstListing = this.serverStmt.get(server) === undefined;
-      if (firstListing) this.addServerStmt.run(server, at);
+    const listing = db.transaction((server: string, tools: readonly SeenTool[], at: string, session: string): RecordedListing => {
+      const known = this.serverStmt.get(server);
+      // Every page the first session lists is part of the first listing (tools/list is paginated).
+      const firstListing = known === undefined || known.firstSession === session;
+      if (known === undefined) this.addServerStmt.run(server, at, session);
       const pins = tools.map((seen) => {
         this.seenStmt.run(server, seen.tool, seen.hash, at, JSON.stringify(seen.definition), JSON.stringify(seen.flags));
         const row = this.getStmt.get(server, seen.tool)!;
@@ -69,7 +71,7 @@ export class SqliteMcpPinStore implements McpPinStore {
       });
       return { firstListing, pins };
     });
-    this.listingTx = (server, tools, at) => listing.immediate(server, tools, at);
+    this.listingTx = (server, tools, at, session) => listing.immediate(server, tools, at, session);
 
     const approve = db.transaction((server: string, tool: string, at: string): McpPin | null => {
       if (this.pinSeenStmt.run(at, 'approved', server, tool).changes === 0) return null;
@@ -91,8 +93,8 @@ export class SqliteMcpPinStore implements McpPinStore {
     this.resetTx = (server, tool) => reset.immediate(server, tool);
   }
 
-  async recordListing(server: string, tools: readonly SeenTool[], at: string): Promise<RecordedListing> {
-    return this.listingTx(server, tools, at);
+  async recordListing(server: string, tools: readonly SeenTool[], at: string, session: string): Promise<RecordedListing> {
+    return this.listingTx(server, tools, at, session);
   }
 
   async get(server: string, tool: string): Promise<McpPin | null> {

@@ -297,6 +297,15 @@ ${COST_TOTALS_SQL}
       );
     `,
   },
+  {
+    version: 11,
+    name: 'mcp pins first session',
+    sql: `
+      -- The gateway session that made a server's first listing: every page of tools/list it gets (pagination) belongs to
+      -- that first listing. NULL for servers first listed before this column existed.
+      ALTER TABLE mcp_servers ADD COLUMN first_session TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */
