@@ -237,6 +237,7 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
       await store.close();
     }
     await json(['mcp', 'pins', 'list']);
+    await json(['mcp', 'pins', 'policy']);
     await json(['mcp', 'pins', 'approve', 'fs.read']);
     await json(['mcp', 'pins', 'reset', 'fs']);
     await json(['mcp', 'pins', 'approve', 'fs.read'], { fails: true });

@@ -33,6 +33,7 @@ import type { GuardrailsListResult } from '../commands/guardrails/list.js';
 import type { McpPinResult } from '../commands/mcp/pin.js';
 import type { McpPinsApproveResult } from '../commands/mcp/pins/approve.js';
 import type { McpPinsListResult } from '../commands/mcp/pins/list.js';
+import type { McpPinsPolicyResult } from '../commands/mcp/pins/policy.js';
 import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
 import type { PolicySimulateResult } from '../commands/policy/simulate.js';
 import type { PolicyTestResult } from '../commands/policy/test.js';
@@ -77,6 +78,8 @@ export interface CliJsonOutput {
   'mcp:pin': McpPinResult;
   'mcp:pins:approve': McpPinsApproveResult;
   'mcp:pins:list': McpPinsListResult;
+  /** The built-in description policy document. */
+  'mcp:pins:policy': McpPinsPolicyResult;
   'mcp:pins:reset': McpPinsResetResult;
   /** The policy JSON Schema itself (schemas/policy.schema.json). */
   'policy:schema': Record<string, unknown>;
@@ -140,6 +143,7 @@ interface Commands {
   'mcp:pin': typeof import('../commands/mcp/pin.js').default;
   'mcp:pins:approve': typeof import('../commands/mcp/pins/approve.js').default;
   'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
+  'mcp:pins:policy': typeof import('../commands/mcp/pins/policy.js').default;
   'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;
   'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
