@@ -3,11 +3,10 @@ import { randomUUID } from 'node:crypto';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
-import type { Decision } from '../core/action.js';
 import { isPlainObject } from '../core/plain-object.js';
-import { callAction, promptCheck, reasonText, refusalResult, resourceCheck, resultCheck, type ResultCheck } from './actions.js';
 import type { McpDecider } from './decider.js';
-import type { McpSessionInfo, McpTool, ToolListGuard } from './hooks.js';
+import type { McpSessionInfo, ToolListGuard } from './hooks.js';
+import { createMessageGuard, type PendingCall, type PendingRead } from './message-guard.js';
 import { errorMessage, LineSplitter, parseLine, serialize, type RpcId } from './jsonrpc.js';
 
 export interface StdioGatewayOptions {
@@ -29,22 +28,7 @@ export interface StdioGatewayOptions {
   shutdownGraceMs?: number;
 }
 
-/** A tools/call forwarded to the server, waiting for its result. */
-interface PendingCall {
-  tool: string;
-  decision: Decision;
-  started: number;
-}
-
 const SERVER_GONE = -32000;
-/** JSON-RPC error (implementation-defined server error range) for a resources/read or prompts/get result the policy withheld. */
-export const WITHHELD = -32003;
-
-/** A resources/read or prompts/get forwarded to the server, whose result is checked by the output rules. */
-interface PendingRead {
-  what: string;
-  check: (result: Record<string, unknown>) => ResultCheck;
-}
 
 /**
  * The stdio MCP gateway: starts the server as a child, forwards JSON-RPC both ways, decides every tools/call (and its
@@ -52,7 +36,8 @@ interface PendingRead {
  * owed to the client was written.
  */
 export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
-  const { server, decider, guard, input, output, log } = options;
+  const { server, guard, input, output, log } = options;
+  const messages = createMessageGuard({ server, decider: options.decider, approvalWaitMs: options.approvalWaitMs, ...(guard ? { guard } : {}), log });
   const session: McpSessionInfo = { id: `mcp_${randomUUID()}`, transport: 'stdio' };
   const calls = new Map<RpcId, PendingCall>();
   const deciding = new Set<RpcId>();
@@ -86,40 +71,18 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     work.add(settled);
   };
 
-  const answerCall = (id: RpcId, result: Record<string, unknown>): void => toClient({ jsonrpc: '2.0', id, result });
-
   /** Decides a tools/call and forwards it (with the arguments as decided) or answers it with a tool error. */
   async function handleCall(id: RpcId, message: Record<string, unknown>): Promise<void> {
-    const params = isPlainObject(message.params) ? message.params : undefined;
-    const tool = params?.name;
-    const args = params?.arguments ?? {};
-    if (typeof tool !== 'string' || tool === '' || !isPlainObject(args)) {
-      toClient(errorMessage(id, ErrorCode.InvalidParams, 'Invalid params: tools/call needs params.name (a string) and params.arguments (an object, when given)'));
-      return;
-    }
     deciding.add(id);
     try {
-      const started = performance.now();
-      const blocked = guard ? await guard.blockedTool(server, tool, session).catch((error: unknown) => `the tool check failed: ${(error as Error)?.message ?? String(error)}`) : null;
-      if (blocked !== null) {
-        answerCall(id, refusalResult(`agentguard blocked ${server}.${tool}: ${blocked}`));
-        return;
-      }
-      let decision = await decider.decide(callAction(server, tool, args, session));
-      if (decision.effect === 'require_approval') decision = await decider.settle(decision, options.approvalWaitMs);
-      if (decision.effect !== 'allow' && decision.effect !== 'transform') {
-        answerCall(id, refusalResult(`agentguard denied ${server}.${tool}: ${reasonText(decision)}`));
-        return;
-      }
-      const decided = decision.effect === 'transform' ? decision.action.input : args;
-      if (!isPlainObject(decided)) {
-        answerCall(id, refusalResult(`agentguard denied ${server}.${tool}: the policy's transform left the arguments not an object`));
+      const verdict = await messages.decideCall(id, message, session);
+      if ('answer' in verdict) {
+        toClient(verdict.answer);
         return;
       }
       if (cancelled.has(id)) return;
-      calls.set(id, { tool, decision, started });
-      const forwarded = decided === args ? message : { ...message, params: { ...params, arguments: decided } };
-      if (!toServer(forwarded)) {
+      calls.set(id, verdict.call);
+      if (!toServer(verdict.forward)) {
         calls.delete(id);
         toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} has exited`));
       }
@@ -131,67 +94,9 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
 
   /** Checks a tools/call result by the policy's output rules, delivers it (or a tool error), records the outcome. */
   async function handleResult(id: RpcId, call: PendingCall, message: Record<string, unknown>): Promise<void> {
-    const durationMs = performance.now() - call.started;
-    if (!isPlainObject(message.result)) {
-      toClient(message);
-      const error = isPlainObject(message.error) && typeof message.error.message === 'string' ? message.error.message : 'JSON-RPC error';
-      await decider.recordOutcome(call.decision, { status: 'error', durationMs, error });
-      return;
-    }
-    const check = resultCheck(server, call.tool, message.result, session);
-    let delivered = message.result;
-    if (check.action) {
-      const decision = await decider.decide(check.action);
-      if (decision.effect === 'allow' || decision.effect === 'transform') {
-        const applied = check.apply(decision);
-        delivered = applied.ok ? applied.result : refusalResult(`agentguard withheld the result of ${server}.${call.tool}: ${applied.problem}`);
-      } else {
-        delivered = refusalResult(`agentguard withheld the result of ${server}.${call.tool}: ${reasonText(decision)}`);
-      }
-    }
-    toClient(delivered === message.result ? message : { ...message, result: delivered });
-    const isError = message.result.isError === true;
-    await decider.recordOutcome(call.decision, isError ? { status: 'error', durationMs, error: 'the tool returned isError: true' } : { status: 'ok', durationMs });
-  }
-
-  /** Checks a resources/read or prompts/get result by the output rules; withheld → a JSON-RPC error naming the reason. */
-  async function handleRead(id: RpcId, read: PendingRead, message: Record<string, unknown>): Promise<void> {
-    if (!isPlainObject(message.result)) {
-      toClient(message);
-      return;
-    }
-    const check = read.check(message.result);
-    if (!check.action) {
-      toClient(message);
-      return;
-    }
-    const decision = await decider.decide(check.action);
-    if (decision.effect === 'allow' || decision.effect === 'transform') {
-      const applied = check.apply(decision);
-      if (applied.ok) {
-        toClient(applied.result === message.result ? message : { ...message, result: applied.result });
-        return;
-      }
-      toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: ${applied.problem}`));
-      return;
-    }
-    toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: ${reasonText(decision)}`));
-  }
-
-  /** Passes a tools/list result through the guard, when there is one. A guard failure is an error answer. */
-  async function handleToolList(id: RpcId, message: Record<string, unknown>): Promise<void> {
-    const result = message.result;
-    if (!guard || !isPlainObject(result) || !Array.isArray(result.tools)) {
-      toClient(message);
-      return;
-    }
-    try {
-      const checked = await guard.checkToolList(server, result.tools as McpTool[], session);
-      for (const finding of checked.findings) log(`agentguard mcp: ${finding.server}.${finding.tool}: ${finding.message}${finding.hidden ? ' (hidden from the client)' : ''}`);
-      toClient({ ...message, result: { ...result, tools: checked.tools } });
-    } catch (error) {
-      toClient(errorMessage(id, ErrorCode.InternalError, `agentguard could not check the tools of ${server}, so they are not listed: ${(error as Error)?.message ?? String(error)}`));
-    }
+    const checked = await messages.checkCallResult(id, call, message, session);
+    toClient(checked.message);
+    await checked.record();
   }
 
   function fromClient(line: string): void {
@@ -205,15 +110,12 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     const id = message.id as RpcId | undefined;
     if (method === 'tools/call' && id !== undefined) {
       // Whatever goes wrong while deciding, the call is not forwarded and the client still gets an answer.
-      track(handleCall(id, message).catch((error: unknown) => answerCall(id, refusalResult(`agentguard denied the call: it could not be decided (${(error as Error)?.message ?? String(error)})`))));
+      track(handleCall(id, message));
       return;
     }
     if (method === 'tools/list' && id !== undefined) listRequests.add(id);
-    if (id !== undefined && isPlainObject(message.params)) {
-      const { uri, name } = message.params;
-      if (method === 'resources/read' && typeof uri === 'string') reads.set(id, { what: `the resource ${uri} of ${server}`, check: (r) => resourceCheck(server, uri, r, session) });
-      if (method === 'prompts/get' && typeof name === 'string') reads.set(id, { what: `the prompt ${name} of ${server}`, check: (r) => promptCheck(server, name, r, session) });
-    }
+    const read = id !== undefined ? messages.readOf(message, session) : undefined;
+    if (read) reads.set(id!, read);
     if (method === 'notifications/cancelled' && isPlainObject(message.params)) {
       const target = message.params.requestId as RpcId;
       if (deciding.has(target)) cancelled.add(target);
@@ -239,17 +141,17 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       const call = calls.get(id);
       if (call) {
         calls.delete(id);
-        track(handleResult(id, call, message).catch((error: unknown) => answerCall(id, refusalResult(`agentguard withheld the result of ${server}.${call.tool}: it could not be checked (${(error as Error)?.message ?? String(error)})`))));
+        track(handleResult(id, call, message));
         return;
       }
       const read = reads.get(id);
       if (read) {
         reads.delete(id);
-        track(handleRead(id, read, message).catch((error: unknown) => toClient(errorMessage(id, WITHHELD, `agentguard withheld ${read.what}: it could not be checked (${(error as Error)?.message ?? String(error)})`))));
+        track(messages.checkRead(id, read, message).then(toClient));
         return;
       }
       if (listRequests.delete(id)) {
-        track(handleToolList(id, message));
+        track(messages.checkToolList(id, message, session).then(toClient));
         return;
       }
     }
