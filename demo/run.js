@@ -1,6 +1,8 @@
 // The demo: a scripted support agent asks a local agentguard sidecar (started and stopped here) before every action;
 // each decision is recorded in a fresh tamper-evident audit log. A transfer over the limit waits for a person, who
-// approves it from the CLI in another process, and it runs once. The agent is denied once the sidecar is gone; then
+// approves it from the CLI in another process, and it runs once. A real MCP client goes through `agentguard mcp wrap`
+// to a small MCP server (demo/mcp-server.mjs): a destructive tool is denied and a tool whose description hides an
+// instruction is blocked, and neither call reaches the server. The agent is denied once the sidecar is gone; then
 // `agentguard audit verify` before and after someone edits the database. Runs offline on the embedded demo policy
 // (demo/policy.yaml). `npm run demo` builds first.
 import { spawn, spawnSync } from 'node:child_process';
@@ -11,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
 import { AgentGuard, GuardedOpenAI, Policy } from 'agentguard/sdk';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { startFakeOpenAI } from './fake-openai.js';
 
 const useColour = process.stdout.isTTY && !('NO_COLOR' in process.env);
@@ -89,6 +93,49 @@ async function post(url, token, body) {
   return { status: response.status, body: await response.json() };
 }
 
+/**
+ * An MCP client (the SDK's Client) whose server is `agentguard mcp wrap … -- node demo/mcp-server.mjs`: what a user
+ * puts in Claude Desktop's or Cursor's config. The gateway decides in this process's data folder with the demo policy.
+ */
+async function mcpDemo(dataDir) {
+  const wrap = ['mcp', 'wrap', '--name', 'demo-files', '--policy', policyFile, '--', process.execPath, MCP_SERVER];
+  console.log(`  client config: { "command": "agentguard", "args": ["mcp", "wrap", "--name", "demo-files", "--policy", "demo/policy.yaml", "--", "node", "demo/mcp-server.mjs"] }\n`);
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [BIN, ...wrap],
+    cwd: dataDir,
+    env: { ...process.env, AGENTGUARD_DATA_DIR: dataDir, NO_COLOR: '1' },
+    stderr: 'pipe',
+  });
+  const received = [];
+  let stderr = '';
+  transport.stderr.on('data', (d) => {
+    stderr += d;
+    for (const [, tool] of String(d).matchAll(/demo-files server received: (\S+)/g)) received.push(tool);
+  });
+  const client = new Client({ name: 'agentguard-demo', version: '1.0.0' });
+  try {
+    await client.connect(transport);
+    const { tools } = await client.listTools();
+    console.log(`${c(2, 'client')} tools/list → ${tools.map((t) => t.name).join(', ')}`);
+    const call = async (what, name, args) => {
+      console.log(`${c(2, 'client')} ${what}: ${c(1, `tools/call ${name}`)} ${c(2, JSON.stringify(args))}`);
+      const result = await client.callTool({ name, arguments: args });
+      const shown = result.content.map((b) => b.text).join(' ');
+      console.log(`  → ${result.isError ? `${EFFECT.deny} isError: ${shown}` : `${EFFECT.allow} ${JSON.stringify(shown)}`}\n`);
+    };
+    await call('reads a document', 'read_file', { path: 'docs/refund-policy.md' });
+    await call('is talked into deleting the repository', 'delete_repo', { repo: 'acme/support-site' });
+    await call('follows the poisoned description', 'format_report', { title: 'Weekly report', notes: '(the key the description asked for)' });
+  } catch (error) {
+    throw new Error(`the MCP part failed: ${error.message}\n${stderr}`);
+  } finally {
+    await client.close();
+  }
+  console.log(`  tool calls the server received: ${received.join(', ') || 'none'}`);
+}
+
+const MCP_SERVER = fileURLToPath(new URL('./mcp-server.mjs', import.meta.url));
 const policyFile = fileURLToPath(new URL('./policy.yaml', import.meta.url));
 const policy = await Policy.fromFile(policyFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-demo-'));
@@ -179,6 +226,9 @@ try {
   heading('agentguard cost report, and where the budget stands');
   cli(['cost', 'report', '--data-dir', dataDir]);
   cli(['cost', 'budgets', '--config', configFile, '--data-dir', dataDir]);
+
+  heading('An MCP server behind agentguard mcp wrap: every tool call decided, every tool description checked and pinned');
+  await mcpDemo(dataDir);
 
   heading('A transfer over the limit waits for a person; finance approves it from another process; it runs once');
   let transfers = 0;

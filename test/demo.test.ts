@@ -30,5 +30,12 @@ describe('npm run demo (the README quick start)', () => {
     expect(result.stdout).toContain('requests that reached the provider: 2');
     expect(result.stdout).toMatch(/openai\/gpt-4o\s+2\s+2,400\s+300\s+\$0\.0090/);
     expect(result.stdout).toMatch(/support-bot-daily\s+\$0\.0090\s+\$0\.0000\s+\$0\.0010\s+\$0\.0100/);
+    // A real MCP client through `mcp wrap`: the read is answered, the destructive tool is denied by policy and the
+    // poisoned tool is blocked by its description check; only the read reaches the server.
+    expect(result.stdout).toContain('tools/list → read_file, delete_repo, format_report');
+    expect(result.stdout).toContain('→ ALLOW "Refunds are accepted within 30 days of delivery."');
+    expect(result.stdout).toContain('→ DENY isError: agentguard denied demo-files.delete_repo: Destructive MCP tools are not allowed for the support agent');
+    expect(result.stdout).toMatch(/→ DENY isError: agentguard blocked demo-files\.format_report: demo-files\.format_report was flagged: .*\(rule tool-description-instruction-tags\).*run `agentguard mcp pins approve demo-files\.format_report`/);
+    expect(result.stdout).toContain('tool calls the server received: read_file\n');
   }, 120_000);
 });
