@@ -1,0 +1,190 @@
+import { request as httpRequest } from 'node:http';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Action } from '../src/core/action.js';
+import { openEngine } from '../src/core/engine/open-engine.js';
+import { Policy } from '../src/core/policy/policy.js';
+import { engineDecider, failedDecider, type McpDecider } from '../src/mcp/decider.js';
+import { startHttpGateway, type HttpGateway } from '../src/mcp/http/gateway.js';
+import { startUpstream, type Upstream } from './fixtures/mcp-http/upstream.js';
+
+const POLICY = Policy.parse({
+  version: 1,
+  name: 'mcp-http',
+  default: 'deny',
+  rules: [
+    { id: 'no-delete', effect: 'deny', when: { kind: 'mcp', name: 'remote.delete_file' }, message: 'Deleting files through MCP is not allowed' },
+    { id: 'tools', effect: 'allow', when: { kind: 'mcp', name: { glob: 'remote.*' } } },
+    { id: 'results', effect: 'allow', when: { kind: 'mcp_output' } },
+    {
+      id: 'mask-emails',
+      effect: 'transform',
+      when: { kind: 'mcp_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } },
+      transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'], mode: 'mask' }],
+    },
+  ],
+});
+const SECRET = 'Bearer sk-upstream-secret-4711';
+
+interface ToolResult {
+  content: Array<{ type: string; text?: string }>;
+  isError?: boolean;
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+});
+
+interface Setup {
+  upstream: Upstream;
+  gateway: HttpGateway;
+  client: Client;
+  transport: StreamableHTTPClientTransport;
+  actions: Action[];
+  logs: string[];
+  /** Content types of the proxy's answers to the client's POSTs. */
+  contentTypes: string[];
+}
+
+async function recordingDecider(actions: Action[]): Promise<McpDecider> {
+  const engine = await openEngine({ policy: POLICY, record: false });
+  const decider = engineDecider(engine, () => undefined);
+  cleanups.push(() => decider.close());
+  return { ...decider, decide: (action) => (actions.push(action), decider.decide(action)) };
+}
+
+async function connect(options: { json?: boolean; decider?: McpDecider } = {}): Promise<Setup> {
+  const upstream = await startUpstream({ json: options.json });
+  cleanups.push(() => upstream.close());
+  const actions: Action[] = [];
+  const logs: string[] = [];
+  const gateway = await startHttpGateway({
+    server: 'remote',
+    upstream: new URL(upstream.url),
+    decider: options.decider ?? (await recordingDecider(actions)),
+    approvalWaitMs: 0,
+    log: (message) => logs.push(message),
+  });
+  cleanups.push(() => gateway.close());
+  const contentTypes: string[] = [];
+  const transport = new StreamableHTTPClientTransport(new URL(gateway.url), {
+    requestInit: { headers: { Authorization: SECRET } },
+    fetch: async (url, init) => {
+      const response = await fetch(url, init);
+      if (init?.method === 'POST') contentTypes.push(response.headers.get('content-type') ?? '');
+      return response;
+    },
+  });
+  const client = new Client({ name: 'test-client', version: '1.0.0' });
+  await client.connect(transport);
+  cleanups.push(() => client.close());
+  return { upstream, gateway, client, transport, actions, logs, contentTypes };
+}
+
+async function callTool(client: Client, name: string, args: Record<string, unknown> = {}): Promise<ToolResult> {
+  return (await client.callTool({ name, arguments: args })) as ToolResult;
+}
+
+describe('mcp proxy (Streamable HTTP), a real MCP client and server through the gateway', () => {
+  it('passes an allowed call through and returns the result unchanged (SSE responses)', async () => {
+    const { client, upstream, contentTypes } = await connect();
+    const result = await callTool(client, 'echo', { text: 'hello through the proxy' });
+    expect(result).toEqual({ content: [{ type: 'text', text: 'hello through the proxy' }] });
+    expect(upstream.calls.get('echo')).toBe(1);
+    expect(contentTypes.some((type) => type.startsWith('text/event-stream'))).toBe(true);
+  });
+
+  it('answers a denied call with a tool error; the server never receives it', async () => {
+    const { client, upstream } = await connect();
+    const result = await callTool(client, 'delete_file', { path: '/etc/passwd' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toContain('agentguard denied remote.delete_file: Deleting files through MCP is not allowed');
+    expect(upstream.calls.get('delete_file')).toBeUndefined();
+    await callTool(client, 'echo', { text: 'still serving' });
+    expect(upstream.calls.get('echo')).toBe(1);
+  });
+
+  it('redacts a result inside an SSE response, and inside a JSON response', async () => {
+    for (const json of [false, true]) {
+      const { client, upstream, contentTypes } = await connect({ json });
+      const result = await callTool(client, 'contact');
+      expect(upstream.calls.get('contact')).toBe(1);
+      expect(result.isError).toBeUndefined();
+      expect(JSON.stringify(result)).not.toContain('alice.smith@example.com');
+      expect(result.content[0]!.text).toContain('call +1 415 555 0100');
+      expect(contentTypes.at(-1)!.startsWith(json ? 'application/json' : 'text/event-stream')).toBe(true);
+    }
+  });
+
+  it('passes the session id through and decides calls under it as context.session.id', async () => {
+    const { client, upstream, transport, actions } = await connect();
+    await callTool(client, 'echo', { text: 'one' });
+    expect(upstream.sessions).toHaveLength(1);
+    expect(transport.sessionId).toBe(upstream.sessions[0]);
+    const call = actions.find((a) => a.kind === 'mcp');
+    expect(call).toMatchObject({ name: 'remote.echo', input: { text: 'one' }, context: { mcp: { server: 'remote', transport: 'streamable-http' }, session: { id: upstream.sessions[0] } } });
+    await transport.terminateSession();
+    expect(transport.sessionId).toBeUndefined();
+  });
+
+  it('passes the Authorization header to the server and never logs it', async () => {
+    const { client, upstream, logs } = await connect();
+    await callTool(client, 'echo', { text: 'auth' });
+    expect(upstream.authorizations.length).toBeGreaterThan(2);
+    expect(upstream.authorizations.every((value) => value === SECRET)).toBe(true);
+    await upstream.close();
+    await expect(callTool(client, 'echo', { text: 'gone' })).rejects.toThrow();
+    expect(logs.length).toBeGreaterThan(0);
+    expect(logs.join('\n')).not.toContain('sk-upstream-secret');
+  });
+
+  it('answers with an error, not a hang, when the server cannot be reached', async () => {
+    const upstream = await startUpstream();
+    const url = new URL(upstream.url);
+    await upstream.close();
+    const gateway = await startHttpGateway({ server: 'remote', upstream: url, decider: await recordingDecider([]), approvalWaitMs: 0, log: () => undefined });
+    cleanups.push(() => gateway.close());
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'tools/list' }),
+    });
+    expect(response.status).toBe(502);
+    const body = (await response.json()) as { id: number; error: { code: number; message: string } };
+    expect(body.id).toBe(7);
+    expect(body.error.message).toContain('the MCP server remote at');
+    expect(body.error.message).toContain('could not be reached');
+    const client = new Client({ name: 'test-client', version: '1.0.0' });
+    await expect(client.connect(new StreamableHTTPClientTransport(new URL(gateway.url)))).rejects.toThrow(/502|could not be reached/);
+  });
+
+  it('denies every call when the policy could not be loaded, forwarding none', async () => {
+    const { client, upstream } = await connect({ decider: failedDecider('policy_unavailable', 'agentguard could not load its policy, so every tool call is denied: no such file') });
+    const result = await callTool(client, 'echo', { text: 'x' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toContain('could not load its policy');
+    expect(upstream.calls.size).toBe(0);
+  });
+
+  it('refuses requests whose Host is not a loopback name (DNS rebinding) and malformed JSON-RPC', async () => {
+    const upstream = await startUpstream();
+    cleanups.push(() => upstream.close());
+    const gateway = await startHttpGateway({ server: 'remote', upstream: new URL(upstream.url), decider: await recordingDecider([]), approvalWaitMs: 0, log: () => undefined });
+    cleanups.push(() => gateway.close());
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = httpRequest(gateway.url, { method: 'POST', headers: { host: `evil.example:${gateway.port}`, 'content-type': 'application/json' } }, (response) => {
+        response.resume();
+        resolve(response.statusCode!);
+      });
+      request.on('error', reject);
+      request.end(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+    });
+    expect(status).toBe(421);
+    const malformed = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{not json' });
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { code: number } }).error.code).toBe(-32700);
+    expect(upstream.authorizations).toHaveLength(0);
+  });
+});
