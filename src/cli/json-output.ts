@@ -30,11 +30,13 @@ import type { DoctorResult } from '../commands/doctor.js';
 import type { GuardrailsCheckResult } from '../commands/guardrails/check.js';
 import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
 import type { GuardrailsListResult } from '../commands/guardrails/list.js';
+import type { McpInstallResult } from '../commands/mcp/install.js';
 import type { McpPinResult } from '../commands/mcp/pin.js';
 import type { McpPinsApproveResult } from '../commands/mcp/pins/approve.js';
 import type { McpPinsListResult } from '../commands/mcp/pins/list.js';
 import type { McpPinsPolicyResult } from '../commands/mcp/pins/policy.js';
 import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
+import type { McpUninstallResult } from '../commands/mcp/uninstall.js';
 import type { PolicySimulateResult } from '../commands/policy/simulate.js';
 import type { PolicyTestResult } from '../commands/policy/test.js';
 import type { PolicyValidateResult } from '../commands/policy/validate.js';
@@ -75,12 +77,14 @@ export interface CliJsonOutput {
   'guardrails:eval': GuardrailsEvalResult;
   'guardrails:list': GuardrailsListResult;
   init: InitResult;
+  'mcp:install': McpInstallResult;
   'mcp:pin': McpPinResult;
   'mcp:pins:approve': McpPinsApproveResult;
   'mcp:pins:list': McpPinsListResult;
   /** The built-in description policy document. */
   'mcp:pins:policy': McpPinsPolicyResult;
   'mcp:pins:reset': McpPinsResetResult;
+  'mcp:uninstall': McpUninstallResult;
   /** The policy JSON Schema itself (schemas/policy.schema.json). */
   'policy:schema': Record<string, unknown>;
   /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
@@ -140,11 +144,13 @@ interface Commands {
   'guardrails:eval': typeof import('../commands/guardrails/eval.js').default;
   'guardrails:list': typeof import('../commands/guardrails/list.js').default;
   init: typeof import('../commands/init.js').default;
+  'mcp:install': typeof import('../commands/mcp/install.js').default;
   'mcp:pin': typeof import('../commands/mcp/pin.js').default;
   'mcp:pins:approve': typeof import('../commands/mcp/pins/approve.js').default;
   'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
   'mcp:pins:policy': typeof import('../commands/mcp/pins/policy.js').default;
   'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;
+  'mcp:uninstall': typeof import('../commands/mcp/uninstall.js').default;
   'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
   'policy:simulate': typeof import('../commands/policy/simulate.js').default;

@@ -5,6 +5,7 @@ import { CONFIG_ERRORS } from './codes/config.js';
 import { COST_ERRORS } from './codes/cost.js';
 import { GUARDRAIL_ERRORS } from './codes/guardrails.js';
 import { INIT_ERRORS } from './codes/init.js';
+import { MCP_INSTALL_ERRORS } from './codes/mcp-install.js';
 import { MCP_PIN_ERRORS } from './codes/mcp-pins.js';
 import { POLICY_ERRORS } from './codes/policy.js';
 import { SDK_ERRORS } from './codes/sdk.js';
@@ -30,6 +31,7 @@ export const ERROR_AREAS = {
   Sidecar: SIDECAR_ERRORS,
   SDK: SDK_ERRORS,
   'MCP tool pins': MCP_PIN_ERRORS,
+  'MCP client configs': MCP_INSTALL_ERRORS,
 } as const;
 
 /**
@@ -50,6 +52,7 @@ export const ERRORS = {
   ...SIDECAR_ERRORS,
   ...SDK_ERRORS,
   ...MCP_PIN_ERRORS,
+  ...MCP_INSTALL_ERRORS,
 } as const;
 
 /** A registered error code. */

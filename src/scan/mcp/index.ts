@@ -13,6 +13,7 @@ import { extractServers, formatKeyPath, type ParsedServer } from './parse.js';
 import { readConfig, readText, type ReadText } from './read.js';
 import { assessRisks } from './risks.js';
 import { maskArgs, sanitizeUrl } from './secrets.js';
+import { unwrapLaunch } from '../../mcp/install/wrapped.js';
 
 export interface McpClientFound {
   client: McpClientId;
@@ -61,8 +62,20 @@ export function entryHash(entry: unknown, key: Uint8Array | undefined): string {
   return `hmac-sha256:${createHmac('sha256', key ?? processKey).update(canonicalJson(entry)).digest('hex')}`;
 }
 
-function toFinding(location: ConfigLocation, parsed: ParsedServer, options: ScanOptions): ScanFinding {
+/**
+ * A server launched as `agentguard mcp wrap … -- <command> <args…>` (however agentguard is started) is secured by
+ * the gateway; it is reported, and judged for risks, by the command it wraps.
+ */
+function unwrapped(parsed: ParsedServer): { parsed: ParsedServer; gateway?: { name?: string; policy?: string } } {
+  const real = parsed.server.transport === 'stdio' ? unwrapLaunch(parsed.server.command, parsed.server.args) : undefined;
+  if (!real) return { parsed };
+  const gateway = { ...(real.name !== undefined ? { name: real.name } : {}), ...(real.policy !== undefined ? { policy: real.policy } : {}) };
+  return { parsed: { ...parsed, server: { ...parsed.server, command: real.command, args: real.args } }, gateway };
+}
+
+function toFinding(location: ConfigLocation, configured: ParsedServer, options: ScanOptions): ScanFinding {
   const { home } = options;
+  const { parsed, gateway } = unwrapped(configured);
   const { server } = parsed;
   const risks = assessRisks(parsed, home);
   const details: Record<string, unknown> = {
@@ -81,17 +94,19 @@ function toFinding(location: ConfigLocation, parsed: ParsedServer, options: Scan
   if (server.args !== undefined) details.args = maskArgs(server.args).args;
   if (server.url !== undefined) details.url = sanitizeUrl(server.url).url;
   if (server.disabled !== undefined) details.disabled = server.disabled;
+  if (gateway) details.gateway = { kind: 'agentguard mcp wrap', ...gateway, ...(gateway.policy !== undefined ? { policy: maskText(gateway.policy) } : {}) };
 
   const evidence = [`${displayPath(server.configPath, home)}: ${formatKeyPath(parsed.keyPath)}`];
   if (server.disabled) evidence.push('disabled in the config');
+  if (gateway) evidence.push('secured: runs through agentguard mcp wrap');
   return {
     id: `mcp:${server.client}:${server.configPath}#${parsed.scopedName}`,
     kind: 'mcp-server',
     name: `${server.name} (${CLIENT_LABELS[server.client]})`,
     frameworks: [],
     location: server.configPath,
-    // Nothing routes MCP traffic through agentguard yet, so coverage cannot be told.
-    status: 'unknown',
+    // Only a server run through the gateway is known to be covered; any other may still be guarded elsewhere.
+    status: gateway ? 'secured' : 'unknown',
     risk: risks.some((r) => r.level === 'high') ? 'high' : risks.length > 0 ? 'medium' : 'low',
     evidence,
     notes: risks.map((r) => r.message),

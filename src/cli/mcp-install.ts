@@ -1,0 +1,68 @@
+/** What `agentguard mcp install` and `uninstall` share: the client argument, the server flags, the error mapping. */
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { isAbsolute, resolve } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { AgentGuardError } from '../core/errors.js';
+import type { InstallReport } from '../mcp/install/install.js';
+import { CLIENT_LABELS, type McpClientId } from '../scan/mcp/clients.js';
+
+/** Clients whose configs are JSON or JSONC (Continue keeps YAML too, which is not edited). */
+const CLIENTS = Object.keys(CLIENT_LABELS) as McpClientId[];
+
+export const clientArg = Args.string({ description: 'The MCP client whose config to change.', required: true, options: CLIENTS });
+
+export const serverFlags = {
+  server: Flags.string({ description: 'A server to change, by its name in the config (repeat for more).', multiple: true, exclusive: ['all'], helpValue: '<name>' }),
+  all: Flags.boolean({ description: 'Change every server of the client.', default: false, exclusive: ['server'] }),
+};
+
+export const homeFlag = {
+  home: Flags.string({ description: 'Home folder whose MCP client configs to change (default: yours).', hidden: true }),
+};
+
+interface CommandFlags {
+  server?: string[];
+  all: boolean;
+  'dry-run': boolean;
+  policy?: string;
+  home?: string;
+}
+
+/** The policy wrapped servers are decided by: the one given, else the project's when it exists; absolute either way. */
+async function policyFor(given: string | undefined): Promise<string | undefined> {
+  if (given !== undefined) {
+    const path = resolve(given);
+    if (!existsSync(path)) throw new AgentGuardError('USAGE', `the policy file ${path} does not exist`, { actions: ['Give the path of an existing policy file (`agentguard init` writes one).'] });
+    return path;
+  }
+  const { loadProjectConfig } = await import('../core/config/project-config.js');
+  const project = await loadProjectConfig();
+  return existsSync(project.paths.policy) ? project.paths.policy : undefined;
+}
+
+export async function runInstallCommand(verb: 'install' | 'uninstall', client: string, flags: CommandFlags): Promise<InstallReport> {
+  if (!flags.all && (flags.server === undefined || flags.server.length === 0)) {
+    throw new AgentGuardError('USAGE', 'no server chosen', { actions: [`Name one with --server <name> (repeat for more), or pass --all; \`agentguard mcp ${verb} ${client} --all --dry-run\` shows them all without writing.`] });
+  }
+  const { installServers, uninstallServers, InstallError } = await import('../mcp/install/install.js');
+  const home = flags.home !== undefined ? resolve(flags.home) : homedir();
+  const target = {
+    client: client as McpClientId,
+    home,
+    platform: process.platform,
+    cwd: process.cwd(),
+    // $XDG_CONFIG_HOME belongs to the real home folder, as in `scan`.
+    ...(flags.home === undefined && process.env.XDG_CONFIG_HOME && isAbsolute(process.env.XDG_CONFIG_HOME) ? { xdgConfigHome: process.env.XDG_CONFIG_HOME } : {}),
+  };
+  const choice = flags.all ? { all: true as const } : { names: flags.server ?? [] };
+  try {
+    if (verb === 'uninstall') return await uninstallServers(target, { choice, dryRun: flags['dry-run'] });
+    const policy = await policyFor(flags.policy);
+    return await installServers(target, { choice, dryRun: flags['dry-run'], ...(policy !== undefined ? { policy } : {}) });
+  } catch (error) {
+    if (!(error instanceof InstallError)) throw error;
+    const code = error.problem === 'no-config' ? 'MCP_CLIENT_CONFIG_NOT_FOUND' : error.problem === 'no-server' ? 'MCP_SERVER_NOT_FOUND' : 'MCP_CLIENT_CONFIG_UNREADABLE';
+    throw new AgentGuardError(code, error.message, { actions: error.hints, cause: error });
+  }
+}
