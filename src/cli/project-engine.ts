@@ -1,6 +1,7 @@
 import { approvalsSectionName, costSectionName, type LoadedProjectConfig } from '../core/config/project-config.js';
 import type { Engine } from '../core/engine/types.js';
 import type { Policy } from '../core/policy/policy.js';
+import { checkSessionsConfig } from '../core/sessions/config.js';
 
 /**
  * The engine a CLI command decides with, set up from the project's config as the SDK and the sidecar set theirs up:
@@ -14,6 +15,7 @@ export async function openProjectEngine(project: LoadedProjectConfig, options: {
     dataDir: options.dataDir ?? project.paths.dataDir,
     agentId: project.config.agentId,
     guardrails: { budgetMs: project.config.guardrails?.budgetMs },
+    sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
   };
   if (!options.record) return openEngine({ ...base, record: false });
   const [{ readNotifySetup }, { postAlert }] = await Promise.all([import('../notify/config.js'), import('../alerts/webhook.js')]);

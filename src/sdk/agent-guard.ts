@@ -11,6 +11,7 @@ import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type 
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 import { snapshot } from './snapshot.js';
 import { isPlainObject } from '../core/plain-object.js';
+import { checkSessionsConfig } from '../core/sessions/config.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
 
@@ -53,6 +54,14 @@ export interface ProtectOptions {
   waitForApproval?: boolean | ApprovalWaitOptions;
   /** Extra context recorded with each action (session, user, env…). */
   context?: Record<string, unknown>;
+}
+
+/** A guard bound to one agent session: every action it decides names `context.session.id` (see AgentGuard.session). */
+export interface GuardSession {
+  readonly id: string;
+  decide(action: Action, options?: { waitForApproval?: boolean | ApprovalWaitOptions }): Promise<Decision>;
+  preview(action: Action): Promise<Preview>;
+  protect<A extends unknown[], R>(name: string, fn: (...args: A) => R | Promise<R>, options?: ProtectOptions): (...args: A) => Promise<Awaited<R>>;
 }
 
 /**
@@ -144,6 +153,8 @@ export class AgentGuard {
         notifications: { subscriptions: notify.subscriptions, sender: (deliveries) => new Deliverer({ deliveries, channels: notify.channels }) },
         // The project's guardrail budget per decision (guardrails.budgetMs), as the sidecar uses it.
         guardrails: { budgetMs: project?.config.guardrails?.budgetMs },
+        // Which results taint a session (sessions.untrusted of agentguard.config.json), when the project config was read.
+        sessions: checkSessionsConfig(project?.config.sessions, `${project?.file ?? 'agentguard.config.json'}: sessions`),
       });
     })();
     return this.engine;
@@ -162,6 +173,30 @@ export class AgentGuard {
     const decision = this.remote ? await this.remote.decide(action) : await (await this.setup()).decide(action);
     if (decision.effect !== 'require_approval' || !options.waitForApproval || !decision.approval) return decision;
     return settleApproval(this.approvals, decision, options.waitForApproval === true ? {} : options.waitForApproval);
+  }
+
+  /**
+   * The same guard for one agent session (a conversation, a task): its actions carry `context.session.id`, so once a
+   * result it read was untrusted (an injection found in it, or a source listed in `sessions.untrusted`), its later
+   * actions are decided with `context.session.tainted: true` and `taintSources`. Taint is kept in the store: every
+   * process on the data folder (and the sidecar) sees it.
+   *
+   * @example
+   * const chat = guard.session('conversation-42');
+   * const send = chat.protect('mail.send', sendMail);   // denied by a rule on context.session.tainted once tainted
+   */
+  session(id: string): GuardSession {
+    if (typeof id !== 'string' || id === '') throw optionsError('guard.session(id) needs the session id: a non-empty string');
+    const withSession = (context: Record<string, unknown> | undefined): Record<string, unknown> => ({
+      ...context,
+      session: { ...(isPlainObject(context?.session) ? context.session : {}), id },
+    });
+    return {
+      id,
+      decide: (action, options) => this.decide({ ...action, context: withSession(action.context) }, options),
+      preview: (action) => this.preview({ ...action, context: withSession(action.context) }),
+      protect: (name, fn, options = {}) => this.protect(name, fn, { ...options, context: withSession(options.context) }),
+    };
   }
 
   /** `local`: the policy is evaluated in this process; `sidecar`: a sidecar decides over HTTP. */

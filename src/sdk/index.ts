@@ -12,7 +12,7 @@ export { AgentGuardError, isAgentGuardError } from '../core/errors.js';
 export { PolicyError, isPolicyError } from '../core/policy/policy-error.js';
 export { SourceError } from '../core/policy/load.js';
 export { AgentGuard } from './agent-guard.js';
-export type { AgentGuardOptions, FailMode, LocalGuardOptions, ProtectOptions, SidecarConnection, SidecarGuardOptions } from './agent-guard.js';
+export type { AgentGuardOptions, FailMode, GuardSession, LocalGuardOptions, ProtectOptions, SidecarConnection, SidecarGuardOptions } from './agent-guard.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { AgentGuardDeniedError, ApprovalRequiredError, isAgentGuardDeniedError } from './errors.js';
 export { GuardedOpenAI, GuardedAzureOpenAI } from './llm/openai.js';

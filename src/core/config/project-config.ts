@@ -3,6 +3,7 @@ import { dirname, join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { AgentGuardError } from '../errors.js';
 import { checkGuardrailsConfig, type GuardrailsConfig } from './guardrails-config.js';
+import { checkSessionsConfig } from '../sessions/config.js';
 
 export const CONFIG_FILE = 'agentguard.config.json';
 /** Committed folder holding the project's policies and their tests. */
@@ -28,6 +29,8 @@ export interface ProjectConfig {
   guardrails?: GuardrailsConfig;
   /** The MCP gateway's settings (tool pins: src/mcp/pins/config.ts), checked where they are used. */
   mcp?: Record<string, unknown>;
+  /** Session taint: `untrusted` globs of action names whose results taint a session (core/sessions/config.ts). */
+  sessions?: Record<string, unknown>;
 }
 
 export interface LoadedProjectConfig {
@@ -80,13 +83,14 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`);
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp', 'sessions']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
       throw new AgentGuardError('CONFIG_INVALID', `${file}: unknown field "${key}"`, { actions: [`Allowed fields: ${[...allowed].join(', ')}.`] });
     }
     if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
+    else if (key === 'sessions') checkSessionsConfig(value, `${file}: sessions`);
     else if (key === 'cost' || key === 'approvals' || key === 'mcp') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         const example = key === 'cost' ? '"cost": { "budgets": [...] }' : key === 'mcp' ? '"mcp": { "onChange": "block" }' : '"approvals": { "notify": [...] }';

@@ -7,6 +7,8 @@ import { lazyRedactionKey, readOnlyRedactionKey } from '../guardrails/redaction-
 import { decide, evaluateAction, preview, recordAnswer, recordOutcome, type GuardrailRuntime, type Outcome, type PipelineContext, type Preview } from '../pipeline.js';
 import type { RuleTrace } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
+import { MemorySessionTaintStore } from '../sessions/memory-taint-store.js';
+import { SessionTaint } from '../sessions/taint.js';
 import { withAgentId } from './agent-id.js';
 import { openApprovals } from './approvals.js';
 import type { AnswerRecords, Engine, EngineOptions, NotificationSender, PerCall } from './types.js';
@@ -70,6 +72,20 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     redactionKey = readOnlyRedactionKey(options.dataDir);
   }
 
+  // Taint is read before the policy decides and written after; with `record: false` it lives in memory for the engine's life.
+  const sessions = new SessionTaint(recorder ? recorder.store.sessionTaint : new MemorySessionTaintStore(), {
+    ...(options.sessions?.untrusted ? { untrusted: options.sessions.untrusted } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  const tainting = async (action: Action, decision: Decision): Promise<Decision> => {
+    try {
+      await sessions.observe(action, decision);
+      return decision;
+    } catch (error) {
+      // The session read untrusted content and that could not be stored: its later actions would look clean.
+      return { ...decision, effect: 'deny', action, reasons: [{ effect: 'deny', code: 'session_taint_unavailable', message: `the session's taint could not be recorded (${(error as Error).message})` }] };
+    }
+  };
   const guardrails: GuardrailRuntime = options.guardrails ?? {};
   const context = (): PipelineContext => ({
     policy: getPolicy(),
@@ -92,21 +108,29 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     recording: options.record,
     subject,
-    decide: (action, call) => decide(context(), subject(action, call)),
-    preview: (action, call) => preview(context(), subject(action, call)),
+    async decide(action, call) {
+      const tainted = await sessions.apply(subject(action, call));
+      return tainting(tainted, await decide(context(), tainted));
+    },
+    preview: async (action, call) => preview(context(), await sessions.apply(subject(action, call))),
     explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call)),
     answer(call): AnswerRecords {
       const made: Decision[] = [];
       return {
         decide: async (action) => {
-          const decision = await evaluateAction(context(), subject(action, call));
+          const tainted = await sessions.apply(subject(action, call));
+          const decision = await tainting(tainted, await evaluateAction(context(), tainted));
           made.push(decision);
           return decision;
         },
         commit: (decision, outcome) => recordAnswer(context(), made, decision, outcome),
       };
     },
-    recordOutcome: (decision: Decision, outcome: Outcome) => recordOutcome(context(), decision, outcome),
+    async recordOutcome(decision: Decision, outcome: Outcome) {
+      await recordOutcome(context(), decision, outcome);
+      await sessions.observeOutcome(decision, outcome);
+    },
+    sessions,
     approvals,
     recorder,
     audit,

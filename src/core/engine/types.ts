@@ -7,6 +7,8 @@ import type { BudgetAlert, CostContext } from '../cost/enforce.js';
 import type { GuardrailRuntime, Outcome, Preview } from '../pipeline.js';
 import type { RuleTrace } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
+import type { SessionsConfig } from '../sessions/config.js';
+import type { SessionTaint } from '../sessions/taint.js';
 
 /** Sends queued approval notifications (src/notify's Deliverer): kicked when a change is queued, stopped on close. */
 export interface NotificationSender {
@@ -51,6 +53,8 @@ export interface EngineOptions {
   notifications?: EngineNotifications;
   /** The guardrail budget per decision and worker threads (the caller owns and closes a pool it passes). */
   guardrails?: GuardrailRuntime;
+  /** The `sessions` section of the project config: which action names' results taint a session (see core/sessions). */
+  sessions?: SessionsConfig;
   now?: () => Date;
 }
 
@@ -85,6 +89,11 @@ export interface Engine {
   answer(call?: PerCall): AnswerRecords;
   /** Records what happened when an allowed action ran (nothing with `record: false`). */
   recordOutcome(decision: Decision, outcome: Outcome): Promise<void>;
+  /**
+   * Session taint: actions naming `context.session.id` are decided with the session's `tainted`/`taintSources` as the
+   * store holds them, and an output with an injection (or from an untrusted source) taints its session.
+   */
+  readonly sessions: SessionTaint;
   /** Approvals of require_approval decisions; undefined with `record: false`. */
   readonly approvals: Approvals | undefined;
   readonly recorder: AuditRecorder | undefined;

@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
 import type { McpPinStore } from '../mcp-pins/types.js';
+import type { SessionTaintStore } from '../sessions/types.js';
 import type { TokenStore } from '../tokens/types.js';
 
 /**
@@ -99,6 +100,8 @@ export interface Store {
   readonly deliveries: DeliveryStore;
   /** Pins of MCP tool definitions (the gateway's tool-poisoning and rug-pull checks). */
   readonly mcpPins: McpPinStore;
+  /** What tainted each agent session (see core/sessions): append-only. */
+  readonly sessionTaint: SessionTaintStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

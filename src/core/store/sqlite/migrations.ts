@@ -306,6 +306,24 @@ ${COST_TOTALS_SQL}
       ALTER TABLE mcp_servers ADD COLUMN first_session TEXT;
     `,
   },
+  {
+    version: 12,
+    name: 'session taint',
+    sql: `
+      -- What tainted each agent session (an injection in a result it read, an untrusted source). Append-only: taint is
+      -- never cleared, so later actions of the session carry it.
+      CREATE TABLE session_taint (
+        seq         INTEGER PRIMARY KEY,
+        session_id  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        kind        TEXT NOT NULL,
+        reason      TEXT NOT NULL,
+        at          TEXT NOT NULL,
+        decision_id TEXT
+      );
+      CREATE INDEX session_taint_session ON session_taint (session_id, seq);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

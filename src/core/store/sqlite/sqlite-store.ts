@@ -8,6 +8,7 @@ import { SqliteApprovalStore } from './approval-store.js';
 import { SqliteCostStore } from './cost-store.js';
 import { GatedAuditStore } from './gated-audit-store.js';
 import { SqliteMcpPinStore } from './mcp-pin-store.js';
+import { SqliteSessionTaintStore } from './session-taint-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
 import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
@@ -58,6 +59,7 @@ export class SqliteStore implements Store {
   readonly approvals: SqliteApprovalStore;
   readonly deliveries: SqliteDeliveryStore;
   readonly mcpPins: SqliteMcpPinStore;
+  readonly sessionTaint: SqliteSessionTaintStore;
   readonly location: string;
   private readonly db: Database.Database;
   private readonly checkpointOptions: BackgroundCheckpointOptions | false;
@@ -77,6 +79,7 @@ export class SqliteStore implements Store {
     this.approvals = new SqliteApprovalStore(db);
     this.deliveries = new SqliteDeliveryStore(db);
     this.mcpPins = new SqliteMcpPinStore(db);
+    this.sessionTaint = new SqliteSessionTaintStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */

@@ -1,0 +1,16 @@
+import type { SessionTaintStore, TaintSource } from './types.js';
+
+/** Session taint held in memory, for engines that write nothing (`record: false`: `policy simulate`, `policy test`). */
+export class MemorySessionTaintStore implements SessionTaintStore {
+  private readonly bySession = new Map<string, TaintSource[]>();
+
+  async sources(session: string): Promise<TaintSource[]> {
+    return [...(this.bySession.get(session) ?? [])];
+  }
+
+  async add(session: string, source: TaintSource): Promise<void> {
+    const list = this.bySession.get(session) ?? [];
+    list.push({ ...source });
+    this.bySession.set(session, list);
+  }
+}
