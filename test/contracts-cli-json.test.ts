@@ -248,6 +248,15 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     checkDocument(['mcp', 'pin'], pinned, false);
   });
 
+  it('mcp install and uninstall (a project .mcp.json, an empty home)', async () => {
+    const home = join(project, 'empty-home');
+    writeFileSync(join(project, '.mcp.json'), JSON.stringify({ mcpServers: { notes: { command: 'node', args: ['notes.js'] }, web: { url: 'https://example.com/mcp' } } }, null, 2));
+    expect(await json(['mcp', 'install', 'claude-code', '--all', '--dry-run', '--home', home])).toMatchObject({ dryRun: true });
+    await json(['mcp', 'install', 'claude-code', '--all', '--home', home]);
+    await json(['mcp', 'uninstall', 'claude-code', '--all', '--home', home]);
+    await json(['mcp', 'install', 'cursor', '--all', '--home', home], { fails: true });
+  });
+
   it('scan (a document; with --watch, JSON Lines of events) and doctor', async () => {
     writeFileSync(join(project, '.mcp.json'), JSON.stringify({ mcpServers: { files: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '.'] } } }));
     const scan = (await runCliInProcess(['scan', '--path', project, '--no-probe', '--verbose', '--json'], { cwd: project }));
