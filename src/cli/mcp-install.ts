@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AgentGuardError } from '../core/errors.js';
-import type { InstallReport } from '../mcp/install/install.js';
+import type { InstallProblem, InstallReport } from '../mcp/install/install.js';
 import { CLIENT_LABELS, type McpClientId } from '../scan/mcp/clients.js';
 
 /** Clients whose configs are JSON or JSONC (Continue keeps YAML too, which is not edited). */
@@ -20,6 +20,12 @@ export const serverFlags = {
 export const homeFlag = {
   home: Flags.string({ description: 'Home folder whose MCP client configs to change (default: yours).', hidden: true }),
 };
+
+const PROBLEM_CODES = {
+  'no-config': { code: 'MCP_CLIENT_CONFIG_NOT_FOUND' },
+  'no-server': { code: 'MCP_SERVER_NOT_FOUND' },
+  unreadable: { code: 'MCP_CLIENT_CONFIG_UNREADABLE' },
+} as const satisfies Record<InstallProblem, { code: string }>;
 
 interface CommandFlags {
   server?: string[];
@@ -62,7 +68,6 @@ export async function runInstallCommand(verb: 'install' | 'uninstall', client: s
     return await installServers(target, { choice, dryRun: flags['dry-run'], ...(policy !== undefined ? { policy } : {}) });
   } catch (error) {
     if (!(error instanceof InstallError)) throw error;
-    const code = error.problem === 'no-config' ? 'MCP_CLIENT_CONFIG_NOT_FOUND' : error.problem === 'no-server' ? 'MCP_SERVER_NOT_FOUND' : 'MCP_CLIENT_CONFIG_UNREADABLE';
-    throw new AgentGuardError(code, error.message, { actions: error.hints, cause: error });
+    throw new AgentGuardError(PROBLEM_CODES[error.problem].code, error.message, { actions: error.hints, cause: error });
   }
 }
