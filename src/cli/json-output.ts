@@ -150,6 +150,7 @@ interface Commands {
   'mcp:pins:list': typeof import('../commands/mcp/pins/list.js').default;
   'mcp:pins:policy': typeof import('../commands/mcp/pins/policy.js').default;
   'mcp:pins:reset': typeof import('../commands/mcp/pins/reset.js').default;
+  'mcp:proxy': typeof import('../commands/mcp/proxy.js').default;
   'mcp:uninstall': typeof import('../commands/mcp/uninstall.js').default;
   'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
@@ -173,6 +174,8 @@ export type CliJsonOutputAgrees = MustBeTrue<Same<{ [K in keyof CliJsonOutput]: 
 export interface CliWithoutJson {
   /** Its stdout carries the MCP protocol between the client and the server it wraps. */
   'mcp:wrap': true;
+  /** A long-running HTTP proxy: it prints its endpoint and serves until stopped. */
+  'mcp:proxy': true;
 }
 
 /** Every command prints one document, streams, or has no --json: none is left out (test/contracts-snapshots checks the list of commands is whole). */
