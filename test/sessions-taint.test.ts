@@ -8,7 +8,9 @@ import type { Engine } from '../src/core/engine/types.js';
 import { AgentGuardError } from '../src/core/errors.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { checkSessionsConfig } from '../src/core/sessions/config.js';
+import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { AgentGuard } from '../src/sdk/agent-guard.js';
+import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { AgentGuardDeniedError } from '../src/sdk/errors.js';
 import { ROOT } from './helpers/cli.js';
 import { makeTempDir } from './helpers/temp-dirs.js';
@@ -181,6 +183,33 @@ describe('session taint in the engine', () => {
       expect(tainted.reasons).toEqual([expect.objectContaining({ code: 'session_taint_unavailable' })]);
     } finally {
       store.sessionTaint.add = add;
+    }
+  });
+});
+
+describe('several processes on one data folder agree', () => {
+  it('a session tainted through the sidecar (its sessions.untrusted) is tainted for a local engine, and the other way round', async () => {
+    const dataDir = join(makeTempDir('ag-taint-sidecar-'), 'data');
+    const authenticate: Authenticate = async (header) =>
+      header === 'Bearer t' ? { ok: true, token: { id: 'tok_t', scope: { kind: 'agent', agentId: 'bot' } } } : { ok: false, reason: 'unknown' };
+    const recorder = await AuditRecorder.open({ dataDir });
+    const app = await buildSidecarApp({ policy: PACK, policyPath: 'session-taint.yaml', recorder, dataDir, authenticate, sessions: { untrusted: ['web.*'] } });
+    const local = await openEngine({ policy: PACK, record: true, dataDir });
+    const viaSidecar = async (action: Action) => {
+      const res = await app.inject({ method: 'POST', url: '/v1/decide', headers: { authorization: 'Bearer t' }, payload: { action } });
+      expect(res.statusCode, res.body).toBe(200);
+      return res.json() as { effect: string };
+    };
+    try {
+      expect((await viaSidecar(page('a', 'Opening hours: 9 to 5.'))).effect).toBe('allow');
+      expect((await local.decide(send('a'))).effect).toBe('deny');
+      expect((await local.decide(page('b', INJECTION))).effect).toBe('deny');
+      expect((await viaSidecar(send('b'))).effect).toBe('deny');
+      expect((await viaSidecar(send('c'))).effect).toBe('allow');
+    } finally {
+      await app.close();
+      await local.close();
+      await recorder.close();
     }
   });
 });

@@ -4,6 +4,7 @@ import { GuardrailPool } from '../core/guardrails/workers/pool.js';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
+import type { SessionsConfig } from '../core/sessions/config.js';
 import { auditSinkFor } from './plugins/audit-health.js';
 import { registerAuth, type Authenticate } from './plugins/auth.js';
 import { registerHostCheck } from './plugins/host-check.js';
@@ -64,6 +65,8 @@ export interface SidecarAppOptions {
   decisionCacheSize?: number;
   /** The `cost` section of the project config (prices and budgets) and where it came from; the ledger is kept either way. */
   cost?: { config: unknown; where: string };
+  /** The `sessions` section of the project config: which results taint a session (see core/sessions). */
+  sessions?: SessionsConfig;
   /** Where approval notifications go (checked channels, see notifyChannels); none by default. */
   notify?: readonly NotifyChannel[];
   /** How often pending approvals are expired and escalated, and queued notifications sent (default 1 000 ms). */
@@ -176,6 +179,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     onAlert: (alert) => void postAlert(alert),
     notifications: { subscriptions: options.notify ?? [], sender: () => deliverer },
     guardrails,
+    ...(options.sessions ? { sessions: options.sessions } : {}),
   });
   const services: SidecarServices = {
     engine,

@@ -5,6 +5,7 @@ import { AuditRecorder } from '../core/audit/recorder.js';
 import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
+import type { SessionsConfig } from '../core/sessions/config.js';
 import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
 import { maskTokens } from '../core/tokens/token-format.js';
@@ -25,6 +26,8 @@ export interface SidecarServerOptions {
   /** The `cost` section of the project config (prices and budgets), and where it came from, for messages. */
   cost?: unknown;
   costSource?: string;
+  /** The `sessions` section of the project config: which results taint a session. */
+  sessions?: SessionsConfig;
   /** The `approvals` section of the project config (notification channels), and where it came from, for messages. */
   approvals?: unknown;
   approvalsSource?: string;
@@ -99,6 +102,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
       recorder,
       dataDir,
       cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
+      ...(options.sessions ? { sessions: options.sessions } : {}),
       notify,
       // Models load in each guardrail worker before the first request, not during it.
       guardrails: { ...options.guardrails, warm: true },

@@ -6,6 +6,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
+import { checkSessionsConfig } from '../../core/sessions/config.js';
 import { AgentGuardError, isErrorCode } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
@@ -80,6 +81,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       approvals: project.config.approvals,
       approvalsSource: approvalsSectionName(project.file),
       guardrails: project.config.guardrails,
+      sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
       log,
     });
   }
