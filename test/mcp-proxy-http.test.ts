@@ -6,6 +6,8 @@ import type { Action } from '../src/core/action.js';
 import { openEngine } from '../src/core/engine/open-engine.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { engineDecider, failedDecider, type McpDecider } from '../src/mcp/decider.js';
+import type { ToolListGuard } from '../src/mcp/hooks.js';
+import { failedGuard } from '../src/mcp/open-guard.js';
 import { startHttpGateway, type HttpGateway } from '../src/mcp/http/gateway.js';
 import { startUpstream, type Upstream } from './fixtures/mcp-http/upstream.js';
 
@@ -15,6 +17,7 @@ const POLICY = Policy.parse({
   default: 'deny',
   rules: [
     { id: 'no-delete', effect: 'deny', when: { kind: 'mcp', name: 'remote.delete_file' }, message: 'Deleting files through MCP is not allowed' },
+    { id: 'rewrite', effect: 'transform', when: { kind: 'mcp', name: 'remote.echo', 'input.text': 'rewrite me' }, transform: [{ set: 'input.text', value: 'rewritten by policy' }] },
     { id: 'tools', effect: 'allow', when: { kind: 'mcp', name: { glob: 'remote.*' } } },
     { id: 'results', effect: 'allow', when: { kind: 'mcp_output' } },
     {
@@ -55,7 +58,7 @@ async function recordingDecider(actions: Action[]): Promise<McpDecider> {
   return { ...decider, decide: (action) => (actions.push(action), decider.decide(action)) };
 }
 
-async function connect(options: { json?: boolean; decider?: McpDecider } = {}): Promise<Setup> {
+async function connect(options: { json?: boolean; decider?: McpDecider; guard?: ToolListGuard } = {}): Promise<Setup> {
   const upstream = await startUpstream({ json: options.json });
   cleanups.push(() => upstream.close());
   const actions: Action[] = [];
@@ -65,6 +68,7 @@ async function connect(options: { json?: boolean; decider?: McpDecider } = {}): 
     upstream: new URL(upstream.url),
     decider: options.decider ?? (await recordingDecider(actions)),
     approvalWaitMs: 0,
+    ...(options.guard ? { guard: options.guard } : {}),
     log: (message) => logs.push(message),
   });
   cleanups.push(() => gateway.close());
@@ -116,6 +120,31 @@ describe('mcp proxy (Streamable HTTP), a real MCP client and server through the 
       expect(result.content[0]!.text).toContain('call +1 415 555 0100');
       expect(contentTypes.at(-1)!.startsWith(json ? 'application/json' : 'text/event-stream')).toBe(true);
     }
+  });
+
+  it('sends the arguments as the policy transformed them', async () => {
+    const { client, upstream } = await connect();
+    const result = await callTool(client, 'echo', { text: 'rewrite me' });
+    expect(result.content[0]!.text).toBe('rewritten by policy');
+    expect(upstream.calls.get('echo')).toBe(1);
+  });
+
+  it('passes progress notifications in an SSE stream through before the checked (redacted) result', async () => {
+    const { client } = await connect();
+    const progress: number[] = [];
+    const result = (await client.callTool({ name: 'count_to', arguments: { n: 3 } }, undefined, { onprogress: (p) => void progress.push(p.progress) })) as ToolResult;
+    expect(progress).toEqual([1, 2, 3]);
+    expect(result.content[0]!.text).toContain('counted to 3');
+    expect(result.content[0]!.text).not.toContain('bob@example.org');
+  });
+
+  it('checks tools/list with the tool guard: a guard that cannot open lists nothing and blocks every call', async () => {
+    const { client, upstream } = await connect({ guard: failedGuard('the pins could not open') });
+    await expect(client.listTools()).rejects.toThrow(/could not check the tools of remote, so they are not listed: the pins could not open/);
+    const result = await callTool(client, 'echo', { text: 'x' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toContain('agentguard blocked remote.echo: the pins could not open');
+    expect(upstream.calls.size).toBe(0);
   });
 
   it('passes the session id through and decides calls under it as context.session.id', async () => {
