@@ -225,6 +225,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       local.set(id, pending);
       if (sessionId !== undefined) owed.set(sessionId, (owed.get(sessionId) ?? new Map()).set(id, pending));
     }
+    // The client went away (or cancelled) while the call was being decided: it is not forwarded.
+    if (signal.aborted) {
+      if (id !== undefined) take(sessionId, id, local);
+      return;
+    }
     const upstreamResponse = await callUpstream(request, outgoing, signal);
     if (typeof upstreamResponse === 'string') {
       if (id !== undefined) take(sessionId, id, local);
