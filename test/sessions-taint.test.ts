@@ -222,19 +222,51 @@ describe('guard.session(id) in the SDK', () => {
       const chat = guard.session('chat-1');
       const other = guard.session('chat-2');
       let sent = 0;
-      const fetchPage = chat.protect('web.fetch_page', async () => INJECTION);
+      const fetchPage = chat.protect('web.fetch_page', async () => INJECTION, { checkResult: true });
       const sendMail = chat.protect('mail.send', async (_: { to: string }) => ++sent);
       await sendMail({ to: 'bob@example.com' });
       expect(sent).toBe(1);
-      // protect() does not decide a function's result; the agent has it decided as tool_output before reading it.
-      expect(await fetchPage()).toBe(INJECTION);
-      const readOutput = await chat.decide({ kind: 'tool_output', name: 'web.fetch_page', input: { content: [INJECTION] } });
-      expect(readOutput.effect).toBe('deny');
-      await expect(sendMail({ to: 'attacker@evil.example' })).rejects.toBeInstanceOf(AgentGuardDeniedError);
-      expect(sent).toBe(1);
-      await other.protect('mail.send', async () => ++sent)({ to: 'bob@example.com' });
+      const clean = chat.protect('web.fetch_page', async () => ({ title: 'Opening hours', body: '9 to 5' }), { checkResult: true });
+      expect(await clean()).toEqual({ title: 'Opening hours', body: '9 to 5' });
+      await sendMail({ to: 'bob@example.com' });
       expect(sent).toBe(2);
+      // checkResult decides the result as tool_output: the injection withholds it and taints the session.
+      await expect(fetchPage()).rejects.toThrow(/prompt injection/);
+      await expect(sendMail({ to: 'attacker@evil.example' })).rejects.toBeInstanceOf(AgentGuardDeniedError);
+      expect(sent).toBe(2);
+      await other.protect('mail.send', async () => ++sent)({ to: 'bob@example.com' });
+      expect(sent).toBe(3);
       expect(() => guard.session('')).toThrow(/session id/);
+    } finally {
+      await guard.close();
+    }
+  });
+});
+
+describe('protect() with checkResult', () => {
+  it('returns a masked result (string as text, object parsed back) and leaves results alone without the option', async () => {
+    const policy = Policy.parse({
+      version: 1,
+      name: 'mask-results',
+      default: 'allow',
+      rules: [
+        {
+          id: 'mask',
+          effect: 'transform',
+          when: { kind: 'tool_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } },
+          transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'], mode: 'mask' }],
+        },
+      ],
+    });
+    const guard = new AgentGuard({ policy, agentId: 'mask-test', audit: false });
+    try {
+      const asText = await guard.protect('crm.contact', async () => 'mail alice.smith@example.com', { checkResult: true })();
+      expect(asText).not.toContain('alice.smith@example.com');
+      expect(asText.startsWith('mail ')).toBe(true);
+      const asObject = await guard.protect('crm.contact', async () => ({ email: 'alice.smith@example.com', n: 1 }), { checkResult: true })();
+      expect(asObject.n).toBe(1);
+      expect(asObject.email).not.toBe('alice.smith@example.com');
+      expect(await guard.protect('crm.contact', async () => 'mail alice.smith@example.com')()).toBe('mail alice.smith@example.com');
     } finally {
       await guard.close();
     }

@@ -54,6 +54,13 @@ export interface ProtectOptions {
   waitForApproval?: boolean | ApprovalWaitOptions;
   /** Extra context recorded with each action (session, user, env…). */
   context?: Record<string, unknown>;
+  /**
+   * Decide the function's result before it is returned, as `{ kind: 'tool_output', name, input: { content: [<the
+   * result: a string as is, anything else as JSON>] } }`: allow returns it, transform returns the rewritten text (parsed
+   * back for a non-string result), deny or require_approval throws AgentGuardDeniedError. With a session
+   * (`guard.session(id)`), an injection found in it taints the session. The policy must allow `tool_output`.
+   */
+  checkResult?: boolean;
 }
 
 /** A guard bound to one agent session: every action it decides names `context.session.id` (see AgentGuard.session). */
@@ -281,12 +288,30 @@ export class AgentGuard {
       try {
         const result = await fn(...callArgs);
         await this.outcomeQuietly(decision, { status: 'ok', durationMs: performance.now() - started });
-        return result;
+        return options.checkResult ? await this.checkedResult(name, result, options.context) : result;
       } catch (error) {
         await this.outcomeQuietly(decision, { status: 'error', durationMs: performance.now() - started, error: error instanceof Error ? error.message : String(error) });
         throw error;
       }
     };
+  }
+
+  /** protect()'s `checkResult`: the result as the policy lets the agent read it (see ProtectOptions.checkResult). */
+  private async checkedResult<R>(name: string, result: R, context: Record<string, unknown> | undefined): Promise<R> {
+    const text = typeof result === 'string' ? result : JSON.stringify(result);
+    if (text === undefined) return result; // undefined or a function: nothing the agent can read
+    const decision = await this.decide({ kind: 'tool_output', name, input: { content: [text] }, ...(context ? { context } : {}) });
+    if (decision.effect === 'allow') return result;
+    if (decision.effect !== 'transform') throw new AgentGuardDeniedError(decision);
+    const content = decision.action.input?.content;
+    const rewritten = Array.isArray(content) && content.length === 1 && typeof content[0] === 'string' ? content[0] : undefined;
+    if (rewritten !== undefined && typeof result === 'string') return rewritten as R;
+    try {
+      if (rewritten !== undefined) return JSON.parse(rewritten) as R;
+    } catch {
+      // falls through: a rewrite that is no longer JSON cannot be handed back as the function's value
+    }
+    throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform of the result of ${name} cannot be returned as its value, so it was withheld`);
   }
 
   /** The action already ran: failing to record its outcome must not turn its result into an error. */
