@@ -287,6 +287,28 @@ describe('export: ocsf', () => {
     expect(e.actor.user).toEqual({ name: 'unknown', type_id: 99, type: 'AI Agent' });
   });
 
+  it('gives each approval record of a decision its own uid and names it as an approval, not an outcome', async () => {
+    const store = new MemoryAuditStore();
+    const d = decision('require_approval', { agent: { id: 'ops' }, kind: 'tool', name: 'deploy', input: {} }, ['r']);
+    const approvalOf = (event: string) => ({
+      type: 'approval' as const, time: T0.toISOString(), agentId: 'ops', decisionId: d.id, effect: null, rules: ['r'],
+      data: { event, approval: { id: 'apr_1', decisionId: d.id, action: { kind: 'tool', name: 'deploy' } } },
+    });
+    const records = await store.append([
+      decisionEntry(d, T0),
+      approvalOf('requested'),
+      approvalOf('approved'),
+      { type: 'outcome', time: T0.toISOString(), agentId: 'ops', decisionId: d.id, effect: null, rules: [], data: { name: 'deploy', status: 'ok' } },
+    ]);
+    const events = records.map((r) => new OcsfExporter({ productVersion: VERSION }).event(r) as Record<string, any>);
+    const uids = events.map((e) => e.metadata.uid);
+    expect(new Set(uids).size).toBe(uids.length);
+    expect(events[1]).toMatchObject({ activity_name: 'Approval', type_name: 'API Activity: Approval', message: 'Approval requested' });
+    expect(events[2].message).toBe('Approval approved');
+    expect(events.every((e) => !String(e.message).includes('null'))).toBe(true);
+    expect(events[3].metadata.uid).toBe(`${d.id}:outcome`);
+  });
+
   it('maps an http action to http_request and a failed outcome to Failure', async () => {
     const store = new MemoryAuditStore();
     const d = decision('allow', { agent: { id: 'web' }, kind: 'http', name: 'fetch', input: { method: 'post', url: 'https://api.example.com/x' } }, ['r']);

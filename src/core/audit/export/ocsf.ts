@@ -44,6 +44,25 @@ function modelOf(view: RecordView): { name: string; provider?: string } | undefi
   return { name, provider };
 }
 
+const ACTIVITY_NAME: Record<AuditRecord['type'], string> = { decision: 'Decision', outcome: 'Outcome', approval: 'Approval', alert: 'Alert', checkpoint: 'Checkpoint' };
+
+/**
+ * Unique per record: a decision's id, `<id>:outcome` for its outcome, and the sequence number for the other records
+ * of a decision (a decision can have several approval records: requested, approved, consumed…).
+ */
+function eventUid(r: AuditRecord): string {
+  if (r.decisionId === null) return `seq:${r.seq}`;
+  if (r.type === 'decision') return r.decisionId;
+  if (r.type === 'outcome') return `${r.decisionId}:outcome`;
+  return `${r.decisionId}:${r.type}:${r.seq}`;
+}
+
+function fallbackMessage(r: AuditRecord, view: RecordView): string {
+  if (r.type === 'decision') return `Action ${r.effect ?? 'decided'}`;
+  if (r.type === 'outcome') return `Action ${view.status ?? 'finished'}`;
+  return view.status !== undefined ? `${ACTIVITY_NAME[r.type]} ${view.status}` : `${ACTIVITY_NAME[r.type]} recorded`;
+}
+
 function status(r: AuditRecord, view: RecordView): { status_id: number; status: string; status_detail?: string } {
   if (r.type === 'outcome') {
     if (view.status === 'ok') return { status_id: 1, status: 'Success' };
@@ -96,21 +115,21 @@ export class OcsfExporter implements AuditExporter {
       category_uid: CATEGORY_UID,
       category_name: 'Application Activity',
       activity_id: ACTIVITY_OTHER,
-      activity_name: r.type === 'decision' ? 'Decision' : 'Outcome',
+      activity_name: ACTIVITY_NAME[r.type],
       type_uid: CLASS_UID * 100 + ACTIVITY_OTHER,
-      type_name: `API Activity: ${r.type === 'decision' ? 'Decision' : 'Outcome'}`,
+      type_name: `API Activity: ${ACTIVITY_NAME[r.type]}`,
       time: Number.isFinite(time) ? time : 0,
       timezone_offset: 0,
       severity_id: severityId,
       severity: SEVERITY[severityId] ?? 'Unknown',
       ...status(r, view),
-      message: view.messages.length > 0 ? view.messages.join('; ') : r.type === 'outcome' ? `Action ${view.status ?? 'finished'}` : `Action ${r.effect}`,
+      message: view.messages.length > 0 ? view.messages.join('; ') : fallbackMessage(r, view),
       ...(view.durationMs !== undefined ? { duration: Math.round(view.durationMs) } : {}),
       metadata: {
         version: OCSF_VERSION,
         product: { name: 'agentguard', vendor_name: 'agentguard', version: this.version },
         profiles,
-        uid: r.decisionId === null ? `seq:${r.seq}` : r.type === 'decision' ? r.decisionId : `${r.decisionId}:outcome`,
+        uid: eventUid(r),
         ...(r.decisionId !== null ? { correlation_uid: r.decisionId } : {}),
         sequence: r.seq,
         event_code: r.type,
