@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { installServers, uninstallServers, type InstallTarget } from '../src/mcp/install/install.js';
 import { AGENTGUARD_BIN, unwrapLaunch, wrapLaunch } from '../src/mcp/install/wrapped.js';
+import { ROOT } from './helpers/cli.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 import { makeTempDir } from './helpers/temp-dirs.js';
 
@@ -56,7 +57,7 @@ beforeEach(() => {
   writeFileSync(claudePath, CLAUDE);
   writeFileSync(vscodePath, VSCODE);
   policy = join(project, 'policy.yaml');
-  writeFileSync(policy, 'version: 1\ndefault: allow\nrules: []\n');
+  writeFileSync(policy, readFileSync(join(ROOT, 'policies/mcp-gateway/policy.yaml')));
 });
 
 const env = () => ({ HOME: home, XDG_CONFIG_HOME: join(home, '.config') });
@@ -74,7 +75,7 @@ describe('agentguard mcp install / uninstall', () => {
     const after = JSON.parse(readFileSync(claudePath, 'utf8'));
     expect(after.mcpServers.files).toEqual({
       command: process.execPath,
-      args: [AGENTGUARD_BIN, 'mcp', 'wrap', '--name', 'files', '--policy', policy, '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem', '/srv/docs'],
+      args: [AGENTGUARD_BIN, 'mcp', 'wrap', '--name', 'files', '--project', project, '--policy', policy, '--', 'npx', '-y', '@modelcontextprotocol/server-filesystem', '/srv/docs'],
     });
     expect(after.mcpServers.github).toEqual(JSON.parse(CLAUDE).mcpServers.github);
     expect(after.mcpServers.remote).toEqual({ url: 'https://mcp.example.com/mcp' });
@@ -127,6 +128,8 @@ describe('agentguard mcp install / uninstall', () => {
     expect(text).toContain('// keep this comment');
     expect(text).toContain('\t\t"web": { "type": "http", "url": "https://example.com/mcp", },');
     expect(text).toContain(`\t\t\t"command": ${JSON.stringify(process.execPath)},`);
+    // A one-line args array stays on one line.
+    expect(text).toContain(`\t\t\t"args": [${JSON.stringify(AGENTGUARD_BIN)}, "mcp", "wrap", "--name", "notes", "--project", ${JSON.stringify(project)}, "--policy", ${JSON.stringify(policy)}, "--", "node", "/opt/notes/server.js", "--root", "~/notes"], // keep this comment`);
     expect(text).not.toMatch(/^ +/m);
 
     expect((await cli('install', 'vscode', '--server', 'notes', '--policy', policy)).stdout).toContain('unchanged');
@@ -163,6 +166,17 @@ describe('agentguard mcp install / uninstall', () => {
     expect(existsSync(`${claudePath}.agentguard-backup`)).toBe(false);
   });
 
+  it('refuses to wrap without a policy that loads (every call would be denied), writing nothing', async () => {
+    const none = await cli('install', 'claude-desktop', '--all');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no agentguard policy here');
+    writeFileSync(policy, 'rules: [\n');
+    const broken = await cli('install', 'claude-desktop', '--all', '--policy', policy);
+    expect(broken.code).not.toBe(0);
+    expect(readFileSync(claudePath, 'utf8')).toBe(CLAUDE);
+    expect(existsSync(`${claudePath}.agentguard-backup`)).toBe(false);
+  });
+
   it('names the servers found when the one asked for is not there, and requires a choice', async () => {
     const missing = await cli('install', 'claude-desktop', '--server', 'nope', '--policy', policy);
     expect(missing.code).toBe(1);
@@ -171,7 +185,7 @@ describe('agentguard mcp install / uninstall', () => {
     const none = await cli('install', 'claude-desktop');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--all');
-    const noConfig = await cli('install', 'cursor', '--all');
+    const noConfig = await cli('install', 'cursor', '--all', '--policy', policy);
     expect(noConfig.code).toBe(1);
     expect(noConfig.stderr).toContain('MCP_CLIENT_CONFIG_NOT_FOUND');
   });
@@ -184,7 +198,7 @@ describe('agentguard mcp install / uninstall', () => {
     const findings = json(result.stdout).findings as Array<{ kind: string; name: string; status: string; evidence: string[]; details: Record<string, unknown> }>;
     const files = findings.find((f) => f.kind === 'mcp-server' && f.name.startsWith('files '));
     const github = findings.find((f) => f.kind === 'mcp-server' && f.name.startsWith('github '));
-    expect(files).toMatchObject({ status: 'secured', details: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv/docs'], gateway: { kind: 'agentguard mcp wrap', name: 'files', policy } } });
+    expect(files).toMatchObject({ status: 'secured', details: { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/srv/docs'], gateway: { kind: 'agentguard mcp wrap', name: 'files', project, policy } } });
     expect(files!.evidence).toContain('secured: runs through agentguard mcp wrap');
     expect(github?.status).toBe('unknown');
   });
@@ -192,7 +206,7 @@ describe('agentguard mcp install / uninstall', () => {
 
 describe('reading a wrapped launch line', () => {
   it('recognises agentguard, npx agentguard and node …/bin/run.js', () => {
-    expect(unwrapLaunch('agentguard', ['mcp', 'wrap', '--name', 'x', '--', 'node', 's.js'])).toEqual({ name: 'x', command: 'node', args: ['s.js'] });
+    expect(unwrapLaunch('agentguard', ['mcp', 'wrap', '--name', 'x', '--project', '/p', '--', 'node', 's.js'])).toEqual({ name: 'x', project: '/p', command: 'node', args: ['s.js'] });
     expect(unwrapLaunch('npx', ['-y', 'agentguard@1.2.0', 'mcp', 'wrap', '-p', '/p.yaml', '--', 'uvx', 'srv'])).toEqual({ policy: '/p.yaml', command: 'uvx', args: ['srv'] });
     expect(unwrapLaunch('/usr/bin/node', ['/opt/agentguard/bin/run.js', 'mcp', 'wrap', '--name=y', '--approval-wait', '5000', '--', 'srv'])).toEqual({ name: 'y', command: 'srv', args: [] });
     expect(unwrapLaunch('npx', ['-y', '@modelcontextprotocol/server-filesystem'])).toBeUndefined();

@@ -35,16 +35,23 @@ interface CommandFlags {
   home?: string;
 }
 
-/** The policy wrapped servers are decided by: the one given, else the project's when it exists; absolute either way. */
-async function policyFor(given: string | undefined): Promise<string | undefined> {
-  if (given !== undefined) {
-    const path = resolve(given);
-    if (!existsSync(path)) throw new AgentGuardError('USAGE', `the policy file ${path} does not exist`, { actions: ['Give the path of an existing policy file (`agentguard init` writes one).'] });
-    return path;
-  }
-  const { loadProjectConfig } = await import('../core/config/project-config.js');
+/**
+ * What the wrapped servers run with: the project found from here (its folder always, since MCP clients start servers
+ * in a folder of their own choosing), and the policy given (absolute). Refused when there would be no policy to load,
+ * as every call would then be denied.
+ */
+async function settingsFor(given: string | undefined): Promise<{ project: string; policy?: string }> {
+  const [{ loadProjectConfig }, { Policy }] = await Promise.all([import('../core/config/project-config.js'), import('../core/policy/policy.js')]);
   const project = await loadProjectConfig();
-  return existsSync(project.paths.policy) ? project.paths.policy : undefined;
+  const policy = given !== undefined ? resolve(given) : project.paths.policy;
+  if (!existsSync(policy)) {
+    throw new AgentGuardError('USAGE', given !== undefined ? `the policy file ${policy} does not exist` : `no agentguard policy here (looked for ${policy})`, {
+      actions: ['Run the command in your agentguard project (`agentguard init` makes one), or pass --policy <file>.'],
+    });
+  }
+  // The policy must load now: a wrapped server whose policy does not load has every tool call denied.
+  await Policy.fromFile(policy);
+  return { project: project.root, ...(given !== undefined ? { policy } : {}) };
 }
 
 export async function runInstallCommand(verb: 'install' | 'uninstall', client: string, flags: CommandFlags): Promise<InstallReport> {
@@ -64,8 +71,7 @@ export async function runInstallCommand(verb: 'install' | 'uninstall', client: s
   const choice = flags.all ? { all: true as const } : { names: flags.server ?? [] };
   try {
     if (verb === 'uninstall') return await uninstallServers(target, { choice, dryRun: flags['dry-run'] });
-    const policy = await policyFor(flags.policy);
-    return await installServers(target, { choice, dryRun: flags['dry-run'], ...(policy !== undefined ? { policy } : {}) });
+    return await installServers(target, { choice, dryRun: flags['dry-run'], ...(await settingsFor(flags.policy)) });
   } catch (error) {
     if (!(error instanceof InstallError)) throw error;
     throw new AgentGuardError(PROBLEM_CODES[error.problem].code, error.message, { actions: error.hints, cause: error });

@@ -10,6 +10,8 @@ export interface DeciderSetup {
   sidecar?: { url: string; token: string };
   /** Agent id for sidecar mode (with an agent token the sidecar fills it in anyway). */
   agentId?: string;
+  /** Folder to look for agentguard.config.json from (default: the working folder, which the MCP client chooses). */
+  projectDir?: string;
   log: (message: string) => void;
 }
 
@@ -33,14 +35,14 @@ export async function openDecider(setup: DeciderSetup): Promise<OpenedDecider> {
     const options = checkSidecarOptions({ sidecar: setup.sidecar, ...(setup.agentId ? { agentId: setup.agentId } : {}) });
     const decider = sidecarDecider(new SidecarDecider(options), setup.log);
     try {
-      return { decider, project: await loadProjectConfig() };
+      return { decider, project: await loadProjectConfig(setup.projectDir) };
     } catch {
       return { decider };
     }
   }
   let project: LoadedProjectConfig | undefined;
   try {
-    project = await loadProjectConfig();
+    project = await loadProjectConfig(setup.projectDir);
     const policy = await Policy.fromFile(setup.policy ?? project.paths.policy);
     const [{ openProjectEngine }, { engineDecider }] = await Promise.all([import('../cli/project-engine.js'), import('./decider.js')]);
     const engine = await openProjectEngine(project, { policy, record: true });

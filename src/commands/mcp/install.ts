@@ -8,7 +8,7 @@ export type McpInstallResult = InstallReport;
 
 export default class McpInstall extends BaseCommand {
   static summary = 'Rewrite an MCP client\'s config so its stdio servers run through `agentguard mcp wrap`.';
-  static description = `Reads the client's MCP config files (the places \`agentguard scan\` reads: the home folder and the current project folder) and sets each chosen stdio server's command to \`<node> <agentguard>/bin/run.js mcp wrap --name <server> [--policy <file>] -- <its command> <its args…>\`, keeping comments and layout. Shows the change as a unified diff; --dry-run writes nothing. The original file is kept beside it (\`<config>.agentguard-backup\`, with its SHA-256) and files are replaced through a temp file and a rename. Servers already wrapped are left alone; HTTP servers are skipped (not wrappable over stdio). A config that does not parse is refused and nothing is written. Undo with \`agentguard mcp uninstall\`.`;
+  static description = `Reads the client's MCP config files (the places \`agentguard scan\` reads: the home folder and the current project folder) and sets each chosen stdio server's command to \`<node> <agentguard>/bin/run.js mcp wrap --name <server> --project <this project> [--policy <file>] -- <its command> <its args…>\` (the project found from the current folder: its policy, config and data folder, whatever folder the client starts the server in), keeping comments and layout. Shows the change as a unified diff; --dry-run writes nothing. The original file is kept beside it (\`<config>.agentguard-backup\`, with its SHA-256) and files are replaced through a temp file and a rename. Servers already wrapped are left alone; HTTP servers are skipped (not wrappable over stdio). A config that does not parse is refused and nothing is written. Undo with \`agentguard mcp uninstall\`.`;
   static examples = [
     { description: 'See what would change for every Claude Desktop server', command: '<%= config.bin %> <%= command.id %> claude-desktop --all --dry-run' },
     { description: 'Wrap one VS Code server with a policy', command: '<%= config.bin %> <%= command.id %> vscode --server github --policy agentguard/policy.yaml' },
@@ -18,7 +18,7 @@ export default class McpInstall extends BaseCommand {
   static flags = {
     ...serverFlags,
     'dry-run': Flags.boolean({ description: 'Show the diff and write nothing.', default: false }),
-    policy: Flags.string({ char: 'p', description: 'Policy file the wrapped servers are decided by (written as an absolute path; default: the policy of agentguard.config.json here, if any).' }),
+    policy: Flags.string({ char: 'p', description: 'Policy file the wrapped servers are decided by (written as an absolute path; default: the policy of the agentguard project here).' }),
     ...homeFlag,
   };
 

@@ -26,6 +26,7 @@ starts and every tool call is denied with the problem named. It exits with the s
     sidecar: Flags.string({ description: 'Decide through the sidecar at this URL instead of in this process.', env: 'AGENTGUARD_SIDECAR_URL' }),
     token: Flags.string({ description: 'The sidecar token (prefer the AGENTGUARD_TOKEN environment variable: arguments are visible to other processes).', env: 'AGENTGUARD_TOKEN' }),
     'agent-id': Flags.string({ description: 'Sidecar mode: the agent id put on actions (an agent token fills in its own).' }),
+    project: Flags.string({ description: 'Folder whose agentguard.config.json (policy, data folder) to use. Default: the working folder, which MCP clients choose themselves (Claude Desktop starts servers in /), so configs written by `agentguard mcp install` name it.', helpValue: '<dir>' }),
     'approval-wait': Flags.integer({ description: 'Milliseconds a call the policy sends for approval waits for a person\'s answer; 0 denies it at once, naming the approval to approve before calling again.', min: 0, default: 0 }),
   };
 
@@ -45,6 +46,7 @@ starts and every tool call is denied with the problem named. It exits with the s
       ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
       ...(flags.sidecar !== undefined ? { sidecar: { url: flags.sidecar, token: flags.token! } } : {}),
       ...(flags['agent-id'] !== undefined ? { agentId: flags['agent-id'] } : {}),
+      ...(flags.project !== undefined ? { projectDir: flags.project } : {}),
       log,
     });
     const pins = await openGuard(project, recorder, log);

@@ -2,10 +2,11 @@
  * The text edits of install and uninstall on one config: each chosen stdio server's `command`/`args` set to the
  * `mcp wrap` launch line (or back), through editJsonc so comments, layout and every other byte stay.
  */
+import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import type { ConfigLocation } from '../../scan/mcp/clients.js';
 import { editJsonc, parseJsonc } from '../../scan/mcp/jsonc.js';
 import { extractServers, formatKeyPath, type ParsedServer } from '../../scan/mcp/parse.js';
-import { unwrapLaunch, wrapLaunch, type Launch } from './wrapped.js';
+import { unwrapLaunch, wrapLaunch, type Launch, type WrapSettings } from './wrapped.js';
 
 /** Which servers: all of them, or these names (a Claude Code project server also answers to `projects[dir].name`). */
 export type ServerChoice = { all: true } | { names: readonly string[] };
@@ -52,18 +53,29 @@ function launchOf(entry: Record<string, unknown>): Launch | undefined {
   return { command: entry.command, args: (entry.args as string[] | undefined) ?? [] };
 }
 
-/** Applies `set` to the text kept without its byte order mark, which goes back in front. */
+/**
+ * Sets one value. An array written on one line (`"args": ["-y", "pkg"]`) is replaced on one line, as its author
+ * wrote it; anything else goes through editJsonc, which lays out what it writes.
+ */
+function setValue(body: string, path: Array<string | number>, value: unknown, strict: boolean): string {
+  const root = parseTree(body, [], { allowTrailingComma: !strict, disallowComments: strict });
+  const node = root && findNodeAtLocation(root, path);
+  if (node?.type === 'array' && Array.isArray(value) && !body.slice(node.offset, node.offset + node.length).includes('\n')) {
+    const inline = `${body.slice(0, node.offset)}[${value.map((v) => JSON.stringify(v)).join(', ')}]${body.slice(node.offset + node.length)}`;
+    if (parseJsonc(inline, { strict }).ok) return inline;
+  }
+  return editJsonc(body, path, value, { strict });
+}
+
+/** Applies the edits to the text kept without its byte order mark, which goes back in front. */
 function edited(text: string, location: ConfigLocation, edits: Array<[Array<string | number>, unknown]>): string {
   const bom = text.startsWith(BOM) ? BOM : '';
   let body = bom ? text.slice(1) : text;
-  for (const [path, value] of edits) body = editJsonc(body, path, value, { strict: location.syntax === 'json' });
+  for (const [path, value] of edits) body = setValue(body, path, value, location.syntax === 'json');
   return bom + body;
 }
 
-export interface WrapOptions {
-  policy?: string;
-  launcher?: Launch;
-}
+export type WrapOptions = WrapSettings;
 
 export function wrapServers(location: ConfigLocation, text: string, choice: ServerChoice, options: WrapOptions = {}): ConfigEdit {
   const changes: ServerChange[] = [];

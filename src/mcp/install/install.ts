@@ -103,7 +103,7 @@ export function unifiedDiff(path: string, before: string, after: string): string
   // The lines around a server can hold its secrets (env values): shown masked, as `scan` shows configs.
   return patch
     .split('\n')
-    .filter((line) => !/^={3,}$/.test(line))
+    .filter((line) => !/^={3,}$/.test(line) && !line.startsWith('Index: '))
     .map((line) => (line.startsWith('@@') ? line : maskText(line)))
     .join('\n');
 }
@@ -111,6 +111,8 @@ export function unifiedDiff(path: string, before: string, after: string): string
 export interface InstallOptions {
   choice: ServerChoice;
   dryRun: boolean;
+  /** Absolute project folder passed to `mcp wrap --project`. */
+  project?: string;
   /** Absolute policy path passed to `mcp wrap --policy`. */
   policy?: string;
   launcher?: Launch;

@@ -15,6 +15,8 @@ export interface WrappedServer {
   name?: string;
   /** `--policy` given to `mcp wrap`, when there is one. */
   policy?: string;
+  /** `--project` given to `mcp wrap`, when there is one. */
+  project?: string;
   /** The real server's launch line, after `--`. */
   command: string;
   args: string[];
@@ -32,16 +34,22 @@ export function defaultLauncher(): Launch {
   return { command: process.execPath, args: [AGENTGUARD_BIN] };
 }
 
-export function wrapLaunch(server: string, real: Launch, options: { policy?: string; launcher?: Launch } = {}): Launch {
+export interface WrapSettings {
+  /** Absolute folder of the agentguard project (its config, policy and data folder) the gateway uses. */
+  project?: string;
+  /** Absolute policy file. */
+  policy?: string;
+  launcher?: Launch;
+}
+
+export function wrapLaunch(server: string, real: Launch, options: WrapSettings = {}): Launch {
   const launcher = options.launcher ?? defaultLauncher();
-  return {
-    command: launcher.command,
-    args: [...launcher.args, 'mcp', 'wrap', '--name', server, ...(options.policy !== undefined ? ['--policy', options.policy] : []), '--', real.command, ...real.args],
-  };
+  const settings = [...(options.project !== undefined ? ['--project', options.project] : []), ...(options.policy !== undefined ? ['--policy', options.policy] : [])];
+  return { command: launcher.command, args: [...launcher.args, 'mcp', 'wrap', '--name', server, ...settings, '--', real.command, ...real.args] };
 }
 
 /** `mcp wrap` flags that take a value (the others are booleans). */
-const VALUE_FLAGS = new Set(['--name', '--policy', '-p', '--sidecar', '--token', '--agent-id', '--approval-wait']);
+const VALUE_FLAGS = new Set(['--name', '--policy', '-p', '--project', '--sidecar', '--token', '--agent-id', '--approval-wait']);
 
 /** Tokens after the program that runs agentguard: `agentguard …`, `npx [-y] agentguard[@v] …`, `node …/bin/run.js …`. */
 function agentguardArgs(tokens: readonly string[]): readonly string[] | undefined {
@@ -80,6 +88,7 @@ export function unwrapLaunch(command: string | undefined, args: readonly string[
     const value = inline ?? rest[++i];
     if (flag === '--name') out.name = value;
     if (flag === '--policy' || flag === '-p') out.policy = value;
+    if (flag === '--project') out.project = value;
   }
   const real = rest.slice(i);
   if (real.length === 0 || real[0] === undefined) return undefined;

@@ -66,10 +66,14 @@ export function entryHash(entry: unknown, key: Uint8Array | undefined): string {
  * A server launched as `agentguard mcp wrap … -- <command> <args…>` (however agentguard is started) is secured by
  * the gateway; it is reported, and judged for risks, by the command it wraps.
  */
-function unwrapped(parsed: ParsedServer): { parsed: ParsedServer; gateway?: { name?: string; policy?: string } } {
+function unwrapped(parsed: ParsedServer): { parsed: ParsedServer; gateway?: { name?: string; project?: string; policy?: string } } {
   const real = parsed.server.transport === 'stdio' ? unwrapLaunch(parsed.server.command, parsed.server.args) : undefined;
   if (!real) return { parsed };
-  const gateway = { ...(real.name !== undefined ? { name: real.name } : {}), ...(real.policy !== undefined ? { policy: real.policy } : {}) };
+  const gateway = {
+    ...(real.name !== undefined ? { name: real.name } : {}),
+    ...(real.project !== undefined ? { project: maskText(real.project) } : {}),
+    ...(real.policy !== undefined ? { policy: maskText(real.policy) } : {}),
+  };
   return { parsed: { ...parsed, server: { ...parsed.server, command: real.command, args: real.args } }, gateway };
 }
 
@@ -94,7 +98,7 @@ function toFinding(location: ConfigLocation, configured: ParsedServer, options: 
   if (server.args !== undefined) details.args = maskArgs(server.args).args;
   if (server.url !== undefined) details.url = sanitizeUrl(server.url).url;
   if (server.disabled !== undefined) details.disabled = server.disabled;
-  if (gateway) details.gateway = { kind: 'agentguard mcp wrap', ...gateway, ...(gateway.policy !== undefined ? { policy: maskText(gateway.policy) } : {}) };
+  if (gateway) details.gateway = { kind: 'agentguard mcp wrap', ...gateway };
 
   const evidence = [`${displayPath(server.configPath, home)}: ${formatKeyPath(parsed.keyPath)}`];
   if (server.disabled) evidence.push('disabled in the config');
