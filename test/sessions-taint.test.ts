@@ -8,6 +8,7 @@ import type { Engine } from '../src/core/engine/types.js';
 import { AgentGuardError } from '../src/core/errors.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { checkSessionsConfig } from '../src/core/sessions/config.js';
+import { MAX_TAINT_SOURCES } from '../src/core/sessions/taint.js';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { AgentGuard } from '../src/sdk/agent-guard.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
@@ -108,6 +109,14 @@ describe('session taint in the engine', () => {
     expect((await engine.decide(send('s9'))).effect).toBe('deny');
     const fresh = await open({ record: false });
     expect((await fresh.decide(send('s9'))).effect).toBe('allow');
+  });
+
+  it('an action carries at most MAX_TAINT_SOURCES sources, the first ones, however often its session was tainted', async () => {
+    const dataDir = join(makeTempDir('ag-taint-many-'), 'data');
+    const engine = await open({ record: true, dataDir });
+    for (let i = 0; i < MAX_TAINT_SOURCES + 3; i++) await engine.decide(page('s7', INJECTION, `web.page_${i}`));
+    const sources = ((await engine.decide(send('s7'))).action.context!.session as { taintSources: Array<{ source: string }> }).taintSources;
+    expect(sources.map((s) => s.source)).toEqual(Array.from({ length: MAX_TAINT_SOURCES }, (_, i) => `web.page_${i}`));
   });
 
   it('a clean session drops what the caller claimed about its taint sources', async () => {

@@ -4,8 +4,8 @@ import type { SessionTaintStore, TaintSource } from './types.js';
 export class MemorySessionTaintStore implements SessionTaintStore {
   private readonly bySession = new Map<string, TaintSource[]>();
 
-  async sources(session: string): Promise<TaintSource[]> {
-    return [...(this.bySession.get(session) ?? [])];
+  async sources(session: string, limit: number): Promise<TaintSource[]> {
+    return (this.bySession.get(session) ?? []).slice(0, limit).map((s) => ({ ...s }));
   }
 
   async add(session: string, source: TaintSource): Promise<void> {

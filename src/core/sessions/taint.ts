@@ -6,6 +6,12 @@ import type { SessionTaintStore, TaintSource } from './types.js';
 /** Kinds whose action is content an agent reads (a tool's result, a model's answer), so an injection in it taints. */
 export const OUTPUT_KINDS: ReadonlySet<string> = new Set(['mcp_output', 'llm_output', 'tool_output']);
 
+/**
+ * At most this many sources are put into an action (the first ones): a long session that keeps reading injected pages
+ * must not make every later action, and its audit record, grow without bound. `tainted` does not depend on it.
+ */
+export const MAX_TAINT_SOURCES = 16;
+
 /** The session id an action names in `context.session.id`, if any. */
 export function sessionIdOf(action: Action): string | undefined {
   const session = action.context?.session;
@@ -35,7 +41,7 @@ export class SessionTaint {
   async apply(action: Action): Promise<Action> {
     const id = sessionIdOf(action);
     if (id === undefined) return action;
-    const stored = await this.store.sources(id);
+    const stored = await this.store.sources(id, MAX_TAINT_SOURCES);
     const session = action.context!.session as Record<string, unknown>;
     const claimed = session.tainted === true;
     if (stored.length === 0 && !claimed) {
@@ -45,7 +51,7 @@ export class SessionTaint {
       return { ...action, context: { ...action.context, session: rest } };
     }
     // Claimed but not stored (`policy simulate` of a tainted session): the caller's sources are shown as given.
-    const given = stored.length === 0 && Array.isArray(session.taintSources) ? session.taintSources : [];
+    const given = stored.length === 0 && Array.isArray(session.taintSources) ? session.taintSources.slice(0, MAX_TAINT_SOURCES) : [];
     return { ...action, context: { ...action.context, session: { ...session, tainted: true, taintSources: [...stored, ...given] } } };
   }
 

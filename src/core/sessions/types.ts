@@ -21,8 +21,8 @@ export interface TaintSource {
 
 /** The session-taint part of the store: append-only, shared by every process on the data folder. */
 export interface SessionTaintStore {
-  /** The sources that tainted `session`, oldest first (empty when it is clean). */
-  sources(session: string): Promise<TaintSource[]>;
+  /** The first `limit` sources that tainted `session`, oldest first (empty when it is clean). */
+  sources(session: string, limit: number): Promise<TaintSource[]>;
   /** Records one more source for `session`. There is deliberately no way to remove one. */
   add(session: string, source: TaintSource): Promise<void>;
 }

@@ -11,18 +11,18 @@ interface TaintRow {
 
 /** Session taint in SQLite (table `session_taint`, migration 12): one row per source, never updated or deleted. */
 export class SqliteSessionTaintStore implements SessionTaintStore {
-  private readonly selectStmt: Statement<[string], TaintRow>;
+  private readonly selectStmt: Statement<[string, number], TaintRow>;
   private readonly insertStmt: Statement<[string, string, string, string, string, string | null]>;
 
   constructor(db: Database) {
     this.selectStmt = db.prepare(
-      'SELECT source, kind, reason, at, decision_id AS decisionId FROM session_taint WHERE session_id = ? ORDER BY seq',
+      'SELECT source, kind, reason, at, decision_id AS decisionId FROM session_taint WHERE session_id = ? ORDER BY seq LIMIT ?',
     );
     this.insertStmt = db.prepare('INSERT INTO session_taint (session_id, source, kind, reason, at, decision_id) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
-  async sources(session: string): Promise<TaintSource[]> {
-    return this.selectStmt.all(session).map((row) => ({
+  async sources(session: string, limit: number): Promise<TaintSource[]> {
+    return this.selectStmt.all(session, limit).map((row) => ({
       source: row.source,
       kind: row.kind,
       reason: row.reason as TaintReason,
