@@ -34,6 +34,7 @@ reached is a JSON-RPC error. It listens on loopback and answers only to loopback
     sidecar: Flags.string({ description: 'Decide through the sidecar at this URL instead of in this process.', env: 'AGENTGUARD_SIDECAR_URL' }),
     token: Flags.string({ description: 'The sidecar token (prefer the AGENTGUARD_TOKEN environment variable: arguments are visible to other processes).', env: 'AGENTGUARD_TOKEN' }),
     'agent-id': Flags.string({ description: 'Sidecar mode: the agent id put on actions (an agent token fills in its own).' }),
+    project: Flags.string({ description: 'Folder whose agentguard.config.json (policy, data folder) to use. Default: the working folder.', helpValue: '<dir>' }),
     'approval-wait': Flags.integer({ description: 'Milliseconds a call the policy sends for approval waits for a person\'s answer; 0 denies it at once, naming the approval to approve before calling again.', min: 0, default: 0 }),
   };
 
@@ -66,6 +67,7 @@ reached is a JSON-RPC error. It listens on loopback and answers only to loopback
       ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
       ...(flags.sidecar !== undefined ? { sidecar: { url: flags.sidecar, token: flags.token! } } : {}),
       ...(flags['agent-id'] !== undefined ? { agentId: flags['agent-id'] } : {}),
+      ...(flags.project !== undefined ? { projectDir: flags.project } : {}),
       log,
     });
     const pins = await openGuard(project, recorder, log);
