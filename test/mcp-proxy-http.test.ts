@@ -5,7 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Action } from '../src/core/action.js';
 import { openEngine } from '../src/core/engine/open-engine.js';
 import { Policy } from '../src/core/policy/policy.js';
-import { engineDecider, failedDecider, type McpDecider } from '../src/mcp/decider.js';
+import { engineDecider, failedDecider, sidecarDecider, type McpDecider } from '../src/mcp/decider.js';
+import { checkSidecarOptions, SidecarDecider } from '../src/sdk/sidecar-client.js';
 import type { ToolListGuard } from '../src/mcp/hooks.js';
 import { failedGuard } from '../src/mcp/open-guard.js';
 import { startHttpGateway, type HttpGateway } from '../src/mcp/http/gateway.js';
@@ -194,6 +195,19 @@ describe('mcp proxy (Streamable HTTP), a real MCP client and server through the 
     const result = await callTool(client, 'echo', { text: 'x' });
     expect(result.isError).toBe(true);
     expect(result.content[0]!.text).toContain('could not load its policy');
+    expect(upstream.calls.size).toBe(0);
+  });
+
+  it('denies every call when the sidecar (sidecar mode) cannot be reached, forwarding none', async () => {
+    const closed = await startUpstream();
+    const port = new URL(closed.url).port;
+    await closed.close();
+    const sidecar = new SidecarDecider(checkSidecarOptions({ sidecar: { url: `http://127.0.0.1:${port}`, token: 'agt_test_token' } }));
+    const { client, upstream } = await connect({ decider: sidecarDecider(sidecar, () => undefined) });
+    const result = await callTool(client, 'echo', { text: 'x' });
+    expect(result.isError).toBe(true);
+    expect(result.content[0]!.text).toContain('agentguard denied remote.echo');
+    expect(result.content[0]!.text).toContain('sidecar');
     expect(upstream.calls.size).toBe(0);
   });
 
