@@ -59,8 +59,8 @@ async function recordingDecider(actions: Action[]): Promise<McpDecider> {
   return { ...decider, decide: (action) => (actions.push(action), decider.decide(action)) };
 }
 
-async function connect(options: { json?: boolean; decider?: McpDecider; guard?: ToolListGuard } = {}): Promise<Setup> {
-  const upstream = await startUpstream({ json: options.json });
+async function connect(options: { json?: boolean; decider?: McpDecider; guard?: ToolListGuard; onMessage?: (message: unknown) => void } = {}): Promise<Setup> {
+  const upstream = await startUpstream({ json: options.json, ...(options.onMessage ? { onMessage: options.onMessage } : {}) });
   cleanups.push(() => upstream.close());
   const actions: Action[] = [];
   const logs: string[] = [];
@@ -209,6 +209,38 @@ describe('mcp proxy (Streamable HTTP), a real MCP client and server through the 
     expect(result.content[0]!.text).toContain('agentguard denied remote.echo');
     expect(result.content[0]!.text).toContain('sidecar');
     expect(upstream.calls.size).toBe(0);
+  });
+
+  it('does not forward a call the client cancelled while it was being decided', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let deciding!: () => void;
+    const started = new Promise<void>((resolve) => (deciding = resolve));
+    const inner = await recordingDecider([]);
+    const gated: McpDecider = {
+      ...inner,
+      decide: async (action) => {
+        if (action.kind === 'mcp') {
+          deciding();
+          await released;
+        }
+        return inner.decide(action);
+      },
+    };
+    // The proxy marks the call cancelled before it forwards the notification, so the server seeing it is the cue.
+    const onMessage = (message: unknown): void => {
+      if ((message as { method?: string }).method === 'notifications/cancelled') release();
+    };
+    const { client, upstream } = await connect({ decider: gated, onMessage });
+    const abort = new AbortController();
+    const call = client.callTool({ name: 'echo', arguments: { text: 'cancel me' } }, undefined, { signal: abort.signal });
+    await started;
+    abort.abort('changed my mind');
+    await expect(call).rejects.toThrow();
+    await released;
+    const after = await callTool(client, 'contact');
+    expect(after.isError).toBeUndefined();
+    expect(upstream.calls.get('echo')).toBeUndefined();
   });
 
   it('refuses requests whose Host is not a loopback name (DNS rebinding) and malformed JSON-RPC', async () => {

@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { LOOPBACK_HOST_NAMES, parseHostHeader } from '../../sidecar/plugins/host-check.js';
+import { isPlainObject } from '../../core/plain-object.js';
+import { refusalResult } from '../actions.js';
 import type { McpDecider } from '../decider.js';
 import type { McpSessionInfo, ToolListGuard } from '../hooks.js';
 import { errorMessage, parseLine, type RpcId } from '../jsonrpc.js';
@@ -58,6 +60,9 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   const hostName = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   const allowedHosts = new Set<string>([...LOOPBACK_HOST_NAMES, ...(WILDCARD_HOSTS.has(host) ? [] : [hostName.toLowerCase()])]);
   const where = `${upstream.origin}${upstream.pathname}`;
+  /** tools/call requests being decided, by session and request id, so a notifications/cancelled can stop their forwarding. */
+  const deciding = new Map<string, { cancelled: boolean }>();
+  const decidingKey = (sessionId: string, id: unknown): string => `${sessionId}\n${typeof id}:${String(id)}`;
 
   const sessionOf = (sessionId: string | undefined): McpSessionInfo => ({ id: sessionId ?? fallbackSession, transport: 'streamable-http' });
 
@@ -207,13 +212,30 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     let outgoing = body;
     let pending: Pending | undefined;
     if (method === 'tools/call' && id !== undefined) {
-      const verdict = await messages.decideCall(id, message, session);
+      // Only calls of a session can be cancelled: without one, clients of a stateless server could cancel each other's.
+      const key = sessionId !== undefined ? decidingKey(sessionId, id) : undefined;
+      const state = { cancelled: false };
+      if (key !== undefined) deciding.set(key, state);
+      let verdict: Awaited<ReturnType<typeof messages.decideCall>>;
+      try {
+        verdict = await messages.decideCall(id, message, session);
+      } finally {
+        if (key !== undefined) deciding.delete(key);
+      }
+      const headers: Record<string, string> = sessionId !== undefined ? { [SESSION_HEADER]: sessionId } : {};
       if ('answer' in verdict) {
-        sendJson(response, 200, verdict.answer, sessionId !== undefined ? { [SESSION_HEADER]: sessionId } : {});
+        sendJson(response, 200, verdict.answer, headers);
+        return;
+      }
+      if (state.cancelled) {
+        sendJson(response, 200, { jsonrpc: '2.0', id, result: refusalResult('the client cancelled this call before it was decided; it was not sent to the server') }, headers);
         return;
       }
       pending = { kind: 'call', call: verdict.call };
       if (verdict.forward !== message) outgoing = JSON.stringify(verdict.forward);
+    } else if (method === 'notifications/cancelled' && sessionId !== undefined && isPlainObject(message.params)) {
+      const state = deciding.get(decidingKey(sessionId, message.params.requestId));
+      if (state) state.cancelled = true;
     } else if (method === 'tools/list' && id !== undefined) {
       pending = { kind: 'list' };
     } else if (method !== undefined && id !== undefined) {
