@@ -1,4 +1,5 @@
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -241,6 +242,28 @@ describe('mcp proxy (Streamable HTTP), a real MCP client and server through the 
     const after = await callTool(client, 'contact');
     expect(after.isError).toBeUndefined();
     expect(upstream.calls.get('echo')).toBeUndefined();
+  });
+
+  it('answers a call whose event stream breaks before its result with a JSON-RPC error, after the events that came', async () => {
+    // A server that starts an SSE answer, sends one progress event, then drops the connection.
+    const broken = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      response.write(`id: 1\ndata: ${JSON.stringify({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 1, progress: 1 } })}\n\n`, () => response.destroy());
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => broken.close(resolve)));
+    const gateway = await startHttpGateway({ server: 'remote', upstream: new URL(`http://127.0.0.1:${(broken.address() as AddressInfo).port}/mcp`), decider: await recordingDecider([]), approvalWaitMs: 0, log: () => undefined });
+    cleanups.push(() => gateway.close());
+    const response = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 's-1' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 42, method: 'tools/call', params: { name: 'echo', arguments: { text: 'x' } } }),
+    });
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    const data = (await response.text()).split('\n').filter((line) => line.startsWith('data: ')).map((line) => JSON.parse(line.slice(6)) as Record<string, unknown>);
+    expect(data[0]).toMatchObject({ method: 'notifications/progress' });
+    expect(data[1]).toMatchObject({ id: 42, error: { code: -32000, message: 'the event stream of the MCP server remote broke before it answered' } });
   });
 
   it('refuses requests whose Host is not a loopback name (DNS rebinding) and malformed JSON-RPC', async () => {
