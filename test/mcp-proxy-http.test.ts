@@ -266,6 +266,30 @@ describe('mcp proxy (Streamable HTTP), a real MCP client and server through the 
     expect(data[1]).toMatchObject({ id: 42, error: { code: -32000, message: 'the event stream of the MCP server remote broke before it answered' } });
   });
 
+  it('checks a result the client gets by resuming the stream with GET (Last-Event-ID)', async () => {
+    // A server that closes the POST's stream after the priming event and delivers the result on the resumed GET stream.
+    const resuming = createServer((request, response) => {
+      request.resume();
+      response.writeHead(200, { 'content-type': 'text/event-stream' });
+      if (request.method === 'POST') {
+        response.end('id: e1\ndata: \n\n');
+        return;
+      }
+      const result = { jsonrpc: '2.0', id: 9, result: { content: [{ type: 'text', text: 'mail alice.smith@example.com' }] } };
+      response.end(`id: e2\ndata: ${JSON.stringify(result)}\n\n`);
+    });
+    await new Promise<void>((resolve) => resuming.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => resuming.close(resolve)));
+    const gateway = await startHttpGateway({ server: 'remote', upstream: new URL(`http://127.0.0.1:${(resuming.address() as AddressInfo).port}/mcp`), decider: await recordingDecider([]), approvalWaitMs: 0, log: () => undefined });
+    cleanups.push(() => gateway.close());
+    const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-session-id': 's-2' };
+    const posted = await fetch(gateway.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'contact', arguments: {} } }) });
+    expect(await posted.text()).toBe('id: e1\ndata: \n\n');
+    const resumed = await (await fetch(gateway.url, { method: 'GET', headers: { ...headers, 'last-event-id': 'e1' } })).text();
+    expect(resumed).toContain('"id":9');
+    expect(resumed).not.toContain('alice.smith@example.com');
+  });
+
   it('refuses requests whose Host is not a loopback name (DNS rebinding) and malformed JSON-RPC', async () => {
     const upstream = await startUpstream();
     cleanups.push(() => upstream.close());
