@@ -8,12 +8,13 @@ import * as cost from './cost.js';
 import * as guardrails from './guardrails.js';
 import * as llmClients from './llm-clients.js';
 import * as mcp from './mcp.js';
+import * as mcpHttp from './mcp-http.js';
 import * as policyEngine from './policy-engine.js';
 import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar, mcp, guardrails, llmClients, cost];
+const SECTIONS = [policyEngine, audit, sidecar, mcp, mcpHttp, guardrails, llmClients, cost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

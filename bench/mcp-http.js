@@ -1,0 +1,154 @@
+/**
+ * Bench section: what `agentguard mcp proxy` adds to one MCP tools/call over Streamable HTTP. A real MCP client (the
+ * SDK's Client over Streamable HTTP) calls the same real server (the SDK's McpServer, hosted in this process) directly
+ * and through `agentguard mcp proxy` (a separate process, policy only, audit on), side by side in alternating rounds.
+ * Added latency is the proxy's percentile minus the direct one.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import { summarize } from './lib/measure.js';
+import { formatUs, markdownTable } from './lib/report.js';
+
+export const id = 'mcp-http';
+export const title = 'MCP gateway: added latency per tools/call (Streamable HTTP, audit on)';
+
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const ROUNDS = Number(process.env.BENCH_MCP_ROUNDS ?? 10);
+const CALLS_PER_ROUND = Number(process.env.BENCH_MCP_CALLS ?? 200);
+const TEXT = 'Order 7 has shipped: the parcel is at the depot and the courier will bring it before noon.';
+const POLICY = `version: 1
+name: bench-mcp-http
+default: deny
+rules:
+  - id: tools
+    effect: allow
+    when: { kind: mcp, name: { glob: "bench.*" } }
+  - id: results
+    effect: allow
+    when: { kind: mcp_output }
+`;
+
+function readBody(request) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => resolve(chunks.length === 0 ? undefined : JSON.parse(Buffer.concat(chunks).toString('utf8'))));
+    request.on('error', reject);
+  });
+}
+
+/** The SDK's McpServer over Streamable HTTP (sessions, SSE answers) on a free loopback port. */
+async function startServer() {
+  const transports = new Map();
+  const http = createServer((request, response) => {
+    void (async () => {
+      const body = request.method === 'POST' ? await readBody(request) : undefined;
+      let transport = transports.get(request.headers['mcp-session-id']);
+      if (!transport) {
+        if (!isInitializeRequest(body)) return void response.writeHead(400).end();
+        transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => randomUUID(), onsessioninitialized: (sid) => transports.set(sid, transport) });
+        const server = new McpServer({ name: 'bench', version: '1.0.0' });
+        server.registerTool('echo', { description: 'Echoes the text.', inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: 'text', text }] }));
+        await server.connect(transport);
+      }
+      await transport.handleRequest(request, response, body);
+    })().catch(() => response.headersSent || response.writeHead(500).end());
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${http.address().port}/mcp`,
+    close: async () => {
+      for (const transport of transports.values()) await transport.close();
+      await new Promise((resolve) => {
+        http.close(resolve);
+        http.closeAllConnections();
+      });
+    },
+  };
+}
+
+/** Starts `agentguard mcp proxy` and resolves with the process and the endpoint it prints. */
+function startProxy(upstream, cwd, policyFile) {
+  const child = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--name', 'bench', '--upstream', upstream, '--port', '0', '--policy', policyFile], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk.toString('utf8');
+      if (out.includes('\n')) resolve({ child, url: out.split('\n')[0] });
+    });
+    child.once('exit', (code) => reject(new Error(`mcp proxy exited with ${code}`)));
+  });
+}
+
+async function connect(url) {
+  const client = new Client({ name: 'bench', version: '1.0.0' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.listTools(); // as clients do first; through the proxy this pins the tools
+  return client;
+}
+
+async function timeCalls(client, n, samples) {
+  for (let i = 0; i < n; i++) {
+    const started = process.hrtime.bigint();
+    const result = await client.callTool({ name: 'echo', arguments: { text: TEXT } });
+    samples.push(Number(process.hrtime.bigint() - started));
+    if (result.isError || result.content?.[0]?.text !== TEXT) throw new Error(`unexpected result: ${JSON.stringify(result)}`);
+  }
+}
+
+export async function run({ log }) {
+  const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-mcp-http-'));
+  const policyFile = join(dir, 'policy.yaml');
+  writeFileSync(policyFile, POLICY);
+  const server = await startServer();
+  let proxy;
+  const clients = [];
+  try {
+    proxy = await startProxy(server.url, dir, policyFile);
+    const setups = [
+      { label: 'direct (no gateway)', url: server.url },
+      { label: 'mcp proxy, policy only', url: proxy.url },
+    ];
+    for (const setup of setups) {
+      setup.client = await connect(setup.url);
+      clients.push(setup.client);
+      setup.samples = [];
+      await timeCalls(setup.client, 50, []); // warm-up
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      log(`  round ${round + 1}/${ROUNDS}`);
+      for (const setup of setups) await timeCalls(setup.client, CALLS_PER_ROUND, setup.samples);
+    }
+    const direct = summarize(setups[0].samples);
+    const rows = setups.map((setup) => {
+      const s = summarize(setup.samples);
+      const added = setup === setups[0] ? '—' : `${formatUs(s.p50 - direct.p50)} / ${formatUs(s.p99 - direct.p99)}`;
+      return [setup.label, String(s.samples), formatUs(s.p50), formatUs(s.p99), added];
+    });
+    const markdown = [
+      markdownTable(['client → server', 'calls', 'p50 µs', 'p99 µs', 'added p50 / p99 µs'], rows, ['l', 'r', 'r', 'r', 'r']),
+      '',
+      `Sequential tools/call of one small text tool over Streamable HTTP (SSE answers), ${ROUNDS} alternating rounds of ${CALLS_PER_ROUND} calls each; every proxied call is one more HTTP hop plus two recorded decisions (the call, its result) and one recorded outcome.`,
+    ].join('\n');
+    return { markdown, failures: [] };
+  } finally {
+    for (const client of clients) await client.close().catch(() => {});
+    if (proxy && proxy.child.exitCode === null) {
+      proxy.child.kill('SIGTERM');
+      await new Promise((resolve) => proxy.child.once('exit', resolve));
+    }
+    await server.close();
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  }
+}
