@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
+import { gatewayFlags, openGatewayParts } from '../../cli/mcp-gateway.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { isLoopbackHost } from '../../sidecar/pid-file.js';
 
@@ -30,12 +31,7 @@ reached is a JSON-RPC error. It listens on loopback and answers only to loopback
     port: Flags.integer({ description: `Port to listen on (default ${DEFAULT_PORT}; 0 takes a free one).`, min: 0, max: 65535, default: DEFAULT_PORT }),
     host: Flags.string({ description: 'Address to listen on (default 127.0.0.1). Other than loopback needs --allow-remote.', default: '127.0.0.1', helpValue: '<address>' }),
     'allow-remote': Flags.boolean({ description: 'Allow a --host other machines can reach (anyone who reaches it can use the upstream through it).' }),
-    policy: Flags.string({ char: 'p', description: 'Policy file (local mode; default: the policy in agentguard.config.json, else agentguard/policy.yaml).', exclusive: ['sidecar'] }),
-    sidecar: Flags.string({ description: 'Decide through the sidecar at this URL instead of in this process.', env: 'AGENTGUARD_SIDECAR_URL' }),
-    token: Flags.string({ description: 'The sidecar token (prefer the AGENTGUARD_TOKEN environment variable: arguments are visible to other processes).', env: 'AGENTGUARD_TOKEN' }),
-    'agent-id': Flags.string({ description: 'Sidecar mode: the agent id put on actions (an agent token fills in its own).' }),
-    project: Flags.string({ description: 'Folder whose agentguard.config.json (policy, data folder) to use. Default: the working folder.', helpValue: '<dir>' }),
-    'approval-wait': Flags.integer({ description: 'Milliseconds a call the policy sends for approval waits for a person\'s answer; 0 denies it at once, naming the approval to approve before calling again.', min: 0, default: 0 }),
+    ...gatewayFlags,
   };
 
   async run(): Promise<void> {
@@ -52,27 +48,16 @@ reached is a JSON-RPC error. It listens on loopback and answers only to loopback
     if (upstream.username !== '' || upstream.password !== '') {
       throw new AgentGuardError('USAGE', '--upstream must not hold credentials (user:password@)', { actions: ['Let the MCP client send them (an Authorization header passes through the proxy), so they stay out of process listings.'] });
     }
-    if (flags.sidecar !== undefined && !flags.token) {
-      throw new AgentGuardError('USAGE', '--sidecar needs a token', { actions: ['Set AGENTGUARD_TOKEN to a token from `agentguard token create` (or pass --token).'] });
-    }
     if (!isLoopbackHost(flags.host) && !flags['allow-remote']) {
       throw new AgentGuardError('REMOTE_BIND', `--host ${flags.host} would expose the MCP proxy to other machines`, {
         actions: ['Keep the default 127.0.0.1, or add --allow-remote if other machines must reach it (and protect the network path).'],
       });
     }
     const server = flags.name ?? upstream.hostname;
-    const log = (message: string): void => void process.stderr.write(`${message}\n`);
-    const [{ openDecider }, { openGuard }, { startHttpGateway }] = await Promise.all([import('../../mcp/open-decider.js'), import('../../mcp/open-guard.js'), import('../../mcp/http/gateway.js')]);
-    const { decider, project, recorder } = await openDecider({
-      ...(flags.policy !== undefined ? { policy: flags.policy } : {}),
-      ...(flags.sidecar !== undefined ? { sidecar: { url: flags.sidecar, token: flags.token! } } : {}),
-      ...(flags['agent-id'] !== undefined ? { agentId: flags['agent-id'] } : {}),
-      ...(flags.project !== undefined ? { projectDir: flags.project } : {}),
-      log,
-    });
-    const pins = await openGuard(project, recorder, log);
+    const [{ startHttpGateway }, parts] = await Promise.all([import('../../mcp/http/gateway.js'), openGatewayParts(flags)]);
+    const { decider, guard, log } = parts;
     try {
-      const gateway = await startHttpGateway({ server, upstream, host: flags.host, port: flags.port, decider, approvalWaitMs: flags['approval-wait'], guard: pins.guard, log }).catch((error: unknown) => {
+      const gateway = await startHttpGateway({ server, upstream, host: flags.host, port: flags.port, decider, approvalWaitMs: flags['approval-wait'], guard, log }).catch((error: unknown) => {
         const inUse = (error as NodeJS.ErrnoException).code === 'EADDRINUSE';
         throw new AgentGuardError(inUse ? 'PORT_IN_USE' : 'LISTEN_FAILED', inUse ? `port ${flags.port} on ${flags.host} is already in use` : `cannot listen on ${flags.host}:${flags.port}: ${(error as Error)?.message ?? String(error)}`, {
           actions: ['Pick another --port (0 takes a free one and prints it), or check --host (an address of this machine).'],
@@ -88,8 +73,7 @@ reached is a JSON-RPC error. It listens on loopback and answers only to loopback
       });
       await gateway.close();
     } finally {
-      await pins.close();
-      await decider.close();
+      await parts.close();
     }
   }
 }
