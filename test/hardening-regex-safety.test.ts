@@ -246,7 +246,7 @@ describe('confirming a fuzzing finding in this engine', () => {
 });
 
 describe('shipped verdicts', () => {
-  it('every regex of the shipped packs and templates has its verdict in policies/regex-safety.json (else run `npm run regex-safety:build`)', async () => {
+  it('every regex of the shipped packs, templates, demo policy and built-in MCP description policy has its verdict in policies/regex-safety.json (else run `npm run regex-safety:build`)', async () => {
     const { readdirSync, readFileSync } = await import('node:fs');
     const { fileURLToPath } = await import('node:url');
     const { readSourceFile } = await import('../src/core/policy/load.js');
@@ -254,15 +254,18 @@ describe('shipped verdicts', () => {
     const { SHIPPED_VERDICTS } = await import('../src/core/policy/lint/redos-cache.js');
     const shipped = new Set((JSON.parse(readFileSync(SHIPPED_VERDICTS, 'utf8')) as { safe: string[] }).safe);
     const root = fileURLToPath(new URL('..', import.meta.url));
-    const missing: string[] = [];
+    const { DESCRIPTION_POLICY_DOCUMENT } = await import('../src/mcp/pins/description-policy.js');
+    type Document = import('../src/core/policy/types.js').PolicyDocument;
+    const documents: Array<[string, Document]> = [[ '<built-in mcp-tool-descriptions>', DESCRIPTION_POLICY_DOCUMENT as unknown as Document ]];
     for (const dir of ['policies', 'templates']) {
       for (const entry of readdirSync(join(root, dir), { withFileTypes: true }).filter((e) => e.isDirectory())) {
-        const file = join(root, dir, entry.name, 'policy.yaml');
-        const source = await readSourceFile(file);
-        for (const site of regexSites(source.data as import('../src/core/policy/types.js').PolicyDocument)) {
-          if (!site.unsafe && !shipped.has(diskKey(site))) missing.push(`${dir}/${entry.name}: ${site.source}`);
-        }
+        documents.push([`${dir}/${entry.name}`, (await readSourceFile(join(root, dir, entry.name, 'policy.yaml'))).data as Document]);
       }
+    }
+    documents.push(['demo', (await readSourceFile(join(root, 'demo', 'policy.yaml'))).data as Document]);
+    const missing: string[] = [];
+    for (const [name, document] of documents) {
+      for (const site of regexSites(document)) if (!site.unsafe && !shipped.has(diskKey(site))) missing.push(`${name}: ${site.source}`);
     }
     expect(missing).toEqual([]);
   });
