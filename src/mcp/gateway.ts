@@ -26,6 +26,8 @@ export interface StdioGatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** How long the server gets to exit after the client closed its input, before SIGTERM (then as long before SIGKILL). */
   shutdownGraceMs?: number;
+  /** The session decided actions carry, which session taint follows (see McpSessionInfo.taintId); default: this connection's. */
+  sessionId?: string;
 }
 
 const SERVER_GONE = -32000;
@@ -38,7 +40,7 @@ const SERVER_GONE = -32000;
 export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
   const { server, guard, input, output, log } = options;
   const messages = createMessageGuard({ server, decider: options.decider, approvalWaitMs: options.approvalWaitMs, ...(guard ? { guard } : {}), log });
-  const session: McpSessionInfo = { id: `mcp_${randomUUID()}`, transport: 'stdio' };
+  const session: McpSessionInfo = { id: `mcp_${randomUUID()}`, transport: 'stdio', ...(options.sessionId ? { taintId: options.sessionId } : {}) };
   const calls = new Map<RpcId, PendingCall>();
   const deciding = new Set<RpcId>();
   const cancelled = new Set<RpcId>();

@@ -17,8 +17,13 @@ export interface McpTool {
 
 /** The client connection the proxy serves: one MCP session. */
 export interface McpSessionInfo {
-  /** Stable for the life of the client connection (the proxy makes one per `mcp wrap` process). */
+  /** Stable for the life of the client connection (the proxy makes one per `mcp wrap` process); tool pins use it. */
   id: string;
+  /**
+   * The session put on decided actions (`context.session.id`), which session taint follows; `id` when absent. `mcp wrap`
+   * shares one among every server the same client process started (see clientSessionId).
+   */
+  taintId?: string;
   transport: 'stdio' | 'streamable-http';
 }
 

@@ -3,6 +3,7 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { gatewayFlags, openGatewayParts } from '../../cli/mcp-gateway.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { clientSessionId } from '../../mcp/client-session.js';
 
 export default class McpWrap extends BaseCommand {
   static summary = 'Run an MCP server over stdio behind agentguard: every tool call and tool result decided by policy.';
@@ -24,6 +25,10 @@ starts and every tool call is denied with the problem named. It exits with the s
   static flags = {
     name: Flags.string({ description: 'The server name in action names (<name>.<tool>). Default: the command\'s file name.' }),
     ...gatewayFlags,
+    session: Flags.string({
+      description: 'The session id decided actions carry (context.session.id), which session taint follows. Default: one shared by every server the same MCP client process started, so content read through one server taints calls through the others.',
+      helpValue: '<id>',
+    }),
   };
 
   async run(): Promise<void> {
@@ -35,6 +40,7 @@ starts and every tool call is denied with the problem named. It exits with the s
     const server = flags.name ?? basename(command).replace(/\.[cm]?[jt]s$/, '');
     const [{ runStdioGateway }, parts] = await Promise.all([import('../../mcp/gateway.js'), openGatewayParts(flags)]);
     const { decider, guard, log } = parts;
+    const sessionId = flags.session ?? clientSessionId();
     try {
       process.exitCode = await runStdioGateway({
         server,
@@ -43,6 +49,7 @@ starts and every tool call is denied with the problem named. It exits with the s
         decider,
         approvalWaitMs: flags['approval-wait'],
         guard,
+        ...(sessionId !== undefined ? { sessionId } : {}),
         input: process.stdin,
         output: process.stdout,
         log,
