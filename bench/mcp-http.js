@@ -17,16 +17,12 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
-import { summarize } from './lib/measure.js';
-import { formatUs, markdownTable } from './lib/report.js';
+import { timeSideBySide } from './lib/mcp-calls.js';
 
 export const id = 'mcp-http';
 export const title = 'MCP gateway: added latency per tools/call (Streamable HTTP, audit on)';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
-const ROUNDS = Number(process.env.BENCH_MCP_ROUNDS ?? 10);
-const CALLS_PER_ROUND = Number(process.env.BENCH_MCP_CALLS ?? 200);
-const TEXT = 'Order 7 has shipped: the parcel is at the depot and the courier will bring it before noon.';
 const POLICY = `version: 1
 name: bench-mcp-http
 default: deny
@@ -98,15 +94,6 @@ async function connect(url) {
   return client;
 }
 
-async function timeCalls(client, n, samples) {
-  for (let i = 0; i < n; i++) {
-    const started = process.hrtime.bigint();
-    const result = await client.callTool({ name: 'echo', arguments: { text: TEXT } });
-    samples.push(Number(process.hrtime.bigint() - started));
-    if (result.isError || result.content?.[0]?.text !== TEXT) throw new Error(`unexpected result: ${JSON.stringify(result)}`);
-  }
-}
-
 export async function run({ log }) {
   const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-mcp-http-'));
   const policyFile = join(dir, 'policy.yaml');
@@ -123,23 +110,12 @@ export async function run({ log }) {
     for (const setup of setups) {
       setup.client = await connect(setup.url);
       clients.push(setup.client);
-      setup.samples = [];
-      await timeCalls(setup.client, 50, []); // warm-up
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      log(`  round ${round + 1}/${ROUNDS}`);
-      for (const setup of setups) await timeCalls(setup.client, CALLS_PER_ROUND, setup.samples);
-    }
-    const direct = summarize(setups[0].samples);
-    const rows = setups.map((setup) => {
-      const s = summarize(setup.samples);
-      const added = setup === setups[0] ? '—' : `${formatUs(s.p50 - direct.p50)} / ${formatUs(s.p99 - direct.p99)}`;
-      return [setup.label, String(s.samples), formatUs(s.p50), formatUs(s.p99), added];
-    });
+    const { table, rounds, callsPerRound } = await timeSideBySide(setups, log);
     const markdown = [
-      markdownTable(['client → server', 'calls', 'p50 µs', 'p99 µs', 'added p50 / p99 µs'], rows, ['l', 'r', 'r', 'r', 'r']),
+      table,
       '',
-      `Sequential tools/call of one small text tool over Streamable HTTP (SSE answers), ${ROUNDS} alternating rounds of ${CALLS_PER_ROUND} calls each; every proxied call is one more HTTP hop plus two recorded decisions (the call, its result) and one recorded outcome.`,
+      `Sequential tools/call of one small text tool over Streamable HTTP (SSE answers), ${rounds} alternating rounds of ${callsPerRound} calls each; every proxied call is one more HTTP hop plus two recorded decisions (the call, its result) and one recorded outcome.`,
     ].join('\n');
     return { markdown, failures: [] };
   } finally {

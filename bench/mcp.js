@@ -11,8 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { summarize } from './lib/measure.js';
-import { formatUs, markdownTable } from './lib/report.js';
+import { timeSideBySide } from './lib/mcp-calls.js';
 
 export const id = 'mcp';
 export const title = 'MCP gateway: added latency per tools/call (stdio, audit on)';
@@ -20,8 +19,6 @@ export const title = 'MCP gateway: added latency per tools/call (stdio, audit on
 const TARGET_ADDED_P50_MS = 1;
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const SERVER = fileURLToPath(new URL('../test/fixtures/mcp/server.mjs', import.meta.url));
-const ROUNDS = Number(process.env.BENCH_MCP_ROUNDS ?? 10);
-const CALLS_PER_ROUND = Number(process.env.BENCH_MCP_CALLS ?? 200);
 
 const POLICY_ONLY = `version: 1
 name: bench-mcp
@@ -44,22 +41,11 @@ const WITH_GUARDRAILS = `${POLICY_ONLY}  - id: mask-pii
     when: { kind: mcp_output, detect: { guardrail: injection, in: input.content } }
 `;
 
-const TEXT = 'Order 7 has shipped: the parcel is at the depot and the courier will bring it before noon.';
-
 async function connect(args, cwd) {
   const client = new Client({ name: 'bench', version: '1.0.0' });
   await client.connect(new StdioClientTransport({ command: process.execPath, args, cwd, stderr: 'ignore' }));
   await client.listTools(); // as clients do first; through the gateway this pins the tools
   return client;
-}
-
-async function timeCalls(client, n, samples) {
-  for (let i = 0; i < n; i++) {
-    const started = process.hrtime.bigint();
-    const result = await client.callTool({ name: 'echo', arguments: { text: TEXT } });
-    samples.push(Number(process.hrtime.bigint() - started));
-    if (result.isError || result.content?.[0]?.text !== TEXT) throw new Error(`unexpected result: ${JSON.stringify(result)}`);
-  }
 }
 
 export async function run({ log }) {
@@ -83,27 +69,15 @@ export async function run({ log }) {
       mkdirSync(cwd, { recursive: true });
       setup.client = await connect(setup.args, cwd);
       clients.push(setup.client);
-      setup.samples = [];
-      await timeCalls(setup.client, 50, []); // warm-up: JIT, guardrail models, the store
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      log(`  round ${round + 1}/${ROUNDS}`);
-      for (const setup of setups) await timeCalls(setup.client, CALLS_PER_ROUND, setup.samples);
-    }
-    const direct = summarize(setups[0].samples);
-    const rows = setups.map((setup) => {
-      const s = summarize(setup.samples);
-      const added = setup === setups[0] ? '—' : `${formatUs(s.p50 - direct.p50)} / ${formatUs(s.p99 - direct.p99)}`;
-      return [setup.label, String(s.samples), formatUs(s.p50), formatUs(s.p99), added];
-    });
-    const policyOnly = summarize(setups[1].samples);
-    const addedP50Ms = (policyOnly.p50 - direct.p50) / 1000;
+    const { summaries, table, rounds, callsPerRound } = await timeSideBySide(setups, log);
+    const addedP50Ms = (summaries[1].p50 - summaries[0].p50) / 1000;
     const failures = [];
     const verdict = addedP50Ms <= TARGET_ADDED_P50_MS ? 'met' : 'NOT met';
     const markdown = [
-      markdownTable(['client → server', 'calls', 'p50 µs', 'p99 µs', 'added p50 / p99 µs'], rows, ['l', 'r', 'r', 'r', 'r']),
+      table,
       '',
-      `Sequential tools/call of one small text tool, ${ROUNDS} alternating rounds of ${CALLS_PER_ROUND} calls each; every gateway call is two recorded decisions (the call, its result) and one recorded outcome. Target ≤ ${TARGET_ADDED_P50_MS} ms added p50 with policy only: ${verdict} (${addedP50Ms.toFixed(2)} ms).`,
+      `Sequential tools/call of one small text tool, ${rounds} alternating rounds of ${callsPerRound} calls each; every gateway call is two recorded decisions (the call, its result) and one recorded outcome. Target ≤ ${TARGET_ADDED_P50_MS} ms added p50 with policy only: ${verdict} (${addedP50Ms.toFixed(2)} ms).`,
     ].join('\n');
     return { markdown, failures };
   } finally {
