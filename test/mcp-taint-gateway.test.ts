@@ -1,46 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ReadBuffer, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openEngine } from '../src/core/engine/open-engine.js';
 import type { Engine } from '../src/core/engine/types.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { engineDecider } from '../src/mcp/decider.js';
-import { runStdioGateway } from '../src/mcp/gateway.js';
 import { ROOT } from './helpers/cli.js';
+import { connectThroughGateway } from './helpers/mcp-in-process.js';
 import { makeTempDir } from './helpers/temp-dirs.js';
 
 const SERVER = join(ROOT, 'test/fixtures/mcp-taint/server.mjs');
 const PACK = Policy.parse(readFileSync(join(ROOT, 'policies/session-taint/policy.yaml'), 'utf8'));
-
-/** The client's end of the gateway's stdio, as an MCP SDK transport (the gateway runs in this process). */
-class StreamTransport implements Transport {
-  onmessage?: (message: JSONRPCMessage) => void;
-  onclose?: () => void;
-  onerror?: (error: Error) => void;
-  private readonly buffer = new ReadBuffer();
-  constructor(
-    private readonly toGateway: PassThrough,
-    private readonly fromGateway: PassThrough,
-  ) {}
-  async start(): Promise<void> {
-    this.fromGateway.on('data', (chunk: Buffer) => {
-      this.buffer.append(chunk);
-      for (let message = this.buffer.readMessage(); message !== null; message = this.buffer.readMessage()) this.onmessage?.(message);
-    });
-  }
-  async send(message: JSONRPCMessage): Promise<void> {
-    this.toGateway.write(serializeMessage(message));
-  }
-  async close(): Promise<void> {
-    this.toGateway.end();
-    this.onclose?.();
-  }
-}
 
 type ToolResult = { isError?: boolean; content: Array<{ text?: string }> };
 
@@ -59,22 +30,18 @@ describe('session taint through the stdio gateway, with a real MCP server and cl
 
   /** One MCP client connection through the gateway: one session. */
   async function connect(sessionId?: string): Promise<Client> {
-    const input = new PassThrough();
-    const output = new PassThrough();
-    const done = runStdioGateway({
-      server: 'demo',
-      command: process.execPath,
-      args: [SERVER],
-      env: { ...process.env, MCP_TAINT_CALLS: callsFile },
-      decider: engineDecider(engine, () => undefined),
-      approvalWaitMs: 0,
-      ...(sessionId !== undefined ? { sessionId } : {}),
-      input,
-      output,
-      log: () => undefined,
-    });
-    const client = new Client({ name: 'taint-test-client', version: '1.0.0' });
-    await client.connect(new StreamTransport(input, output));
+    const { client, done } = await connectThroughGateway(
+      {
+        server: 'demo',
+        command: process.execPath,
+        args: [SERVER],
+        env: { ...process.env, MCP_TAINT_CALLS: callsFile },
+        decider: engineDecider(engine, () => undefined),
+        approvalWaitMs: 0,
+        ...(sessionId !== undefined ? { sessionId } : {}),
+      },
+      'taint-test-client',
+    );
     closers.push(async () => {
       await client.close();
       await done;
