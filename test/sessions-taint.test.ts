@@ -190,6 +190,10 @@ describe('session taint in the engine', () => {
       const tainted = await engine.decide(page('s5', INJECTION));
       expect(tainted.effect).toBe('deny');
       expect(tainted.reasons).toEqual([expect.objectContaining({ code: 'session_taint_unavailable' })]);
+      // The audit trail holds the decision the caller got, not the one before the taint failed to be stored.
+      const [recorded] = await store.audit.query({ decisionId: tainted.id });
+      expect(recorded).toMatchObject({ effect: 'deny' });
+      expect(JSON.stringify(recorded.data)).toContain('session_taint_unavailable');
     } finally {
       store.sessionTaint.add = add;
     }

@@ -35,6 +35,11 @@ export interface PipelineContext {
   approvals?: { request(decision: Decision, spec: ApprovalSpec): Promise<ApprovalRecord> };
   /** How much guardrail work a decision may take, and worker threads for large texts (the sidecar's); see GuardrailRuntime. */
   guardrails?: GuardrailRuntime;
+  /**
+   * Sees each evaluated decision before it is recorded and may replace it (the engine's session taint: an output that
+   * taints its session, and a taint that cannot be stored, which denies). Not called by preview().
+   */
+  observe?: (action: Action, decision: Decision) => Promise<Decision>;
   now?: () => Date;
 }
 
@@ -103,6 +108,7 @@ export async function evaluateAction(ctx: PipelineContext, action: Action): Prom
   let decision = evaluatePolicy(compiled, subject, evalCtx);
   if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
+  if (ctx.observe) decision = await ctx.observe(subject, decision);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   return decision;
 }
@@ -119,7 +125,7 @@ export interface Preview {
  * such, e.g. a window of a model's streamed answer. The answer as a whole is decided (and recorded) with decide().
  */
 export async function preview(ctx: PipelineContext, action: Action): Promise<Preview> {
-  const decision = await decide({ ...ctx, audit: undefined, cost: undefined }, action);
+  const decision = await decide({ ...ctx, audit: undefined, cost: undefined, observe: undefined }, action);
   const valid = checkAction(action).length === 0;
   return { decision, holdBack: valid ? holdBackFor(ctx.policy.compiled, action.kind, action.name) : 0 };
 }

@@ -72,12 +72,13 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     redactionKey = readOnlyRedactionKey(options.dataDir);
   }
 
-  // Taint is read before the policy decides and written after; with `record: false` it lives in memory for the engine's life.
+  // Taint is read before the policy decides and written after it, before the decision is recorded (the pipeline's
+  // `observe`); with `record: false` it lives in memory for the engine's life.
   const sessions = new SessionTaint(recorder ? recorder.store.sessionTaint : new MemorySessionTaintStore(), {
     ...(options.sessions?.untrusted ? { untrusted: options.sessions.untrusted } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const tainting = async (action: Action, decision: Decision): Promise<Decision> => {
+  const observe = async (action: Action, decision: Decision): Promise<Decision> => {
     try {
       await sessions.observe(action, decision);
       return decision;
@@ -91,6 +92,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     policy: getPolicy(),
     redactionKey,
     guardrails,
+    observe,
     ...(audit ? { audit } : {}),
     ...(cost ? { cost } : {}),
     ...(approvals ? { approvals } : {}),
@@ -109,8 +111,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     recording: options.record,
     subject,
     async decide(action, call) {
-      const tainted = await sessions.apply(subject(action, call));
-      return tainting(tainted, await decide(context(), tainted));
+      return decide(context(), await sessions.apply(subject(action, call)));
     },
     preview: async (action, call) => preview(context(), await sessions.apply(subject(action, call))),
     explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call)),
@@ -118,8 +119,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       const made: Decision[] = [];
       return {
         decide: async (action) => {
-          const tainted = await sessions.apply(subject(action, call));
-          const decision = await tainting(tainted, await evaluateAction(context(), tainted));
+          const decision = await evaluateAction(context(), await sessions.apply(subject(action, call)));
           made.push(decision);
           return decision;
         },
