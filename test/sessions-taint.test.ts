@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -252,6 +252,28 @@ describe('guard.session(id) in the SDK', () => {
       expect(() => guard.session('')).toThrow(/session id/);
     } finally {
       await guard.close();
+    }
+  });
+});
+
+describe('the SDK reads sessions.untrusted from the project config', () => {
+  it.each([{ audit: false }, { audit: true }])('with audit: $audit, a protected function from an untrusted source taints its session', async ({ audit }) => {
+    const project = makeTempDir('ag-taint-sdk-project-');
+    writeFileSync(join(project, 'agentguard.config.json'), JSON.stringify({ sessions: { untrusted: ['web.*'] } }));
+    const cwd = process.cwd();
+    process.chdir(project);
+    const guard = new AgentGuard({ policy: PACK, agentId: 'taint-test', audit, ...(audit ? { dataDir: join(project, 'data') } : {}) });
+    try {
+      const chat = guard.session('chat-untrusted');
+      let sent = 0;
+      const sendMail = chat.protect('mail.send', async (_: { to: string }) => ++sent);
+      await sendMail({ to: 'bob@example.com' });
+      expect(await chat.protect('web.fetch_page', async () => 'Opening hours: 9 to 5.')()).toBe('Opening hours: 9 to 5.');
+      await expect(sendMail({ to: 'bob@example.com' })).rejects.toBeInstanceOf(AgentGuardDeniedError);
+      expect(sent).toBe(1);
+    } finally {
+      await guard.close();
+      process.chdir(cwd);
     }
   });
 });

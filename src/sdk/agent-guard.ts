@@ -133,14 +133,20 @@ export class AgentGuard {
       await policy.assertRegexesSafe();
       // Loaded on first use, so importing the SDK does not load the engine's modules (nor, through them, SQLite).
       const { openEngine } = await import('../core/engine/open-engine.js');
-      if (options.audit === false) {
-        if (options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
-        // Nothing is written: the data folder's redaction key is read when it exists (see readOnlyRedactionKey).
-        // An unreadable project config only costs the folder's key (an in-memory one is used): this mode never needed it.
-        const dataDir = options.dataDir ?? (await loadProjectConfig().then((p) => p.paths.dataDir, () => undefined));
-        return openEngine({ policy, record: false, dataDir, agentId: options.agentId });
-      }
-      const project = options.dataDir === undefined || options.cost === undefined || options.approvals === undefined ? await loadProjectConfig() : undefined;
+      if (options.audit === false && options.cost !== undefined) throw optionsError('`cost` needs the audit trail (the ledger is kept in its store): remove `audit: false`');
+      // The project's config gives what the options leave out, and in either mode its guardrail budget per decision
+      // (guardrails.budgetMs) and which results taint a session (sessions.untrusted), as the sidecar and the CLI use them.
+      // Without audit, an unreadable config only costs those (and the folder's redaction key): this mode never needed it.
+      const needsProject = options.audit !== false && (options.dataDir === undefined || options.cost === undefined || options.approvals === undefined);
+      const project = needsProject ? await loadProjectConfig() : await loadProjectConfig().catch(() => undefined);
+      const shared = {
+        policy,
+        agentId: options.agentId,
+        guardrails: { budgetMs: project?.config.guardrails?.budgetMs },
+        sessions: checkSessionsConfig(project?.config.sessions, `${project?.file ?? 'agentguard.config.json'}: sessions`),
+      };
+      // Nothing is written without audit: the data folder's redaction key is read when it exists (see readOnlyRedactionKey).
+      if (options.audit === false) return openEngine({ ...shared, record: false, dataDir: options.dataDir ?? project?.paths.dataDir });
       const dataDir = options.dataDir ?? project!.paths.dataDir;
       const [{ postAlert }, { readNotifySetup }, { Deliverer }] = await Promise.all([
         import('../alerts/webhook.js'),
@@ -149,19 +155,14 @@ export class AgentGuard {
       ]);
       const notify = readNotifySetup(options.approvals ?? project?.config.approvals, options.approvals !== undefined ? 'AgentGuard option approvals' : approvalsSectionName(project?.file));
       return openEngine({
-        policy,
+        ...shared,
         record: true,
         dataDir,
         // An agent waits on each of its records: commit them as soon as its own code yields, not a loop turn later.
         groupCommit: 'microtask',
-        agentId: options.agentId,
         cost: { config: options.cost ?? project?.config.cost, where: options.cost !== undefined ? 'AgentGuard option cost' : costSectionName(project?.file) },
         onAlert: (alert) => void postAlert(alert),
         notifications: { subscriptions: notify.subscriptions, sender: (deliveries) => new Deliverer({ deliveries, channels: notify.channels }) },
-        // The project's guardrail budget per decision (guardrails.budgetMs), as the sidecar uses it.
-        guardrails: { budgetMs: project?.config.guardrails?.budgetMs },
-        // Which results taint a session (sessions.untrusted of agentguard.config.json), when the project config was read.
-        sessions: checkSessionsConfig(project?.config.sessions, `${project?.file ?? 'agentguard.config.json'}: sessions`),
       });
     })();
     return this.engine;
