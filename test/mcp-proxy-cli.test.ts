@@ -76,7 +76,8 @@ describe('agentguard mcp proxy (the CLI)', () => {
     proxy.child.kill('SIGTERM');
     expect(await exitOf(proxy.child)).toBe(0);
     expect(proxy.stderr()).not.toContain('cli-secret-99');
-  });
+    // One process start that loads the injection model for the tool pins: ~3 s alone, tens of seconds on a loaded CI machine.
+  }, 90_000);
 
   it('refuses an upstream that is not an http(s) URL and a non-loopback host without --allow-remote (exit 2)', () => {
     const notHttp = spawnSync(process.execPath, [BIN, 'mcp', 'proxy', '--upstream', 'file:///etc/passwd'], { encoding: 'utf8', env: { ...process.env, ...CLI_ENV } });
