@@ -24,6 +24,16 @@ rules:
     when: { kind: mcp_output }
 `;
 
+const DESCRIPTION_POLICY = `version: 1
+name: tool-descriptions
+default: allow
+rules:
+  - id: instruction-tags
+    effect: deny
+    when: { kind: mcp_tool, input.normalized: { regex: '<\\s{0,4}important', flags: i } }
+    message: the tool definition holds a tag posing as instructions
+`;
+
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
@@ -58,6 +68,10 @@ describe('agentguard mcp proxy (the CLI)', () => {
     cleanups.push(() => upstream.close());
     const dir = makeTempDir('agentguard-mcp-proxy-');
     writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    // Tool definitions are decided by a small policy of the project's instead of the built-in one, so this process does
+    // not load the injection model (seconds alone, tens of seconds on a loaded CI machine); pins work the same.
+    writeFileSync(join(dir, 'descriptions.yaml'), DESCRIPTION_POLICY);
+    writeFileSync(join(dir, 'agentguard.config.json'), JSON.stringify({ mcp: { descriptionPolicy: 'descriptions.yaml' } }));
     const proxy = await startProxy(['--name', 'remote', '--upstream', upstream.url, '--port', '0', '--policy', 'policy.yaml'], dir);
     expect(proxy.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     const client = new Client({ name: 'cli-test-client', version: '1.0.0' });
@@ -76,7 +90,6 @@ describe('agentguard mcp proxy (the CLI)', () => {
     proxy.child.kill('SIGTERM');
     expect(await exitOf(proxy.child)).toBe(0);
     expect(proxy.stderr()).not.toContain('cli-secret-99');
-    // One process start that loads the injection model for the tool pins: ~3 s alone, tens of seconds on a loaded CI machine.
   }, 90_000);
 
   it('refuses an upstream that is not an http(s) URL and a non-loopback host without --allow-remote (exit 2)', () => {
