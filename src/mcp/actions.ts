@@ -10,6 +10,14 @@ export const CALL_KIND = 'mcp';
  * `detect: { guardrail: injection, in: input.content }` or `redact: input.content`.
  */
 export const RESULT_KIND = 'mcp_output';
+/**
+ * A server's `sampling/createMessage` request asks the client's model for an answer: it is an LLM call like any other
+ * (`llm`, input the request's params, so input guardrails read `input.messages` and `input.systemPrompt`), named
+ * `<server>.sampling/createMessage`. The model's answer, on its way back to the server, is decided as `llm_output`.
+ */
+export const SAMPLING_METHOD = 'sampling/createMessage';
+export const SAMPLING_KIND = 'llm';
+export const SAMPLING_RESULT_KIND = 'llm_output';
 
 function contextOf(server: string, session: McpSessionInfo): Record<string, unknown> {
   return { mcp: { server, transport: session.transport }, session: { id: session.taintId ?? session.id } };
@@ -17,6 +25,10 @@ function contextOf(server: string, session: McpSessionInfo): Record<string, unkn
 
 export function callAction(server: string, tool: string, args: Record<string, unknown>, session: McpSessionInfo): Action {
   return { kind: CALL_KIND, name: `${server}.${tool}`, input: args, context: contextOf(server, session) };
+}
+
+export function samplingAction(server: string, params: Record<string, unknown>, session: McpSessionInfo): Action {
+  return { kind: SAMPLING_KIND, name: `${server}.${SAMPLING_METHOD}`, input: params, context: contextOf(server, session) };
 }
 
 /** One text of a result the policy may check and rewrite: where it sits in the result, and whether it is JSON. */
@@ -44,6 +56,12 @@ function toolResultSlots(result: Record<string, unknown>): TextSlot[] {
   const slots = listOf(result.content).map((block, i) => blockSlot(block, ['content', i])).filter(present);
   if (isPlainObject(result.structuredContent)) slots.push({ text: JSON.stringify(result.structuredContent), path: ['structuredContent'], json: true });
   return slots;
+}
+
+/** CreateMessageResult: its content block, or each of its blocks (a list since MCP 2025-11-25). */
+function samplingSlots(result: Record<string, unknown>): TextSlot[] {
+  if (Array.isArray(result.content)) return result.content.map((block, i) => blockSlot(block, ['content', i])).filter(present);
+  return [blockSlot(result.content, ['content'])].filter(present);
 }
 
 /** ReadResourceResult: the text of each of its contents. */
@@ -84,15 +102,15 @@ export interface ResultCheck {
   apply(decision: Decision): { ok: true; result: Record<string, unknown> } | { ok: false; problem: string };
 }
 
-function check(name: string, slots: TextSlot[], result: Record<string, unknown>, extra: Record<string, unknown>, context: Record<string, unknown>): ResultCheck {
-  const action: Action | undefined = slots.length === 0 ? undefined : { kind: RESULT_KIND, name, input: { content: slots.map((s) => s.text), ...extra }, context };
+function check(name: string, slots: TextSlot[], result: Record<string, unknown>, extra: Record<string, unknown>, context: Record<string, unknown>, kind = RESULT_KIND): ResultCheck {
+  const action: Action | undefined = slots.length === 0 ? undefined : { kind, name, input: { content: slots.map((s) => s.text), ...extra }, context };
   return {
     action,
     apply(decision) {
       if (decision.effect !== 'transform') return { ok: true, result };
       const content = (decision.action.input as { content?: unknown } | undefined)?.content;
       if (!Array.isArray(content) || content.length !== slots.length || !content.every((t) => typeof t === 'string')) {
-        return { ok: false, problem: `the policy's transform of ${RESULT_KIND} must leave input.content a list of ${slots.length} strings (use redact or replace steps on input.content)` };
+        return { ok: false, problem: `the policy's transform of ${kind} must leave input.content a list of ${slots.length} strings (use redact or replace steps on input.content)` };
       }
       const copy = structuredClone(result);
       for (let i = 0; i < slots.length; i++) {
@@ -121,6 +139,11 @@ export function resourceCheck(server: string, uri: string, result: Record<string
 /** A prompts/get result, decided as `mcp_output` named `<server>.prompts/get` with `input.prompt` (the prompt's name). */
 export function promptCheck(server: string, prompt: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
   return check(`${server}.prompts/get`, promptSlots(result), result, { prompt }, contextOf(server, session));
+}
+
+/** The client model's answer to a server's sampling request, decided as `llm_output` named `<server>.sampling/createMessage`. */
+export function samplingResultCheck(server: string, result: Record<string, unknown>, session: McpSessionInfo): ResultCheck {
+  return check(`${server}.${SAMPLING_METHOD}`, samplingSlots(result), result, {}, contextOf(server, session), SAMPLING_RESULT_KIND);
 }
 
 /** What the client receives instead of a call or result the policy did not let through: a tool error the model reads. */

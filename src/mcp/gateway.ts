@@ -6,7 +6,8 @@ import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainObject } from '../core/plain-object.js';
 import type { McpDecider } from './decider.js';
 import type { McpSessionInfo, ToolListGuard } from './hooks.js';
-import { createMessageGuard, type PendingCall, type PendingRead } from './message-guard.js';
+import { SAMPLING_METHOD } from './actions.js';
+import { createMessageGuard, type PendingCall, type PendingRead, type PendingSampling } from './message-guard.js';
 import { errorMessage, LineSplitter, parseLine, serialize, type RpcId } from './jsonrpc.js';
 
 export interface StdioGatewayOptions {
@@ -46,6 +47,8 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
   const cancelled = new Set<RpcId>();
   const listRequests = new Set<RpcId>();
   const reads = new Map<RpcId, PendingRead>();
+  /** The server's sampling requests forwarded to the client, by the server's request id. */
+  const samplings = new Map<RpcId, PendingSampling>();
   const work = new Set<Promise<void>>();
   let serverGone = false;
   let clientGone = false;
@@ -101,6 +104,24 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     await checked.record();
   }
 
+  /** Decides a server's sampling request: forwarded to the client, or refused with an error to the server. */
+  async function handleSampling(id: RpcId, message: Record<string, unknown>): Promise<void> {
+    const verdict = await messages.decideSampling(id, message, session);
+    if ('answer' in verdict) {
+      toServer(verdict.answer);
+      return;
+    }
+    samplings.set(id, verdict.sampling);
+    toClient(verdict.forward);
+  }
+
+  /** Checks the client model's answer to a sampling request, sends it (or a refusal) to the server, records the outcome. */
+  async function handleSamplingResult(id: RpcId, sampling: PendingSampling, message: Record<string, unknown>): Promise<void> {
+    const checked = await messages.checkSamplingResult(id, sampling, message, session);
+    toServer(checked.message);
+    await checked.record();
+  }
+
   function fromClient(line: string): void {
     const parsed = parseLine(line);
     if (!parsed.ok) {
@@ -113,6 +134,12 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     if (method === 'tools/call' && id !== undefined) {
       // Whatever goes wrong while deciding, the call is not forwarded and the client still gets an answer.
       track(handleCall(id, message));
+      return;
+    }
+    const sampling = method === undefined && id !== undefined ? samplings.get(id) : undefined;
+    if (sampling) {
+      samplings.delete(id!);
+      track(handleSamplingResult(id!, sampling, message));
       return;
     }
     if (method === 'tools/list' && id !== undefined) listRequests.add(id);
@@ -156,6 +183,10 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
         track(messages.checkToolList(id, message, session).then(toClient));
         return;
       }
+    }
+    if (method === SAMPLING_METHOD && id !== undefined) {
+      track(handleSampling(id, message));
+      return;
     }
     if (method === 'notifications/tools/list_changed' && guard?.toolListChanged) {
       track(guard.toolListChanged(server, session).then(() => toClient(message)));
@@ -207,6 +238,7 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
         calls.clear();
         listRequests.clear();
         reads.clear();
+        samplings.clear();
         input.pause();
         input.removeAllListeners('data');
         resolve(exitCode!);

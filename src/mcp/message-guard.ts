@@ -1,7 +1,7 @@
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import type { Decision } from '../core/action.js';
 import { isPlainObject } from '../core/plain-object.js';
-import { callAction, promptCheck, reasonText, refusalResult, resourceCheck, resultCheck, type ResultCheck } from './actions.js';
+import { callAction, promptCheck, reasonText, refusalResult, resourceCheck, resultCheck, samplingAction, samplingResultCheck, type ResultCheck } from './actions.js';
 import type { McpDecider } from './decider.js';
 import type { McpSessionInfo, McpTool, ToolListGuard } from './hooks.js';
 import { errorMessage, type RpcId } from './jsonrpc.js';
@@ -14,6 +14,8 @@ import { errorMessage, type RpcId } from './jsonrpc.js';
 
 /** JSON-RPC error (implementation-defined server error range) for a resources/read or prompts/get result the policy withheld. */
 export const WITHHELD = -32003;
+/** JSON-RPC error the server gets for a sampling request the policy refused (the code MCP uses for a user's refusal). */
+export const SAMPLING_REFUSED = -1;
 
 /** A tools/call forwarded to the server, waiting for its result. */
 export interface PendingCall {
@@ -38,6 +40,15 @@ export interface MessageGuardOptions {
   log: (message: string) => void;
 }
 
+/** A server's sampling/createMessage request forwarded to the client, whose answer is checked before the server gets it. */
+export interface PendingSampling {
+  decision: Decision;
+  started: number;
+}
+
+/** What to do with a server's sampling request: forward `forward` to the client, or send `answer` back to the server. */
+export type SamplingVerdict = { forward: Record<string, unknown>; sampling: PendingSampling } | { answer: Record<string, unknown> };
+
 /** What to do with a tools/call: forward `forward` (arguments as decided) and remember `call`, or send `answer` to the client. */
 export type CallVerdict = { forward: Record<string, unknown>; call: PendingCall } | { answer: Record<string, unknown> };
 
@@ -53,6 +64,13 @@ export interface MessageGuard {
   readOf(message: Record<string, unknown>, session: McpSessionInfo): PendingRead | undefined;
   /** Checks a resources/read or prompts/get result; withheld → a JSON-RPC error naming the reason. Never rejects. */
   checkRead(id: RpcId, read: PendingRead, message: Record<string, unknown>): Promise<Record<string, unknown>>;
+  /** Decides a server's sampling/createMessage request as an LLM call. Never rejects: a failure refuses the request. */
+  decideSampling(id: RpcId, message: Record<string, unknown>, session: McpSessionInfo): Promise<SamplingVerdict>;
+  /**
+   * Checks the client's answer to a sampling request by the output rules: the message to send the server (a JSON-RPC
+   * error when withheld) and `record`, which records the request's outcome. Never rejects.
+   */
+  checkSamplingResult(id: RpcId, sampling: PendingSampling, message: Record<string, unknown>, session: McpSessionInfo): Promise<{ message: Record<string, unknown>; record: () => Promise<void> }>;
   /** Passes a tools/list result through the tool guard, when there is one; a guard failure is an error answer. Never rejects. */
   checkToolList(id: RpcId, message: Record<string, unknown>, session: McpSessionInfo): Promise<Record<string, unknown>>;
 }
@@ -123,7 +141,55 @@ export function createMessageGuard(options: MessageGuardOptions): MessageGuard {
     return errorMessage(id, WITHHELD, `agentguard withheld ${pending.what}: ${reasonText(decision)}`) as unknown as Record<string, unknown>;
   }
 
+  const refuseSampling = (id: RpcId, why: string): Record<string, unknown> => errorMessage(id, SAMPLING_REFUSED, `agentguard refused the sampling request of ${server}: ${why}`) as unknown as Record<string, unknown>;
+
+  async function sample(id: RpcId, message: Record<string, unknown>, session: McpSessionInfo): Promise<SamplingVerdict> {
+    const params = message.params;
+    if (!isPlainObject(params) || !Array.isArray(params.messages)) {
+      return { answer: errorMessage(id, ErrorCode.InvalidParams, 'Invalid params: sampling/createMessage needs params.messages (a list)') as unknown as Record<string, unknown> };
+    }
+    const started = performance.now();
+    let decision = await decider.decide(samplingAction(server, params, session));
+    if (decision.effect === 'require_approval') decision = await decider.settle(decision, options.approvalWaitMs);
+    if (decision.effect !== 'allow' && decision.effect !== 'transform') return { answer: refuseSampling(id, reasonText(decision)) };
+    const decided = decision.effect === 'transform' ? decision.action.input : params;
+    if (!isPlainObject(decided) || !Array.isArray(decided.messages)) return { answer: refuseSampling(id, "the policy's transform left params.messages not a list") };
+    return { forward: decided === params ? message : { ...message, params: decided }, sampling: { decision, started } };
+  }
+
+  async function checkSampling(id: RpcId, sampling: PendingSampling, message: Record<string, unknown>, session: McpSessionInfo): Promise<{ message: Record<string, unknown>; record: () => Promise<void> }> {
+    const durationMs = performance.now() - sampling.started;
+    if (!isPlainObject(message.result)) {
+      const error = isPlainObject(message.error) && typeof message.error.message === 'string' ? message.error.message : 'JSON-RPC error';
+      return { message, record: () => decider.recordOutcome(sampling.decision, { status: 'error', durationMs, error }) };
+    }
+    const check = samplingResultCheck(server, message.result, session);
+    let out = message;
+    if (check.action) {
+      const decision = await decider.decide(check.action);
+      const applied = decision.effect === 'allow' || decision.effect === 'transform' ? check.apply(decision) : { ok: false as const, problem: reasonText(decision) };
+      if (!applied.ok) out = refuseSampling(id, `the model's answer was withheld: ${applied.problem}`);
+      else if (applied.result !== message.result) out = { ...message, result: applied.result };
+    }
+    const ok = out === message || isPlainObject(out.result);
+    return { message: out, record: () => decider.recordOutcome(sampling.decision, ok ? { status: 'ok', durationMs } : { status: 'error', durationMs, error: "the model's answer was withheld by policy" }) };
+  }
+
   return {
+    async decideSampling(id, message, session) {
+      try {
+        return await sample(id, message, session);
+      } catch (error) {
+        return { answer: refuseSampling(id, `it could not be decided (${problemOf(error)})`) };
+      }
+    },
+    async checkSamplingResult(id, sampling, message, session) {
+      try {
+        return await checkSampling(id, sampling, message, session);
+      } catch (error) {
+        return { message: refuseSampling(id, `the model's answer could not be checked (${problemOf(error)})`), record: async () => {} };
+      }
+    },
     async decideCall(id, message, session) {
       try {
         return await decide(id, message, session);

@@ -34,11 +34,17 @@ class StreamTransport implements Transport {
  * A real MCP SDK client connected through the stdio gateway run in this process (the server is a real child process).
  * `done` resolves with the server's exit code once the client closed and the gateway finished.
  */
-export async function connectThroughGateway(options: Omit<StdioGatewayOptions, 'input' | 'output' | 'log'>, clientName: string): Promise<{ client: Client; done: Promise<number> }> {
+export async function connectThroughGateway(
+  options: Omit<StdioGatewayOptions, 'input' | 'output' | 'log'>,
+  clientName: string,
+  clientOptions?: ConstructorParameters<typeof Client>[1],
+  setup?: (client: Client) => void,
+): Promise<{ client: Client; done: Promise<number> }> {
   const input = new PassThrough();
   const output = new PassThrough();
   const done = runStdioGateway({ ...options, input, output, log: () => undefined });
-  const client = new Client({ name: clientName, version: '1.0.0' });
+  const client = new Client({ name: clientName, version: '1.0.0' }, clientOptions);
+  setup?.(client);
   await client.connect(new StreamTransport(input, output));
   return { client, done };
 }

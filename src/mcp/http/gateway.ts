@@ -4,11 +4,11 @@ import type { AddressInfo } from 'node:net';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { LOOPBACK_HOST_NAMES, parseHostHeader } from '../../sidecar/plugins/host-check.js';
 import { isPlainObject } from '../../core/plain-object.js';
-import { refusalResult } from '../actions.js';
+import { refusalResult, SAMPLING_METHOD } from '../actions.js';
 import type { McpDecider } from '../decider.js';
 import type { McpSessionInfo, ToolListGuard } from '../hooks.js';
 import { errorMessage, parseLine, type RpcId } from '../jsonrpc.js';
-import { createMessageGuard, type PendingCall, type PendingRead } from '../message-guard.js';
+import { createMessageGuard, type PendingCall, type PendingRead, type PendingSampling } from '../message-guard.js';
 import { clientResponseHeaders, SESSION_HEADER, singleHeader, upstreamRequestHeaders } from './headers.js';
 import { formatEvent, MAX_EVENT_CHARS, readEvents } from './sse.js';
 
@@ -63,6 +63,8 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
   /** tools/call requests being decided, by session and request id, so a notifications/cancelled can stop their forwarding. */
   const deciding = new Map<string, { cancelled: boolean }>();
   const decidingKey = (sessionId: string, id: unknown): string => `${sessionId}\n${typeof id}:${String(id)}`;
+  /** The server's sampling requests forwarded to the client, by session and the server's request id. */
+  const samplings = new Map<string, PendingSampling>();
 
   const sessionOf = (sessionId: string | undefined): McpSessionInfo => ({ id: sessionId ?? fallbackSession, transport: 'streamable-http' });
 
@@ -114,7 +116,7 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
    * Delivers the upstream response to the client. JSON bodies and SSE events that answer a request in `local` (or one
    * owed to the session) are checked first; everything else passes unchanged. Error statuses pass as they are.
    */
-  async function relay(upstreamResponse: Response, response: ServerResponse, sessionId: string | undefined, local?: Map<RpcId, Pending>): Promise<void> {
+  async function relay(request: IncomingMessage, upstreamResponse: Response, response: ServerResponse, sessionId: string | undefined, local?: Map<RpcId, Pending>): Promise<void> {
     const headers = clientResponseHeaders(upstreamResponse.headers);
     const type = (upstreamResponse.headers.get('content-type') ?? '').toLowerCase();
     const answeredSession = upstreamResponse.headers.get(SESSION_HEADER) ?? sessionId;
@@ -160,6 +162,16 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
           continue;
         }
         const id = parsed.message.id as RpcId | undefined;
+        if (parsed.message.method === SAMPLING_METHOD && id !== undefined) {
+          const verdict = await messages.decideSampling(id, parsed.message, session);
+          if ('answer' in verdict) {
+            await answerUpstream(request, verdict.answer);
+            continue;
+          }
+          samplings.set(decidingKey(session.id, id), verdict.sampling);
+          response.write(formatEvent(verdict.forward === parsed.message ? event : { ...event, data: JSON.stringify(verdict.forward) }));
+          continue;
+        }
         const pending = id !== undefined && parsed.message.method === undefined ? take(answeredSession ?? undefined, id, local) : undefined;
         if (!pending) {
           response.write(formatEvent(event));
@@ -180,6 +192,20 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       }
     }
     response.end();
+  }
+
+  /** Sends the server, as the client would, an answer the proxy gives in the client's place (a refused sampling request). */
+  async function answerUpstream(request: IncomingMessage, message: Record<string, unknown>): Promise<void> {
+    const headers = upstreamRequestHeaders(request.headers);
+    headers.set('content-type', 'application/json');
+    headers.set('accept', 'application/json, text/event-stream');
+    try {
+      const answered = await fetch(upstream, { method: 'POST', headers, body: JSON.stringify(message), redirect: 'error' });
+      await answered.body?.cancel();
+      if (!answered.ok) log(`agentguard mcp: the server ${name} did not take the refusal of its sampling request (HTTP ${answered.status})`);
+    } catch (error) {
+      log(`agentguard mcp: could not send the server ${name} the refusal of its sampling request: ${(error as Error)?.message ?? String(error)}`);
+    }
   }
 
   async function readBody(request: IncomingMessage): Promise<string | undefined> {
@@ -211,7 +237,14 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     const id = message.id as RpcId | undefined;
     let outgoing = body;
     let pending: Pending | undefined;
-    if (method === 'tools/call' && id !== undefined) {
+    let afterForward: (() => Promise<void>) | undefined;
+    const sampling = method === undefined && id !== undefined ? samplings.get(decidingKey(session.id, id)) : undefined;
+    if (sampling) {
+      samplings.delete(decidingKey(session.id, id));
+      const checkedAnswer = await messages.checkSamplingResult(id!, sampling, message, session);
+      if (checkedAnswer.message !== message) outgoing = JSON.stringify(checkedAnswer.message);
+      afterForward = checkedAnswer.record;
+    } else if (method === 'tools/call' && id !== undefined) {
       // Only calls of a session can be cancelled: without one, clients of a stateless server could cancel each other's.
       const key = sessionId !== undefined ? decidingKey(sessionId, id) : undefined;
       const state = { cancelled: false };
@@ -259,7 +292,8 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       sendJson(response, 502, errorMessage(method !== undefined ? (id ?? null) : null, UPSTREAM_FAILED, upstreamResponse));
       return;
     }
-    await relay(upstreamResponse, response, sessionId, local);
+    await afterForward?.();
+    await relay(request, upstreamResponse, response, sessionId, local);
   }
 
   async function forward(request: IncomingMessage, response: ServerResponse, signal: AbortSignal): Promise<void> {
@@ -270,8 +304,11 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       sendJson(response, 502, errorMessage(null, UPSTREAM_FAILED, upstreamResponse));
       return;
     }
-    if (request.method === 'DELETE' && upstreamResponse.ok && sessionId !== undefined) owed.delete(sessionId);
-    await relay(upstreamResponse, response, sessionId);
+    if (request.method === 'DELETE' && upstreamResponse.ok && sessionId !== undefined) {
+      owed.delete(sessionId);
+      for (const key of samplings.keys()) if (key.startsWith(`${sessionId}\n`)) samplings.delete(key);
+    }
+    await relay(request, upstreamResponse, response, sessionId);
   }
 
   const httpServer = createServer((request, response) => {
