@@ -5,6 +5,7 @@ import { CONFIG_ERRORS } from './codes/config.js';
 import { COST_ERRORS } from './codes/cost.js';
 import { GUARDRAIL_ERRORS } from './codes/guardrails.js';
 import { INIT_ERRORS } from './codes/init.js';
+import { HOOKS_INSTALL_ERRORS } from './codes/hooks-install.js';
 import { MCP_INSTALL_ERRORS } from './codes/mcp-install.js';
 import { MCP_PIN_ERRORS } from './codes/mcp-pins.js';
 import { POLICY_ERRORS } from './codes/policy.js';
@@ -32,6 +33,7 @@ export const ERROR_AREAS = {
   SDK: SDK_ERRORS,
   'MCP tool pins': MCP_PIN_ERRORS,
   'MCP client configs': MCP_INSTALL_ERRORS,
+  'Coding-agent hooks': HOOKS_INSTALL_ERRORS,
 } as const;
 
 /**
@@ -53,6 +55,7 @@ export const ERRORS = {
   ...SDK_ERRORS,
   ...MCP_PIN_ERRORS,
   ...MCP_INSTALL_ERRORS,
+  ...HOOKS_INSTALL_ERRORS,
 } as const;
 
 /** A registered error code. */

@@ -27,28 +27,42 @@ export async function replaceFileAtomically(path: string, bytes: Uint8Array, mod
   }
 }
 
+/**
+ * Whose backup: `mcp install` and `hooks install` keep one each, so a file both change (Gemini CLI's settings.json
+ * holds MCP servers and hooks) is put back by each without undoing the other.
+ */
+export type BackupPurpose = 'mcp-install' | 'hooks-install';
+
+const BACKUP_KIND = { 'mcp-install': 'agentguard-mcp-install-backup', 'hooks-install': 'agentguard-hooks-install-backup' } as const;
+const BACKUP_SUFFIX: Record<BackupPurpose, string> = { 'mcp-install': '.agentguard-backup', 'hooks-install': '.agentguard-hooks-backup' };
+
 /** What is kept beside a config from its first rewrite until it is restored. */
 export interface InstallBackup {
-  kind: 'agentguard-mcp-install-backup';
+  kind: (typeof BACKUP_KIND)[BackupPurpose];
   version: 1;
   config: string;
   createdAt: string;
   /** The config before agentguard first changed it: exact bytes (base64) and their SHA-256. */
   original: { sha256: string; base64: string };
+  /** True when the config did not exist before agentguard wrote it (then `original` is empty): restoring removes it. */
+  created?: boolean;
   /** SHA-256 of the config as agentguard last wrote it: equal to the file's hash means nobody edited it since. */
   installedSha256: string;
 }
 
-/** Not `.json`: a config folder read as a whole (Continue's mcpServers/) must not take the backup for a config. */
-export const backupPathOf = (config: string): string => `${config}.agentguard-backup`;
+const purposeOf = (backup: InstallBackup): BackupPurpose => (backup.kind === BACKUP_KIND['hooks-install'] ? 'hooks-install' : 'mcp-install');
 
-export function newBackup(config: string, original: Uint8Array, installed: Uint8Array): InstallBackup {
+/** Not `.json`: a config folder read as a whole (Continue's mcpServers/) must not take the backup for a config. */
+export const backupPathOf = (config: string, purpose: BackupPurpose = 'mcp-install'): string => `${config}${BACKUP_SUFFIX[purpose]}`;
+
+export function newBackup(config: string, original: Uint8Array, installed: Uint8Array, purpose: BackupPurpose = 'mcp-install', created = false): InstallBackup {
   return {
-    kind: 'agentguard-mcp-install-backup',
+    kind: BACKUP_KIND[purpose],
     version: 1,
     config,
     createdAt: new Date().toISOString(),
     original: { sha256: sha256(original), base64: Buffer.from(original).toString('base64') },
+    ...(created ? { created: true } : {}),
     installedSha256: sha256(installed),
   };
 }
@@ -58,8 +72,8 @@ export class BackupError extends Error {
 }
 
 /** The backup of `config`, undefined when there is none; a backup that is damaged (hash mismatch) is refused. */
-export async function readBackup(config: string): Promise<InstallBackup | undefined> {
-  const path = backupPathOf(config);
+export async function readBackup(config: string, purpose: BackupPurpose = 'mcp-install'): Promise<InstallBackup | undefined> {
+  const path = backupPathOf(config, purpose);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -74,7 +88,7 @@ export async function readBackup(config: string): Promise<InstallBackup | undefi
     throw new BackupError(`${path} is not valid JSON`);
   }
   const original = isPlainObject(value) ? value.original : undefined;
-  if (!isPlainObject(value) || value.kind !== 'agentguard-mcp-install-backup' || !isPlainObject(original) || typeof original.base64 !== 'string'
+  if (!isPlainObject(value) || value.kind !== BACKUP_KIND[purpose] || !isPlainObject(original) || typeof original.base64 !== 'string'
     || typeof original.sha256 !== 'string' || typeof value.installedSha256 !== 'string') {
     throw new BackupError(`${path} is not an agentguard install backup`);
   }
@@ -86,9 +100,9 @@ export const backupBytes = (backup: InstallBackup): Buffer => Buffer.from(backup
 
 export async function writeBackup(backup: InstallBackup): Promise<void> {
   // Configs hold secrets (env values): the backup is readable by its owner only.
-  await replaceFileAtomically(backupPathOf(backup.config), Buffer.from(`${JSON.stringify(backup, null, 2)}\n`), 0o600);
+  await replaceFileAtomically(backupPathOf(backup.config, purposeOf(backup)), Buffer.from(`${JSON.stringify(backup, null, 2)}\n`), 0o600);
 }
 
-export async function removeBackup(config: string): Promise<void> {
-  await rm(backupPathOf(config), { force: true });
+export async function removeBackup(config: string, purpose: BackupPurpose = 'mcp-install'): Promise<void> {
+  await rm(backupPathOf(config, purpose), { force: true });
 }
