@@ -10,6 +10,7 @@ import { AgentGuardDeniedError, ApprovalRequiredError } from './errors.js';
 import { awaitApproval, settleApproval, waitFor, type ApprovalWaitOptions, type GuardApprovals } from './approvals.js';
 import { checkSidecarOptions, SIDECAR_ONLY, SidecarDecider, type SidecarGuardOptions } from './sidecar-client.js';
 import { snapshot } from './snapshot.js';
+import { checkToolResult } from './tool-result.js';
 import { isPlainObject } from '../core/plain-object.js';
 import { checkSessionsConfig } from '../core/sessions/config.js';
 
@@ -298,21 +299,8 @@ export class AgentGuard {
   }
 
   /** protect()'s `checkResult`: the result as the policy lets the agent read it (see ProtectOptions.checkResult). */
-  private async checkedResult<R>(name: string, result: R, context: Record<string, unknown> | undefined): Promise<R> {
-    const text = typeof result === 'string' ? result : JSON.stringify(result);
-    if (text === undefined) return result; // undefined or a function: nothing the agent can read
-    const decision = await this.decide({ kind: 'tool_output', name, input: { content: [text] }, ...(context ? { context } : {}) });
-    if (decision.effect === 'allow') return result;
-    if (decision.effect !== 'transform') throw new AgentGuardDeniedError(decision);
-    const content = decision.action.input?.content;
-    const rewritten = Array.isArray(content) && content.length === 1 && typeof content[0] === 'string' ? content[0] : undefined;
-    if (rewritten !== undefined && typeof result === 'string') return rewritten as R;
-    try {
-      if (rewritten !== undefined) return JSON.parse(rewritten) as R;
-    } catch {
-      // falls through: a rewrite that is no longer JSON cannot be handed back as the function's value
-    }
-    throw new AgentGuardError('TRANSFORM_SHAPE', `the policy's transform of the result of ${name} cannot be returned as its value, so it was withheld`);
+  private checkedResult<R>(name: string, result: R, context: Record<string, unknown> | undefined): Promise<R> {
+    return checkToolResult((action) => this.decide(action), name, result, context);
   }
 
   /** The action already ran: failing to record its outcome must not turn its result into an error. */

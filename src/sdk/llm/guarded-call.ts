@@ -121,7 +121,7 @@ export function guardedCall<Result, Chunk>(call: GuardedCall<Result, Chunk>, giv
 }
 
 /** Usage of a stream that ended without reporting it: the request's prompt and the text written so far, counted. */
-async function estimatedUsage(ctx: CallContext): Promise<TokenUsage> {
+export async function estimatedUsage(ctx: CallContext): Promise<TokenUsage> {
   const { estimateTextTokens } = await import('../../core/cost/tokens.js');
   const dot = ctx.name.indexOf('.');
   const [provider, model] = [ctx.name.slice(0, dot), ctx.name.slice(dot + 1)];
@@ -161,7 +161,7 @@ function gatedStream<Chunk>(call: Pick<GuardedCall<unknown, Chunk>, 'settings' |
  * redactions applied as for any denied answer) together with the call's outcome, so the audit shows why it stopped.
  * Never throws; if that fails, the outcome alone is recorded.
  */
-async function recordCut(ctx: CallContext, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
+export async function recordCut(ctx: CallContext, started: number, outcome: { error?: unknown; usage?: TokenUsage }): Promise<void> {
   try {
     const records = ctx.settings.guard.answerRecords();
     await records.decide(outputAction(ctx.name, [ctx.stoppedBy!], ctx.settings.context));
