@@ -31,7 +31,7 @@ describe('SqliteStore: files and settings', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
-    expect(tables).toEqual(['agents', 'api_tokens', 'approval_deliveries', 'approvals', 'audit_checkpoints', 'audit_records', 'cost_alerts', 'cost_ledger', 'cost_reservations', 'cost_totals', 'mcp_pins', 'mcp_servers', 'session_taint']);
+    expect(tables).toEqual(['agents', 'api_tokens', 'approval_deliveries', 'approvals', 'audit_checkpoints', 'audit_records', 'cost_alerts', 'cost_ledger', 'cost_reservations', 'cost_totals', 'mcp_pins', 'mcp_servers', 'rate_slots', 'session_taint']);
     const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_records' ORDER BY name").pluck().all();
     expect(indexes).toEqual(['audit_records_agent', 'audit_records_effect', 'audit_records_time']);
     db.close();

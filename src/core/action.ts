@@ -19,6 +19,8 @@ export interface Reason {
   message: string;
   /** Machine-readable cause when not a plain rule match: `default`, `invalid_action`, `rule_error`, `transform_error`. */
   code?: string;
+  /** With code `rate_limited`: seconds until the rule's rate limit has room again. */
+  retryAfter?: number;
 }
 
 /** A guardrail finding in a decision: what was found, and at which path of the action (never the matched text). */

@@ -7,6 +7,7 @@ import { candidateRules, holdBackFor } from './policy/compile.js';
 import type { EvalContext } from './policy/eval-context.js';
 import { evaluatePolicy, newEvalContext } from './policy/evaluate.js';
 import { auditViewOf } from './policy/audit-view.js';
+import { rateRulesOf } from './policy/rate.js';
 import { guardrailTexts } from './policy/texts.js';
 import type { RedactionVault } from './guardrails/redact/index.js';
 import { builtinSpecOf, type BuiltinSpec } from './guardrails/builtin-spec.js';
@@ -16,6 +17,7 @@ import type { TokenUsage } from './cost/types.js';
 import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
 import { approvalSpecFor } from './approvals/spec.js';
 import { withAgentId } from './engine/agent-id.js';
+import type { RateLimitStore } from './rate/types.js';
 
 // Kept here too, so code that imported them from the pipeline still compiles.
 export type { AuditSink } from './audit/sink.js';
@@ -40,6 +42,12 @@ export interface PipelineContext {
    * taints its session, and a taint that cannot be stored, which denies). Not called by preview().
    */
   observe?: (action: Action, decision: Decision) => Promise<Decision>;
+  /**
+   * Counts allowed decisions against the rate limits of the rules they matched (see core/rate). Without it (nothing
+   * is recorded) rate limits are not counted, as budgets are not held.
+   */
+  rateLimits?: RateLimitStore;
+  /** The decision's time (the clock when absent): what `time` conditions and rate limits read. */
   now?: () => Date;
 }
 
@@ -83,6 +91,8 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
   try {
     await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
   } catch (error) {
+    // Denied after all: the slots its rate limits gave it go back.
+    if (ctx.rateLimits && (decision.effect === 'allow' || decision.effect === 'transform')) await ctx.rateLimits.release(decision.id).catch(() => undefined);
     return {
       ...decision,
       effect: 'deny',
@@ -103,12 +113,17 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
 export async function evaluateAction(ctx: PipelineContext, action: Action): Promise<Decision> {
   const subject = withAgentId(action, ctx.agentId);
   const compiled = ctx.policy.compiled;
-  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, { budgetMs: ctx.guardrails?.budgetMs });
+  const now = ctx.now?.();
+  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, { budgetMs: ctx.guardrails?.budgetMs }, now);
   if (evalCtx) await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
+  let ratesTaken = false;
+  if (ctx.rateLimits && rateRulesOf(decision).length > 0) ({ decision, took: ratesTaken } = await takeRates(ctx.rateLimits, decision, now ?? new Date()));
   if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
   if (ctx.observe) decision = await ctx.observe(subject, decision);
+  // Only actions that end up allowed count: a later stage that denied gives the slots back.
+  if (ratesTaken && decision.effect !== 'allow' && decision.effect !== 'transform') await ctx.rateLimits!.release(decision.id).catch(() => undefined);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
   return decision;
 }
@@ -125,7 +140,7 @@ export interface Preview {
  * such, e.g. a window of a model's streamed answer. The answer as a whole is decided (and recorded) with decide().
  */
 export async function preview(ctx: PipelineContext, action: Action): Promise<Preview> {
-  const decision = await decide({ ...ctx, audit: undefined, cost: undefined, observe: undefined }, action);
+  const decision = await decide({ ...ctx, audit: undefined, cost: undefined, observe: undefined, rateLimits: undefined }, action);
   const valid = checkAction(action).length === 0;
   return { decision, holdBack: valid ? holdBackFor(ctx.policy.compiled, action.kind, action.name) : 0 };
 }
@@ -142,6 +157,14 @@ async function requestApproval(ctx: PipelineContext, decision: Decision): Promis
     const message = `The approval could not be requested (${(error as Error).message}), so the action cannot run`;
     return { ...decision, reasons: [...decision.reasons, { effect: 'require_approval', code: 'approval_unavailable', message }] };
   }
+}
+
+// The rate-limit module, loaded once on first use, by decisions that matched a rule with a rate.
+let rateModule: Promise<typeof import('./rate/enforce.js')> | undefined;
+
+async function takeRates(store: RateLimitStore, decision: Decision, at: Date): Promise<{ decision: Decision; took: boolean }> {
+  const { takeRateSlots } = await (rateModule ??= import('./rate/enforce.js'));
+  return takeRateSlots(store, decision, at);
 }
 
 /** Only allowed LLM calls are priced and held against budgets; other decisions never load the cost module. */

@@ -39,7 +39,8 @@ export const reasonSchema = {
     rule: { type: 'string', description: 'The rule that gave this reason; absent for the default, an error or a check outside the policy.' },
     effect: { type: 'string', enum: [...EFFECTS] },
     message: { type: 'string' },
-    code: { type: 'string', description: 'Machine-readable cause when not a plain rule match, e.g. default, invalid_action, rule_error, budget_exceeded.' },
+    code: { type: 'string', description: 'Machine-readable cause when not a plain rule match, e.g. default, invalid_action, rule_error, budget_exceeded, rate_limited.' },
+    retryAfter: { type: 'integer', minimum: 1, description: 'With code rate_limited: seconds until the rule\'s rate limit has room again.' },
   },
 } as const;
 

@@ -21,8 +21,8 @@ export type { AnswerRecords, Engine, EngineNotifications, EngineOptions, Notific
  * notifications, built once, around the one pipeline of core/pipeline.ts.
  *
  * `record: false` writes nothing: no store is opened, the redaction key is read but never created (see
- * readOnlyRedactionKey), budgets are not held (they live in the store's ledger) and a require_approval decision
- * carries no approval. Effects, reasons and rules are the same as with `record: true`.
+ * readOnlyRedactionKey), budgets are not held (they live in the store's ledger), rate limits are not counted (their
+ * slots live in the store) and a require_approval decision carries no approval. Effects, reasons and rules are the same as with `record: true`.
  *
  * @example
  * const engine = await openEngine({ policy, record: true, dataDir: '.agentguard', agentId: 'support-bot' });
@@ -96,6 +96,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(audit ? { audit } : {}),
     ...(cost ? { cost } : {}),
     ...(approvals ? { approvals } : {}),
+    ...(recorder ? { rateLimits: recorder.store.rateLimits } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
   const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
@@ -114,7 +115,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       return decide(context(), await sessions.apply(subject(action, call)));
     },
     preview: async (action, call) => preview(context(), await sessions.apply(subject(action, call))),
-    explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call)),
+    explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call), options.now?.()),
     answer(call): AnswerRecords {
       const made: Decision[] = [];
       return {

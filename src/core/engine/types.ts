@@ -55,6 +55,7 @@ export interface EngineOptions {
   guardrails?: GuardrailRuntime;
   /** The `sessions` section of the project config: which action names' results taint a session (see core/sessions). */
   sessions?: SessionsConfig;
+  /** The clock: the time of each decision, read by `time` conditions and rate limits (`--at` of the policy commands). */
   now?: () => Date;
 }
 

@@ -10,6 +10,7 @@ import type { Condition, PolicyDocument, RuleDocument, TransformStep } from './t
 import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
 import { parseTextPaths } from './detect.js';
 import type { Guardrail } from '../guardrails/types.js';
+import { compileRate, type CompiledRate } from './rate.js';
 
 /** A guardrail a rule's detect conditions or redact steps use, and the paths whose texts it reads. */
 export interface Detection {
@@ -40,6 +41,8 @@ export interface CompiledRule {
   kinds?: Set<string>;
   names?: Set<string>;
   source: RuleDocument;
+  /** The rule's rate limit: allowed decisions that matched it take a slot of its counter (see core/rate). */
+  rate?: CompiledRate;
 }
 
 export interface CompiledPolicy {
@@ -113,6 +116,12 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
         hint: 'Rule ids must be unique: tests and decisions refer to rules by id.', path: formatJsonPath([...at, 'id']), segments: [...at, 'id'],
       });
     } else seen.set(rule.id, index);
+    if (rule.rate && rule.effect !== 'allow' && rule.effect !== 'transform') {
+      problems.push({
+        severity: 'error', code: 'compile', message: `rule "${rule.id}" has a rate limit but its effect is ${rule.effect}`,
+        hint: 'A rate limits how often a rule allows: only rules with effect allow or transform take one. Only allowed actions are counted.', path: formatJsonPath([...at, 'rate']), segments: [...at, 'rate'],
+      });
+    }
     if (rule.approval && rule.effect !== 'require_approval') {
       problems.push({
         severity: 'error', code: 'compile', message: `rule "${rule.id}" has an approval block but its effect is ${rule.effect}`,
@@ -132,6 +141,7 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
         kinds: indexValues(rule.when, 'kind'),
         names: indexValues(rule.when, 'name'),
         source: rule,
+        ...(rule.rate ? { rate: compileRate(rule.id, rule.rate, [...at, 'rate']) } : {}),
       });
     } catch (error) {
       if (!(error instanceof CompileProblem)) throw error;

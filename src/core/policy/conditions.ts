@@ -8,6 +8,7 @@ import { checkRegexInput, DEFAULT_REGEX_MAX_LENGTH } from './regex-limits.js';
 import type { PathSegment } from './problem.js';
 import { MAX_CONDITION_DEPTH, type Condition, type DetectSpec, type Literal, type OperatorObject } from './types.js';
 import { compileViewOperator } from './views/compile-view.js';
+import { compileTimeCondition, TimeSpecError, type TimeSpec } from './time-window.js';
 
 /** A compiled condition: a predicate plus what `--explain` needs to show it. */
 export interface CondNode {
@@ -275,6 +276,13 @@ export function compileCondition(when: Condition, at: PathSegment[], depth = 1, 
       children.push({ label: 'not', children: [inner], test: (a, c) => !inner.test(a, c) });
     } else if (key === 'detect') {
       children.push(compileDetect(spec as DetectSpec, here, guardrails));
+    } else if (key === 'time') {
+      try {
+        children.push(compileTimeCondition(spec as TimeSpec, here));
+      } catch (error) {
+        if (error instanceof TimeSpecError) throw new CompileProblem(error.message, error.segments, error.hint);
+        throw error;
+      }
     } else {
       children.push(compilePathCondition(key, spec, here));
     }

@@ -13,4 +13,6 @@ export interface RedactionSettings {
 export interface EvalContext {
   detections: Detections;
   redaction: RedactionSettings;
+  /** The decision's time, read by `time` conditions (the clock when absent). */
+  now?: Date;
 }

@@ -7,10 +7,16 @@ import type { CondNode } from './conditions.js';
 import { candidateRules, indexedRules, type CompiledPolicy, type CompiledRule } from './compile.js';
 import type { EvalContext } from './eval-context.js';
 import { withDeniedAuditView } from './audit-view.js';
+import { noteRateRules } from './rate.js';
+import { readsClock } from './time-window.js';
 
-/** A fresh context for one decision, or undefined when the policy uses no guardrail (nothing would read it). */
-export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}, detections: DetectionsOptions = {}): EvalContext | undefined {
-  return policy.guardrails.size === 0 ? undefined : { detections: new Detections(policy.guardrails, detections), redaction };
+/**
+ * A fresh context for one decision, or undefined when nothing would read it: the policy uses no guardrail, and no
+ * decision time is given or no rule reads the clock (`time` conditions then read the clock themselves).
+ */
+export function newEvalContext(policy: CompiledPolicy, redaction: EvalContext['redaction'] = {}, detections: DetectionsOptions = {}, now?: Date): EvalContext | undefined {
+  if (policy.guardrails.size === 0 && (now === undefined || !readsClock(policy))) return undefined;
+  return { detections: new Detections(policy.guardrails, detections), redaction, ...(now !== undefined ? { now } : {}) };
 }
 
 /** Why a rule (or a transform) that needed guardrails which ran out of budget counts as a deny, whatever its effect. */
@@ -137,8 +143,8 @@ function decideWith(policy: CompiledPolicy, action: Action, started: number, ctx
     }
   }
   if (approvals.length > 0) return finish(policy, started, 'require_approval', [...approvals, ...transforms].map(ruleReason), transformed, ctx);
-  if (transforms.length > 0) return finish(policy, started, 'transform', transforms.map(ruleReason), transformed, ctx);
-  if (allows.length > 0) return finish(policy, started, 'allow', allows.map(ruleReason), action, ctx);
+  if (transforms.length > 0) return noteRateRules(finish(policy, started, 'transform', transforms.map(ruleReason), transformed, ctx), [...transforms, ...allows]);
+  if (allows.length > 0) return noteRateRules(finish(policy, started, 'allow', allows.map(ruleReason), action, ctx), allows);
   const fallback: Reason = { effect: policy.defaultEffect, code: 'default', message: `No rule matched; the policy default is ${policy.defaultEffect}` };
   return finish(policy, started, policy.defaultEffect, [fallback], action, ctx);
 }
@@ -158,6 +164,8 @@ export interface RuleTrace {
   matched: boolean | 'error';
   error?: string;
   conditions?: ConditionTrace;
+  /** The rule's rate limit (e.g. `10 per 1m (sliding) by agent.id, name`): a matching allowed action takes a slot. */
+  rate?: string;
 }
 
 function traceNode(node: CondNode, action: Action, ctx: EvalContext | undefined): ConditionTrace {
@@ -176,8 +184,9 @@ export function explainPolicy(policy: CompiledPolicy, action: Action, ctx: EvalC
   const candidates = new Set(indexedRules(policy, action.kind, action.name));
   return policy.rules.map((rule) => {
     const candidate = candidates.has(rule);
-    if (!rule.condition) return { id: rule.id, effect: rule.effect, candidate, matched: true };
+    const rate = rule.rate ? { rate: rule.rate.label } : {};
+    if (!rule.condition) return { id: rule.id, effect: rule.effect, candidate, matched: true, ...rate };
     const conditions = traceNode(rule.condition, action, ctx);
-    return { id: rule.id, effect: rule.effect, candidate, matched: candidate ? conditions.result : false, conditions };
+    return { id: rule.id, effect: rule.effect, candidate, matched: candidate ? conditions.result : false, conditions, ...rate };
   });
 }

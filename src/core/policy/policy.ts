@@ -1,7 +1,7 @@
 import type { Action, Decision } from '../action.js';
 import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
 import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile.js';
-import { evaluatePolicy, explainPolicy, type RuleTrace } from './evaluate.js';
+import { evaluatePolicy, explainPolicy, newEvalContext, type RuleTrace } from './evaluate.js';
 import { parseSourceText, readSourceFile, type ParsedSource } from './load.js';
 import { loadGuardrailPlugins } from './plugins.js';
 import { assertRegexesSafe } from './regex-safety.js';
@@ -87,8 +87,8 @@ export class Policy {
     return evaluatePolicy(this.compiled, action);
   }
 
-  /** Every rule's match result, for explaining a decision. */
-  explain(action: Action): RuleTrace[] {
-    return explainPolicy(this.compiled, action);
+  /** Every rule's match result, for explaining a decision; `now` is the decision's time for `time` conditions. */
+  explain(action: Action, now?: Date): RuleTrace[] {
+    return explainPolicy(this.compiled, action, newEvalContext(this.compiled, {}, {}, now));
   }
 }

@@ -1,4 +1,5 @@
 import type { Effect } from '../action.js';
+import type { TimeSpec } from './time-window.js';
 
 export type Literal = string | number | boolean | null;
 
@@ -52,7 +53,9 @@ export interface Condition {
   any?: Condition[];
   not?: Condition;
   detect?: DetectSpec;
-  [path: string]: Literal | OperatorObject | Condition | Condition[] | DetectSpec | undefined;
+  /** True when the decision's time is in the window (see time-window.ts). */
+  time?: TimeSpec;
+  [path: string]: Literal | OperatorObject | Condition | Condition[] | DetectSpec | TimeSpec | undefined;
 }
 
 /** How a `redact` step rewrites what a guardrail found. */
@@ -86,6 +89,19 @@ export interface RuleDocument {
   transform?: TransformStep[];
   /** Only for effect require_approval: who approves and how long they have. */
   approval?: ApprovalDocument;
+  /** Only for effect allow or transform: how many matching actions may be allowed per window (see core/rate). */
+  rate?: RateDocument;
+}
+
+/** `rate`: at most `max` allowed actions per `per`, counted per distinct value of the `key` paths. */
+export interface RateDocument {
+  /** Paths whose values pick the counter (e.g. [agent.id, name]); none: one counter for the rule. */
+  key?: string[];
+  max: number;
+  /** A duration such as 30s, 1m, 1h, 1d. */
+  per: string;
+  /** sliding (default): the last `per` before each decision; fixed: windows of `per` aligned to the Unix epoch (UTC). */
+  window?: 'sliding' | 'fixed';
 }
 
 export interface ApprovalDocument {
@@ -115,7 +131,7 @@ export const OPERATORS = [
 export const COMBINATORS = ['all', 'any', 'not'] as const;
 
 /** Condition keys that are not paths. */
-export const RESERVED_CONDITION_KEYS = [...COMBINATORS, 'detect'] as const;
+export const RESERVED_CONDITION_KEYS = [...COMBINATORS, 'detect', 'time'] as const;
 
 /** Deepest nesting of `all` / `any` / `not` accepted; deeper documents are rejected rather than risking the stack. */
 export const MAX_CONDITION_DEPTH = 32;

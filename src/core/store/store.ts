@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
 import type { McpPinStore } from '../mcp-pins/types.js';
+import type { RateLimitStore } from '../rate/types.js';
 import type { SessionTaintStore } from '../sessions/types.js';
 import type { TokenStore } from '../tokens/types.js';
 
@@ -102,6 +103,11 @@ export interface Store {
   readonly mcpPins: McpPinStore;
   /** What tainted each agent session (see core/sessions): append-only. */
   readonly sessionTaint: SessionTaintStore;
+  /**
+   * Slots of the policy's rate limits (`rate` on a rule): `take` must be atomic across every process and host on the
+   * store (see core/rate/types.ts and the SQLite implementation, sqlite/rate-limit-store.ts).
+   */
+  readonly rateLimits: RateLimitStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
   close(): Promise<void>;

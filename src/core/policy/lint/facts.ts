@@ -34,7 +34,7 @@ export interface Conjunction {
   checks: PathCheck[];
   anys: Array<{ at: PathSegment[]; branches: Conjunction[] }>;
   nots: Array<{ at: PathSegment[]; condition: Condition }>;
-  /** `detect` conditions: their truth depends on guardrails, so lint treats them as unknown. */
+  /** `detect` conditions (and `time`, as `{ time }`): their truth depends on guardrails or the clock, so lint treats them as unknown. */
   detects: unknown[];
 }
 
@@ -86,6 +86,7 @@ export function collectConjunction(when: Condition | undefined, at: PathSegment[
       else if (key === 'any') conj.anys.push({ at: keyAt, branches: (spec as Condition[]).map((item, i) => collectConjunction(item, [...keyAt, i])) });
       else if (key === 'not') conj.nots.push({ at: keyAt, condition: spec as Condition });
       else if (key === 'detect') conj.detects.push(spec);
+      else if (key === 'time') conj.detects.push({ time: spec });
       else conj.checks.push(makeCheck(key, spec, keyAt));
     }
   };

@@ -254,6 +254,7 @@ export function impliesCondition(known: Knowledge, target: Condition | undefined
     if (key === 'any') return (spec as Condition[]).some((c) => impliesCondition(known, c, splits));
     if (key === 'not') return (known.nots ?? []).some((n) => deepEqual(n, spec)) || neverHolds(spec as Condition, known.checks);
     if (key === 'detect') return (known.detects ?? []).some((d) => deepEqual(d, spec));
+    if (key === 'time') return (known.detects ?? []).some((d) => deepEqual(d, { time: spec }));
     return impliesCheck(known.checks, makeCheck(key, spec, []));
   });
   if (direct || splits >= MAX_SPLITS || known.anys.length === 0) return direct;

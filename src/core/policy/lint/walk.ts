@@ -18,7 +18,7 @@ export function walkOperatorObjects(when: Condition | undefined, at: PathSegment
     const here = [...at, key];
     if (key === 'all' || key === 'any') (spec as Condition[]).forEach((c, i) => walkOperatorObjects(c, [...here, i], visit));
     else if (key === 'not') walkOperatorObjects(spec as Condition, here, visit);
-    else if (key === 'detect') continue;
+    else if (key === 'detect' || key === 'time') continue;
     else if (isOperatorObject(spec)) visitOps(key, spec, here, false, visit);
   }
 }

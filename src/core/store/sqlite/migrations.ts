@@ -324,6 +324,22 @@ ${COST_TOTALS_SQL}
       CREATE INDEX session_taint_session ON session_taint (session_id, seq);
     `,
   },
+  {
+    version: 13,
+    name: 'rate limits',
+    sql: `
+      -- One row per slot of a rule's rate limit that an allowed decision took. counter is a hash of the rule id, its
+      -- window and the key values (the values are not stored). Rows older than their window are deleted as it is read.
+      CREATE TABLE rate_slots (
+        seq         INTEGER PRIMARY KEY,
+        counter     TEXT NOT NULL,
+        at_ms       INTEGER NOT NULL,
+        decision_id TEXT NOT NULL
+      );
+      CREATE INDEX rate_slots_counter ON rate_slots (counter, at_ms);
+      CREATE INDEX rate_slots_decision ON rate_slots (decision_id);
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

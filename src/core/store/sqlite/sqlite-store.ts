@@ -9,6 +9,7 @@ import { SqliteCostStore } from './cost-store.js';
 import { GatedAuditStore } from './gated-audit-store.js';
 import { SqliteMcpPinStore } from './mcp-pin-store.js';
 import { SqliteSessionTaintStore } from './session-taint-store.js';
+import { SqliteRateLimitStore } from './rate-limit-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
 import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
@@ -60,6 +61,7 @@ export class SqliteStore implements Store {
   readonly deliveries: SqliteDeliveryStore;
   readonly mcpPins: SqliteMcpPinStore;
   readonly sessionTaint: SqliteSessionTaintStore;
+  readonly rateLimits: SqliteRateLimitStore;
   readonly location: string;
   private readonly db: Database.Database;
   private readonly checkpointOptions: BackgroundCheckpointOptions | false;
@@ -80,6 +82,7 @@ export class SqliteStore implements Store {
     this.deliveries = new SqliteDeliveryStore(db);
     this.mcpPins = new SqliteMcpPinStore(db);
     this.sessionTaint = new SqliteSessionTaintStore(db);
+    this.rateLimits = new SqliteRateLimitStore(db);
   }
 
   /** Opens (and by default creates) the database at `file`, applies the settings above and migrates it. */
