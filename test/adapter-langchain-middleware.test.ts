@@ -1,0 +1,229 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { ChatOpenAI } from '@langchain/openai';
+import { MemorySaver, Command } from '@langchain/langgraph';
+import { createAgent, tool } from 'langchain';
+import { z } from 'zod';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
+import { agentguardMiddleware } from '../src/adapters/langchain/index.js';
+import { FAKE_OPENAI_KEY, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
+import { tempDataDir } from './helpers/audit-log.js';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+
+const POLICY = Policy.parse({
+  version: 1,
+  name: 'langchain-adapter',
+  default: 'deny',
+  rules: [
+    { id: 'model', effect: 'allow', when: { kind: 'llm', name: 'openai.gpt-4o-mini' } },
+    { id: 'no-secrets-to-model', effect: 'deny', when: { kind: 'llm', detect: { guardrail: 'secrets', in: 'input.messages' } }, message: 'Secrets never reach the model' },
+    { id: 'no-emails-to-model', effect: 'transform', when: { kind: 'llm', detect: { guardrail: 'pii', in: 'input.messages', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.messages', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
+    { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
+    { id: 'answer-emails', effect: 'transform', when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
+    { id: 'read-sql', effect: 'allow', when: { kind: 'tool', name: 'sql_query', 'input.sql': { regex: '^\\s*select\\b', flags: 'i' } } },
+    { id: 'no-drop', effect: 'deny', when: { kind: 'tool', name: 'sql_query', 'input.sql': { regex: '\\bdrop\\b', flags: 'i' } }, message: 'Destructive SQL is not allowed' },
+    { id: 'refunds-need-approval', effect: 'require_approval', when: { kind: 'tool', name: 'refund', 'input.amount': { gt: 100 } }, message: 'Refunds over 100 need a person' },
+    { id: 'results', effect: 'allow', when: { kind: 'tool_output' } },
+    { id: 'result-emails', effect: 'transform', when: { kind: 'tool_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
+  ],
+});
+
+const servers: FakeServer[] = [];
+const guards: AgentGuard[] = [];
+afterEach(async () => {
+  while (guards.length > 0) await guards.pop()!.close();
+  while (servers.length > 0) await servers.pop()!.close();
+});
+
+const toolCall = (name: string, args: Record<string, unknown>, id = 'call_1') => ({ reply: { toolCalls: [{ id, name, arguments: args }] } });
+const text = (value: string | string[], usage = { inputTokens: 31, outputTokens: 7 }) => ({ reply: { text: value, usage } });
+
+function tools(runs: { sql: string[]; refunds: number[] }) {
+  const sql = tool(async ({ sql: statement }: { sql: string }) => {
+    runs.sql.push(statement);
+    return 'order 7: shipped to ana@customer.example';
+  }, { name: 'sql_query', description: 'Runs one SQL statement', schema: z.object({ sql: z.string() }) });
+  const refund = tool(async ({ amount }: { amount: number }) => {
+    runs.refunds.push(amount);
+    return `refunded ${amount}`;
+  }, { name: 'refund', description: 'Refunds an order', schema: z.object({ amount: z.number() }) });
+  return [sql, refund];
+}
+
+async function setup(script: FakeScript, options: { approval?: { mode?: 'interrupt' | 'wait'; timeoutMs?: number; pollMs?: number }; checkpointer?: boolean } = {}) {
+  const server = await startFakeOpenAI(script);
+  servers.push(server);
+  const dataDir = tempDataDir('ag-langchain-');
+  const guard = new AgentGuard({ policy: POLICY, agentId: 'sql-agent', dataDir, cost: {}, approvals: {} });
+  guards.push(guard);
+  const runs = { sql: [] as string[], refunds: [] as number[] };
+  const model = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } });
+  const agent = createAgent({
+    model,
+    tools: tools(runs),
+    middleware: [agentguardMiddleware({ guard, ...(options.approval ? { approval: options.approval } : {}) })],
+    ...(options.checkpointer ? { checkpointer: new MemorySaver() } : {}),
+  });
+  return { server, guard, agent, runs, dataDir };
+}
+
+function sentTexts(server: FakeServer): string[] {
+  return server.requests.map((r) => JSON.stringify((r.body as { messages: unknown }).messages));
+}
+
+function db(dataDir: string) {
+  return new Database(join(dataDir, 'agentguard.db'), { readonly: true });
+}
+
+describe('agentguardMiddleware in a LangChain agent', () => {
+  it('lets an allowed model call and tool call run, and records both with the framework named', async () => {
+    const { server, guard, agent, runs, dataDir } = await setup([toolCall('sql_query', { sql: 'SELECT status FROM orders WHERE id = 7' }), text('Order 7 has shipped.')]);
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'Where is order 7?' }] });
+    expect(runs.sql).toEqual(['SELECT status FROM orders WHERE id = 7']);
+    expect(result.messages.at(-1)!.content).toBe('Order 7 has shipped.');
+    expect(server.requests).toHaveLength(2);
+    await guard.flush();
+    const conn = db(dataDir);
+    const records = conn.prepare("SELECT data FROM audit_records WHERE type = 'decision'").all() as Array<{ data: string }>;
+    conn.close();
+    const actions = records.map((r) => JSON.parse(r.data).action as { kind: string; name: string; context?: { framework?: string } });
+    expect(actions.map((a) => `${a.kind}:${a.name}`)).toEqual(expect.arrayContaining(['llm:openai.gpt-4o-mini', 'tool:sql_query', 'tool_output:sql_query', 'llm_output:openai.gpt-4o-mini']));
+    expect(actions.every((a) => a.context?.framework === 'langchain')).toBe(true);
+  });
+
+  it('denies a model request before anything reaches the provider', async () => {
+    const { server, agent } = await setup([text('never sent')]);
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'My token is ghp_R2d4kP9xLm3Qz7Vb1Nc8Ws5Ty6Ua0Hj2Ke4F, store it' }] }).catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect((error as Error).cause).toBeInstanceOf(AgentGuardDeniedError);
+    expect(String((error as Error).message)).toMatch(/Secrets never reach the model/);
+    expect(server.requests).toHaveLength(0);
+  });
+
+  it('sends the redacted request and hands the agent a redacted answer', async () => {
+    const { server, agent } = await setup([text('Write to bob@example.org for details.')]);
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'Customer ana@customer.example asks about order 7' }] });
+    expect(sentTexts(server)[0]).not.toContain('ana@customer.example');
+    expect(sentTexts(server)[0]).toContain('<EMAIL_ADDRESS>');
+    expect(result.messages.at(-1)!.content).toBe('Write to <EMAIL_ADDRESS> for details.');
+  });
+
+  it('refuses a denied tool call with a ToolMessage the model sees; the tool never runs', async () => {
+    const { server, agent, runs } = await setup([toolCall('sql_query', { sql: 'DROP TABLE orders' }), text('I cannot do that.')]);
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'Clean up the orders table' }] });
+    expect(runs.sql).toEqual([]);
+    const refusal = result.messages.find((m: { type?: string }) => m.type === 'tool') as { content: string; status: string; tool_call_id: string };
+    expect(refusal.status).toBe('error');
+    expect(refusal.tool_call_id).toBe('call_1');
+    expect(refusal.content).toMatch(/Destructive SQL is not allowed/);
+    const second = (server.requests[1]!.body as { messages: Array<{ role: string; content: string }> }).messages.find((m) => m.role === 'tool');
+    expect(second?.content).toMatch(/Destructive SQL is not allowed/);
+  });
+
+  it('redacts a tool result before the model reads it', async () => {
+    const { server, agent, runs } = await setup([toolCall('sql_query', { sql: 'SELECT * FROM orders WHERE id = 7' }), text('It shipped.')]);
+    await agent.invoke({ messages: [{ role: 'user', content: 'Where is order 7?' }] });
+    expect(runs.sql).toHaveLength(1);
+    const toolMessage = (server.requests[1]!.body as { messages: Array<{ role: string; content: string }> }).messages.find((m) => m.role === 'tool');
+    expect(toolMessage?.content).toBe('order 7: shipped to <EMAIL_ADDRESS>');
+  });
+
+  it('never streams a PII value split across chunks to the caller', async () => {
+    const { agent } = await setup([{ reply: { text: ['Mail ana@cust', 'omer.exa', 'mple about it'], usage: { inputTokens: 5, outputTokens: 6 } } }]);
+    const streamed: string[] = [];
+    for await (const [message] of await agent.stream({ messages: [{ role: 'user', content: 'Who to mail?' }] }, { streamMode: 'messages' })) {
+      streamed.push(typeof message.content === 'string' ? message.content : JSON.stringify(message.content));
+    }
+    const all = streamed.join('');
+    expect(all).not.toMatch(/ana@|omer\.exa|example/);
+    expect(streamed).toContain('Mail <EMAIL_ADDRESS> about it');
+  });
+
+  it('records in the ledger the usage the provider reported', async () => {
+    const { guard, agent, dataDir } = await setup([toolCall('sql_query', { sql: 'SELECT 1' }), text('Done.', { inputTokens: 120, outputTokens: 9 })]);
+    await agent.invoke({ messages: [{ role: 'user', content: 'Run it' }] });
+    await guard.flush();
+    const conn = db(dataDir);
+    const rows = conn.prepare('SELECT provider, model, input_tokens, output_tokens, estimated FROM cost_ledger ORDER BY id').all();
+    conn.close();
+    // The fake's default usage for the first answer, the given one for the second.
+    expect(rows).toEqual([
+      { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 10, output_tokens: 20, estimated: 0 },
+      { provider: 'openai', model: 'gpt-4o-mini', input_tokens: 120, output_tokens: 9, estimated: 0 },
+    ]);
+  });
+});
+
+async function pendingApproval(dataDir: string): Promise<string> {
+  for (;;) {
+    if (!existsSync(join(dataDir, 'agentguard.db'))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      continue;
+    }
+    const conn = db(dataDir);
+    const row = conn.prepare("SELECT id FROM approvals WHERE status = 'pending'").get() as { id: string } | undefined;
+    conn.close();
+    if (row) return row.id;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function approve(dataDir: string, id: string): Promise<void> {
+  const result = await runCliInProcess(['approvals', 'approve', id, '--by', 'alice', '--data-dir', dataDir]);
+  expect(result.stderr).toBe('');
+  expect(result.code).toBe(0);
+}
+
+describe('approvals of tool calls', () => {
+  it('waits for an approval given elsewhere, then runs exactly that call once', async () => {
+    const { agent, runs, dataDir, guard } = await setup([toolCall('refund', { amount: 250 }), text('Refunded.')], { approval: { mode: 'wait', pollMs: 50, timeoutMs: 60_000 } });
+    const run = agent.invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] });
+    run.catch(() => undefined); // awaited below; a failed assertion before that must not leave it unhandled
+    const id = await pendingApproval(dataDir);
+    await approve(dataDir, id);
+    await run;
+    expect(runs.refunds).toEqual([250]);
+    // Spent: the same approval does not authorise a second run.
+    expect(await guard.approvals.consume(id, { kind: 'tool', name: 'refund', input: { amount: 250 }, context: { framework: 'langchain' } })).toBe(false);
+  });
+
+  it('refuses the call when nobody decides within the wait', async () => {
+    const { agent, runs } = await setup([toolCall('refund', { amount: 250 }), text('Could not refund.')], { approval: { mode: 'wait', pollMs: 20, timeoutMs: 200 } });
+    const result = await agent.invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] });
+    expect(runs.refunds).toEqual([]);
+    const refusal = result.messages.find((m: { type?: string }) => m.type === 'tool') as { content: string };
+    expect(refusal.content).toMatch(/No one decided approval/);
+  });
+
+  it('pauses with a LangGraph interrupt and runs the call once when resumed after the approval', async () => {
+    const { agent, runs, dataDir } = await setup([toolCall('refund', { amount: 250 }), text('Refunded.')], { checkpointer: true, approval: { pollMs: 20, timeoutMs: 5_000 } });
+    const config = { configurable: { thread_id: 'thread-refund' } };
+    const paused = await agent.invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] }, config);
+    const interrupt = (paused as { __interrupt__?: Array<{ value: { agentguard: { approvalId: string }; actionRequests: Array<{ name: string }> } }> }).__interrupt__?.[0];
+    expect(interrupt?.value.actionRequests[0]!.name).toBe('refund');
+    expect(runs.refunds).toEqual([]);
+    const id = interrupt!.value.agentguard.approvalId;
+    await approve(dataDir, id);
+    const result = await agent.invoke(new Command({ resume: { decisions: [{ type: 'approve' }] } }), config);
+    expect(runs.refunds).toEqual([250]);
+    expect(result.messages.at(-1)!.content).toBe('Refunded.');
+    const conn = db(dataDir);
+    const approvals = conn.prepare('SELECT id, status, consumed_at FROM approvals').all() as Array<{ id: string; status: string; consumed_at: string | null }>;
+    conn.close();
+    expect(approvals).toHaveLength(1);
+    expect(approvals[0]).toMatchObject({ id, status: 'approved' });
+    expect(approvals[0]!.consumed_at).not.toBeNull();
+  });
+
+  it('refuses the call when the run is resumed with reject', async () => {
+    const { agent, runs } = await setup([toolCall('refund', { amount: 250 }), text('Not refunded.')], { checkpointer: true });
+    const config = { configurable: { thread_id: 'thread-reject' } };
+    await agent.invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] }, config);
+    const result = await agent.invoke(new Command({ resume: { decisions: [{ type: 'reject', message: 'not this one' }] } }), config);
+    expect(runs.refunds).toEqual([]);
+    const refusal = result.messages.find((m: { type?: string }) => m.type === 'tool') as { content: string };
+    expect(refusal.content).toMatch(/not this one/);
+  });
+});
