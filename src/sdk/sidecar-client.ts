@@ -7,6 +7,10 @@ import { decisionProblem, previewProblem } from '../core/contracts/validate-deci
 import { AgentGuardError, isErrorCode, type ErrorCode } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { isPlainObject } from '../core/plain-object.js';
+import { JS_SDK_NAME, MIN_SIDECAR_VERSION, packageVersion, SDK_HEADER, SIDECAR_VERSION_HEADER, sidecarTooOld } from '../core/contracts/sdk-versions.js';
+
+/** What this SDK sends in SDK_HEADER, so the sidecar can tell it to upgrade rather than fail in a way it cannot explain. */
+const SDK_ID = `${JS_SDK_NAME}/${packageVersion()}`;
 
 /** Where the sidecar is and how to authenticate to it. */
 export interface SidecarConnection {
@@ -113,7 +117,7 @@ export class SidecarClient {
     try {
       response = await fetch(url, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', [SDK_HEADER]: SDK_ID, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         ...(method === 'POST' ? { body: JSON.stringify(payload) } : {}),
         signal: AbortSignal.timeout(this.timeoutMs + extraTimeoutMs),
         redirect: 'error',
@@ -122,6 +126,9 @@ export class SidecarClient {
     } catch (error) {
       throw new SidecarCallError('unavailable', this.scrub(this.transportMessage(error, what)));
     }
+    // Checked before the answer is read: a sidecar older than this SDK needs may not mean what this SDK understands.
+    const tooOld = sidecarTooOld(response.headers.get(SIDECAR_VERSION_HEADER), MIN_SIDECAR_VERSION, JS_SDK_NAME);
+    if (tooOld) throw new SidecarCallError('rejected', this.scrub(`${tooOld} (${this.displayUrl})`), { code: 'SDK_TOO_NEW', actions: ['Upgrade the sidecar (agentguard), then restart it.'] });
     if (response.status >= 200 && response.status < 300) return text;
     const said = errorBodyOf(text);
     const message = this.scrub(`the sidecar at ${this.displayUrl} answered ${response.status} to ${what}${describeErrorBody(said)}`);

@@ -14,6 +14,7 @@ import { registerErrorHandling } from './plugins/errors.js';
 import { MAX_JSON_DEPTH, registerJsonBody } from './plugins/json-body.js';
 import { SidecarMetrics } from './plugins/metrics.js';
 import { registerOpenApi } from './plugins/openapi.js';
+import { registerSdkVersionCheck } from './plugins/sdk-version.js';
 import { PolicyState, type ReloadResult } from './plugins/policy-state.js';
 import type { AuditHealth, SidecarServices } from './plugins/services.js';
 import { auditRoutes } from './routes/audit.js';
@@ -205,6 +206,8 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   for (const schema of sharedSchemas) app.addSchema(schema);
   registerInFlight(app, metrics);
   registerAccessLog(app, options.accessLogRate ?? DEFAULT_ACCESS_LOG_RATE);
+  // Before authentication: an SDK the sidecar cannot serve is told to upgrade, whatever its token.
+  registerSdkVersionCheck(app);
   registerAuth(app, { authenticate: options.authenticate, metrics });
   await registerOpenApi(app);
 

@@ -1,16 +1,7 @@
-import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-
-/** The package version, for the OpenAPI document (src/ and dist/ sit at the same depth below the package root). */
-function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
+import { packageVersion } from '../../core/contracts/sdk-versions.js';
 
 /**
  * OpenAPI generated from the route schemas (`GET /openapi.json`) and interactive documentation of it (`GET /docs`).
@@ -22,7 +13,7 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       openapi: '3.0.3',
       info: {
         title: 'agentguard sidecar',
-        description: 'Ask before an agent acts: decisions, outcomes, audit trail and policy of a local agentguard sidecar. `/v1` routes need `Authorization: Bearer <token>` (`agentguard token create`).',
+        description: 'Ask before an agent acts: decisions, outcomes, audit trail and policy of a local agentguard sidecar. `/v1` routes need `Authorization: Bearer <token>` (`agentguard token create`). Every answer names the sidecar\'s version (`x-agentguard-sidecar`) and the SDK versions it serves (`x-agentguard-sdk-support`); an SDK that names itself in `x-agentguard-sdk` (`agentguard-python/0.1.0`) outside that range is refused with 400 SDK_TOO_OLD or SDK_TOO_NEW.',
         version: packageVersion(),
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },

@@ -176,4 +176,16 @@ export const SIDECAR_ERRORS = defineErrors({
     meaning: 'There is no sidecar log in this data folder.',
     fix: 'Start the sidecar (`agentguard sidecar start`) to write one, or pass the --data-dir it was started with.',
   },
+  SDK_TOO_OLD: {
+    status: 400,
+    exit: 1,
+    meaning: 'The SDK that sent the request (header x-agentguard-sdk) is older than this sidecar serves; the action is denied.',
+    fix: 'Upgrade the SDK (npm agentguard, or the Python package agentguard) to the version the message names.',
+  },
+  SDK_TOO_NEW: {
+    status: 400,
+    exit: 1,
+    meaning: 'The SDK is newer than the sidecar it talks to (the sidecar\'s range in header x-agentguard-sdk-support, or the SDK\'s own minimum); the action is denied.',
+    fix: 'Upgrade the sidecar (`npm install agentguard@latest`, then restart it), or use an SDK version the sidecar serves.',
+  },
 });
