@@ -17,6 +17,7 @@ const E2E = [
   'test/cli-in-process-parity.test.ts', // the same commands through bin/run.js and in-process
   'test/cli-approvals.test.ts', // six processes race to consume one approval (dist)
   'test/cost-concurrency.test.ts', // processes racing on one budget
+  'test/policy-rate-processes.test.ts', // processes racing on one rate limit (dist)
   'test/store-sqlite.test.ts', // a second process on the same database (dist)
   'test/sdk-local.test.ts', // SDK and CLI processes writing one audit log
   'test/sdk-exports.test.ts', // the package's exports, from dist
