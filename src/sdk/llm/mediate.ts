@@ -6,8 +6,12 @@ import { AgentGuard, type AgentGuardOptions, type AnswerRecords } from '../agent
 import { AgentGuardDeniedError, ApprovalRequiredError } from '../errors.js';
 import { checkFetchOptions } from './request-options.js';
 
-/** What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it. */
-export type ToolCallMode = 'throw' | 'strip' | 'annotate';
+/**
+ * What a guarded client does with a tool call the policy does not allow: throw (default), drop it, or mark it.
+ * `defer` leaves the calls undecided in the answer, for the framework adapters (agentguard/openai-agents), whose
+ * guarded tools decide each call where it runs and hand the model the framework's own refusal.
+ */
+export type ToolCallMode = 'throw' | 'strip' | 'annotate' | 'defer';
 
 /** How a tool call was decided, attached as `agentguard` to tool calls in `annotate` mode. */
 export interface ToolCallVerdict {
@@ -97,7 +101,7 @@ export function clientSettings<O extends GuardedClientOptions>(options: O | unde
       actions: [`new ${client}({ guard: { policy: 'agentguard/policy.yaml', agentId: 'my-agent' } }) or { guard: { sidecar: { url, token } } }`],
     });
   }
-  if (toolCalls !== undefined && !['throw', 'strip', 'annotate'].includes(toolCalls)) {
+  if (toolCalls !== undefined && !['throw', 'strip', 'annotate', 'defer'].includes(toolCalls)) {
     throw optionError(client, `toolCalls is ${JSON.stringify(toolCalls)}`, 'Use "throw" (default), "strip" or "annotate".');
   }
   if (holdBack !== undefined && !(Number.isInteger(holdBack) && holdBack >= 0)) {

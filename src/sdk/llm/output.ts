@@ -105,6 +105,7 @@ function rawArgumentsDecision(decision: Decision, name: string, raw: RawArgument
  * object are decided as `input: { rawArguments: "<text>" }` and denied unless a rule accepts them by name.
  */
 export async function settleToolCall(decider: Decider, name: string, args: unknown, mode: ToolCallMode, context?: Record<string, unknown>): Promise<ToolCallSettlement> {
+  if (mode === 'defer') return { keep: true }; // decided where it runs (see ToolCallMode)
   const raw = args instanceof RawArguments ? args : isPlainObject(args) ? undefined : new RawArguments(JSON.stringify(args) ?? String(args));
   let decision = await decideToolCall(decider, name, raw ? { rawArguments: raw.text } : args, context);
   if (raw) {
