@@ -127,7 +127,10 @@ export class AuditRecorder {
   static async attach(store: Store, dataDir: string, options: Omit<AuditRecorderOptions, 'ownsStore'> = {}): Promise<AuditRecorder> {
     let recorder: AuditRecorder;
     try {
-      recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { ...options, ownsStore: true });
+      const keys = loadOrCreateSigningKeys(dataDir);
+      // A store of several instances' logs (PostgreSQL) keeps each one's public key, so all can be verified in one place.
+      await store.audit.registerSigner?.({ keyId: keys.keyId, publicKeyPem: keys.publicKeyPem });
+      recorder = new AuditRecorder(store, keys, { ...options, ownsStore: true });
     } catch (error) {
       await store.close();
       throw error;

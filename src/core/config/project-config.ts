@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { AgentGuardError } from '../errors.js';
 import { checkGuardrailsConfig, type GuardrailsConfig } from './guardrails-config.js';
 import { checkSessionsConfig } from '../sessions/config.js';
+import { checkStoreConfig } from '../store/store-url.js';
 
 export const CONFIG_FILE = 'agentguard.config.json';
 /** Committed folder holding the project's policies and their tests. */
@@ -31,6 +32,8 @@ export interface ProjectConfig {
   mcp?: Record<string, unknown>;
   /** Session taint: `untrusted` globs of action names whose results taint a session (core/sessions/config.ts). */
   sessions?: Record<string, unknown>;
+  /** The shared PostgreSQL store of a fleet (`{ url, chain }`, see core/store/store-url.ts); SQLite in dataDir when absent. */
+  store?: { url?: string; chain?: string };
 }
 
 export interface LoadedProjectConfig {
@@ -83,7 +86,7 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`);
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp', 'sessions']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp', 'sessions', 'store']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
@@ -91,6 +94,7 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
     }
     if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
     else if (key === 'sessions') checkSessionsConfig(value, `${file}: sessions`);
+    else if (key === 'store') config.store = checkStoreConfig(value, `${file}: store`);
     else if (key === 'cost' || key === 'approvals' || key === 'mcp') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         const example = key === 'cost' ? '"cost": { "budgets": [...] }' : key === 'mcp' ? '"mcp": { "onChange": "block" }' : '"approvals": { "notify": [...] }';

@@ -3,6 +3,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { AgentGuardError, isAgentGuardError } from '../errors.js';
 import { SqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
+import { resolveChain, resolveStoreUrl } from './store-url.js';
 
 /** File name of the database inside the data folder. */
 export const DATABASE_FILE = 'agentguard.db';
@@ -14,6 +15,13 @@ export interface OpenStoreOptions {
   file?: string;
   /** Create the folder and database when missing (default true). False for read-only uses such as `audit verify`. */
   create?: boolean;
+  /**
+   * A PostgreSQL URL (postgresql://…) to use instead of SQLite; default: `--store`, AGENTGUARD_STORE_URL or
+   * `store.url` in agentguard.config.json (see store-url.ts). The data folder still holds the signing keys.
+   */
+  url?: string;
+  /** This instance's audit chain in PostgreSQL (default: see resolveChain). */
+  chain?: string;
 }
 
 /** Where openStore puts the database for these options. */
@@ -23,7 +31,8 @@ export function databasePath(options: Pick<OpenStoreOptions, 'dataDir' | 'file'>
 }
 
 /**
- * Opens the store of a data folder: today one SQLite database at `<dataDir>/agentguard.db`.
+ * Opens the store of a data folder: the SQLite database at `<dataDir>/agentguard.db`, or the PostgreSQL database a
+ * store URL names (pg is loaded only then).
  *
  * @example
  * const store = await openStore({ dataDir: (await loadProjectConfig()).paths.dataDir });
@@ -31,6 +40,8 @@ export function databasePath(options: Pick<OpenStoreOptions, 'dataDir' | 'file'>
  */
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
   const create = options.create ?? true;
+  const url = resolveStoreUrl(options.url);
+  if (url !== undefined) return openPostgres(url, options, create);
   if (create) {
     try {
       mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
@@ -45,6 +56,27 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   return SqliteStore.open(databasePath(options), { create });
 }
 
+/** Opens the PostgreSQL store; `create: false` (read-only commands) refuses a database agentguard never wrote to. */
+async function openPostgres(url: string, options: OpenStoreOptions, create: boolean): Promise<Store> {
+  const [{ PostgresStore }, { schemaVersion }, { PgDatabase }] = await Promise.all([
+    import('./postgres/postgres-store.js'),
+    import('./postgres/migrations.js'),
+    import('./postgres/connection.js'),
+  ]);
+  if (!create) {
+    const probe = await PgDatabase.connect(url, { max: 1 });
+    try {
+      if ((await schemaVersion(probe)) === 0) {
+        throw new AgentGuardError('STORE_NOT_FOUND', `no agentguard tables in ${probe.location}`, {
+          actions: ['Run `agentguard store migrate` against it, or check the store URL.'],
+        });
+      }
+    } finally {
+      await probe.end();
+    }
+  }
+  return PostgresStore.open(url, { chain: resolveChain(options.dataDir, options.chain) });
+}
 
 /** The store of a data folder when it has one; null when nothing was recorded there yet. Creates nothing. */
 export async function openExistingStore(dataDir: string): Promise<Store | null> {

@@ -52,6 +52,18 @@ export interface AuditStore {
   signHeadSync?(sign: SignHead): Checkpoint | null;
   /** Every stored checkpoint, in seq order. */
   checkpoints(): Promise<Checkpoint[]>;
+  /**
+   * Records the public key that signs this log's checkpoints, in stores that keep several instances' logs (PostgreSQL:
+   * one chain per instance), so every chain can be verified from one place. Stores of one log leave it out.
+   */
+  registerSigner?(signer: { keyId: string; publicKeyPem: string }): Promise<void>;
+}
+
+/** A change announced by an instance sharing the store (PostgreSQL NOTIFY): `tokens`, `approvals`, `policy`, or `reconnected`. */
+export interface StoreChange {
+  kind: string;
+  /** The changed thing's id (a token id, an approval id, a policy version); empty for `reconnected`. */
+  id: string;
 }
 
 /**
@@ -110,5 +122,11 @@ export interface Store {
   readonly rateLimits: RateLimitStore;
   /** Where the data lives, for messages (a file path, or a connection description without secrets). */
   readonly location: string;
+  /** `sqlite` (embedded, the default) or `postgres` (shared by a fleet). */
+  readonly kind?: 'sqlite' | 'postgres';
+  /** Resolves when the store can be used; rejects (STORE_UNAVAILABLE) when it cannot be reached. Embedded stores leave it out. */
+  ping?(): Promise<void>;
+  /** Changes other instances announce, for stores shared by several (see StoreChange); returns a function that stops. */
+  onChange?(listener: (change: StoreChange) => void): () => void;
   close(): Promise<void>;
 }

@@ -32,6 +32,24 @@ export const STORE_ERRORS = defineErrors({
     meaning: 'The database schema cannot be brought up to this version.',
     fix: 'Report this at the project issue tracker with the message; keep a copy of the database.',
   },
+  STORE_UNAVAILABLE: {
+    status: 503,
+    exit: 2,
+    meaning: 'The PostgreSQL store cannot be reached; decisions that need it are denied until it is back.',
+    fix: 'Check that PostgreSQL runs and that the store URL (--store, AGENTGUARD_STORE_URL or "store.url" in agentguard.config.json) points at it.',
+  },
+  STORE_URL_INVALID: {
+    status: 500,
+    exit: 2,
+    meaning: 'The store URL is not a postgres:// or postgresql:// URL.',
+    fix: 'Write the URL as postgresql://user:password@host:5432/database, or leave it out to use the SQLite database in the data folder.',
+  },
+  STORE_COPY_REFUSED: {
+    status: 409,
+    exit: 1,
+    meaning: 'A local store was not copied into PostgreSQL: its audit log does not verify, the copy did not verify, or the target already holds that data.',
+    fix: 'Run `agentguard audit verify` on the local store and resolve what it reports; copy into an empty chain (another AGENTGUARD_STORE_CHAIN) or an empty database.',
+  },
   TOKEN_STORE_CORRUPT: {
     status: 500,
     exit: 2,

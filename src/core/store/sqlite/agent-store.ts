@@ -35,11 +35,11 @@ interface AgentRow {
   goneAt: string | null;
 }
 
-const COLUMNS = `id, kind, name, framework, location, status, risk, source, first_seen AS firstSeen, last_seen AS lastSeen,
+export const COLUMNS = `id, kind, name, framework, location, status, risk, source, first_seen AS firstSeen, last_seen AS lastSeen,
   details, notes, registered_agent_id AS registeredAgentId, deregistered_at AS deregisteredAt, gone_at AS goneAt`;
 
-const COVERAGES = new Set<string>(['secured', 'unsecured', 'unknown']);
-const RISKS = new Set<string>(['high', 'medium', 'low', 'info']);
+export const COVERAGES = new Set<string>(['secured', 'unsecured', 'unknown']);
+export const RISKS = new Set<string>(['high', 'medium', 'low', 'info']);
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 
 /**
@@ -212,12 +212,12 @@ export class SqliteAgentStore implements AgentRegistry {
   }
 }
 
-function checkTime(value: string, what: string): void {
+export function checkTime(value: string, what: string): void {
   if (!ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) throw new TypeError(`${what} must be an ISO 8601 UTC time, got ${JSON.stringify(value)}`);
 }
 
 /** Rows written before masking reached the registry are masked on the way out as well. */
-function toEntry(row: AgentRow): AgentEntry {
+export function toEntry(row: AgentRow): AgentEntry {
   return maskStrings({
     id: row.id,
     kind: row.kind as AgentKind,

@@ -25,12 +25,12 @@ interface ApprovalRow {
   consumedAt: string | null;
 }
 
-const COLUMNS = `id, decision_id AS decisionId, action_hash AS actionHash, agent_id AS agentId, action, rules, reason,
+export const COLUMNS = `id, decision_id AS decisionId, action_hash AS actionHash, agent_id AS agentId, action, rules, reason,
   requested_at AS requestedAt, expires_at AS expiresAt, escalate_at AS escalateAt, approvers, escalate_to AS escalateTo,
   escalated_at AS escalatedAt, status, decided_at AS decidedAt, decided_by AS decidedBy, comment, consumed_at AS consumedAt`;
 
-const STATUSES = new Set<string>(['pending', 'approved', 'denied', 'expired', 'cancelled']);
-const DECISIONS = new Set<string>(['approved', 'denied', 'cancelled']);
+export const STATUSES = new Set<string>(['pending', 'approved', 'denied', 'expired', 'cancelled']);
+export const DECISIONS = new Set<string>(['approved', 'denied', 'cancelled']);
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 type DecideInput = Parameters<ApprovalStore['decide']>[1];
@@ -177,18 +177,18 @@ export class SqliteApprovalStore implements ApprovalStore {
   }
 }
 
-function checkTime(value: string, what: string): void {
+export function checkTime(value: string, what: string): void {
   if (typeof value !== 'string' || !ISO_TIME.test(value) || Number.isNaN(Date.parse(value))) {
     throw new TypeError(`${what} must be an ISO 8601 UTC time with milliseconds (Date.toISOString()), got ${JSON.stringify(value)}`);
   }
 }
 
-function sortByRequest(records: ApprovalRecord[]): ApprovalRecord[] {
+export function sortByRequest(records: ApprovalRecord[]): ApprovalRecord[] {
   // RETURNING gives rows in no promised order; callers audit them, so make it stable.
   return records.sort((a, b) => (a.requestedAt < b.requestedAt ? -1 : a.requestedAt > b.requestedAt ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
-function toRecord(row: ApprovalRow): ApprovalRecord {
+export function toRecord(row: ApprovalRow): ApprovalRecord {
   return {
     id: row.id,
     decisionId: row.decisionId,

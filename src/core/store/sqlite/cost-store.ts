@@ -17,7 +17,7 @@ import { AgentGuardError } from '../../errors.js';
 const END_OF_TIME = '~';
 
 /** The column each budget scope limits (global limits every row). */
-const SCOPE_COLUMN: Record<BudgetScope, string | null> = {
+export const SCOPE_COLUMN: Record<BudgetScope, string | null> = {
   global: null,
   agent: 'agent_id',
   project: 'project',
@@ -271,7 +271,7 @@ export class SqliteCostStore implements CostStore {
  * Times are stored as `Date.toISOString()` text of years 0000 to 9999 (fixed width), so that comparing the text
  * compares the instants, and the bucket of a time is a prefix of its text.
  */
-function isoTime(value: string, field: string): string {
+export function isoTime(value: string, field: string): string {
   const time = typeof value === 'string' ? Date.parse(value) : Number.NaN;
   const iso = Number.isNaN(time) ? '' : new Date(time).toISOString();
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(iso)) throw invalid(`${field} must be an ISO 8601 time (got ${JSON.stringify(value)})`);
@@ -303,7 +303,7 @@ function ceilTo(iso: string, floor: string, step: number): string {
   return next.length === iso.length ? next : END_OF_TIME; // past year 9999
 }
 
-function normalizeWindow(window: BudgetWindow): BudgetWindow {
+export function normalizeWindow(window: BudgetWindow): BudgetWindow {
   checkNano(window.limitNano, `window ${window.key} limitNano`);
   if (!Object.hasOwn(SCOPE_COLUMN, window.scope)) throw invalid(`window ${window.key} has an unknown scope ${JSON.stringify(window.scope)}`);
   if ((window.scope === 'global') !== (window.value === null)) {
@@ -316,11 +316,11 @@ function normalizeWindow(window: BudgetWindow): BudgetWindow {
   };
 }
 
-function checkId(value: unknown, field: string): void {
+export function checkId(value: unknown, field: string): void {
   if (typeof value !== 'string' || value === '') throw invalid(`${field} must be a non-empty string`);
 }
 
-function checkNano(value: unknown, field: string): void {
+export function checkNano(value: unknown, field: string): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw invalid(`${field} must be a whole, non-negative number of nano-dollars (got ${String(value)})`);
   }
@@ -332,7 +332,7 @@ function checkCount(value: unknown, field: string): void {
   }
 }
 
-function checkEntry(entry: LedgerEntry): LedgerEntry {
+export function checkEntry(entry: LedgerEntry): LedgerEntry {
   checkId(entry.decisionId, 'decisionId');
   checkId(entry.provider, 'provider');
   checkId(entry.model, 'model');
@@ -381,7 +381,7 @@ function toEntry(row: LedgerRow): LedgerEntry {
 }
 
 /** Figures are numbers; a sum beyond 2^53 nano-dollars (about $9 million) would lose precision, so it is refused. */
-function toNumber(value: bigint): number {
+export function toNumber(value: bigint): number {
   if (value > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new AgentGuardError('COST_OVERFLOW', `a budget sum of ${value} nano-dollars is beyond what agentguard can count exactly`, {
       actions: ['Use budgets with shorter periods or narrower scopes.'],
@@ -390,6 +390,6 @@ function toNumber(value: bigint): number {
   return Number(value);
 }
 
-function invalid(message: string): AgentGuardError {
+export function invalid(message: string): AgentGuardError {
   return new AgentGuardError('COST_INVALID_INPUT', message);
 }

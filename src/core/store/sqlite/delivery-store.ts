@@ -21,11 +21,11 @@ interface DeliveryRow {
   deliveredAt: string | null;
 }
 
-const COLUMNS = `id, approval_id AS approvalId, channel, event, change, status, attempts, created_at AS createdAt,
+export const COLUMNS = `id, approval_id AS approvalId, channel, event, change, status, attempts, created_at AS createdAt,
   next_attempt_at AS nextAttemptAt, last_attempt_at AS lastAttemptAt, last_status AS lastStatus, last_error AS lastError,
   delivered_at AS deliveredAt`;
 
-const STATUSES = new Set<string>(['pending', 'delivered', 'failed']);
+export const STATUSES = new Set<string>(['pending', 'delivered', 'failed']);
 
 /**
  * The approval notification outbox in SQLite (table `approval_deliveries`, migration 6). Claiming runs in one
@@ -123,7 +123,7 @@ export class SqliteDeliveryStore implements DeliveryStore {
   }
 }
 
-function toRecord(row: DeliveryRow): DeliveryRecord {
+export function toRecord(row: DeliveryRow): DeliveryRecord {
   const unreadable = { event: row.event as ApprovalChange['event'], approval: { id: row.approvalId } as ApprovalChange['approval'] };
   const change = jsonColumn<ApprovalChange>(row.change, unreadable, isPlainObject);
   return {

@@ -15,7 +15,7 @@ interface PinRow {
   flags: string;
 }
 
-const COLUMNS = `server, tool, pinned_hash AS pinnedHash, pinned_at AS pinnedAt, pinned_by AS pinnedBy, seen_hash AS seenHash,
+export const COLUMNS = `server, tool, pinned_hash AS pinnedHash, pinned_at AS pinnedAt, pinned_by AS pinnedBy, seen_hash AS seenHash,
   seen_at AS seenAt, seen_definition AS seen, flags`;
 
 const isFlags = (v: unknown): boolean =>
@@ -116,7 +116,7 @@ export class SqliteMcpPinStore implements McpPinStore {
   }
 }
 
-function toPin(row: PinRow): McpPin {
+export function toPin(row: PinRow): McpPin {
   // A hand-edited pin origin reads as no pin at all: the tool is then blocked until approved again (fail closed).
   const pinnedBy: PinOrigin | null = row.pinnedBy === 'first-sight' || row.pinnedBy === 'approved' ? row.pinnedBy : null;
   return {

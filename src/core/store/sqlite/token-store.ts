@@ -15,7 +15,7 @@ interface TokenRow {
   attributes: string | null;
 }
 
-const INFO_COLUMNS = 'id, scope, name, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt, attributes';
+export const INFO_COLUMNS = 'id, scope, name, created_at AS createdAt, last_used_at AS lastUsedAt, revoked_at AS revokedAt, attributes';
 
 /**
  * API tokens in SQLite (table `api_tokens`, migration 2; `attributes`, a JSON object or NULL, migration 8). Holds hashes only. Every statement is prepared once:
@@ -76,7 +76,7 @@ export class SqliteTokenStore implements TokenStore {
   }
 }
 
-function toInfo(row: TokenRow): TokenInfo {
+export function toInfo(row: TokenRow): TokenInfo {
   const scope = parseScope(row.scope);
   if (scope === null) {
     // Only a hand-edited database gets here. Refusing is fail-closed: a token whose scope cannot be read grants nothing.
