@@ -8,7 +8,7 @@ import { checkSessionsConfig } from '../core/sessions/config.js';
  * the project's agent id on actions that name none, its guardrail budget, and, when recording, its cost section and
  * approval channels (notifications are queued; the sidecar sends those this process cannot).
  */
-export async function openProjectEngine(project: LoadedProjectConfig, options: { policy: Policy; record: boolean; dataDir?: string }): Promise<Engine> {
+export async function openProjectEngine(project: LoadedProjectConfig, options: { policy: Policy; record: boolean; dataDir?: string; now?: () => Date }): Promise<Engine> {
   const { openEngine } = await import('../core/engine/open-engine.js');
   const base = {
     policy: options.policy,
@@ -16,6 +16,7 @@ export async function openProjectEngine(project: LoadedProjectConfig, options: {
     agentId: project.config.agentId,
     guardrails: { budgetMs: project.config.guardrails?.budgetMs },
     sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
+    ...(options.now ? { now: options.now } : {}),
   };
   if (!options.record) return openEngine({ ...base, record: false });
   const [{ readNotifySetup }, { postAlert }] = await Promise.all([import('../notify/config.js'), import('../alerts/webhook.js')]);

@@ -47,6 +47,8 @@ export function renderExplanation(traces: RuleTrace[]): string {
           : paint.dim('no match');
     lines.push(`  ${t.id} ${paint.dim(`(${t.effect})`)}: ${status}`);
     if (t.conditions && t.candidate) lines.push(...renderTrace(t.conditions, '      '));
+    // Counted only when the decision is recorded: simulate without --record takes no slot.
+    if (t.rate && t.candidate) lines.push(`      ${paint.dim(`rate limit: ${t.rate}`)}`);
   }
   return lines.join('\n');
 }

@@ -8,6 +8,7 @@ import type { RuleTrace } from '../../core/policy/evaluate.js';
 import { Policy } from '../../core/policy/policy.js';
 import type { Engine } from '../../core/engine/types.js';
 import { openProjectEngine } from '../../cli/project-engine.js';
+import { atFlag, clockAt } from '../../cli/at-flag.js';
 
 /** `--json` output for one action: the Decision, plus `explanation` with --explain. */
 export type PolicySimulateResult = Decision & { explanation?: RuleTrace[] };
@@ -21,6 +22,7 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
   static examples = [
     { description: 'Decide one action', command: `<%= config.bin %> <%= command.id %> --policy agentguard/policy.yaml --action '{"kind":"tool","name":"db.query","input":{"sql":"DROP TABLE users"}}'` },
     { description: 'Show every rule and which conditions matched', command: '<%= config.bin %> <%= command.id %> --action @action.json --explain' },
+    { description: 'Decide as on a Friday afternoon in Berlin (time conditions)', command: `<%= config.bin %> <%= command.id %> --action '{"kind":"tool","name":"deploy"}' --at 2026-03-27T16:30:00+01:00 --explain` },
     { description: 'Replay recorded actions and fail the build on any deny', command: '<%= config.bin %> <%= command.id %> --input actions.jsonl --json --exit-code' },
   ];
 
@@ -31,6 +33,7 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
     explain: Flags.boolean({ description: "Show every rule's match result and conditions." }),
     'exit-code': Flags.boolean({ description: 'Exit with 1 when any action is not allowed (deny or require_approval).' }),
     record: Flags.boolean({ description: 'Record each decision in the audit trail, as the SDK and the sidecar do.' }),
+    at: atFlag,
     'data-dir': Flags.string({ description: 'The agentguard data folder (default: the project\'s .agentguard): its redaction key is read for hash and encrypt redaction (never created without --record), and --record writes the audit trail there.' }),
   };
 
@@ -53,7 +56,8 @@ With --json, one action prints its Decision; JSON Lines input prints one Decisio
 
     // The engine SDK and sidecar decide with; it opens the store (a native module) only when recording. Without
     // --record it writes nothing, and reads the data folder's redaction key when there is one.
-    const engine = await openProjectEngine(project, { policy, record: flags.record, dataDir: flags['data-dir'] });
+    const now = clockAt(flags.at);
+    const engine = await openProjectEngine(project, { policy, record: flags.record, dataDir: flags['data-dir'], ...(now ? { now } : {}) });
     try {
       return await this.simulate(engine, inputs, many, flags);
     } finally {

@@ -3,6 +3,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AgentGuardError, BaseCommand } from '../../cli/base-command.js';
 import { paint } from '../../cli/style.js';
+import { atFlag, clockAt } from '../../cli/at-flag.js';
 import { loadProjectConfig } from '../../core/config/project-config.js';
 import { formatAnnotation, GithubAnnotationsReporter } from '../../core/policy/reporters/github.js';
 import { createReporter, REPORTER_NAMES } from '../../core/policy/reporters/index.js';
@@ -52,6 +53,7 @@ export default class PolicyTest extends BaseCommand {
     reporter: Flags.option({ char: 'r', options: REPORTER_NAMES, default: 'pretty' as const, description: messages.reporter })(),
     output: Flags.string({ char: 'o', description: messages.output }),
     coverage: Flags.boolean({ description: messages.coverage }),
+    at: atFlag,
   };
 
   async run(): Promise<PolicyTestResult> {
@@ -82,6 +84,7 @@ export default class PolicyTest extends BaseCommand {
       dataDir: project.paths.dataDir,
       agentId: project.config.agentId,
       guardrailBudgetMs: project.config.guardrails?.budgetMs,
+      ...(flags.at !== undefined ? { now: clockAt(flags.at) } : {}),
     });
 
     const stdout: ReportWriter = { write: (text: string) => process.stdout.write(text) };

@@ -70,8 +70,7 @@ function plural(n: number, word: string): string {
 }
 
 function renderProblem(file: string, severity: 'error' | 'warning', p: ReportedProblem): string {
-  const shown = p.file ?? file;
-  const where = p.line !== null ? `${shown}:${p.line}:${p.column}` : shown;
+  const where = p.line !== null ? `${file}:${p.line}:${p.column}` : file;
   const label = severity === 'error' ? paint.red('error') : paint.yellow('warning');
   let out = `${paint.bold(where)} ${label} ${p.path ? `${p.path}: ` : ''}${p.message}\n`;
   if (p.hint) out += `    ${paint.dim(`hint: ${p.hint}`)}\n`;

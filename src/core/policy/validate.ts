@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { compilePolicy, positioned } from './compile.js';
-import { composeSource } from './compose/compose.js';
 import { checkUnboundAttributes, type AttributeBindings } from './lint/unbound-attributes.js';
 import { loadGuardrailPlugins } from './plugins.js';
 import { lintPolicy, sortProblems, type LintOptions } from './lint.js';
@@ -14,8 +13,6 @@ export interface ReportedProblem {
   message: string;
   /** JSON path inside the document, e.g. `rules[2].when.input.amount`; empty for the whole file. */
   path: string;
-  /** The file the problem is in when it is not the validated file: a pack or file it includes. */
-  file?: string;
   line: number | null;
   column: number | null;
   /** Stable identifier: `schema`, `compile`, `syntax`, `unreadable`, `redos`, `never-matches`, … */
@@ -53,7 +50,7 @@ export function isUnreadable(report: FileReport): boolean {
 }
 
 function toReported(p: PolicyProblem): ReportedProblem {
-  return { message: p.message, path: p.path, ...(p.file !== undefined ? { file: p.file } : {}), line: p.line ?? null, column: p.column ?? null, code: p.code, ...(p.hint ? { hint: p.hint } : {}) };
+  return { message: p.message, path: p.path, line: p.line ?? null, column: p.column ?? null, code: p.code, ...(p.hint ? { hint: p.hint } : {}) };
 }
 
 function fromSourceError(error: SourceError): ReportedProblem {
@@ -174,9 +171,7 @@ export async function validatePolicyFile(file: string, options: ValidateOptions 
   }
   let policy;
   try {
-    const guardrails = await loadGuardrailPlugins(source);
-    source = composeSource(source);
-    policy = compilePolicy(source, { guardrails });
+    policy = compilePolicy(source, { guardrails: await loadGuardrailPlugins(source) });
   } catch (error) {
     if (!isPolicyError(error)) throw error;
     return finishProblems(file, error.problems, options);

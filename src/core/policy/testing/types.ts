@@ -22,8 +22,6 @@ export interface PolicyTestCase extends Location {
   name: string;
   action: Action;
   expect: Expectation;
-  /** Parameter values the case is decided with, over the ones in use (for a policy that declares params). */
-  params?: Record<string, unknown>;
 }
 
 /** A validated test file, with its policy path resolved. */
@@ -37,8 +35,6 @@ export interface PolicyTestFile {
   /** The policy file as shown to users. */
   policyFile: string;
   cases: PolicyTestCase[];
-  /** Set for the tests of a pack a policy includes: the pack's parameters in that policy, which every case runs with. */
-  includedBy?: { policyFile: string; spec: string; params: Record<string, unknown> };
 }
 
 /** The outcome of one case. */
