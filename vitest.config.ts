@@ -30,6 +30,8 @@ const E2E = [
   'test/demo.test.ts', // npm run demo
   'test/docs-examples.test.ts', // the docs' shell examples
   'test/docs-generated.test.ts', // oclif readme in a subprocess
+  'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
+  'test/examples-run.test.ts', // every example under examples/, as node runs it, from dist
 ];
 
 const shared = {

@@ -28,7 +28,7 @@ describe('agentguard/sdk', () => {
       [
         'AgentGuard', 'AgentGuardDeniedError', 'AgentGuardError', 'ApprovalRequiredError', 'Policy', 'PolicyError', 'SourceError',
         'isAgentGuardDeniedError', 'isAgentGuardError', 'isPolicyError', 'RedactionVault', 'decryptTokens', 'redactionVaultOf', 'GuardedOpenAI', 'GuardedAnthropic', 'GuardedAzureOpenAI',
-        'SIGNATURE_HEADER', 'signWebhook', 'verifySlackSignature', 'verifyWebhookSignature',
+        'SIGNATURE_HEADER', 'signWebhook', 'verifySlackSignature', 'verifyWebhookSignature', 'detect', 'redact',
       ].sort(),
     );
   });

@@ -5,6 +5,8 @@ export type { PolicyDocument, RuleDocument, Condition, OperatorObject, Transform
 export type { Guardrail, GuardrailFactory, DetectOptions, Finding as GuardrailFinding } from '../core/guardrails/types.js';
 export { redactionVaultOf } from '../core/pipeline.js';
 export { RedactionVault, decryptTokens } from '../core/guardrails/redact/index.js';
+export { detect, redact } from './guardrails.js';
+export type { DetectTextOptions, RedactTextOptions } from './guardrails.js';
 export type { PolicyProblem } from '../core/policy/problem.js';
 export type { RuleTrace, ConditionTrace } from '../core/policy/evaluate.js';
 export type { Outcome, TokenUsage } from '../core/pipeline.js';

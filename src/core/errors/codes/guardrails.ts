@@ -50,6 +50,12 @@ export const GUARDRAIL_ERRORS = defineErrors({
     meaning: 'An evaluation set has no rows.',
     fix: 'Pass a JSONL file with at least one labelled row.',
   },
+  GUARDRAIL_TYPE_UNKNOWN: {
+    status: 400,
+    exit: 2,
+    meaning: 'A type was asked for that none of the chosen guardrails can report.',
+    fix: 'Run `agentguard guardrails list` to see each guardrail\'s types, and ask for those (or add the guardrail that reports it).',
+  },
   REDACT_OPTIONS_INVALID: {
     status: 500,
     exit: 2,
