@@ -73,7 +73,7 @@ describe('processes that have exited are gone from the registry', () => {
     const base = { home: join(root, 'home'), paths: [], probe: false, platform: 'linux' as const, procRoot, probeTimeoutMs: 100 };
     const all = await runScan(base);
     expect(all.findings.map((f) => f.id)).toEqual(['process:7001:777000']);
-    expect(all.completeKinds).toEqual(['agent-process', 'credential-process']);
+    expect(all.completeKinds).toEqual(['agent-process', 'credential-process', 'coding-agent']);
     expect((await runScan({ ...base, pids: [7001] })).completeKinds).toEqual([]);
     rmSync(join(procRoot, '7001'), { recursive: true, force: true });
     const { agents } = open();

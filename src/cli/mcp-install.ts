@@ -40,7 +40,7 @@ interface CommandFlags {
  * in a folder of their own choosing), and the policy given (absolute). Refused when there would be no policy to load,
  * as every call would then be denied.
  */
-async function settingsFor(given: string | undefined): Promise<{ project: string; policy?: string }> {
+export async function settingsFor(given: string | undefined): Promise<{ project: string; policy?: string }> {
   const [{ loadProjectConfig }, { Policy }] = await Promise.all([import('../core/config/project-config.js'), import('../core/policy/policy.js')]);
   const project = await loadProjectConfig();
   const policy = given !== undefined ? resolve(given) : project.paths.policy;

@@ -4,8 +4,12 @@ import { resolveDataDir } from '../cli/data-dir.js';
 import { dataDirFlag } from '../cli/audit-flags.js';
 import { renderEvent, renderScan } from '../cli/scan-render.js';
 import { AgentGuardError } from '../core/errors.js';
+import type { FixReport, UnfixReport } from '../scan/fix.js';
 import type { ScanResult } from '../scan/run-scan.js';
 import type { ScanOptions } from '../scan/types.js';
+
+/** `--json` output: the scan, and with --fix / --unfix what they changed (the scan is taken after them). */
+export type ScanCommandResult = ScanResult & { fix?: FixReport; unfix?: UnfixReport };
 
 const FORMATS = ['table', 'json', 'cyclonedx'] as const;
 
@@ -58,6 +62,8 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     { description: 'Scan two source folders, without probing ports', command: '<%= config.bin %> <%= command.id %> --path ~/src/bots --path ~/src/tools --no-probe' },
     { description: 'An AI bill of materials (CycloneDX 1.6)', command: '<%= config.bin %> <%= command.id %> --format cyclonedx > aibom.json' },
     { description: 'Watch agents start and stop, one JSON event per line', command: '<%= config.bin %> <%= command.id %> --watch --json' },
+    { description: 'See what --fix would change for the coding agents found', command: '<%= config.bin %> <%= command.id %> --fix --dry-run' },
+    { description: 'Secure every coding agent found; later, undo exactly that', command: '<%= config.bin %> <%= command.id %> --fix && <%= config.bin %> <%= command.id %> --unfix' },
   ];
 
   static flags = {
@@ -69,12 +75,16 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     interval: Flags.integer({ description: 'Seconds between scans in --watch mode.', default: 10, min: 1, max: 3600, helpValue: '<s>' }),
     home: Flags.string({ description: 'Home folder whose MCP client configs to read (default: yours).', hidden: true }),
     count: Flags.integer({ description: 'Stop --watch after this many scans (for tests).', hidden: true, min: 1 }),
+    fix: Flags.boolean({ description: 'Before scanning, install agentguard\'s hooks for every coding agent found whose hooks do not run it, and wrap its MCP servers (as `mcp install --all` does), printing every diff. Recorded in the data folder for --unfix.', exclusive: ['unfix', 'watch'] }),
+    unfix: Flags.boolean({ description: 'Undo exactly what --fix changed: each file byte for byte when unchanged since, else only agentguard\'s entries taken out. Files --fix did not change are not touched.', exclusive: ['fix', 'watch'] }),
+    'dry-run': Flags.boolean({ description: 'With --fix or --unfix: show the diffs and write nothing.' }),
     verbose: Flags.boolean({ description: 'Also list every location scanned (MCP config files and folders, project folders), found or not (`scanned` in JSON).' }),
     ...dataDirFlag,
   };
 
-  async run(): Promise<ScanResult | undefined> {
+  async run(): Promise<ScanCommandResult | undefined> {
     const { flags } = await this.parse(ScanCommand);
+    if (flags['dry-run'] && !flags.fix && !flags.unfix) throw usage('--dry-run goes with --fix or --unfix', 'Add --fix (or --unfix), or drop --dry-run.');
     if (!(FORMATS as readonly string[]).includes(flags.format)) throw usage(`--format ${JSON.stringify(flags.format)} is not a format`, `Use one of: ${FORMATS.join(', ')}.`);
     if (flags.watch && flags.format === 'cyclonedx') throw usage('--watch prints events; it cannot write a CycloneDX document', 'Drop --format cyclonedx, or run without --watch.');
     for (const path of flags.path ?? []) await checkFolder(path);
@@ -93,13 +103,15 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
       ...(flags.verbose ? { scanned: (where: string) => scanned.push(where) } : {}),
     });
     if (flags.watch) return this.watch(options, flags.interval, flags.count, dataDir, runScan);
-    let result: ScanResult;
+    const changes = flags.fix || flags.unfix ? await this.fixOrUnfix(options, dataDir, flags.fix, flags['dry-run']) : {};
+    let result: ScanCommandResult;
     try {
       result = maskScanResult(await runScan(options));
     } finally {
       progress.done();
     }
     if (flags.verbose) result.scanned = maskStrings(scanned);
+    result = { ...result, ...changes };
     await this.record(result, dataDir);
     if (result.summary.unsecured > 0) process.exitCode = 1;
     if (flags.format === 'cyclonedx') {
@@ -114,6 +126,30 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     }
     process.stdout.write(`${renderScan(result)}\n`);
     return result;
+  }
+
+  /** `--fix` / `--unfix`, printed before the scan that follows them; an agent that could not be fixed sets exit code 1. */
+  private async fixOrUnfix(options: ScanOptions, dataDir: string, fix: boolean, dryRun: boolean): Promise<{ fix?: FixReport; unfix?: UnfixReport }> {
+    const { fixCodingAgents, unfixCodingAgents, FixError } = await import('../scan/fix.js');
+    const render = await import('../cli/scan-fix-render.js');
+    const { mapHooksErrors } = await import('../cli/hooks-install.js');
+    if (!fix) {
+      try {
+        const unfix = await unfixCodingAgents(dataDir, dryRun);
+        if (!this.jsonEnabled()) process.stdout.write(render.renderUnfix(unfix));
+        return { unfix };
+      } catch (error) {
+        if (error instanceof FixError) throw new AgentGuardError('SCAN_FIX_MANIFEST', error.message, { cause: error });
+        throw error;
+      }
+    }
+    // Wrapped MCP servers are decided by this project's policy, as with `mcp install`; without one they stay as they are.
+    const { settingsFor } = await import('../cli/mcp-install.js');
+    const mcp = await settingsFor(undefined).catch((error: Error) => ({ skipped: `${error.message} (run \`agentguard init\` here first, then \`agentguard scan --fix\` again)` }));
+    const report = await mapHooksErrors(() => fixCodingAgents(options, { dataDir, dryRun, mcp }));
+    if (report.agents.some((a) => a.failed)) process.exitCode = 1;
+    if (!this.jsonEnabled()) process.stdout.write(render.renderFix(report));
+    return { fix: report };
   }
 
   /** Adds the findings to the agent registry; a registry that cannot be written is reported, not fatal. */

@@ -33,6 +33,7 @@ export function scanOptions(given: Partial<ScanOptions> = {}): ScanOptions {
     ...(given.contentKey ? { contentKey: given.contentKey } : {}),
     ...(given.scanned ? { scanned: given.scanned } : {}),
     ...(given.pids ? { pids: given.pids } : {}),
+    ...(given.searchPath !== undefined ? { searchPath: given.searchPath } : given.home === undefined && process.env.PATH ? { searchPath: process.env.PATH } : {}),
     ...(given.progress ? { progress: given.progress } : {}),
   };
 }
@@ -64,8 +65,8 @@ async function guarded(what: string, run: () => Promise<ScanSection>): Promise<S
 }
 
 /**
- * One scan: processes, listening ports (probed over loopback HTTP unless `probe` is off), MCP client configs and
- * projects, run side by side. Findings come sorted by risk, then kind and name; `skipped` lists everything that
+ * One scan: processes, listening ports (probed over loopback HTTP unless `probe` is off), MCP client configs,
+ * projects and coding agents, run side by side. Findings come sorted by risk, then kind and name; `skipped` lists everything that
  * could not be inspected.
  */
 export async function runScan(options: ScanOptions): Promise<ScanResult> {
@@ -96,11 +97,14 @@ export async function runScan(options: ScanOptions): Promise<ScanResult> {
   const mcp = projects.then(() =>
     guarded('MCP client configs', () => (options.progress?.('reading MCP client configs'), scanMcpConfigs({ ...options, projectDirs: mcpConfigDirs }))),
   );
+  // A coding agent is secured when its hooks run agentguard and its MCP servers (read just above) are wrapped.
+  const codingAgents = mcp.then((section) => guarded('coding agents', async () => (await import('./coding-agents.js')).scanCodingAgents(options, section.findings)));
   const sections = await Promise.all([
     guarded('processes', () => (options.progress?.('reading processes'), scanProcesses(options))),
     guarded('listening ports', servers),
     mcp,
     projects,
+    codingAgents,
   ]);
   const findings = sections.flatMap((s) => s.findings);
   const unique = [...new Map(findings.map((f) => [f.id, f])).values()].sort(

@@ -38,6 +38,8 @@ export interface ScanOptions {
   procRoot: string;
   /** Milliseconds each HTTP probe may take. */
   probeTimeoutMs: number;
+  /** Folders searched for coding-agent programs, as $PATH lists them (default: $PATH for your own home folder, none for a fixture home). */
+  searchPath?: string;
   /** Only these pids (tests scan their own fixture processes); all when absent. */
   pids?: number[];
   /**

@@ -20,7 +20,9 @@ export type FindingKind =
   /** An MCP server configured in an MCP client (Claude Desktop, Claude Code, Cursor, VS Code, …). */
   | 'mcp-server'
   /** A project whose dependencies or imports reveal agent frameworks or LLM SDKs. */
-  | 'project';
+  | 'project'
+  /** A coding agent set up on this machine (Claude Code, Cursor, Gemini CLI, …): whether its hooks and MCP servers go through agentguard. */
+  | 'coding-agent';
 
 export interface ScanFinding {
   /** Stable across scans: the registry and --watch key on it, e.g. `project:/home/me/bot`, `mcp:cursor:/home/me/.cursor/mcp.json#github`. */
