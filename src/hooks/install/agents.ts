@@ -85,7 +85,7 @@ export const AGENT_HOOK_SPECS: Readonly<Record<CodingAgentId, AgentHookSpec>> = 
   cursor: {
     agent: 'cursor',
     layout: 'flat',
-    events: { pre: ['preToolUse'], post: ['postToolUse'] },
+    events: { pre: ['beforeShellExecution', 'beforeMCPExecution', 'beforeReadFile'], post: ['afterShellExecution', 'afterMCPExecution'] },
     handler: (line) => ({ command: line }),
     commandKeys: ['command'],
     newFile: { version: 1 },
@@ -98,7 +98,7 @@ export const AGENT_HOOK_SPECS: Readonly<Record<CodingAgentId, AgentHookSpec>> = 
     layout: 'flat',
     events: {
       pre: ['pre_run_command', 'pre_read_code', 'pre_write_code', 'pre_mcp_tool_use'],
-      post: ['post_run_command', 'post_mcp_tool_use'],
+      post: ['post_run_command', 'post_read_code', 'post_mcp_tool_use'],
     },
     handler: (line) => ({ command: line }),
     commandKeys: ['command'],
