@@ -15,14 +15,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(script: FakeScript, api: 'chat' | 'responses' = 'chat') {
+async function setup(script: FakeScript, api: 'chat' | 'responses' = 'chat', options: { modelId?: string; cost?: Record<string, unknown> } = {}) {
   const server: FakeServer = await startFakeOpenAI(script);
   cleanups.push(() => server.close());
   const dataDir = tempDataDir('ag-ai-sdk-');
-  const guard = new AgentGuard({ policy: ADAPTER_POLICY, agentId: 'support-bot', dataDir });
+  const guard = new AgentGuard({ policy: ADAPTER_POLICY, agentId: 'support-bot', dataDir, ...(options.cost ? { cost: options.cost } : {}) });
   cleanups.push(() => guard.close());
   const provider = createOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL });
-  const base = api === 'chat' ? provider.chat('gpt-4o-mini') : provider.responses('gpt-4o-mini');
+  const modelId = options.modelId ?? 'gpt-4o-mini';
+  const base = api === 'chat' ? provider.chat(modelId) : provider.responses(modelId);
   const model = wrapLanguageModel({ model: base, middleware: agentguardMiddleware({ guard, session: 'conv-1' }) });
   return { server, guard, dataDir, model };
 }
@@ -62,6 +63,28 @@ describe('agentguardMiddleware (AI SDK 7, wrapLanguageModel)', () => {
     expect(error).toBeInstanceOf(AgentGuardDeniedError);
     expect((error as AgentGuardDeniedError).decision.reasons.map((r) => r.rule)).toContain('no-secrets-sent');
     expect(server.requests).toHaveLength(0);
+  });
+
+  it('a budget is reserved before each call and settled from the reported usage: never overspent, the call past it never sent', async () => {
+    const { server, guard, dataDir, model } = await setup({ reply: { text: 'ok', usage: { inputTokens: 20, outputTokens: 100 } } }, 'chat', {
+      modelId: 'gpt-4o',
+      cost: { budgets: [{ scope: 'global', period: 'total', limitUsd: 0.005 }] },
+    });
+    let allowed = 0;
+    let denied: unknown;
+    for (let i = 0; i < 10 && denied === undefined; i++) {
+      await generateText({ model, prompt: `question ${i}`, maxOutputTokens: 100 }).then(
+        () => allowed++,
+        (error: unknown) => (denied = error),
+      );
+    }
+    expect(allowed).toBeGreaterThan(2);
+    expect(denied).toBeInstanceOf(AgentGuardDeniedError);
+    expect((denied as AgentGuardDeniedError).decision.reasons.at(-1)).toMatchObject({ code: 'budget_exceeded' });
+    expect(server.requests).toHaveLength(allowed);
+    const { ledger } = await records(dataDir, guard);
+    // gpt-4o: 20 × $2.50/M + 100 × $10/M = $0.00105 a call, priced from the usage the provider reported.
+    expect(ledger.map((e) => e.costNano)).toEqual(Array.from({ length: allowed }, () => 1_050_000));
   });
 
   it('an answer is checked before the caller sees it: e-mail addresses redacted, the raw body withheld', async () => {
