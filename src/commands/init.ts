@@ -9,6 +9,9 @@ import { POLICY_PATH } from '../core/init/plan.js';
 import { DEFAULT_TEMPLATE, TEMPLATE_IDS, TEMPLATES, templateInfo, type TemplateId } from '../core/init/templates.js';
 
 export type { InitResult } from '../core/init/init-project.js';
+
+/** `--json` output: what init wrote, and for the coding-agent template the hooks it installed. */
+export type InitCommandResult = InitResult & { hooks?: import('../hooks/install/install.js').HooksReport };
 export type { InitFile, InitFileAction } from '../core/init/plan.js';
 
 /** The answers init needs, from flags, prompts or defaults. */
@@ -23,6 +26,7 @@ const messages = {
   description: [
     `Writes ${CONFIG_FILE}, ${POLICY_PATH} and its tests (from a template for your kind of agent), creates the .agentguard/ data folder (mode 0700) and adds .agentguard/ to .gitignore. Right afterwards, \`agentguard policy test\` passes.`,
     'On a terminal it asks for the agent type, the policy name and the agent id; flags you pass are not asked again. With --yes or --json, or when stdin or stdout is not a terminal (CI), it never prompts: it uses the flags and the defaults (template support-chatbot, the folder name as policy name, the policy name as agent id), and says so on stderr unless --yes is given.',
+    'With --template coding-agent it then offers to install agentguard\'s hooks in this project\'s settings (.claude/settings.json, .cursor/hooks.json, .gemini/settings.json, …) for the coding agents set up on this machine: asked on a terminal, else only with --hooks; `agentguard hooks uninstall --all --scope project` takes them out.',
     'It checks everything before writing anything: if any of the files exists, it stops with exit code 2, lists them, and writes nothing, unless you pass --force (.gitignore is only ever appended to, never overwritten).',
   ].join('\n\n'),
   template: `Kind of agent: ${TEMPLATES.map((t) => `${t.id} (${t.description.replace(/\.$/, '')})`).join('; ')}.`,
@@ -58,9 +62,10 @@ export default class Init extends BaseCommand {
     dir: Flags.string({ char: 'd', description: messages.dir }),
     force: Flags.boolean({ char: 'f', description: messages.force }),
     yes: Flags.boolean({ char: 'y', description: messages.yes }),
+    hooks: Flags.boolean({ description: 'coding-agent template: install agentguard\'s hooks in this project\'s settings for the coding agents set up on this machine (asked on a terminal; --no-hooks: do not ask).', allowNo: true }),
   };
 
-  async run(): Promise<InitResult> {
+  async run(): Promise<InitCommandResult> {
     const { flags } = await this.parse(Init);
     const dir = resolve(flags.dir ?? '.');
     const given: Partial<InitAnswers> = { template: flags.template, name: flags.name, agentId: flags['agent-id'] };
@@ -76,7 +81,11 @@ export default class Init extends BaseCommand {
 
     const result = await initProject({ dir, ...answers, force: flags.force });
     if (!this.jsonEnabled()) process.stdout.write(renderInit(result, process.cwd()));
-    return result;
+    if (answers.template !== 'coding-agent') return result;
+    const hooks = await (await import('../cli/init-hooks.js')).offerHooks(dir, flags.hooks, interactive);
+    if (hooks.note) this.note(hooks.note);
+    if (hooks.report && !this.jsonEnabled()) process.stdout.write((await import('../hooks/install/render.js')).renderHooksReport(hooks.report, 'install'));
+    return { ...result, ...(hooks.report ? { hooks: hooks.report } : {}) };
   }
 }
 
