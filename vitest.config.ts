@@ -31,6 +31,7 @@ const E2E = [
   'test/docs-examples.test.ts', // the docs' shell examples
   'test/docs-generated.test.ts', // oclif readme in a subprocess
   'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
+  'test/adapter-openai-agents-exports.test.ts', // agentguard/ai-sdk and agentguard/openai-agents from dist, with and without their frameworks
   'test/examples-run.test.ts', // every example under examples/, as node runs it, from dist
 ];
 
