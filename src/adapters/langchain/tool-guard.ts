@@ -79,7 +79,7 @@ export function guardToolCall(settings: MiddlewareSettings, peers: LangChainPeer
   return async (request: ToolCallRequestLike, handler: (request: ToolCallRequestLike) => Promise<unknown>): Promise<unknown> => {
     const { guard } = settings;
     const { name, args } = request.toolCall;
-    const context = { ...contextFor(settings, request.runtime), ...(request.toolCall.id ? { toolCallId: request.toolCall.id } : {}) };
+    const context: Record<string, unknown> = { ...contextFor(settings, request.runtime), ...(request.toolCall.id ? { toolCallId: request.toolCall.id } : {}) };
     const key = `${context.session ? JSON.stringify(context.session) : ''}\u0000${request.toolCall.id ?? ''}\u0000${canonicalJson(args ?? null)}`;
     let decision = interrupted.get(key) ?? (await decideToolCall(guard, name, args, context));
     if (decision.effect === 'require_approval' && decision.approval) decision = await approve(request, decision, key);
