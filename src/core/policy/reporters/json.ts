@@ -8,6 +8,8 @@ export interface PolicyTestJsonResult {
   file: string;
   name: string;
   line?: number;
+  /** For the tests of a pack the policy includes: the pack and the policy whose params it ran with. */
+  pack?: string;
   passed: boolean;
   expected: Expectation;
   actual: Decision;
@@ -31,6 +33,7 @@ export function toPolicyTestJson(run: PolicyTestRun): PolicyTestJson {
       file: r.file,
       name: r.name,
       ...(r.line !== undefined ? { line: r.line } : {}),
+      ...(r.pack !== undefined ? { pack: r.pack } : {}),
       passed: r.passed,
       expected: r.expected,
       actual: r.actual,

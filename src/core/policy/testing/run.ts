@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { openEngine, type Engine } from '../../engine/open-engine.js';
 import { SourceError } from '../load.js';
 import { Policy } from '../policy.js';
@@ -11,7 +13,8 @@ import type { PolicyTestCaseResult, PolicyTestFile, PolicyTestRun } from './type
 
 /** Test files ready to run, each with its compiled policy. */
 export interface PolicyTestSuite {
-  tests: Array<{ test: PolicyTestFile; policy: Policy }>;
+  /** `variants`: the policy a case is decided by when it is not `policy` (a case with params, a pack's tests under the including policy's params), by case index. */
+  tests: Array<{ test: PolicyTestFile; policy: Policy; variants?: Map<number, Policy> }>;
 }
 
 type PolicyEntry = { ok: true; policy: Policy } | { ok: false; problems: TestLoadProblem[]; users: string[] };
@@ -29,6 +32,8 @@ export async function loadPolicyTests(paths: readonly string[], options: { cwd?:
   const problems: TestLoadProblem[] = [];
   const policies = new Map<string, PolicyEntry>();
   const tests: PolicyTestSuite['tests'] = [];
+  const variantCache = new Map<string, Promise<Policy>>();
+  const seenPackTests = new Set<string>();
   for (const path of paths) {
     const result = await readPolicyTestFile(path, cwd);
     if (!result.ok) {
@@ -43,8 +48,17 @@ export async function loadPolicyTests(paths: readonly string[], options: { cwd?:
       continue;
     }
     const unknown = unknownRuleProblems(loaded, entry.policy);
-    if (unknown.length > 0) problems.push(...unknown);
-    else tests.push({ test: loaded.test, policy: entry.policy });
+    if (unknown.length > 0) {
+      problems.push(...unknown);
+      continue;
+    }
+    const variants = await loadVariants(loaded, variantCache, problems);
+    tests.push({ test: loaded.test, policy: entry.policy, ...(variants ? { variants } : {}) });
+    // The tests of the packs the policy includes run too, with the parameters this policy gives them.
+    for (const included of await includedPackTests(entry.policy, loaded.test.policyFile, cwd, seenPackTests, problems)) {
+      const packVariants = await loadVariants(included, variantCache, problems);
+      if (packVariants) tests.push({ test: included.test, policy: entry.policy, variants: packVariants });
+    }
   }
   for (const entry of policies.values()) {
     if (!entry.ok) problems.push(...entry.problems.map((p) => ({ ...p, usedBy: entry.users.join(', ') })));
@@ -81,6 +95,60 @@ export async function loadPolicyTests(paths: readonly string[], options: { cwd?:
     cache.set(policyPath, entry);
     return entry;
   }
+}
+
+/**
+ * The policy each case is decided by when it is not the file's own: the policy compiled with the case's params over
+ * the ones in use (for a pack's tests run from an including policy, that policy's params). Undefined when no case needs one.
+ */
+async function loadVariants(loaded: LoadedTestFile, cache: Map<string, Promise<Policy>>, problems: TestLoadProblem[]): Promise<Map<number, Policy> | undefined> {
+  const { test } = loaded;
+  const base = test.includedBy?.params;
+  if (!base && !test.cases.some((c) => c.params)) return undefined;
+  const variants = new Map<number, Policy>();
+  let failed = false;
+  for (const c of test.cases) {
+    if (!base && !c.params) continue;
+    const params = { ...(base ?? {}), ...(c.params ?? {}) };
+    const key = `${test.policyPath}\u0000${JSON.stringify(params)}`;
+    let pending = cache.get(key);
+    if (!pending) cache.set(key, (pending = Policy.fromFile(test.policyPath, { params })));
+    try {
+      variants.set(c.index, await pending);
+    } catch (error) {
+      if (!isPolicyError(error)) throw error;
+      failed = true;
+      const first = error.problems.find((p) => p.severity === 'error');
+      problems.push(loaded.problemAt(c.params ? ['cases', c.index, 'params'] : ['cases', c.index], `the policy ${test.policyFile} cannot be compiled with these params: ${first?.message ?? error.message}`, { hint: first?.hint }));
+    }
+  }
+  return failed ? undefined : variants;
+}
+
+/**
+ * The test files of the packs and files a policy includes (a policy.test.yaml beside the included file, testing it),
+ * each run with the parameters the policy gives that include. Each pack's tests run once per distinct parameters.
+ */
+async function includedPackTests(policy: Policy, policyFile: string, cwd: string, seen: Set<string>, problems: TestLoadProblem[]): Promise<LoadedTestFile[]> {
+  const out: LoadedTestFile[] = [];
+  for (const include of policy.compiled.composition?.includes ?? []) {
+    const testPath = join(dirname(include.path), 'policy.test.yaml');
+    if (!existsSync(testPath)) continue;
+    const key = `${testPath}\u0000${JSON.stringify(include.params)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const result = await readPolicyTestFile(testPath, cwd);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    if (result.loaded.test.policyPath !== include.path) continue;
+    const label = include.pack ? `agentguard:${include.pack.name}@${include.pack.version}` : include.file;
+    result.loaded.test.includedBy = { policyFile, spec: include.spec, params: include.params };
+    result.loaded.test.policyFile = `${label}, with the params of ${policyFile}`;
+    out.push(result.loaded);
+  }
+  return out;
 }
 
 /** Expectations naming a rule the policy does not have would fail forever; report them as test-file errors. */
@@ -124,28 +192,35 @@ export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTest
   const engines = new Map<Policy, Engine>();
   try {
     for (const { test, policy } of suite.tests) {
-      let engine = engines.get(policy);
-      if (!engine) {
-        engine = await openEngine({
-          policy,
-          record: false,
-          ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-          ...(options.agentId !== undefined ? { agentId: options.agentId } : {}),
-          guardrails: { budgetMs: options.guardrailBudgetMs },
-          ...(options.now ? { now: options.now } : {}),
-        });
-        engines.set(policy, engine);
-      }
-      coverage?.track(policy, test.policyFile);
+      const engineFor = async (policy: Policy): Promise<Engine> => {
+        let engine = engines.get(policy);
+        if (!engine) {
+          engine = await openEngine({
+            policy,
+            record: false,
+            ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+            ...(options.agentId !== undefined ? { agentId: options.agentId } : {}),
+            guardrails: { budgetMs: options.guardrailBudgetMs },
+            ...(options.now ? { now: options.now } : {}),
+          });
+          engines.set(policy, engine);
+        }
+        return engine;
+      };
+      const variants = suite.tests.find((t) => t.test === test)?.variants;
+      if (!test.includedBy) coverage?.track(policy, test.policyFile);
       const results: PolicyTestCaseResult[] = [];
       for (const c of test.cases) {
+        const casePolicy = variants?.get(c.index) ?? policy;
+        const engine = await engineFor(casePolicy);
         const actual = await engine.decide(c.action);
-        coverage?.record(policy, test.policyFile, engine.subject(c.action));
+        if (casePolicy === policy) coverage?.record(policy, test.policyFile, engine.subject(c.action));
         const failures = checkExpectation(c.expect, actual);
         results.push({
           file: test.file,
           path: test.path,
           policy: test.policyFile,
+          ...(test.includedBy ? { pack: test.policyFile } : {}),
           name: c.name,
           line: c.line,
           column: c.column,

@@ -22,6 +22,8 @@ export interface PolicyTestCase extends Location {
   name: string;
   action: Action;
   expect: Expectation;
+  /** Parameter values the case is decided with, over the ones in use (for a policy that declares params). */
+  params?: Record<string, unknown>;
 }
 
 /** A validated test file, with its policy path resolved. */
@@ -35,6 +37,8 @@ export interface PolicyTestFile {
   /** The policy file as shown to users. */
   policyFile: string;
   cases: PolicyTestCase[];
+  /** Set for the tests of a pack a policy includes: the pack's parameters in that policy, which every case runs with. */
+  includedBy?: { policyFile: string; spec: string; params: Record<string, unknown> };
 }
 
 /** The outcome of one case. */
@@ -45,6 +49,8 @@ export interface PolicyTestCaseResult extends Location {
   path: string;
   /** The policy file as shown to users. */
   policy: string;
+  /** Set for the tests of an included pack: the pack and the policy whose params it ran with (same as `policy`). */
+  pack?: string;
   name: string;
   passed: boolean;
   expected: Expectation;
