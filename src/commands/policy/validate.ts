@@ -70,7 +70,8 @@ function plural(n: number, word: string): string {
 }
 
 function renderProblem(file: string, severity: 'error' | 'warning', p: ReportedProblem): string {
-  const where = p.line !== null ? `${file}:${p.line}:${p.column}` : file;
+  const shown = p.file ?? file;
+  const where = p.line !== null ? `${shown}:${p.line}:${p.column}` : shown;
   const label = severity === 'error' ? paint.red('error') : paint.yellow('warning');
   let out = `${paint.bold(where)} ${label} ${p.path ? `${p.path}: ` : ''}${p.message}\n`;
   if (p.hint) out += `    ${paint.dim(`hint: ${p.hint}`)}\n`;

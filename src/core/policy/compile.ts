@@ -11,6 +11,7 @@ import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
 import { parseTextPaths } from './detect.js';
 import type { Guardrail } from '../guardrails/types.js';
 import { compileRate, type CompiledRate } from './rate.js';
+import { composeSource, type Composition } from './compose/compose.js';
 
 /** A guardrail a rule's detect conditions or redact steps use, and the paths whose texts it reads. */
 export interface Detection {
@@ -59,6 +60,8 @@ export interface CompiledPolicy {
   candidates: CandidateCache;
   /** The guardrails the policy uses, by the name it uses (created at compile time). */
   guardrails: ReadonlyMap<string, Guardrail>;
+  /** Where its rules come from, when the policy includes packs or files. */
+  composition?: Composition;
 }
 
 export const CANDIDATE_CACHE_LIMIT = 10_000;
@@ -91,13 +94,17 @@ export class CandidateCache {
 export function positioned(source: ParsedSource, problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }>): PolicyProblem[] {
   return problems.map(({ segments, target, ...p }) => {
     const pos = source.sourceMap?.locate(segments, target);
-    return pos ? { ...p, line: pos.line, column: pos.column } : p;
+    const file = source.sourceMap?.fileAt?.(segments);
+    const inFile = file !== undefined ? { ...p, file } : p;
+    return pos ? { ...inFile, line: pos.line, column: pos.column } : inFile;
   });
 }
 
 /** Validates (schema, then semantics) and compiles a parsed policy. Throws PolicyError with every error found. */
 export function compilePolicy(source: ParsedSource, options: CompileOptions = {}): CompiledPolicy {
-  const schemaProblems = checkPolicySchema(source.data);
+  source = composeSource(source);
+  // A composed document was checked file by file (its included rule ids carry a "/" no file may write).
+  const schemaProblems = source.composition ? [] : checkPolicySchema(source.data);
   if (schemaProblems.length > 0) throw new PolicyError(source.filename, positioned(source, schemaProblems));
   const doc = source.data as PolicyDocument;
   const problems: Array<Omit<PolicyProblem, 'line' | 'column'> & { segments: PathSegment[]; target?: 'key' | 'value' }> = [];
@@ -165,6 +172,7 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
     anyName,
     candidates: new CandidateCache(),
     guardrails: guardrails.instances,
+    ...(source.composition ? { composition: source.composition } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { AgentGuardError } from '../errors.js';
 import type { PathSegment } from './problem.js';
+import type { Composition } from './compose/compose.js';
 
 /** Largest policy or test file read; larger files are rejected with a clear error. */
 export const MAX_FILE_BYTES = 5 * 1024 * 1024;
@@ -17,12 +18,16 @@ export interface Position {
 /** Finds where a JSON path sits in the source text. */
 export interface SourceMap {
   locate(path: readonly PathSegment[], target?: 'key' | 'value'): Position | undefined;
+  /** The file a path sits in when it is not the source's own (a rule taken in by `include`). */
+  fileAt?(path: readonly PathSegment[]): string | undefined;
 }
 
 export interface ParsedSource {
   filename: string;
   data: unknown;
   sourceMap?: SourceMap;
+  /** Set once `include`s are resolved: `data` then holds every rule, and this says where each came from. */
+  composition?: Composition;
 }
 
 /** A file that cannot be read or parsed. `position` is set for syntax errors. */

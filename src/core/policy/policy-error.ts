@@ -10,7 +10,7 @@ export class PolicyError extends AgentGuardError {
   constructor(filename: string, problems: PolicyProblem[]) {
     const errors = problems.filter((p) => p.severity === 'error');
     const first = errors[0];
-    const where = first?.line ? `${filename}:${first.line}:${first.column}` : filename;
+    const where = first?.line ? `${first.file ?? filename}:${first.line}:${first.column}` : (first?.file ?? filename);
     const more = errors.length > 1 ? ` (and ${errors.length - 1} more error${errors.length > 2 ? 's' : ''})` : '';
     super('POLICY_INVALID', `${where} ${first?.path ? `${first.path}: ` : ''}${first?.message ?? 'invalid policy'}${more}`, {
       actions: [first?.hint, `Run \`agentguard policy validate ${filename}\` to see every problem.`].filter((a): a is string => Boolean(a)),

@@ -1,6 +1,7 @@
 import type { Action, Decision } from '../action.js';
 import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
 import { compilePolicy, type CompiledPolicy, type CompileOptions } from './compile.js';
+import { composeSource } from './compose/compose.js';
 import { evaluatePolicy, explainPolicy, newEvalContext, type RuleTrace } from './evaluate.js';
 import { parseSourceText, readSourceFile, type ParsedSource } from './load.js';
 import { loadGuardrailPlugins } from './plugins.js';
@@ -35,12 +36,13 @@ export class Policy {
 
   /**
    * Reads, validates and compiles a JSON or YAML policy file, importing the guardrail plugin modules it names, and
-   * refuses it when a regex in it is open to catastrophic backtracking (see assertRegexesSafe).
+   * refuses it when a regex in it is open to catastrophic backtracking (see assertRegexesSafe). `params` gives values
+   * for the parameters the file itself declares (a pack); its includes are resolved (see composeSource).
    * Throws SourceError or PolicyError.
    */
-  static async fromFile(path: string): Promise<Policy> {
+  static async fromFile(path: string, options: { params?: Record<string, unknown> } = {}): Promise<Policy> {
     const source = await readSourceFile(path);
-    const policy = Policy.fromSource(source, { guardrails: await loadGuardrailPlugins(source) });
+    const policy = Policy.fromSource(source, { guardrails: await loadGuardrailPlugins(source), ...(options.params ? { params: options.params } : {}) });
     await policy.assertRegexesSafe();
     return policy;
   }
@@ -56,8 +58,10 @@ export class Policy {
     return Policy.fromSource(source, { guardrails: new Map(Object.entries(options.guardrails ?? {})) });
   }
 
-  static fromSource(source: ParsedSource, options: CompileOptions = {}): Policy {
-    return new Policy(compilePolicy(source, options), source);
+  /** Resolves the policy's includes (see composeSource), then validates and compiles it. Throws PolicyError. */
+  static fromSource(source: ParsedSource, options: CompileOptions & { params?: Record<string, unknown> } = {}): Policy {
+    const composed = composeSource(source, options.params ? { params: options.params } : {});
+    return new Policy(compilePolicy(composed, options), composed);
   }
 
   /**

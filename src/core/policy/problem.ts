@@ -6,6 +6,8 @@ export interface PolicyProblem {
   message: string;
   /** JSON path inside the document, e.g. `rules[2].when.input.amount`. */
   path: string;
+  /** The file the problem is in, when it is not the policy itself (an included pack or file). */
+  file?: string;
   line?: number;
   column?: number;
   hint?: string;

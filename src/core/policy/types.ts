@@ -121,8 +121,17 @@ export interface PolicyDocument {
   default?: 'allow' | 'deny';
   /** Guardrails this policy configures or adds, by the name `detect` and `redact` use. */
   guardrails?: Record<string, GuardrailEntry>;
+  /** Packs and files whose rules this policy takes in, with their ids prefixed (see compose/compose.ts). */
+  include?: IncludeEntry[];
+  /** Parameters this file declares (a pack's lists and limits): name → JSON Schema with a default. */
+  params?: Record<string, Record<string, unknown>>;
+  /** Set by a pack: its semantic version, which `agentguard:<pack>@<major>` checks. */
+  pack?: { version: string; description?: string };
   rules: RuleDocument[];
 }
+
+/** `agentguard:<pack>[@<major>]`, `./file.yaml`, or the same as `pack` with parameters and an id prefix. */
+export type IncludeEntry = string | { pack: string; params?: Record<string, unknown>; as?: string };
 
 export const OPERATORS = [
   'eq', 'ne', 'in', 'glob', 'regex', 'flags', 'unsafeRegex', 'maxLength', 'contains', 'startsWith', 'endsWith', 'gt', 'gte', 'lt', 'lte', 'exists', 'not', 'keys', 'some', 'every', 'none', 'shell', 'sql',

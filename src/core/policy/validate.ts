@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
 import { compilePolicy, positioned } from './compile.js';
+import { composeSource } from './compose/compose.js';
 import { checkUnboundAttributes, type AttributeBindings } from './lint/unbound-attributes.js';
 import { loadGuardrailPlugins } from './plugins.js';
 import { lintPolicy, sortProblems, type LintOptions } from './lint.js';
@@ -13,6 +14,8 @@ export interface ReportedProblem {
   message: string;
   /** JSON path inside the document, e.g. `rules[2].when.input.amount`; empty for the whole file. */
   path: string;
+  /** The file the problem is in when it is not the validated file: a pack or file it includes. */
+  file?: string;
   line: number | null;
   column: number | null;
   /** Stable identifier: `schema`, `compile`, `syntax`, `unreadable`, `redos`, `never-matches`, … */
@@ -50,7 +53,7 @@ export function isUnreadable(report: FileReport): boolean {
 }
 
 function toReported(p: PolicyProblem): ReportedProblem {
-  return { message: p.message, path: p.path, line: p.line ?? null, column: p.column ?? null, code: p.code, ...(p.hint ? { hint: p.hint } : {}) };
+  return { message: p.message, path: p.path, ...(p.file !== undefined ? { file: p.file } : {}), line: p.line ?? null, column: p.column ?? null, code: p.code, ...(p.hint ? { hint: p.hint } : {}) };
 }
 
 function fromSourceError(error: SourceError): ReportedProblem {
@@ -171,7 +174,9 @@ export async function validatePolicyFile(file: string, options: ValidateOptions 
   }
   let policy;
   try {
-    policy = compilePolicy(source, { guardrails: await loadGuardrailPlugins(source) });
+    const guardrails = await loadGuardrailPlugins(source);
+    source = composeSource(source);
+    policy = compilePolicy(source, { guardrails });
   } catch (error) {
     if (!isPolicyError(error)) throw error;
     return finishProblems(file, error.problems, options);

@@ -20,6 +20,7 @@ interface RawCase {
   name: string;
   action: Action;
   expect: Expectation;
+  params?: Record<string, unknown>;
 }
 
 /**
@@ -69,7 +70,7 @@ export async function readPolicyTestFile(path: string, cwd = process.cwd()): Pro
         file,
         policyPath,
         policyFile: displayPath(policyPath, cwd),
-        cases: data.cases.map((c, index) => ({ index, name: c.name, action: c.action, expect: c.expect, ...locate(source, ['cases', index]) })),
+        cases: data.cases.map((c, index) => ({ index, name: c.name, action: c.action, expect: c.expect, ...(c.params ? { params: c.params } : {}), ...locate(source, ['cases', index]) })),
       },
     },
   };
