@@ -157,6 +157,20 @@ describe('refusals and dry runs', () => {
     expect(readFileSync(path, 'utf8')).toBe(FIXTURES['gemini-cli']);
   });
 
+  it('an agent whose settings turn hooks off is reported as disabled, not secured', async () => {
+    const claude = writeFixture('claude-code');
+    writeFileSync(claude, '{ "disableAllHooks": true }\n');
+    writeFixture('codex');
+    writeFileSync(join(env.home, '.codex', 'config.toml'), 'model = "o4"\n[features]\nhooks = false\n');
+    await installHooks(env, { agents: ['claude-code', 'codex'], scope: 'user', dryRun: false });
+    const status = await hooksStatus(env, ['claude-code', 'codex'], ['user']);
+    expect(status.map((s) => [s.agent, s.state])).toEqual([['claude-code', 'disabled'], ['codex', 'disabled']]);
+    expect(status[0].reason).toContain('disableAllHooks');
+    expect(status[1].reason).toContain('[features] hooks = false');
+    writeFileSync(join(env.home, '.codex', 'config.toml'), '[features]\nhooks = true\n');
+    expect((await hooksStatus(env, ['codex'], ['user']))[0].state).toBe('installed');
+  });
+
   it('status reports a file it cannot read as unreadable (exit 1), never as not installed', async () => {
     const path = writeFixture('codex');
     writeFileSync(path, '{ "hooks": ');

@@ -100,8 +100,9 @@ function toFinding(facts: CodingAgentFacts, options: ScanOptions, projectFiles: 
   const notes: string[] = [];
   const userFile = hooks.find((h) => h.scope === 'user');
   if (hooksOk) evidence.push(`hooks run agentguard: ${hooks.filter((h) => h.state === 'installed').map((h) => shown(h.path)).join(', ')}`);
-  else if (unreadable.length === 0) notes.push(`its tool calls do not go through agentguard: no agentguard hook in ${userFile ? shown(userFile.path) : 'its hook settings'} (\`agentguard hooks install ${agent}\` or \`agentguard scan --fix\`)`);
+  else if (unreadable.length === 0 && !hooks.some((h) => h.state === 'disabled')) notes.push(`its tool calls do not go through agentguard: no agentguard hook in ${userFile ? shown(userFile.path) : 'its hook settings'} (\`agentguard hooks install ${agent}\` or \`agentguard scan --fix\`)`);
   for (const h of hooks.filter((x) => x.state === 'partial' || x.state === 'outdated')) notes.push(`${shown(h.path)}: events without the current agentguard hook: ${h.missingEvents.join(', ')}`);
+  for (const h of hooks.filter((x) => x.state === 'disabled')) notes.push(`${shown(h.path)}: agentguard's hook is installed but does not run: ${h.reason}`);
   if (facts.mcp) {
     const { servers, wrapped, notWrappable } = facts.mcp;
     if (servers > 0) evidence.push(`MCP servers through agentguard mcp wrap: ${wrapped} of ${servers}`);

@@ -3,7 +3,9 @@
  * reference describes it (the versions followed are named in docs/coding-agents/install.md). One command line serves
  * every event of an agent: the hook runtime reads the event from the payload.
  */
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isPlainObject } from '../../core/plain-object.js';
 import type { CodingAgentId } from '../agent-ids.js';
 
 export type HookScope = 'user' | 'project';
@@ -42,6 +44,30 @@ export interface AgentHookSpec {
   path: (scope: HookScope, env: HookEnvironment) => string;
   /** The agent's own user folder: present means the agent was set up on this machine. */
   userDir: (env: HookEnvironment) => string;
+  /** The setting that turns every hook of the agent off, when it is set in the hook file (or the agent's config). */
+  hooksOff?: (doc: Record<string, unknown> | undefined, scope: HookScope, env: HookEnvironment) => Promise<string | undefined>;
+}
+
+/** Codex: `[features] hooks = false` (or the older `codex_hooks = false`) in config.toml beside hooks.json. */
+async function codexHooksOff(scope: HookScope, env: HookEnvironment): Promise<string | undefined> {
+  const path = scope === 'user' ? join(env.codexHome ?? join(env.home, '.codex'), 'config.toml') : join(env.project, '.codex', 'config.toml');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const { parse } = await import('smol-toml');
+  let features: unknown;
+  try {
+    features = parse(text).features;
+  } catch (error) {
+    return `${path} cannot be read (${(error as Error).message.split('\n')[0]}), so whether it turns hooks off is not known`;
+  }
+  if (!isPlainObject(features)) return undefined;
+  if (features.hooks === false) return `${path} turns hooks off ([features] hooks = false)`;
+  if (features.codex_hooks === false) return `${path} turns hooks off ([features] codex_hooks = false)`;
+  return undefined;
 }
 
 const command = (line: string) => ({ type: 'command', command: line });
@@ -60,6 +86,7 @@ export const AGENT_HOOK_SPECS: Readonly<Record<CodingAgentId, AgentHookSpec>> = 
     jsonc: false,
     path: (scope, env) => (scope === 'user' ? join(env.home, '.claude', 'settings.json') : join(env.project, '.claude', 'settings.json')),
     userDir: (env) => join(env.home, '.claude'),
+    hooksOff: async (doc) => (doc?.disableAllHooks === true ? '"disableAllHooks": true turns every hook off' : undefined),
   },
   'gemini-cli': {
     agent: 'gemini-cli',
@@ -71,6 +98,7 @@ export const AGENT_HOOK_SPECS: Readonly<Record<CodingAgentId, AgentHookSpec>> = 
     jsonc: true,
     path: (scope, env) => (scope === 'user' ? join(env.home, '.gemini', 'settings.json') : join(env.project, '.gemini', 'settings.json')),
     userDir: (env) => join(env.home, '.gemini'),
+    hooksOff: async (doc) => (isPlainObject(doc?.hooksConfig) && doc.hooksConfig.enabled === false ? '"hooksConfig": { "enabled": false } turns every hook off' : undefined),
   },
   codex: {
     agent: 'codex',
@@ -81,6 +109,7 @@ export const AGENT_HOOK_SPECS: Readonly<Record<CodingAgentId, AgentHookSpec>> = 
     jsonc: false,
     path: (scope, env) => (scope === 'user' ? join(env.codexHome ?? join(env.home, '.codex'), 'hooks.json') : join(env.project, '.codex', 'hooks.json')),
     userDir: (env) => env.codexHome ?? join(env.home, '.codex'),
+    hooksOff: (_doc, scope, env) => codexHooksOff(scope, env),
   },
   cursor: {
     agent: 'cursor',

@@ -169,7 +169,8 @@ export async function uninstallHooks(env: HookEnvironment, options: Omit<HooksOp
   return { dryRun: options.dryRun, scope: options.scope, files };
 }
 
-export type HookFileState = 'installed' | 'partial' | 'outdated' | 'missing' | 'no-file' | 'unreadable';
+/** `disabled`: every event runs agentguard's hook, but a setting of the agent turns its hooks off. */
+export type HookFileState = 'installed' | 'disabled' | 'partial' | 'outdated' | 'missing' | 'no-file' | 'unreadable';
 
 export interface HookStatus {
   agent: CodingAgentId;
@@ -201,7 +202,8 @@ export async function hooksStatus(env: HookEnvironment, agents: readonly CodingA
         out.push({ ...base, state: 'no-file', missingEvents: [] });
         continue;
       }
-      const states = hookEventStates(spec, readHookDocument(spec, path, loaded.text), commandLine(agent));
+      const doc = readHookDocument(spec, path, loaded.text);
+      const states = hookEventStates(spec, doc, commandLine(agent));
       const values = Object.values(states);
       const missingEvents = Object.entries(states).filter(([, s]) => s !== 'installed').map(([e]) => e);
       const state: HookFileState = values.every((s) => s === 'installed')
@@ -211,7 +213,8 @@ export async function hooksStatus(env: HookEnvironment, agents: readonly CodingA
           : values.every((s) => s !== 'missing')
             ? 'outdated'
             : 'partial';
-      out.push({ ...base, state, missingEvents });
+      const off = state === 'installed' ? await spec.hooksOff?.(doc, scope, env) : undefined;
+      out.push({ ...base, state: off ? 'disabled' : state, ...(off ? { reason: off } : {}), missingEvents });
     }
   }
   return out;

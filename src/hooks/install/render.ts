@@ -31,6 +31,7 @@ export function renderHooksReport(report: HooksReport, verb: 'install' | 'uninst
 
 const STATE: Record<HookStatus['state'], string> = {
   installed: 'secured: every tool call goes through agentguard',
+  disabled: 'installed, but the agent\'s settings turn its hooks off',
   partial: 'partly: some events do not run agentguard',
   outdated: 'installed for an older agentguard location (run `agentguard hooks install` again)',
   missing: 'not installed',
