@@ -46,6 +46,7 @@ export function renderExplanation(traces: RuleTrace[]): string {
           ? paint.red('error (counts as deny unless the rule only allows)')
           : paint.dim('no match');
     lines.push(`  ${t.id} ${paint.dim(`(${t.effect})`)}: ${status}`);
+    if (t.origin) lines.push(`      ${paint.dim(`from ${t.origin}`)}`);
     if (t.conditions && t.candidate) lines.push(...renderTrace(t.conditions, '      '));
     // Counted only when the decision is recorded: simulate without --record takes no slot.
     if (t.rate && t.candidate) lines.push(`      ${paint.dim(`rate limit: ${t.rate}`)}`);

@@ -166,6 +166,8 @@ export interface RuleTrace {
   conditions?: ConditionTrace;
   /** The rule's rate limit (e.g. `10 per 1m (sliding) by agent.id, name`): a matching allowed action takes a slot. */
   rate?: string;
+  /** Where an included rule is written, e.g. `policies/readonly-db/policy.yaml:31 (agentguard:readonly-db@1.0.0)`. */
+  origin?: string;
 }
 
 function traceNode(node: CondNode, action: Action, ctx: EvalContext | undefined): ConditionTrace {
@@ -178,13 +180,19 @@ function traceNode(node: CondNode, action: Action, ctx: EvalContext | undefined)
   return { label: node.label, result, children: node.children?.map((c) => traceNode(c, action, ctx)) };
 }
 
+function originOf(policy: CompiledPolicy, index: number): { origin?: string } {
+  const origin = policy.composition?.origins[index];
+  if (!origin || origin.via.length === 0) return {};
+  return { origin: `${origin.file}${origin.line !== undefined ? `:${origin.line}` : ''} (${origin.via.join(' → ')})` };
+}
+
 /** Every rule's match result for an action, using the same compiled predicates as evaluatePolicy. */
 export function explainPolicy(policy: CompiledPolicy, action: Action, ctx: EvalContext | undefined = newEvalContext(policy)): RuleTrace[] {
   if (checkAction(action).length > 0) return [];
   const candidates = new Set(indexedRules(policy, action.kind, action.name));
   return policy.rules.map((rule) => {
     const candidate = candidates.has(rule);
-    const rate = rule.rate ? { rate: rule.rate.label } : {};
+    const rate = { ...(rule.rate ? { rate: rule.rate.label } : {}), ...originOf(policy, rule.index) };
     if (!rule.condition) return { id: rule.id, effect: rule.effect, candidate, matched: true, ...rate };
     const conditions = traceNode(rule.condition, action, ctx);
     return { id: rule.id, effect: rule.effect, candidate, matched: candidate ? conditions.result : false, conditions, ...rate };
