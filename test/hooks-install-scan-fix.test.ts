@@ -126,3 +126,44 @@ describe('scan shows coding agents; --fix secures them; --unfix puts every file 
     expect(dry.code).toBe(2);
   });
 });
+
+describe('scan --fix then --unfix, for any settings the agents may hold', () => {
+  it('puts every file and folder back exactly', async () => {
+    const { fixCodingAgents, unfixCodingAgents } = await import('../src/scan/fix.js');
+    const { scanOptions } = await import('../src/scan/run-scan.js');
+    const fc = (await import('fast-check')).default;
+    const json = fc.jsonValue({ maxDepth: 2 }).filter((v) => v !== null && typeof v === 'object' && !Array.isArray(v));
+    const layout = fc.constantFrom(0, 1, 4, '\t');
+    await fc.assert(
+      fc.asyncProperty(json, json, layout, fc.boolean(), async (claude, cursorMcp, indent, copilot) => {
+        const base = makeTempDir('ag-scan-fix-prop-');
+        const h = join(base, 'home');
+        mkdirSync(join(h, '.claude'), { recursive: true });
+        mkdirSync(join(h, '.cursor'), { recursive: true });
+        if (copilot) mkdirSync(join(h, '.copilot'), { recursive: true });
+        const { hooks: _ignored, ...settings } = claude as Record<string, unknown>;
+        writeFileSync(join(h, '.claude', 'settings.json'), JSON.stringify(settings, null, indent));
+        writeFileSync(join(h, '.cursor', 'mcp.json'), JSON.stringify({ ...(cursorMcp as object), mcpServers: { s: { command: 'node', args: ['s.js'] } } }, null, indent));
+        const before = snapshotOf(h);
+        const options = scanOptions({ home: h, paths: [project], probe: false, pids: [] });
+        const data = join(base, 'data');
+        const fixed = await fixCodingAgents(options, { dataDir: data, dryRun: false, mcp: { project } });
+        expect(fixed.agents.length).toBe(copilot ? 3 : 2);
+        expect(snapshotOf(h)).not.toEqual(before);
+        await unfixCodingAgents(data, false);
+        expect(snapshotOf(h)).toEqual(before);
+      }),
+      { numRuns: 12 },
+    );
+  });
+});
+
+function snapshotOf(dir: string, top = dir): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) Object.assign(out, { [`${relative(top, path)}/`]: '' }, snapshotOf(path, top));
+    else out[relative(top, path)] = readFileSync(path).toString('base64');
+  }
+  return out;
+}
