@@ -5,7 +5,14 @@ import { describe, expect, it } from 'vitest';
 import { anchorsOf, linksOf } from '../scripts/docs/markdown.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+// The pages of docs/ and of its folders (docs/frameworks/, docs/coding-agents/, …).
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f.split('\\').join('/')}`)
+    .sort(),
+];
 
 const anchorCache = new Map<string, Set<string>>();
 function anchorsOfFile(file: string): Set<string> {
