@@ -8,7 +8,7 @@ import { Policy } from '../src/core/policy/policy.js';
 import { ROOT } from './helpers/cli.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 
-const PACKS = ['readonly-db', 'shell-safety', 'outbound-allowlist', 'payment-limits', 'mcp-gateway', 'session-taint'];
+const PACKS = ['readonly-db', 'shell-safety', 'outbound-allowlist', 'payment-limits', 'mcp-gateway', 'session-taint', 'coding-agent'];
 const POLICIES = join(ROOT, 'policies');
 
 interface TestFile {

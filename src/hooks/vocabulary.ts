@@ -11,8 +11,9 @@ import { HookPayloadError, type PostToolHook, type PreToolHook } from './types.j
  *   web.fetch   (kind http)   input.url;   web.search (kind http) input.query
  *   mcp.<server>.<tool>  (kind mcp)  input: the tool's arguments
  *   <agent prefix>.<tool> (kind tool) for anything else, input as the agent sent it
- * context: { agent, session: { id }, cwd, hook: { event, tool } }. Results are `tool_output` (`mcp_output` for MCP
- * tools) under the same name, with input.content the result's texts.
+ * context: { agent, session: { id }, cwd, hook: { event, tool } }, and for file actions context.file: { relative (the
+ * path from cwd), outsideCwd }. Results are `tool_output` (`mcp_output` for MCP tools) under the same name, with
+ * input.content the result's texts.
  */
 
 /** Where a hook call happened: which agent, its session, its working folder, the event and tool as the agent names them. */
@@ -37,6 +38,19 @@ export function contextOf(site: HookSite): Record<string, unknown> {
 export function absolutePath(value: string, cwd: string): string {
   if (value === '~' || value.startsWith('~/')) return path.join(homedir(), value.slice(1));
   return path.resolve(cwd, value);
+}
+
+/** Where a file action's path lies from the agent's working folder (symbolic links are not followed). */
+export function fileContext(site: HookSite, file: string): Record<string, unknown> {
+  const relative = path.relative(site.cwd, file);
+  const outsideCwd = relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative);
+  return { ...contextOf(site), file: { relative: relative === '' ? '.' : relative, outsideCwd } };
+}
+
+/** A file action built directly (a patch's targets, a list of paths). */
+export function fileAction(name: string, file: string, site: HookSite, extra: Record<string, unknown> = {}): Action {
+  const absolute = absolutePath(file, site.cwd);
+  return { kind: 'file', name, input: { path: absolute, ...extra }, context: fileContext(site, absolute) };
 }
 
 /** How one agent tool maps onto a vocabulary action: which of its fields become which input fields. */
@@ -82,10 +96,11 @@ export function specCall(spec: ToolSpec, raw: Record<string, unknown>, site: Hoo
       throw new HookPayloadError(`the ${site.tool} call has no ${spec.fields[key]} (a non-empty string is needed)`);
     }
   }
-  if (spec.name === 'file.list' && input.path === undefined) input.path = site.cwd;
+  if (spec.kind === 'file' && input.path === undefined) input.path = site.cwd;
   const derivedCwd = spec.cwd && input.cwd === undefined;
   if (derivedCwd) input.cwd = site.cwd;
-  const action: Action = { kind: spec.kind, name: spec.name, input, context: contextOf(site) };
+  const context = spec.kind === 'file' && typeof input.path === 'string' ? fileContext(site, input.path) : contextOf(site);
+  const action: Action = { kind: spec.kind, name: spec.name, input, context };
   const rewrite = (decided: Action): Record<string, unknown> | string => {
     const next = decided.input ?? {};
     const out: Record<string, unknown> = { ...raw };

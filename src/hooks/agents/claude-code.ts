@@ -31,10 +31,5 @@ export function claudeToolCall(tool: string, input: Record<string, unknown>, sit
 
 export const claudeCode: AgentAdapter = claudeFormatAdapter('claude-code', {
   ask: true,
-  calls: (tool, input, site) => {
-    const call = claudeToolCall(tool, input, site);
-    // Grep without a path searches the working folder.
-    if (tool === 'Grep' && call.action.input && call.action.input.path === undefined) call.action.input.path = site.cwd;
-    return [call];
-  },
+  calls: (tool, input, site) => [claudeToolCall(tool, input, site)],
 });

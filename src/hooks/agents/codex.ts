@@ -1,6 +1,6 @@
 import type { Action } from '../../core/action.js';
 import { HookPayloadError, type AgentAdapter } from '../types.js';
-import { absolutePath, contextOf, mcpCall, otherCall, SHELL, specCall, splitMcpName, type HookSite } from '../vocabulary.js';
+import { fileAction, mcpCall, otherCall, SHELL, specCall, splitMcpName, type HookSite } from '../vocabulary.js';
 import { claudeFormatAdapter } from './claude-format.js';
 
 /**
@@ -35,7 +35,7 @@ function patchCalls(input: Record<string, unknown>, site: HookSite): Array<{ act
   if (typeof patch !== 'string' || patch === '') throw new HookPayloadError('the apply_patch call has no patch text in tool_input.command');
   const targets = patchTargets(patch);
   if (targets.length === 0) throw new HookPayloadError('the apply_patch call names no file (no "*** Add File:", "*** Update File:" or "*** Delete File:" line)');
-  return targets.map((t) => ({ action: { kind: 'file', name: t.name, input: { path: absolutePath(t.path, site.cwd), patch }, context: contextOf(site) } }));
+  return targets.map((t) => ({ action: fileAction(t.name, t.path, site, { patch }) }));
 }
 
 export const codex: AgentAdapter = claudeFormatAdapter('codex', {

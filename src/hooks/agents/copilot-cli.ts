@@ -25,10 +25,7 @@ const TOOLS: Record<string, ToolSpec> = {
 
 function call(tool: string, input: Record<string, unknown>, site: HookSite) {
   const spec = TOOLS[tool];
-  if (!spec) return otherCall(tool, input, site);
-  const mapped = specCall(spec, input, site);
-  if (mapped.action.input!.path === undefined && spec.kind === 'file') mapped.action.input!.path = site.cwd;
-  return mapped;
+  return spec ? specCall(spec, input, site) : otherCall(tool, input, site);
 }
 
 function parse(payload: Record<string, unknown>): ParsedHook {

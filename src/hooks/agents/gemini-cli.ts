@@ -1,7 +1,7 @@
 import type { Action } from '../../core/action.js';
 import { objectOf, requireText, text, textsOf } from '../payload.js';
 import { answer, HookPayloadError, json, type AgentAdapter, type ParsedHook, type PreToolHook } from '../types.js';
-import { absolutePath, contextOf, FETCH, FILE, mcpCall, otherCall, postHook, SEARCH, SHELL, specCall, splitMcpName, type HookSite, type ToolSpec } from '../vocabulary.js';
+import { contextOf, fileAction, FETCH, FILE, mcpCall, otherCall, postHook, SEARCH, SHELL, specCall, splitMcpName, type HookSite, type ToolSpec } from '../vocabulary.js';
 
 /**
  * Gemini CLI hooks (docs/hooks/reference.md of google-gemini/gemini-cli): `BeforeTool` and `AfterTool` with
@@ -25,11 +25,6 @@ const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
 
 function calls(tool: string, input: Record<string, unknown>, site: HookSite): Array<{ action: Action; rewrite?: (d: Action) => Record<string, unknown> | string }> {
   if (tool === 'read_file' && input.absolute_path === undefined && typeof input.file_path === 'string') return [specCall(FILE('file.read', 'file_path'), input, site)];
-  if (tool === 'search_file_content' || tool === 'glob') {
-    const call = specCall(TOOLS[tool]!, input, site);
-    if (call.action.input!.path === undefined) call.action.input!.path = site.cwd;
-    return [call];
-  }
   const spec = TOOLS[tool];
   if (spec) return [specCall(spec, input, site)];
   if (tool === 'web_fetch') {
@@ -44,7 +39,7 @@ function calls(tool: string, input: Record<string, unknown>, site: HookSite): Ar
   if (tool === 'read_many_files') {
     const paths = Array.isArray(input.paths) ? input.paths.filter((p): p is string => typeof p === 'string' && p !== '') : [];
     if (paths.length === 0) throw new HookPayloadError('the read_many_files call has no paths');
-    return paths.map((p) => ({ action: { kind: 'file', name: 'file.read', input: { path: absolutePath(p, site.cwd) }, context: contextOf(site) } }));
+    return paths.map((p) => ({ action: fileAction('file.read', p, site) }));
   }
   const mcp = splitMcpName(tool);
   if (mcp) return [mcpCall(mcp[0], mcp[1], input, site)];
