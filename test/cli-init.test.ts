@@ -68,7 +68,10 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
 
     const test = await runCliInProcess(['policy', 'test'], { cwd: dir });
     expect(test.stderr).toBe('');
-    const cases = (await readFile(join(ROOT, 'templates', 'support-chatbot', 'policy.test.yaml'), 'utf8')).match(/^  - name: /gm)!.length;
+    // The template's cases, and those of the readonly-db pack it includes (run with the policy's parameters).
+    const count = async (file: string) => (await readFile(join(ROOT, file), 'utf8')).match(/^  - name: /gm)!.length;
+    const cases = (await count('templates/support-chatbot/policy.test.yaml')) + (await count('policies/readonly-db/policy.test.yaml'));
+    expect(test.stdout).toContain('(policy agentguard:readonly-db@1.0.0, with the params of agentguard/policy.yaml)');
     expect(test.stdout).toMatch(new RegExp(`\\b${cases} passed, 0 failed\\b`));
     expect(test.code).toBe(0);
   });
