@@ -267,7 +267,8 @@ class SidecarCore:
     def unavailable(self, action: JsonObject, message: str, started: float) -> Decision:
         if self.fail_mode == "open":
             name = json.dumps(action.get("name")) if isinstance(action.get("name"), str) else "an action"
-            warnings.warn(f'agentguard: fail_mode "open" let {name} through unchecked: {message}', AgentGuardFailOpenWarning, stacklevel=4)
+            # A fresh registry each time: the "default" filter (unittest's, python -W default) would show it once only.
+            warnings.warn_explicit(f'agentguard: fail_mode "open" let {name} through unchecked: {message}', AgentGuardFailOpenWarning, __file__, 0, module="agentguard", registry={})
             reason = Reason(effect="allow", code="sidecar_unavailable_fail_open", message=f'{message}; allowed unchecked because fail_mode is "open"')
         else:
             reason = Reason(effect="deny", code="sidecar_unavailable", message=message)

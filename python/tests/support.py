@@ -151,6 +151,11 @@ class RawServer:
 
     def close(self) -> None:
         self._stopped.set()
+        try:
+            # Wakes the accept() blocked in the server thread (closing alone does not on Linux).
+            self._server.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         self._server.close()
         for conn in self._conns:
             try:
