@@ -120,6 +120,8 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
     const hooksOk = fact.hooks.some((h) => h.scope === 'user' && h.state === 'installed');
     const files: Array<Omit<ManifestFile, 'before' | 'afterSha256'>> = [];
     const runs: Array<() => Promise<void>> = [];
+    const off = fact.hooks.find((h) => h.scope === 'user' && h.state === 'disabled');
+    if (off) report.notes.push(`agentguard's hook is installed but does not run: ${off.reason ?? 'the agent turns hooks off'}; turn its hooks on (scan --fix does not change that setting)`);
     if (!hooksOk) {
       const options = { agents: [fact.agent], scope: 'user' as const, ...(settings.commandLine ? { commandLine: settings.commandLine } : {}) };
       try {

@@ -103,7 +103,8 @@ export function addHookEntries(spec: AgentHookSpec, path: string, text: string, 
     return { text: edit(text, spec, ['hooks'], hooks), events: eventsOf(spec).map((event) => ({ event, outcome: 'added' })) };
   }
   let out = text;
-  for (const event of eventsOf(spec)) {
+  // Last event first: editJsonc puts a new key first, so the lists it adds end up in the agent's event order.
+  for (const event of [...eventsOf(spec)].reverse()) {
     const ours = ourHandlers(spec, doc, event);
     if (ours.some((h) => h.command === commandLine)) {
       events.push({ event, outcome: 'present' });
@@ -120,7 +121,7 @@ export function addHookEntries(spec: AgentHookSpec, path: string, text: string, 
     }
     doc = docOf(spec, out);
   }
-  return { text: out, events };
+  return { text: out, events: events.reverse() };
 }
 
 /**
