@@ -4,6 +4,7 @@ type ToolCallDetails = Parameters<FunctionTool['invoke']>[2];
 import type { Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { settleApproval, type ApprovalWaitOptions } from '../../sdk/approvals.js';
+import { AgentGuardDeniedError, ApprovalRequiredError } from '../../sdk/errors.js';
 import type { AgentGuard } from '../../sdk/agent-guard.js';
 import { parseArguments, RawArguments } from '../../sdk/llm/output.js';
 import { adapterContext, type AdapterOptions } from '../shared/context.js';
@@ -81,13 +82,20 @@ function guardFunctionTool(settings: Settings, original: FunctionTool<any, any, 
     invoke: async (runContext: RunContext<any>, input: string, details?: ToolCallDetails) => {
       const callId = details?.toolCall?.callId;
       const call = callOf(settings, name, argumentsOf(input), callId);
-      let decision: Decision;
       try {
-        decision = await runnableDecision(settings.guard, await decisionFor(settings, call, callId), undefined);
-      } finally {
-        if (callId) decisionsOf(settings.guard).delete(callId);
+        let decision: Decision;
+        try {
+          decision = await runnableDecision(settings.guard, await decisionFor(settings, call, callId), undefined);
+        } finally {
+          if (callId) decisionsOf(settings.guard).delete(callId);
+        }
+        return await runAllowedTool(settings.guard, decision, call, (given) => original.invoke(runContext, given === call.input ? input : JSON.stringify(given), details));
+      } catch (error) {
+        // A refused call or a withheld result is what the model reads, as the SDK's rejectContent gives it; the
+        // tool's own failures keep the SDK's handling.
+        if (error instanceof AgentGuardDeniedError || error instanceof ApprovalRequiredError) return refusalText(error.decision);
+        throw error;
       }
-      return runAllowedTool(settings.guard, decision, call, (given) => original.invoke(runContext, given === call.input ? input : JSON.stringify(given), details));
     },
   };
 }

@@ -84,6 +84,7 @@ async function outcomeQuietly(guard: AgentGuard, decision: Decision, outcome: { 
 
 /** Why a tool call was refused, as the model may read it: the policy's messages, never the arguments. */
 export function refusalText(decision: Decision): string {
-  const why = decision.reasons.map((r) => r.message).filter(Boolean).join('; ');
-  return `agentguard refused ${decision.action?.name ?? 'this tool call'}: ${why || 'denied by policy'}`;
+  const why = decision.reasons.map((r) => r.message).filter(Boolean).join('; ') || 'denied by policy';
+  const name = decision.action?.name ?? 'this tool call';
+  return decision.action?.kind === 'tool_output' ? `agentguard withheld the result of ${name}: ${why}` : `agentguard refused ${name}: ${why}`;
 }
