@@ -75,7 +75,7 @@ function isDataValue(value: unknown): boolean {
 
 function describeParamError(e: ErrorObject, declared: ParamDeclarations, at: PathSegment[], packLabel: string): ParamProblem {
   const names = Object.keys(declared);
-  const list = names.map((n) => (typeof declared[n].description === 'string' ? `${n} (${declared[n].description as string})` : n)).join('; ');
+  const list = names.map((n) => (typeof declared[n].description === 'string' ? `${n} (${firstSentence(declared[n].description as string)})` : n)).join('; ');
   const segments = [...at, ...pointerSegments(e.instancePath)];
   const name = segments[at.length] as string | undefined;
   const about = name !== undefined && typeof declared[name]?.description === 'string' ? ` ${name}: ${declared[name].description as string}` : '';
@@ -109,6 +109,12 @@ function describeParamError(e: ErrorObject, declared: ParamDeclarations, at: Pat
     default:
       return make(`${label(segments, at)} ${e.message ?? `fails "${e.keyword}"`}`, about.trim() || undefined);
   }
+}
+
+/** The first sentence of a description, without its full stop: hints list every parameter, so they stay short. */
+function firstSentence(text: string): string {
+  const end = text.search(/[.:](?:\s|$)/);
+  return (end === -1 ? text : text.slice(0, end)).trim();
 }
 
 function label(segments: PathSegment[], at: PathSegment[]): string {
