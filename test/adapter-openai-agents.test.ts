@@ -2,7 +2,9 @@ import { Agent, InputGuardrailTripwireTriggered, Runner, tool } from '@openai/ag
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { agentguardInputGuardrail, agentguardOutputGuardrail, guardedModelProvider, guardTools, resolveApprovals } from '../src/adapters/openai-agents/index.js';
+import type { AddressInfo } from 'node:net';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
+import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import { openStore } from '../src/core/store/open-store.js';
 import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
@@ -198,5 +200,35 @@ describe('OpenAI Agents SDK 0.20 adapter', () => {
     expect(second.finalOutput).toBe('not sent');
     expect(spies.transfer).not.toHaveBeenCalled();
     expect(bodyText(server, 1)).toMatch(/No one decided approval/);
+  });
+});
+
+describe('OpenAI Agents SDK adapter in sidecar mode', () => {
+  it('the sidecar decides the model calls and the tool calls; a denied tool gets the refusal; its audit trail names the framework', async () => {
+    const TOKEN = 'agents-bot-token-0123456789';
+    const authenticate: Authenticate = async (header) => (header === `Bearer ${TOKEN}` ? { ok: true, token: { id: 'tok_coder', scope: { kind: 'agent', agentId: 'coder' } } } : { ok: false, reason: 'unknown' });
+    const dataDir = tempDataDir('ag-agents-sidecar-');
+    const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
+    cleanups.push(() => recorder.close());
+    const app = await buildSidecarApp({ policy: AGENT_POLICY, recorder, dataDir, authenticate });
+    cleanups.push(() => app.close());
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const server = await startFakeOpenAI([call('refund', { order: 7 }), { reply: { text: 'sorry' } }]);
+    cleanups.push(() => server.close());
+    const guard = new AgentGuard({ sidecar: { url: `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`, token: TOKEN } });
+    cleanups.push(() => guard.close());
+    const runner = new Runner({ modelProvider: guardedModelProvider({ guard, openAI: { apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0 } }), tracingDisabled: true });
+    const { spies, list } = tools(guard);
+    const result = await runner.run(new Agent({ name: 'coder', model: 'gpt-4o-mini', tools: list }), 'refund order 7');
+    expect(result.finalOutput).toBe('sorry');
+    expect(spies.refund).not.toHaveBeenCalled();
+    expect(bodyText(server, 1)).toContain('The agent may not issue refunds');
+    const actions = (await recorder.store.audit.query({ type: 'decision', order: 'asc' })).map((r) => (r.data as { effect: string; action: { kind: string; name: string; context?: { framework?: string } } }));
+    expect(actions.map((d) => [d.action.kind, d.action.name, d.effect, d.action.context?.framework])).toEqual([
+      ['llm', 'openai.gpt-4o-mini', 'allow', 'openai-agents'],
+      ['tool', 'refund', 'deny', 'openai-agents'],
+      ['llm', 'openai.gpt-4o-mini', 'allow', 'openai-agents'],
+      ['llm_output', 'openai.gpt-4o-mini', 'allow', 'openai-agents'],
+    ]);
   });
 });
