@@ -197,10 +197,10 @@ class AgentGuard:
         self._outcome_quietly(decision, "ok", elapsed_ms(started), None)
         return result
 
-    def _outcome_quietly(self, decision: Decision, status: str, duration_ms: float, error: Optional[str]) -> None:
+    def _outcome_quietly(self, decision: Decision, status: str, duration_ms: float, error: Optional[str], usage: UsageLike = None) -> None:
         """The action already ran: failing to record its outcome must not turn its result into an error."""
         try:
-            self.report_outcome(decision.id, status, duration_ms, error)
+            self.report_outcome(decision.id, status, duration_ms, error, usage)
         except Exception as failure:  # noqa: BLE001
             outcome_warning(decision, failure)
 
@@ -368,9 +368,9 @@ class AsyncAgentGuard:
 
         return decorate
 
-    async def _outcome_quietly(self, decision: Decision, status: str, duration_ms: float, error: Optional[str]) -> None:
+    async def _outcome_quietly(self, decision: Decision, status: str, duration_ms: float, error: Optional[str], usage: UsageLike = None) -> None:
         try:
-            await self.report_outcome(decision.id, status, duration_ms, error)
+            await self.report_outcome(decision.id, status, duration_ms, error, usage)
         except Exception as failure:  # noqa: BLE001
             outcome_warning(decision, failure)
 
