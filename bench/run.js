@@ -3,6 +3,7 @@
  * the README. `node bench/run.js policy` runs only the sections whose id is given. Progress goes to stderr, results to
  * stdout; the exit code is 1 when a section reports a failure (for example, two engines disagreeing on an answer).
  */
+import * as adapters from './adapters.js';
 import * as audit from './audit.js';
 import * as cost from './cost.js';
 import * as guardrails from './guardrails.js';
@@ -14,7 +15,7 @@ import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar, mcp, mcpHttp, guardrails, llmClients, cost];
+const SECTIONS = [policyEngine, audit, sidecar, mcp, mcpHttp, guardrails, llmClients, adapters, cost];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));
