@@ -14,7 +14,7 @@ export const scopeFlags = {
   home: Flags.string({ description: 'Home folder whose agent settings to change (default: yours).', hidden: true }),
 };
 
-const PROBLEM_CODES = { unreadable: 'HOOKS_CONFIG_UNREADABLE', 'no-agent': 'HOOKS_NO_AGENT' } as const satisfies Record<HooksProblem, string>;
+const PROBLEM_CODES = { unreadable: { code: 'HOOKS_CONFIG_UNREADABLE' }, 'no-agent': { code: 'HOOKS_NO_AGENT' } } as const satisfies Record<HooksProblem, { code: string }>;
 
 /** The home folder (the hidden --home, else yours), this folder as the project, and the agents' own folder overrides. */
 export function hookEnvironment(home: string | undefined, project = process.cwd()): HookEnvironment {
@@ -48,7 +48,7 @@ export async function mapHooksErrors<T>(work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (error) {
     if (!(error instanceof HooksInstallError)) throw error;
-    throw new AgentGuardError(PROBLEM_CODES[error.problem], error.message, { ...(error.hints.length > 0 ? { actions: error.hints } : {}), cause: error });
+    throw new AgentGuardError(PROBLEM_CODES[error.problem].code, error.message, { ...(error.hints.length > 0 ? { actions: error.hints } : {}), cause: error });
   }
 }
 
