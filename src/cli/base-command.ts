@@ -1,5 +1,6 @@
 import { Command, Flags, Interfaces } from '@oclif/core';
 import { AgentGuardError, ExitCode, isAgentGuardError, type ErrorBody } from '../core/errors.js';
+import { selectStoreUrl } from '../core/store/store-url.js';
 import { paint } from './style.js';
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>;
@@ -17,6 +18,13 @@ export abstract class BaseCommand extends Command {
   static baseFlags = {
     debug: Flags.boolean({ description: 'Show stack traces and internal details on errors.', helpGroup: 'GLOBAL' }),
   };
+
+  override async init(): Promise<void> {
+    // `--store` selects the store while flags are parsed; a command run in the same process as an earlier one (tests,
+    // programmatic runs) starts without that earlier selection.
+    selectStoreUrl(undefined);
+    await super.init();
+  }
 
   /** True when the user asked for `--debug` (read from argv, so it also works when parsing failed). */
   protected get debugEnabled(): boolean {

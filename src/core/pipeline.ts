@@ -99,7 +99,7 @@ export async function decide(ctx: PipelineContext, action: Action): Promise<Deci
       action: withAgentId(action, ctx.agentId),
       reasons: [
         ...decision.reasons,
-        { effect: 'deny', code: 'audit_unavailable', message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
+        { effect: 'deny', code: unavailableCode(error, 'audit_unavailable'), message: `The decision could not be recorded (${(error as Error).message}), so the action is denied` },
       ],
     };
   }
@@ -183,8 +183,13 @@ async function holdBudgets(cost: CostContext, decision: Decision): Promise<Decis
     return await reserveForDecision(cost, decision);
   } catch (error) {
     const message = `The budgets could not be checked (${(error as Error).message}), so the action is denied`;
-    return { ...decision, effect: 'deny', reasons: [...decision.reasons, { effect: 'deny', code: 'budget_unavailable', message }] };
+    return { ...decision, effect: 'deny', reasons: [...decision.reasons, { effect: 'deny', code: unavailableCode(error, 'budget_unavailable'), message }] };
   }
+}
+
+/** `store_unavailable` when a shared store (PostgreSQL) cannot be reached, else the stage's own code. */
+function unavailableCode(error: unknown, otherwise: string): string {
+  return (error as { code?: unknown })?.code === 'STORE_UNAVAILABLE' ? 'store_unavailable' : otherwise;
 }
 
 /**

@@ -52,6 +52,7 @@ export const auditRecordSchema = {
     data: { type: 'object', additionalProperties: true },
     prevHash: { type: 'string' },
     hash: { type: 'string' },
+    chain: { type: 'string', description: 'The instance chain of the record, when the store holds several (PostgreSQL); seq is per chain.' },
   },
 } as const;
 

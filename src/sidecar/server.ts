@@ -162,7 +162,8 @@ function loopbackHostNames(host: string): string[] {
 }
 
 function authenticator(recorder: AuditRecorder, onTouchError: (error: unknown) => void): Authenticate {
-  const tokens = cacheTokenStore(recorder.store.tokens);
+  const store = recorder.store;
+  const tokens = cacheTokenStore(store.tokens, store.onChange ? { changes: (listener) => store.onChange!(listener) } : {});
   return (header) => authenticate(tokens, header, { onTouchError });
 }
 

@@ -35,6 +35,11 @@ docs/audit-export.md lists which record field goes where in CEF and OCSF. The fi
 
 /** Every matching record, oldest first, one page at a time. */
 async function* pagedRecords(store: Store, filter: AuditQuery): AsyncIterable<AuditRecord> {
+  if (store.queryAllChains) {
+    // A fleet's store: every instance's chain, merged by time.
+    yield* await store.queryAllChains({ ...filter, order: 'asc' });
+    return;
+  }
   let afterSeq = 0;
   for (;;) {
     const page = await store.audit.query({ ...filter, afterSeq, order: 'asc', limit: PAGE });
@@ -98,7 +103,8 @@ export default class AuditExport extends BaseCommand {
     let file: string | undefined;
     try {
       // --limit means the newest N: fetch them newest first, then write them in log order.
-      const records = filter.limit !== undefined ? (await store.audit.query({ ...filter, order: 'desc' })).reverse() : pagedRecords(store, filter);
+      const newest = (q: AuditQuery) => (store.queryAllChains ? store.queryAllChains(q) : store.audit.query(q));
+      const records = filter.limit !== undefined ? (await newest({ ...filter, order: 'desc' })).reverse() : pagedRecords(store, filter);
       if (flags.out === undefined) {
         count = await this.toStdout(records, exporter, progress.tick);
       } else {

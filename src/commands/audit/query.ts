@@ -44,7 +44,8 @@ export default class AuditQueryCommand extends BaseCommand {
     const store = await openAuditStore(flags['data-dir']);
     let records: AuditRecord[];
     try {
-      records = await store.audit.query({ ...query, limit, order: 'desc' });
+      // A fleet's store holds one chain per instance: query them all, merged by time.
+      records = store.queryAllChains ? await store.queryAllChains({ ...query, limit, order: 'desc' }) : await store.audit.query({ ...query, limit, order: 'desc' });
     } finally {
       await store.close();
     }

@@ -7,6 +7,7 @@ import { readCheckpointFile } from '../../core/audit/checkpoint.js';
 import { parsePublicKeyPem, type PublicKeyInfo } from '../../core/audit/keys.js';
 import type { VerifyResult } from '../../core/audit/types.js';
 import { verifyDataFolderAudit } from '../../core/audit/verify-data-folder.js';
+import type { ChainVerifyResult } from '../../core/audit/verify-chains.js';
 import { parseDuration } from '../../core/audit/filters.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { databasePath, openStore } from '../../core/store/open-store.js';
@@ -15,7 +16,10 @@ import { databasePath, openStore } from '../../core/store/open-store.js';
  * `--json` output: `{ ok, records, checkpoints, problems: [{ seq, kind, message }] }` (+ `omittedProblems` when capped,
  * `notes` when there is something verification could not check or noticed without it being tampering).
  */
-export type AuditVerifyResult = VerifyResult;
+export type AuditVerifyResult = VerifyResult & {
+  /** On a store of several instances' chains (PostgreSQL): each chain's own result, and where its key came from. */
+  chains?: ChainVerifyResult[];
+};
 
 export default class AuditVerify extends BaseCommand {
   static summary = 'Check that no audit record was changed, removed, inserted, reordered or cut off.';
@@ -52,10 +56,16 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
       });
     }
     const store = await openStore({ dataDir, create: false });
-    let result: VerifyResult;
+    let result: AuditVerifyResult;
+    let location = databasePath({ dataDir });
     try {
       const progress = process.stderr.isTTY && !this.jsonEnabled();
-      result = await verifyDataFolderAudit(store, dataDir, {
+      if (store.auditChains) {
+        // A fleet's store: every instance's chain, each verified on its own.
+        const { verifyAllChains } = await import('../../core/audit/verify-chains.js');
+        location = store.location.replace(/#.*$/, '');
+        result = await verifyAllChains(store, dataDir, { publicKey, externalCheckpoint, unsignedSlackMs });
+      } else result = await verifyDataFolderAudit(store, dataDir, {
         publicKey,
         externalCheckpoint,
         unsignedSlackMs,
@@ -67,7 +77,13 @@ Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wron
     }
 
     if (!result.ok) process.exitCode = 1;
-    if (!this.jsonEnabled()) this.render(result, databasePath({ dataDir }), flags.checkpoint);
+    if (!this.jsonEnabled()) {
+      for (const c of result.chains ?? []) {
+        const state = c.ok ? paint.green('intact') : paint.red('TAMPERED');
+        process.stdout.write(`  chain ${c.chain}: ${state}, ${plural(c.records, 'record')}, ${plural(c.checkpoints, 'signed checkpoint')} (key ${c.keyId ?? 'none'} from ${c.keySource})\n`);
+      }
+      this.render(result, location, flags.checkpoint);
+    }
     return result;
   }
 

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { selectedStoreUrl } from '../../core/store/store-url.js';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
@@ -119,7 +120,9 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       ...(options.configFile ? ['--config', options.configFile] : []),
       ...options.logArgs,
     ];
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1' } });
+    // A --store URL goes through the environment: a command line is visible to every user of the machine (ps).
+    const store = selectedStoreUrl();
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1', ...(store ? { AGENTGUARD_STORE_URL: store } : {}) } });
     closeSync(logFd);
     let exited: number | null | undefined;
     child.on('exit', (code) => {

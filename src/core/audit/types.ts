@@ -31,6 +31,8 @@ export interface AuditRecord extends AuditEntry {
   seq: number;
   prevHash: string;
   hash: string;
+  /** The instance's chain the record belongs to, in results merged from a store of several chains (PostgreSQL); seq is per chain. */
+  chain?: string;
 }
 
 /** Why a checkpoint was signed: every N records, T after an unsigned record, on close, at start (unsigned records found), by `audit checkpoint`. */

@@ -19,6 +19,11 @@ export function selectStoreUrl(url: string | undefined): void {
   selected = url;
 }
 
+/** The URL `--store` selected, if any (a detached sidecar gets it through its environment, not its command line). */
+export function selectedStoreUrl(): string | undefined {
+  return selected;
+}
+
 /** The store settings of the project config found from `cwd`, without loading the rest of it. */
 function configuredStore(cwd = process.cwd()): { url?: string; chain?: string; where: string } | undefined {
   let dir = resolve(cwd);

@@ -126,6 +126,15 @@ export interface Store {
   readonly kind?: 'sqlite' | 'postgres';
   /** Resolves when the store can be used; rejects (STORE_UNAVAILABLE) when it cannot be reached. Embedded stores leave it out. */
   ping?(): Promise<void>;
+  /**
+   * Records of every instance's audit chain matching a filter, merged by time (then chain and seq), each with its
+   * `chain`: what `audit query` and `audit export` read on a fleet. Stores of one log leave it out.
+   */
+  queryAllChains?(filter: AuditQuery): Promise<AuditRecord[]>;
+  /** Every instance's audit chain in a store of several (PostgreSQL), with the key registered for it. Stores of one log leave it out. */
+  auditChains?(): Promise<Array<{ chain: string; keyId: string | null; publicKeyPem: string | null; records: number }>>;
+  /** The audit log of one of those chains (to verify it). */
+  auditChain?(chain: string): AuditStore;
   /** Changes other instances announce, for stores shared by several (see StoreChange); returns a function that stops. */
   onChange?(listener: (change: StoreChange) => void): () => void;
   close(): Promise<void>;

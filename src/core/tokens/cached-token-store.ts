@@ -8,6 +8,11 @@ export interface TokenCacheOptions {
   ttlMs?: number;
   /** Milliseconds from any fixed origin (for tests); default `performance.now()`. */
   clock?: () => number;
+  /**
+   * The change feed of a store shared by several instances (Store.onChange): a token revoked on any instance is
+   * forgotten here at once, not after up to `ttlMs`; after the feed reconnects (changes may have been missed), everything is.
+   */
+  changes?: (listener: (change: { kind: string; id: string }) => void) => () => void;
 }
 
 interface Entry {
@@ -46,6 +51,14 @@ class CachedTokenStore implements TokenStore {
   ) {
     this.ttlMs = Math.min(Math.max(options.ttlMs ?? MAX_TOKEN_CACHE_TTL_MS, 0), MAX_TOKEN_CACHE_TTL_MS);
     this.clock = options.clock ?? (() => performance.now());
+    options.changes?.((change) => {
+      if (change.kind === 'reconnected') this.entries.clear();
+      else if (change.kind === 'tokens') this.forget(change.id);
+    });
+  }
+
+  private forget(id: string): void {
+    for (const [hash, entry] of this.entries) if (entry.token.id === id) this.entries.delete(hash);
   }
 
   async findByHash(hash: string): Promise<StoredToken | null> {
@@ -72,7 +85,7 @@ class CachedTokenStore implements TokenStore {
 
   async revoke(id: string, time: string): Promise<RevokeOutcome> {
     const outcome = await this.inner.revoke(id, time);
-    for (const [hash, entry] of this.entries) if (entry.token.id === id) this.entries.delete(hash);
+    this.forget(id);
     return outcome;
   }
 

@@ -29,7 +29,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       const started = performance.now();
       const decision = await services.engine.decide(action, { agentId });
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
-      const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable');
+      const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable' || r.code === 'store_unavailable');
       if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
       services.decisions.add(decision);
       return decision;

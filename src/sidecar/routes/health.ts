@@ -26,6 +26,8 @@ async function readinessChecks(services: SidecarServices): Promise<Check[]> {
   const checks: Check[] = [{ name: 'policy', ok: true, message: `${policy.name} (${policy.hash})` }];
   try {
     await services.recorder.append([]);
+    // A shared store (PostgreSQL) answers a ping; 503 until it does again.
+    await services.recorder.store.ping?.();
     await services.recorder.store.audit.head();
     const location = services.recorder.store.location;
     const files = [services.dataDir, location, `${location}-wal`].filter((f) => existsSync(f));

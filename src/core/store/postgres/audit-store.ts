@@ -236,7 +236,7 @@ export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: st
   }
   const dir = filter.order === 'asc' ? 'ASC' : 'DESC';
   const order = chain === null ? `time ${dir}, chain ${dir}, seq ${dir}` : `seq ${dir}`;
-  const text = `SELECT ${ROW_COLUMNS} FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
+  const text = `SELECT ${ROW_COLUMNS}, chain FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
   const out: AuditRecord[] = [];
   // Paged, so the rule filter (checked exactly on the parsed rules) still honours the limit.
   const page = filter.limit !== undefined && filter.rule === undefined ? filter.limit : 1000;
@@ -251,7 +251,7 @@ export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: st
         });
       }
       if (filter.rule !== undefined && !parsed.rules.includes(filter.rule)) continue;
-      out.push(parsed);
+      out.push(chain === null ? { ...parsed, chain: r.chain as string } : parsed);
       if (filter.limit !== undefined && out.length >= filter.limit) break;
     }
     if (rows.length < page) break;
