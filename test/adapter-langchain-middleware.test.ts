@@ -106,6 +106,24 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(server.requests).toHaveLength(0);
   });
 
+  it('fails closed in sidecar mode when the sidecar cannot answer: nothing is sent, no tool runs', async () => {
+    const server = await startFakeOpenAI([toolCall('sql_query', { sql: 'SELECT 1' }), text('never')]);
+    servers.push(server);
+    const guard = new AgentGuard({ sidecar: { url: 'http://127.0.0.1:9', token: 'agk_unreachable' }, timeoutMs: 500 });
+    guards.push(guard);
+    const runs = { sql: [] as string[], refunds: [] as number[] };
+    const agent = createAgent({
+      model: new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } }),
+      tools: tools(runs),
+      middleware: [agentguardMiddleware({ guard })],
+    });
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Where is order 7?' }] }).catch((e: unknown) => e as Error);
+    expect((error as Error).cause).toBeInstanceOf(AgentGuardDeniedError);
+    expect(((error as Error).cause as AgentGuardDeniedError).decision.reasons[0]!.code).toBe('sidecar_unavailable');
+    expect(server.requests).toHaveLength(0);
+    expect(runs.sql).toEqual([]);
+  });
+
   it('sends the redacted request and hands the agent a redacted answer', async () => {
     const { server, agent } = await setup([text('Write to bob@example.org for details.')]);
     const result = await agent.invoke({ messages: [{ role: 'user', content: 'Customer ana@customer.example asks about order 7' }] });
@@ -242,6 +260,36 @@ describe('approvals of tool calls', () => {
     expect(approvals).toHaveLength(1);
     expect(approvals[0]).toMatchObject({ id, status: 'approved' });
     expect(approvals[0]!.consumed_at).not.toBeNull();
+  });
+
+  it('resumed by another agent instance (a restarted process), runs the call the person approved, named in the resume value', async () => {
+    const server = await startFakeOpenAI([toolCall('refund', { amount: 250 }), text('Refunded.')]);
+    servers.push(server);
+    const dataDir = tempDataDir('ag-langchain-');
+    const checkpointer = new MemorySaver(); // stands in for a durable checkpointer both processes share
+    const runs = { sql: [] as string[], refunds: [] as number[] };
+    const agentOf = (guard: AgentGuard) =>
+      createAgent({
+        model: new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } }),
+        tools: tools(runs),
+        middleware: [agentguardMiddleware({ guard, approval: { pollMs: 20, timeoutMs: 5_000 } })],
+        checkpointer,
+      });
+    const first = new AgentGuard({ policy: POLICY, agentId: 'sql-agent', dataDir, cost: {}, approvals: {} });
+    guards.push(first);
+    const config = { configurable: { thread_id: 'thread-restart' } };
+    const paused = await agentOf(first).invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] }, config);
+    const id = (paused as { __interrupt__: Array<{ value: { agentguard: { approvalId: string } } }> }).__interrupt__[0]!.value.agentguard.approvalId;
+    await approve(dataDir, id);
+    const second = new AgentGuard({ policy: POLICY, agentId: 'sql-agent', dataDir, cost: {}, approvals: {} });
+    guards.push(second);
+    const result = await agentOf(second).invoke(new Command({ resume: { decisions: [{ type: 'approve', approvalId: id }] } }), config);
+    expect(runs.refunds).toEqual([250]);
+    expect(result.messages.at(-1)!.content).toBe('Refunded.');
+    const conn = db(dataDir);
+    const consumed = conn.prepare('SELECT consumed_at FROM approvals WHERE id = ?').get(id) as { consumed_at: string | null };
+    conn.close();
+    expect(consumed.consumed_at).not.toBeNull();
   });
 
   it('refuses the call when the run is resumed with reject', async () => {
