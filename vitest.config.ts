@@ -11,6 +11,7 @@ import { defineConfig } from 'vitest/config';
 const E2E = [
   'test/approvals-restart.test.ts', // sidecar daemon stopped and started again with approvals pending
   'test/sidecar-e2e.test.ts', // sidecar daemon over HTTP
+  'test/hook-cli.test.ts', // bin/agentguard-hook.js and agentguard hook as child processes fed each agent's payloads
   'test/cli-sidecar.test.ts', // sidecar start --detach, SIGHUP, stop
   'test/cli-audit-query.test.ts', // audit tail -f stopped by SIGINT / SIGTERM
   'test/cli-approvals-watch.test.ts', // approvals watch in a terminal, stopped by signals
@@ -30,6 +31,8 @@ const E2E = [
   'test/demo.test.ts', // npm run demo
   'test/docs-examples.test.ts', // the docs' shell examples
   'test/docs-generated.test.ts', // oclif readme in a subprocess
+  'test/store-pg-fleet.test.ts', // two sidecar daemons on one private PostgreSQL cluster, stopped and restarted
+  'test/store-pg-race.test.ts', // processes racing on one budget in PostgreSQL (dist)
   'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
   'test/adapter-openai-agents-exports.test.ts', // agentguard/ai-sdk and agentguard/openai-agents from dist, with and without their frameworks
   'test/examples-run.test.ts', // every example under examples/, as node runs it, from dist
