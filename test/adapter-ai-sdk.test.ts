@@ -56,6 +56,12 @@ describe('agentguardMiddleware (AI SDK 7, wrapLanguageModel)', () => {
     expect(ledger[0]).toMatchObject({ model: 'gpt-4o-mini', tokens: { inputTokens: 40, outputTokens: 6 } });
   });
 
+  it('a transform of the request fields is what is sent: max_tokens clamped by the policy', async () => {
+    const { server, model } = await setup({ reply: { text: 'ok' } });
+    await generateText({ model, prompt: 'write a long essay', maxOutputTokens: 4000, temperature: 0.3 });
+    expect(server.requests[0]!.body).toMatchObject({ max_tokens: 500, temperature: 0.3 });
+  });
+
   it('a denied model request throws AgentGuardDeniedError and makes zero requests at the provider', async () => {
     const { server, model } = await setup({ reply: { text: 'never' } });
     const key = `ghp_${'a1B2c3D4e5'.repeat(3)}123456`;

@@ -41,7 +41,8 @@ export function agentguardMiddleware(options: AgentguardMiddlewareOptions): Midd
   const calls = new WeakMap<CallOptions, Call>();
   const callOf = (params: CallOptions): Call => {
     const call = calls.get(params);
-    if (!call) throw new AgentGuardError('GUARD_OPTIONS_INVALID', 'agentguardMiddleware: this model call was not decided (another middleware replaced its parameters after agentguard)', { actions: ['Put agentguardMiddleware last in the middleware list, next to the model.'] });
+    // wrapLanguageModel hands wrapGenerate/wrapStream what transformParams returned; anything else was never decided.
+    if (!call) throw new AgentGuardError('GUARD_OPTIONS_INVALID', 'agentguardMiddleware: this model call reached wrapGenerate/wrapStream without being decided by its transformParams, so it was not sent', { actions: ['Use the middleware through wrapLanguageModel({ model, middleware: agentguardMiddleware({ guard }) }).'] });
     return call;
   };
 
@@ -70,7 +71,7 @@ export function agentguardMiddleware(options: AgentguardMiddlewareOptions): Midd
         throw error;
       }
       // Read before the answer is checked: a denied answer was still generated and billed.
-      const usage = tokenUsage(name.slice(name.indexOf(".") + 1), result.usage);
+      const usage = tokenUsage(name.slice(name.indexOf('.') + 1), result.usage);
       const records = guard.answerRecords();
       const texts = result.content.flatMap((part) => (part.type === 'text' || part.type === 'reasoning' ? [part.text] : []));
       let checked: string[];
