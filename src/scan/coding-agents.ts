@@ -5,7 +5,8 @@
  */
 import { constants } from 'node:fs';
 import { access, readdir } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { homedir } from 'node:os';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { agentDisplayName, CODING_AGENT_IDS, type CodingAgentId } from '../hooks/agent-ids.js';
 import { AGENT_HOOK_SPECS, type HookEnvironment, type HookScope } from '../hooks/install/agents.js';
 import { hooksStatus, type HookStatus } from '../hooks/install/install.js';
@@ -131,8 +132,20 @@ function toFinding(facts: CodingAgentFacts, options: ScanOptions, projectFiles: 
   };
 }
 
+/** The home folder of the scan, with `$CODEX_HOME` / `$COPILOT_HOME` when it is your own (not a fixture home). */
+export function scanHookEnvironment(options: Pick<ScanOptions, 'home'>): Omit<HookEnvironment, 'project'> {
+  const own = resolve(options.home) === resolve(homedir());
+  const from = (name: string) => {
+    const value = process.env[name];
+    return own && value && isAbsolute(value) ? value : undefined;
+  };
+  const codexHome = from('CODEX_HOME');
+  const copilotHome = from('COPILOT_HOME');
+  return { home: options.home, ...(codexHome ? { codexHome } : {}), ...(copilotHome ? { copilotHome } : {}) };
+}
+
 /** The agents found, with their hook files read and their MCP servers counted from the MCP findings of the same scan. */
-export async function codingAgentFacts(options: ScanOptions, mcpFindings: readonly ScanFinding[], env: Omit<HookEnvironment, 'project'> = { home: options.home }): Promise<CodingAgentFacts[]> {
+export async function codingAgentFacts(options: ScanOptions, mcpFindings: readonly ScanFinding[], env: Omit<HookEnvironment, 'project'> = scanHookEnvironment(options)): Promise<CodingAgentFacts[]> {
   const extensions = await extensionsIn(options.home);
   const out: CodingAgentFacts[] = [];
   for (const agent of CODING_AGENT_IDS) {
@@ -164,7 +177,7 @@ export async function codingAgentFacts(options: ScanOptions, mcpFindings: readon
 export async function scanCodingAgents(options: ScanOptions, mcpFindings: readonly ScanFinding[]): Promise<ScanSection> {
   options.progress?.('looking for coding agents');
   const facts = await codingAgentFacts(options, mcpFindings);
-  const projectFiles = (agent: CodingAgentId) => options.paths.map((project) => AGENT_HOOK_SPECS[agent].path('project', { home: options.home, project }));
+  const projectFiles = (agent: CodingAgentId) => options.paths.map((project) => AGENT_HOOK_SPECS[agent].path('project', { ...scanHookEnvironment(options), project }));
   const findings = facts.map((f) => toFinding(f, options, projectFiles(f.agent)));
   const skipped = facts.flatMap((f) => f.hooks.filter((h) => h.state === 'unreadable').map((h) => ({ what: h.path, reason: `${agentDisplayName(f.agent)} hook settings not inspected: ${h.reason ?? 'unreadable'}` })));
   // Like processes: a scan narrowed to some pids (tests) declares nothing complete, so the registry marks nothing gone.

@@ -18,7 +18,7 @@ import { mcpConfigPlaces, type ConfigLocation, type McpClientId } from './mcp/cl
 import { unwrapServers } from '../mcp/install/edit.js';
 import { backupPathOf, replaceFileAtomically } from '../mcp/install/files.js';
 import { InstallError, installServers, unifiedDiff, type ConfigReport } from '../mcp/install/install.js';
-import { codingAgentFacts } from './coding-agents.js';
+import { codingAgentFacts, scanHookEnvironment } from './coding-agents.js';
 import { scanMcpConfigs } from './mcp/index.js';
 import type { ScanOptions } from './types.js';
 
@@ -111,7 +111,7 @@ export class FixError extends Error {
 export async function fixCodingAgents(options: ScanOptions, settings: FixSettings): Promise<FixReport> {
   const mcpSection = await scanMcpConfigs(options);
   const facts = await codingAgentFacts(options, mcpSection.findings);
-  const env = { home: options.home, project: options.paths[0] };
+  const env = { ...scanHookEnvironment(options), project: options.paths[0] };
   const agents: FixAgentReport[] = [];
   const planned: Array<{ agent: FixAgentReport; run: () => Promise<void>; files: Array<Omit<ManifestFile, 'before' | 'afterSha256'>> }> = [];
 
