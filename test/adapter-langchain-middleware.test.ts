@@ -292,6 +292,13 @@ describe('approvals of tool calls', () => {
     expect(consumed.consumed_at).not.toBeNull();
   });
 
+  it('says so when interrupt mode is asked for without a checkpointer; the tool does not run', async () => {
+    const { agent, runs } = await setup([toolCall('refund', { amount: 250 }), text('never')], { approval: { mode: 'interrupt' } });
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Refund order 7' }] }).catch((e: unknown) => e as Error);
+    expect(String((error as Error).message)).toMatch(/approval.mode "interrupt" needs an agent with a checkpointer/);
+    expect(runs.refunds).toEqual([]);
+  });
+
   it('refuses the call when the run is resumed with reject', async () => {
     const { agent, runs } = await setup([toolCall('refund', { amount: 250 }), text('Not refunded.')], { checkpointer: true });
     const config = { configurable: { thread_id: 'thread-reject' } };

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import type { Decision } from '../../core/action.js';
 import { canonicalJson } from '../../core/canonical-json.js';
+import { AgentGuardError } from '../../core/errors.js';
 import { isPlainObject } from '../../core/plain-object.js';
 import { settleApproval } from '../../sdk/approvals.js';
 import { decideToolCall } from '../../sdk/llm/mediate.js';
@@ -59,8 +60,15 @@ export function guardToolCall(settings: MiddlewareSettings, peers: LangChainPeer
           agentguard: { approvalId: id, decisionId: decision.id, expiresAt: decision.approval!.expiresAt ?? null },
         });
       } catch (error) {
-        if (!(settings.approval.mode === undefined && isMissingCheckpointer(error))) throw error; // GraphInterrupt pauses the run
+        // LangGraph's interrupt pauses the run by throwing (a "bubble-up" error): the decision waits here for the resume.
+        if ((error as { is_bubble_up?: unknown } | null)?.is_bubble_up === true) throw error;
         interrupted.delete(key);
+        if (!isMissingCheckpointer(error)) throw error;
+        if (settings.approval.mode === 'interrupt') {
+          throw new AgentGuardError('GUARD_OPTIONS_INVALID', `agentguardMiddleware: approval.mode "interrupt" needs an agent with a checkpointer, so ${request.toolCall.name} (approval ${id}) could not pause and did not run`, {
+            actions: ['Pass a checkpointer to createAgent (e.g. new MemorySaver()), or use approval: { mode: "wait" }.'],
+          });
+        }
         return settleApproval(settings.guard.approvals, decision, waitOptions);
       }
       interrupted.delete(key);
