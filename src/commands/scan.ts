@@ -103,7 +103,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
       ...(flags.verbose ? { scanned: (where: string) => scanned.push(where) } : {}),
     });
     if (flags.watch) return this.watch(options, flags.interval, flags.count, dataDir, runScan);
-    const changes = flags.fix || flags.unfix ? await this.fixOrUnfix(options, dataDir, flags.fix, flags['dry-run']) : {};
+    const changes = flags.fix || flags.unfix ? await this.fixOrUnfix(options, dataDir, flags.fix, flags['dry-run'], flags.format === 'table' ? process.stdout : process.stderr) : {};
     let result: ScanCommandResult;
     try {
       result = maskScanResult(await runScan(options));
@@ -128,15 +128,18 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     return result;
   }
 
-  /** `--fix` / `--unfix`, printed before the scan that follows them; an agent that could not be fixed sets exit code 1. */
-  private async fixOrUnfix(options: ScanOptions, dataDir: string, fix: boolean, dryRun: boolean): Promise<{ fix?: FixReport; unfix?: UnfixReport }> {
+  /**
+   * `--fix` / `--unfix`, printed before the scan that follows them (on stderr when stdout carries a JSON or CycloneDX
+   * document); an agent that could not be fixed sets exit code 1.
+   */
+  private async fixOrUnfix(options: ScanOptions, dataDir: string, fix: boolean, dryRun: boolean, out: NodeJS.WritableStream): Promise<{ fix?: FixReport; unfix?: UnfixReport }> {
     const { fixCodingAgents, unfixCodingAgents, FixError } = await import('../scan/fix.js');
     const render = await import('../cli/scan-fix-render.js');
     const { mapHooksErrors } = await import('../cli/hooks-install.js');
     if (!fix) {
       try {
         const unfix = await unfixCodingAgents(dataDir, dryRun);
-        if (!this.jsonEnabled()) process.stdout.write(render.renderUnfix(unfix));
+        if (!this.jsonEnabled()) out.write(render.renderUnfix(unfix));
         return { unfix };
       } catch (error) {
         if (error instanceof FixError) throw new AgentGuardError('SCAN_FIX_MANIFEST', error.message, { cause: error });
@@ -148,7 +151,7 @@ Exit code: 0 when nothing unsecured was found, 1 when something was, 2 when the 
     const mcp = await settingsFor(undefined).catch((error: Error) => ({ skipped: `${error.message} (run \`agentguard init\` here first, then \`agentguard scan --fix\` again)` }));
     const report = await mapHooksErrors(() => fixCodingAgents(options, { dataDir, dryRun, mcp }));
     if (report.agents.some((a) => a.failed)) process.exitCode = 1;
-    if (!this.jsonEnabled()) process.stdout.write(render.renderFix(report));
+    if (!this.jsonEnabled()) out.write(render.renderFix(report));
     return { fix: report };
   }
 
