@@ -2,7 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Action } from '../src/core/action.js';
 import { CODING_AGENT_IDS, type CodingAgentId } from '../src/hooks/agent-ids.js';
-import { adapterFor } from '../src/hooks/agents/index.js';
+import { claudeCode } from '../src/hooks/agents/claude-code.js';
+import { codex } from '../src/hooks/agents/codex.js';
+import { copilotCli } from '../src/hooks/agents/copilot-cli.js';
+import { cursor } from '../src/hooks/agents/cursor.js';
+import { geminiCli } from '../src/hooks/agents/gemini-cli.js';
+import { loadAdapter } from '../src/hooks/agents/index.js';
+import { windsurf } from '../src/hooks/agents/windsurf.js';
+import type { AgentAdapter } from '../src/hooks/types.js';
 import { patchTargets } from '../src/hooks/agents/codex.js';
 import { hookCommandLine, hookEntryPath } from '../src/hooks/command-line.js';
 import { runHook } from '../src/hooks/run-hook.js';
@@ -10,6 +17,8 @@ import type { ParsedHook, PreToolHook } from '../src/hooks/types.js';
 import { hookFixture } from './helpers/hook-fixtures.js';
 
 const CWD = '/home/dev/app';
+const ADAPTERS: Record<CodingAgentId, AgentAdapter> = { 'claude-code': claudeCode, codex, 'copilot-cli': copilotCli, cursor, 'gemini-cli': geminiCli, windsurf };
+const adapterFor = (id: CodingAgentId): AgentAdapter => ADAPTERS[id];
 const parse = (agent: CodingAgentId, file: string): ParsedHook => adapterFor(agent).parse(hookFixture(agent, file, { cwd: CWD, session: 'sess-1' }));
 const pre = (agent: CodingAgentId, file: string): PreToolHook => {
   const hook = parse(agent, file);
@@ -181,6 +190,12 @@ describe('malformed payloads are denied in the agent\'s format, never a crash', 
     const result = await runHook({ agent: 'vim', stdin: '{}', env: {} });
     expect(result.exitCode).toBe(2);
     expect(result.stderr).toContain('claude-code');
+  });
+});
+
+describe('a hook process loads only its own agent', () => {
+  it.each(CODING_AGENT_IDS)('%s', async (agent) => {
+    expect(await loadAdapter(agent)).toBe(ADAPTERS[agent]);
   });
 });
 

@@ -1,7 +1,7 @@
 import { isPlainObject } from '../core/plain-object.js';
 import type { McpDecider } from '../mcp/decider.js';
 import { agentDisplayName, CODING_AGENT_IDS, isCodingAgentId } from './agent-ids.js';
-import { adapterFor } from './agents/index.js';
+import { loadAdapter } from './agents/index.js';
 import { decidePost, decidePre, type HookDecideOptions } from './decide.js';
 import { hookProjectDir } from './project.js';
 import { answer, HookPayloadError, type AgentAdapter, type HookAnswer, type ParsedHook, type PostToolHook, type PreToolHook } from './types.js';
@@ -40,7 +40,7 @@ export async function runHook(options: HookRunOptions): Promise<HookAnswer> {
   if (!isCodingAgentId(options.agent)) {
     return answer('', 2, `agentguard hook: unknown coding agent "${options.agent}"; use one of ${CODING_AGENT_IDS.join(', ')} (the hook's command line names it).\n`);
   }
-  const adapter = adapterFor(options.agent);
+  const adapter = await loadAdapter(options.agent);
   let hook: ParsedHook;
   try {
     hook = parseHook(adapter, options.stdin);

@@ -1,21 +1,20 @@
 import type { CodingAgentId } from '../agent-ids.js';
 import type { AgentAdapter } from '../types.js';
-import { claudeCode } from './claude-code.js';
-import { codex } from './codex.js';
-import { copilotCli } from './copilot-cli.js';
-import { cursor } from './cursor.js';
-import { geminiCli } from './gemini-cli.js';
-import { windsurf } from './windsurf.js';
 
-const ADAPTERS: Record<CodingAgentId, AgentAdapter> = {
-  'claude-code': claudeCode,
-  codex,
-  'copilot-cli': copilotCli,
-  cursor,
-  'gemini-cli': geminiCli,
-  windsurf,
-};
-
-export function adapterFor(id: CodingAgentId): AgentAdapter {
-  return ADAPTERS[id];
+/** The one adapter a hook process needs, without loading the other agents' modules (the hook's start is on every tool call). */
+export async function loadAdapter(id: CodingAgentId): Promise<AgentAdapter> {
+  switch (id) {
+    case 'claude-code':
+      return (await import('./claude-code.js')).claudeCode;
+    case 'codex':
+      return (await import('./codex.js')).codex;
+    case 'copilot-cli':
+      return (await import('./copilot-cli.js')).copilotCli;
+    case 'cursor':
+      return (await import('./cursor.js')).cursor;
+    case 'gemini-cli':
+      return (await import('./gemini-cli.js')).geminiCli;
+    case 'windsurf':
+      return (await import('./windsurf.js')).windsurf;
+  }
 }
