@@ -82,7 +82,7 @@ function renderFile(report: FileReport): string {
   const problems = [
     ...report.errors.map((p) => ({ p, severity: 'error' as const })),
     ...report.warnings.map((p) => ({ p, severity: 'warning' as const })),
-  ].sort((a, b) => (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || (a.p.column ?? 0) - (b.p.column ?? 0));
+  ].sort((a, b) => (a.p.file ?? '').localeCompare(b.p.file ?? '') || (a.p.line ?? Infinity) - (b.p.line ?? Infinity) || (a.p.column ?? 0) - (b.p.column ?? 0));
   let out = problems.map(({ p, severity }) => renderProblem(report.file, severity, p)).join('');
   if (report.valid) out += `${paint.green('✓')} ${report.file}${report.warnings.length ? ` (${plural(report.warnings.length, 'warning')})` : ''}\n`;
   return out;

@@ -46,11 +46,14 @@ export async function lintPolicy(source: ParsedSource, policy: CompiledPolicy, o
   return sortProblems(positioned(source, found));
 }
 
-/** Orders problems by line and column (problems without a position last), errors before warnings at one place. */
+/**
+ * Orders problems by file (the policy's own first, then each included file), then line and column (problems without
+ * a position last), errors before warnings at one place.
+ */
 export function sortProblems(problems: PolicyProblem[]): PolicyProblem[] {
   const rank = (p: PolicyProblem) => [p.line ?? Number.MAX_SAFE_INTEGER, p.column ?? 0, p.severity === 'error' ? 0 : 1];
   return [...problems].sort((a, b) => {
     const [ra, rb] = [rank(a), rank(b)];
-    return ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2];
+    return (a.file ?? '').localeCompare(b.file ?? '') || ra[0] - rb[0] || ra[1] - rb[1] || ra[2] - rb[2];
   });
 }
