@@ -136,10 +136,10 @@ class FailClosedSync(unittest.TestCase):
         with warnings.catch_warnings(record=True) as caught:
             self.assertEqual(search(q="a"), "ran")
             self.assertEqual(search(q="a"), "ran")
-        fail_open = [w for w in caught if issubclass(w.category, AgentGuardFailOpenWarning)]
-        self.assertEqual(len(fail_open), 2)
-        self.assertIn('fail_mode "open" let "kb.search" through unchecked', str(fail_open[0].message))
             decision = guard.decide({"kind": "tool", "name": "kb.search"})
+        fail_open = [w for w in caught if issubclass(w.category, AgentGuardFailOpenWarning)]
+        self.assertEqual(len(fail_open), 3)
+        self.assertIn('fail_mode "open" let "kb.search" through unchecked', str(fail_open[0].message))
         self.assertEqual(ran, ["a", "a"])
         self.assertEqual((decision.effect, decision.reasons[0].code), ("allow", "sidecar_unavailable_fail_open"))
 
