@@ -93,7 +93,9 @@ function toFinding(facts: CodingAgentFacts, options: ScanOptions, projectFiles: 
   const mcpOk = !facts.mcp || facts.mcp.wrapped === facts.mcp.servers - facts.mcp.notWrappable;
   const status = unreadable.length > 0 && !hooksOk ? 'unknown' : hooksOk && mcpOk ? 'secured' : 'unsecured';
   const shown = (path: string) => displayPath(path, options.home);
-  const evidence = [
+  // What decides its status first (the report shows the first few facts), then where it was found.
+  const evidence: string[] = [];
+  const foundAt = [
     ...facts.programs.map((p) => `program: ${p}`),
     ...(facts.configDir ? [`settings folder: ${shown(facts.configDir)}`] : []),
     ...facts.extensions.map((e) => `editor extension: ${shown(e)}`),
@@ -110,6 +112,7 @@ function toFinding(facts: CodingAgentFacts, options: ScanOptions, projectFiles: 
     if (wrapped < servers - notWrappable) notes.push(`${servers - notWrappable - wrapped} MCP server(s) not wrapped (\`agentguard mcp install ${facts.mcp.client} --all\` or \`agentguard scan --fix\`)`);
     if (notWrappable > 0) notes.push(`${notWrappable} HTTP MCP server(s) cannot be wrapped over stdio (put them behind \`agentguard mcp proxy\`)`);
   }
+  evidence.push(...foundAt);
   return {
     id: `coding-agent:${agent}`,
     kind: 'coding-agent',
