@@ -6,7 +6,9 @@
  *  - per tool call: agent.invoke of a question that calls one tool (model asks, tool runs, model answers) with only the
  *    middleware's wrapToolCall (call decided as tool, outcome recorded, result decided as tool_output) versus none,
  *    so only the tool's guard differs.
- * Local mode with the audit trail on, a policy of rules without guardrails (the engine's own cost).
+ * Local mode with the audit trail on, a policy of rules without guardrails (the engine's own cost). The two sides
+ * alternate call by call: an agent.invoke takes milliseconds, so blocks would let a busy spell of the machine fall on
+ * one side only.
  * `measure({ calls, log })` returns rows `{ framework, what, plainP50Us, guardedP50Us, addedP50Us, samples }`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -55,6 +57,7 @@ export async function measure({ calls = Number(process.env.BENCH_ADAPTER_CALLS ?
     const [plainModel, guardedModel] = await interleavedSteps(
       [(i) => plainModelAgent.invoke({ messages: [{ role: 'user', content: `question ${i}` }] }), (i) => guardedModelAgent.invoke({ messages: [{ role: 'user', content: `question ${i}` }] })],
       calls,
+      { block: 1 },
     );
 
     const plainToolAgent = createAgent({ model, tools: [kbSearch] });
@@ -63,6 +66,7 @@ export async function measure({ calls = Number(process.env.BENCH_ADAPTER_CALLS ?
     const [plainTool, guardedTool] = await interleavedSteps(
       [(i) => plainToolAgent.invoke({ messages: [{ role: 'user', content: `search ${i}` }] }), (i) => guardedToolAgent.invoke({ messages: [{ role: 'user', content: `search ${i}` }] })],
       calls,
+      { block: 1 },
     );
     return [sideBySide('LangChain.js 1', 'model call (agent.invoke)', plainModel, guardedModel), sideBySide('LangChain.js 1', 'tool call (one step)', plainTool, guardedTool)];
   } finally {

@@ -132,6 +132,25 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(result.messages.at(-1)!.content).toBe('Write to <EMAIL_ADDRESS> for details.');
   });
 
+  it('redacts the system prompt too, and sends the rest as it was', async () => {
+    const server = await startFakeOpenAI([text('Noted.')]);
+    servers.push(server);
+    const guard = new AgentGuard({ policy: POLICY, agentId: 'sql-agent', audit: false });
+    guards.push(guard);
+    const agent = createAgent({
+      model: new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } }),
+      tools: [],
+      systemPrompt: 'You help the shop. Escalations go to lead@shop.example.',
+      middleware: [agentguardMiddleware({ guard })],
+    });
+    await agent.invoke({ messages: [{ role: 'user', content: 'Hello' }] });
+    const sent = (server.requests[0]!.body as { messages: Array<{ role: string; content: string }> }).messages;
+    expect(sent.map((m) => m.role)).toEqual(['system', 'user']);
+    expect(JSON.stringify(sent[0]!.content)).toContain('Escalations go to <EMAIL_ADDRESS>.');
+    expect(JSON.stringify(sent)).not.toContain('lead@shop.example');
+    expect(sent[1]!.content).toBe('Hello');
+  });
+
   it('refuses a denied tool call with a ToolMessage the model sees; the tool never runs', async () => {
     const { server, agent, runs } = await setup([toolCall('sql_query', { sql: 'DROP TABLE orders' }), text('I cannot do that.')]);
     const result = await agent.invoke({ messages: [{ role: 'user', content: 'Clean up the orders table' }] });
