@@ -124,6 +124,24 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(runs.sql).toEqual([]);
   });
 
+  it('reserves the budget before a request is sent: over budget, nothing reaches the provider', async () => {
+    const server = await startFakeOpenAI([text('never')]);
+    servers.push(server);
+    const cost = { budgets: [{ name: 'tiny', scope: 'agent', id: 'sql-agent', period: 'day', limitUsd: 0.000001 }] };
+    const guard = new AgentGuard({ policy: POLICY, agentId: 'sql-agent', dataDir: tempDataDir('ag-langchain-'), cost, approvals: {} });
+    guards.push(guard);
+    const agent = createAgent({
+      model: new ChatOpenAI({ model: 'gpt-4o-mini', maxTokens: 500, apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } }),
+      tools: [],
+      middleware: [agentguardMiddleware({ guard })],
+    });
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Summarise the orders' }] }).catch((e: unknown) => e as Error);
+    const decision = ((error as Error).cause as AgentGuardDeniedError).decision;
+    expect(decision.reasons.map((r) => r.code)).toContain('budget_exceeded');
+    expect(decision.action.input).toMatchObject({ model: 'gpt-4o-mini', max_tokens: 500 });
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('sends the redacted request and hands the agent a redacted answer', async () => {
     const { server, agent } = await setup([text('Write to bob@example.org for details.')]);
     const result = await agent.invoke({ messages: [{ role: 'user', content: 'Customer ana@customer.example asks about order 7' }] });
