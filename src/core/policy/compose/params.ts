@@ -15,13 +15,17 @@ export interface ParamProblem {
   target?: 'key' | 'value';
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
 const compiled = new WeakMap<ParamDeclarations, ValidateFunction | ParamProblem[]>();
 
-/** The object schema of all parameters: unknown names are refused, names without a default are required. */
+/**
+ * The object schema of all parameters: unknown names are refused, names without a default are required. One ajv
+ * instance per declaration (kept only as long as the document): ajv keeps every schema it compiled, and a sidecar
+ * that reloads its policy would otherwise keep them all.
+ */
 function validatorFor(declared: ParamDeclarations): ValidateFunction | ParamProblem[] {
   const cached = compiled.get(declared);
   if (cached) return cached;
+  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
   const problems: ParamProblem[] = [];
   for (const [name, schema] of Object.entries(declared)) {
     try {
