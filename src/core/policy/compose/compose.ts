@@ -250,7 +250,7 @@ export function composeSource(source: ParsedSource, options: ComposeOptions = {}
   };
 
   const rootFile = undefined;
-  const root = load(source, rootFile, [], [], { label: source.filename, ...(options.params ? { values: options.params } : {}) });
+  const root = load(source, rootFile, [], [], { label: 'this policy', ...(options.params ? { values: options.params } : {}) });
   if (problems.length > 0 || !root) throw new PolicyError(source.filename, problems);
 
   const guardrails = mergeGuardrails(root, problems, place, show);
