@@ -157,6 +157,18 @@ rules:
     expect(problem.hint).toContain('Did you mean "names"?');
   });
 
+  it('a parameter reference in a policy that declares no parameters says how to declare one', () => {
+    const error = (() => {
+      try {
+        Policy.parse('version: 1\nname: p\nrules:\n  - id: r\n    effect: allow\n    when: { name: { in: { $param: names } } }\n');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(PolicyError);
+    expect((error as PolicyError).problems[0]).toMatchObject({ line: 6, message: 'unknown parameter "names"', hint: expect.stringContaining('Declare it under params:') });
+  });
+
   it('a schema error inside an included file is reported in that file with its line (policy validate)', async () => {
     const dir = project({
       'policy.yaml': 'version: 1\nname: bot\ninclude: [./rules/team.yaml]\nrules: []\n',

@@ -77,10 +77,22 @@ interface Unit {
   guardrails: Array<{ name: string; entry: GuardrailEntry; file: string; source: ParsedSource }>;
 }
 
-/** True when a parsed document uses composition: it includes files or declares parameters. */
+/** True when a parsed document uses composition: it includes files, declares parameters or refers to one. */
 export function usesComposition(data: unknown): boolean {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) return false;
-  return 'include' in data || 'params' in data || 'pack' in data;
+  return 'include' in data || 'params' in data || 'pack' in data || refersToParams((data as { rules?: unknown }).rules);
+}
+
+/** A `$param`, `$regex` or `$text` anywhere under a node (so a reference without `params` gets its own error). */
+function refersToParams(node: unknown): boolean {
+  const stack = [node];
+  while (stack.length > 0) {
+    const next = stack.pop();
+    if (next === null || typeof next !== 'object') continue;
+    if (!Array.isArray(next) && ('$param' in next || '$regex' in next || '$text' in next)) return true;
+    stack.push(...(Array.isArray(next) ? next : Object.values(next)));
+  }
+  return false;
 }
 
 /**
