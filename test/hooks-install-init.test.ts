@@ -39,7 +39,7 @@ describe('init --template coding-agent offers the hooks', () => {
     expect(existsSync(join(home, '.claude', 'settings.json'))).toBe(false);
     const test = await runCliInProcess(['policy', 'test'], { cwd: project });
     expect(test.code).toBe(0);
-  });
+    }, 90_000);
 
   it('without a terminal and without --hooks it installs nothing and says how; --no-hooks likewise', async () => {
     const quiet = await init();

@@ -28,7 +28,8 @@ beforeEach(async () => {
   }
   const init = await runCliInProcess(['init', '--yes', '--template', 'coding-agent', '--dir', project]);
   expect(init.code).toBe(0);
-});
+  // The first in-process command loads oclif and the commands: slow on a loaded machine.
+}, 90_000);
 
 /** Every file and folder under the home folder with its bytes: what "restored exactly" is checked against. */
 function snapshot(dir = home): Record<string, string> {
@@ -85,7 +86,7 @@ describe('scan shows coding agents; --fix secures them; --unfix puts every file 
     expect(snapshot()).toEqual(original);
     expect(existsSync(join(dataDir, 'scan-fix.json'))).toBe(false);
     expect(agentsOf(undone.json)).toEqual({ 'claude-code': 'unsecured', 'gemini-cli': 'unsecured', cursor: 'unsecured', codex: 'unsecured' });
-  });
+  }, 120_000);
 
   it('--unfix keeps what the user changed after --fix and takes out only agentguard entries there; other files byte for byte', async () => {
     const original = snapshot();
@@ -155,7 +156,7 @@ describe('scan --fix then --unfix, for any settings the agents may hold', () => 
       }),
       { numRuns: 12 },
     );
-  });
+  }, 120_000);
 });
 
 function snapshotOf(dir: string, top = dir): Record<string, string> {

@@ -124,7 +124,7 @@ describe('refusals and dry runs', () => {
     expect(readFileSync(broken, 'utf8')).toBe('{\n  "model": "opus",\n  // comments are not JSON\n}\n');
     expect(readFileSync(cursor, 'utf8')).toBe(FIXTURES.cursor);
     expect(filesIn(dirname(cursor))).toEqual(['hooks.json']);
-  });
+    }, 90_000);
 
   it('a hooks value of the wrong shape is refused', async () => {
     const path = writeFixture('gemini-cli');
