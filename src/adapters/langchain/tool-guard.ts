@@ -18,6 +18,8 @@ export interface ToolCallRequestLike {
 
 type ToolResult = MessageLike & { status?: string };
 
+const MAX_INTERRUPTED = 10_000;
+
 const reasonsOf = (decision: Decision): string => decision.reasons.map((r) => r.message).filter(Boolean).join('; ') || decision.effect;
 
 /** What an interrupted run is resumed with: `{ decisions: [{ type: "approve" | "reject", message? }] }` (LangChain's HITL response), or one decision. */
@@ -42,6 +44,12 @@ export function guardToolCall(settings: MiddlewareSettings, peers: LangChainPeer
   // Decisions waiting on an interrupt of this process, so a resumed run settles the approval it asked for instead of
   // asking for a second one (the node runs again from its start when the run is resumed).
   const interrupted = new Map<string, Decision>();
+  const remember = (key: string, decision: Decision) => {
+    // Runs that are never resumed must not make this grow without bound: the oldest waiting decisions are dropped
+    // (resuming one of those later asks for a new approval, or settles the approval named in the resume value).
+    if (interrupted.size >= MAX_INTERRUPTED) interrupted.delete(interrupted.keys().next().value!);
+    interrupted.set(key, decision);
+  };
 
   const refusal = (request: ToolCallRequestLike, text: string): ToolResult =>
     new peers.ToolMessage({ content: text, tool_call_id: request.toolCall.id ?? '', name: request.toolCall.name, status: 'error' }) as ToolResult;
@@ -52,7 +60,7 @@ export function guardToolCall(settings: MiddlewareSettings, peers: LangChainPeer
     if (settings.approval.mode !== 'wait' && typeof interrupt === 'function') {
       const id = decision.approval!.id;
       let resumed: unknown;
-      interrupted.set(key, decision);
+      remember(key, decision);
       try {
         resumed = interrupt({
           actionRequests: [{ name: request.toolCall.name, args: request.toolCall.args, description: `agentguard: ${reasonsOf(decision)}. Approve it (agentguard approvals approve ${id}), then resume with { decisions: [{ type: "approve" }] }.` }],
@@ -115,7 +123,12 @@ async function checkedResult(settings: MiddlewareSettings, request: ToolCallRequ
   const name = request.toolCall.name;
   const isMessage = result !== null && typeof result === 'object' && 'content' in result && 'tool_call_id' in result;
   // A Command (a tool that updates the agent's state) is decided as its JSON; it can be let through or withheld, not rewritten.
-  const text = isMessage ? textOf(result.content) : JSON.stringify(result) ?? '';
+  let text: string;
+  try {
+    text = isMessage ? textOf(result.content) : (JSON.stringify(result) ?? '');
+  } catch {
+    return refusal(request, `agentguard withheld the result of ${name}: it cannot be read as text or JSON, so it could not be checked`);
+  }
   const decision = await settings.guard.decide({ kind: 'tool_output', name, input: { content: [text] }, context });
   if (decision.effect === 'allow') return result;
   const content = decision.action.input?.content;
