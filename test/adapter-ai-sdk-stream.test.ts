@@ -7,11 +7,13 @@ import { agentguardMiddleware } from '../src/adapters/ai-sdk/index.js';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { AgentGuard, AgentGuardDeniedError } from '../src/sdk/index.js';
-import { ADAPTER_POLICY } from './fixtures/adapters/policy.js';
+import { ADAPTER_POLICY, warmGuardrails } from './fixtures/adapters/policy.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI } from './fixtures/fake-providers/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText } from 'ai';
+
+beforeAll(warmGuardrails, 60_000);
 
 const TEXT = 'Write to alice@example.com or bob@example.org, we answer within a day.';
 const USAGE = { inputTokens: { total: 5, noCache: 5, cacheRead: 0, cacheWrite: 0 }, outputTokens: { total: 9, text: 9, reasoning: 0 } };

@@ -1,14 +1,16 @@
 import { createOpenAI } from '@ai-sdk/openai';
 import { generateText, jsonSchema, streamText, tool, wrapLanguageModel, type ModelMessage } from 'ai';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { agentguardMiddleware, guardToolApproval, guardTools } from '../src/adapters/ai-sdk/index.js';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import { openStore } from '../src/core/store/open-store.js';
 import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
-import { ADAPTER_POLICY } from './fixtures/adapters/policy.js';
+import { ADAPTER_POLICY, warmGuardrails } from './fixtures/adapters/policy.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
+
+beforeAll(warmGuardrails, 60_000);
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -1,5 +1,5 @@
 import { Agent, InputGuardrailTripwireTriggered, Runner, tool } from '@openai/agents';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { agentguardInputGuardrail, agentguardOutputGuardrail, guardedModelProvider, guardTools, resolveApprovals } from '../src/adapters/openai-agents/index.js';
 import type { AddressInfo } from 'node:net';
@@ -8,9 +8,11 @@ import { buildSidecarApp, type Authenticate } from '../src/sidecar/app.js';
 import { Approvals } from '../src/core/approvals/service.js';
 import { openStore } from '../src/core/store/open-store.js';
 import { AgentGuard, AgentGuardDeniedError, Policy } from '../src/sdk/index.js';
-import { ADAPTER_POLICY } from './fixtures/adapters/policy.js';
+import { ADAPTER_POLICY, warmGuardrails } from './fixtures/adapters/policy.js';
 import { FAKE_OPENAI_KEY, startFakeOpenAI, type FakeScript, type FakeServer } from './fixtures/fake-providers/index.js';
 import { tempDataDir } from './helpers/audit-log.js';
+
+beforeAll(warmGuardrails, 60_000);
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -1,8 +1,10 @@
 import type { ToolApprovalConfiguration, ToolSet } from 'ai';
 import type { Decision } from '../../core/action.js';
+import { canonicalJson } from '../../core/canonical-json.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { settleApproval, type ApprovalWaitOptions } from '../../sdk/approvals.js';
 import type { AgentGuard } from '../../sdk/agent-guard.js';
+import { snapshot } from '../../sdk/snapshot.js';
 import { adapterContext, type AdapterOptions } from '../shared/context.js';
 import { refusalText, runAllowedTool, runnableDecision, toolAction, type ToolCall } from '../shared/tool-run.js';
 
@@ -15,21 +17,40 @@ export interface GuardToolsOptions extends AdapterOptions {
   waitForApproval?: boolean | ApprovalWaitOptions;
 }
 
+/** A decision made by guardToolApproval, for the call it was made for (its tool and arguments). */
+interface Remembered {
+  decision: Decision;
+  call: string;
+}
+
 /** Decisions made by guardToolApproval, kept for the `execute` of the same tool call (by toolCallId). */
 interface ToolsState {
   guard: AgentGuard;
   context: Record<string, unknown>;
   wait?: ApprovalWaitOptions;
   names: Set<string>;
-  decisions: Map<string, Decision>;
+  decisions: Map<string, Remembered>;
+}
+
+/** What a remembered decision must have been made for: the same tool with the same arguments. */
+function callKey(name: string, input: unknown): string {
+  return canonicalJson({ name, input: snapshot(input) ?? null });
+}
+
+/** The decision guardToolApproval made for exactly this call, taken (each is used once); undefined otherwise. */
+function take(state: ToolsState, id: string, name: string, input: unknown): Decision | undefined {
+  const remembered = state.decisions.get(id);
+  state.decisions.delete(id);
+  // A tool call id the provider reused for another call must not carry the first call's decision over.
+  return remembered && remembered.call === callKey(name, input) ? remembered.decision : undefined;
 }
 
 const MAX_REMEMBERED = 1000;
 const states = new WeakMap<object, ToolsState>();
 
-function remember(state: ToolsState, id: string, decision: Decision): void {
+function remember(state: ToolsState, id: string, name: string, input: unknown, decision: Decision): void {
   state.decisions.delete(id);
-  state.decisions.set(id, decision);
+  state.decisions.set(id, { decision, call: callKey(name, input) });
   // Calls the person refused in the app never reach execute: forget the oldest.
   if (state.decisions.size > MAX_REMEMBERED) state.decisions.delete(state.decisions.keys().next().value!);
 }
@@ -42,8 +63,7 @@ type Execute = (input: unknown, options: { toolCallId: string }) => unknown;
 
 async function execute(state: ToolsState, name: string, run: Execute, input: unknown, options: { toolCallId: string }): Promise<unknown> {
   const call: ToolCall = { name, input, context: { ...state.context, toolCallId: options.toolCallId } };
-  const early = state.decisions.get(options.toolCallId);
-  state.decisions.delete(options.toolCallId);
+  const early = take(state, options.toolCallId, name, input);
   const decision = await runnableDecision(state.guard, early ?? (await state.guard.decide(toolAction(call))), state.wait);
   const result = await runAllowedTool(state.guard, decision, call, async (given) => {
     const value = run(given, options);
@@ -96,7 +116,8 @@ export function guardToolApproval<T extends ToolSet>(tools: T): ToolApprovalConf
   if (!state) throw new AgentGuardError('GUARD_OPTIONS_INVALID', 'guardToolApproval needs the tools returned by guardTools', { actions: ['const tools = guardTools(myTools, { guard }); generateText({ model, tools, toolApproval: guardToolApproval(tools) })'] });
   const approval = async ({ toolCall }: { toolCall: { toolCallId: string; toolName: string; input: unknown } }) => {
     if (!state.names.has(toolCall.toolName)) return undefined;
-    const pending = state.decisions.get(toolCall.toolCallId);
+    const remembered = state.decisions.get(toolCall.toolCallId);
+    const pending = remembered?.call === callKey(toolCall.toolName, toolCall.input) ? remembered.decision : undefined;
     if (pending?.effect === 'require_approval' && pending.approval) {
       // The app resumes a call the person was asked about: the agentguard approval decides, and is spent on this run.
       const settled = await settleApproval(state.guard.approvals, pending, state.wait ?? { timeoutMs: 0 });
@@ -104,18 +125,18 @@ export function guardToolApproval<T extends ToolSet>(tools: T): ToolApprovalConf
         state.decisions.delete(toolCall.toolCallId);
         return { type: 'denied' as const, reason: refusalText(settled) };
       }
-      remember(state, toolCall.toolCallId, settled);
+      remember(state, toolCall.toolCallId, toolCall.toolName, toolCall.input, settled);
       return { type: 'approved' as const, reason: `agentguard approval ${pending.approval.id} was approved` };
     }
     if (pending?.effect === 'allow' || pending?.effect === 'transform') return undefined;
     const call: ToolCall = { name: toolCall.toolName, input: toolCall.input, context: { ...state.context, toolCallId: toolCall.toolCallId } };
     const decision = await state.guard.decide(toolAction(call));
     if (decision.effect === 'allow' || decision.effect === 'transform') {
-      remember(state, toolCall.toolCallId, decision);
+      remember(state, toolCall.toolCallId, toolCall.toolName, toolCall.input, decision);
       return undefined;
     }
     if (decision.effect === 'require_approval' && decision.approval) {
-      remember(state, toolCall.toolCallId, decision);
+      remember(state, toolCall.toolCallId, toolCall.toolName, toolCall.input, decision);
       const why = decision.reasons.map((r) => r.message).filter(Boolean).join('; ');
       return { type: 'user-approval' as const, reason: `${why || 'The policy requires approval'} (agentguard approval ${decision.approval.id}: agentguard approvals approve ${decision.approval.id})` };
     }

@@ -38,7 +38,9 @@ function callOf(settings: Settings, name: string, input: unknown, callId: string
 /** The call's decision: the one made when the SDK first asked about it, or a new one. */
 async function decisionFor(settings: Settings, call: ToolCall, callId: string | undefined): Promise<Decision> {
   const known = callId ? decisionsOf(settings.guard).get(callId) : undefined;
-  if (known) return known;
+  // The SDK asks about one call several times (needsApproval, the guardrail, invoke): one decision serves them all.
+  // A call id reused for another tool does not carry the decision over.
+  if (known && known.action.name === call.name) return known;
   const decision = await settings.guard.decide(toolAction(call));
   if (callId) remember(settings.guard, callId, decision);
   return decision;
