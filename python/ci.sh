@@ -8,10 +8,9 @@ venv="$(mktemp -d "${TMPDIR:-/tmp}/agentguard-python-ci-XXXXXX")"
 trap 'rm -rf "$venv"' EXIT
 python3 -m venv "$venv"
 pip=("$venv/bin/python" -m pip install --quiet --disable-pip-version-check --retries 0 --timeout 20)
-"${pip[@]}" ./python mypy
 # langchain-core 1.6 names langchain-protocol as a dependency, which the local package index lacks; the modules the
 # adapter uses (tools, callbacks, messages, LLM) do not import it, so its other dependencies are installed by name.
-"${pip[@]}" httpx jsonpatch 'langsmith<1' packaging 'pydantic>=2.7.4,<3' pyyaml 'tenacity>=8.1,<10,!=8.4.0' 'typing-extensions>=4.7' 'uuid-utils>=0.12,<1'
+"${pip[@]}" ./python mypy httpx jsonpatch 'langsmith<1' packaging 'pydantic>=2.7.4,<3' pyyaml 'tenacity>=8.1,<10,!=8.4.0' 'typing-extensions>=4.7' 'uuid-utils>=0.12,<1'
 "${pip[@]}" --no-deps 'langchain-core>=1.0,<2'
 rm -rf python/build python/agentguard.egg-info
 # The installed copy imports from outside the source folder, and is type-checked there (beside the tests, which
