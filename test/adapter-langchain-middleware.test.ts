@@ -169,6 +169,31 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(sent[1]!.content).toBe('Hello');
   });
 
+  it('refuses a transform it cannot send as decided (other than message text): nothing is sent', async () => {
+    const server = await startFakeOpenAI([text('never')]);
+    servers.push(server);
+    const policy = Policy.parse({
+      version: 1,
+      name: 'clamps',
+      default: 'deny',
+      rules: [
+        { id: 'model', effect: 'allow', when: { kind: 'llm' } },
+        { id: 'cap', effect: 'transform', when: { kind: 'llm', 'input.max_tokens': { gt: 100 } }, transform: [{ clamp: 'input.max_tokens', max: 100 }] },
+      ],
+    });
+    const guard = new AgentGuard({ policy, agentId: 'sql-agent', audit: false });
+    guards.push(guard);
+    const agent = createAgent({
+      model: new ChatOpenAI({ model: 'gpt-4o-mini', maxTokens: 500, apiKey: FAKE_OPENAI_KEY, maxRetries: 0, configuration: { baseURL: server.baseURL } }),
+      tools: [],
+      middleware: [agentguardMiddleware({ guard })],
+    });
+    const error = await agent.invoke({ messages: [{ role: 'user', content: 'Hello' }] }).catch((e: unknown) => e as Error);
+    expect(((error as Error).cause as { code?: string }).code).toBe('TRANSFORM_SHAPE');
+    expect(String((error as Error).message)).toMatch(/changed more than the text of messages/);
+    expect(server.requests).toHaveLength(0);
+  });
+
   it('refuses a denied tool call with a ToolMessage the model sees; the tool never runs', async () => {
     const { server, agent, runs } = await setup([toolCall('sql_query', { sql: 'DROP TABLE orders' }), text('I cannot do that.')]);
     const result = await agent.invoke({ messages: [{ role: 'user', content: 'Clean up the orders table' }] });
