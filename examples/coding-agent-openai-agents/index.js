@@ -16,6 +16,9 @@ import { agentguardInputGuardrail, agentguardOutputGuardrail, guardedModelProvid
 import { startFakeOpenAI } from '../../demo/fake-openai.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// This folder is the example's project: agentguard.config.json here gives each decision's guardrails a 5 s budget
+// (the first decisions load the guardrails, which can take longer than the default 250 ms on a busy machine).
+process.chdir(here);
 const cli = join(here, '..', '..', 'bin', 'run.js');
 
 // The fake model: runs the command named in the last user turn, else answers in words.

@@ -15,6 +15,9 @@ import { agentguardMiddleware, guardToolApproval, guardTools } from 'agentguard/
 import { startFakeOpenAI } from '../../demo/fake-openai.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
+// This folder is the example's project: agentguard.config.json here gives each decision's guardrails a 5 s budget
+// (the first decisions load the guardrails, which can take longer than the default 250 ms on a busy machine).
+process.chdir(here);
 const cli = join(here, '..', '..', 'bin', 'run.js');
 
 // The fake model: asks for the tool named in the last user turn, else answers in words.
