@@ -58,7 +58,7 @@ export class PostgresAuditStore implements AuditStore {
     const placed = await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await tx.query(LOCK_CHAIN, [this.chain]);
-      const head = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [this.chain]))[0];
+      const head = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
       let seq = head ? Number(head.seq) : 0;
       let prevHash = head?.hash ?? GENESIS_HASH;
       const rows: Array<[number, EncodedEntry, string, string]> = [];
@@ -71,7 +71,7 @@ export class PostgresAuditStore implements AuditStore {
         return out;
       };
       // As in SQLite: the latest checkpoint, when it signed the head, goes into the chain first.
-      const latest = (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY id DESC LIMIT 1`, [this.chain]))[0];
+      const latest = (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0];
       if (latest && latest.n !== null && Number(latest.seq) === seq) add(encodeEntry(checkpointEntry(checkpointOf(latest)), 0, true));
       const out = encoded.map(add);
       await tx.query(
@@ -109,7 +109,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async head(): Promise<{ seq: number; hash: string } | null> {
-    const row = (await this.db.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [this.chain]))[0];
+    const row = (await this.db.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
     return row ? { seq: Number(row.seq), hash: row.hash } : null;
   }
 
@@ -128,7 +128,7 @@ export class PostgresAuditStore implements AuditStore {
     let op = '>=';
     for (;;) {
       const page = await this.db.query<Record<string, unknown>>(
-        `SELECT ${ROW_COLUMNS} FROM audit_records WHERE chain = $1 AND seq ${op} $2::bigint ORDER BY seq LIMIT $3`,
+        `SELECT ${ROW_COLUMNS} FROM audit_records WHERE chain = $1 AND seq ${op} $2::bigint ORDER BY audit_records.seq LIMIT $3`,
         [this.chain, cursor, pageSize],
       );
       if (page.length === 0) return;
@@ -154,11 +154,11 @@ export class PostgresAuditStore implements AuditStore {
     return this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await tx.query(LOCK_CHAIN, [this.chain]);
-      const headRow = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1', [this.chain]))[0];
+      const headRow = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
       const head = headRow ? { seq: Number(headRow.seq), hash: headRow.hash } : null;
       const latestRow =
-        (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NOT NULL ORDER BY n DESC, id DESC LIMIT 1`, [this.chain]))[0] ??
-        (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NULL ORDER BY seq DESC, id DESC LIMIT 1`, [this.chain]))[0];
+        (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NOT NULL ORDER BY audit_checkpoints.n DESC, audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0] ??
+        (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NULL ORDER BY audit_checkpoints.seq DESC, audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0];
       const checkpoint = sign(head, latestRow ? checkpointOf(latestRow) : null);
       if (checkpoint) await insertCheckpoint(tx, this.chain, checkpoint);
       return checkpoint;
@@ -166,7 +166,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
-    const rows = await this.db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY seq, id`, [this.chain]);
+    const rows = await this.db.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.seq, audit_checkpoints.id`, [this.chain]);
     return rows.map(checkpointOf);
   }
 
@@ -235,7 +235,8 @@ export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: st
     throw new AgentGuardError('AUDIT_QUERY_INVALID', `limit must be a whole number >= 0, got ${filter.limit}`);
   }
   const dir = filter.order === 'asc' ? 'ASC' : 'DESC';
-  const order = chain === null ? `time ${dir}, chain ${dir}, seq ${dir}` : `seq ${dir}`;
+  // Qualified: a bare `seq` in ORDER BY would name the text output column (seq::text AS seq) and sort 10 before 9.
+  const order = chain === null ? `audit_records.time ${dir}, audit_records.chain ${dir}, audit_records.seq ${dir}` : `audit_records.seq ${dir}`;
   const text = `SELECT ${ROW_COLUMNS}, chain FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
   const out: AuditRecord[] = [];
   // Paged, so the rule filter (checked exactly on the parsed rules) still honours the limit.

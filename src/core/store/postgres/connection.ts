@@ -109,6 +109,11 @@ export class PgDatabase {
       throw this.wrap(error);
     }
     let broken = false;
+    // A checked-out client whose connection drops emits 'error'; without a listener that would end the process.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       await client.query('BEGIN');
       const tx: Tx = {
@@ -125,6 +130,7 @@ export class PgDatabase {
       }
       throw this.wrap(error);
     } finally {
+      client.off('error', onError);
       client.release(broken ? true : undefined);
     }
   }

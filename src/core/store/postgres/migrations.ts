@@ -279,6 +279,11 @@ export async function migratePostgres(db: PgDatabase, migrations: readonly PgMig
     throw db.wrap(error);
   }
   const latest = migrations[migrations.length - 1].version;
+  let broken = false;
+  const onError = () => {
+    broken = true;
+  };
+  client.on('error', onError);
   try {
     await client.query('SELECT pg_advisory_lock($1::bigint)', [MIGRATION_LOCK]);
     try {
@@ -310,8 +315,11 @@ export async function migratePostgres(db: PgDatabase, migrations: readonly PgMig
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [MIGRATION_LOCK]).catch(() => {});
     }
   } catch (error) {
+    broken = true;
     throw db.wrap(error);
   } finally {
-    client.release();
+    client.off('error', onError);
+    // A connection that failed may still hold the session lock: destroy it rather than return it to the pool.
+    client.release(broken ? true : undefined);
   }
 }
