@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { runCliInProcess } from './helpers/cli-in-process.js';
@@ -168,3 +168,26 @@ function snapshotOf(dir: string, top = dir): Record<string, string> {
   }
   return out;
 }
+
+describe('a second scan --fix', () => {
+  it('leaves the record of files it does not touch as it was, so --unfix keeps an edit made between the two', async () => {
+    const { fixCodingAgents, unfixCodingAgents } = await import('../src/scan/fix.js');
+    const { scanOptions } = await import('../src/scan/run-scan.js');
+    rmSync(join(home, '.gemini'), { recursive: true });
+    const options = scanOptions({ home, paths: [project], probe: false, pids: [] });
+    await fixCodingAgents(options, { dataDir, dryRun: false, mcp: { project } });
+    const settings = join(home, '.claude/settings.json');
+    writeFileSync(settings, readFileSync(settings, 'utf8').replace('"model": "opus"', '"model": "sonnet"'));
+    mkdirSync(join(home, '.gemini'));
+    writeFileSync(join(home, '.gemini/settings.json'), FILES['.gemini/settings.json']);
+    const second = await fixCodingAgents(options, { dataDir, dryRun: false, mcp: { project } });
+    expect(second.agents.map((a) => a.agent)).toEqual(['gemini-cli']);
+    const undone = await unfixCodingAgents(dataDir, false);
+    expect(undone.files.find((f) => f.path === settings)?.outcome).toBe('entries');
+    const text = readFileSync(settings, 'utf8');
+    expect(text).toContain('"sonnet"');
+    expect(text).not.toContain('agentguard-hook');
+    expect(readFileSync(join(home, '.gemini/settings.json'), 'utf8')).toBe(FILES['.gemini/settings.json']);
+    expect(readFileSync(join(home, '.cursor/mcp.json'), 'utf8')).toBe(FILES['.cursor/mcp.json']);
+  }, 120_000);
+});

@@ -170,14 +170,20 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
   // The bytes of every file about to change are on disk, in the manifest, before the first one changes.
   const previous = await readManifest(settings.dataDir);
   const manifest: Manifest = previous ?? { kind: 'agentguard-scan-fix', version: 1, createdAt: new Date().toISOString(), files: [], dirs: [] };
-  const fresh: ManifestFile[] = [];
+  const touched = new Set<string>();
   for (const file of planned.flatMap((p) => p.files)) {
-    if (manifest.files.some((f) => f.path === file.path) || fresh.some((f) => f.path === file.path)) continue;
+    if (touched.has(file.path)) continue;
+    touched.add(file.path);
+    const current = await readOrNull(file.path);
+    const known = manifest.files.find((f) => f.path === file.path);
+    // A file an earlier --fix changed keeps its bytes from before that --fix, unless it was changed since: then the
+    // changed file is what --unfix goes back to (the other changes are the user's, and stay).
+    if (known && (current === null ? null : sha(current)) === known.afterSha256) continue;
     for (const dir of missingDirs(file.path)) if (!manifest.dirs.includes(dir)) manifest.dirs.push(dir);
-    const before = await readOrNull(file.path);
-    fresh.push({ ...file, before: before === null ? null : before.toString('base64'), afterSha256: null });
+    const entry: ManifestFile = { ...file, before: current === null ? null : current.toString('base64'), afterSha256: null };
+    if (known) Object.assign(known, entry);
+    else manifest.files.push(entry);
   }
-  manifest.files.push(...fresh);
   const manifestPath = join(settings.dataDir, FIX_MANIFEST);
   const save = async () => {
     await mkdir(settings.dataDir, { recursive: true, mode: 0o700 });
@@ -187,7 +193,7 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
   try {
     for (const p of planned) await p.run();
   } finally {
-    for (const file of manifest.files) {
+    for (const file of manifest.files.filter((f) => touched.has(f.path))) {
       const now = await readOrNull(file.path);
       file.afterSha256 = now === null ? null : sha(now);
     }
