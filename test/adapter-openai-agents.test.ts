@@ -1,4 +1,4 @@
-import { Agent, InputGuardrailTripwireTriggered, Runner, tool } from '@openai/agents';
+import { Agent, InputGuardrailTripwireTriggered, OutputGuardrailTripwireTriggered, Runner, tool } from '@openai/agents';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { agentguardInputGuardrail, agentguardOutputGuardrail, guardedModelProvider, guardTools, resolveApprovals } from '../src/adapters/openai-agents/index.js';
@@ -25,6 +25,7 @@ const AGENT_POLICY = Policy.parse({
   rules: [
     ...ADAPTER_POLICY.document.rules,
     { id: 'agent-io', effect: 'allow', when: { kind: { in: ['agent_input', 'agent_output'] } } },
+    { id: 'no-confidential-out', effect: 'deny', when: { kind: 'agent_output', 'input.content.0': { regex: 'CONFIDENTIAL' } }, message: 'Confidential answers stay inside' },
     { id: 'agent-injection', effect: 'deny', when: { kind: 'agent_input', detect: { guardrail: 'secrets', in: 'input.messages' } }, message: 'No credentials in the conversation' },
   ],
 });
@@ -64,7 +65,7 @@ async function records(dataDir: string, guard: AgentGuard) {
   await guard.close();
   const store = await openStore({ dataDir, create: false });
   try {
-    return { decisions: await store.audit.query({ type: 'decision' }), ledger: await store.cost.ledger({}) };
+    return { decisions: await store.audit.query({ type: 'decision', order: 'asc' }), ledger: await store.cost.ledger({}) };
   } finally {
     await store.close();
   }
@@ -99,6 +100,20 @@ describe('OpenAI Agents SDK 0.20 adapter', () => {
     const error = await runner.run(agent, `the key is ghp_${'a1B2c3D4e5'.repeat(3)}123456`).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InputGuardrailTripwireTriggered);
     expect(server.requests).toHaveLength(0);
+  });
+
+  it('the agent output guardrail decides the final output as agent_output and trips on a deny', async () => {
+    const { guard, dataDir, runner } = await setup([{ reply: { text: 'Fine.' } }, { reply: { text: 'This is CONFIDENTIAL.' } }]);
+    const agent = new Agent({ name: 'coder', model: 'gpt-4o-mini', outputGuardrails: [agentguardOutputGuardrail({ guard, context: { user: 'u-9' } })] });
+    expect((await runner.run(agent, 'hi')).finalOutput).toBe('Fine.');
+    const error = await runner.run(agent, 'secret plans?').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputGuardrailTripwireTriggered);
+    const { decisions } = await records(dataDir, guard);
+    const outputs = decisions.filter((d) => (d.data as { action: { kind: string } }).action.kind === 'agent_output').map((d) => d.data);
+    expect(outputs).toMatchObject([
+      { effect: 'allow', action: { name: 'coder', input: { content: ['Fine.'] }, context: { framework: 'openai-agents', user: 'u-9' } } },
+      { effect: 'deny', reasons: [expect.objectContaining({ rule: 'no-confidential-out' })] },
+    ]);
   });
 
   it('a streamed answer: an e-mail address split across chunks never reaches the caller', async () => {
