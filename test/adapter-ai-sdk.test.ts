@@ -234,6 +234,29 @@ describe('guardTools and guardToolApproval (AI SDK 7)', () => {
     expect(spies.transfer).not.toHaveBeenCalled();
   });
 
+  it('without toolApproval but with waitForApproval, execute waits (bounded) for the agentguard approval and runs the call once', async () => {
+    const { server, guard, dataDir, model } = await setup([call('transfer', { amount: 5000 }), { reply: { text: 'sent' } }]);
+    const { spies, set } = tools();
+    const recorder = await AuditRecorder.open({ dataDir });
+    cleanups.push(() => recorder.close());
+    const people = new Approvals(recorder.store.approvals, recorder);
+    // A person approves as soon as the request appears, from another connection to the store.
+    const approver = (async () => {
+      for (let look = 0; look < 1000; look++) {
+        const [pending] = await people.list({ status: 'pending' });
+        if (pending) return people.decide(pending.id, { status: 'approved', by: 'alice' });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      throw new Error('no approval was requested');
+    })();
+    const result = await generateText({ model, tools: guardTools(set, { guard, waitForApproval: { timeoutMs: 20_000, pollMs: 20 } }), prompt: 'send 5000', stopWhen: () => false });
+    const approved = await approver;
+    expect(result.text).toBe('sent');
+    expect(spies.transfer).toHaveBeenCalledTimes(1);
+    expect(bodyText(server, 1)).toContain('sent 5000');
+    expect(await people.get(approved.id)).toMatchObject({ status: 'approved', consumedAt: expect.any(String) });
+  });
+
   it('bad options are clear errors', () => {
     expect(() => guardTools({}, {} as never)).toThrow(/guardTools needs `guard`/);
     expect(() => agentguardMiddleware({ guard: {} } as never)).toThrow(/agentguardMiddleware needs `guard`/);
