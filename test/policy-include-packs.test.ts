@@ -17,7 +17,7 @@ interface Case {
   params?: Record<string, unknown>;
 }
 
-const PARAMETERISED = ['readonly-db', 'outbound-allowlist', 'payment-limits', 'shell-safety'];
+const PARAMETERISED = ['readonly-db', 'outbound-allowlist', 'payment-limits', 'shell-safety', 'mcp-gateway', 'session-taint'];
 
 function packCases(pack: string): Case[] {
   return (parseYaml(readFileSync(join(ROOT, 'policies', pack, 'policy.test.yaml'), 'utf8')) as { cases: Case[] }).cases;
