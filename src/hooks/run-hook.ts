@@ -111,7 +111,7 @@ async function openHookDecider(hook: PreToolHook | PostToolHook, env: NodeJS.Pro
   const cwd = cwdOf(hook);
   const projectDir = hookProjectDir(cwd, env);
   if (projectDir === undefined) {
-    return { problem: `there is no agentguard.config.json in ${cwd} or a folder above it, nor in your home folder: run \`agentguard init --template coding-agent\` in the project (or in your home folder for every project), or set AGENTGUARD_PROJECT to a folder that has one.` };
+    return { problem: `there is no agentguard.config.json in ${cwd} or a folder above it, nor in your home folder: run \`agentguard init --template coding-agent\` in the project (or in your home folder for every project) and start its policy from policies/coding-agent, or set AGENTGUARD_PROJECT to a folder that has one.` };
   }
   const { openDecider } = await import('../mcp/open-decider.js');
   const opened = await openDecider({ projectDir, log });
