@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ChatOpenAI } from '@langchain/openai';
-import { modelIdentity, usageOf } from '../src/adapters/langchain/model-call.js';
+import { initChatModel } from 'langchain';
+import { modelIdentity, resolveModelIdentity, usageOf } from '../src/adapters/langchain/model-call.js';
 
 describe('usage of a LangChain answer', () => {
   it('splits the prompt count into new, cache-read and cache-written tokens, as the ledger prices them', () => {
@@ -28,6 +29,11 @@ describe('usage of a LangChain answer', () => {
 describe('the model an action names', () => {
   it('reads provider, model and output limit from a chat model', () => {
     expect(modelIdentity(new ChatOpenAI({ model: 'gpt-4o-mini', maxTokens: 300, apiKey: 'sk-x' }))).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', maxTokens: 300 });
+  });
+
+  it('asks the chat model behind a configurable model (createAgent given "openai:gpt-4o-mini")', async () => {
+    const configurable = await initChatModel('openai:gpt-4o-mini', { apiKey: 'sk-x', maxTokens: 64 });
+    expect(await resolveModelIdentity(configurable)).toMatchObject({ provider: 'openai', model: 'gpt-4o-mini', maxTokens: 64 });
   });
 
   it('reads a "provider:model" string as createAgent takes it', () => {

@@ -42,6 +42,17 @@ export function modelIdentity(model: unknown): ModelIdentity {
   };
 }
 
+/**
+ * The identity of the model a request will use. A model given to createAgent as a `"provider:model"` string becomes a
+ * ConfigurableModel, whose own tracing params name no provider: its underlying chat model is asked instead, as
+ * LangChain does when it binds the tools.
+ */
+export async function resolveModelIdentity(model: unknown): Promise<ModelIdentity> {
+  const configurable = model as { _getModelInstance?: () => Promise<unknown> } | null;
+  if (typeof configurable?._getModelInstance === 'function') return modelIdentity(await configurable._getModelInstance());
+  return modelIdentity(model);
+}
+
 /** LangChain's `usage_metadata` of an AIMessage (input_tokens counts cached and cache-written tokens too). */
 interface UsageMetadata {
   input_tokens?: number;

@@ -4,7 +4,7 @@ import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, inputToRun, recordCall } from '../../sdk/llm/mediate.js';
 import { decideOutput } from '../../sdk/llm/output.js';
 import { replaceText, setContent, textOf, transformedMessages, wireMessage, type MessageLike } from './messages.js';
-import { modelIdentity, usageOf, type ModelIdentity } from './model-call.js';
+import { resolveModelIdentity, usageOf, type ModelIdentity } from './model-call.js';
 import { contextFor, type MiddlewareSettings, type RuntimeLike } from './options.js';
 import type { LangChainPeers } from './peers.js';
 
@@ -59,7 +59,7 @@ function applyTransform(request: ModelRequestLike, identity: ModelIdentity, deci
 export function guardModelCall(settings: MiddlewareSettings, peers: LangChainPeers) {
   return async (request: ModelRequestLike, handler: (request: ModelRequestLike) => Promise<AnswerLike>): Promise<AnswerLike> => {
     const { guard } = settings;
-    const identity = modelIdentity(request.model);
+    const identity = await resolveModelIdentity(request.model);
     const name = `${identity.provider}.${identity.model}`;
     const context = contextFor(settings, request.runtime);
     const input = requestInput(identity, sentMessages(request), request.tools);
