@@ -6,7 +6,6 @@
 import * as adapters from './adapters.js';
 import * as audit from './audit.js';
 import * as cost from './cost.js';
-import * as fleet from './fleet.js';
 import * as guardrails from './guardrails.js';
 import * as hook from './hook.js';
 import * as llmClients from './llm-clients.js';
@@ -18,7 +17,7 @@ import * as sidecar from './sidecar.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar, mcp, mcpHttp, hook, guardrails, llmClients, adapters, cost, replay, fleet];
+const SECTIONS = [policyEngine, audit, sidecar, mcp, mcpHttp, hook, guardrails, llmClients, adapters, cost, replay];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

@@ -23,6 +23,8 @@ import type { AuditCheckpointResult } from '../commands/audit/checkpoint.js';
 import type { AuditExportResult } from '../commands/audit/export.js';
 import type { AuditPublicKeyResult } from '../commands/audit/public-key.js';
 import type { AuditQueryResult } from '../commands/audit/query.js';
+import type { PolicyDiffResult } from '../commands/policy/diff.js';
+import type { PolicyReplayResult } from '../commands/policy/replay.js';
 import type { AuditVerifyResult } from '../commands/audit/verify.js';
 import type { CostPricesListResult, CostPricesModelResult } from '../commands/cost/prices.js';
 import type { CostPricesImportResult } from '../commands/cost/prices/import.js';
@@ -87,6 +89,10 @@ export interface CliJsonOutput {
   'mcp:uninstall': McpUninstallResult;
   /** The policy JSON Schema itself (schemas/policy.schema.json). */
   'policy:schema': Record<string, unknown>;
+  /** The diff; with --replay, `replay` is the replay report of the new policy. */
+  'policy:diff': PolicyDiffResult;
+  /** Every change and every "cannot tell", with counts per transition and per rule. */
+  'policy:replay': PolicyReplayResult;
   /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
   'policy:simulate': PolicySimulateResult;
   'policy:test': PolicyTestResult;
@@ -154,6 +160,8 @@ interface Commands {
   'mcp:uninstall': typeof import('../commands/mcp/uninstall.js').default;
   'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
+  'policy:diff': typeof import('../commands/policy/diff.js').default;
+  'policy:replay': typeof import('../commands/policy/replay.js').default;
   'policy:simulate': typeof import('../commands/policy/simulate.js').default;
   'policy:test': typeof import('../commands/policy/test.js').default;
   'policy:validate': typeof import('../commands/policy/validate.js').default;

@@ -1,5 +1,5 @@
 import type { Action } from '../action.js';
-import { compileDetect } from './detect.js';
+import { compileDetect, parseTextPaths } from './detect.js';
 import type { EvalContext } from './eval-context.js';
 import type { GuardrailSet } from './guardrail-set.js';
 import { compileGlob, isLiteralGlob } from './glob.js';
@@ -16,6 +16,11 @@ export interface CondNode {
   /** `ctx` carries the decision's guardrail results; only `detect` reads it. */
   test: CondTest;
   children?: CondNode[];
+  /**
+   * A leaf's paths into the action (segments, `*` for any element), for `policy replay`'s honesty about masked values:
+   * a leaf reading a masked value cannot be decided. `presenceOnly` when it tests only whether the path exists.
+   */
+  reads?: { paths: ReadonlyArray<readonly string[]>; presenceOnly?: boolean };
 }
 
 export type CondTest = (action: Action, ctx?: EvalContext) => boolean;
@@ -219,9 +224,11 @@ function compilePathCondition(pathText: string, spec: unknown, at: PathSegment[]
     label = `= ${JSON.stringify(spec)}`;
   }
   const fullLabel = `${pathText} ${label}`;
+  const reads = { paths: [segments], presenceOnly: exists !== undefined && Object.keys(spec as object).length === 1 };
   if (hasWildcard) {
     return {
       label: fullLabel,
+      reads,
       test: (action) => {
         const values = getAll(action, segments);
         if (values.length === 0) return exists === false;
@@ -234,6 +241,7 @@ function compilePathCondition(pathText: string, spec: unknown, at: PathSegment[]
     const key = segments[0];
     return {
       label: fullLabel,
+      reads,
       test: (action) => {
         const v = Object.prototype.hasOwnProperty.call(action, key) ? (action as unknown as Record<string, unknown>)[key] : MISSING;
         if (v === MISSING || v === undefined) return exists === false;
@@ -244,6 +252,7 @@ function compilePathCondition(pathText: string, spec: unknown, at: PathSegment[]
   }
   return {
     label: fullLabel,
+    reads,
     test: (action) => {
       const v = getPath(action, segments);
       if (v === MISSING || v === undefined) return exists === false;
@@ -275,10 +284,10 @@ export function compileCondition(when: Condition, at: PathSegment[], depth = 1, 
       const inner = compileCondition(spec as Condition, here, depth + 1, guardrails);
       children.push({ label: 'not', children: [inner], test: (a, c) => !inner.test(a, c) });
     } else if (key === 'detect') {
-      children.push(compileDetect(spec as DetectSpec, here, guardrails));
+      children.push({ ...compileDetect(spec as DetectSpec, here, guardrails), reads: { paths: parseTextPaths((spec as DetectSpec).in, here) } });
     } else if (key === 'time') {
       try {
-        children.push(compileTimeCondition(spec as TimeSpec, here));
+        children.push({ ...compileTimeCondition(spec as TimeSpec, here), reads: { paths: [] } });
       } catch (error) {
         if (error instanceof TimeSpecError) throw new CompileProblem(error.message, error.segments, error.hint);
         throw error;

@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { IANAZone } from 'luxon';
 import type { Action } from '../action.js';
 import type { CondNode } from './conditions.js';
 import type { EvalContext } from './eval-context.js';
@@ -68,16 +68,47 @@ export function compileTimeWindow(spec: TimeSpec, at: PathSegment[]): TimeWindow
   const crossesMidnight = start > end;
   const dayText = spec.days ? spec.days.join(',') : 'every day';
   const label = `time ${dayText}${spec.between ? ` ${spec.between[0]}–${spec.between[1]}` : ''} ${zone}`;
+  const clock = wallClock(zone);
   return {
     label,
     contains(epochMs: number): boolean {
-      const local = DateTime.fromMillis(epochMs, { zone });
-      const minute = local.hour * 60 + local.minute;
-      if (!crossesMidnight) return minute >= start && minute < end && days.has(local.weekday);
-      if (minute >= start) return days.has(local.weekday);
+      const { minute, weekday } = clock(epochMs);
+      if (!crossesMidnight) return minute >= start && minute < end && days.has(weekday);
+      if (minute >= start) return days.has(weekday);
       // After midnight: the window opened the day before.
-      return minute < end && days.has(local.weekday === 1 ? 7 : local.weekday - 1);
+      return minute < end && days.has(weekday === 1 ? 7 : weekday - 1);
     },
+  };
+}
+
+const QUARTER_MS = 15 * 60_000;
+const DAY_MS = 86_400_000;
+
+/**
+ * The wall clock of a zone: minute of the day and ISO weekday of an instant. The zone's UTC offset (luxon, from the IANA
+ * data of the running Node) is looked up once per 15-minute span of UTC and kept when it is the same at both ends of the
+ * span (offsets change months apart, so it is then the same throughout); a span with a change in it is looked up per
+ * call. Replaying a day of decisions then asks luxon about a hundred times instead of once per decision.
+ */
+function wallClock(zone: string): (epochMs: number) => { minute: number; weekday: number } {
+  const iana = IANAZone.create(zone);
+  const offsets = new Map<number, number>();
+  const offsetAt = (epochMs: number): number => {
+    const span = Math.floor(epochMs / QUARTER_MS);
+    const cached = offsets.get(span);
+    if (cached !== undefined) return cached;
+    const first = iana.offset(span * QUARTER_MS);
+    if (first !== iana.offset(span * QUARTER_MS + QUARTER_MS - 1)) return iana.offset(epochMs);
+    if (offsets.size >= 4096) offsets.clear();
+    offsets.set(span, first);
+    return first;
+  };
+  return (epochMs) => {
+    const local = epochMs + offsetAt(epochMs) * 60_000;
+    const minute = Math.floor((((local % DAY_MS) + DAY_MS) % DAY_MS) / 60_000);
+    // 1970-01-01 was a Thursday (ISO weekday 4).
+    const weekday = ((((Math.floor(local / DAY_MS) + 3) % 7) + 7) % 7) + 1;
+    return { minute, weekday };
   };
 }
 

@@ -1,12 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Action, Decision, Effect, Reason } from '../action.js';
-import type { AuditRecord } from '../audit/types.js';
 import { readOnlyRedactionKey } from '../guardrails/redaction-key.js';
 import { evaluateAction, type PipelineContext } from '../pipeline.js';
-import { newEvalContext } from '../policy/evaluate.js';
+import { evaluatePolicy, newEvalContext } from '../policy/evaluate.js';
+import { readsClock } from '../policy/time-window.js';
 import type { Policy } from '../policy/policy.js';
+import { applyTake, rateWindowsOf } from '../rate/enforce.js';
 import { MemoryRateLimitStore } from '../rate/memory-store.js';
-import { maskedPaths } from './masked.js';
+import { maskedPaths, mayHoldMask } from './masked.js';
+import type { RecordedRow } from './records.js';
 import { possibleEffects } from './uncertain.js';
 
 /**
@@ -22,8 +24,8 @@ export const OUTSIDE_POLICY_CODES: ReadonlySet<string> = new Set([
 export interface ReplayOptions {
   /** The candidate policy. */
   policy: Policy;
-  /** Recorded decision records, oldest first (see decisionRecords). */
-  records: AsyncIterable<AuditRecord>;
+  /** Recorded decisions, oldest first (see decisionRows). */
+  records: AsyncIterable<RecordedRow>;
   /** The data folder whose redaction key hash and encrypt redactions read (never created). */
   dataDir?: string;
   /** Milliseconds of guardrail work per decision (the project's guardrails.budgetMs). */
@@ -129,10 +131,17 @@ export async function replayDecisions(options: ReplayOptions): Promise<ReplayRep
   const byRule = new Map<string, number>();
   const every = options.progressEvery ?? 10_000;
 
+  // Policies whose guardrails call a service need the pipeline to prepare them; the others are decided synchronously.
+  const needsPipeline = [...compiled.guardrails.values()].some((g) => g.async);
+  const evalOptions = { budgetMs: options.guardrailBudgetMs };
+  const redaction = { key: base.redactionKey! };
+  // Only time conditions and rate limits read the decision's time; parsing it is a tenth of a small decision.
+  const readsTime = needsPipeline || readsClock(compiled) || compiled.rules.some((r) => r.rate !== undefined);
+
   for await (const record of options.records) {
     report.replayed++;
     if (options.onProgress && report.replayed % every === 0) options.onProgress(report.replayed);
-    const recorded = readRecorded(record);
+    const recorded = readRecorded(record.dataText);
     if (!recorded) {
       report.unreadable++;
       continue;
@@ -144,19 +153,27 @@ export async function replayDecisions(options: ReplayOptions): Promise<ReplayRep
       continue;
     }
     if (recorded.effect === 'transform') report.recordedTransformed++;
-    const time = Date.parse(record.time);
-    now = new Date(Number.isFinite(time) ? time : 0);
-    const masked = maskedPaths(recorded.action);
+    if (readsTime) {
+      const time = Date.parse(record.time);
+      now = new Date(Number.isFinite(time) ? time : 0);
+    }
+    const masked = mayHoldMask(record.dataText) ? maskedPaths(recorded.action) : [];
     if (masked.length > 0) {
       report.masked++;
-      const possible = possibleEffects(compiled, recorded.action, newEvalContext(compiled, { key: base.redactionKey! }, { budgetMs: options.guardrailBudgetMs }, now), masked);
+      const possible = possibleEffects(compiled, recorded.action, newEvalContext(compiled, redaction, evalOptions, now), masked);
       if (possible.size > 1) {
         report.cannotTell++;
         report.unknown.push({ ...where(record, recorded), from: recorded.effect, possible: [...possible], masked: masked.map((p) => p.join('.')) });
         continue;
       }
     }
-    const decision = await evaluateAction(counting, recorded.action);
+    let decision: Decision;
+    if (needsPipeline) decision = await evaluateAction(counting, recorded.action);
+    else {
+      decision = evaluatePolicy(compiled, recorded.action, newEvalContext(compiled, redaction, evalOptions, readsTime ? now : undefined));
+      const { rules, windows } = rateWindowsOf(decision);
+      if (windows.length > 0) decision = applyTake(decision, rules, rateLimits.takeNow({ decisionId: decision.id, at: now.getTime(), windows })).decision;
+    }
     if (decision.effect === recorded.effect) {
       report.unchanged++;
       continue;
@@ -182,14 +199,19 @@ export async function replayDecisions(options: ReplayOptions): Promise<ReplayRep
 
 const EFFECTS = new Set<string>(['allow', 'deny', 'transform', 'require_approval']);
 
-function readRecorded(record: AuditRecord): RecordedDecision | undefined {
-  const data = record.data as { effect?: unknown; action?: unknown; reasons?: unknown };
-  if (!data || typeof data.effect !== 'string' || !EFFECTS.has(data.effect)) return undefined;
+function readRecorded(text: string): RecordedDecision | undefined {
+  let data: { effect?: unknown; action?: unknown; reasons?: unknown };
+  try {
+    data = JSON.parse(text) as typeof data;
+  } catch {
+    return undefined;
+  }
+  if (!data || typeof data !== 'object' || typeof data.effect !== 'string' || !EFFECTS.has(data.effect)) return undefined;
   if (data.action === null || typeof data.action !== 'object' || Array.isArray(data.action)) return undefined;
   return { effect: data.effect as Effect, action: data.action as Action, reasons: Array.isArray(data.reasons) ? (data.reasons as Reason[]) : [] };
 }
 
-function where(record: AuditRecord, recorded: RecordedDecision) {
+function where(record: RecordedRow, recorded: RecordedDecision) {
   return {
     seq: record.seq,
     time: record.time,
@@ -200,7 +222,7 @@ function where(record: AuditRecord, recorded: RecordedDecision) {
   };
 }
 
-function changeOf(record: AuditRecord, recorded: RecordedDecision, decision: Decision): ReplayChange {
+function changeOf(record: RecordedRow, recorded: RecordedDecision, decision: Decision): ReplayChange {
   const deciding = decision.reasons.filter((r) => r.effect === decision.effect);
   const code = deciding.find((r) => r.code !== undefined)?.code;
   return {
