@@ -220,6 +220,25 @@ describe('every agent, in its own format', () => {
   }, TIMEOUT);
 });
 
+describe('approvals for agents that cannot ask', () => {
+  it('Gemini CLI waits up to AGENTGUARD_HOOK_APPROVAL_WAIT_MS; approved meanwhile, the call runs', async () => {
+    const payload = fixture('gemini-cli', 'shell.json', (p) => ((p.tool_input as Record<string, unknown>).command = 'git push origin release-7'));
+    const waiting = runHook('gemini-cli', payload, { env: { AGENTGUARD_HOOK_APPROVAL_WAIT_MS: '120000' } });
+    let id: string | undefined;
+    for (let i = 0; i < 600 && id === undefined; i++) {
+      const out = await runCliInProcess(['approvals', 'list', '--status', 'pending', '--json'], { cwd: project });
+      const list = out.code === 0 ? (JSON.parse(out.stdout) as Array<{ id: string; action: { input?: { command?: string } } }>) : [];
+      id = list.find((a) => a.action.input?.command === 'git push origin release-7')?.id;
+      if (id === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(id, 'the hook opened an approval').toBeDefined();
+    const approved = await runCliInProcess(['approvals', 'approve', id!, '--json'], { cwd: project });
+    expect(approved.code, approved.stderr).toBe(0);
+    const run = await waiting;
+    expect(run, run.stderr).toMatchObject({ code: 0, json: {} });
+  }, TIMEOUT);
+});
+
 describe('results and session taint', () => {
   it('a fetched page (untrusted in the project config) taints the session: a later command in it is denied, in another session allowed', async () => {
     const session = 'taint-me';

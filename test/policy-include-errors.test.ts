@@ -157,6 +157,26 @@ rules:
     expect(problem.hint).toContain('Did you mean "names"?');
   });
 
+  it('a malformed include entry gets a precise message', () => {
+    const problemsOf = (include: string) => {
+      try {
+        Policy.parse(`version: 1\nname: p\ninclude: ${include}\nrules: []\n`);
+      } catch (e) {
+        return (e as PolicyError).problems.map((p) => `${p.path}: ${p.message}${p.hint ? ` (${p.hint})` : ''}`);
+      }
+      throw new Error('no error');
+    };
+    expect(problemsOf('[5]')).toEqual(['include[0]: must be a string or an object, got the number 5']);
+    expect(problemsOf('[{ pak: agentguard:payment-limits }]')).toEqual([
+      'include[0]: missing required field "pack"',
+      'include[0].pak: unknown field "pak" (Allowed here: pack, params, as. Did you mean "pack"?)',
+    ]);
+    expect(problemsOf('[{ pack: agentguard:payment-limits, as: "a/b" }]')).toEqual([
+      'include[0].as: "a/b" cannot prefix rule ids (Use a letter or digit, then letters, digits, ".", "_" or "-" (as: team-rules).)',
+    ]);
+    expect(problemsOf('[{ pack: agentguard:payment-limits, params: [1] }]')).toEqual(['include[0].params: must be an object, got an array']);
+  });
+
   it('a parameter reference in a policy that declares no parameters says how to declare one', () => {
     const error = (() => {
       try {

@@ -1,29 +1,5 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-/**
- * A private, throwaway PostgreSQL cluster for tests: initdb into a temporary folder, a free port, its unix socket in
- * that folder (no TCP listener), stopped and deleted by `stop()`. Never touches a system service. As root (CI here),
- * the server runs as the `postgres` system user, because initdb and postgres refuse to run as root; the folder is then
- * made under /tmp, since the test run's TMPDIR is readable by root only.
- */
-
-const BIN_DIRS = ['/usr/lib/postgresql/17/bin', '/usr/lib/postgresql/16/bin', '/usr/lib/postgresql/15/bin', '/usr/local/bin', '/usr/bin'];
-
-/** The folder holding initdb and pg_ctl, or null when PostgreSQL is not installed. */
-export function postgresBinDir(): string | null {
-  return BIN_DIRS.find((dir) => existsSync(join(dir, 'initdb')) && existsSync(join(dir, 'pg_ctl'))) ?? null;
-}
-
-/** Why PostgreSQL tests cannot run here, or null when they can. */
-export function postgresMissing(): string | null {
-  if (postgresBinDir() === null) return `PostgreSQL server binaries (initdb, pg_ctl) are not installed (looked in ${BIN_DIRS.join(', ')}); .ci/run installs them with apt-get`;
-  if (process.getuid?.() === 0 && spawnSync('id', ['-u', 'postgres']).status !== 0) return 'running as root and there is no postgres system user to run the server as';
-  return null;
-}
+// The private, throwaway PostgreSQL cluster of the tests and of the fleet bench (one implementation, in bench/lib).
+export { postgresBinDir, postgresMissing, startPgCluster } from '../../bench/lib/pg-cluster.js';
 
 export interface PgCluster {
   /** Connection URL of the cluster's `postgres` database (user agentguard, trust auth over the unix socket). */
@@ -35,69 +11,4 @@ export interface PgCluster {
   start(): void;
   /** Stops the server and deletes its folder. */
   stop(): void;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export async function startPgCluster(): Promise<PgCluster> {
-  const bin = postgresBinDir();
-  if (bin === null) throw new Error(postgresMissing()!);
-  const asRoot = process.getuid?.() === 0;
-  const dir = mkdtempSync(join(asRoot ? '/tmp' : tmpdir(), 'agentguard-pg-'));
-  const data = join(dir, 'data');
-  const run = (command: string, args: string[]) => {
-    const [file, argv] = asRoot ? ['runuser', ['-u', 'postgres', '--', join(bin, command), ...args]] : [join(bin, command), args];
-    execFileSync(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], cwd: dir });
-  };
-  try {
-    if (asRoot) {
-      const [uid, gid] = ['-u', '-g'].map((flag) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim()));
-      chownSync(dir, uid, gid);
-    }
-    run('initdb', ['-D', data, '-U', 'agentguard', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync']);
-    const port = await freePort();
-    const options = `-k ${dir} -p ${port} -c listen_addresses= -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200`;
-    const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
-    start();
-    const url = (db: string) => `postgresql://agentguard@localhost:${port}/${db}?host=${encodeURIComponent(dir)}`;
-    const created = new Set<string>();
-    let stopped = false;
-    return {
-      url: url('postgres'),
-      database(name: string) {
-        if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`bad database name ${name}`);
-        if (!created.has(name)) {
-          execFileSync('psql', ['-h', dir, '-p', String(port), '-U', 'agentguard', '-d', 'postgres', '-qc', `CREATE DATABASE ${name}`], { stdio: 'pipe' });
-          created.add(name);
-        }
-        return url(name);
-      },
-      pause() {
-        run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
-      },
-      start,
-      stop() {
-        if (stopped) return;
-        stopped = true;
-        try {
-          if (existsSync(join(data, 'postmaster.pid'))) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
-        } finally {
-          rmSync(dir, { recursive: true, force: true });
-        }
-      },
-    };
-  } catch (error) {
-    const log = existsSync(join(dir, 'server.log')) ? readdirSync(dir).join(', ') : '';
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`could not start a private PostgreSQL cluster in ${dir} (${log}): ${(error as Error).message}`);
-  }
 }

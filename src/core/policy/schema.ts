@@ -158,8 +158,10 @@ function describe(e: ErrorObject, segments: PathSegment[]): SchemaProblem {
         [...segments, key],
       );
     }
-    case 'type':
-      return make(`must be ${article((e.params as { type: string }).type)}, got ${describeType(e.data)}`);
+    case 'type': {
+      const type = (e.params as { type: string | string[] }).type;
+      return make(`must be ${(Array.isArray(type) ? type : String(type).split(',')).map(article).join(' or ')}, got ${describeType(e.data)}`);
+    }
     case 'enum':
       return make(`must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}; got ${describeType(e.data)}`);
     case 'const':

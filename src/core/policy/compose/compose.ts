@@ -11,6 +11,9 @@ import { majorOf, PACK_SCHEME, PACKS_DIR, parsePackSpec } from './packs.js';
 import { resolveParams, substituteParams, type ParamDeclarations, type ParamProblem } from './params.js';
 import { readIncludedFile } from './read.js';
 
+/** What an include's prefix may be: a rule id's first part, without the "/" that joins it to the id. */
+const PREFIX = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
 /** Deepest chain of nested includes accepted. */
 export const MAX_INCLUDE_DEPTH = 16;
 
@@ -255,6 +258,10 @@ export function composeSource(source: ParsedSource, options: ComposeOptions = {}
     const unit = load(included, shown, stack, [...via, label], { values: given, from: { src, file, at: ['include', i, 'params'] }, label: pack ? `pack ${pack.name}` : shown });
     if (!unit) return undefined;
     const prefix = (typeof entry === 'string' ? undefined : entry.as) ?? pack?.name ?? unit.doc.name;
+    if (!PREFIX.test(prefix)) {
+      const at: PathSegment[] = typeof entry !== 'string' && entry.as !== undefined ? ['include', i, 'as'] : ['include', i];
+      return void problems.push(problem(src, file, at, 'include', `"${prefix}" cannot prefix rule ids`, 'Use a letter or digit, then letters, digits, ".", "_" or "-" (as: team-rules).'));
+    }
     const declarations = (unit.doc.params ?? {}) as ParamDeclarations;
     const resolvedParams = resolveParams(declarations, given, [], label).values;
     includes.push({ spec, prefix, path, file: shown, ...(pack ? { pack } : {}), params: resolvedParams, paramsSet: Object.keys(given ?? {}), via });
