@@ -54,6 +54,9 @@ export async function decidePre(hook: PreToolHook, options: HookDecideOptions): 
   const transformed = decisions.filter((d) => d.effect === 'transform');
   if (transformed.length === 0) return { kind: 'allow' };
   const decision = transformed[0]!;
+  if (decision.action.kind === 'tool_output' || decision.action.kind === 'mcp_output') {
+    return { kind: 'deny', reason: `agentguard denied ${decision.action.name}: the policy changes what it would return (${reasonText(decision)}), and ${adapter.id} cannot be given a changed result before the call` };
+  }
   if (hook.actions.length !== 1 || !hook.rewrite) {
     return { kind: 'deny', reason: `agentguard denied ${decision.action.name}: the policy changes this call (${reasonText(decision)}), and ${adapter.id} cannot run a changed call${hook.actions.length > 1 ? ' that touches several targets' : ''}; make the call as the policy wants it` };
   }
