@@ -226,6 +226,18 @@ describe('guardTools and guardToolApproval (AI SDK 7)', () => {
     expect(bodyText(server, 2)).toContain('The session read untrusted content');
   }, 60_000);
 
+  it('streamText: tool calls stream through the gate, a denied one never runs and the model reads the refusal', async () => {
+    const { server, guard, model } = await setup([call('refund', { order: 7 }), { reply: { text: ['Sorry, I cannot ', 'refund that.'] } }]);
+    const { spies, set } = tools();
+    const guarded = guardTools(set, { guard });
+    const result = streamText({ model, tools: guarded, toolApproval: guardToolApproval(guarded), prompt: 'refund order 7', stopWhen: () => false });
+    let text = '';
+    for await (const chunk of result.textStream) text += chunk;
+    expect(text).toBe('Sorry, I cannot refund that.');
+    expect(spies.refund).not.toHaveBeenCalled();
+    expect(bodyText(server, 1)).toContain('The agent may not issue refunds');
+  });
+
   it('without toolApproval, require_approval fails the tool call and the tool does not run', async () => {
     const { guard, model } = await setup([call('transfer', { amount: 5000 }), { reply: { text: 'could not' } }]);
     const { spies, set } = tools();
