@@ -207,6 +207,23 @@ describe('OpenAI Agents SDK 0.20 adapter', () => {
     expect(bodyText(server, 2)).toContain('The session read untrusted content');
   }, 60_000);
 
+  it('an approval denied elsewhere rejects the interruption: the tool never runs and the model reads who denied it', async () => {
+    const { server, guard, dataDir, runner } = await setup([call('transfer', { amount: 5000 }), { reply: { text: 'not sent' } }]);
+    const { spies, list } = tools(guard);
+    const agent = new Agent({ name: 'coder', model: 'gpt-4o-mini', tools: list });
+    const first = await runner.run(agent, 'send 5000 to acme');
+    const recorder = await AuditRecorder.open({ dataDir });
+    cleanups.push(() => recorder.close());
+    const people = new Approvals(recorder.store.approvals, recorder);
+    const [pending] = await people.list({ status: 'pending' });
+    await people.decide(pending!.id, { status: 'denied', by: 'bob' });
+    expect(await resolveApprovals(first, { guard })).toEqual({ approved: [], rejected: [pending!.id], left: 0 });
+    const second = await runner.run(agent, first.state);
+    expect(second.finalOutput).toBe('not sent');
+    expect(spies.transfer).not.toHaveBeenCalled();
+    expect(bodyText(server, 1)).toContain(`agentguard approval ${pending!.id} was denied by bob`);
+  });
+
   it('approving only in the SDK is not enough: the agentguard approval decides, and the tool does not run', async () => {
     const { server, guard, runner } = await setup([call('transfer', { amount: 5000 }), { reply: { text: 'not sent' } }]);
     const { spies, list } = tools(guard);
