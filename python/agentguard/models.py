@@ -55,7 +55,11 @@ ActionLike = Union[Action, Mapping[str, Any]]
 
 def action_dict(action: ActionLike) -> JsonObject:
     """An Action or its JSON form as the JSON the sidecar takes."""
-    return action.to_dict() if isinstance(action, Action) else dict(action)
+    if isinstance(action, Action):
+        return action.to_dict()
+    if not isinstance(action, Mapping):
+        raise TypeError(f'an action must be an Action or a dict like {{"kind": "tool", "name": "db.query", "input": {{...}}}}, got {type(action).__name__}')
+    return dict(action)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any, Dict
 from unittest import mock
 
 from agentguard import AgentGuard, AsyncAgentGuard, CircuitBreaker, Decision, GuardOptionsError
+from agentguard._http import ResponseParser, TransportError
 from agentguard.validate import decision_problem, parse_json, preview_problem
 
 VALID: Dict[str, Any] = {
@@ -131,6 +132,39 @@ class OptionsTest(unittest.TestCase):
             search(object())
         self.assertEqual(getattr(caught.exception, "code", None), "ACTION_NOT_JSON")
         self.assertEqual(ran, [])
+
+
+class ResponseParserTest(unittest.TestCase):
+    def feed_bytewise(self, raw: bytes) -> ResponseParser:
+        parser = ResponseParser("POST")
+        for i in range(len(raw)):
+            parser.feed(raw[i : i + 1])
+        return parser
+
+    def test_content_length_and_chunked_answers_arriving_a_byte_at_a_time(self) -> None:
+        parser = self.feed_bytewise(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-Agentguard-Sidecar: 0.1.0\r\n\r\nhello")
+        self.assertTrue(parser.done)
+        response = parser.response()
+        self.assertEqual((response.status, response.body, response.headers["x-agentguard-sidecar"]), (200, b"hello", "0.1.0"))
+        chunked = self.feed_bytewise(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2;x=y\r\nlo\r\n0\r\n\r\n")
+        self.assertTrue(chunked.done)
+        self.assertEqual(chunked.response().body, b"hello")
+
+    def test_an_answer_cut_short_or_not_http_is_a_transport_error(self) -> None:
+        cut = self.feed_bytewise(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhel")
+        with self.assertRaisesRegex(TransportError, "before the whole answer"):
+            cut.eof()
+        with self.assertRaisesRegex(TransportError, "not HTTP"):
+            self.feed_bytewise(b"SSH-2.0-OpenSSH\r\n\r\n")
+        with self.assertRaisesRegex(TransportError, "closed before an answer"):
+            ResponseParser("POST").eof()
+        until_close = ResponseParser("POST")
+        until_close.feed(b"HTTP/1.1 200 OK\r\n\r\n{}")
+        self.assertEqual(until_close.eof().body, b"{}")
+
+    def test_a_non_mapping_action_is_refused_with_a_clear_error(self) -> None:
+        with self.assertRaisesRegex(TypeError, "an action must be an Action or a dict"):
+            AgentGuard(url="http://127.0.0.1:1", token="t").decide("db.query")  # type: ignore[arg-type]
 
 
 class BreakerTest(unittest.TestCase):
