@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -16,6 +18,9 @@ from typing import Any, Callable, Dict, List, Optional
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+
+# Stopped from outside (a test run's timeout, Ctrl-C), an example still stops its sidecar in its `finally`.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 def agentguard(*args: str) -> str:

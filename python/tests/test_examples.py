@@ -24,7 +24,13 @@ class ExamplesTest(unittest.TestCase):
         }
         for name, process in running.items():
             with self.subTest(name):
-                stdout, stderr = process.communicate(timeout=240)
+                try:
+                    stdout, stderr = process.communicate(timeout=240)
+                except subprocess.TimeoutExpired:
+                    # SIGTERM: the example stops its own sidecar before it exits.
+                    process.terminate()
+                    stdout, stderr = process.communicate(timeout=60)
+                    self.fail(f"{name} did not finish within 240 s:\n{stdout}\n{stderr}")
                 self.assertEqual(process.returncode, 0, stderr)
                 lines: List[str] = stdout.splitlines()
                 for label in ("allowed:", "denied:", "approved:", "redacted:", "answer:"):
