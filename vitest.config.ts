@@ -34,6 +34,8 @@ const E2E = [
   'test/docs-generated.test.ts', // oclif readme in a subprocess
   'test/store-pg-fleet.test.ts', // two sidecar daemons on one private PostgreSQL cluster, stopped and restarted
   'test/store-pg-race.test.ts', // processes racing on one budget in PostgreSQL (dist)
+  'test/store-pg-contract.test.ts', // the store contract on a private PostgreSQL cluster (and SQLite)
+  'test/store-pg-migrate.test.ts', // store migrate and --from on a private PostgreSQL cluster
   'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
   'test/adapter-openai-agents-exports.test.ts', // agentguard/ai-sdk and agentguard/openai-agents from dist, with and without their frameworks
   'test/examples-run.test.ts', // every example under examples/, as node runs it, from dist
