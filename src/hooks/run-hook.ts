@@ -72,8 +72,9 @@ function parseHook(adapter: AgentAdapter, stdin: string): ParsedHook {
   let payload: unknown;
   try {
     payload = JSON.parse(stdin);
-  } catch (error) {
-    throw new HookPayloadError(`standard input is not JSON (${messageOf(error)})`);
+  } catch {
+    // Not the parser's message: it quotes the input, which may hold what the agent was about to send.
+    throw new HookPayloadError(`standard input is not JSON (${stdin.length} characters)`);
   }
   if (!isPlainObject(payload)) throw new HookPayloadError('standard input is JSON but not an object');
   return adapter.parse(payload);
