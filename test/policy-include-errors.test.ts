@@ -177,6 +177,21 @@ rules:
     expect(problemsOf('[{ pack: agentguard:payment-limits, params: [1] }]')).toEqual(['include[0].params: must be an object, got an array']);
   });
 
+  it('parameter declarations are checked: names a placeholder can hold, schemas as objects, a default to stand alone', () => {
+    const problemsOf = (params: string) => {
+      try {
+        Policy.parse(`version: 1\nname: p\nparams: ${params}\nrules: []\n`);
+      } catch (e) {
+        return (e as PolicyError).problems.map((p) => `${p.path}@${p.line}: ${p.message}`);
+      }
+      throw new Error('no error');
+    };
+    expect(problemsOf('{ "bad-name": { default: 1 } }')).toEqual(['params.bad-name@3: "bad-name" cannot name a parameter']);
+    expect(problemsOf('{ tables: 5 }')).toEqual(['params.tables@3: parameter "tables" must be described by a JSON Schema object']);
+    expect(problemsOf('{ x: { type: nonsense, default: 1 } }')[0]).toContain('params.x@3: the JSON Schema of parameter "x" is invalid');
+    expect(problemsOf('{ x: { type: string } }')).toEqual(['params.x@3: parameter "x" has no default, so this file cannot be used on its own']);
+  });
+
   it('a parameter reference in a policy that declares no parameters says how to declare one', () => {
     const error = (() => {
       try {

@@ -137,8 +137,9 @@ export function composeSource(source: ParsedSource, options: ComposeOptions = {}
       return undefined;
     }
     const declared = (raw as { params?: unknown }).params;
-    if (declared !== undefined && !isDeclarations(declared)) {
-      problems.push(problem(src, file, ['params'], 'schema', 'params must map each parameter name to a JSON Schema object', 'For example params: { tables: { type: array, items: { type: string }, default: [] } }.'));
+    const declarationProblems = declarationsProblems(declared);
+    if (declarationProblems.length > 0) {
+      for (const p of declarationProblems) problems.push(problem(src, file, p.segments, 'schema', p.message, p.hint, p.target));
       return undefined;
     }
     const declarations = (declared ?? {}) as ParamDeclarations;
@@ -294,9 +295,19 @@ function lineOf(at: { line?: number; column?: number }): { line?: number; column
   return { ...(at.line !== undefined ? { line: at.line } : {}), ...(at.column !== undefined ? { column: at.column } : {}) };
 }
 
-function isDeclarations(value: unknown): boolean {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  return Object.values(value).every((s) => s !== null && typeof s === 'object' && !Array.isArray(s));
+const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `params` must map names a `{name}` placeholder can hold to JSON Schema objects. */
+function declarationsProblems(value: unknown): Array<{ segments: PathSegment[]; message: string; hint?: string; target?: 'key' | 'value' }> {
+  if (value === undefined) return [];
+  const example = 'For example params: { tables: { type: array, items: { type: string }, default: [] } }.';
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return [{ segments: ['params'], message: 'params must map each parameter name to a JSON Schema', hint: example }];
+  const out: Array<{ segments: PathSegment[]; message: string; hint?: string; target?: 'key' | 'value' }> = [];
+  for (const [name, schema] of Object.entries(value)) {
+    if (!PARAM_NAME.test(name)) out.push({ segments: ['params', name], target: 'key', message: `"${name}" cannot name a parameter`, hint: 'Start with a letter or "_", then letters, digits or "_" (a {name} placeholder holds nothing else), e.g. allowed_hosts or allowedHosts.' });
+    else if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) out.push({ segments: ['params', name], message: `parameter "${name}" must be described by a JSON Schema object`, hint: example });
+  }
+  return out;
 }
 
 function includeSpec(entry: IncludeEntry | undefined): string {

@@ -91,6 +91,9 @@ function describeParamError(e: ErrorObject, declared: ParamDeclarations, at: Pat
     }
     case 'required': {
       const missing = (e.params as { missingProperty: string }).missingProperty;
+      if (at.length === 0) {
+        return { where: 'declaring', segments: ['params', missing], target: 'key', message: `parameter "${missing}" has no default, so this file cannot be used on its own`, hint: `Give it a default, or include this file from a policy that sets it: include: [{ pack: ./this-file.yaml, params: { ${missing}: … } }].` };
+      }
       return make(`${packLabel} needs parameter "${missing}"`, `Add params: { ${missing}: … }.${typeof declared[missing]?.description === 'string' ? ` ${missing}: ${declared[missing].description as string}` : ''}`, 'key', at.length > 0 ? at.slice(0, -1) : at);
     }
     case 'type':
