@@ -50,7 +50,9 @@ async function contentKey(dataDir: string): Promise<Uint8Array | undefined> {
 
 export default class ScanCommand extends BaseCommand {
   static summary = 'Find the AI agents, model servers, MCP servers and agent projects on this machine, and whether they go through agentguard.';
-  static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by two HTTP probes of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue (in the home folder and in every project folder under --path), and projects under --path. Everything runs offline; nothing leaves the machine.
+  static description = `Looks at running processes (agent frameworks and LLM SDKs they load, agent CLIs, MCP servers, LLM credentials in their environment: names only, never values), listening ports (model and agent servers confirmed by two HTTP probes of their real API, on loopback only), the MCP configurations of Claude Desktop, Claude Code, Cursor, Windsurf, VS Code, Gemini CLI, Cline, Zed and Continue (in the home folder and in every project folder under --path), projects under --path, and the coding agents set up here (Claude Code, Cursor, Gemini CLI, Copilot CLI, Windsurf, Codex: program, settings folder, editor extension), secured when their hooks run \`agentguard hook\` and their MCP servers are wrapped. Everything runs offline; nothing leaves the machine.
+
+\`--fix\` installs the hooks and wraps the MCP servers of every unsecured coding agent first, printing each diff and recording the files it changes in the data folder; \`--unfix\` puts back exactly those files.
 
 A process is secured when it loads agentguard, or when its environment has a non-empty AGENTGUARD_TOKEN and an http(s) AGENTGUARD_SIDECAR_URL (both values are checked, never kept). Secrets are never shown: tokens, URL credentials, keys in URL paths and secret flag values are masked as *** in every output and in the registry.
 
