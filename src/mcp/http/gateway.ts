@@ -311,9 +311,13 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
     await relay(request, upstreamResponse, response, sessionId);
   }
 
+  /** Every request still being served, so closing the gateway also ends their upstream requests (an SSE stream never ends by itself). */
+  const inFlight = new Set<AbortController>();
   const httpServer = createServer((request, response) => {
     const aborted = new AbortController();
+    inFlight.add(aborted);
     response.on('close', () => {
+      inFlight.delete(aborted);
       if (!response.writableFinished) aborted.abort();
     });
     const problem = hostProblem(request);
@@ -354,6 +358,8 @@ export async function startHttpGateway(options: HttpGatewayOptions): Promise<Htt
       new Promise<void>((resolve) => {
         httpServer.close(() => resolve());
         httpServer.closeAllConnections();
+        for (const request of inFlight) request.abort();
+        inFlight.clear();
       }),
   };
 }
