@@ -2,8 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Decision } from '../../core/action.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, inputToRun, recordCall } from '../../sdk/llm/mediate.js';
-import { decideOutput, outputAction, windowCheck } from '../../sdk/llm/output.js';
-import { gatedModel } from './gated-model.js';
+import { decideOutput } from '../../sdk/llm/output.js';
 import { replaceText, setContent, textOf, transformedMessages, wireMessage, type MessageLike } from './messages.js';
 import { resolveModelIdentity, usageOf, type ModelIdentity } from './model-call.js';
 import { contextFor, type MiddlewareSettings, type RuntimeLike } from './options.js';
@@ -52,29 +51,10 @@ function applyTransform(request: ModelRequestLike, identity: ModelIdentity, deci
 }
 
 /**
- * A call that failed. When a window of its stream was not allowed, that window is decided again, so the audit shows
- * why the stream stopped (with the policy's redactions applied), together with the call's outcome; else the outcome
- * alone is recorded. Never throws.
- */
-async function recordFailure(settings: MiddlewareSettings, decision: Decision, started: number, error: unknown, stoppedBy: string | undefined, name: string, context: Record<string, unknown>): Promise<void> {
-  if (stoppedBy !== undefined) {
-    try {
-      const records = settings.guard.answerRecords();
-      await records.decide(outputAction(name, [stoppedBy], context));
-      await records.commit(decision, callOutcome(started, { error }));
-      return;
-    } catch {
-      // falls through to the outcome alone
-    }
-  }
-  await recordCall(settings.guard, decision, started, { error });
-}
-
-/**
  * wrapModelCall: the request is decided as `kind: "llm"` before anything is sent (deny or approval throw, and the
  * provider gets nothing; a transform is what is sent); the answer is decided as `llm_output` before the agent loop
- * sees it, recorded with the call's outcome and usage in one transaction. A streamed answer goes through the guarded
- * clients' hold-back gate (see gatedModel), so a caller streaming the agent gets only checked text.
+ * sees it, recorded with the call's outcome and usage in one transaction. The model's own run is tagged `nostream`,
+ * so a caller streaming the agent (`streamMode: "messages"`) gets the answer once it was checked, never its raw tokens.
  */
 export function guardModelCall(settings: MiddlewareSettings, peers: LangChainPeers) {
   return async (request: ModelRequestLike, handler: (request: ModelRequestLike) => Promise<AnswerLike>): Promise<AnswerLike> => {
@@ -86,14 +66,13 @@ export function guardModelCall(settings: MiddlewareSettings, peers: LangChainPee
     const decision = await guard.decide({ kind: 'llm', name, input, context });
     inputToRun(decision, undefined);
     const decided = decision.effect === 'transform' ? applyTransform(request, identity, decision) : request;
-    const stopped: { stoppedBy?: string } = {};
-    const model = gatedModel(peers, decided.model, { check: windowCheck(guard, name, context, stopped), holdBack: settings.holdBack });
+    const model = new peers.RunnableBinding({ bound: decided.model, config: { tags: ['nostream'] }, kwargs: {} });
     const started = performance.now();
     let answer: AnswerLike;
     try {
       answer = await handler({ ...decided, model });
     } catch (error) {
-      await recordFailure(settings, decision, started, error, stopped.stoppedBy, name, context);
+      await recordCall(guard, decision, started, { error });
       throw error;
     }
     // Read before the answer is checked: a denied answer was still generated and billed.

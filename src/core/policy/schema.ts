@@ -16,16 +16,6 @@ export function policySchema(): Record<string, unknown> {
   return cachedSchema;
 }
 
-/**
- * The schema without the copy of the built-in packs' parameters under `include` items (there for editors): the loader
- * checks an include's params against the pack it actually loads, which may be a newer release than the schema's copy.
- */
-function withoutPackParams(schema: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(schema) as { properties?: { include?: { items?: Record<string, unknown> } } };
-  delete copy.properties?.include?.items?.allOf;
-  return copy as Record<string, unknown>;
-}
-
 interface Validators {
   document: ValidateFunction;
   operators: ValidateFunction;
@@ -37,7 +27,7 @@ let validators: Validators | undefined;
 function getValidators(): Validators {
   if (validators) return validators;
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  ajv.addSchema(withoutPackParams(policySchema()));
+  ajv.addSchema(policySchema());
   const sub = (ref: string) => ajv.getSchema(`${SCHEMA_ID}#/definitions/${ref}`)!;
   const defs = (policySchema().definitions as Record<string, { oneOf?: unknown[] }>).transform.oneOf!;
   const transforms: Record<string, ValidateFunction> = {};

@@ -4,7 +4,7 @@
 /* eslint-disable */
 "use strict";
 export const validateDecision = validate10;
-const schema11 = {"$id":"https://agentguard.dev/schemas/decision.schema.json","title":"Decision","type":"object","description":"The answer to an action. Run the action only when effect is allow or transform (then run `action`, which holds the transformed copy).","required":["id","effect","action","reasons","findings","policy","elapsedUs"],"additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^dec_[0-9A-Za-z_]{1,124}$","description":"Decision id, e.g. dec_3f2b8c1e9a0d4c7e8b5f6a1d2c3e4f50; use it to report the outcome."},"effect":{"type":"string","enum":["allow","deny","transform","require_approval"]},"action":{"type":"object","required":["kind","name"],"properties":{"agent":{"type":"object","additionalProperties":true,"properties":{"id":{"type":"string"}}},"kind":{"type":"string"},"name":{"type":"string"},"input":{"type":"object","additionalProperties":true},"context":{"type":"object","additionalProperties":true}},"additionalProperties":true},"reasons":{"type":"array","items":{"type":"object","required":["effect","message"],"additionalProperties":false,"properties":{"rule":{"type":"string","description":"The rule that gave this reason; absent for the default, an error or a check outside the policy."},"effect":{"type":"string","enum":["allow","deny","transform","require_approval"]},"message":{"type":"string"},"code":{"type":"string","description":"Machine-readable cause when not a plain rule match, e.g. default, invalid_action, rule_error, budget_exceeded."}}}},"findings":{"type":"array","items":{"type":"object","required":["guardrail","type","start","end","score"],"additionalProperties":false,"properties":{"guardrail":{"type":"string","description":"The guardrail that reported it, e.g. pii."},"type":{"type":"string","description":"What was found, e.g. EMAIL_ADDRESS (never the matched text)."},"start":{"type":"integer","description":"UTF-16 index of the start of the span in the inspected text."},"end":{"type":"integer","description":"UTF-16 index just past the end of the span."},"score":{"type":"number","description":"Confidence in [0, 1]."},"path":{"type":"string","description":"Where in the action the text was, e.g. input.sql."}}}},"policy":{"type":"object","required":["name","hash"],"additionalProperties":false,"properties":{"name":{"type":"string"},"hash":{"type":"string","description":"sha256: of the canonical policy."}}},"elapsedUs":{"type":"number","description":"Time the policy took, in microseconds."},"approval":{"type":"object","required":["id","status","expiresAt"],"additionalProperties":false,"properties":{"id":{"type":"string","description":"The approval to wait for: GET /v1/approvals/{id}?wait=30s."},"status":{"type":"string","enum":["pending","approved","denied","expired","cancelled"]},"expiresAt":{"type":"string","description":"When an undecided approval becomes a deny."}},"description":"For require_approval: the approval a person must give before the action may run."}}};
+const schema11 = {"$id":"https://agentguard.dev/schemas/decision.schema.json","title":"Decision","type":"object","description":"The answer to an action. Run the action only when effect is allow or transform (then run `action`, which holds the transformed copy).","required":["id","effect","action","reasons","findings","policy","elapsedUs"],"additionalProperties":false,"properties":{"id":{"type":"string","pattern":"^dec_[0-9A-Za-z_]{1,124}$","description":"Decision id, e.g. dec_3f2b8c1e9a0d4c7e8b5f6a1d2c3e4f50; use it to report the outcome."},"effect":{"type":"string","enum":["allow","deny","transform","require_approval"]},"action":{"type":"object","required":["kind","name"],"properties":{"agent":{"type":"object","additionalProperties":true,"properties":{"id":{"type":"string"}}},"kind":{"type":"string"},"name":{"type":"string"},"input":{"type":"object","additionalProperties":true},"context":{"type":"object","additionalProperties":true}},"additionalProperties":true},"reasons":{"type":"array","items":{"type":"object","required":["effect","message"],"additionalProperties":false,"properties":{"rule":{"type":"string","description":"The rule that gave this reason; absent for the default, an error or a check outside the policy."},"effect":{"type":"string","enum":["allow","deny","transform","require_approval"]},"message":{"type":"string"},"code":{"type":"string","description":"Machine-readable cause when not a plain rule match, e.g. default, invalid_action, rule_error, budget_exceeded, rate_limited."},"retryAfter":{"type":"integer","minimum":1,"description":"With code rate_limited: seconds until the rule's rate limit has room again."}}}},"findings":{"type":"array","items":{"type":"object","required":["guardrail","type","start","end","score"],"additionalProperties":false,"properties":{"guardrail":{"type":"string","description":"The guardrail that reported it, e.g. pii."},"type":{"type":"string","description":"What was found, e.g. EMAIL_ADDRESS (never the matched text)."},"start":{"type":"integer","description":"UTF-16 index of the start of the span in the inspected text."},"end":{"type":"integer","description":"UTF-16 index just past the end of the span."},"score":{"type":"number","description":"Confidence in [0, 1]."},"path":{"type":"string","description":"Where in the action the text was, e.g. input.sql."}}}},"policy":{"type":"object","required":["name","hash"],"additionalProperties":false,"properties":{"name":{"type":"string"},"hash":{"type":"string","description":"sha256: of the canonical policy."}}},"elapsedUs":{"type":"number","description":"Time the policy took, in microseconds."},"approval":{"type":"object","required":["id","status","expiresAt"],"additionalProperties":false,"properties":{"id":{"type":"string","description":"The approval to wait for: GET /v1/approvals/{id}?wait=30s."},"status":{"type":"string","enum":["pending","approved","denied","expired","cancelled"]},"expiresAt":{"type":"string","description":"When an undecided approval becomes a deny."}},"description":"For require_approval: the approval a person must give before the action may run."}}};
 const pattern0 = new RegExp("^dec_[0-9A-Za-z_]{1,124}$", "u");
 
 function validate10(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
@@ -192,7 +192,7 @@ return false;
 else {
 const _errs28 = errors;
 for(const key1 in data10){
-if(!((((key1 === "rule") || (key1 === "effect")) || (key1 === "message")) || (key1 === "code"))){
+if(!(((((key1 === "rule") || (key1 === "effect")) || (key1 === "message")) || (key1 === "code")) || (key1 === "retryAfter"))){
 delete data10[key1];
 }
 }
@@ -249,6 +249,28 @@ var valid4 = _errs35 === errors;
 else {
 var valid4 = true;
 }
+if(valid4){
+if(data10.retryAfter !== undefined){
+let data15 = data10.retryAfter;
+const _errs37 = errors;
+if(!(((typeof data15 == "number") && (!(data15 % 1) && !isNaN(data15))) && (isFinite(data15)))){
+validate10.errors = [{instancePath:instancePath+"/reasons/" + i0+"/retryAfter",schemaPath:"#/properties/reasons/items/properties/retryAfter/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs37){
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 1 || isNaN(data15)){
+validate10.errors = [{instancePath:instancePath+"/reasons/" + i0+"/retryAfter",schemaPath:"#/properties/reasons/items/properties/retryAfter/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid4 = _errs37 === errors;
+}
+else {
+var valid4 = true;
+}
+}
 }
 }
 }
@@ -278,46 +300,34 @@ var valid0 = true;
 }
 if(valid0){
 if(data.findings !== undefined){
-let data15 = data.findings;
-const _errs37 = errors;
-if(errors === _errs37){
-if(Array.isArray(data15)){
-var valid5 = true;
-const len1 = data15.length;
-for(let i1=0; i1<len1; i1++){
-let data16 = data15[i1];
+let data16 = data.findings;
 const _errs39 = errors;
 if(errors === _errs39){
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(Array.isArray(data16)){
+var valid5 = true;
+const len1 = data16.length;
+for(let i1=0; i1<len1; i1++){
+let data17 = data16[i1];
+const _errs41 = errors;
+if(errors === _errs41){
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 let missing3;
-if((((((data16.guardrail === undefined) && (missing3 = "guardrail")) || ((data16.type === undefined) && (missing3 = "type"))) || ((data16.start === undefined) && (missing3 = "start"))) || ((data16.end === undefined) && (missing3 = "end"))) || ((data16.score === undefined) && (missing3 = "score"))){
+if((((((data17.guardrail === undefined) && (missing3 = "guardrail")) || ((data17.type === undefined) && (missing3 = "type"))) || ((data17.start === undefined) && (missing3 = "start"))) || ((data17.end === undefined) && (missing3 = "end"))) || ((data17.score === undefined) && (missing3 = "score"))){
 validate10.errors = [{instancePath:instancePath+"/findings/" + i1,schemaPath:"#/properties/findings/items/required",keyword:"required",params:{missingProperty: missing3},message:"must have required property '"+missing3+"'"}];
 return false;
 }
 else {
-const _errs41 = errors;
-for(const key2 in data16){
+const _errs43 = errors;
+for(const key2 in data17){
 if(!((((((key2 === "guardrail") || (key2 === "type")) || (key2 === "start")) || (key2 === "end")) || (key2 === "score")) || (key2 === "path"))){
-delete data16[key2];
+delete data17[key2];
 }
 }
-if(_errs41 === errors){
-if(data16.guardrail !== undefined){
-const _errs42 = errors;
-if(typeof data16.guardrail !== "string"){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/guardrail",schemaPath:"#/properties/findings/items/properties/guardrail/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid6 = _errs42 === errors;
-}
-else {
-var valid6 = true;
-}
-if(valid6){
-if(data16.type !== undefined){
+if(_errs43 === errors){
+if(data17.guardrail !== undefined){
 const _errs44 = errors;
-if(typeof data16.type !== "string"){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/type",schemaPath:"#/properties/findings/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data17.guardrail !== "string"){
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/guardrail",schemaPath:"#/properties/findings/items/properties/guardrail/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid6 = _errs44 === errors;
@@ -326,11 +336,10 @@ else {
 var valid6 = true;
 }
 if(valid6){
-if(data16.start !== undefined){
-let data19 = data16.start;
+if(data17.type !== undefined){
 const _errs46 = errors;
-if(!(((typeof data19 == "number") && (!(data19 % 1) && !isNaN(data19))) && (isFinite(data19)))){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/start",schemaPath:"#/properties/findings/items/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data17.type !== "string"){
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/type",schemaPath:"#/properties/findings/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid6 = _errs46 === errors;
@@ -339,11 +348,11 @@ else {
 var valid6 = true;
 }
 if(valid6){
-if(data16.end !== undefined){
-let data20 = data16.end;
+if(data17.start !== undefined){
+let data20 = data17.start;
 const _errs48 = errors;
 if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/end",schemaPath:"#/properties/findings/items/properties/end/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/start",schemaPath:"#/properties/findings/items/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid6 = _errs48 === errors;
@@ -352,11 +361,11 @@ else {
 var valid6 = true;
 }
 if(valid6){
-if(data16.score !== undefined){
-let data21 = data16.score;
+if(data17.end !== undefined){
+let data21 = data17.end;
 const _errs50 = errors;
-if(!((typeof data21 == "number") && (isFinite(data21)))){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/score",schemaPath:"#/properties/findings/items/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/end",schemaPath:"#/properties/findings/items/properties/end/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid6 = _errs50 === errors;
@@ -365,13 +374,26 @@ else {
 var valid6 = true;
 }
 if(valid6){
-if(data16.path !== undefined){
+if(data17.score !== undefined){
+let data22 = data17.score;
 const _errs52 = errors;
-if(typeof data16.path !== "string"){
-validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/path",schemaPath:"#/properties/findings/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/score",schemaPath:"#/properties/findings/items/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid6 = _errs52 === errors;
+}
+else {
+var valid6 = true;
+}
+if(valid6){
+if(data17.path !== undefined){
+const _errs54 = errors;
+if(typeof data17.path !== "string"){
+validate10.errors = [{instancePath:instancePath+"/findings/" + i1+"/path",schemaPath:"#/properties/findings/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid6 = _errs54 === errors;
 }
 else {
 var valid6 = true;
@@ -389,7 +411,7 @@ validate10.errors = [{instancePath:instancePath+"/findings/" + i1,schemaPath:"#/
 return false;
 }
 }
-var valid5 = _errs39 === errors;
+var valid5 = _errs41 === errors;
 if(!valid5){
 break;
 }
@@ -400,49 +422,49 @@ validate10.errors = [{instancePath:instancePath+"/findings",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs37 === errors;
+var valid0 = _errs39 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.policy !== undefined){
-let data23 = data.policy;
-const _errs54 = errors;
-if(errors === _errs54){
-if(data23 && typeof data23 == "object" && !Array.isArray(data23)){
+let data24 = data.policy;
+const _errs56 = errors;
+if(errors === _errs56){
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
 let missing4;
-if(((data23.name === undefined) && (missing4 = "name")) || ((data23.hash === undefined) && (missing4 = "hash"))){
+if(((data24.name === undefined) && (missing4 = "name")) || ((data24.hash === undefined) && (missing4 = "hash"))){
 validate10.errors = [{instancePath:instancePath+"/policy",schemaPath:"#/properties/policy/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
 return false;
 }
 else {
-const _errs56 = errors;
-for(const key3 in data23){
+const _errs58 = errors;
+for(const key3 in data24){
 if(!((key3 === "name") || (key3 === "hash"))){
-delete data23[key3];
+delete data24[key3];
 }
 }
-if(_errs56 === errors){
-if(data23.name !== undefined){
-const _errs57 = errors;
-if(typeof data23.name !== "string"){
+if(_errs58 === errors){
+if(data24.name !== undefined){
+const _errs59 = errors;
+if(typeof data24.name !== "string"){
 validate10.errors = [{instancePath:instancePath+"/policy/name",schemaPath:"#/properties/policy/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid7 = _errs57 === errors;
+var valid7 = _errs59 === errors;
 }
 else {
 var valid7 = true;
 }
 if(valid7){
-if(data23.hash !== undefined){
-const _errs59 = errors;
-if(typeof data23.hash !== "string"){
+if(data24.hash !== undefined){
+const _errs61 = errors;
+if(typeof data24.hash !== "string"){
 validate10.errors = [{instancePath:instancePath+"/policy/hash",schemaPath:"#/properties/policy/properties/hash/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid7 = _errs59 === errors;
+var valid7 = _errs61 === errors;
 }
 else {
 var valid7 = true;
@@ -456,64 +478,47 @@ validate10.errors = [{instancePath:instancePath+"/policy",schemaPath:"#/properti
 return false;
 }
 }
-var valid0 = _errs54 === errors;
+var valid0 = _errs56 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.elapsedUs !== undefined){
-let data26 = data.elapsedUs;
-const _errs61 = errors;
-if(!((typeof data26 == "number") && (isFinite(data26)))){
+let data27 = data.elapsedUs;
+const _errs63 = errors;
+if(!((typeof data27 == "number") && (isFinite(data27)))){
 validate10.errors = [{instancePath:instancePath+"/elapsedUs",schemaPath:"#/properties/elapsedUs/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-var valid0 = _errs61 === errors;
+var valid0 = _errs63 === errors;
 }
 else {
 var valid0 = true;
 }
 if(valid0){
 if(data.approval !== undefined){
-let data27 = data.approval;
-const _errs63 = errors;
-if(errors === _errs63){
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+let data28 = data.approval;
+const _errs65 = errors;
+if(errors === _errs65){
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
 let missing5;
-if((((data27.id === undefined) && (missing5 = "id")) || ((data27.status === undefined) && (missing5 = "status"))) || ((data27.expiresAt === undefined) && (missing5 = "expiresAt"))){
+if((((data28.id === undefined) && (missing5 = "id")) || ((data28.status === undefined) && (missing5 = "status"))) || ((data28.expiresAt === undefined) && (missing5 = "expiresAt"))){
 validate10.errors = [{instancePath:instancePath+"/approval",schemaPath:"#/properties/approval/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
 return false;
 }
 else {
-const _errs65 = errors;
-for(const key4 in data27){
+const _errs67 = errors;
+for(const key4 in data28){
 if(!(((key4 === "id") || (key4 === "status")) || (key4 === "expiresAt"))){
-delete data27[key4];
+delete data28[key4];
 }
 }
-if(_errs65 === errors){
-if(data27.id !== undefined){
-const _errs66 = errors;
-if(typeof data27.id !== "string"){
-validate10.errors = [{instancePath:instancePath+"/approval/id",schemaPath:"#/properties/approval/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid8 = _errs66 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data27.status !== undefined){
-let data29 = data27.status;
+if(_errs67 === errors){
+if(data28.id !== undefined){
 const _errs68 = errors;
-if(typeof data29 !== "string"){
-validate10.errors = [{instancePath:instancePath+"/approval/status",schemaPath:"#/properties/approval/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data29 === "pending") || (data29 === "approved")) || (data29 === "denied")) || (data29 === "expired")) || (data29 === "cancelled"))){
-validate10.errors = [{instancePath:instancePath+"/approval/status",schemaPath:"#/properties/approval/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.approval.properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data28.id !== "string"){
+validate10.errors = [{instancePath:instancePath+"/approval/id",schemaPath:"#/properties/approval/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid8 = _errs68 === errors;
@@ -522,13 +527,30 @@ else {
 var valid8 = true;
 }
 if(valid8){
-if(data27.expiresAt !== undefined){
+if(data28.status !== undefined){
+let data30 = data28.status;
 const _errs70 = errors;
-if(typeof data27.expiresAt !== "string"){
-validate10.errors = [{instancePath:instancePath+"/approval/expiresAt",schemaPath:"#/properties/approval/properties/expiresAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data30 !== "string"){
+validate10.errors = [{instancePath:instancePath+"/approval/status",schemaPath:"#/properties/approval/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data30 === "pending") || (data30 === "approved")) || (data30 === "denied")) || (data30 === "expired")) || (data30 === "cancelled"))){
+validate10.errors = [{instancePath:instancePath+"/approval/status",schemaPath:"#/properties/approval/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.approval.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid8 = _errs70 === errors;
+}
+else {
+var valid8 = true;
+}
+if(valid8){
+if(data28.expiresAt !== undefined){
+const _errs72 = errors;
+if(typeof data28.expiresAt !== "string"){
+validate10.errors = [{instancePath:instancePath+"/approval/expiresAt",schemaPath:"#/properties/approval/properties/expiresAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid8 = _errs72 === errors;
 }
 else {
 var valid8 = true;
@@ -543,7 +565,7 @@ validate10.errors = [{instancePath:instancePath+"/approval",schemaPath:"#/proper
 return false;
 }
 }
-var valid0 = _errs63 === errors;
+var valid0 = _errs65 === errors;
 }
 else {
 var valid0 = true;
@@ -774,7 +796,7 @@ return false;
 else {
 const _errs32 = errors;
 for(const key2 in data11){
-if(!((((key2 === "rule") || (key2 === "effect")) || (key2 === "message")) || (key2 === "code"))){
+if(!(((((key2 === "rule") || (key2 === "effect")) || (key2 === "message")) || (key2 === "code")) || (key2 === "retryAfter"))){
 delete data11[key2];
 }
 }
@@ -831,6 +853,28 @@ var valid6 = _errs39 === errors;
 else {
 var valid6 = true;
 }
+if(valid6){
+if(data11.retryAfter !== undefined){
+let data16 = data11.retryAfter;
+const _errs41 = errors;
+if(!(((typeof data16 == "number") && (!(data16 % 1) && !isNaN(data16))) && (isFinite(data16)))){
+validate11.errors = [{instancePath:instancePath+"/decision/reasons/" + i0+"/retryAfter",schemaPath:"decision.schema.json/properties/reasons/items/properties/retryAfter/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+return false;
+}
+if(errors === _errs41){
+if((typeof data16 == "number") && (isFinite(data16))){
+if(data16 < 1 || isNaN(data16)){
+validate11.errors = [{instancePath:instancePath+"/decision/reasons/" + i0+"/retryAfter",schemaPath:"decision.schema.json/properties/reasons/items/properties/retryAfter/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
+return false;
+}
+}
+}
+var valid6 = _errs41 === errors;
+}
+else {
+var valid6 = true;
+}
+}
 }
 }
 }
@@ -860,46 +904,34 @@ var valid2 = true;
 }
 if(valid2){
 if(data0.findings !== undefined){
-let data16 = data0.findings;
-const _errs41 = errors;
-if(errors === _errs41){
-if(Array.isArray(data16)){
-var valid7 = true;
-const len1 = data16.length;
-for(let i1=0; i1<len1; i1++){
-let data17 = data16[i1];
+let data17 = data0.findings;
 const _errs43 = errors;
 if(errors === _errs43){
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(Array.isArray(data17)){
+var valid7 = true;
+const len1 = data17.length;
+for(let i1=0; i1<len1; i1++){
+let data18 = data17[i1];
+const _errs45 = errors;
+if(errors === _errs45){
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
 let missing4;
-if((((((data17.guardrail === undefined) && (missing4 = "guardrail")) || ((data17.type === undefined) && (missing4 = "type"))) || ((data17.start === undefined) && (missing4 = "start"))) || ((data17.end === undefined) && (missing4 = "end"))) || ((data17.score === undefined) && (missing4 = "score"))){
+if((((((data18.guardrail === undefined) && (missing4 = "guardrail")) || ((data18.type === undefined) && (missing4 = "type"))) || ((data18.start === undefined) && (missing4 = "start"))) || ((data18.end === undefined) && (missing4 = "end"))) || ((data18.score === undefined) && (missing4 = "score"))){
 validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1,schemaPath:"decision.schema.json/properties/findings/items/required",keyword:"required",params:{missingProperty: missing4},message:"must have required property '"+missing4+"'"}];
 return false;
 }
 else {
-const _errs45 = errors;
-for(const key3 in data17){
+const _errs47 = errors;
+for(const key3 in data18){
 if(!((((((key3 === "guardrail") || (key3 === "type")) || (key3 === "start")) || (key3 === "end")) || (key3 === "score")) || (key3 === "path"))){
-delete data17[key3];
+delete data18[key3];
 }
 }
-if(_errs45 === errors){
-if(data17.guardrail !== undefined){
-const _errs46 = errors;
-if(typeof data17.guardrail !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/guardrail",schemaPath:"decision.schema.json/properties/findings/items/properties/guardrail/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid8 = _errs46 === errors;
-}
-else {
-var valid8 = true;
-}
-if(valid8){
-if(data17.type !== undefined){
+if(_errs47 === errors){
+if(data18.guardrail !== undefined){
 const _errs48 = errors;
-if(typeof data17.type !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/type",schemaPath:"decision.schema.json/properties/findings/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data18.guardrail !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/guardrail",schemaPath:"decision.schema.json/properties/findings/items/properties/guardrail/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid8 = _errs48 === errors;
@@ -908,11 +940,10 @@ else {
 var valid8 = true;
 }
 if(valid8){
-if(data17.start !== undefined){
-let data20 = data17.start;
+if(data18.type !== undefined){
 const _errs50 = errors;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/start",schemaPath:"decision.schema.json/properties/findings/items/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+if(typeof data18.type !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/type",schemaPath:"decision.schema.json/properties/findings/items/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid8 = _errs50 === errors;
@@ -921,11 +952,11 @@ else {
 var valid8 = true;
 }
 if(valid8){
-if(data17.end !== undefined){
-let data21 = data17.end;
+if(data18.start !== undefined){
+let data21 = data18.start;
 const _errs52 = errors;
 if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/end",schemaPath:"decision.schema.json/properties/findings/items/properties/end/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/start",schemaPath:"decision.schema.json/properties/findings/items/properties/start/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid8 = _errs52 === errors;
@@ -934,11 +965,11 @@ else {
 var valid8 = true;
 }
 if(valid8){
-if(data17.score !== undefined){
-let data22 = data17.score;
+if(data18.end !== undefined){
+let data22 = data18.end;
 const _errs54 = errors;
-if(!((typeof data22 == "number") && (isFinite(data22)))){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/score",schemaPath:"decision.schema.json/properties/findings/items/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
+if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/end",schemaPath:"decision.schema.json/properties/findings/items/properties/end/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
 var valid8 = _errs54 === errors;
@@ -947,13 +978,26 @@ else {
 var valid8 = true;
 }
 if(valid8){
-if(data17.path !== undefined){
+if(data18.score !== undefined){
+let data23 = data18.score;
 const _errs56 = errors;
-if(typeof data17.path !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/path",schemaPath:"decision.schema.json/properties/findings/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(!((typeof data23 == "number") && (isFinite(data23)))){
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/score",schemaPath:"decision.schema.json/properties/findings/items/properties/score/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
 var valid8 = _errs56 === errors;
+}
+else {
+var valid8 = true;
+}
+if(valid8){
+if(data18.path !== undefined){
+const _errs58 = errors;
+if(typeof data18.path !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1+"/path",schemaPath:"decision.schema.json/properties/findings/items/properties/path/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid8 = _errs58 === errors;
 }
 else {
 var valid8 = true;
@@ -971,7 +1015,7 @@ validate11.errors = [{instancePath:instancePath+"/decision/findings/" + i1,schem
 return false;
 }
 }
-var valid7 = _errs43 === errors;
+var valid7 = _errs45 === errors;
 if(!valid7){
 break;
 }
@@ -982,49 +1026,49 @@ validate11.errors = [{instancePath:instancePath+"/decision/findings",schemaPath:
 return false;
 }
 }
-var valid2 = _errs41 === errors;
+var valid2 = _errs43 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data0.policy !== undefined){
-let data24 = data0.policy;
-const _errs58 = errors;
-if(errors === _errs58){
-if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+let data25 = data0.policy;
+const _errs60 = errors;
+if(errors === _errs60){
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
 let missing5;
-if(((data24.name === undefined) && (missing5 = "name")) || ((data24.hash === undefined) && (missing5 = "hash"))){
+if(((data25.name === undefined) && (missing5 = "name")) || ((data25.hash === undefined) && (missing5 = "hash"))){
 validate11.errors = [{instancePath:instancePath+"/decision/policy",schemaPath:"decision.schema.json/properties/policy/required",keyword:"required",params:{missingProperty: missing5},message:"must have required property '"+missing5+"'"}];
 return false;
 }
 else {
-const _errs60 = errors;
-for(const key4 in data24){
+const _errs62 = errors;
+for(const key4 in data25){
 if(!((key4 === "name") || (key4 === "hash"))){
-delete data24[key4];
+delete data25[key4];
 }
 }
-if(_errs60 === errors){
-if(data24.name !== undefined){
-const _errs61 = errors;
-if(typeof data24.name !== "string"){
+if(_errs62 === errors){
+if(data25.name !== undefined){
+const _errs63 = errors;
+if(typeof data25.name !== "string"){
 validate11.errors = [{instancePath:instancePath+"/decision/policy/name",schemaPath:"decision.schema.json/properties/policy/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid9 = _errs61 === errors;
+var valid9 = _errs63 === errors;
 }
 else {
 var valid9 = true;
 }
 if(valid9){
-if(data24.hash !== undefined){
-const _errs63 = errors;
-if(typeof data24.hash !== "string"){
+if(data25.hash !== undefined){
+const _errs65 = errors;
+if(typeof data25.hash !== "string"){
 validate11.errors = [{instancePath:instancePath+"/decision/policy/hash",schemaPath:"decision.schema.json/properties/policy/properties/hash/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
-var valid9 = _errs63 === errors;
+var valid9 = _errs65 === errors;
 }
 else {
 var valid9 = true;
@@ -1038,64 +1082,47 @@ validate11.errors = [{instancePath:instancePath+"/decision/policy",schemaPath:"d
 return false;
 }
 }
-var valid2 = _errs58 === errors;
+var valid2 = _errs60 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data0.elapsedUs !== undefined){
-let data27 = data0.elapsedUs;
-const _errs65 = errors;
-if(!((typeof data27 == "number") && (isFinite(data27)))){
+let data28 = data0.elapsedUs;
+const _errs67 = errors;
+if(!((typeof data28 == "number") && (isFinite(data28)))){
 validate11.errors = [{instancePath:instancePath+"/decision/elapsedUs",schemaPath:"decision.schema.json/properties/elapsedUs/type",keyword:"type",params:{type: "number"},message:"must be number"}];
 return false;
 }
-var valid2 = _errs65 === errors;
+var valid2 = _errs67 === errors;
 }
 else {
 var valid2 = true;
 }
 if(valid2){
 if(data0.approval !== undefined){
-let data28 = data0.approval;
-const _errs67 = errors;
-if(errors === _errs67){
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+let data29 = data0.approval;
+const _errs69 = errors;
+if(errors === _errs69){
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
 let missing6;
-if((((data28.id === undefined) && (missing6 = "id")) || ((data28.status === undefined) && (missing6 = "status"))) || ((data28.expiresAt === undefined) && (missing6 = "expiresAt"))){
+if((((data29.id === undefined) && (missing6 = "id")) || ((data29.status === undefined) && (missing6 = "status"))) || ((data29.expiresAt === undefined) && (missing6 = "expiresAt"))){
 validate11.errors = [{instancePath:instancePath+"/decision/approval",schemaPath:"decision.schema.json/properties/approval/required",keyword:"required",params:{missingProperty: missing6},message:"must have required property '"+missing6+"'"}];
 return false;
 }
 else {
-const _errs69 = errors;
-for(const key5 in data28){
+const _errs71 = errors;
+for(const key5 in data29){
 if(!(((key5 === "id") || (key5 === "status")) || (key5 === "expiresAt"))){
-delete data28[key5];
+delete data29[key5];
 }
 }
-if(_errs69 === errors){
-if(data28.id !== undefined){
-const _errs70 = errors;
-if(typeof data28.id !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/approval/id",schemaPath:"decision.schema.json/properties/approval/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid10 = _errs70 === errors;
-}
-else {
-var valid10 = true;
-}
-if(valid10){
-if(data28.status !== undefined){
-let data30 = data28.status;
+if(_errs71 === errors){
+if(data29.id !== undefined){
 const _errs72 = errors;
-if(typeof data30 !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/approval/status",schemaPath:"decision.schema.json/properties/approval/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data30 === "pending") || (data30 === "approved")) || (data30 === "denied")) || (data30 === "expired")) || (data30 === "cancelled"))){
-validate11.errors = [{instancePath:instancePath+"/decision/approval/status",schemaPath:"decision.schema.json/properties/approval/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.approval.properties.status.enum},message:"must be equal to one of the allowed values"}];
+if(typeof data29.id !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/approval/id",schemaPath:"decision.schema.json/properties/approval/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"}];
 return false;
 }
 var valid10 = _errs72 === errors;
@@ -1104,13 +1131,30 @@ else {
 var valid10 = true;
 }
 if(valid10){
-if(data28.expiresAt !== undefined){
+if(data29.status !== undefined){
+let data31 = data29.status;
 const _errs74 = errors;
-if(typeof data28.expiresAt !== "string"){
-validate11.errors = [{instancePath:instancePath+"/decision/approval/expiresAt",schemaPath:"decision.schema.json/properties/approval/properties/expiresAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+if(typeof data31 !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/approval/status",schemaPath:"decision.schema.json/properties/approval/properties/status/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+if(!(((((data31 === "pending") || (data31 === "approved")) || (data31 === "denied")) || (data31 === "expired")) || (data31 === "cancelled"))){
+validate11.errors = [{instancePath:instancePath+"/decision/approval/status",schemaPath:"decision.schema.json/properties/approval/properties/status/enum",keyword:"enum",params:{allowedValues: schema11.properties.approval.properties.status.enum},message:"must be equal to one of the allowed values"}];
 return false;
 }
 var valid10 = _errs74 === errors;
+}
+else {
+var valid10 = true;
+}
+if(valid10){
+if(data29.expiresAt !== undefined){
+const _errs76 = errors;
+if(typeof data29.expiresAt !== "string"){
+validate11.errors = [{instancePath:instancePath+"/decision/approval/expiresAt",schemaPath:"decision.schema.json/properties/approval/properties/expiresAt/type",keyword:"type",params:{type: "string"},message:"must be string"}];
+return false;
+}
+var valid10 = _errs76 === errors;
 }
 else {
 var valid10 = true;
@@ -1125,7 +1169,7 @@ validate11.errors = [{instancePath:instancePath+"/decision/approval",schemaPath:
 return false;
 }
 }
-var valid2 = _errs67 === errors;
+var valid2 = _errs69 === errors;
 }
 else {
 var valid2 = true;
@@ -1152,21 +1196,21 @@ var valid0 = true;
 }
 if(valid0){
 if(data.holdBack !== undefined){
-let data32 = data.holdBack;
-const _errs76 = errors;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+let data33 = data.holdBack;
+const _errs78 = errors;
+if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
 validate11.errors = [{instancePath:instancePath+"/holdBack",schemaPath:"#/properties/holdBack/type",keyword:"type",params:{type: "integer"},message:"must be integer"}];
 return false;
 }
-if(errors === _errs76){
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 0 || isNaN(data32)){
+if(errors === _errs78){
+if((typeof data33 == "number") && (isFinite(data33))){
+if(data33 < 0 || isNaN(data33)){
 validate11.errors = [{instancePath:instancePath+"/holdBack",schemaPath:"#/properties/holdBack/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
 return false;
 }
 }
 }
-var valid0 = _errs76 === errors;
+var valid0 = _errs78 === errors;
 }
 else {
 var valid0 = true;
