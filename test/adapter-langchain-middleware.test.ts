@@ -21,6 +21,7 @@ const POLICY = Policy.parse({
     { id: 'no-secrets-to-model', effect: 'deny', when: { kind: 'llm', detect: { guardrail: 'secrets', in: 'input.messages' } }, message: 'Secrets never reach the model' },
     { id: 'no-emails-to-model', effect: 'transform', when: { kind: 'llm', detect: { guardrail: 'pii', in: 'input.messages', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.messages', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
     { id: 'answers', effect: 'allow', when: { kind: 'llm_output' } },
+    { id: 'no-secrets-out', effect: 'deny', when: { kind: 'llm_output', detect: { guardrail: 'secrets', in: 'input.content', types: ['GITHUB_TOKEN'] } }, message: 'Answers never carry secrets' },
     { id: 'answer-emails', effect: 'transform', when: { kind: 'llm_output', detect: { guardrail: 'pii', in: 'input.content', types: ['EMAIL_ADDRESS'] } }, transform: [{ redact: 'input.content', guardrail: 'pii', types: ['EMAIL_ADDRESS'] }] },
     { id: 'read-sql', effect: 'allow', when: { kind: 'tool', name: 'sql_query', 'input.sql': { regex: '^\\s*select\\b', flags: 'i' } } },
     { id: 'no-drop', effect: 'deny', when: { kind: 'tool', name: 'sql_query', 'input.sql': { regex: '\\bdrop\\b', flags: 'i' } }, message: 'Destructive SQL is not allowed' },
@@ -214,15 +215,44 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(toolMessage?.content).toBe('order 7: shipped to <EMAIL_ADDRESS>');
   });
 
-  it('never streams a PII value split across chunks to the caller', async () => {
-    const { agent } = await setup([{ reply: { text: ['Mail ana@cust', 'omer.exa', 'mple about it'], usage: { inputTokens: 5, outputTokens: 6 } } }]);
+  it('streams checked text through the hold-back gate: a PII value split across chunks never reaches the caller', async () => {
+    const chunks = ['The parcel ', 'left on Monday. ', 'Mail ana@cust', 'omer.exa', 'mple about it, ', 'or call us. '.repeat(30)];
+    const { agent, guard, dataDir } = await setup([{ reply: { text: chunks, usage: { inputTokens: 5, outputTokens: 6 } } }]);
     const streamed: string[] = [];
     for await (const [message] of await agent.stream({ messages: [{ role: 'user', content: 'Who to mail?' }] }, { streamMode: 'messages' })) {
       streamed.push(typeof message.content === 'string' ? message.content : JSON.stringify(message.content));
     }
     const all = streamed.join('');
     expect(all).not.toMatch(/ana@|omer\.exa|example/);
-    expect(streamed).toContain('Mail <EMAIL_ADDRESS> about it');
+    expect(all).toBe(`The parcel left on Monday. Mail <EMAIL_ADDRESS> about it, ${'or call us. '.repeat(30)}`);
+    // Released as the gate cleared it, in several pieces, not as one message at the end.
+    expect(streamed.filter((piece) => piece !== '').length).toBeGreaterThan(1);
+    await guard.flush();
+    const conn = db(dataDir);
+    const answers = conn.prepare("SELECT data FROM audit_records WHERE type = 'decision' AND data LIKE '%llm_output%'").all() as Array<{ data: string }>;
+    conn.close();
+    expect(answers).toHaveLength(1);
+    expect(answers[0]!.data).not.toContain('ana@customer');
+  });
+
+  it('stops a stream at the window the policy denies; nothing from that window on reaches the caller', async () => {
+    const key = 'ghp_R2d4kP9xLm3Qz7Vb1Nc8Ws5Ty6Ua0Hj2Ke4F';
+    const { agent, server, guard, dataDir } = await setup([{ reply: { text: ['Here is the token: ', key.slice(0, 20), key.slice(20), ' use it well.'] } }]);
+    const streamed: string[] = [];
+    const error = await (async () => {
+      for await (const [message] of await agent.stream({ messages: [{ role: 'user', content: 'Token?' }] }, { streamMode: 'messages' })) streamed.push(String(message.content));
+    })().catch((e: unknown) => e as Error);
+    expect(error).toBeInstanceOf(Error);
+    expect(((error as Error).cause as { code?: string }).code).toBe('ACTION_DENIED');
+    expect(streamed.join('')).not.toContain(key.slice(0, 8));
+    expect(server.requests).toHaveLength(1);
+    // The window that stopped it is in the audit trail, denied by the rule, with the token masked.
+    await guard.flush();
+    const conn = db(dataDir);
+    const rows = conn.prepare("SELECT effect, rules, data FROM audit_records WHERE type = 'decision' AND data LIKE '%llm_output%'").all() as Array<{ effect: string; rules: string; data: string }>;
+    conn.close();
+    expect(rows.map((r) => [r.effect, JSON.parse(r.rules)])).toEqual([['deny', ['no-secrets-out']]]);
+    expect(rows[0]!.data).not.toContain(key);
   });
 
   it('records in the ledger the usage the provider reported', async () => {
