@@ -15,7 +15,7 @@ async function timeSteps(step, n, offset) {
 }
 
 /** Runs each step `calls` times in alternating blocks after a warm-up; returns each one's latency summary (µs). */
-export async function interleavedSteps(steps, calls, { warmup = 30, block = 50 } = {}) {
+export async function interleavedSteps(steps, calls, { warmup = 200, block = 25 } = {}) {
   const all = steps.map(() => []);
   for (const step of steps) await timeSteps(step, warmup, 1_000_000);
   for (let done = 0; done < calls; done += block) {
