@@ -130,6 +130,17 @@ describe('OpenAI Agents SDK 0.20 adapter', () => {
     expect(String(stream.finalOutput)).toMatch(/^Write to .+ today\.$/);
   });
 
+  it('a streamed run: a denied tool call in the stream never runs and the model reads the refusal', async () => {
+    const { server, guard, runner } = await setup([call('refund', { order: 7 }), { reply: { text: ['sorry, ', 'no refunds'] } }]);
+    const { spies, list } = tools(guard);
+    const stream = await runner.run(new Agent({ name: 'coder', model: 'gpt-4o-mini', tools: list }), 'refund order 7', { stream: true });
+    for await (const event of stream) void event;
+    await stream.completed;
+    expect(stream.finalOutput).toBe('sorry, no refunds');
+    expect(spies.refund).not.toHaveBeenCalled();
+    expect(bodyText(server, 1)).toContain('The agent may not issue refunds');
+  });
+
   it('an allowed tool runs; its result is redacted before the model reads it', async () => {
     const { server, guard, runner } = await setup([call('kb_search', { query: 'rebase' }), { reply: { text: 'done' } }]);
     const { spies, list } = tools(guard);
