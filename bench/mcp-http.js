@@ -23,6 +23,7 @@ export const id = 'mcp-http';
 export const title = 'MCP gateway: added latency per tools/call (Streamable HTTP, audit on)';
 
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const PASSTHROUGH = fileURLToPath(new URL('./lib/http-passthrough.js', import.meta.url));
 const POLICY = `version: 1
 name: bench-mcp-http
 default: deny
@@ -74,9 +75,9 @@ async function startServer() {
   };
 }
 
-/** Starts `agentguard mcp proxy` and resolves with the process and the endpoint it prints. */
-function startProxy(upstream, cwd, policyFile) {
-  const child = spawn(process.execPath, [BIN, 'mcp', 'proxy', '--name', 'bench', '--upstream', upstream, '--port', '0', '--policy', policyFile], { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
+/** Starts a proxy process and resolves with the process and the endpoint it prints first on stdout. */
+function startProcess(args, cwd) {
+  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -94,36 +95,48 @@ async function connect(url) {
   return client;
 }
 
+const startProxy = (upstream, cwd, policyFile) => startProcess([BIN, 'mcp', 'proxy', '--name', 'bench', '--upstream', upstream, '--port', '0', '--policy', policyFile], cwd);
+
+async function stop(proc) {
+  if (!proc || proc.child.exitCode !== null) return;
+  proc.child.kill('SIGTERM');
+  await new Promise((resolve) => proc.child.once('exit', resolve));
+}
+
 export async function run({ log }) {
   const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-mcp-http-'));
   const policyFile = join(dir, 'policy.yaml');
   writeFileSync(policyFile, POLICY);
   const server = await startServer();
   let proxy;
+  let floor;
   const clients = [];
   try {
     proxy = await startProxy(server.url, dir, policyFile);
+    floor = await startProcess([PASSTHROUGH, server.url], dir);
     const setups = [
       { label: 'direct (no gateway)', url: server.url },
+      { label: 'bare HTTP pass-through process (floor: the extra hop alone)', url: floor.url },
       { label: 'mcp proxy, policy only', url: proxy.url },
     ];
     for (const setup of setups) {
       setup.client = await connect(setup.url);
       clients.push(setup.client);
     }
-    const { table, rounds, callsPerRound } = await timeSideBySide(setups, log);
+    const { table, rounds, callsPerRound, summaries } = await timeSideBySide(setups, log);
+    const overFloor = summaries[2].p50 - summaries[1].p50;
     const markdown = [
       table,
+      '',
+      `Over the bare pass-through (the floor of one more HTTP hop, measured in the same rounds), the proxy adds ${(overFloor / 1000).toFixed(2)} ms p50: its decisions, audit records and SSE checking.`,
       '',
       `Sequential tools/call of one small text tool over Streamable HTTP (SSE answers), ${rounds} alternating rounds of ${callsPerRound} calls each; every proxied call is one more HTTP hop plus two recorded decisions (the call, its result) and one recorded outcome.`,
     ].join('\n');
     return { markdown, failures: [] };
   } finally {
     for (const client of clients) await client.close().catch(() => {});
-    if (proxy && proxy.child.exitCode === null) {
-      proxy.child.kill('SIGTERM');
-      await new Promise((resolve) => proxy.child.once('exit', resolve));
-    }
+    await stop(proxy);
+    await stop(floor);
     await server.close();
     rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
   }
