@@ -6,6 +6,10 @@ import { openEngine, type Engine } from '../src/core/engine/open-engine.js';
 import type { PolicyError } from '../src/core/policy/policy-error.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { compileTimeWindow } from '../src/core/policy/time-window.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCliInProcess } from './helpers/cli-in-process.js';
+import { makeTempDir } from './helpers/temp-dirs.js';
 
 const POLICY = `version: 1
 name: hours
@@ -122,4 +126,35 @@ describe('time windows', () => {
     expect(problems('{ time: { days: [fry] } }')).toMatch(/rules\[0\]\.when\.time\.days\[0\]/);
     expect(problems('{ time: {} }')).toMatch(/rules\[0\]\.when\.time/);
   });
+
+  it('policy test decides each case at its own `at`, else at --at; a time that cannot be read is reported at its line', async () => {
+    const dir = makeTempDir('ag-time-test-');
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    writeFileSync(
+      join(dir, 'policy.test.yaml'),
+      `policy: ./policy.yaml
+cases:
+  - name: monday morning after the change to summer time
+    at: "2026-03-30T07:00:00Z"
+    action: { kind: tool, name: deploy }
+    expect: { effect: allow, rule: business-hours }
+  - name: friday afternoon
+    at: "2026-03-27T16:30:00+01:00"
+    action: { kind: tool, name: deploy }
+    expect: { effect: deny, rule: no-friday-afternoon }
+  - name: at the time --at gives
+    action: { kind: tool, name: deploy }
+    expect: { effect: allow }
+`,
+    );
+    const atNoon = await runCliInProcess(['policy', 'test', 'policy.test.yaml', '--at', '2026-03-31T10:00:00Z', '--json'], { cwd: dir });
+    expect(atNoon.code, atNoon.stdout + atNoon.stderr).toBe(0);
+    const atNight = await runCliInProcess(['policy', 'test', 'policy.test.yaml', '--at', '2026-03-31T23:00:00Z'], { cwd: dir });
+    expect(atNight.code).toBe(1);
+    expect(atNight.stdout).toContain('at the time --at gives');
+    writeFileSync(join(dir, 'bad.test.yaml'), 'policy: ./policy.yaml\ncases:\n  - name: x\n    at: "friday"\n    action: { kind: tool, name: deploy }\n    expect: { effect: deny }\n');
+    const bad = await runCliInProcess(['policy', 'test', 'bad.test.yaml'], { cwd: dir });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr + bad.stdout).toMatch(/bad\.test\.yaml:4:\d+.*"friday" is not a time/);
+  }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { parseIsoTime } from '../../audit/filters.js';
 import { openEngine, type Engine } from '../../engine/open-engine.js';
 import { SourceError } from '../load.js';
 import { Policy } from '../policy.js';
@@ -190,6 +191,7 @@ export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTest
   const coverage = options.coverage ? new RuleCoverage() : undefined;
   const files: PolicyTestRun['files'] = [];
   const engines = new Map<Policy, Engine>();
+  let caseTime: Date | undefined;
   try {
     for (const { test, policy } of suite.tests) {
       const engineFor = async (policy: Policy): Promise<Engine> => {
@@ -201,7 +203,8 @@ export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTest
             ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
             ...(options.agentId !== undefined ? { agentId: options.agentId } : {}),
             guardrails: { budgetMs: options.guardrailBudgetMs },
-            ...(options.now ? { now: options.now } : {}),
+            // A case's own `at`, else --at, else the clock.
+            now: () => caseTime ?? options.now?.() ?? new Date(),
           });
           engines.set(policy, engine);
         }
@@ -213,6 +216,7 @@ export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTest
       for (const c of test.cases) {
         const casePolicy = variants?.get(c.index) ?? policy;
         const engine = await engineFor(casePolicy);
+        caseTime = c.at !== undefined ? new Date(parseIsoTime(c.at)!) : undefined;
         const actual = await engine.decide(c.action);
         if (casePolicy === policy) coverage?.record(policy, test.policyFile, engine.subject(c.action));
         const failures = checkExpectation(c.expect, actual);

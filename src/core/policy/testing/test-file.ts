@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
 import type { Action } from '../../action.js';
+import { parseIsoTime } from '../../audit/filters.js';
 import { readSourceFile, SourceError, type ParsedSource } from '../load.js';
 import { formatJsonPath, type PathSegment } from '../problem.js';
 import { displayPath } from './display-path.js';
@@ -21,6 +22,7 @@ interface RawCase {
   action: Action;
   expect: Expectation;
   params?: Record<string, unknown>;
+  at?: string;
 }
 
 /**
@@ -57,6 +59,9 @@ export async function readPolicyTestFile(path: string, cwd = process.cwd()): Pro
     const earlier = firstByName.get(c.name);
     if (earlier === undefined) firstByName.set(c.name, index);
     else problems.push(problemAt(['cases', index, 'name'], `duplicate case name (also cases[${earlier}])`, { hint: 'Give every case in a file its own name: reports refer to cases by name.' }));
+    if (c.at !== undefined && parseIsoTime(c.at) === undefined) {
+      problems.push(problemAt(['cases', index, 'at'], `${JSON.stringify(c.at)} is not a time`, { hint: 'Write an ISO 8601 date or time: 2026-03-27T16:30:00Z or 2026-03-27T16:30:00+01:00 (UTC unless it has an offset).' }));
+    }
   });
   if (problems.length > 0) return { ok: false, problems };
 
@@ -70,7 +75,7 @@ export async function readPolicyTestFile(path: string, cwd = process.cwd()): Pro
         file,
         policyPath,
         policyFile: displayPath(policyPath, cwd),
-        cases: data.cases.map((c, index) => ({ index, name: c.name, action: c.action, expect: c.expect, ...(c.params ? { params: c.params } : {}), ...locate(source, ['cases', index]) })),
+        cases: data.cases.map((c, index) => ({ index, name: c.name, action: c.action, expect: c.expect, ...(c.params ? { params: c.params } : {}), ...(c.at !== undefined ? { at: c.at } : {}), ...locate(source, ['cases', index]) })),
       },
     },
   };

@@ -24,6 +24,8 @@ export interface PolicyTestCase extends Location {
   expect: Expectation;
   /** Parameter values the case is decided with, over the ones in use (for a policy that declares params). */
   params?: Record<string, unknown>;
+  /** The time the case is decided at (ISO 8601), for time conditions. */
+  at?: string;
 }
 
 /** A validated test file, with its policy path resolved. */
