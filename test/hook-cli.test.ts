@@ -90,10 +90,15 @@ const fixture = (agent: string, file: string, patch: (p: Record<string, unknown>
 };
 const claudeCommand = (command: string) => fixture('claude-code', 'bash.json', (p) => ((p.tool_input as Record<string, unknown>).command = command));
 
-beforeAll(() => {
+beforeAll(async () => {
   project = makeTempDir('ag-hook-e2e-');
   writeProject(project);
-});
+  // One call first creates the data folder and its database; the tests then run several hooks at once on it, as an
+  // agent making parallel tool calls does (creating it from several processes at once can outlast SQLite's 5 s busy
+  // wait on a loaded machine, and the hook then fails closed).
+  const first = await runHook('claude-code', claudeCommand('ls'));
+  expect(first, first.stderr).toMatchObject({ code: 0, stdout: '' });
+}, TIMEOUT);
 
 describe('Claude Code through the lean entry', () => {
   it('allow defers to Claude Code (no output), deny, ask and rewrite use hookSpecificOutput', async () => {
@@ -106,7 +111,7 @@ describe('Claude Code through the lean entry', () => {
     expect(allow).toMatchObject({ code: 0, stdout: '' });
     expect(deny.code).toBe(0);
     expect(deny.json).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: 'agentguard denied shell.exec: rm is not allowed here' } });
-    expect(ask.json).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
+    expect(ask.json, ask.stdout + ask.stderr).toMatchObject({ hookSpecificOutput: { permissionDecision: 'ask' } });
     expect(JSON.stringify(ask.json)).toContain('pushes need a person');
     expect(rewrite.json).toMatchObject({ hookSpecificOutput: { permissionDecision: 'allow', updatedInput: { command: 'echo checked', description: 'List files' } } });
   }, TIMEOUT);
@@ -180,9 +185,9 @@ describe('every agent, in its own format', () => {
       runHook('copilot-cli', command('echo hi')),
       runHook('copilot-cli', fixture('copilot-cli', 'create.json')),
     ]);
-    expect(allow).toMatchObject({ code: 0, stdout: '' });
+    expect(allow, allow.stderr).toMatchObject({ code: 0, stdout: '' });
     expect(deny.json).toEqual({ permissionDecision: 'deny', permissionDecisionReason: 'agentguard denied shell.exec: rm is not allowed here' });
-    expect(ask.json).toMatchObject({ permissionDecision: 'ask' });
+    expect(ask.json, ask.stdout + ask.stderr).toMatchObject({ permissionDecision: 'ask' });
     expect(rewrite.json).toMatchObject({ modifiedArgs: { command: 'echo checked' } });
     expect(create).toMatchObject({ code: 0, stdout: '' });
   }, TIMEOUT);
