@@ -45,15 +45,11 @@ export class PolicyState {
   readonly policyPath?: string;
   private readonly now: () => Date;
 
-  /** Where reloads read the policy from instead of `policyPath`: the fleet's store (`--policy-from-store`). */
-  private readonly loader?: () => Promise<Policy>;
-
-  constructor(policy: Policy, policyPath?: string, now: () => Date = () => new Date(), loader?: () => Promise<Policy>) {
+  constructor(policy: Policy, policyPath?: string, now: () => Date = () => new Date()) {
     this.policy = policy;
     this.policyPath = policyPath;
     this.now = now;
     this.loadedAt = now();
-    this.loader = loader;
   }
 
   get current(): Policy {
@@ -85,14 +81,14 @@ export class PolicyState {
 
   private async reloadNow(): Promise<ReloadResult> {
     const at = this.now();
-    if (!this.policyPath && !this.loader) {
+    if (!this.policyPath) {
       const message = 'this sidecar was given a policy in memory, not a file, so there is nothing to reload';
       this.last = { ok: false, at: at.toISOString(), error: message };
       return { ok: false, code: 'RELOAD_UNAVAILABLE', message, problems: [], actions: ['Start the sidecar with a policy file to reload it.'] };
     }
     let policy: Policy;
     try {
-      policy = this.loader ? await this.loader() : await Policy.fromFile(this.policyPath!);
+      policy = await Policy.fromFile(this.policyPath);
     } catch (error) {
       const failure = describeFailure(error);
       this.last = { ok: false, at: at.toISOString(), error: failure.message };

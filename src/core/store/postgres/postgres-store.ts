@@ -9,7 +9,6 @@ import { PostgresCostStore } from './cost-store.js';
 import { PostgresDeliveryStore } from './delivery-store.js';
 import { PostgresMcpPinStore } from './mcp-pin-store.js';
 import { migratePostgres, type MigrateReport } from './migrations.js';
-import { PostgresPolicyStore } from './policy-store.js';
 import { PostgresRateLimitStore } from './rate-limit-store.js';
 import { PostgresSessionTaintStore } from './session-taint-store.js';
 import { PostgresTokenStore } from './token-store.js';
@@ -45,7 +44,6 @@ export class PostgresStore implements Store {
   readonly mcpPins: PostgresMcpPinStore;
   readonly sessionTaint: PostgresSessionTaintStore;
   readonly rateLimits: PostgresRateLimitStore;
-  readonly policies: PostgresPolicyStore;
   readonly location: string;
   /** The database without the chain, for messages. */
   readonly database: string;
@@ -71,7 +69,6 @@ export class PostgresStore implements Store {
     this.mcpPins = new PostgresMcpPinStore(db);
     this.sessionTaint = new PostgresSessionTaintStore(db);
     this.rateLimits = new PostgresRateLimitStore(db);
-    this.policies = new PostgresPolicyStore(db, notify);
   }
 
   /** Connects (pg is imported here, on first use) and, by default, migrates. */
