@@ -16,6 +16,38 @@ export function policySchema(): Record<string, unknown> {
   return cachedSchema;
 }
 
+const PARAM_REF = '#/definitions/paramRef';
+
+/**
+ * The schema the loader checks documents with: the shipped one without what is there for editors. The built-in
+ * packs' parameters under `include` items go (the loader checks an include's params against the pack it actually
+ * loads, which may be a newer release), and so does every `{ $param }` alternative (parameters are substituted
+ * before a document is checked, so a reference left over is an error).
+ */
+export function loaderSchema(schema: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(schema) as Record<string, unknown> & { properties?: { include?: { items?: Record<string, unknown> } }; definitions?: Record<string, unknown> };
+  delete copy.properties?.include?.items?.allOf;
+  delete copy.definitions?.paramRef;
+  const stack: unknown[] = [copy];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (!Array.isArray(node)) {
+      const record = node as Record<string, unknown>;
+      const anyOf = record.anyOf;
+      if (Array.isArray(anyOf) && anyOf.some((a) => (a as { $ref?: string })?.$ref === PARAM_REF)) {
+        const rest = anyOf.filter((a) => (a as { $ref?: string })?.$ref !== PARAM_REF);
+        if (rest.length === 1) {
+          delete record.anyOf;
+          Object.assign(record, rest[0]);
+        } else record.anyOf = rest;
+      }
+    }
+    stack.push(...(Array.isArray(node) ? node : Object.values(node)));
+  }
+  return copy;
+}
+
 interface Validators {
   document: ValidateFunction;
   operators: ValidateFunction;
@@ -27,12 +59,13 @@ let validators: Validators | undefined;
 function getValidators(): Validators {
   if (validators) return validators;
   const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  ajv.addSchema(policySchema());
+  const schema = loaderSchema(policySchema());
+  ajv.addSchema(schema);
   const sub = (ref: string) => ajv.getSchema(`${SCHEMA_ID}#/definitions/${ref}`)!;
-  const defs = (policySchema().definitions as Record<string, { oneOf?: unknown[] }>).transform.oneOf!;
+  const defs = (schema.definitions as Record<string, { oneOf?: unknown[] }>).transform.oneOf!;
   const transforms: Record<string, ValidateFunction> = {};
   for (const [i, key] of ['set', 'remove', 'keep', 'clamp', 'replace'].entries()) {
-    transforms[key] = ajv.compile({ definitions: policySchema().definitions, ...(defs[i] as object), type: 'object' });
+    transforms[key] = ajv.compile({ definitions: schema.definitions, ...(defs[i] as object), type: 'object' });
   }
   validators = { document: ajv.getSchema(SCHEMA_ID)!, operators: sub('operators'), transforms };
   return validators;
