@@ -253,6 +253,14 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     conn.close();
     expect(rows.map((r) => [r.effect, JSON.parse(r.rules)])).toEqual([['deny', ['no-secrets-out']]]);
     expect(rows[0]!.data).not.toContain(key);
+    // Cut before the provider reported usage: what was sent and written is counted, marked estimated.
+    const ledger = db(dataDir);
+    const cost = ledger.prepare('SELECT input_tokens, output_tokens, estimated FROM cost_ledger').all() as Array<{ input_tokens: number; output_tokens: number; estimated: number }>;
+    ledger.close();
+    expect(cost).toHaveLength(1);
+    expect(cost[0]!.estimated).toBe(1);
+    expect(cost[0]!.input_tokens).toBeGreaterThan(0);
+    expect(cost[0]!.output_tokens).toBeGreaterThan(0);
   });
 
   it('records in the ledger the usage the provider reported', async () => {

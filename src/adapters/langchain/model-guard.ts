@@ -1,8 +1,10 @@
 import { performance } from 'node:perf_hooks';
 import type { Decision } from '../../core/action.js';
+import type { TokenUsage } from '../../core/cost/types.js';
 import { AgentGuardError } from '../../core/errors.js';
 import { callOutcome, inputToRun, recordCall } from '../../sdk/llm/mediate.js';
-import { decideOutput } from '../../sdk/llm/output.js';
+import { decideOutput, outputAction, windowCheck } from '../../sdk/llm/output.js';
+import { gatedModel } from './gated-model.js';
 import { replaceText, setContent, textOf, transformedMessages, wireMessage, type MessageLike } from './messages.js';
 import { resolveModelIdentity, usageOf, type ModelIdentity } from './model-call.js';
 import { contextFor, type MiddlewareSettings, type RuntimeLike } from './options.js';
@@ -51,10 +53,44 @@ function applyTransform(request: ModelRequestLike, identity: ModelIdentity, deci
 }
 
 /**
+ * A call that failed. When a window of its stream was not allowed, that window is decided again, so the audit shows
+ * why the stream stopped (with the policy's redactions applied), together with the call's outcome; else the outcome
+ * alone is recorded. Never throws.
+ */
+async function recordFailure(settings: MiddlewareSettings, decision: Decision, started: number, error: unknown, stoppedBy: string | undefined, usage: TokenUsage | undefined, context: Record<string, unknown>): Promise<void> {
+  const outcome = { error, ...(usage ? { usage } : {}) };
+  if (stoppedBy !== undefined) {
+    try {
+      const records = settings.guard.answerRecords();
+      await records.decide(outputAction(decision.action.name, [stoppedBy], context));
+      await records.commit(decision, callOutcome(started, outcome));
+      return;
+    } catch {
+      // falls through to the outcome alone
+    }
+  }
+  await recordCall(settings.guard, decision, started, outcome);
+}
+
+/**
+ * Usage of a stream that ended before the provider reported it (cut by the policy, or failed part-way): the tokens
+ * were billed all the same, so the request and the text written so far are counted, and marked estimated.
+ */
+async function estimatedUsage(identity: ModelIdentity, input: Record<string, unknown>, written: string): Promise<TokenUsage> {
+  const { estimateTextTokens } = await import('../../core/cost/tokens.js');
+  return {
+    model: identity.model,
+    inputTokens: await estimateTextTokens(identity.provider, identity.model, JSON.stringify(input)),
+    outputTokens: await estimateTextTokens(identity.provider, identity.model, written),
+    estimated: true,
+  };
+}
+
+/**
  * wrapModelCall: the request is decided as `kind: "llm"` before anything is sent (deny or approval throw, and the
  * provider gets nothing; a transform is what is sent); the answer is decided as `llm_output` before the agent loop
- * sees it, recorded with the call's outcome and usage in one transaction. The model's own run is tagged `nostream`,
- * so a caller streaming the agent (`streamMode: "messages"`) gets the answer once it was checked, never its raw tokens.
+ * sees it, recorded with the call's outcome and usage in one transaction. A streamed answer goes through the guarded
+ * clients' hold-back gate (see gatedModel), so a caller streaming the agent gets only checked text.
  */
 export function guardModelCall(settings: MiddlewareSettings, peers: LangChainPeers) {
   return async (request: ModelRequestLike, handler: (request: ModelRequestLike) => Promise<AnswerLike>): Promise<AnswerLike> => {
@@ -66,13 +102,16 @@ export function guardModelCall(settings: MiddlewareSettings, peers: LangChainPee
     const decision = await guard.decide({ kind: 'llm', name, input, context });
     inputToRun(decision, undefined);
     const decided = decision.effect === 'transform' ? applyTransform(request, identity, decision) : request;
-    const model = new peers.RunnableBinding({ bound: decided.model, config: { tags: ['nostream'] }, kwargs: {} });
+    const stopped: { stoppedBy?: string } = {};
+    const progress = { streamed: false, written: '' };
+    const model = gatedModel(peers, decided.model, { check: windowCheck(guard, name, context, stopped), holdBack: settings.holdBack, progress });
     const started = performance.now();
     let answer: AnswerLike;
     try {
       answer = await handler({ ...decided, model });
     } catch (error) {
-      await recordCall(guard, decision, started, { error });
+      const usage = progress.streamed ? await estimatedUsage(identity, decision.action.input ?? input, progress.written).catch(() => undefined) : undefined;
+      await recordFailure(settings, decision, started, error, stopped.stoppedBy, usage, context);
       throw error;
     }
     // Read before the answer is checked: a denied answer was still generated and billed.
