@@ -28,7 +28,7 @@ export const TEMPLATES = [
   {
     id: 'coding-agent',
     title: 'Coding agent',
-    description: 'Shell and file tools: writes only in the workspace, no rm -rf / or curl | sh, git push needs approval.',
+    description: 'Coding agents through their hooks (Claude Code, Cursor, Gemini CLI, Copilot CLI, Windsurf, Codex): the coding-agent pack, no credential reads, no rm -rf / or curl | sh, pushes to protected branches need approval.',
     sampleAction: { kind: 'shell', name: 'shell.exec', input: { command: 'rm -rf /' } },
   },
 ] as const satisfies readonly TemplateInfo[];
