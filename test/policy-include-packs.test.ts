@@ -95,6 +95,13 @@ cases:
 
     const pretty = await runCliInProcess(['policy', 'test', join(dir, 'policy.test.yaml')], { cwd: dir });
     expect(pretty.stdout).toContain('(policy agentguard:payment-limits@1.0.0, with the params of policy.yaml)');
+
+    // Coverage counts the pack cases decided with this policy's params as reaching its included rules.
+    const coverage = await runCliInProcess(['policy', 'test', join(dir, 'policy.test.yaml'), '--coverage', '--json'], { cwd: dir });
+    const report = (JSON.parse(coverage.stdout) as { coverage: Array<{ policy: string; rules: number; uncovered: string[] }> }).coverage;
+    expect(report.map((c) => c.policy)).toEqual(['policy.yaml']);
+    expect(report[0].uncovered).not.toContain('readonly-db/no-write-sql');
+    expect(report[0].uncovered).not.toContain('payment-limits/amount-over-hard-cap');
   });
 
   it('`policy test` fails a pack case the given parameters break, naming the pack', async () => {

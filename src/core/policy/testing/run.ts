@@ -219,6 +219,8 @@ export async function runPolicyTests(suite: PolicyTestSuite, options: PolicyTest
         caseTime = c.at !== undefined ? new Date(parseIsoTime(c.at)!) : undefined;
         const actual = await engine.decide(c.action);
         if (casePolicy === policy) coverage?.record(policy, test.policyFile, engine.subject(c.action));
+        // A pack's case decided with the including policy's own params reaches rules of that policy too.
+        else if (test.includedBy && !c.params) coverage?.record(policy, test.includedBy.policyFile, engine.subject(c.action));
         const failures = checkExpectation(c.expect, actual);
         results.push({
           file: test.file,
