@@ -137,6 +137,25 @@ describe('rate limits', () => {
     expect(effects(made)).toEqual(['allow', 'allow', 'allow', 'deny']);
   });
 
+  it('a transform rule with a rate keys its counter on the action as decided, not as the transform rewrote it', async () => {
+    const clock = { now: Date.parse('2026-03-01T12:00:00.000Z') };
+    const e = await engineAt(`version: 1
+name: anon
+rules:
+  - id: anonymise
+    effect: transform
+    when: { name: web.search }
+    transform: [ { set: context.user, value: anonymous } ]
+    rate: { key: [context.user], max: 1, per: 1h }
+`, clock);
+    const as = (user: string): Action => ({ kind: 'tool', name: 'web.search', context: { user } });
+    const first = await e.decide(as('ann'));
+    expect(first.effect).toBe('transform');
+    expect(first.action.context).toEqual({ user: 'anonymous' });
+    expect((await e.decide(as('bob'))).effect).toBe('transform');
+    expect((await e.decide(as('ann'))).effect).toBe('deny');
+  });
+
   it('record: false counts nothing (as budgets are not held); the explanation shows the limit', async () => {
     const e = await openEngine({ policy: Policy.parse(policyText('sliding')), record: false });
     open.push(e);

@@ -118,7 +118,7 @@ export async function evaluateAction(ctx: PipelineContext, action: Action): Prom
   if (evalCtx) await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool);
   let decision = evaluatePolicy(compiled, subject, evalCtx);
   let ratesTaken = false;
-  if (ctx.rateLimits && rateRulesOf(decision).length > 0) ({ decision, took: ratesTaken } = await takeRates(ctx.rateLimits, decision, now ?? new Date()));
+  if (ctx.rateLimits && rateRulesOf(decision).length > 0) ({ decision, took: ratesTaken } = await takeRates(ctx.rateLimits, decision, now ?? new Date(), subject));
   if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
   if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
   if (ctx.observe) decision = await ctx.observe(subject, decision);
@@ -162,9 +162,9 @@ async function requestApproval(ctx: PipelineContext, decision: Decision): Promis
 // The rate-limit module, loaded once on first use, by decisions that matched a rule with a rate.
 let rateModule: Promise<typeof import('./rate/enforce.js')> | undefined;
 
-async function takeRates(store: RateLimitStore, decision: Decision, at: Date): Promise<{ decision: Decision; took: boolean }> {
+async function takeRates(store: RateLimitStore, decision: Decision, at: Date, subject: Action): Promise<{ decision: Decision; took: boolean }> {
   const { takeRateSlots } = await (rateModule ??= import('./rate/enforce.js'));
-  return takeRateSlots(store, decision, at);
+  return takeRateSlots(store, decision, at, subject);
 }
 
 /** Only allowed LLM calls are priced and held against budgets; other decisions never load the cost module. */

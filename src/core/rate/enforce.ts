@@ -1,4 +1,4 @@
-import type { Decision, Reason } from '../action.js';
+import type { Action, Decision, Reason } from '../action.js';
 import type { CompiledRule } from '../policy/compile.js';
 import { rateRulesOf } from '../policy/rate.js';
 import type { RateLimitStore, RateTakeResult, RateWindow } from './types.js';
@@ -14,11 +14,14 @@ export interface RateOutcome {
   took: boolean;
 }
 
-/** The windows an allowed or transformed decision must take a slot in (none for other decisions). */
-export function rateWindowsOf(decision: Decision): { rules: readonly CompiledRule[]; windows: RateWindow[] } {
+/**
+ * The windows an allowed or transformed decision must take a slot in (none for other decisions), keyed by the action
+ * as it was decided (`subject`), not as a transform rewrote it.
+ */
+export function rateWindowsOf(decision: Decision, subject: Action = decision.action): { rules: readonly CompiledRule[]; windows: RateWindow[] } {
   const rules = rateRulesOf(decision);
   if (rules.length === 0 || (decision.effect !== 'allow' && decision.effect !== 'transform')) return { rules: [], windows: [] };
-  return { rules, windows: rules.map((rule) => rule.rate!.windowFor(decision.action)) };
+  return { rules, windows: rules.map((rule) => rule.rate!.windowFor(subject)) };
 }
 
 /**
@@ -26,11 +29,11 @@ export function rateWindowsOf(decision: Decision): { rules: readonly CompiledRul
  * atomically in the store, or none and a deny (`rate_limited`, with `retryAfter` in seconds) when any is full. Other
  * decisions, and those that matched no limited rule, are returned as they are. A store that fails denies.
  */
-export async function takeRateSlots(store: RateLimitStore, decision: Decision, at: Date): Promise<RateOutcome> {
+export async function takeRateSlots(store: RateLimitStore, decision: Decision, at: Date, subject: Action = decision.action): Promise<RateOutcome> {
   let rules: readonly CompiledRule[];
   let result: RateTakeResult;
   try {
-    const needed = rateWindowsOf(decision);
+    const needed = rateWindowsOf(decision, subject);
     rules = needed.rules;
     if (needed.windows.length === 0) return { decision, took: false };
     result = await store.take({ decisionId: decision.id, at: at.getTime(), windows: needed.windows });

@@ -171,7 +171,7 @@ export async function replayDecisions(options: ReplayOptions): Promise<ReplayRep
     if (needsPipeline) decision = await evaluateAction(counting, recorded.action);
     else {
       decision = evaluatePolicy(compiled, recorded.action, newEvalContext(compiled, redaction, evalOptions, readsTime ? now : undefined));
-      const { rules, windows } = rateWindowsOf(decision);
+      const { rules, windows } = rateWindowsOf(decision, recorded.action);
       if (windows.length > 0) decision = applyTake(decision, rules, rateLimits.takeNow({ decisionId: decision.id, at: now.getTime(), windows })).decision;
     }
     if (decision.effect === recorded.effect) {
