@@ -67,6 +67,8 @@ describe('scan shows coding agents; --fix secures them; --unfix puts every file 
     expect(dry.stdout).toContain('what --fix would change (nothing written)');
     expect(dry.stdout).toContain('+        "matcher": "*"');
     expect(dry.stdout).toContain('mcp", "wrap", "--name", "fs"');
+    // No agentguard project in the home folder: the user-wide hooks would block calls in folders without one.
+    expect(dry.stdout).toContain('These hooks run in every project');
     expect(snapshot()).toEqual(original);
     expect(existsSync(join(dataDir, 'scan-fix.json'))).toBe(false);
 

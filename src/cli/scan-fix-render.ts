@@ -12,6 +12,7 @@ export function renderFix(report: FixReport): string {
     for (const note of agent.notes) out.push(`  note: ${note}`);
     out.push('');
   }
+  for (const note of report.notes) out.push(`note: ${note}`, '');
   if (report.manifest) out.push(`What --fix changed is recorded in ${report.manifest}; \`agentguard scan --unfix\` puts every file back.`, 'Restart the agents (or start a new session) so they load their hooks and servers.', '');
   return out.join('\n');
 }

@@ -59,6 +59,8 @@ export interface FixAgentReport {
 export interface FixReport {
   dryRun: boolean;
   agents: FixAgentReport[];
+  /** What applies to every agent fixed (where their hooks find a policy). */
+  notes: string[];
   manifest?: string;
 }
 
@@ -165,7 +167,12 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
     agents.push(report);
     planned.push({ agent: report, files, run: async () => { for (const run of runs) await run(); } });
   }
-  if (settings.dryRun || planned.every((p) => p.files.length === 0)) return { dryRun: settings.dryRun, agents };
+  const notes: string[] = [];
+  // User-scope hooks run in every folder; a folder with no agentguard project of its own falls back to the home folder's.
+  if (agents.some((a) => a.hooks.length > 0) && !existsSync(join(options.home, 'agentguard.config.json')) && !process.env.AGENTGUARD_PROJECT) {
+    notes.push(`These hooks run in every project. A folder without its own agentguard.config.json (above it) uses the one in your home folder, and there is none in ${options.home}: tool calls there are blocked until you run \`agentguard init --template coding-agent\` in ${options.home} (or in each project).`);
+  }
+  if (settings.dryRun || planned.every((p) => p.files.length === 0)) return { dryRun: settings.dryRun, agents, notes };
 
   // The bytes of every file about to change are on disk, in the manifest, before the first one changes.
   const previous = await readManifest(settings.dataDir);
@@ -199,7 +206,7 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
     }
     await save();
   }
-  return { dryRun: false, agents, manifest: manifestPath };
+  return { dryRun: false, agents, notes, manifest: manifestPath };
 }
 
 export interface UnfixFileReport {
