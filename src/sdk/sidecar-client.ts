@@ -6,6 +6,7 @@ import type { ApprovalRecord } from '../core/approvals/types.js';
 import { decisionProblem, previewProblem } from '../core/contracts/validate-decision.js';
 import { AgentGuardError, isErrorCode, type ErrorCode } from '../core/errors.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { exchange, type Exchange } from './http-exchange.js';
 import { isPlainObject } from '../core/plain-object.js';
 import { JS_SDK_NAME, MIN_SIDECAR_VERSION, packageVersion, SDK_HEADER, SIDECAR_VERSION_HEADER, sidecarTooOld } from '../core/contracts/sdk-versions.js';
 
@@ -112,22 +113,20 @@ export class SidecarClient {
 
   private async request(method: 'GET' | 'POST', path: string, payload: unknown, what: string, extraTimeoutMs = 0): Promise<string> {
     const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
-    let response: Response;
-    let text: string;
+    let response: Exchange;
     try {
-      response = await fetch(url, {
+      response = await exchange(url, {
         method,
         headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', [SDK_HEADER]: SDK_ID, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
         ...(method === 'POST' ? { body: JSON.stringify(payload) } : {}),
-        signal: AbortSignal.timeout(this.timeoutMs + extraTimeoutMs),
-        redirect: 'error',
+        timeoutMs: this.timeoutMs + extraTimeoutMs,
       });
-      text = await response.text();
     } catch (error) {
       throw new SidecarCallError('unavailable', this.scrub(this.transportMessage(error, what)));
     }
+    const text = response.text;
     // Checked before the answer is read: a sidecar older than this SDK needs may not mean what this SDK understands.
-    const tooOld = sidecarTooOld(response.headers.get(SIDECAR_VERSION_HEADER), MIN_SIDECAR_VERSION, JS_SDK_NAME);
+    const tooOld = sidecarTooOld(response.header(SIDECAR_VERSION_HEADER), MIN_SIDECAR_VERSION, JS_SDK_NAME);
     if (tooOld) throw new SidecarCallError('rejected', this.scrub(`${tooOld} (${this.displayUrl})`), { code: 'SDK_TOO_NEW', actions: ['Upgrade the sidecar (agentguard), then restart it.'] });
     if (response.status >= 200 && response.status < 300) return text;
     const said = errorBodyOf(text);
