@@ -29,6 +29,11 @@ export default class HooksInstall extends BaseCommand {
     const { installHooks } = await import('../../hooks/install/install.js');
     const report = await mapHooksErrors(() => installHooks(env, { agents, scope: flags.scope, dryRun: flags['dry-run'] }));
     if (!this.jsonEnabled()) process.stdout.write((await import('../../hooks/install/render.js')).renderHooksReport(report, 'install'));
+    const { existsSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    if (flags.scope === 'user' && !existsSync(join(env.home, 'agentguard.config.json')) && !process.env.AGENTGUARD_PROJECT) {
+      this.note(`Note: these hooks run in every project. A folder without its own agentguard.config.json (above it) uses the one in ${env.home}, and there is none: tool calls there are blocked until you run \`agentguard init --template coding-agent\` in ${env.home} (or in each project).`);
+    }
     return report;
   }
 }
