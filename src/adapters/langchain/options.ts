@@ -32,6 +32,8 @@ export interface AgentGuardMiddlewareOptions {
    * it, a deny withholds it, an injection found in it taints the session. The policy must allow `tool_output`.
    */
   checkToolResults?: boolean;
+  /** Streamed answers hold back at least this many characters (the policy's longest guardrail span is the floor). */
+  holdBack?: number;
 }
 
 export interface MiddlewareSettings {
@@ -40,6 +42,7 @@ export interface MiddlewareSettings {
   session: (runtime: RuntimeLike | undefined) => string | undefined;
   approval: { mode?: 'interrupt' | 'wait'; wait: ApprovalWaitOptions };
   checkToolResults: boolean;
+  holdBack: number;
 }
 
 function invalid(message: string, fix: string): AgentGuardError {
@@ -58,7 +61,7 @@ export function middlewareSettings(options: AgentGuardMiddlewareOptions | undefi
       actions: ["agentguardMiddleware({ guard: new AgentGuard({ policy: 'agentguard/policy.yaml', agentId: 'my-agent' }) }) or { guard: { sidecar: { url, token } } }"],
     });
   }
-  const { guard, context, session, approval, checkToolResults } = options as AgentGuardMiddlewareOptions;
+  const { guard, context, session, approval, checkToolResults, holdBack } = options as AgentGuardMiddlewareOptions;
   if (context !== undefined && !isPlainObject(context)) throw invalid('context must be an object', 'Give e.g. { project: "shop", user: "u-9" }.');
   if (session !== undefined && session !== false && typeof session !== 'function') throw invalid('session must be false or a function of the runtime', 'Leave it out to use the thread_id, or give (runtime) => id.');
   if (approval !== undefined && !isPlainObject(approval)) throw invalid('approval must be an object', 'Give e.g. { mode: "wait", timeoutMs: 60000 }.');
@@ -67,6 +70,7 @@ export function middlewareSettings(options: AgentGuardMiddlewareOptions | undefi
     const value = approval?.[key];
     if (value !== undefined && !(typeof value === 'number' && Number.isFinite(value) && value > 0)) throw invalid(`approval.${key} is ${JSON.stringify(value)}`, 'Give a number of milliseconds above 0.');
   }
+  if (holdBack !== undefined && !(Number.isInteger(holdBack) && holdBack >= 0)) throw invalid(`holdBack is ${JSON.stringify(holdBack)}`, 'Give a whole number of characters, 0 or more.');
   if (checkToolResults !== undefined && typeof checkToolResults !== 'boolean') throw invalid('checkToolResults must be true or false', 'Leave it out (true) or set false.');
   const { mode, ...wait } = (approval ?? {}) as NonNullable<AgentGuardMiddlewareOptions['approval']>;
   return {
@@ -75,6 +79,7 @@ export function middlewareSettings(options: AgentGuardMiddlewareOptions | undefi
     session: session === false ? () => undefined : session ? (runtime) => (runtime ? session(runtime) : undefined) : threadId,
     approval: { ...(mode ? { mode } : {}), wait },
     checkToolResults: checkToolResults ?? true,
+    holdBack: holdBack ?? 0,
   };
 }
 
