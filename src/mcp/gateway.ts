@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainObject } from '../core/plain-object.js';
@@ -9,12 +7,13 @@ import type { McpSessionInfo, ToolListGuard } from './hooks.js';
 import { SAMPLING_METHOD } from './actions.js';
 import { createMessageGuard, type PendingCall, type PendingRead, type PendingSampling } from './message-guard.js';
 import { errorMessage, LineSplitter, parseLine, serialize, type RpcId } from './jsonrpc.js';
+import { childServer } from './server/child.js';
+import type { ServerSide } from './server/side.js';
+import type { UpstreamOptions } from './server/http-upstream.js';
 
-export interface StdioGatewayOptions {
+interface GatewayCommonOptions {
   /** The server's name in action names (`<server>.<tool>`). */
   server: string;
-  command: string;
-  args: readonly string[];
   decider: McpDecider;
   /** How long a require_approval call waits for a person's answer; 0 denies at once with the approval's id. */
   approvalWaitMs: number;
@@ -24,24 +23,48 @@ export interface StdioGatewayOptions {
   output: Writable;
   /** Where the gateway's own notes go (the server's stderr is passed through to the process's stderr). */
   log: (message: string) => void;
-  env?: NodeJS.ProcessEnv;
-  /** How long the server gets to exit after the client closed its input, before SIGTERM (then as long before SIGKILL). */
-  shutdownGraceMs?: number;
   /** The session decided actions carry, which session taint follows (see McpSessionInfo.taintId); default: this connection's. */
   sessionId?: string;
 }
 
+/** The server started as a child process, over stdio. */
+export interface ChildServerGatewayOptions extends GatewayCommonOptions {
+  command: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  /** How long the server gets to exit after the client closed its input, before SIGTERM (then as long before SIGKILL). */
+  shutdownGraceMs?: number;
+}
+
+/** The server reached over Streamable HTTP. */
+export interface UpstreamGatewayOptions extends GatewayCommonOptions {
+  upstream: UpstreamOptions;
+}
+
+export type StdioGatewayOptions = ChildServerGatewayOptions | UpstreamGatewayOptions;
+
 const SERVER_GONE = -32000;
 
+/** Where the gateway's messages for the server go: a child process, or a Streamable HTTP upstream (loaded only then). */
+async function serverSideOf(options: StdioGatewayOptions): Promise<ServerSide> {
+  if ('upstream' in options) {
+    const { httpUpstream } = await import('./server/http-upstream.js');
+    return httpUpstream(options.server, options.upstream);
+  }
+  return childServer({ server: options.server, command: options.command, args: options.args, ...(options.env ? { env: options.env } : {}), ...(options.shutdownGraceMs !== undefined ? { shutdownGraceMs: options.shutdownGraceMs } : {}) });
+}
+
 /**
- * The stdio MCP gateway: starts the server as a child, forwards JSON-RPC both ways, decides every tools/call (and its
- * result) through the decider, and resolves with the server's exit code once the server has exited and every answer
- * owed to the client was written.
+ * The stdio MCP gateway: the client speaks MCP over stdio to it; it reaches the server (a child process it starts, or a
+ * Streamable HTTP upstream), forwards JSON-RPC both ways, decides every tools/call (and its result) through the
+ * decider, and resolves with the server's exit code (0 for an upstream) once the server side has ended and every
+ * answer owed to the client was written.
  */
-export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
+export async function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
   const { server, guard, input, output, log } = options;
   const messages = createMessageGuard({ server, decider: options.decider, approvalWaitMs: options.approvalWaitMs, ...(guard ? { guard } : {}), log });
-  const session: McpSessionInfo = { id: `mcp_${randomUUID()}`, transport: 'stdio', ...(options.sessionId ? { taintId: options.sessionId } : {}) };
+  const side = await serverSideOf(options);
+  const session: McpSessionInfo = { id: `mcp_${randomUUID()}`, transport: 'upstream' in options ? 'streamable-http' : 'stdio', ...(options.sessionId ? { taintId: options.sessionId } : {}) };
   const calls = new Map<RpcId, PendingCall>();
   const deciding = new Set<RpcId>();
   const cancelled = new Set<RpcId>();
@@ -57,19 +80,7 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     if (clientGone) return;
     output.write(serialize(message));
   };
-
-  let child: ChildProcess;
-  try {
-    child = spawn(options.command, [...options.args], { stdio: ['pipe', 'pipe', 'inherit'], env: options.env ?? process.env });
-  } catch (error) {
-    log(`agentguard mcp: could not start ${options.command}: ${(error as Error).message}`);
-    return Promise.resolve(1);
-  }
-  const toServer = (message: unknown): boolean => {
-    if (serverGone || !child.stdin?.writable) return false;
-    child.stdin.write(serialize(message));
-    return true;
-  };
+  const toServer = (message: Record<string, unknown>): boolean => !serverGone && side.send(message);
 
   const track = (task: Promise<void>): void => {
     const settled = task.catch((error: unknown) => log(`agentguard mcp: internal error: ${(error as Error)?.message ?? String(error)}`)).finally(() => work.delete(settled));
@@ -89,7 +100,7 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
       calls.set(id, verdict.call);
       if (!toServer(verdict.forward)) {
         calls.delete(id);
-        toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} has exited`));
+        toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} ${side.goneText}`));
       }
     } finally {
       deciding.delete(id);
@@ -152,18 +163,11 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
     if (!toServer(message) && method !== undefined && id !== undefined) {
       reads.delete(id);
       listRequests.delete(id);
-      toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} has exited`));
+      toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} ${side.goneText}`));
     }
   }
 
-  function fromServer(line: string): void {
-    const parsed = parseLine(line);
-    if (!parsed.ok) {
-      log(`agentguard mcp: the server ${server} sent a malformed message: ${parsed.error.error.message}`);
-      toServer(parsed.error);
-      return;
-    }
-    const message = parsed.message;
+  function fromServer(message: Record<string, unknown>): void {
     const method = typeof message.method === 'string' ? message.method : undefined;
     const id = message.id as RpcId | undefined;
     if (method === undefined && id !== undefined) {
@@ -196,53 +200,38 @@ export function runStdioGateway(options: StdioGatewayOptions): Promise<number> {
   }
 
   const fromClientLines = new LineSplitter(fromClient, () => toClient(errorMessage(null, ErrorCode.InvalidRequest, 'Invalid Request: a message exceeded 10 MiB and was dropped')));
-  const fromServerLines = new LineSplitter(fromServer, () => log(`agentguard mcp: the server ${server} sent a message over 10 MiB; it was dropped`));
-
   return new Promise<number>((resolve) => {
-    let exitCode: number | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-
     const endClient = (): void => {
       if (serverGone) return;
-      child.stdin?.end();
-      const grace = options.shutdownGraceMs ?? 2000;
-      killTimer = setTimeout(() => {
-        child.kill('SIGTERM');
-        killTimer = setTimeout(() => child.kill('SIGKILL'), grace);
-        killTimer.unref();
-      }, grace);
-      killTimer.unref();
+      side.end();
     };
-
-    input.on('data', (chunk: Buffer) => fromClientLines.push(chunk));
-    input.on('end', endClient);
-    input.on('error', endClient);
-    output.on('error', () => {
-      clientGone = true;
-      endClient();
-    });
-    child.stdout!.on('data', (chunk: Buffer) => fromServerLines.push(chunk));
-    child.stdin!.on('error', (error) => log(`agentguard mcp: writing to the server ${server} failed: ${error.message}`));
-
-    child.on('error', (error) => {
-      log(`agentguard mcp: could not run the server ${server} (${options.command}): ${error.message}`);
-      exitCode ??= 1;
-    });
-    child.on('close', (code, signal) => {
+    const closed = (exitCode: number): void => {
       serverGone = true;
-      if (killTimer) clearTimeout(killTimer);
-      exitCode ??= code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1);
       void (async () => {
         while (work.size > 0) await Promise.all([...work]);
-        for (const id of [...calls.keys(), ...listRequests, ...reads.keys()]) toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} exited before it answered`));
+        for (const id of [...calls.keys(), ...listRequests, ...reads.keys()]) toClient(errorMessage(id, SERVER_GONE, `the MCP server ${server} ${side.unansweredText}`));
         calls.clear();
         listRequests.clear();
         reads.clear();
         samplings.clear();
         input.pause();
         input.removeAllListeners('data');
-        resolve(exitCode!);
+        resolve(exitCode);
       })();
+    };
+    try {
+      side.start({ message: fromServer, log, closed });
+    } catch (error) {
+      log(`agentguard mcp: ${(error as Error).message}`);
+      resolve(1);
+      return;
+    }
+    input.on('data', (chunk: Buffer) => fromClientLines.push(chunk));
+    input.on('end', endClient);
+    input.on('error', endClient);
+    output.on('error', () => {
+      clientGone = true;
+      endClient();
     });
   });
 }

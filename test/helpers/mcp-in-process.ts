@@ -30,19 +30,23 @@ class StreamTransport implements Transport {
   }
 }
 
+/** The gateway's options without its stdio ends (distributed over the child-process and HTTP-upstream variants). */
+type GatewayOptions<T = StdioGatewayOptions> = T extends StdioGatewayOptions ? Omit<T, 'input' | 'output' | 'log'> & { log?: (message: string) => void } : never;
+
 /**
- * A real MCP SDK client connected through the stdio gateway run in this process (the server is a real child process).
+ * A real MCP SDK client connected through the stdio gateway run in this process (the server is a real child process,
+ * or with `upstream`, a Streamable HTTP server).
  * `done` resolves with the server's exit code once the client closed and the gateway finished.
  */
 export async function connectThroughGateway(
-  options: Omit<StdioGatewayOptions, 'input' | 'output' | 'log'>,
+  options: GatewayOptions,
   clientName: string,
   clientOptions?: ConstructorParameters<typeof Client>[1],
   setup?: (client: Client) => void,
 ): Promise<{ client: Client; done: Promise<number> }> {
   const input = new PassThrough();
   const output = new PassThrough();
-  const done = runStdioGateway({ ...options, input, output, log: () => undefined });
+  const done = runStdioGateway({ log: () => undefined, ...options, input, output } as StdioGatewayOptions);
   const client = new Client({ name: clientName, version: '1.0.0' }, clientOptions);
   setup?.(client);
   await client.connect(new StreamTransport(input, output));
