@@ -269,19 +269,19 @@ export function composeSource(source: ParsedSource, options: ComposeOptions = {}
     return { unit, prefix };
   };
 
-  const rootFile = undefined;
-  const root = load(source, rootFile, [], [], { label: 'this policy', ...(options.params ? { values: options.params } : {}) });
+  const root = load(source, undefined, [], [], { label: 'this policy', ...(options.params ? { values: options.params } : {}) });
   if (problems.length > 0 || !root) throw new PolicyError(source.filename, problems);
 
-  const guardrails = mergeGuardrails(root, problems, place, show);
+  const guardrails = mergeGuardrails(root, problems, place);
   if (problems.length > 0) throw new PolicyError(source.filename, problems);
 
   // Included rules first (in include order), then the policy's own, as they were gathered.
   const ordered = [...root.rules.filter((r) => r.origin.via.length > 0), ...root.rules.filter((r) => r.origin.via.length === 0)];
-  const { include: _include, params: _params, pack: _pack, ...rest } = root.doc;
-  void _include;
-  void _params;
-  void _pack;
+  // The composed document holds what was resolved, not how: no include, params or pack of its own.
+  const rest: PolicyDocument = { ...root.doc };
+  delete rest.include;
+  delete rest.params;
+  delete rest.pack;
   const data: PolicyDocument = { ...rest, ...(Object.keys(guardrails).length > 0 ? { guardrails } : {}), rules: ordered.map((r) => r.rule) };
   return {
     filename: source.filename,
@@ -345,8 +345,7 @@ function paramProblem(p: ParamProblem, src: ParsedSource, file: string | undefin
 }
 
 /** Guardrails of every file: one name configured twice must be configured the same; included files load no modules. */
-function mergeGuardrails(root: Unit, problems: Problem[], place: (src: ParsedSource, file: string | undefined, segments: PathSegment[]) => Pick<Problem, 'line' | 'column' | 'file'>, show: (p: string) => string): Record<string, GuardrailEntry> {
-  void show;
+function mergeGuardrails(root: Unit, problems: Problem[], place: (src: ParsedSource, file: string | undefined, segments: PathSegment[]) => Pick<Problem, 'line' | 'column' | 'file'>): Record<string, GuardrailEntry> {
   const out: Record<string, GuardrailEntry> = {};
   const from = new Map<string, string>();
   for (const g of root.guardrails) {
