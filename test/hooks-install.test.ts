@@ -221,6 +221,26 @@ describe('the entry edits', () => {
   });
 });
 
+describe('every agent layout', () => {
+  it.each(CODING_AGENT_IDS.map((a) => [a]))('%s: add then remove gives back the document, whatever other hooks and settings it holds', (agent) => {
+    const spec = AGENT_HOOK_SPECS[agent];
+    const events = [...eventsOf(spec), 'SomeOtherEvent'];
+    const other = fc.record({ command: fc.string({ maxLength: 10 }).filter((c) => !c.includes('agentguard')) });
+    const entry = spec.layout === 'groups' ? fc.record({ matcher: fc.constantFrom('*', 'Bash', 'run_shell_command'), hooks: fc.array(other, { minLength: 1, maxLength: 2 }) }) : other;
+    const doc = fc.record({ theme: fc.string({ maxLength: 6 }), hooks: fc.dictionary(fc.constantFrom(...events), fc.array(entry, { minLength: 1, maxLength: 2 }), { minKeys: 1 }) }, { requiredKeys: ['hooks'] });
+    fc.assert(
+      fc.property(doc, fc.constantFrom(0, 2, '\t'), (value, indent) => {
+        const text = JSON.stringify(value, null, indent);
+        const added = addHookEntries(spec, 'x', text, hookCommandLine(agent));
+        for (const event of eventsOf(spec)) expect(JSON.stringify(JSON.parse(added.text).hooks[event])).toContain('agentguard-hook.js');
+        expect(addHookEntries(spec, 'x', added.text, hookCommandLine(agent)).text).toBe(added.text);
+        expect(JSON.parse(removeHookEntries(spec, 'x', added.text).text)).toEqual(value);
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
 /** Strips // comments and trailing commas (the Gemini fixture is JSONC) for a plain JSON.parse in the assertions. */
 function removeComments(text: string): string {
   return text.replace(/^\uFEFF/, '').replace(/\/\/[^\n"]*$/gm, '').replace(/,(\s*[}\]])/g, '$1');
