@@ -235,6 +235,18 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(answers[0]!.data).not.toContain('ana@customer');
   });
 
+  it('streams an answer with a tool call through the gate: the call is decided and runs once', async () => {
+    const { agent, runs } = await setup([toolCall('sql_query', { sql: 'SELECT status FROM orders WHERE id = 7' }), text(['Order 7 ', 'has shipped.'])]);
+    const streamed: Array<{ type: string; content: string; calls: number }> = [];
+    for await (const [message] of await agent.stream({ messages: [{ role: 'user', content: 'Where is order 7?' }] }, { streamMode: 'messages' })) {
+      streamed.push({ type: message.type, content: String(message.content), calls: (message as { tool_call_chunks?: unknown[] }).tool_call_chunks?.length ?? 0 });
+    }
+    expect(runs.sql).toEqual(['SELECT status FROM orders WHERE id = 7']);
+    expect(streamed.some((m) => m.calls > 0)).toBe(true);
+    expect(streamed.filter((m) => m.type === 'tool').map((m) => m.content)).toEqual(['order 7: shipped to <EMAIL_ADDRESS>']);
+    expect(streamed.filter((m) => m.type !== 'tool').map((m) => m.content).join('')).toBe('Order 7 has shipped.');
+  });
+
   it('stops a stream at the window the policy denies; nothing from that window on reaches the caller', async () => {
     const key = 'ghp_R2d4kP9xLm3Qz7Vb1Nc8Ws5Ty6Ua0Hj2Ke4F';
     const { agent, server, guard, dataDir } = await setup([{ reply: { text: ['Here is the token: ', key.slice(0, 20), key.slice(20), ' use it well.'] } }]);
