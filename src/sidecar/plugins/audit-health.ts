@@ -21,7 +21,8 @@ export function auditSinkFor(services: Pick<SidecarServices, 'recorder' | 'audit
         return records;
       } catch (error) {
         if (!(isAgentGuardError(error) && error.code === 'AUDIT_ENTRY_INVALID')) {
-          auditHealth.lastFailure = { at: new Date().toISOString(), message: (error as Error)?.message ?? String(error) };
+          const code = isAgentGuardError(error) ? error.code : undefined;
+          auditHealth.lastFailure = { at: new Date().toISOString(), message: (error as Error)?.message ?? String(error), ...(code ? { code } : {}) };
         }
         throw error;
       }

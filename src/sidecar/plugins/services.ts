@@ -9,7 +9,8 @@ import type { PolicyState } from './policy-state.js';
 
 /** The last time the audit trail refused a decision's record (decisions are then denied), or null. */
 export interface AuditHealth {
-  lastFailure: { at: string; message: string } | null;
+  /** `code`: the error's code when it had one (STORE_UNAVAILABLE: the shared store could not be reached). */
+  lastFailure: { at: string; message: string; code?: string } | null;
 }
 
 /** What the routes share: one instance per app, handed to each route module. */

@@ -33,6 +33,9 @@ async function readinessChecks(services: SidecarServices): Promise<Check[]> {
     const files = [services.dataDir, location, `${location}-wal`].filter((f) => existsSync(f));
     for (const file of files) await access(file, constants.W_OK);
     checks.push({ name: 'store', ok: true, message: location });
+    // A write that failed only because the shared store could not be reached says nothing once it answers again: ready
+    // again now, not at the next successful decision (a load balancer sends none to an instance that is not ready).
+    if (services.auditHealth.lastFailure?.code === 'STORE_UNAVAILABLE') services.auditHealth.lastFailure = null;
   } catch (error) {
     checks.push({ name: 'store', ok: false, message: `the audit store is not writable: ${failed(error)}` });
   }
