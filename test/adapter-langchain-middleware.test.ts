@@ -235,6 +235,16 @@ describe('agentguardMiddleware in a LangChain agent', () => {
     expect(answers[0]!.data).not.toContain('ana@customer');
   });
 
+  it('keeps the split value out of the v3 protocol message stream too', async () => {
+    const { agent } = await setup([{ reply: { text: ['Mail ana@cust', 'omer.exa', 'mple about it'] } }]);
+    const events: string[] = [];
+    const stream = await agent.stream({ messages: [{ role: 'user', content: 'Who to mail?' }] }, { streamMode: 'messages', version: 'v3' } as never);
+    for await (const event of stream as AsyncIterable<unknown>) events.push(JSON.stringify(event));
+    const all = events.join('\n');
+    expect(all).not.toMatch(/ana@|omer\.exa/);
+    expect(all).toContain('<EMAIL_ADDRESS>');
+  });
+
   it('streams an answer with a tool call through the gate: the call is decided and runs once', async () => {
     const { agent, runs } = await setup([toolCall('sql_query', { sql: 'SELECT status FROM orders WHERE id = 7' }), text(['Order 7 ', 'has shipped.'])]);
     const streamed: Array<{ type: string; content: string; calls: number }> = [];
