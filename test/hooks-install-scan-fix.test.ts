@@ -193,3 +193,22 @@ describe('a second scan --fix', () => {
     expect(readFileSync(join(home, '.cursor/mcp.json'), 'utf8')).toBe(FILES['.cursor/mcp.json']);
   }, 120_000);
 });
+
+describe('one file changed for hooks and MCP servers', () => {
+  it('Gemini CLI settings edited after --fix: --unfix takes out the hook and unwraps the server, keeping the edit', async () => {
+    const { fixCodingAgents, unfixCodingAgents } = await import('../src/scan/fix.js');
+    const { scanOptions } = await import('../src/scan/run-scan.js');
+    const options = scanOptions({ home, paths: [project], probe: false, pids: [] });
+    await fixCodingAgents(options, { dataDir, dryRun: false, mcp: { project } });
+    const settings = join(home, '.gemini/settings.json');
+    const fixed = readFileSync(settings, 'utf8');
+    expect(fixed).toContain('agentguard-hook.js');
+    expect(fixed).toContain('"wrap"');
+    writeFileSync(settings, fixed.replace('"GitHub"', '"Dracula"'));
+    await unfixCodingAgents(dataDir, false);
+    const text = readFileSync(settings, 'utf8');
+    expect(text).toContain('"Dracula"');
+    expect(text).toContain('// dark');
+    expect(text).not.toContain('agentguard');
+  }, 120_000);
+});

@@ -28,6 +28,7 @@ export const FIX_MANIFEST = 'scan-fix.json';
 interface ManifestFile {
   path: string;
   role: 'hooks' | 'mcp' | 'backup';
+  /** Hook files: the agent whose entries --fix added. */
   agent?: CodingAgentId;
   /** MCP configs: where the client reads it and the servers --fix wrapped, to unwrap them alone if the file changed. */
   location?: ConfigLocation;
@@ -177,9 +178,15 @@ export async function fixCodingAgents(options: ScanOptions, settings: FixSetting
   // The bytes of every file about to change are on disk, in the manifest, before the first one changes.
   const previous = await readManifest(settings.dataDir);
   const manifest: Manifest = previous ?? { kind: 'agentguard-scan-fix', version: 1, createdAt: new Date().toISOString(), files: [], dirs: [] };
-  const touched = new Set<string>();
+  // One file can be changed for hooks and for MCP servers (Gemini CLI's settings.json): one entry knows both.
+  const byPath = new Map<string, Omit<ManifestFile, 'before' | 'afterSha256'>>();
   for (const file of planned.flatMap((p) => p.files)) {
-    if (touched.has(file.path)) continue;
+    const known = byPath.get(file.path);
+    const { path: _path, role: _role, ...facts } = file;
+    byPath.set(file.path, known ? { ...known, ...facts } : file);
+  }
+  const touched = new Set<string>();
+  for (const file of byPath.values()) {
     touched.add(file.path);
     const current = await readOrNull(file.path);
     const known = manifest.files.find((f) => f.path === file.path);
@@ -252,8 +259,11 @@ export async function unfixCodingAgents(dataDir: string, dryRun: boolean): Promi
     // Changed since --fix: only agentguard's own entries come out; the rest is the user's.
     let after: string | undefined;
     try {
-      if (now !== null && file.role === 'hooks' && file.agent) after = removeHookEntries(AGENT_HOOK_SPECS[file.agent], file.path, nowText).text;
-      if (now !== null && file.role === 'mcp' && file.location && file.servers) after = unwrapServers(file.location, nowText, { names: file.servers }).text;
+      if (now !== null && file.role !== 'backup') {
+        after = nowText;
+        if (file.agent) after = removeHookEntries(AGENT_HOOK_SPECS[file.agent], file.path, after).text;
+        if (file.location && file.servers) after = unwrapServers(file.location, after, { names: file.servers }).text;
+      }
     } catch (error) {
       files.push({ path: file.path, role: file.role, outcome: 'kept', diff: '', notes: [`changed since scan --fix and cannot be read now (${(error as Error).message}): left as it is`] });
       continue;
