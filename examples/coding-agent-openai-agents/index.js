@@ -2,7 +2,7 @@
 // guardedModelProvider, tools through guardTools, agent input/output guardrails, and approvals through the SDK's
 // interruptions. It runs offline against a fake OpenAI-compatible provider and shows an allowed call, a redaction, a
 // denied tool call and an approval granted from another process.
-//   npm run build && node examples/coding-agent-openai-agents
+//   npm run example coding-agent-openai-agents      (or: npm run build && node examples/coding-agent-openai-agents)
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

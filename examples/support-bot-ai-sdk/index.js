@@ -1,7 +1,7 @@
 // A support bot on the Vercel AI SDK (ai 7) with agentguard: the model behind agentguardMiddleware, the tools behind
 // guardTools and the AI SDK's own tool approval. It runs offline against a fake OpenAI-compatible provider and shows
 // an allowed call, a redaction, a denied tool call and an approval granted from another process.
-//   npm run build && node examples/support-bot-ai-sdk
+//   npm run example support-bot-ai-sdk      (or: npm run build && node examples/support-bot-ai-sdk)
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
