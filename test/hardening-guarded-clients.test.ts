@@ -41,7 +41,7 @@ function newGuard(policy = POLICY): AgentGuard {
   return guard;
 }
 
-async function openai(script: FakeScript, options: { toolCalls?: 'throw' | 'strip' | 'annotate' } = {}) {
+async function openai(script: FakeScript, options: { toolCalls?: 'throw' | 'strip' | 'annotate' | 'defer' } = {}) {
   const server = await startFakeOpenAI(script);
   servers.push(server);
   const client = new GuardedOpenAI({ apiKey: FAKE_OPENAI_KEY, baseURL: server.baseURL, maxRetries: 0, guard: newGuard(), ...options });
@@ -210,9 +210,9 @@ describe('runTools on a guarded client', () => {
     { reply: { text: 'Refunded.' } },
   ];
 
-  it('throws on a denied tool call even with toolCalls: "annotate", and never runs the tool', async () => {
+  it.each(['annotate', 'defer'] as const)('throws on a denied tool call even with toolCalls: "%s", and never runs the tool', async (toolCalls) => {
     const refund = vi.fn(() => 'refunded');
-    const { client } = await openai(script(), { toolCalls: 'annotate' });
+    const { client } = await openai(script(), { toolCalls });
     const runner = client.chat.completions.runTools({ ...ask('refund me'), tools: tools(refund) });
     // The runner re-throws the guard's error as its own; the message is the denial.
     await expect(runner.finalContent()).rejects.toThrow(/payments\.refund was denied: The model may not issue refunds/);
