@@ -73,6 +73,18 @@ describe('hooks install / uninstall per agent', () => {
     expect(await hooksStatus(env, [agent], ['user'])).toMatchObject([{ state: before === undefined ? 'no-file' : 'missing' }]);
   });
 
+  it('uninstall also removes the folders install made for a file it created', async () => {
+    mkdirSync(join(env.home, '.copilot'), { recursive: true });
+    await installHooks(env, { agents: ['copilot-cli'], scope: 'user', dryRun: false });
+    expect(existsSync(join(env.home, '.copilot', 'hooks', 'agentguard.json'))).toBe(true);
+    await installHooks(env, { agents: ['copilot-cli'], scope: 'project', dryRun: false });
+    expect(existsSync(join(env.project, '.github', 'hooks', 'agentguard.json'))).toBe(true);
+    await uninstallHooks(env, { agents: ['copilot-cli'], scope: 'user', dryRun: false });
+    await uninstallHooks(env, { agents: ['copilot-cli'], scope: 'project', dryRun: false });
+    expect(filesIn(join(env.home, '.copilot'))).toEqual([]);
+    expect(filesIn(env.project)).toEqual([]);
+  });
+
   it('project scope writes the project file and leaves the home folder alone', async () => {
     const path = writeFixture('claude-code', 'project');
     await installHooks(env, { agents: ['claude-code'], scope: 'project', dryRun: false });

@@ -4,7 +4,7 @@
  * its backup kept beside it (`<file>.agentguard-hooks-backup`: the original bytes and their hash).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { backupBytes, backupPathOf, newBackup, readBackup, removeBackup, replaceFileAtomically, sha256, writeBackup, type InstallBackup } from '../../mcp/install/files.js';
 import { unifiedDiff } from '../../mcp/install/install.js';
@@ -88,6 +88,13 @@ async function loadFile(spec: AgentHookSpec, path: string): Promise<Loaded> {
 const loadAll = (agents: readonly CodingAgentId[], scope: HookScope, env: HookEnvironment) =>
   Promise.all(agents.map((agent) => loadFile(AGENT_HOOK_SPECS[agent], AGENT_HOOK_SPECS[agent].path(scope, env))));
 
+/** The folders above `path` that do not exist yet, outermost first. */
+function missingDirs(path: string): string[] {
+  const out: string[] = [];
+  for (let dir = dirname(path); !existsSync(dir) && dirname(dir) !== dir; dir = dirname(dir)) out.unshift(dir);
+  return out;
+}
+
 /** Agents whose own user folder exists here: the ones `--all` means. */
 export function agentsSetUp(env: HookEnvironment): CodingAgentId[] {
   return (Object.keys(AGENT_HOOK_SPECS) as CodingAgentId[]).filter((agent) => existsSync(AGENT_HOOK_SPECS[agent].userDir(env)));
@@ -111,7 +118,7 @@ export async function installHooks(env: HookEnvironment, options: HooksOptions):
       if (backup && bytes !== undefined && sha256(before) === backup.installedSha256) backup.installedSha256 = sha256(after);
       else {
         if (backup) report.notes.push('the file was changed since the last install: the backup now holds it as it was just before this install');
-        backup = newBackup(path, before, after, 'hooks-install', bytes === undefined);
+        backup = newBackup(path, before, after, 'hooks-install', bytes === undefined, missingDirs(path));
       }
       await mkdir(dirname(path), { recursive: true });
       await writeBackup(backup);
@@ -162,6 +169,8 @@ export async function uninstallHooks(env: HookEnvironment, options: Omit<HooksOp
       if (after === undefined) await rm(path, { force: true });
       else await replaceFileAtomically(path, after);
       await removeBackup(path, 'hooks-install');
+      // The folders install made for a file it created go too, when nothing else was put in them.
+      if (after === undefined) for (const dir of [...(backup?.createdDirs ?? [])].reverse()) await rmdir(dir).catch(() => undefined);
       report.written = true;
     });
   }

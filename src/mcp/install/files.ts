@@ -46,6 +46,8 @@ export interface InstallBackup {
   original: { sha256: string; base64: string };
   /** True when the config did not exist before agentguard wrote it (then `original` is empty): restoring removes it. */
   created?: boolean;
+  /** Folders made to hold a created config, outermost first: restoring removes them again when empty. */
+  createdDirs?: string[];
   /** SHA-256 of the config as agentguard last wrote it: equal to the file's hash means nobody edited it since. */
   installedSha256: string;
 }
@@ -55,7 +57,7 @@ const purposeOf = (backup: InstallBackup): BackupPurpose => (backup.kind === BAC
 /** Not `.json`: a config folder read as a whole (Continue's mcpServers/) must not take the backup for a config. */
 export const backupPathOf = (config: string, purpose: BackupPurpose = 'mcp-install'): string => `${config}${BACKUP_SUFFIX[purpose]}`;
 
-export function newBackup(config: string, original: Uint8Array, installed: Uint8Array, purpose: BackupPurpose = 'mcp-install', created = false): InstallBackup {
+export function newBackup(config: string, original: Uint8Array, installed: Uint8Array, purpose: BackupPurpose = 'mcp-install', created = false, createdDirs: string[] = []): InstallBackup {
   return {
     kind: BACKUP_KIND[purpose],
     version: 1,
@@ -63,6 +65,7 @@ export function newBackup(config: string, original: Uint8Array, installed: Uint8
     createdAt: new Date().toISOString(),
     original: { sha256: sha256(original), base64: Buffer.from(original).toString('base64') },
     ...(created ? { created: true } : {}),
+    ...(createdDirs.length > 0 ? { createdDirs } : {}),
     installedSha256: sha256(installed),
   };
 }
