@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { migratePostgres, PG_SCHEMA_VERSION } from '../src/core/store/postgres/migrations.js';
+import { PostgresStore } from '../src/core/store/postgres/postgres-store.js';
 import { PgDatabase } from '../src/core/store/postgres/connection.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 import { postgresMissing, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
@@ -77,6 +78,29 @@ describe.skipIf(postgresMissing() !== null)(`agentguard store migrate${postgresM
     expect(JSON.parse(moved.stdout).error).toMatchObject({ code: 'STORE_COPY_REFUSED' });
     const query = await runCliInProcess(['audit', 'query', '--json', '--store', url, '--data-dir', dataDir]);
     expect(JSON.parse(query.stdout)).toEqual([]);
+  });
+
+  it('merges the chains of several instances by time, then chain and seq, in pages, with every record once', async () => {
+    const url = cluster!.database('merged');
+    const [a, b] = await Promise.all([PostgresStore.open(url, { chain: 'a' }), PostgresStore.open(url, { chain: 'b' })]);
+    try {
+      // Equal times across chains (and within one append) so that the chain and seq break ties.
+      for (let batch = 0; batch < 12; batch++) {
+        const entries = Array.from({ length: 100 }, (_, i) => ({ type: 'decision' as const, time: new Date(Date.UTC(2026, 2, 1, 0, 0, batch)).toISOString(), agentId: 'bot', decisionId: `d${batch}-${i}`, effect: 'allow' as const, rules: ['r'], data: { i } }));
+        await Promise.all([a.audit.append(entries), b.audit.append(entries)]);
+      }
+      const all: Array<{ time: string; chain?: string; seq: number }> = [];
+      for await (const record of a.scanAllChains({ order: 'asc' })) all.push(record);
+      expect(all).toHaveLength(2400);
+      expect(new Set(all.map((r) => `${r.chain}:${r.seq}`)).size).toBe(2400);
+      const key = (r: { time: string; chain?: string; seq: number }) => `${r.time}|${r.chain}|${String(r.seq).padStart(6, '0')}`;
+      expect(all.map(key)).toEqual([...all.map(key)].sort());
+      const newest = await b.queryAllChains({ limit: 3 });
+      expect(newest.map((r) => [r.chain, r.seq])).toEqual([['b', 1200], ['b', 1199], ['b', 1198]]);
+    } finally {
+      await a.close();
+      await b.close();
+    }
   });
 
   it('refuses a URL that is not postgresql:// without echoing it, and never prints a password', async () => {

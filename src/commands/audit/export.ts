@@ -35,9 +35,9 @@ docs/audit-export.md lists which record field goes where in CEF and OCSF. The fi
 
 /** Every matching record, oldest first, one page at a time. */
 async function* pagedRecords(store: Store, filter: AuditQuery): AsyncIterable<AuditRecord> {
-  if (store.queryAllChains) {
+  if (store.scanAllChains) {
     // A fleet's store: every instance's chain, merged by time.
-    yield* await store.queryAllChains({ ...filter, order: 'asc' });
+    yield* store.scanAllChains({ ...filter, order: 'asc' });
     return;
   }
   let afterSeq = 0;

@@ -98,6 +98,37 @@ export interface StoredAuditRow {
  */
 export type HashedAuditRow = readonly [seq: number | bigint, prevHash: unknown, hash: unknown, text: string | null];
 
+/** One version of a policy pushed to a fleet's store (see PolicyVersionStore). */
+export interface PolicyVersion {
+  version: number;
+  /** `sha256:…` of the policy document, as every decision made with it records. */
+  hash: string;
+  name: string;
+  /** `push`, or `rollback` to `ofVersion`. */
+  action: 'push' | 'rollback';
+  ofVersion: number | null;
+  pushedBy: string;
+  pushedAt: string;
+  /** The file it was pushed from, for people. */
+  source: string | null;
+  note: string | null;
+}
+
+/**
+ * Policies pushed to a fleet (`agentguard policy push`, `policy rollback`): append-only versions, the newest in force.
+ * Instances started with `--policy-from-store` load the current one and switch when another is pushed.
+ */
+export interface PolicyVersionStore {
+  /** Stores a new version (document as canonical JSON, and its hash) and makes it current; announces it to every instance. */
+  push(entry: { document: string; hash: string; name: string; pushedBy: string; pushedAt: string; source: string | null; note: string | null }): Promise<PolicyVersion>;
+  /** Makes an earlier version current again, as a new version that says so; null when there is no such version. */
+  rollback(version: number, by: { pushedBy: string; pushedAt: string; note: string | null }): Promise<PolicyVersion | null>;
+  /** The version in force and its document, or null when nothing was pushed. */
+  current(): Promise<{ version: PolicyVersion; document: string } | null>;
+  /** Every version, newest first. */
+  history(limit?: number): Promise<PolicyVersion[]>;
+}
+
 /** One database holding everything agentguard stores. */
 export interface Store {
   readonly audit: AuditStore;
@@ -131,6 +162,10 @@ export interface Store {
    * `chain`: what `audit query` and `audit export` read on a fleet. Stores of one log leave it out.
    */
   queryAllChains?(filter: AuditQuery): Promise<AuditRecord[]>;
+  /** The same without a limit, one page at a time (exports of any size). */
+  scanAllChains?(filter: AuditQuery): AsyncIterable<AuditRecord>;
+  /** Policy versions pushed to a fleet; only stores shared by several instances (PostgreSQL) have them. */
+  readonly policies?: PolicyVersionStore;
   /** Every instance's audit chain in a store of several (PostgreSQL), with the key registered for it. Stores of one log leave it out. */
   auditChains?(): Promise<Array<{ chain: string; keyId: string | null; publicKeyPem: string | null; records: number }>>;
   /** The audit log of one of those chains (to verify it). */

@@ -212,6 +212,25 @@ export async function listChains(db: PgDatabase): Promise<ChainInfo[]> {
  * fleet. Merged results are ordered by time, then chain and seq, so the order is total and stable.
  */
 export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: string | null): Promise<AuditRecord[]> {
+  if (filter.limit !== undefined && (!Number.isSafeInteger(filter.limit) || filter.limit < 0)) {
+    throw new AgentGuardError('AUDIT_QUERY_INVALID', `limit must be a whole number >= 0, got ${filter.limit}`);
+  }
+  const out: AuditRecord[] = [];
+  if (filter.limit === 0) return out;
+  for await (const page of recordPages(db, filter, chain)) {
+    for (const record of page) {
+      out.push(record);
+      if (filter.limit !== undefined && out.length >= filter.limit) return out;
+    }
+  }
+  return out;
+}
+
+/**
+ * The same records one page at a time, without a limit, for exports of any size: keyset paging on (time, chain, seq),
+ * so every page is one index range whatever its depth.
+ */
+export async function* recordPages(db: PgDatabase, filter: AuditQuery, chain: string | null, pageSize = 1000): AsyncIterable<AuditRecord[]> {
   const where: string[] = [];
   const values: unknown[] = [];
   const param = (value: unknown) => {
@@ -229,21 +248,30 @@ export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: st
     if (chain === null) throw new AgentGuardError('AUDIT_QUERY_INVALID', 'afterSeq needs one chain: sequence numbers are per chain');
     where.push(`seq > ${param(filter.afterSeq)}`);
   }
-  // A tampered rules column that is not JSON must not fail the whole query: a substring test first, then a safe parse.
+  // A substring test narrows the rows; the parsed rules decide (a tampered rules column must not fail the query).
   if (filter.rule !== undefined) where.push(`strpos(rules, ${param(JSON.stringify(filter.rule))}) > 0`);
-  if (filter.limit !== undefined && (!Number.isSafeInteger(filter.limit) || filter.limit < 0)) {
-    throw new AgentGuardError('AUDIT_QUERY_INVALID', `limit must be a whole number >= 0, got ${filter.limit}`);
-  }
-  const dir = filter.order === 'asc' ? 'ASC' : 'DESC';
+  const asc = filter.order === 'asc';
+  const dir = asc ? 'ASC' : 'DESC';
   // Qualified: a bare `seq` in ORDER BY would name the text output column (seq::text AS seq) and sort 10 before 9.
-  const order = chain === null ? `audit_records.time ${dir}, audit_records.chain ${dir}, audit_records.seq ${dir}` : `audit_records.seq ${dir}`;
-  const text = `SELECT ${ROW_COLUMNS}, chain FROM audit_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order}`;
-  const out: AuditRecord[] = [];
-  // Paged, so the rule filter (checked exactly on the parsed rules) still honours the limit.
-  const page = filter.limit !== undefined && filter.rule === undefined ? filter.limit : 1000;
-  for (let offset = 0; ; offset += page) {
-    if (filter.limit !== undefined && out.length >= filter.limit) break;
-    const rows = await db.query<Record<string, unknown>>(`${text} LIMIT ${page} OFFSET ${offset}`, values);
+  const keys = chain === null ? ['audit_records.time', 'audit_records.chain', 'audit_records.seq'] : ['audit_records.seq'];
+  const order = keys.map((k) => `${k} ${dir}`).join(', ');
+  let cursor: unknown[] | null = null;
+  for (;;) {
+    const pageValues = [...values];
+    let after = '';
+    if (cursor) {
+      const placeholders = cursor.map((v, i) => {
+        pageValues.push(v);
+        return `$${pageValues.length}${keys[i].endsWith('.seq') ? '::bigint' : ''}`;
+      });
+      after = `(${keys.join(', ')}) ${asc ? '>' : '<'} (${placeholders.join(', ')})`;
+    }
+    const conditions = [...where, ...(after ? [after] : [])];
+    const rows = await db.query<Record<string, unknown>>(
+      `SELECT ${ROW_COLUMNS}, chain FROM audit_records${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ${pageSize}`,
+      pageValues,
+    );
+    const page: AuditRecord[] = [];
     for (const r of rows) {
       const parsed = parseRow({ ...(r as unknown as StoredAuditRow), seq: int8(r.seq) });
       if ('error' in parsed) {
@@ -252,12 +280,13 @@ export async function queryRecords(db: PgDatabase, filter: AuditQuery, chain: st
         });
       }
       if (filter.rule !== undefined && !parsed.rules.includes(filter.rule)) continue;
-      out.push(chain === null ? { ...parsed, chain: r.chain as string } : parsed);
-      if (filter.limit !== undefined && out.length >= filter.limit) break;
+      page.push(chain === null ? { ...parsed, chain: r.chain as string } : parsed);
     }
-    if (rows.length < page) break;
+    if (page.length > 0) yield page;
+    if (rows.length < pageSize) return;
+    const last = rows[rows.length - 1];
+    cursor = chain === null ? [last.time, last.chain, last.seq] : [last.seq];
   }
-  return out;
 }
 
 async function insertCheckpoint(tx: Tx, chain: string, c: Checkpoint): Promise<void> {

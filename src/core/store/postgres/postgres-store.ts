@@ -3,12 +3,13 @@ import type { AuditQuery, AuditRecord } from '../../audit/types.js';
 import type { Store, StoreChange } from '../store.js';
 import { PostgresAgentStore } from './agent-store.js';
 import { PostgresApprovalStore } from './approval-store.js';
-import { listChains, PostgresAuditStore, queryRecords, type ChainInfo } from './audit-store.js';
+import { listChains, PostgresAuditStore, queryRecords, recordPages, type ChainInfo } from './audit-store.js';
 import { PgDatabase } from './connection.js';
 import { PostgresCostStore } from './cost-store.js';
 import { PostgresDeliveryStore } from './delivery-store.js';
 import { PostgresMcpPinStore } from './mcp-pin-store.js';
 import { migratePostgres, type MigrateReport } from './migrations.js';
+import { PostgresPolicyStore } from './policy-store.js';
 import { PostgresRateLimitStore } from './rate-limit-store.js';
 import { PostgresSessionTaintStore } from './session-taint-store.js';
 import { PostgresTokenStore } from './token-store.js';
@@ -44,6 +45,7 @@ export class PostgresStore implements Store {
   readonly mcpPins: PostgresMcpPinStore;
   readonly sessionTaint: PostgresSessionTaintStore;
   readonly rateLimits: PostgresRateLimitStore;
+  readonly policies: PostgresPolicyStore;
   readonly location: string;
   /** The database without the chain, for messages. */
   readonly database: string;
@@ -69,6 +71,7 @@ export class PostgresStore implements Store {
     this.mcpPins = new PostgresMcpPinStore(db);
     this.sessionTaint = new PostgresSessionTaintStore(db);
     this.rateLimits = new PostgresRateLimitStore(db);
+    this.policies = new PostgresPolicyStore(db, notify);
   }
 
   /** Connects (pg is imported here, on first use) and, by default, migrates. */
@@ -106,6 +109,11 @@ export class PostgresStore implements Store {
   /** Records of every chain matching a filter, merged by time (`audit query` / `audit export` on a fleet). */
   queryAllChains(filter: AuditQuery): Promise<AuditRecord[]> {
     return queryRecords(this.db, filter, null);
+  }
+
+  /** The same, every matching record one page at a time (no limit): `audit export` of a fleet of any size. */
+  async *scanAllChains(filter: AuditQuery): AsyncIterable<AuditRecord> {
+    for await (const page of recordPages(this.db, filter, null)) yield* page;
   }
 
   /**
