@@ -269,6 +269,20 @@ describe('guardTools and guardToolApproval (AI SDK 7)', () => {
     expect(await people.get(approved.id)).toMatchObject({ status: 'approved', consumedAt: expect.any(String) });
   });
 
+  it('a tool that streams its results has each value checked before it is passed on', async () => {
+    const { guard } = await setup({ reply: { text: 'unused' } });
+    async function* search() {
+      yield 'first hit';
+      yield 'second hit: mail carol@example.com';
+    }
+    const guarded = guardTools({ kb_search: tool({ description: 'search', inputSchema: schema, execute: search }) }, { guard });
+    const out = (await guarded.kb_search.execute!({ query: 'x' }, { toolCallId: 'c1', messages: [], context: undefined } as never)) as unknown as AsyncIterable<string>;
+    const seen: string[] = [];
+    for await (const value of out) seen.push(value);
+    expect(seen[0]).toBe('first hit');
+    expect(seen[1]).toMatch(/^second hit: mail <EMAIL_ADDRESS>$/);
+  });
+
   it('bad options are clear errors', () => {
     expect(() => guardTools({}, {} as never)).toThrow(/guardTools needs `guard`/);
     expect(() => agentguardMiddleware({ guard: {} } as never)).toThrow(/agentguardMiddleware needs `guard`/);
