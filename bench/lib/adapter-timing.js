@@ -4,27 +4,48 @@
  */
 import { summarize } from './measure.js';
 
+/**
+ * Wall time and this process's CPU time (user + system, in ns) of each step. On a machine other work keeps busy, the
+ * wall time of a step is mostly waiting; the CPU it takes is the steadier measure of what the adapter itself adds.
+ */
 async function timeSteps(step, n, offset) {
   const samples = new Float64Array(n);
+  const cpu = new Float64Array(n);
   for (let i = 0; i < n; i++) {
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     await step(offset + i);
     samples[i] = Number(process.hrtime.bigint() - t0);
+    const used = process.cpuUsage(c0);
+    cpu[i] = (used.user + used.system) * 1000;
   }
-  return samples;
+  return { samples, cpu };
 }
 
-/** Runs each step `calls` times in alternating blocks after a warm-up; returns each one's latency summary (µs). */
+/** Runs each step `calls` times in alternating blocks after a warm-up; returns each one's latency summary (µs), with its CPU p50. */
 export async function interleavedSteps(steps, calls, { warmup = 200, block = 25 } = {}) {
   const all = steps.map(() => []);
+  const cpu = steps.map(() => []);
   for (const step of steps) await timeSteps(step, warmup, 1_000_000);
   for (let done = 0; done < calls; done += block) {
-    for (let k = 0; k < steps.length; k++) all[k].push(...(await timeSteps(steps[k], Math.min(block, calls - done), done)));
+    for (let k = 0; k < steps.length; k++) {
+      const timed = await timeSteps(steps[k], Math.min(block, calls - done), done);
+      all[k].push(...timed.samples);
+      cpu[k].push(...timed.cpu);
+    }
   }
-  return all.map((samples) => summarize(Float64Array.from(samples)));
+  return all.map((samples, k) => ({ ...summarize(Float64Array.from(samples)), cpuP50: summarize(Float64Array.from(cpu[k])).p50 }));
 }
 
-/** A row of the side-by-side table: the framework alone, with the adapter, and the difference of the p50s. */
+/** A row of the side-by-side table: the framework alone, with the adapter, and the differences of the p50s (wall and CPU). */
 export function sideBySide(framework, what, plain, guarded) {
-  return { framework, what, plainP50Us: plain.p50, guardedP50Us: guarded.p50, addedP50Us: guarded.p50 - plain.p50, samples: Math.min(plain.samples, guarded.samples) };
+  return {
+    framework,
+    what,
+    plainP50Us: plain.p50,
+    guardedP50Us: guarded.p50,
+    addedP50Us: guarded.p50 - plain.p50,
+    addedCpuP50Us: guarded.cpuP50 - plain.cpuP50,
+    samples: Math.min(plain.samples, guarded.samples),
+  };
 }
