@@ -58,6 +58,9 @@ describe.skipIf(postgresMissing() !== null)(`agentguard store migrate${postgresM
     const verify = await runCliInProcess(['audit', 'verify', '--json', '--store', url, '--data-dir', dataDir]);
     expect(verify.code, verify.stdout).toBe(0);
     expect(JSON.parse(verify.stdout).chains).toEqual([expect.objectContaining({ ok: true, keySource: 'data-folder', chain: result.copied.chain })]);
+    const doctor = await runCliInProcess(['doctor', '--json', '--store', url, '--data-dir', dataDir]);
+    const checks = JSON.parse(doctor.stdout).checks as Array<{ name: string; status: string; message: string }>;
+    expect(checks.filter((c) => c.name === 'store' || c.name === 'audit').map((c) => [c.name, c.status])).toEqual([['store', 'ok'], ['audit', 'ok']]);
     const tokens = await runCliInProcess(['token', 'list', '--json', '--store', url, '--data-dir', dataDir]);
     expect(JSON.parse(tokens.stdout)).toHaveLength(1);
     // A second copy into the same chain is refused.

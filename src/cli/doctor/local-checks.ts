@@ -7,6 +7,7 @@ import type { LoadedProjectConfig } from '../../core/config/project-config.js';
 import { isAgentGuardError } from '../../core/errors.js';
 import { validatePolicyFile } from '../../core/policy/validate.js';
 import { databasePath, openStore } from '../../core/store/open-store.js';
+import { resolveStoreUrl } from '../../core/store/store-url.js';
 import { fail, ok, skip, warn, type DoctorCheck } from './check.js';
 
 const display = (file: string) => relative(process.cwd(), file) || file;
@@ -44,6 +45,7 @@ export async function policyCheck(file: string): Promise<DoctorCheck> {
 
 /** The database: present, writable, readable, and its audit chain intact. */
 export async function storeChecks(dataDir: string): Promise<DoctorCheck[]> {
+  if (resolveStoreUrl() !== undefined) return sharedStoreChecks(dataDir);
   const file = databasePath({ dataDir });
   if (!existsSync(file)) {
     return [skip('store', `no database yet at ${display(file)}; it is created when the first decision is recorded`), skip('audit', 'nothing recorded yet')];
@@ -68,6 +70,27 @@ export async function storeChecks(dataDir: string): Promise<DoctorCheck[]> {
     return [ok('store', `${display(file)} is readable and writable`), audit];
   } catch (error) {
     return [ok('store', `${display(file)} is readable and writable`), fail('audit', (error as Error).message, isAgentGuardError(error) ? error.actions : undefined)];
+  } finally {
+    await store.close();
+  }
+}
+
+/** A fleet's PostgreSQL store: reachable, migrated, and this instance's audit chain intact (`audit verify` checks them all). */
+async function sharedStoreChecks(dataDir: string): Promise<DoctorCheck[]> {
+  let store;
+  try {
+    store = await openStore({ dataDir, create: false });
+  } catch (error) {
+    return [fail('store', (error as Error).message, isAgentGuardError(error) ? error.actions : undefined), skip('audit', 'store not usable')];
+  }
+  try {
+    const result = await verifyAudit(store, { publicKey: loadPublicKey(dataDir) });
+    const audit = result.ok
+      ? ok('audit', `this instance's chain: ${result.records} record(s) intact, ${result.checkpoints} signed checkpoint(s); \`agentguard audit verify\` checks every chain`)
+      : fail('audit', `this instance's audit chain was tampered with: ${result.problems[0]?.message ?? 'see `agentguard audit verify`'}`, ['Run `agentguard audit verify` for every problem; keep the database as evidence.']);
+    return [ok('store', `${store.location} answers and is up to date`), audit];
+  } catch (error) {
+    return [ok('store', `${store.location} answers`), fail('audit', (error as Error).message, isAgentGuardError(error) ? error.actions : undefined)];
   } finally {
     await store.close();
   }
