@@ -200,8 +200,8 @@ describe('a hook process loads only its own agent', () => {
 });
 
 describe('the command line hooks are installed with', () => {
-  it('is node, the lean entry by absolute path, and the agent id', () => {
-    expect(hookCommandLine('claude-code')).toBe(`node "${hookEntryPath()}" claude-code`);
+  it('is node and the lean entry, both by absolute path, and the agent id', () => {
+    expect(hookCommandLine('claude-code')).toBe(`"${process.execPath}" "${hookEntryPath()}" claude-code`);
     expect(hookEntryPath()).toMatch(/\/bin\/agentguard-hook\.js$/);
     expect(() => hookCommandLine('rm -rf /')).toThrow();
   });

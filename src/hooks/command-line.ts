@@ -12,14 +12,16 @@ export function hookEntryPath(): string {
 }
 
 /**
- * The command line an agent's hook configuration runs: `node "<package>/bin/agentguard-hook.js" <agent-id>`.
+ * The command line an agent's hook configuration runs: `"<node>" "<package>/bin/agentguard-hook.js" <agent-id>`.
+ * Node is named by its absolute path, as `mcp install` does: an editor started from a desktop launcher often has no
+ * shell PATH, and a hook that cannot start would leave the agent's tool calls unguarded or blocked.
  * The event (pre- or post-tool) is read from the payload, so one line serves every hook event of an agent.
  */
-export function hookCommandLine(agentId: string): string {
+export function hookCommandLine(agentId: string, node: string = process.execPath): string {
   const entry = hookEntryPath();
-  if (entry.includes('"')) {
-    throw new Error(`agentguard is installed under a path with a double quote (${entry}); hooks cannot name it safely`);
+  for (const part of [entry, node]) {
+    if (/["$`\\]/.test(part)) throw new Error(`agentguard or node is installed under a path a shell would read specially (${part}); hooks cannot name it safely`);
   }
   if (!/^[a-z][a-z0-9-]*$/.test(agentId)) throw new Error(`not a coding agent id: ${agentId}`);
-  return `node "${entry}" ${agentId}`;
+  return `"${node}" "${entry}" ${agentId}`;
 }
