@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditRecorder } from '../src/core/audit/recorder.js';
 import { migratePostgres, PG_SCHEMA_VERSION } from '../src/core/store/postgres/migrations.js';
 import { PostgresStore } from '../src/core/store/postgres/postgres-store.js';
+import { AgentGuard, Policy } from '../src/sdk/index.js';
 import { PgDatabase } from '../src/core/store/postgres/connection.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 import { postgresMissing, startPgCluster, type PgCluster } from './helpers/pg-cluster.js';
@@ -103,6 +104,21 @@ describe.skipIf(postgresMissing() !== null)(`agentguard store migrate${postgresM
     } finally {
       await a.close();
       await b.close();
+    }
+  });
+
+  it('the SDK in local mode records into the store its `store` option names', async () => {
+    const url = cluster!.database('sdk');
+    const dataDir = makeTempDir('ag-pg-sdk-');
+    const guard = new AgentGuard({ policy: Policy.parse({ version: 1, name: 'sdk', rules: [{ id: 'read', effect: 'allow', when: { name: 'kb.read' } }] }), agentId: 'bot', dataDir, store: url });
+    const decision = await guard.decide({ kind: 'tool', name: 'kb.read' });
+    expect(decision.effect).toBe('allow');
+    await guard.close();
+    const store = await PostgresStore.open(url, { chain: 'reader' });
+    try {
+      expect((await store.queryAllChains({ decisionId: decision.id })).map((r) => r.effect)).toEqual(['allow']);
+    } finally {
+      await store.close();
     }
   });
 

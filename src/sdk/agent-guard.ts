@@ -27,6 +27,11 @@ export interface LocalGuardOptions {
   /** Record every decision and outcome in the audit trail (default true). */
   audit?: boolean;
   /**
+   * A fleet's PostgreSQL store, `postgresql://user:password@host:5432/db`, shared with its sidecars (default:
+   * AGENTGUARD_STORE_URL, else "store.url" in agentguard.config.json, else SQLite in the data folder). See docs/fleets.md.
+   */
+  store?: string;
+  /**
    * Prices and budgets, as the `cost` section of agentguard.config.json (default: that section of the project's
    * config). Needs the audit trail: the ledger lives in the same store.
    */
@@ -159,6 +164,7 @@ export class AgentGuard {
         ...shared,
         record: true,
         dataDir,
+        ...(options.store !== undefined ? { storeUrl: options.store } : {}),
         // An agent waits on each of its records: commit them as soon as its own code yields, not a loop turn later.
         groupCommit: 'microtask',
         cost: { config: options.cost ?? project?.config.cost, where: options.cost !== undefined ? 'AgentGuard option cost' : costSectionName(project?.file) },

@@ -218,7 +218,7 @@ const MAX_TIMEOUT_MS = 2_147_483_647;
 /** Options that only sidecar mode takes (local mode rejects them). */
 export const SIDECAR_ONLY = ['timeoutMs', 'failMode', 'circuitBreaker'] as const;
 /** Options that only local mode takes (sidecar mode rejects them). */
-const LOCAL_ONLY = ['dataDir', 'audit', 'cost'] as const;
+const LOCAL_ONLY = ['dataDir', 'audit', 'cost', 'store'] as const;
 
 function optionsError(message: string): AgentGuardError {
   return new AgentGuardError('GUARD_OPTIONS', message);

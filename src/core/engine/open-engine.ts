@@ -48,7 +48,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     if (recorder === undefined) {
       // Loaded on first use, so importing the SDK or running `agentguard --help` does not load the native SQLite module.
       const { AuditRecorder } = await import('../audit/recorder.js');
-      recorder = await AuditRecorder.open({ dataDir, ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}) });
+      recorder = await AuditRecorder.open({ dataDir, ...(options.storeUrl ? { url: options.storeUrl } : {}), ...(options.groupCommit ? { groupCommit: options.groupCommit } : {}) });
       ownsRecorder = true;
     }
     try {

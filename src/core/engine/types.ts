@@ -40,6 +40,8 @@ export interface EngineOptions {
   dataDir?: string;
   /** An open recorder of `dataDir` to record with; the engine does not close it. Default: the engine opens (and closes) one. */
   recorder?: AuditRecorder;
+  /** A fleet's PostgreSQL store for the recorder the engine opens (default: see core/store/store-url.ts). */
+  storeUrl?: string;
   /** How the engine opens its recorder: `microtask` for an agent's own calls (see AuditRecorderOptions.groupCommit). */
   groupCommit?: 'turn' | 'microtask';
   /** Wraps the recorder as decisions and outcomes use it (the sidecar keeps its readiness that way). */
