@@ -27,6 +27,7 @@ const E2E = [
   'test/contracts-cli-json.test.ts', // every command's --json, with a sidecar daemon
   'test/mcp-wrap.test.ts', // mcp wrap as a stdio proxy process between a client and a server
   'test/mcp-install-e2e.test.ts', // a config rewritten by mcp install, started as a client starts it
+  'test/mcp-install-upstream-e2e.test.ts', // a URL server rewritten by mcp install to mcp wrap --upstream, started as a client starts it (dist)
   'test/hooks-install-e2e.test.ts', // the hook command line hooks install writes, run as the agent runs it (dist)
   'test/mcp-proxy-cli.test.ts', // mcp proxy as an HTTP proxy process between a client and a server
   'test/demo.test.ts', // npm run demo

@@ -97,15 +97,17 @@ describe('agentguard mcp install / uninstall', () => {
     expect(existsSync(`${claudePath}.agentguard-backup`)).toBe(false);
   });
 
-  it('skips HTTP servers with a note and masks secrets in the diff', async () => {
+  it('wraps a URL server through mcp wrap --upstream and masks secrets in the diff', async () => {
+    // Contract changed with `mcp wrap --upstream`: URL (Streamable HTTP) servers are wrapped, no longer skipped.
     const result = await cli('install', 'claude-desktop', '--all', '--dry-run', '--policy', policy, '--json');
     expect(result.code, result.stderr).toBe(0);
     const config = json(result.stdout).configs[0];
     expect(config.servers).toEqual([
       { server: 'files', keyPath: 'mcpServers.files', outcome: 'wrapped' },
       { server: 'github', keyPath: 'mcpServers.github', outcome: 'wrapped' },
-      expect.objectContaining({ server: 'remote', outcome: 'skipped', note: expect.stringContaining('mcp proxy') }),
+      { server: 'remote', keyPath: 'mcpServers.remote', outcome: 'wrapped', note: 'Streamable HTTP, reached through --upstream' },
     ]);
+    expect(config.diff).toContain('"--upstream"');
     expect(config.diff).not.toContain('ghp_abcdefghijklmnopqrstuvwxyz0123456789');
     expect(config.diff).toContain('GITHUB_PERSONAL_ACCESS_TOKEN');
   });
@@ -245,8 +247,9 @@ describe('install then uninstall is the identity (property)', () => {
         if (crlf) text = text.replace(/\n/g, '\r\n');
         writeFileSync(path, text);
         const installed = await installServers(target, { choice: { all: true }, dryRun: false, policy: '/etc/agentguard/policy.yaml' });
-        const stdio = Object.values(value.mcpServers).filter((s) => 'command' in s).length;
-        expect(installed.configs[0].servers.filter((s) => s.outcome === 'wrapped')).toHaveLength(stdio);
+        // stdio servers, and URL servers unless their URL names the old SSE transport (…/sse), which is not wrapped.
+        const wrappable = Object.values(value.mcpServers).filter((s) => 'command' in s || !/\/sse\/?(?:[?#].*)?$/.test(s.url)).length;
+        expect(installed.configs[0].servers.filter((s) => s.outcome === 'wrapped')).toHaveLength(wrappable);
         await uninstallServers(target, { choice: { all: true }, dryRun: false });
         expect(readFileSync(path, 'utf8')).toBe(text);
         expect(existsSync(`${path}.agentguard-backup`)).toBe(false);

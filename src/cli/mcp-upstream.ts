@@ -5,8 +5,9 @@
  */
 import { AgentGuardError } from '../core/errors.js';
 import { isPlainObject } from '../core/plain-object.js';
+import { UPSTREAM_HEADERS_ENV } from '../mcp/upstream-env.js';
 
-export const UPSTREAM_HEADERS_ENV = 'AGENTGUARD_MCP_UPSTREAM_HEADERS';
+export { UPSTREAM_HEADERS_ENV };
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Set by the transport itself (the session, the revision, the body's framing): a configured value would break it. */

@@ -110,7 +110,7 @@ function toFinding(facts: CodingAgentFacts, options: ScanOptions, projectFiles: 
     const { servers, wrapped, notWrappable } = facts.mcp;
     if (servers > 0) evidence.push(`MCP servers through agentguard mcp wrap: ${wrapped} of ${servers}`);
     if (wrapped < servers - notWrappable) notes.push(`${servers - notWrappable - wrapped} MCP server(s) not wrapped (\`agentguard mcp install ${facts.mcp.client} --all\` or \`agentguard scan --fix\`)`);
-    if (notWrappable > 0) notes.push(`${notWrappable} HTTP MCP server(s) cannot be wrapped over stdio (put them behind \`agentguard mcp proxy\`)`);
+    if (notWrappable > 0) notes.push(`${notWrappable} MCP server(s) on the old HTTP+SSE transport cannot be wrapped (the gateway speaks Streamable HTTP)`);
   }
   evidence.push(...foundAt);
   return {
@@ -171,7 +171,7 @@ export async function codingAgentFacts(options: ScanOptions, mcpFindings: readon
       ...(configDir ? { configDir } : {}),
       extensions: ext,
       hooks,
-      ...(client ? { mcp: { client, servers: mine.length, wrapped: mine.filter((f) => f.status === 'secured').length, notWrappable: mine.filter((f) => f.details.transport !== 'stdio' && f.details.transport !== 'unknown').length } } : {}),
+      ...(client ? { mcp: { client, servers: mine.length, wrapped: mine.filter((f) => f.status === 'secured').length, notWrappable: mine.filter((f) => f.status !== 'secured' && f.details.transport === 'sse').length } } : {}),
     });
   }
   return out;

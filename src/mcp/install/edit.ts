@@ -1,12 +1,15 @@
 /**
  * The text edits of install and uninstall on one config: each chosen stdio server's `command`/`args` set to the
- * `mcp wrap` launch line (or back), through editJsonc so comments, layout and every other byte stay.
+ * `mcp wrap` launch line (or back), and each Streamable HTTP server's URL entry turned into a stdio entry that runs
+ * `mcp wrap --upstream <url>` (or back), through editJsonc so comments, layout and every other byte stay.
  */
 import { findNodeAtLocation, parseTree } from 'jsonc-parser';
 import type { ConfigLocation } from '../../scan/mcp/clients.js';
 import { editJsonc, parseJsonc } from '../../scan/mcp/jsonc.js';
 import { extractServers, formatKeyPath, type ParsedServer } from '../../scan/mcp/parse.js';
-import { unwrapLaunch, wrapLaunch, type Launch, type WrapSettings } from './wrapped.js';
+import { isPlainObject } from '../../core/plain-object.js';
+import { UPSTREAM_HEADERS_ENV } from '../upstream-env.js';
+import { unwrapLaunch, wrapLaunch, wrapUpstreamLaunch, type Launch, type WrapSettings, type WrappedServer } from './wrapped.js';
 
 /** Which servers: all of them, or these names (a Claude Code project server also answers to `projects[dir].name`). */
 export type ServerChoice = { all: true } | { names: readonly string[] };
@@ -77,14 +80,90 @@ function edited(text: string, location: ConfigLocation, edits: Array<[Array<stri
 
 export type WrapOptions = WrapSettings;
 
+type Edits = Array<[Array<string | number>, unknown]>;
+
+/** The keys a client writes a server's URL under (Windsurf: serverUrl, Gemini CLI: httpUrl for Streamable HTTP). */
+const URL_KEYS = ['url', 'serverUrl', 'httpUrl'] as const;
+/** Keys by which a client signs in to a server itself: the gateway forwards no sign-in flow, so such servers stay as they are. */
+const CLIENT_AUTH_KEYS = ['oauth', 'authProviderType', 'headersHelper'];
+
+/**
+ * The edits that turn a Streamable HTTP entry into a stdio entry running `mcp wrap --upstream <url>`: the URL key and
+ * `headers` removed, `type` (or `transportType`) set to stdio, `command`/`args` set, and the headers moved as they are
+ * written (with the client's own `${VAR}` references) into the env variable the gateway reads. A problem string when
+ * the entry cannot be wrapped.
+ */
+function upstreamEdits(parsed: ParsedServer, options: WrapOptions): Edits | string {
+  const entry = parsed.entry;
+  if (isPlainObject(entry.transport)) return 'its transport is nested in `transport`: not wrapped';
+  const auth = CLIENT_AUTH_KEYS.find((k) => entry[k] !== undefined);
+  if (auth) return `the client signs in to it itself (\`${auth}\`), which a wrapped server cannot do: not wrapped`;
+  const urlKey = URL_KEYS.find((k) => typeof entry[k] === 'string');
+  if (!urlKey) return 'no `url` string to wrap';
+  const headers = entry.headers;
+  if (headers !== undefined && !(isPlainObject(headers) && Object.values(headers).every((v) => typeof v === 'string'))) return '`headers` is not an object of strings: not wrapped';
+  const env = entry.env;
+  if (env !== undefined && !isPlainObject(env)) return '`env` is not an object: not wrapped';
+  const launch = wrapUpstreamLaunch(parsed.server.name, entry[urlKey] as string, options);
+  const at = parsed.keyPath;
+  const edits: Edits = [[[...at, urlKey], undefined]];
+  if (headers !== undefined) edits.push([[...at, 'headers'], undefined]);
+  for (const key of ['type', 'transportType']) if (typeof entry[key] === 'string') edits.push([[...at, key], 'stdio']);
+  edits.push([[...at, 'command'], launch.command], [[...at, 'args'], launch.args]);
+  if (headers !== undefined && Object.keys(headers as object).length > 0) edits.push([[...at, 'env', UPSTREAM_HEADERS_ENV], JSON.stringify(headers)]);
+  return edits;
+}
+
+/** What a client calls a Streamable HTTP server's `type`, and the key its URL goes under, for unwrapping in place. */
+const HTTP_TYPE: Partial<Record<string, string>> = { cline: 'streamableHttp' };
+const URL_KEY: Partial<Record<string, (typeof URL_KEYS)[number]>> = { windsurf: 'serverUrl', 'gemini-cli': 'httpUrl' };
+
+/** The edits that put a `mcp wrap --upstream` entry back as the client's URL entry (used when there is no byte backup). */
+function unwrapUpstreamEdits(parsed: ParsedServer, upstream: string): Edits {
+  const { entry, keyPath: at } = parsed;
+  const client = parsed.server.client;
+  const edits: Edits = [[[...at, 'command'], undefined], [[...at, 'args'], undefined]];
+  const env = isPlainObject(entry.env) ? entry.env : undefined;
+  let headers: unknown;
+  if (env && typeof env[UPSTREAM_HEADERS_ENV] === 'string') {
+    try {
+      headers = JSON.parse(env[UPSTREAM_HEADERS_ENV] as string);
+    } catch {
+      headers = undefined;
+    }
+    const others = Object.keys(env).filter((k) => k !== UPSTREAM_HEADERS_ENV);
+    edits.push(others.length === 0 ? [[...at, 'env'], undefined] : [[...at, 'env', UPSTREAM_HEADERS_ENV], undefined]);
+  }
+  for (const key of ['type', 'transportType']) if (entry[key] === 'stdio') edits.push([[...at, key], HTTP_TYPE[client] ?? 'http']);
+  edits.push([[...at, URL_KEY[client] ?? 'url'], upstream]);
+  if (isPlainObject(headers)) edits.push([[...at, 'headers'], headers]);
+  return edits;
+}
+
+const unwrapEdits = (parsed: ParsedServer, real: WrappedServer): Edits =>
+  real.upstream !== undefined
+    ? unwrapUpstreamEdits(parsed, real.upstream)
+    : [[[...parsed.keyPath, 'command'], real.command], [[...parsed.keyPath, 'args'], real.args.length > 0 ? real.args : undefined]];
+
 export function wrapServers(location: ConfigLocation, text: string, choice: ServerChoice, options: WrapOptions = {}): ConfigEdit {
   const changes: ServerChange[] = [];
   let out = text;
   for (const parsed of serversOf(location, text).filter((p) => chosen(choice, p))) {
     const base = { server: parsed.scopedName, keyPath: formatKeyPath(parsed.keyPath) };
     const launch = launchOf(parsed.entry);
-    if (parsed.server.transport !== 'stdio' && parsed.server.transport !== 'unknown') {
-      changes.push({ ...base, outcome: 'skipped', note: `${parsed.server.transport.toUpperCase()} server: not wrapped (only stdio servers can be, until \`agentguard mcp proxy\` is available)` });
+    if (parsed.server.transport === 'sse') {
+      changes.push({ ...base, outcome: 'skipped', note: 'SSE server (the HTTP+SSE transport MCP replaced in 2025-03-26): not wrapped; `mcp wrap --upstream` speaks Streamable HTTP' });
+      continue;
+    }
+    if (parsed.server.transport === 'http') {
+      const edits = upstreamEdits(parsed, options);
+      if (typeof edits === 'string') {
+        changes.push({ ...base, outcome: 'skipped', note: edits });
+        continue;
+      }
+      out = edited(out, location, edits);
+      const moved = isPlainObject(parsed.entry.headers) && Object.keys(parsed.entry.headers).length > 0;
+      changes.push({ ...base, outcome: 'wrapped', note: `Streamable HTTP, reached through --upstream${moved ? `; its headers now in env.${UPSTREAM_HEADERS_ENV}` : ''}` });
       continue;
     }
     if (!launch || parsed.server.transport === 'unknown') {
@@ -117,7 +196,7 @@ export function unwrapServers(location: ConfigLocation, text: string, choice: Se
       changes.push({ ...base, outcome: 'not-wrapped' });
       continue;
     }
-    out = edited(out, location, [[[...parsed.keyPath, 'command'], real.command], [[...parsed.keyPath, 'args'], real.args.length > 0 ? real.args : undefined]]);
+    out = edited(out, location, unwrapEdits(parsed, real));
     changes.push({ ...base, outcome: 'unwrapped' });
   }
   return { text: out, changes };

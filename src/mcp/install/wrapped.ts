@@ -10,17 +10,17 @@ export interface Launch {
   args: string[];
 }
 
-export interface WrappedServer {
+interface WrapFlags {
   /** `--name` given to `mcp wrap`, when there is one. */
   name?: string;
   /** `--policy` given to `mcp wrap`, when there is one. */
   policy?: string;
   /** `--project` given to `mcp wrap`, when there is one. */
   project?: string;
-  /** The real server's launch line, after `--`. */
-  command: string;
-  args: string[];
 }
+
+/** A wrapped server: started by a launch line after `--`, or reached at `--upstream <url>` (Streamable HTTP). */
+export type WrappedServer = WrapFlags & ({ command: string; args: string[]; upstream?: undefined } | { upstream: string; command?: undefined; args?: undefined });
 
 /** `bin/run.js` of this installation (the same relative place from src/ under tsx and from dist/). */
 export const AGENTGUARD_BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
@@ -42,14 +42,21 @@ export interface WrapSettings {
   launcher?: Launch;
 }
 
+const settingsOf = (options: WrapSettings): string[] => [...(options.project !== undefined ? ['--project', options.project] : []), ...(options.policy !== undefined ? ['--policy', options.policy] : [])];
+
 export function wrapLaunch(server: string, real: Launch, options: WrapSettings = {}): Launch {
   const launcher = options.launcher ?? defaultLauncher();
-  const settings = [...(options.project !== undefined ? ['--project', options.project] : []), ...(options.policy !== undefined ? ['--policy', options.policy] : [])];
-  return { command: launcher.command, args: [...launcher.args, 'mcp', 'wrap', '--name', server, ...settings, '--', real.command, ...real.args] };
+  return { command: launcher.command, args: [...launcher.args, 'mcp', 'wrap', '--name', server, ...settingsOf(options), '--', real.command, ...real.args] };
+}
+
+/** The launch line of a Streamable HTTP server reached through `mcp wrap --upstream` (its headers go in the entry's env). */
+export function wrapUpstreamLaunch(server: string, url: string, options: WrapSettings = {}): Launch {
+  const launcher = options.launcher ?? defaultLauncher();
+  return { command: launcher.command, args: [...launcher.args, 'mcp', 'wrap', '--name', server, ...settingsOf(options), '--upstream', url] };
 }
 
 /** `mcp wrap` flags that take a value (the others are booleans). */
-const VALUE_FLAGS = new Set(['--name', '--policy', '-p', '--project', '--sidecar', '--token', '--agent-id', '--approval-wait']);
+const VALUE_FLAGS = new Set(['--name', '--policy', '-p', '--project', '--sidecar', '--token', '--agent-id', '--approval-wait', '--session', '--upstream', '--header-env']);
 
 /** Tokens after the program that runs agentguard: `agentguard …`, `npx [-y] agentguard[@v] …`, `node …/bin/run.js …`. */
 function agentguardArgs(tokens: readonly string[]): readonly string[] | undefined {
@@ -68,13 +75,14 @@ function agentguardArgs(tokens: readonly string[]): readonly string[] | undefine
 }
 
 /**
- * The server a launch line wraps, or undefined when it does not run `agentguard mcp wrap` (or names no server
- * command after it). Only the launch line is read; nothing is started.
+ * The server a launch line wraps, or undefined when it does not run `agentguard mcp wrap` (or names neither a server
+ * command after it nor an upstream). Only the launch line is read; nothing is started.
  */
 export function unwrapLaunch(command: string | undefined, args: readonly string[] = []): WrappedServer | undefined {
   const rest = agentguardArgs(commandTokens(command, args));
   if (!rest || rest[0] !== 'mcp' || rest[1] !== 'wrap') return undefined;
-  const out: Partial<WrappedServer> = {};
+  const out: WrapFlags = {};
+  let upstream: string | undefined;
   let i = 2;
   for (; i < rest.length; i++) {
     const token = rest[i];
@@ -89,8 +97,10 @@ export function unwrapLaunch(command: string | undefined, args: readonly string[
     if (flag === '--name') out.name = value;
     if (flag === '--policy' || flag === '-p') out.policy = value;
     if (flag === '--project') out.project = value;
+    if (flag === '--upstream') upstream = value;
   }
   const real = rest.slice(i);
+  if (upstream !== undefined && real.length === 0) return { ...out, upstream };
   if (real.length === 0 || real[0] === undefined) return undefined;
   return { ...out, command: real[0], args: real.slice(1) };
 }

@@ -6,6 +6,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { relative, isAbsolute, sep } from 'node:path';
 import { maskText } from '../../core/agents/report-mask.js';
 import { canonicalJson } from '../../core/canonical-json.js';
+import { isPlainObject } from '../../core/plain-object.js';
 import type { ScanFinding, ScanOptions, ScanSection, Skipped } from '../types.js';
 import { readdir } from 'node:fs/promises';
 import { CLIENT_LABELS, folderConfigFiles, mcpConfigPlaces, type ConfigFolder, type ConfigLocation, type McpClientId } from './clients.js';
@@ -14,6 +15,7 @@ import { readConfig, readText, type ReadText } from './read.js';
 import { assessRisks } from './risks.js';
 import { maskArgs, sanitizeUrl } from './secrets.js';
 import { unwrapLaunch } from '../../mcp/install/wrapped.js';
+import { UPSTREAM_HEADERS_ENV } from '../../mcp/upstream-env.js';
 
 export interface McpClientFound {
   client: McpClientId;
@@ -74,7 +76,22 @@ function unwrapped(parsed: ParsedServer): { parsed: ParsedServer; gateway?: { na
     ...(real.project !== undefined ? { project: maskText(real.project) } : {}),
     ...(real.policy !== undefined ? { policy: maskText(real.policy) } : {}),
   };
-  return { parsed: { ...parsed, server: { ...parsed.server, command: real.command, args: real.args } }, gateway };
+  if (real.upstream === undefined) return { parsed: { ...parsed, server: { ...parsed.server, command: real.command, args: real.args } }, gateway };
+  // A Streamable HTTP server behind `mcp wrap --upstream`: reported by its URL, its headers read back from the env
+  // variable install moved them into (so their values are judged as headers, as before the install).
+  const { command: _command, args: _args, ...server } = parsed.server;
+  const { [UPSTREAM_HEADERS_ENV]: moved, ...env } = parsed.env;
+  let headers: Record<string, unknown> = {};
+  try {
+    const value: unknown = typeof moved === 'string' ? JSON.parse(moved) : undefined;
+    if (isPlainObject(value)) headers = value;
+  } catch {
+    headers = {};
+  }
+  return {
+    parsed: { ...parsed, env, headers, server: { ...server, transport: 'http', url: real.upstream, envNames: Object.keys(env), headersNames: Object.keys(headers) } },
+    gateway,
+  };
 }
 
 function toFinding(location: ConfigLocation, configured: ParsedServer, options: ScanOptions): ScanFinding {
