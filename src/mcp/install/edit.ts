@@ -109,8 +109,9 @@ function upstreamEdits(parsed: ParsedServer, options: WrapOptions): Edits | stri
   const edits: Edits = [[[...at, urlKey], undefined]];
   if (headers !== undefined) edits.push([[...at, 'headers'], undefined]);
   for (const key of ['type', 'transportType']) if (typeof entry[key] === 'string') edits.push([[...at, key], 'stdio']);
-  edits.push([[...at, 'command'], launch.command], [[...at, 'args'], launch.args]);
+  // editJsonc inserts new keys first in their object: added last to first, they read command, args, env.
   if (headers !== undefined && Object.keys(headers as object).length > 0) edits.push([[...at, 'env', UPSTREAM_HEADERS_ENV], JSON.stringify(headers)]);
+  edits.push([[...at, 'args'], launch.args], [[...at, 'command'], launch.command]);
   return edits;
 }
 
@@ -135,8 +136,8 @@ function unwrapUpstreamEdits(parsed: ParsedServer, upstream: string): Edits {
     edits.push(others.length === 0 ? [[...at, 'env'], undefined] : [[...at, 'env', UPSTREAM_HEADERS_ENV], undefined]);
   }
   for (const key of ['type', 'transportType']) if (entry[key] === 'stdio') edits.push([[...at, key], HTTP_TYPE[client] ?? 'http']);
-  edits.push([[...at, URL_KEY[client] ?? 'url'], upstream]);
   if (isPlainObject(headers)) edits.push([[...at, 'headers'], headers]);
+  edits.push([[...at, URL_KEY[client] ?? 'url'], upstream]);
   return edits;
 }
 
