@@ -56,6 +56,8 @@ export interface SidecarAppOptions {
   dataDir: string;
   /** The file `policy` came from: `POST /v1/policy/reload` and `app.sidecar.reloadPolicy()` read it again. Without it, reloads answer 409. */
   policyPath?: string;
+  /** Where reloads load the policy from instead of a file: the fleet's store (`sidecar start --policy-from-store`). */
+  policyLoader?: () => Promise<Policy>;
   /** false (default): no logs; true: pino at info; or pino options. The Authorization header is always redacted. */
   logger?: boolean | Record<string, unknown>;
   /** Largest request body in bytes (default 1 MiB); larger bodies get a 413. */
@@ -163,7 +165,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   const metrics = new SidecarMetrics();
   const deliverer = sidecarDeliverer(app, options.recorder.store.deliveries, options.notify ?? [], metrics);
   const auditHealth: AuditHealth = { lastFailure: null };
-  const policy = new PolicyState(options.policy, options.policyPath);
+  const policy = new PolicyState(options.policy, options.policyPath, undefined, options.policyLoader);
   const guardrails = {
     budgetMs: options.guardrails?.budgetMs,
     pool: new GuardrailPool({ size: options.guardrails?.workers, inlineMaxChars: options.guardrails?.inlineMaxChars }),

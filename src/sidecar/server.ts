@@ -5,6 +5,7 @@ import { AuditRecorder } from '../core/audit/recorder.js';
 import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
+import { loadStorePolicy } from '../core/store/store-policy.js';
 import type { SessionsConfig } from '../core/sessions/config.js';
 import { authenticate } from '../core/tokens/authenticate.js';
 import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
@@ -35,6 +36,11 @@ export interface SidecarServerOptions {
   guardrails?: GuardrailsConfig;
   /** sidecar.log rotation: the size at which it rotates and how many old files are kept (defaults 10 MiB and 5). */
   log?: { maxBytes?: number; files?: number };
+  /**
+   * Load the policy pushed to the fleet's store (`agentguard policy push`) instead of `policyPath`, and switch to every
+   * version pushed later as soon as the store announces it.
+   */
+  policyFromStore?: boolean;
 }
 
 /** A listening sidecar. */
@@ -84,12 +90,20 @@ function listenError(error: unknown, host: string, port: number): AgentGuardErro
 export async function startSidecarServer(options: SidecarServerOptions): Promise<RunningSidecar> {
   const { dataDir, policyPath, host, port } = options;
   assertNotRunning(dataDir);
-  const policy = await Policy.fromFile(policyPath);
+  const policy = options.policyFromStore ? undefined : await Policy.fromFile(policyPath);
   // Checked before anything opens: a channel whose secret is missing stops the start, it is never skipped quietly.
   const notify = notifyChannels(options.approvals, options.approvalsSource ?? 'agentguard.config.json: approvals');
   // Until the app's logger exists, background errors become process warnings (the log file gets stderr when detached).
   let report = (message: string, error: unknown) => process.emitWarning(`agentguard sidecar: ${message}: ${(error as Error)?.message ?? String(error)}`);
   const recorder = await AuditRecorder.open({ dataDir, onError: (error) => report('could not sign an audit checkpoint', error) });
+  const fromStore = async () => (await loadStorePolicy(recorder.store)).policy;
+  let initial: Policy;
+  try {
+    initial = policy ?? (await fromStore());
+  } catch (error) {
+    await recorder.close().catch(() => undefined);
+    throw error;
+  }
   const logFile = logFilePath(dataDir);
   let app: FastifyInstance | undefined;
   const statusKey = randomBytes(32).toString('base64url');
@@ -97,8 +111,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const stream = new RotatingFile(logFile, options.log);
     app = await buildSidecarApp({
-      policy,
-      policyPath,
+      policy: initial,
+      ...(options.policyFromStore ? { policyLoader: fromStore } : { policyPath }),
       recorder,
       dataDir,
       cost: { config: options.cost, where: options.costSource ?? 'agentguard.config.json: cost' },
@@ -114,6 +128,13 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     });
     const log = app.log;
     report = (message, error) => log.error({ err: error }, message);
+    if (options.policyFromStore && recorder.store.onChange) {
+      // A version pushed on any instance is announced; after a reconnect (announcements may have been missed) reload too.
+      const sidecar = app.sidecar;
+      recorder.store.onChange((change) => {
+        if (change.kind === 'policy' || change.kind === 'reconnected') void sidecar.reloadPolicy().catch((error: unknown) => report('could not load the pushed policy', error));
+      });
+    }
     try {
       await app.listen({ host, port });
     } catch (error) {
@@ -124,7 +145,7 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     const pid: PidFileContent = { pid: process.pid, port: actualPort, host, startedAt: new Date().toISOString(), statusKey };
     writePidFile(dataDir, pid);
     const url = sidecarUrl(host, actualPort);
-    log.info({ pid: pid.pid, url, policy: { name: policy.name, hash: policy.hash, file: policyPath }, dataDir }, 'sidecar started');
+    log.info({ pid: pid.pid, url, policy: { name: initial.name, hash: initial.hash, file: options.policyFromStore ? 'store' : policyPath }, dataDir, store: recorder.store.location }, 'sidecar started');
 
     const started = app;
     let stopping: Promise<void> | null = null;

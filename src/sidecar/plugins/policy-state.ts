@@ -45,11 +45,15 @@ export class PolicyState {
   readonly policyPath?: string;
   private readonly now: () => Date;
 
-  constructor(policy: Policy, policyPath?: string, now: () => Date = () => new Date()) {
+  /** Where reloads read the policy from instead of `policyPath`: the fleet's store (`--policy-from-store`). */
+  private readonly loader?: () => Promise<Policy>;
+
+  constructor(policy: Policy, policyPath?: string, now: () => Date = () => new Date(), loader?: () => Promise<Policy>) {
     this.policy = policy;
     this.policyPath = policyPath;
     this.now = now;
     this.loadedAt = now();
+    this.loader = loader;
   }
 
   get current(): Policy {
@@ -81,14 +85,14 @@ export class PolicyState {
 
   private async reloadNow(): Promise<ReloadResult> {
     const at = this.now();
-    if (!this.policyPath) {
+    if (!this.policyPath && !this.loader) {
       const message = 'this sidecar was given a policy in memory, not a file, so there is nothing to reload';
       this.last = { ok: false, at: at.toISOString(), error: message };
       return { ok: false, code: 'RELOAD_UNAVAILABLE', message, problems: [], actions: ['Start the sidecar with a policy file to reload it.'] };
     }
     let policy: Policy;
     try {
-      policy = await Policy.fromFile(this.policyPath);
+      policy = this.loader ? await this.loader() : await Policy.fromFile(this.policyPath!);
     } catch (error) {
       const failure = describeFailure(error);
       this.last = { ok: false, at: at.toISOString(), error: failure.message };

@@ -50,6 +50,12 @@ export const STORE_ERRORS = defineErrors({
     meaning: 'A local store was not copied into PostgreSQL: its audit log does not verify, the copy did not verify, or the target already holds that data.',
     fix: 'Run `agentguard audit verify` on the local store and resolve what it reports; copy into an empty chain (another AGENTGUARD_STORE_CHAIN) or an empty database.',
   },
+  STORE_POLICY_NOT_FOUND: {
+    status: 404,
+    exit: 2,
+    meaning: 'The store has no pushed policy (or not the version asked for), so --policy-from-store or policy rollback has nothing to load.',
+    fix: 'Push one with `agentguard policy push <file>`; `agentguard policy history` lists the versions.',
+  },
   TOKEN_STORE_CORRUPT: {
     status: 500,
     exit: 2,

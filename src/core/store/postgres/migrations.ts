@@ -251,6 +251,26 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX rate_slots_decision ON rate_slots (decision_id);
     `,
   },
+  {
+    version: 8,
+    name: 'policy versions',
+    sql: `
+      -- Policies pushed to the fleet (agentguard policy push / rollback): append-only; the newest row is in force.
+      -- document is the composed policy as canonical JSON, hash its sha256 (the hash every decision records).
+      CREATE TABLE policy_versions (
+        version     BIGSERIAL PRIMARY KEY,
+        hash        TEXT COLLATE "C" NOT NULL,
+        name        TEXT COLLATE "C" NOT NULL,
+        document    TEXT COLLATE "C" NOT NULL,
+        action      TEXT COLLATE "C" NOT NULL,   -- push | rollback
+        of_version  BIGINT,                      -- rollback: the version brought back
+        pushed_by   TEXT COLLATE "C" NOT NULL,
+        pushed_at   TEXT COLLATE "C" NOT NULL,
+        source      TEXT COLLATE "C",            -- the file it was pushed from, for people
+        note        TEXT COLLATE "C"
+      );
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;

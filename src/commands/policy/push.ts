@@ -1,0 +1,54 @@
+import { Args, Flags } from '@oclif/core';
+import { resolve } from 'node:path';
+import { BaseCommand } from '../../cli/base-command.js';
+import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
+import { openPolicyStore, pusher, renderVersion } from '../../cli/policy-store.js';
+import { paint } from '../../cli/style.js';
+import type { PolicyVersion } from '../../core/store/store.js';
+
+/** `--json` output: the version now in force. */
+export type PolicyPushResult = PolicyVersion;
+
+export default class PolicyPush extends BaseCommand {
+  static summary = 'Validate a policy and push it to every sidecar of a fleet (the PostgreSQL store).';
+  static description = `Loads and validates the policy file (includes and parameters resolved, regexes checked), then stores it in the fleet's PostgreSQL store as a new version (who, when, its hash) and makes it current. Sidecars started with --policy-from-store switch to it at once (they are told with PostgreSQL NOTIFY) and record its hash in every decision, as they record the hash of any policy. An invalid policy is refused and nothing changes.
+
+\`agentguard policy history\` lists the versions; \`agentguard policy rollback <version>\` brings an earlier one back.`;
+
+  static examples = [
+    { description: 'Push the project policy to the fleet', command: '<%= config.bin %> <%= command.id %> agentguard/policy.yaml --note "block refunds over $500"' },
+  ];
+
+  static args = { file: Args.string({ description: 'The policy file (JSON or YAML).', required: true }) };
+
+  static flags = {
+    note: Flags.string({ description: 'Why this version, kept in the history.', helpValue: '<text>' }),
+    by: Flags.string({ description: 'Who pushes it (default: the OS user).', helpValue: '<name>' }),
+    ...dataDirFlag,
+  };
+
+  async run(): Promise<PolicyPushResult> {
+    const { args, flags } = await this.parse(PolicyPush);
+    const [{ Policy }, { pushedDocument }] = await Promise.all([import('../../core/policy/policy.js'), import('../../core/store/store-policy.js')]);
+    // Validated before the store is opened: a bad policy never reaches the fleet.
+    const policy = await Policy.fromFile(args.file);
+    const dataDir = await resolveDataDir(flags['data-dir']);
+    const store = await openPolicyStore(dataDir);
+    let version: PolicyVersion;
+    try {
+      version = await store.policies.push({
+        document: pushedDocument(policy),
+        hash: policy.hash,
+        name: policy.name,
+        pushedBy: await pusher(flags.by),
+        pushedAt: new Date().toISOString(),
+        source: resolve(args.file),
+        note: flags.note ?? null,
+      });
+    } finally {
+      await store.close();
+    }
+    if (!this.jsonEnabled()) process.stdout.write(`${paint.green('Pushed')} ${renderVersion(version)}\n`);
+    return version;
+  }
+}
