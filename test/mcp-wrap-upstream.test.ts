@@ -152,7 +152,7 @@ describe('mcp wrap --upstream (a real MCP client, the gateway in process, a real
     );
     expect(failure).toBeInstanceOf(McpError);
     expect((failure as McpError).code).toBe(-32000);
-    expect((failure as McpError).message).toMatch(/the MCP server remote at http:\/\/127\.0\.0\.1:\d+\/mcp could not be reached/);
+    expect((failure as McpError).message).toMatch(/the MCP server remote at http:\/\/127\.0\.0\.1:\d+\/mcp could not be reached: fetch failed \(ECONNREFUSED\)/);
     expect(await close()).toBe(0);
     expect(logs.join('\n')).not.toContain('sk-upstream-secret');
   });

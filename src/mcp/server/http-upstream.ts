@@ -40,11 +40,15 @@ export function httpUpstream(server: string, options: UpstreamOptions): ServerSi
 
   /** What went wrong, as text that holds no header value and no part of the URL beyond its origin and path. */
   const describe = (error: unknown): string => {
-    const cause = (error as { cause?: { code?: unknown } })?.cause;
+    const cause = (error as { cause?: { code?: unknown; message?: unknown } })?.cause;
     let text: string;
     if (error instanceof StreamableHTTPError) text = `HTTP ${error.code}: ${error.message.replace(/^Streamable HTTP error: /, '')}`;
     else if (error instanceof Error && error.name === 'AbortError') text = 'the connection was closed';
-    else if (error instanceof Error) text = typeof cause?.code === 'string' ? `${error.message} (${cause.code})` : error.message;
+    else if (error instanceof Error) {
+      // fetch says only "fetch failed"; why is in its cause (ECONNREFUSED, ENOTFOUND, "bad port"…).
+      const why = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : undefined;
+      text = why !== undefined ? `${error.message} (${why})` : error.message;
+    }
     else text = String(error);
     for (const secret of secrets) text = text.split(secret).join('[header value]');
     text = text.split(options.url.href).join(where);
