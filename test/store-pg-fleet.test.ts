@@ -161,7 +161,7 @@ describe.skipIf(postgresMissing() !== null)(`a fleet: two sidecars on one Postgr
     expect(history.map((v) => [v.version, v.action, v.ofVersion])).toEqual([[3, 'rollback', 1], [2, 'push', null], [1, 'push', null]]);
   });
 
-  it('PostgreSQL stopped mid-load: denials and 503, no answered decision without its record, recovery when it returns; every chain verifies', async () => {
+  it('PostgreSQL stopped mid-load: denials and 503, no answered decision without its record, recovery when it returns; every chain verifies, also across a sidecar restart', async () => {
     const answered: Array<{ id: string; effect: string; codes: string[] }> = [];
     const load = async (base: string) => {
       const r = await decide(base, agent.token, 'kb.read');
@@ -201,6 +201,10 @@ describe.skipIf(postgresMissing() !== null)(`a fleet: two sidecars on one Postgr
     } finally {
       await client.end();
     }
+    // Across a restart: A stops (final checkpoint), starts again on the same data folder, continues its chain.
+    await stopSidecar(a);
+    a = await startSidecar(dirA);
+    expect((await decide(a.url, agent.token, 'kb.read')).body.effect).toBe('allow');
     const verify = await cli('audit', 'verify', '--json', '--data-dir', dirA);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     const result = JSON.parse(verify.stdout) as { ok: boolean; chains: Array<{ chain: string; ok: boolean; keySource: string }> };
