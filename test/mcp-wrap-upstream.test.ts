@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { CreateMessageRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Action } from '../src/core/action.js';
@@ -140,6 +140,31 @@ describe('mcp wrap --upstream (a real MCP client, the gateway in process, a real
     expect(tools.map((t) => t.name)).toContain('echo');
     expect(tools.map((t) => t.name)).not.toContain('delete_file');
     expect(logs.join('\n')).toContain('remote.delete_file: changed since pinned (hidden from the client)');
+  });
+
+  it("decides the upstream's sampling requests (sent on its SSE stream) as llm actions: denied here, the client's model is never asked", async () => {
+    const upstream = await startUpstream();
+    cleanups.push(() => upstream.close());
+    const actions: Action[] = [];
+    const asked: unknown[] = [];
+    const { client, done } = await connectThroughGateway(
+      { server: 'remote', upstream: { url: new URL(upstream.url), headers: { Authorization: SECRET } }, decider: await recordingDecider(actions), approvalWaitMs: 0 },
+      'sampling-client',
+      { capabilities: { sampling: {} } },
+      (c) =>
+        c.setRequestHandler(CreateMessageRequestSchema, async (request) => {
+          asked.push(request.params);
+          return { role: 'assistant', content: { type: 'text', text: 'a summary' }, model: 'fake-model' };
+        }),
+    );
+    cleanups.push(async () => {
+      await client.close();
+      await done;
+    });
+    const result = await client.callTool({ name: 'summarize', arguments: { text: 'the release notes' } });
+    expect(textOf(result)).toMatch(/^sampling refused \(-1\): .*agentguard refused the sampling request of remote/);
+    expect(asked).toHaveLength(0);
+    expect(actions.find((a) => a.kind === 'llm')).toMatchObject({ name: 'remote.sampling/createMessage' });
   });
 
   it('answers with JSON-RPC errors when the upstream goes away mid-session, and still ends cleanly', async () => {
