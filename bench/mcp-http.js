@@ -1,7 +1,8 @@
 /**
  * Bench section: what `agentguard mcp proxy` adds to one MCP tools/call over Streamable HTTP. A real MCP client (the
  * SDK's Client over Streamable HTTP) calls the same real server (the SDK's McpServer, hosted in this process) directly
- * and through `agentguard mcp proxy` (a separate process, policy only, audit on), side by side in alternating rounds.
+ * and through `agentguard mcp proxy` (a separate process, policy only, audit on), and over stdio through `agentguard
+ * mcp wrap --upstream` to the same server, side by side in alternating rounds.
  * Added latency is the proxy's percentile minus the direct one.
  */
 import { spawn } from 'node:child_process';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -88,9 +90,9 @@ function startProcess(args, cwd) {
   });
 }
 
-async function connect(url) {
+async function connect(url, transport = new StreamableHTTPClientTransport(new URL(url))) {
   const client = new Client({ name: 'bench', version: '1.0.0' });
-  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  await client.connect(transport);
   await client.listTools(); // as clients do first; through the proxy this pins the tools
   return client;
 }
@@ -118,17 +120,20 @@ export async function run({ log }) {
       { label: 'direct (no gateway)', url: server.url },
       { label: 'bare HTTP pass-through process (floor: the extra hop alone)', url: floor.url },
       { label: 'mcp proxy, policy only', url: proxy.url },
+      // The client speaks stdio to `mcp wrap --upstream`, which reaches the server over Streamable HTTP.
+      { label: 'mcp wrap --upstream (stdio client), policy only', url: server.url, stdio: [BIN, 'mcp', 'wrap', '--name', 'bench', '--policy', policyFile, '--upstream', server.url] },
     ];
     for (const setup of setups) {
-      setup.client = await connect(setup.url);
+      setup.client = await connect(setup.url, setup.stdio ? new StdioClientTransport({ command: process.execPath, args: setup.stdio, cwd: dir, stderr: 'ignore' }) : undefined);
       clients.push(setup.client);
     }
     const { table, rounds, callsPerRound, summaries } = await timeSideBySide(setups, log);
     const overFloor = summaries[2].p50 - summaries[1].p50;
+    const wrapAdded = summaries[3].p50 - summaries[0].p50;
     const markdown = [
       table,
       '',
-      `Over the bare pass-through (the floor of one more HTTP hop, measured in the same rounds), the proxy adds ${(overFloor / 1000).toFixed(2)} ms p50: its decisions, audit records and SSE checking.`,
+      `Over the bare pass-through (the floor of one more HTTP hop, measured in the same rounds), the proxy adds ${(overFloor / 1000).toFixed(2)} ms p50: its decisions, audit records and SSE checking. \`mcp wrap --upstream\` (the client on stdio, the gateway's own HTTP connection to the server) adds ${(wrapAdded / 1000).toFixed(2)} ms p50 over the direct call.`,
       '',
       `Sequential tools/call of one small text tool over Streamable HTTP (SSE answers), ${rounds} alternating rounds of ${callsPerRound} calls each; every proxied call is one more HTTP hop plus two recorded decisions (the call, its result) and one recorded outcome.`,
     ].join('\n');
