@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { selectedStoreUrl } from '../../core/store/store-url.js';
+import { selectedStoreUrl, selectStoreUrl } from '../../core/store/store-url.js';
 import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
@@ -50,6 +50,9 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     config: Flags.string({ description: 'Project config file (default: agentguard.config.json found from the current folder).', helpValue: '<file>' }),
     ...dataDirFlag,
     detach: Flags.boolean({ char: 'd', description: 'Run in the background; returns once /healthz answers.' }),
+    'policy-from-store': Flags.boolean({
+      description: 'Use the policy pushed to the fleet\'s PostgreSQL store (`agentguard policy push`) instead of a file (--policy is then ignored), and switch to every version pushed later at once.',
+    }),
     'log-max-mb': Flags.integer({ description: `Rotate sidecar.log when it would pass this many MiB (default ${DEFAULT_LOG_MAX_BYTES / 1024 / 1024}).`, min: 1, max: 10_240, helpValue: '<MiB>' }),
     'log-files': Flags.integer({ description: `How many rotated logs to keep: sidecar.log.1 … (default ${DEFAULT_LOG_FILES}; 0 keeps none).`, min: 0, max: 100, helpValue: '<n>' }),
   };
@@ -57,6 +60,8 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
   async run(): Promise<SidecarStartResult> {
     const { flags } = await this.parse(SidecarStart);
     const project = flags.config === undefined ? await loadProjectConfig() : await readProjectConfig(resolve(flags.config));
+    // "store.url" of a --config file elsewhere counts like the one found from here (after --store and the environment).
+    if (project.config.store?.url && selectedStoreUrl() === undefined && !process.env.AGENTGUARD_STORE_URL) selectStoreUrl(project.config.store.url);
     const dataDir = resolve(flags['data-dir'] ?? project.paths.dataDir);
     const policy = resolve(flags.policy ?? project.paths.policy);
     const host = flags.host ?? DEFAULT_HOST;
@@ -71,6 +76,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     }
     const log = { ...(flags['log-max-mb'] !== undefined ? { maxBytes: flags['log-max-mb'] * 1024 * 1024 } : {}), ...(flags['log-files'] !== undefined ? { files: flags['log-files'] } : {}) };
     const logArgs = [...(flags['log-max-mb'] !== undefined ? ['--log-max-mb', String(flags['log-max-mb'])] : []), ...(flags['log-files'] !== undefined ? ['--log-files', String(flags['log-files'])] : [])];
+    if (flags['policy-from-store']) logArgs.push('--policy-from-store');
     if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs });
     return this.foreground({
       dataDir,
@@ -84,6 +90,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       guardrails: project.config.guardrails,
       sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
       log,
+      policyFromStore: flags['policy-from-store'],
     });
   }
 
