@@ -1,6 +1,6 @@
 # agentguard sidecar image. Multi-stage: the build stage compiles TypeScript and better-sqlite3 (no prebuilt binary is
 # downloaded), the runtime stage holds only production dependencies and runs as the unprivileged `node` user.
-# Build: docker build -t agentguard .   Run: see deploy/docker-compose.yml and docs/fleets.md#containers.
+# Build: docker build -t agentguard .   Run: see deploy/docker-compose.yml and docs/fleet.md#containers.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app

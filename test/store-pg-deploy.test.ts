@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 
 // There is no container engine on the machines that run these tests: the deployment files are checked here as data
-// (parsed with the `yaml` package, their key settings asserted), not built or started. docs/fleets.md says so.
+// (parsed with the `yaml` package, their key settings asserted), not built or started. docs/fleet.md says so.
 const ROOT = join(import.meta.dirname, '..');
 const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
 

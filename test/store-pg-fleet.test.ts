@@ -125,7 +125,7 @@ describe.skipIf(postgresMissing() !== null)(`a fleet: two sidecars on one Postgr
     const refusedAfter = await until(async () => ((await decide(b.url, made.token, 'kb.read')).status === 401 ? performance.now() - revokedAt : undefined), 10_000);
     process.stdout.write(`[fleet] token revoked on A refused by B after ${refusedAfter.toFixed(0)} ms\n`);
     // The promise is 1 s (NOTIFY, and a token cache that never keeps an entry longer); the bound here is generous so a
-    // loaded machine's HTTP latency cannot fail it. The measured figure is printed and reported in docs/fleets.md.
+    // loaded machine's HTTP latency cannot fail it. The measured figure is printed and reported in docs/fleet.md.
     expect(refusedAfter).toBeLessThan(5000);
   });
 

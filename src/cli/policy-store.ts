@@ -8,7 +8,7 @@ export async function openPolicyStore(dataDir: string): Promise<Store & { polici
   if (!store.policies) {
     await store.close();
     throw new AgentGuardError('USAGE', 'policies are pushed to the PostgreSQL store of a fleet, and none is configured', {
-      actions: ['Pass --store postgresql://… (or set AGENTGUARD_STORE_URL, or "store.url" in agentguard.config.json). See docs/fleets.md.'],
+      actions: ['Pass --store postgresql://… (or set AGENTGUARD_STORE_URL, or "store.url" in agentguard.config.json). See docs/fleet.md.'],
     });
   }
   return store as Store & { policies: NonNullable<Store['policies']> };

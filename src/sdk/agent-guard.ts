@@ -28,7 +28,7 @@ export interface LocalGuardOptions {
   audit?: boolean;
   /**
    * A fleet's PostgreSQL store, `postgresql://user:password@host:5432/db`, shared with its sidecars (default:
-   * AGENTGUARD_STORE_URL, else "store.url" in agentguard.config.json, else SQLite in the data folder). See docs/fleets.md.
+   * AGENTGUARD_STORE_URL, else "store.url" in agentguard.config.json, else SQLite in the data folder). See docs/fleet.md.
    */
   store?: string;
   /**

@@ -29,7 +29,7 @@ Checkpoints are numbered and linked, and the first record after each holds a cop
 
 Someone who can also write the keys folder (and so can usually read the private key) can rewrite everything: against that, only a checkpoint kept elsewhere helps. Pass one written by \`agentguard audit checkpoint --out <file>\` with --checkpoint.
 
-On a fleet's PostgreSQL store (--store), every instance's chain is verified on its own and reported: with this data folder's key for its own chain, --public-key for a chain that key signed, else the key the instance registered in the store (see docs/fleets.md).
+On a fleet's PostgreSQL store (--store), every instance's chain is verified on its own and reported: with this data folder's key for its own chain, --public-key for a chain that key signed, else the key the instance registered in the store (see docs/fleet.md).
 
 Exit codes: 0 intact; 1 tampered (the first bad sequence number and what is wrong are named); 2 cannot read (no database, unreadable key or checkpoint file).`;
 
