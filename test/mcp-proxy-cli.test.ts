@@ -78,7 +78,7 @@ describe('agentguard mcp proxy (the CLI)', () => {
     await client.connect(new StreamableHTTPClientTransport(new URL(proxy.url), { requestInit: { headers: { Authorization: 'Bearer cli-secret-99' } } }));
     cleanups.push(() => client.close());
     // The tool pins (on in the CLI) let a tool be called once a listing showed it, as clients always list first.
-    expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['contact', 'count_to', 'delete_file', 'echo']);
+    expect((await client.listTools()).tools.map((tool) => tool.name).sort()).toEqual(['contact', 'count_to', 'delete_file', 'echo', 'summarize']);
     expect(await client.callTool({ name: 'echo', arguments: { text: 'via the CLI' } })).toEqual({ content: [{ type: 'text', text: 'via the CLI' }] });
     const denied = (await client.callTool({ name: 'delete_file', arguments: { path: 'a' } })) as { isError?: boolean; content: Array<{ text: string }> };
     expect(denied.isError).toBe(true);
