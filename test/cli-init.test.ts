@@ -97,7 +97,7 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
     expect(await readFile(join(dir, 'agentguard', 'policy.yaml'), 'utf8')).toBe('# my edits\n');
 
     const forced = await runCliInProcess(['init', '--yes', '--force', '--template', 'coding-agent', '--name', 'second', '--json'], { cwd: dir });
-    expect(forced.code).toBe(0);
+    expect(forced.code, forced.stderr).toBe(0);
     const result = JSON.parse(forced.stdout) as InitResult;
     expect(result.files).toEqual([
       { path: 'agentguard.config.json', action: 'overwritten' },
@@ -145,7 +145,8 @@ describe('agentguard init (built CLI)', { timeout: 120_000 }, () => {
   });
 
   it.each(TEMPLATE_IDS)('template %s: policy test passes and the suggested simulate command runs', async (template) => {
-    expect((await runCliInProcess(['init', '--yes', '--template', template], { cwd: dir })).code).toBe(0);
+    const init = await runCliInProcess(['init', '--yes', '--template', template], { cwd: dir });
+    expect(init.code, init.stderr).toBe(0);
     const test = await runCliInProcess(['policy', 'test', '--json'], { cwd: dir });
     expect(test.code).toBe(0);
     expect((JSON.parse(test.stdout) as { failed: number; passed: number }).failed).toBe(0);

@@ -9,6 +9,7 @@ import { openStore } from '../src/core/store/open-store.js';
 import { Policy } from '../src/core/policy/policy.js';
 import { diffScans } from '../src/scan/watch-events.js';
 import { ROOT, runCli, type CliResult } from './helpers/cli.js';
+import { postgresMissing, startPgCluster } from './helpers/pg-cluster.js';
 import { runCliInProcess } from './helpers/cli-in-process.js';
 
 /**
@@ -283,6 +284,34 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     expect(await json(['sidecar', 'status', ...flags])).toMatchObject({ running: false });
     await json(['sidecar', 'stop', ...flags], { fails: true });
   }, 60_000);
+
+  it('hooks: install (dry run, then for real), status, uninstall (an empty home)', async () => {
+    const home = join(project, 'hooks-home');
+    expect(await json(['hooks', 'install', 'claude-code', '--home', home, '--dry-run'])).toMatchObject({ dryRun: true });
+    await json(['hooks', 'install', 'claude-code', '--home', home]);
+    await json(['hooks', 'status', '--home', home]);
+    await json(['hooks', 'uninstall', 'claude-code', '--home', home]);
+  });
+
+  it('policy diff and replay of the recorded decisions; store migrate of the SQLite store', async () => {
+    await json(['policy', 'diff', policyFile, join(project, 'agentguard/policy.yaml')]);
+    await json(['policy', 'replay', '--policy', policyFile, '--data-dir', dataDir]);
+    await json(['store', 'migrate', '--data-dir', dataDir]);
+  });
+
+  it.skipIf(postgresMissing() !== null)('policy push, history, rollback (a private PostgreSQL cluster)', async () => {
+    const cluster = await startPgCluster();
+    try {
+      const store = ['--store', cluster.url, '--data-dir', dataDir];
+      await json(['store', 'migrate', ...store]);
+      await json(['policy', 'push', policyFile, ...store]);
+      await json(['policy', 'push', join(project, 'agentguard/policy.yaml'), ...store]);
+      await json(['policy', 'history', ...store]);
+      await json(['policy', 'rollback', '1', ...store]);
+    } finally {
+      cluster.stop();
+    }
+  }, 120_000);
 
   it('a failure prints the error shape of schemas/cli/error.json', async () => {
     await json(['audit', 'export', '--format', 'jsonl'], { fails: true });

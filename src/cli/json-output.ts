@@ -32,6 +32,9 @@ import type { DoctorResult } from '../commands/doctor.js';
 import type { GuardrailsCheckResult } from '../commands/guardrails/check.js';
 import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
 import type { GuardrailsListResult } from '../commands/guardrails/list.js';
+import type { HooksInstallResult } from '../commands/hooks/install.js';
+import type { HooksStatusResult } from '../commands/hooks/status.js';
+import type { HooksUninstallResult } from '../commands/hooks/uninstall.js';
 import type { McpInstallResult } from '../commands/mcp/install.js';
 import type { McpPinResult } from '../commands/mcp/pin.js';
 import type { McpPinsApproveResult } from '../commands/mcp/pins/approve.js';
@@ -39,6 +42,9 @@ import type { McpPinsListResult } from '../commands/mcp/pins/list.js';
 import type { McpPinsPolicyResult } from '../commands/mcp/pins/policy.js';
 import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
 import type { McpUninstallResult } from '../commands/mcp/uninstall.js';
+import type { PolicyHistoryResult } from '../commands/policy/history.js';
+import type { PolicyPushResult } from '../commands/policy/push.js';
+import type { PolicyRollbackResult } from '../commands/policy/rollback.js';
 import type { PolicySimulateResult } from '../commands/policy/simulate.js';
 import type { PolicyTestResult } from '../commands/policy/test.js';
 import type { PolicyValidateResult } from '../commands/policy/validate.js';
@@ -46,6 +52,7 @@ import type { SidecarLogsResult } from '../commands/sidecar/logs.js';
 import type { SidecarStartResult } from '../commands/sidecar/start.js';
 import type { SidecarStatusResult } from '../commands/sidecar/status.js';
 import type { SidecarStopResult } from '../commands/sidecar/stop.js';
+import type { StoreMigrateResult } from '../commands/store/migrate.js';
 import type { TokenCreateResult } from '../commands/token/create.js';
 import type { TokenListResult } from '../commands/token/list.js';
 import type { TokenRevokeResult } from '../commands/token/revoke.js';
@@ -83,6 +90,12 @@ export interface CliJsonOutput {
   'mcp:pin': McpPinResult;
   'mcp:pins:approve': McpPinsApproveResult;
   'mcp:pins:list': McpPinsListResult;
+  /** Each agent's settings file written (or, with --dry-run, that would be), with its diff and backup. */
+  'hooks:install': HooksInstallResult;
+  /** Per agent and scope: whether its hooks run agentguard. */
+  'hooks:status': HooksStatusResult;
+  /** Each settings file restored or cleaned of agentguard's entries. */
+  'hooks:uninstall': HooksUninstallResult;
   /** The built-in description policy document. */
   'mcp:pins:policy': McpPinsPolicyResult;
   'mcp:pins:reset': McpPinsResetResult;
@@ -94,6 +107,12 @@ export interface CliJsonOutput {
   /** Every change and every "cannot tell", with counts per transition and per rule. */
   'policy:replay': PolicyReplayResult;
   /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
+  /** The versions pushed to the fleet's store, newest first. */
+  'policy:history': PolicyHistoryResult;
+  /** The version stored and now in force. */
+  'policy:push': PolicyPushResult;
+  /** The earlier version put back in force. */
+  'policy:rollback': PolicyRollbackResult;
   'policy:simulate': PolicySimulateResult;
   'policy:test': PolicyTestResult;
   'policy:validate': PolicyValidateResult;
@@ -103,6 +122,8 @@ export interface CliJsonOutput {
   'sidecar:start': SidecarStartResult;
   'sidecar:status': SidecarStatusResult;
   'sidecar:stop': SidecarStopResult;
+  /** The store's schema version before and after, and what --from copied. */
+  'store:migrate': StoreMigrateResult;
   'token:create': TokenCreateResult;
   'token:list': TokenListResult;
   'token:revoke': TokenRevokeResult;
@@ -149,6 +170,10 @@ interface Commands {
   'guardrails:check': typeof import('../commands/guardrails/check.js').default;
   'guardrails:eval': typeof import('../commands/guardrails/eval.js').default;
   'guardrails:list': typeof import('../commands/guardrails/list.js').default;
+  hook: typeof import('../commands/hook.js').default;
+  'hooks:install': typeof import('../commands/hooks/install.js').default;
+  'hooks:status': typeof import('../commands/hooks/status.js').default;
+  'hooks:uninstall': typeof import('../commands/hooks/uninstall.js').default;
   init: typeof import('../commands/init.js').default;
   'mcp:install': typeof import('../commands/mcp/install.js').default;
   'mcp:pin': typeof import('../commands/mcp/pin.js').default;
@@ -161,7 +186,10 @@ interface Commands {
   'mcp:wrap': typeof import('../commands/mcp/wrap.js').default;
   'policy:schema': typeof import('../commands/policy/schema.js').default;
   'policy:diff': typeof import('../commands/policy/diff.js').default;
+  'policy:history': typeof import('../commands/policy/history.js').default;
+  'policy:push': typeof import('../commands/policy/push.js').default;
   'policy:replay': typeof import('../commands/policy/replay.js').default;
+  'policy:rollback': typeof import('../commands/policy/rollback.js').default;
   'policy:simulate': typeof import('../commands/policy/simulate.js').default;
   'policy:test': typeof import('../commands/policy/test.js').default;
   'policy:validate': typeof import('../commands/policy/validate.js').default;
@@ -170,6 +198,7 @@ interface Commands {
   'sidecar:start': typeof import('../commands/sidecar/start.js').default;
   'sidecar:status': typeof import('../commands/sidecar/status.js').default;
   'sidecar:stop': typeof import('../commands/sidecar/stop.js').default;
+  'store:migrate': typeof import('../commands/store/migrate.js').default;
   'token:create': typeof import('../commands/token/create.js').default;
   'token:list': typeof import('../commands/token/list.js').default;
   'token:revoke': typeof import('../commands/token/revoke.js').default;
@@ -180,6 +209,8 @@ type RunResult<K extends keyof Commands> = Exclude<Awaited<ReturnType<InstanceTy
 export type CliJsonOutputAgrees = MustBeTrue<Same<{ [K in keyof CliJsonOutput]: Same<CliJsonOutput[K], RunResult<K>> }, { [K in keyof CliJsonOutput]: true }>>;
 /** Commands that have no --json (enableJsonFlag false), and why. */
 export interface CliWithoutJson {
+  /** Its stdin and stdout carry the coding agent's hook protocol (the agent's own JSON). */
+  hook: true;
   /** Its stdout carries the MCP protocol between the client and the server it wraps. */
   'mcp:wrap': true;
   /** A long-running HTTP proxy: it prints its endpoint and serves until stopped. */

@@ -3,6 +3,7 @@ import { BaseCommand } from '../../cli/base-command.js';
 import { dataDirFlag, resolveDataDir } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { AgentGuardError } from '../../core/errors.js';
+import type { CopyReport } from '../../core/store/postgres/copy.js';
 
 /** `--json` output of `store migrate`. */
 export interface StoreMigrateResult {
@@ -15,7 +16,7 @@ export interface StoreMigrateResult {
   /** The migrations this run applied (none when the store was up to date). */
   applied: Array<{ version: number; name: string }>;
   /** With --from: what was copied from the local SQLite store, and the audit verified on both sides. */
-  copied?: import('../../core/store/postgres/copy.js').CopyReport;
+  copied?: CopyReport;
 }
 
 export default class StoreMigrate extends BaseCommand {
