@@ -58,41 +58,25 @@ the client closes its input.`;
     if (!command) {
       throw new AgentGuardError('USAGE', 'no server command given', { actions: ['Put the server command after --, e.g. `agentguard mcp wrap --name files -- node server.js`, or give --upstream <url> for a Streamable HTTP server.'] });
     }
-    const server = flags.name ?? basename(command).replace(/\.[cm]?[jt]s$/, '');
-    const [{ runStdioGateway }, parts] = await Promise.all([import('../../mcp/gateway.js'), openGatewayParts(flags)]);
-    const { decider, guard, log } = parts;
-    const sessionId = flags.session ?? clientSessionId();
-    try {
-      process.exitCode = await runStdioGateway({
-        server,
-        command,
-        args,
-        decider,
-        approvalWaitMs: flags['approval-wait'],
-        guard,
-        ...(sessionId !== undefined ? { sessionId } : {}),
-        input: process.stdin,
-        output: process.stdout,
-        log,
-      });
-    } finally {
-      await parts.close();
-      process.stdin.destroy();
-    }
+    await this.serve(flags.name ?? basename(command).replace(/\.[cm]?[jt]s$/, ''), { command, args }, flags);
   }
 
   private async runUpstream(upstream: string, flags: Interfaces.InferredFlags<typeof McpWrap.flags>): Promise<void> {
     // Checked before anything opens: a bad URL or header setting is a usage error, not a running gateway that denies.
     const url = upstreamUrl(upstream);
     const headers = upstreamHeaders(flags['header-env'] ?? [], process.env);
-    const server = flags.name ?? url.hostname;
+    await this.serve(flags.name ?? url.hostname, { upstream: { url, headers } }, flags);
+  }
+
+  /** Runs the stdio gateway for the client on this process's stdin/stdout, with the server side given. */
+  private async serve(server: string, side: { command: string; args: string[] } | { upstream: { url: URL; headers: Record<string, string> } }, flags: Interfaces.InferredFlags<typeof McpWrap.flags>): Promise<void> {
     const [{ runStdioGateway }, parts] = await Promise.all([import('../../mcp/gateway.js'), openGatewayParts(flags)]);
     const { decider, guard, log } = parts;
     const sessionId = flags.session ?? clientSessionId();
     try {
       process.exitCode = await runStdioGateway({
         server,
-        upstream: { url, headers },
+        ...side,
         decider,
         approvalWaitMs: flags['approval-wait'],
         guard,
