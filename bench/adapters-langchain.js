@@ -20,30 +20,13 @@ import { z } from 'zod';
 import { AgentGuard, Policy } from 'agentguard/sdk';
 import { agentguardMiddleware } from 'agentguard/langchain';
 import { startFakeOpenAI } from '../demo/fake-openai.js';
-import { interleavedSteps, sideBySide } from './lib/adapter-timing.js';
+import { adapterBenchPolicy, interleavedSteps, kbAnswer, sideBySide } from './lib/adapter-timing.js';
 
-const POLICY = Policy.parse({
-  version: 1,
-  name: 'bench-langchain',
-  default: 'deny',
-  rules: [
-    { id: 'models', effect: 'allow', when: { kind: { in: ['llm', 'llm_output', 'tool_output'] } } },
-    { id: 'kb', effect: 'allow', when: { kind: 'tool', name: 'kb_search' } },
-  ],
-});
-
-/** The fake model: a tool call when the question asks for one, a short answer otherwise and after a tool result. */
-function answer(body, n) {
-  const last = body.messages.at(-1);
-  if (last.role === 'user' && String(last.content).startsWith('search')) {
-    return { tool_calls: [{ id: `call_${n}`, type: 'function', function: { name: 'kb_search', arguments: JSON.stringify({ query: `refunds ${n}` }) } }] };
-  }
-  return { content: `Refunds take five working days (${n}).` };
-}
+const POLICY = Policy.parse(adapterBenchPolicy('bench-langchain'));
 
 export async function measure({ calls = Number(process.env.BENCH_ADAPTER_CALLS ?? 400), log = () => {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-bench-langchain-'));
-  const provider = await startFakeOpenAI({ answer });
+  const provider = await startFakeOpenAI({ answer: kbAnswer });
   const guard = new AgentGuard({ policy: POLICY, agentId: 'bench', dataDir });
   try {
     const model = new ChatOpenAI({ model: 'gpt-4o-mini', apiKey: 'bench-key', maxRetries: 0, configuration: { baseURL: provider.baseURL } });

@@ -18,29 +18,13 @@ import { z } from 'zod';
 import { AgentGuard, Policy } from 'agentguard/sdk';
 import { guardedModelProvider, guardTools } from 'agentguard/openai-agents';
 import { startFakeOpenAI } from '../demo/fake-openai.js';
-import { interleavedSteps, sideBySide } from './lib/adapter-timing.js';
+import { adapterBenchPolicy, interleavedSteps, kbAnswer, sideBySide } from './lib/adapter-timing.js';
 
-const POLICY = Policy.parse({
-  version: 1,
-  name: 'bench-openai-agents',
-  default: 'deny',
-  rules: [
-    { id: 'models', effect: 'allow', when: { kind: { in: ['llm', 'llm_output', 'tool_output'] } } },
-    { id: 'kb', effect: 'allow', when: { kind: 'tool', name: 'kb_search' } },
-  ],
-});
-
-function answer(body, n) {
-  const last = body.messages.at(-1);
-  if (last.role === 'user' && String(last.content).startsWith('search')) {
-    return { tool_calls: [{ id: `call_${n}`, type: 'function', function: { name: 'kb_search', arguments: JSON.stringify({ query: `refunds ${n}` }) } }] };
-  }
-  return { content: `Refunds take five working days (${n}).` };
-}
+const POLICY = Policy.parse(adapterBenchPolicy('bench-openai-agents'));
 
 export async function measure({ calls = Number(process.env.BENCH_ADAPTER_CALLS ?? 400), log = () => {} } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentguard-bench-agents-'));
-  const provider = await startFakeOpenAI({ answer });
+  const provider = await startFakeOpenAI({ answer: kbAnswer });
   const guard = new AgentGuard({ policy: POLICY, agentId: 'bench', dataDir });
   try {
     const client = { apiKey: 'bench-key', baseURL: provider.baseURL, maxRetries: 0 };

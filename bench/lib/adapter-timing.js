@@ -49,3 +49,25 @@ export function sideBySide(framework, what, plain, guarded) {
     samples: Math.min(plain.samples, guarded.samples),
   };
 }
+
+/** The policy every adapter section runs under: model calls and the kb_search tool allowed, no guardrails. */
+export function adapterBenchPolicy(name) {
+  return {
+    version: 1,
+    name,
+    default: 'deny',
+    rules: [
+      { id: 'models', effect: 'allow', when: { kind: { in: ['llm', 'llm_output', 'tool_output'] } } },
+      { id: 'kb', effect: 'allow', when: { kind: 'tool', name: 'kb_search' } },
+    ],
+  };
+}
+
+/** The fake model: a tool call when the question asks for one, a short answer otherwise and after a tool result. */
+export function kbAnswer(body, n) {
+  const last = body.messages.at(-1);
+  if (last.role === 'user' && String(last.content).startsWith('search')) {
+    return { tool_calls: [{ id: `call_${n}`, type: 'function', function: { name: 'kb_search', arguments: JSON.stringify({ query: `refunds ${n}` }) } }] };
+  }
+  return { content: `Refunds take five working days (${n}).` };
+}
