@@ -4,6 +4,12 @@ import { Config, run } from '@oclif/core';
 import { Exit, handle } from '@oclif/core/handle';
 import { BIN, CLI_ENV, ROOT, type CliOptions, type CliResult } from './cli.js';
 
+// esbuild (which vitest transforms source files with) takes the process's working directory when it is first loaded
+// and starts its service process there later. Loaded first inside a run below, that is a command's temporary folder;
+// once the folder is gone, the next module vitest transforms fails with "spawn …/esbuild ENOENT". Load it here, where
+// the working directory is the project.
+await import('esbuild');
+
 /**
  * Runs an agentguard command inside the test process, through oclif's own `run` (the same routing, flag parsing,
  * help and error handling as `bin/run.js`), with what a child process would have had of its own: stdin, stdout,
