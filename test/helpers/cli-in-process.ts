@@ -4,12 +4,6 @@ import { Config, run } from '@oclif/core';
 import { Exit, handle } from '@oclif/core/handle';
 import { BIN, CLI_ENV, ROOT, type CliOptions, type CliResult } from './cli.js';
 
-// esbuild (which vitest transforms source files with) takes the process's working directory when it is first loaded
-// and starts its service process there later. Loaded first inside a run below, that is a command's temporary folder;
-// once the folder is gone, the next module vitest transforms fails with "spawn …/esbuild ENOENT". Load it here, where
-// the working directory is the project.
-await import('esbuild');
-
 /**
  * Runs an agentguard command inside the test process, through oclif's own `run` (the same routing, flag parsing,
  * help and error handling as `bin/run.js`), with what a child process would have had of its own: stdin, stdout,
@@ -27,6 +21,22 @@ export function runCliInProcess(args: string[], options: CliOptions = {}): Promi
 
 let queue: Promise<unknown> = Promise.resolve();
 let config: Promise<Config> | undefined;
+let warmed: Promise<void> | undefined;
+
+/**
+ * Loads oclif's config and every command once, with the project as the working directory. The first TypeScript module
+ * tsx transforms loads esbuild, which keeps the working directory of that moment for every transform after it; loaded
+ * inside a run, that is the run's temporary folder, and once the folder is gone a command that imports a module not
+ * transformed yet fails with "spawn …/esbuild ENOENT" (seen on fresh clones in CI).
+ */
+function warmUp(): Promise<void> {
+  warmed ??= (async () => {
+    config ??= Config.load({ root: ROOT });
+    const loaded = await config;
+    for (const command of loaded.commands) await command.load();
+  })();
+  return warmed;
+}
 
 /** A write stream that keeps what is written to it, as a pipe does (not a TTY). */
 class Capture extends Writable {
@@ -44,6 +54,7 @@ class Capture extends Writable {
 }
 
 async function runIsolated(args: string[], options: CliOptions): Promise<CliResult> {
+  await warmUp().catch(() => undefined);
   const stdout = new Capture();
   const stderr = new Capture();
   const stdin = Object.assign(Readable.from(options.input ? [Buffer.from(options.input)] : []), { isTTY: false });
