@@ -1,6 +1,7 @@
 import { AgentGuardError } from '../errors.js';
 import { agentIdProblem } from '../tokens/scope.js';
-import { REGISTERED_PREFIX, type AgentEntry, type AgentFramework, type AgentRegistry, type AgentSummary } from './registry.js';
+import { maskText } from './report-mask.js';
+import { REGISTERED_PREFIX, type AgentEntry, type AgentFramework, type AgentRegistration, type AgentRegistry, type AgentSummary } from './registry.js';
 
 /** The registry id of an agent registered by hand. */
 export function registeredId(name: string): string {
@@ -31,6 +32,30 @@ export function parseFramework(text: string): AgentFramework {
   const at = text.lastIndexOf('@');
   if (at <= 0 || at === text.length - 1) return { name: text };
   return { name: text.slice(0, at), version: text.slice(at + 1) };
+}
+
+/**
+ * The entry a registration leaves at `at`, over the entry of that name already stored (`current`, or null): what the
+ * registration names replaces, the rest is kept; an agent id makes it secured. Every store writes this entry.
+ */
+export function registeredEntry(registration: AgentRegistration, current: AgentEntry | null, at: string): AgentEntry {
+  return {
+    id: registeredId(registration.name),
+    kind: current?.kind ?? 'agent',
+    name: registration.name,
+    frameworks: registration.framework === undefined ? (current?.frameworks ?? []) : [parseFramework(registration.framework)],
+    location: registration.location !== undefined ? maskText(registration.location) : (current?.location ?? null),
+    status: registration.agentId !== undefined ? 'secured' : (registration.status ?? current?.status ?? 'unknown'),
+    risk: current?.risk ?? 'info',
+    source: 'registered',
+    firstSeen: current?.firstSeen ?? at,
+    lastSeen: at,
+    details: current?.details ?? {},
+    notes: current?.notes ?? [],
+    registeredAgentId: registration.agentId ?? current?.registeredAgentId ?? null,
+    deregisteredAt: null,
+    goneAt: current?.goneAt ?? null,
+  };
 }
 
 /** The entry with this id, else the one registered under this name (`agent:<name>`), else null. */

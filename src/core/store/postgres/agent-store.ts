@@ -1,5 +1,5 @@
-import { parseFramework, registeredId } from '../../agents/registration.js';
-import { maskStrings, maskText } from '../../agents/report-mask.js';
+import { registeredEntry, registeredId } from '../../agents/registration.js';
+import { maskStrings } from '../../agents/report-mask.js';
 import type { AgentEntry, AgentFilter, AgentRegistration, AgentRegistry, AgentSummary, ScanCoverage, ScannedAgent } from '../../agents/registry.js';
 import type { Coverage } from '../../agents/finding-types.js';
 import { checkTime, COLUMNS, COVERAGES, RISKS, toEntry } from '../sqlite/agent-store.js';
@@ -66,23 +66,7 @@ export class PostgresAgentStore implements AgentRegistry {
       await tx.query(LOCK);
       const id = registeredId(registration.name);
       const current = await read(tx, id);
-      const entry: AgentEntry = {
-        id,
-        kind: current?.kind ?? 'agent',
-        name: registration.name,
-        frameworks: registration.framework === undefined ? (current?.frameworks ?? []) : [parseFramework(registration.framework)],
-        location: registration.location !== undefined ? maskText(registration.location) : (current?.location ?? null),
-        status: registration.agentId !== undefined ? 'secured' : (registration.status ?? current?.status ?? 'unknown'),
-        risk: current?.risk ?? 'info',
-        source: 'registered',
-        firstSeen: current?.firstSeen ?? at,
-        lastSeen: at,
-        details: current?.details ?? {},
-        notes: current?.notes ?? [],
-        registeredAgentId: registration.agentId ?? current?.registeredAgentId ?? null,
-        deregisteredAt: null,
-        goneAt: current?.goneAt ?? null,
-      };
+      const entry = registeredEntry(registration, current, at);
       await write(tx, entry);
       return entry;
     });

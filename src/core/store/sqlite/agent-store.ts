@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { parseFramework, registeredId } from '../../agents/registration.js';
-import { maskStrings, maskText } from '../../agents/report-mask.js';
+import { registeredEntry, registeredId } from '../../agents/registration.js';
+import { maskStrings } from '../../agents/report-mask.js';
 import type {
   AgentEntry,
   AgentFilter,
@@ -122,23 +122,7 @@ export class SqliteAgentStore implements AgentRegistry {
     const register = db.transaction((registration: AgentRegistration, at: string): AgentEntry => {
       const id = registeredId(registration.name);
       const current = this.read(id);
-      const entry: AgentEntry = {
-        id,
-        kind: current?.kind ?? 'agent',
-        name: registration.name,
-        frameworks: registration.framework === undefined ? (current?.frameworks ?? []) : [parseFramework(registration.framework)],
-        location: registration.location !== undefined ? maskText(registration.location) : (current?.location ?? null),
-        status: registration.agentId !== undefined ? 'secured' : (registration.status ?? current?.status ?? 'unknown'),
-        risk: current?.risk ?? 'info',
-        source: 'registered',
-        firstSeen: current?.firstSeen ?? at,
-        lastSeen: at,
-        details: current?.details ?? {},
-        notes: current?.notes ?? [],
-        registeredAgentId: registration.agentId ?? current?.registeredAgentId ?? null,
-        deregisteredAt: null,
-        goneAt: current?.goneAt ?? null,
-      };
+      const entry = registeredEntry(registration, current, at);
       this.write(entry);
       return entry;
     });
