@@ -115,6 +115,22 @@ const RECORD_TYPES = new Set(['decision', 'outcome', 'alert', 'approval']);
 const EFFECT_VALUES = new Set(['allow', 'deny', 'transform', 'require_approval']);
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
+/** The records an append returns: each entry as given, with the ids as encoded and the place the store chained it at. */
+export function appendedRecords(entries: readonly AuditEntry[], encoded: readonly EncodedEntry[], placed: ReadonlyArray<{ seq: number; prevHash: string; hash: string }>): AuditRecord[] {
+  return entries.map((entry, i) => ({
+    seq: placed[i]!.seq,
+    type: entry.type,
+    time: entry.time,
+    agentId: encoded[i]!.agentId,
+    decisionId: encoded[i]!.decisionId,
+    effect: entry.effect,
+    rules: entry.rules,
+    data: entry.data,
+    prevHash: placed[i]!.prevHash,
+    hash: placed[i]!.hash,
+  }));
+}
+
 /**
  * Checks an AuditEntry and encodes it: `rules` and `data` become canonical JSON, and text columns become well-formed
  * Unicode (a lone surrogate could not survive the round trip through the database, and the record would no longer

@@ -1,4 +1,4 @@
-import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, type EncodedEntry } from '../../audit/chain.js';
+import { appendedRecords, canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, type EncodedEntry } from '../../audit/chain.js';
 import { checkpointEntry } from '../../audit/checkpoint.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
@@ -94,18 +94,7 @@ export class PostgresAuditStore implements AuditStore {
       alongside?.();
       return out;
     });
-    return entries.map((entry, i) => ({
-      seq: placed[i].seq,
-      type: entry.type,
-      time: entry.time,
-      agentId: encoded[i].agentId,
-      decisionId: encoded[i].decisionId,
-      effect: entry.effect,
-      rules: entry.rules,
-      data: entry.data,
-      prevHash: placed[i].prevHash,
-      hash: placed[i].hash,
-    }));
+    return appendedRecords(entries, encoded, placed);
   }
 
   async head(): Promise<{ seq: number; hash: string } | null> {

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, MISALIGNED_MARKER, type EncodedEntry } from '../../audit/chain.js';
+import { appendedRecords, canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, MISALIGNED_MARKER, type EncodedEntry } from '../../audit/chain.js';
 import { checkpointEntry } from '../../audit/checkpoint.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
@@ -109,18 +109,7 @@ export class SqliteAuditStore implements AuditStore {
     // Validate and serialise before taking the write lock, so the lock is held only for the chaining itself.
     const encoded = entries.map((entry, i) => encodeEntry(entry, i));
     const placed = this.appendTx(encoded, alongside);
-    return entries.map((entry, i) => ({
-      seq: placed[i].seq,
-      type: entry.type,
-      time: entry.time,
-      agentId: encoded[i].agentId,
-      decisionId: encoded[i].decisionId,
-      effect: entry.effect,
-      rules: entry.rules,
-      data: entry.data,
-      prevHash: placed[i].prevHash,
-      hash: placed[i].hash,
-    }));
+    return appendedRecords(entries, encoded, placed);
   }
 
   async head(): Promise<{ seq: number; hash: string } | null> {
