@@ -1,7 +1,7 @@
 import { AgentGuardError } from '../errors.js';
 import { agentIdProblem } from '../tokens/scope.js';
 import { maskText } from './report-mask.js';
-import { REGISTERED_PREFIX, type AgentEntry, type AgentFramework, type AgentRegistration, type AgentRegistry, type AgentSummary } from './registry.js';
+import { REGISTERED_PREFIX, type AgentEntry, type AgentFramework, type AgentRegistration, type AgentRegistry, type AgentSummary, type ScannedAgent } from './registry.js';
 
 /** The registry id of an agent registered by hand. */
 export function registeredId(name: string): string {
@@ -55,6 +55,30 @@ export function registeredEntry(registration: AgentRegistration, current: AgentE
     registeredAgentId: registration.agentId ?? current?.registeredAgentId ?? null,
     deregisteredAt: null,
     goneAt: current?.goneAt ?? null,
+  };
+}
+
+/**
+ * The entry a scan's finding (already masked) leaves at `seenAt`, over the stored one: the scan's view replaces what it
+ * saw; where it came from, when it was first seen and a registration's links are kept; it is no longer gone.
+ */
+export function scannedEntry(finding: ScannedAgent, current: AgentEntry | null, seenAt: string): AgentEntry {
+  return {
+    id: finding.id,
+    kind: finding.kind,
+    name: finding.name,
+    frameworks: finding.frameworks,
+    location: finding.location,
+    status: finding.status,
+    risk: finding.risk,
+    source: current?.source ?? 'scan',
+    firstSeen: current?.firstSeen ?? seenAt,
+    lastSeen: seenAt,
+    details: finding.details,
+    notes: finding.notes,
+    registeredAgentId: current?.registeredAgentId ?? null,
+    deregisteredAt: current?.deregisteredAt ?? null,
+    goneAt: null,
   };
 }
 

@@ -1,4 +1,4 @@
-import { registeredEntry, registeredId } from '../../agents/registration.js';
+import { registeredEntry, registeredId, scannedEntry } from '../../agents/registration.js';
 import { maskStrings } from '../../agents/report-mask.js';
 import type { AgentEntry, AgentFilter, AgentRegistration, AgentRegistry, AgentSummary, ScanCoverage, ScannedAgent } from '../../agents/registry.js';
 import type { Coverage } from '../../agents/finding-types.js';
@@ -26,23 +26,7 @@ export class PostgresAgentStore implements AgentRegistry {
       for (const unmasked of findings) {
         const finding = maskStrings(unmasked);
         const current = await read(tx, finding.id);
-        await write(tx, {
-          id: finding.id,
-          kind: finding.kind,
-          name: finding.name,
-          frameworks: finding.frameworks,
-          location: finding.location,
-          status: finding.status,
-          risk: finding.risk,
-          source: current?.source ?? 'scan',
-          firstSeen: current?.firstSeen ?? seenAt,
-          lastSeen: seenAt,
-          details: finding.details,
-          notes: finding.notes,
-          registeredAgentId: current?.registeredAgentId ?? null,
-          deregisteredAt: current?.deregisteredAt ?? null,
-          goneAt: null,
-        });
+        await write(tx, scannedEntry(finding, current, seenAt));
         if (reported.has(finding.id)) continue;
         reported.add(finding.id);
         (current === null ? added : updated).push(finding.id);

@@ -1,5 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { registeredEntry, registeredId } from '../../agents/registration.js';
+import { registeredEntry, registeredId, scannedEntry } from '../../agents/registration.js';
 import { maskStrings } from '../../agents/report-mask.js';
 import type {
   AgentEntry,
@@ -85,24 +85,7 @@ export class SqliteAgentStore implements AgentRegistry {
         // The registry stores what a report may show: masked here too, whoever the caller.
         const finding = maskStrings(unmasked);
         const current = this.read(finding.id);
-        const entry: AgentEntry = {
-          id: finding.id,
-          kind: finding.kind,
-          name: finding.name,
-          frameworks: finding.frameworks,
-          location: finding.location,
-          status: finding.status,
-          risk: finding.risk,
-          source: current?.source ?? 'scan',
-          firstSeen: current?.firstSeen ?? seenAt,
-          lastSeen: seenAt,
-          details: finding.details,
-          notes: finding.notes,
-          registeredAgentId: current?.registeredAgentId ?? null,
-          deregisteredAt: current?.deregisteredAt ?? null,
-          goneAt: null,
-        };
-        this.write(entry);
+        this.write(scannedEntry(finding, current, seenAt));
         if (reported.has(finding.id)) continue;
         reported.add(finding.id);
         (current === null ? added : updated).push(finding.id);
