@@ -102,6 +102,21 @@ describe('the watch reducer', () => {
     expect(done.message).toEqual({ tone: 'success', text: `Approved ${a.id} (payments.transfer) as alice` });
   });
 
+  it('takes a decided approval off the pending list at once, before the next poll, so it cannot be decided twice', () => {
+    const older = record({ id: 'apr_older', minutesAgo: 5 });
+    const newer = record({ id: 'apr_newer', minutesAgo: 1 });
+    const state = run(loaded([older, newer]), key('down'))[0].state;
+    expect(state.selectedId).toBe(older.id);
+    const decided = { ...older, status: 'approved' as const, decidedBy: 'alice' };
+    const pending = update(state, { type: 'decided', approval: decided }).state;
+    expect(pending.records.map((r) => r.id)).toEqual([newer.id]);
+    expect(pending.selectedId).toBe(newer.id);
+    expect(update(pending, char('d')).state.mode).toMatchObject({ kind: 'confirm', approval: { id: newer.id } });
+    const all = update({ ...state, status: 'all' }, { type: 'decided', approval: decided }).state;
+    expect(all.records.find((r) => r.id === older.id)?.status).toBe('approved');
+    expect(update(all, char('a')).command).toBeUndefined();
+  });
+
   it('denies without a comment, editing with backspace; n and Esc leave it pending', () => {
     const a = record();
     const steps = run(loaded([a]), char('d'), char('y'), char('x'), char('y'), key('backspace'), key('backspace'), key('enter'));

@@ -88,7 +88,9 @@ export function update(state: WatchState, input: WatchInput): WatchStep {
       const a = input.approval;
       const verb = a.status === 'approved' || a.status === 'denied' ? VERB[a.status].done : a.status;
       const text = `${verb} ${a.id} (${a.action.name}) as ${a.decidedBy ?? state.by}`;
-      return { state: { ...state, mode: { kind: 'list' }, message: { tone: 'success', text } } };
+      // The decided record replaces its stale copy at once, so the list never offers it again before the next poll.
+      const records = withRecords(state, state.records.map((r) => (r.id === a.id ? a : r)));
+      return { state: { ...records, mode: { kind: 'list' }, message: { tone: 'success', text } } };
     }
     case 'decide-failed':
       return { state: { ...state, mode: { kind: 'list' }, message: { tone: 'error', text: input.message } } };
