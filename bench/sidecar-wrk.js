@@ -1,0 +1,237 @@
+/**
+ * Bench section: the sidecar beside its HTTP floor under wrk (Debian package `wrk`: C, one thread, little CPU, so the
+ * load generator does not take the core the servers need, as autocannon does). The floor is bench/lib/floor-server.js:
+ * fastify parsing the same body and answering a decision-shaped JSON with no auth, policy or audit. The floor and the
+ * sidecars (SQLite, and PostgreSQL on a private cluster when it is installed) take turns in short slices of the same
+ * run, 32 connections each, so a change of load on the machine hits them alike; the ratio of each round is reported
+ * with the median. Then p50/p99 at a fixed 1,000 requests/s with bench/lib/fixed-rate.js (wrk cannot pace a rate:
+ * its latencies would hide a stall behind the requests it delayed). Afterwards every audit log must verify and hold
+ * at least one record per 2xx answer. `BENCH_WRK_SECONDS` (slice length, default 4) and `BENCH_WRK_ROUNDS` (default 3).
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fixedRate } from './lib/fixed-rate.js';
+import { postgresMissing, startPgCluster } from './lib/pg-cluster.js';
+import { markdownTable } from './lib/report.js';
+
+export const id = 'sidecar-wrk';
+export const title = 'Sidecar beside its HTTP floor under wrk (32 connections), audit on';
+
+const TARGETS = { ratio: 0.6, p99OverFloorMs: 2 };
+const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
+const FLOOR = fileURLToPath(new URL('./lib/floor-server.js', import.meta.url));
+const SLICE_S = Number(process.env.BENCH_WRK_SECONDS ?? 4);
+const ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 3);
+const FIXED_S = Number(process.env.BENCH_WRK_FIXED_SECONDS ?? 10);
+const CONNECTIONS = 32;
+
+const POLICY = `version: 1
+name: bench-sidecar
+default: deny
+rules:
+  - id: kb
+    effect: allow
+    when: { name: { glob: "kb.*" } }
+  - id: no-drop
+    effect: deny
+    when: { name: db.query, input.sql: { regex: '^\\s*drop\\b', flags: i } }
+  - id: sql
+    effect: allow
+    when: { name: db.query }
+`;
+
+const BODIES = [
+  { kind: 'tool', name: 'kb.search', input: { query: 'refund window', limit: 10 } },
+  { kind: 'tool', name: 'db.query', input: { sql: 'SELECT * FROM orders WHERE id = 7' } },
+  { kind: 'tool', name: 'db.query', input: { sql: 'DROP TABLE orders' } },
+].map((action) => JSON.stringify({ action }));
+
+/** The wrk script: POSTs cycling through BODIES, with the token when there is one. */
+function wrkScript(token) {
+  const lua = (s) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  return [
+    'wrk.method = "POST"',
+    'wrk.headers["content-type"] = "application/json"',
+    ...(token ? [`wrk.headers["authorization"] = "Bearer ${token}"`] : []),
+    `local bodies = { ${BODIES.map(lua).join(', ')} }`,
+    'local i = 0',
+    'request = function() i = i + 1; return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1]) end',
+    '',
+  ].join('\n');
+}
+
+/** Runs wrk and reads requests/s, p50/p99 (ms), request and non-2xx counts from its text output. */
+function wrk(url, script, seconds) {
+  const r = spawnSync('wrk', ['-t1', `-c${CONNECTIONS}`, `-d${seconds}s`, '--latency', '-s', script, `${url}/v1/decide`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed (exit ${r.status}): ${r.stderr || r.stdout}`);
+  const out = r.stdout;
+  const num = (re) => {
+    const m = re.exec(out);
+    if (!m) throw new Error(`cannot read wrk's output: ${out}`);
+    return m;
+  };
+  const millis = (m) => Number(m[1]) * { us: 0.001, ms: 1, s: 1000 }[m[2]];
+  return {
+    rps: Number(num(/Requests\/sec:\s+([\d.]+)/)[1]),
+    requests: Number(num(/(\d+) requests in/)[1]),
+    p50: millis(num(/^\s+50%\s+([\d.]+)(us|ms|s)$/m)),
+    p99: millis(num(/^\s+99%\s+([\d.]+)(us|ms|s)$/m)),
+    non2xx: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0),
+    errors: /Socket errors:/.test(out) ? out.match(/Socket errors:.*$/m)[0] : '',
+  };
+}
+
+function cli(args, env = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
+  if (r.status !== 0) throw new Error(`agentguard ${args.slice(0, 2).join(' ')} failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+async function startFloor() {
+  const child = spawn(process.execPath, [FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
+  });
+  return { name: 'HTTP floor (fastify, no work)', url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** A detached sidecar on its own data folder, on SQLite or on the PostgreSQL store `storeUrl`, with an agent token. */
+function startSidecar(name, dir, policyFile, storeUrl) {
+  const dataDir = join(dir, name.replace(/\W+/g, '-'));
+  const env = storeUrl ? { AGENTGUARD_STORE_URL: storeUrl } : {};
+  const { token } = cli(['token', 'create', '--agent', 'bench', '--json', '--data-dir', dataDir], env);
+  const started = cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--json'], env);
+  const script = join(dir, `${name.replace(/\W+/g, '-')}.lua`);
+  writeFileSync(script, wrkScript(token));
+  let running = true;
+  return {
+    name,
+    url: started.url,
+    token,
+    script,
+    stop() {
+      if (!running) return;
+      running = false;
+      spawnSync(process.execPath, [BIN, 'sidecar', 'stop', '--data-dir', dataDir], { env: { ...process.env, ...env } });
+    },
+    verify() {
+      const r = spawnSync(process.execPath, [BIN, 'audit', 'verify', '--json', '--data-dir', dataDir], { encoding: 'utf8', env: { ...process.env, ...env } });
+      try {
+        return JSON.parse(r.stdout);
+      } catch {
+        throw new Error(`agentguard audit verify printed no JSON (exit ${r.status}): ${r.stderr.slice(0, 500)}`);
+      }
+    },
+  };
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+const ms = (n) => n.toFixed(2);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+export async function run({ log }) {
+  if (spawnSync('wrk', ['--version']).error) return { markdown: 'Skipped: `wrk` is not installed (`apt-get install wrk`).', failures: [] };
+  const dir = mkdtempSync(join(tmpdir(), 'agentguard-bench-wrk-'));
+  const failures = [];
+  const servers = [];
+  let cluster;
+  try {
+    const policyFile = join(dir, 'policy.yaml');
+    writeFileSync(policyFile, POLICY);
+    const floorScript = join(dir, 'floor.lua');
+    writeFileSync(floorScript, wrkScript(undefined));
+    const floor = await startFloor();
+    floor.script = floorScript;
+    servers.push(floor);
+    const sidecars = [startSidecar('sidecar on SQLite', dir, policyFile)];
+    servers.push(sidecars[0]);
+    const pgMissing = postgresMissing();
+    if (pgMissing === null) {
+      cluster = await startPgCluster();
+      sidecars.push(startSidecar('sidecar on PostgreSQL', dir, policyFile, cluster.database('bench_wrk')));
+      servers.push(sidecars[1]);
+    } else {
+      log(`  PostgreSQL skipped: ${pgMissing}`);
+    }
+    const loadBefore = loadavg()[0];
+
+    log('  warm-up');
+    for (const s of servers) wrk(s.url, s.script, 2);
+
+    // Rounds of slices: floor, then each sidecar, so the ratio of a round compares servers measured seconds apart.
+    const slices = new Map(servers.map((s) => [s.name, []]));
+    const ratios = new Map(sidecars.map((s) => [s.name, []]));
+    for (let round = 1; round <= ROUNDS; round++) {
+      log(`  round ${round}/${ROUNDS}: ${servers.length} slices of ${SLICE_S} s`);
+      const floorResult = wrk(floor.url, floor.script, SLICE_S);
+      slices.get(floor.name).push(floorResult);
+      for (const s of sidecars) {
+        const r = wrk(s.url, s.script, SLICE_S);
+        if (r.non2xx > 0 || r.errors) failures.push(`${s.name}: ${r.non2xx} non-2xx answers ${r.errors} under wrk`);
+        slices.get(s.name).push(r);
+        ratios.get(s.name).push(r.rps / floorResult.rps);
+      }
+    }
+
+    const fixed = new Map();
+    for (const s of servers) {
+      log(`  ${s.name}: fixed 1,000 requests/s, µs-precise client, ${FIXED_S} s`);
+      const headers = s.token ? { authorization: `Bearer ${s.token}` } : {};
+      const r = await fixedRate({ url: `${s.url}/v1/decide`, headers, bodies: BODIES, rate: 1000, seconds: FIXED_S });
+      if (r.non2xx > 0 || r.errors > 0) failures.push(`${s.name}: ${r.non2xx} non-2xx answers and ${r.errors} errors at 1,000 requests/s`);
+      fixed.set(s.name, r);
+    }
+    const loadAfter = loadavg()[0];
+
+    const records = new Map();
+    for (const s of sidecars) {
+      s.stop();
+      const verified = s.verify();
+      if (!verified.ok) failures.push(`${s.name}: the audit log does not verify after the run: ${JSON.stringify(verified.problems?.[0])}`);
+      const answered = slices.get(s.name).reduce((n, r) => n + r.requests - r.non2xx, 0) + fixed.get(s.name).requests;
+      // wrk's warm-up answers are recorded too, so a log holds at least one record per counted 2xx answer.
+      if (verified.records < answered) failures.push(`${s.name}: ${verified.records} audit records for at least ${answered} answered decisions`);
+      records.set(s.name, verified.records);
+    }
+
+    const rows = [];
+    const floorFixed = fixed.get(floor.name);
+    for (const s of servers) {
+      const rs = slices.get(s.name);
+      const f = fixed.get(s.name);
+      const ratio = ratios.get(s.name);
+      rows.push([
+        s.name,
+        fmt(median(rs.map((r) => r.rps))),
+        ratio ? `${median(ratio).toFixed(2)} (${ratio.map((x) => x.toFixed(2)).join(', ')})` : '1',
+        ms(median(rs.map((r) => r.p99))),
+        ms(f.p50),
+        ms(f.p99),
+        s === floor ? '' : `${f.p99 >= floorFixed.p99 ? '+' : ''}${ms(f.p99 - floorFixed.p99)} ms`,
+      ]);
+    }
+    for (const s of sidecars) {
+      const ratio = median(ratios.get(s.name));
+      const over = fixed.get(s.name).p99 - floorFixed.p99;
+      log(`  ${s.name}: ${ratio.toFixed(2)} of the floor (target ≥ ${TARGETS.ratio}), p99 at 1,000/s floor + ${ms(over)} ms (target ≤ + ${TARGETS.p99OverFloorMs} ms)`);
+    }
+    const markdown = [
+      markdownTable(
+        ['server', 'wrk requests/s (median)', 'of the floor: median (rounds)', 'wrk p99 ms', 'p50 ms at 1,000/s', 'p99 ms at 1,000/s', 'p99 over the floor'],
+        rows,
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
+    ].join('\n');
+    return { markdown, failures };
+  } finally {
+    for (const s of servers) s.stop();
+    cluster?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
