@@ -1,4 +1,3 @@
-import { Ajv, type ValidateFunction } from 'ajv';
 import { injectionGuardrail } from './injection/index.js';
 import { moderationGuardrail } from './moderation/index.js';
 import { openAiModerationGuardrail } from './moderation/openai-adapter.js';
@@ -14,21 +13,5 @@ export const BUILTIN_GUARDRAILS: ReadonlyMap<string, GuardrailFactory<any>> = ne
   [piiGuardrail, secretsGuardrail, injectionGuardrail, moderationGuardrail, openAiModerationGuardrail].map((f) => [f.name, f]),
 );
 
-const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: false });
-const validators = new WeakMap<object, ValidateFunction>();
-
-/** Problems with a guardrail's config, as readable sentences; empty when it is valid. */
-export function guardrailConfigProblems(factory: GuardrailFactory<any>, config: unknown): string[] {
-  let validate = validators.get(factory.configSchema);
-  if (!validate) {
-    validate = ajv.compile(factory.configSchema);
-    validators.set(factory.configSchema, validate);
-  }
-  if (validate(config)) return [];
-  return (validate.errors ?? []).map((e) => {
-    const where = e.instancePath ? `config${e.instancePath.replace(/\//g, '.')}` : 'config';
-    if (e.keyword === 'additionalProperties') return `${where} has an unknown option "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-    if (e.keyword === 'enum') return `${where} ${e.message}: ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
-    return `${where} ${e.message}`;
-  });
-}
+/** ajv's options for checking a guardrail's config, compiled at run time or precompiled (see config-problems.ts). */
+export const GUARDRAIL_CONFIG_AJV_OPTIONS = { allErrors: true, strict: false, useDefaults: false } as const;

@@ -1,5 +1,6 @@
 import { markBuiltin } from '../guardrails/builtin-spec.js';
 import { memoizeDetect } from '../guardrails/memo.js';
+import { guardrailConfigProblems } from '../guardrails/config-problems.js';
 import * as registry from '../guardrails/registry.js';
 import { isGuardrail, isGuardrailFactory } from '../guardrails/shape.js';
 import type { Guardrail, GuardrailFactory } from '../guardrails/types.js';
@@ -67,7 +68,7 @@ export class GuardrailSet {
       }
     }
     const config = entry?.config ?? {};
-    const problems = registry.guardrailConfigProblems(factory, config);
+    const problems = guardrailConfigProblems(factory, config);
     if (problems.length > 0) {
       throw new CompileProblem(`guardrail "${name}": ${problems.join('; ')}`, entry ? [...at, 'config'] : at, `See the options of "${factory.name}" with \`agentguard guardrails list --json\`.`);
     }

@@ -1,52 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeType } from '../action.js';
+import { newAjv } from '../lazy-ajv.js';
+import * as precompiled from './generated/policy-validators.js';
 import { parsePath } from './path.js';
 import { formatJsonPath, type PathSegment, type PolicyProblem } from './problem.js';
+import { addPolicySchemas, loaderSchema, POLICY_AJV_OPTIONS, policySchema, policySchemaHash, TRANSFORM_KINDS } from './schema-source.js';
 import { OPERATORS } from './types.js';
 
-const SCHEMA_URL = new URL('../../../schemas/policy.schema.json', import.meta.url);
-const SCHEMA_ID = 'https://agentguard.dev/schemas/policy.schema.json';
-
-let cachedSchema: Record<string, unknown> | undefined;
-
-/** The policy JSON Schema that ships in the package (also printed by `agentguard policy schema`). */
-export function policySchema(): Record<string, unknown> {
-  cachedSchema ??= JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as Record<string, unknown>;
-  return cachedSchema;
-}
-
-const PARAM_REF = '#/definitions/paramRef';
-
-/**
- * The schema the loader checks documents with: the shipped one without what is there for editors. The built-in
- * packs' parameters under `include` items go (the loader checks an include's params against the pack it actually
- * loads, which may be a newer release), and so does every `{ $param }` alternative (parameters are substituted
- * before a document is checked, so a reference left over is an error).
- */
-export function loaderSchema(schema: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(schema) as Record<string, unknown> & { properties?: { include?: { items?: Record<string, unknown> } }; definitions?: Record<string, unknown> };
-  delete copy.properties?.include?.items?.allOf;
-  delete copy.definitions?.paramRef;
-  const stack: unknown[] = [copy];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (node === null || typeof node !== 'object') continue;
-    if (!Array.isArray(node)) {
-      const record = node as Record<string, unknown>;
-      const anyOf = record.anyOf;
-      if (Array.isArray(anyOf) && anyOf.some((a) => (a as { $ref?: string })?.$ref === PARAM_REF)) {
-        const rest = anyOf.filter((a) => (a as { $ref?: string })?.$ref !== PARAM_REF);
-        if (rest.length === 1) {
-          delete record.anyOf;
-          Object.assign(record, rest[0]);
-        } else record.anyOf = rest;
-      }
-    }
-    stack.push(...(Array.isArray(node) ? node : Object.values(node)));
-  }
-  return copy;
-}
+export { loaderSchema, policySchema } from './schema-source.js';
 
 interface Validators {
   document: ValidateFunction;
@@ -56,18 +17,22 @@ interface Validators {
 
 let validators: Validators | undefined;
 
+/**
+ * The validators precompiled from the shipped schema (scripts/build-validators.ts), or, when the schema changed since
+ * they were built, ajv's compilation of the current one: the same code either way, so the same errors.
+ */
 function getValidators(): Validators {
   if (validators) return validators;
-  const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-  const schema = loaderSchema(policySchema());
-  ajv.addSchema(schema);
-  const sub = (ref: string) => ajv.getSchema(`${SCHEMA_ID}#/definitions/${ref}`)!;
-  const defs = (schema.definitions as Record<string, { oneOf?: unknown[] }>).transform.oneOf!;
-  const transforms: Record<string, ValidateFunction> = {};
-  for (const [i, key] of ['set', 'remove', 'keep', 'clamp', 'replace'].entries()) {
-    transforms[key] = ajv.compile({ definitions: schema.definitions, ...(defs[i] as object), type: 'object' });
+  const built = precompiled as unknown as Record<string, ValidateFunction> & { SCHEMA_HASH: string };
+  let byName: Record<string, ValidateFunction>;
+  if (built.SCHEMA_HASH === policySchemaHash()) byName = built;
+  else {
+    const ajv = newAjv(POLICY_AJV_OPTIONS);
+    const refs = addPolicySchemas(ajv, loaderSchema(policySchema()));
+    byName = Object.fromEntries(Object.entries(refs).map(([name, ref]) => [name, ajv.getSchema(ref)!]));
   }
-  validators = { document: ajv.getSchema(SCHEMA_ID)!, operators: sub('operators'), transforms };
+  const transforms = Object.fromEntries(TRANSFORM_KINDS.map((kind) => [kind, byName[`validateTransform_${kind}`]!]));
+  validators = { document: byName.validateDocument!, operators: byName.validateOperators!, transforms };
   return validators;
 }
 

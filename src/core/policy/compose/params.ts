@@ -1,5 +1,7 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { describeType } from '../../action.js';
+import { newAjv } from '../../lazy-ajv.js';
+import { isPlainObject } from '../../plain-object.js';
 import type { PathSegment } from '../problem.js';
 import { suggest } from '../schema.js';
 
@@ -25,7 +27,7 @@ const compiled = new WeakMap<ParamDeclarations, ValidateFunction | ParamProblem[
 function validatorFor(declared: ParamDeclarations): ValidateFunction | ParamProblem[] {
   const cached = compiled.get(declared);
   if (cached) return cached;
-  const ajv = new Ajv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
+  const ajv = newAjv({ allErrors: true, strict: false, useDefaults: true, verbose: true });
   const problems: ParamProblem[] = [];
   for (const [name, schema] of Object.entries(declared)) {
     try {
@@ -49,6 +51,8 @@ function validatorFor(declared: ParamDeclarations): ValidateFunction | ParamProb
  * `at` is where the given values sit in the including file (e.g. `['include', 0, 'params']`).
  */
 export function resolveParams(declared: ParamDeclarations, given: Record<string, unknown> | undefined, at: PathSegment[], packLabel: string): { values: Record<string, unknown>; problems: ParamProblem[] } {
+  // Nothing declared and nothing given (most policies): the empty object is valid, with no schema to compile.
+  if (Object.keys(declared).length === 0 && (given === undefined || given === null || (isPlainObject(given) && Object.keys(given).length === 0))) return { values: {}, problems: [] };
   const validate = validatorFor(declared);
   if (Array.isArray(validate)) return { values: {}, problems: validate };
   const values = structuredClone(given ?? {});
