@@ -18,6 +18,7 @@ import type { ApprovalRecord, ApprovalSpec } from './approvals/types.js';
 import { approvalSpecFor } from './approvals/spec.js';
 import { withAgentId } from './engine/agent-id.js';
 import type { RateLimitStore } from './rate/types.js';
+import { traceClock, type DecisionTrace } from './telemetry/decision-trace.js';
 
 // Kept here too, so code that imported them from the pipeline still compiles.
 export type { AuditSink } from './audit/sink.js';
@@ -49,6 +50,8 @@ export interface PipelineContext {
   rateLimits?: RateLimitStore;
   /** The decision's time (the clock when absent): what `time` conditions and rate limits read. */
   now?: () => Date;
+  /** Collects the timings of this decision's stages for a tracer (see core/telemetry); nothing is timed without it. */
+  trace?: DecisionTrace;
 }
 
 /** Where and for how long a decision's guardrails run. */
@@ -88,8 +91,10 @@ function ruleIds(decision: Decision): string[] {
 export async function decide(ctx: PipelineContext, action: Action): Promise<Decision> {
   const decision = await evaluateAction(ctx, action);
   if (!ctx.audit) return decision;
+  const audit = ctx.audit;
   try {
-    await ctx.audit.append([decisionEntry(decision, ctx.now?.() ?? new Date())]);
+    const entries = [decisionEntry(decision, ctx.now?.() ?? new Date())];
+    await (ctx.trace ? ctx.trace.time('audit', () => audit.append(entries)) : audit.append(entries));
   } catch (error) {
     // Denied after all: the slots its rate limits gave it go back.
     if (ctx.rateLimits && (decision.effect === 'allow' || decision.effect === 'transform')) await ctx.rateLimits.release(decision.id).catch(() => undefined);
@@ -114,14 +119,37 @@ export async function evaluateAction(ctx: PipelineContext, action: Action): Prom
   const subject = withAgentId(action, ctx.agentId);
   const compiled = ctx.policy.compiled;
   const now = ctx.now?.();
-  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, { budgetMs: ctx.guardrails?.budgetMs }, now);
-  if (evalCtx) await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool);
+  const trace = ctx.trace;
+  const budgetMs = ctx.guardrails?.budgetMs;
+  const evalCtx = newEvalContext(compiled, ctx.redactionKey ? { key: ctx.redactionKey } : {}, trace ? { budgetMs, onRun: trace.guardrailRun } : { budgetMs }, now);
+  if (evalCtx) {
+    const started = trace ? traceClock() : 0;
+    // Recorded as a stage only when guardrails ran ahead of the policy (asynchronous ones, or in worker threads).
+    if (await prepareDetections(ctx.policy, subject, evalCtx, ctx.guardrails?.pool, trace)) trace?.stage('guardrails', started);
+  }
+  const started = trace ? traceClock() : 0;
   let decision = evaluatePolicy(compiled, subject, evalCtx);
+  trace?.stage('policy', started, { effect: decision.effect });
   let ratesTaken = false;
-  if (ctx.rateLimits && rateRulesOf(decision).length > 0) ({ decision, took: ratesTaken } = await takeRates(ctx.rateLimits, decision, now ?? new Date(), subject));
-  if (ctx.cost && isAllowedLlmCall(decision)) decision = await holdBudgets(ctx.cost, decision);
-  if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) decision = await requestApproval(ctx, decision);
-  if (ctx.observe) decision = await ctx.observe(subject, decision);
+  if (ctx.rateLimits && rateRulesOf(decision).length > 0) {
+    const rates = ctx.rateLimits;
+    const take = () => takeRates(rates, decision, now ?? new Date(), subject);
+    ({ decision, took: ratesTaken } = await (trace ? trace.time('rate_limit', take, (r) => ({ effect: r.decision.effect })) : take()));
+  }
+  if (ctx.cost && isAllowedLlmCall(decision)) {
+    const cost = ctx.cost;
+    const hold = (held: Decision) => holdBudgets(cost, held);
+    decision = await (trace ? trace.time('budget.reserve', () => hold(decision), (d) => ({ effect: d.effect })) : hold(decision));
+  }
+  if (decision.effect === 'require_approval' && ctx.approvals && ctx.audit) {
+    const pending = decision;
+    decision = await (trace ? trace.time('approval', () => requestApproval(ctx, pending)) : requestApproval(ctx, pending));
+  }
+  if (ctx.observe) {
+    const observe = ctx.observe;
+    const seen = decision;
+    decision = await (trace ? trace.time('session', () => observe(subject, seen), (d) => ({ effect: d.effect })) : observe(subject, seen));
+  }
   // Only actions that end up allowed count: a later stage that denied gives the slots back.
   if (ratesTaken && decision.effect !== 'allow' && decision.effect !== 'transform') await ctx.rateLimits!.release(decision.id).catch(() => undefined);
   if (evalCtx?.redaction.vault) vaults.set(decision, evalCtx.redaction.vault);
@@ -198,8 +226,8 @@ function unavailableCode(error: unknown, otherwise: string): string {
  * built-in guardrails in a worker thread. Both run on every text the candidate rules would read; the evaluation then
  * finds their results. Failures are kept and fail the rule that asks closed.
  */
-async function prepareDetections(policy: Policy, action: Action, ctx: EvalContext, pool: GuardrailPool | undefined): Promise<void> {
-  if (checkAction(action).length > 0) return;
+async function prepareDetections(policy: Policy, action: Action, ctx: EvalContext, pool: GuardrailPool | undefined, trace?: DecisionTrace): Promise<boolean> {
+  if (checkAction(action).length > 0) return false;
   const pending: Promise<void>[] = [];
   const offload: Array<{ name: string; text: string; spec: BuiltinSpec }> = [];
   const queued = new Map<string, Set<string>>();
@@ -227,12 +255,16 @@ async function prepareDetections(policy: Policy, action: Action, ctx: EvalContex
   } catch {
     // An action too deep to read: the rules that needed these results hit the same error and count as errors.
   }
-  if (pool !== undefined && chars > pool.inlineMaxChars) {
+  const offloaded = pool !== undefined && chars > pool.inlineMaxChars;
+  if (offloaded) {
+    const started = trace ? traceClock() : 0;
     const outcome = await pool.run(offload.map(({ text, spec }) => ({ guardrail: spec, text })), ctx.detections.remainingMs);
+    trace?.guardrailRun('workers', started, traceClock(), { texts: offload.length, chars, spent_ms: Math.round(outcome.spentMs * 1000) / 1000 });
     ctx.detections.spend(outcome.spentMs);
     offload.forEach(({ name, text }, i) => ctx.detections.adopt(name, text, outcome.results[i]));
   }
   if (pending.length > 0) await Promise.all(pending);
+  return offloaded || pending.length > 0;
 }
 
 /**
@@ -298,14 +330,18 @@ async function recordWithLedger(ctx: PipelineContext, entries: AuditEntry[], cal
   const audit = ctx.audit!;
   const cost = ctx.cost && isAllowedLlmCall(call) ? ctx.cost : undefined;
   const warn = (error: Error) => process.emitWarning(`agentguard: could not record the cost of ${call.id}: ${error.message}`, { code: 'AGENTGUARD_AUDIT' });
+  const trace = ctx.trace;
   if (cost === undefined || audit.ledgerStore !== cost.store) {
-    await audit.append(entries);
-    await settleOutcome(ctx, call, outcome).catch(warn);
+    await (trace ? trace.time('audit', () => audit.append(entries)) : audit.append(entries));
+    const settle = () => settleOutcome(ctx, call, outcome);
+    await (trace && cost ? trace.time('budget.settle', settle) : settle()).catch(warn);
     return;
   }
   const { ledgerEntry, alertCrossings } = await loadEnforce();
   const ledger = ledgerEntry(cost, call, outcome.usage, time);
-  await audit.append(entries, ledger ? { ledger } : {});
+  const append = () => audit.append(entries, ledger ? { ledger } : {});
+  // The ledger row that settles the call is written in the audit's transaction: one stage does both.
+  await (trace ? trace.time('audit', append, () => ({ 'budget.settle': ledger !== undefined })) : append());
   if (ledger) await alertCrossings(cost, ledger.scope, time).catch(warn);
 }
 

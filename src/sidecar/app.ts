@@ -28,6 +28,8 @@ import { healthRoutes } from './routes/health.js';
 import { outcomeRoute } from './routes/outcome.js';
 import { policyRoutes, reloadPolicy } from './routes/policy.js';
 import { sharedSchemas } from './schemas.js';
+import { tracingHooks } from './plugins/tracing.js';
+import type { DecisionTracer } from '../core/telemetry/decision-trace.js';
 
 export type { Authenticate, AuthenticatedToken, AuthResult, TokenScope } from './plugins/auth.js';
 export type { PolicyInfo, ReloadResult, ReloadStatus } from './plugins/policy-state.js';
@@ -86,6 +88,11 @@ export interface SidecarAppOptions {
   accessLogRate?: { perSecond: number; burst: number };
   /** A key that, sent as `x-agentguard-status-key`, reads /readyz in full like an admin token (the daemon puts it in its pid file for `sidecar status`). */
   statusKey?: string;
+  /**
+   * Receives every decision's stage timings (src/telemetry's OTLP export); the request's `traceparent` parents its
+   * span. Without it (the default) no request or decision is timed.
+   */
+  tracer?: DecisionTracer;
 }
 
 /** The `guardrails` section of the project config, as the sidecar uses it. */
@@ -183,6 +190,7 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
     notifications: { subscriptions: options.notify ?? [], sender: () => deliverer },
     guardrails,
     ...(options.sessions ? { sessions: options.sessions } : {}),
+    ...(options.tracer ? { tracer: options.tracer } : {}),
   });
   const services: SidecarServices = {
     engine,
@@ -210,7 +218,10 @@ export async function buildSidecarApp(options: SidecarAppOptions): Promise<Fasti
   registerAccessLog(app, options.accessLogRate ?? DEFAULT_ACCESS_LOG_RATE);
   // Before authentication: an SDK the sidecar cannot serve is told to upgrade, whatever its token.
   registerSdkVersionCheck(app);
+  const tracing = options.tracer ? tracingHooks(app) : undefined;
+  tracing?.before();
   registerAuth(app, { authenticate: options.authenticate, metrics });
+  tracing?.after();
   await registerOpenApi(app);
 
   decideRoute(app, services);

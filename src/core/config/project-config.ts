@@ -5,6 +5,7 @@ import { AgentGuardError } from '../errors.js';
 import { checkGuardrailsConfig, type GuardrailsConfig } from './guardrails-config.js';
 import { checkSessionsConfig } from '../sessions/config.js';
 import { checkStoreConfig } from '../store/store-url.js';
+import { checkTelemetryConfig, type TelemetryConfig } from './telemetry-config.js';
 
 export const CONFIG_FILE = 'agentguard.config.json';
 /** Committed folder holding the project's policies and their tests. */
@@ -34,6 +35,8 @@ export interface ProjectConfig {
   sessions?: Record<string, unknown>;
   /** The shared PostgreSQL store of a fleet (`{ url, chain }`, see core/store/store-url.ts); SQLite in dataDir when absent. */
   store?: { url?: string; chain?: string };
+  /** OpenTelemetry trace export (`{ otlp: { endpoint, headers, serviceName }, payloads }`, see telemetry-config.ts), checked on read; off when absent. */
+  telemetry?: TelemetryConfig;
 }
 
 export interface LoadedProjectConfig {
@@ -86,7 +89,7 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new AgentGuardError('CONFIG_INVALID', `${file}: must be a JSON object`);
   }
-  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp', 'sessions', 'store']);
+  const allowed = new Set(['$schema', 'policy', 'policyDir', 'dataDir', 'agentId', 'cost', 'approvals', 'guardrails', 'mcp', 'sessions', 'store', 'telemetry']);
   const config = { ...defaultProjectConfig(), ...(raw as Partial<ProjectConfig>) };
   for (const [key, value] of Object.entries(raw)) {
     if (!allowed.has(key)) {
@@ -95,6 +98,7 @@ export async function readProjectConfig(file: string): Promise<LoadedProjectConf
     if (key === 'guardrails') config.guardrails = checkGuardrailsConfig(value, `${file}: guardrails`);
     else if (key === 'sessions') checkSessionsConfig(value, `${file}: sessions`);
     else if (key === 'store') config.store = checkStoreConfig(value, `${file}: store`);
+    else if (key === 'telemetry') config.telemetry = checkTelemetryConfig(value, `${file}: telemetry`);
     else if (key === 'cost' || key === 'approvals' || key === 'mcp') {
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
         const example = key === 'cost' ? '"cost": { "budgets": [...] }' : key === 'mcp' ? '"mcp": { "onChange": "block" }' : '"approvals": { "notify": [...] }';

@@ -9,6 +9,7 @@ import type { RuleTrace } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
 import { MemorySessionTaintStore } from '../sessions/memory-taint-store.js';
 import { SessionTaint } from '../sessions/taint.js';
+import { DecisionTrace, type DecisionTracer, type TracedDecision } from '../telemetry/decision-trace.js';
 import { withAgentId } from './agent-id.js';
 import { openApprovals } from './approvals.js';
 import type { AnswerRecords, Engine, EngineOptions, NotificationSender, PerCall } from './types.js';
@@ -100,6 +101,39 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(options.now ? { now: options.now } : {}),
   });
   const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
+  // The session's taint is read before the pipeline runs: a stage of its own in a trace.
+  const applied = (action: Action, call: PerCall | undefined, trace: DecisionTrace | undefined): Promise<Action> => {
+    const read = () => sessions.apply(subject(action, call));
+    return trace ? trace.time('session.read', read) : read();
+  };
+  const tracer = options.tracer;
+  /**
+   * Runs one pipeline call; with a tracer, its stage timings are collected and handed over once it is done (or threw).
+   * A tracer that throws changes nothing: the decision is the pipeline's either way.
+   */
+  const traced = async <T>(
+    operation: TracedDecision['operation'],
+    call: PerCall | undefined,
+    action: Action,
+    run: (ctx: PipelineContext, trace: DecisionTrace | undefined) => Promise<T>,
+    done: (result: T | undefined) => Pick<TracedDecision, 'decision' | 'outcome'>,
+  ): Promise<T> => {
+    if (!tracer) return run(context(), undefined);
+    const trace = new DecisionTrace(call?.trace);
+    let result: T | undefined;
+    let error: unknown;
+    try {
+      result = await run({ ...context(), trace }, trace);
+      return result;
+    } catch (thrown) {
+      error = thrown;
+      throw thrown;
+    } finally {
+      trace.finish();
+      const seen = done(result);
+      reportTrace(tracer, { operation, action: subject(action, call), ...seen, trace, ...(error !== undefined ? { error } : {}) });
+    }
+  };
   let closed = false;
 
   return {
@@ -111,26 +145,34 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     recording: options.record,
     subject,
-    async decide(action, call) {
-      return decide(context(), await sessions.apply(subject(action, call)));
-    },
-    preview: async (action, call) => preview(context(), await sessions.apply(subject(action, call))),
+    decide: (action, call) =>
+      traced('decide', call, action, async (ctx, trace) => decide(ctx, await applied(action, call, trace)), (decision) => ({ decision })),
+    preview: (action, call) =>
+      traced('preview', call, action, async (ctx, trace) => preview(ctx, await applied(action, call, trace)), (result) => ({ decision: result?.decision })),
     explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call), options.now?.()),
     answer(call): AnswerRecords {
       const made: Decision[] = [];
       return {
         decide: async (action) => {
-          const decision = await evaluateAction(context(), await sessions.apply(subject(action, call)));
+          const decision = await traced('answer', call, action, async (ctx, trace) => evaluateAction(ctx, await applied(action, call, trace)), (made) => ({ decision: made }));
           made.push(decision);
           return decision;
         },
-        commit: (decision, outcome) => recordAnswer(context(), made, decision, outcome),
+        commit: (decision, outcome) => traced('outcome', call, decision.action, (ctx) => recordAnswer(ctx, made, decision, outcome), () => ({ decision, outcome })),
       };
     },
-    async recordOutcome(decision: Decision, outcome: Outcome) {
-      await recordOutcome(context(), decision, outcome);
-      await sessions.observeOutcome(decision, outcome);
-    },
+    recordOutcome: (decision: Decision, outcome: Outcome, call?: PerCall) =>
+      traced(
+        'outcome',
+        call,
+        decision.action,
+        async (ctx, trace) => {
+          await recordOutcome(ctx, decision, outcome);
+          const observe = () => sessions.observeOutcome(decision, outcome);
+          await (trace ? trace.time('session', observe) : observe());
+        },
+        () => ({ decision, outcome }),
+      ),
     sessions,
     approvals,
     recorder,
@@ -146,4 +188,12 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
       if (ownsRecorder) await recorder?.close();
     },
   };
+}
+
+function reportTrace(tracer: DecisionTracer, traced: TracedDecision): void {
+  try {
+    tracer.record(traced);
+  } catch {
+    // Telemetry never changes or fails a decision.
+  }
 }

@@ -9,6 +9,7 @@ import type { RuleTrace } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
 import type { SessionsConfig } from '../sessions/config.js';
 import type { SessionTaint } from '../sessions/taint.js';
+import type { DecisionTracer, TraceCall } from '../telemetry/decision-trace.js';
 
 /** Sends queued approval notifications (src/notify's Deliverer): kicked when a change is queued, stopped on close. */
 export interface NotificationSender {
@@ -59,12 +60,19 @@ export interface EngineOptions {
   sessions?: SessionsConfig;
   /** The clock: the time of each decision, read by `time` conditions and rate limits (`--at` of the policy commands). */
   now?: () => Date;
+  /**
+   * Receives the stage timings of every decision, preview and outcome (src/telemetry exports them as OpenTelemetry
+   * spans). Without one nothing is timed.
+   */
+  tracer?: DecisionTracer;
 }
 
-/** Per-call settings: the agent a sidecar token decides for. */
+/** Per-call settings: the agent a sidecar token decides for, and where its trace hangs. */
 export interface PerCall {
   /** Put on the action when it names no agent (instead of the engine's agentId). */
   agentId?: string;
+  /** The caller's trace context, arrival time and earlier stages (the sidecar's request), read only with a tracer. */
+  trace?: TraceCall;
 }
 
 /** Decisions about one model answer, recorded together with the call's outcome by `commit`, in one transaction. */
@@ -91,7 +99,7 @@ export interface Engine {
   /** Decisions about one model answer, recorded by `commit` together with the call's outcome. */
   answer(call?: PerCall): AnswerRecords;
   /** Records what happened when an allowed action ran (nothing with `record: false`). */
-  recordOutcome(decision: Decision, outcome: Outcome): Promise<void>;
+  recordOutcome(decision: Decision, outcome: Outcome, call?: PerCall): Promise<void>;
   /**
    * Session taint: actions naming `context.session.id` are decided with the session's `tainted`/`taintSources` as the
    * store holds them, and an output with an injection (or from an untrusted source) taints its session.

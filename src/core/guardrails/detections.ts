@@ -2,12 +2,15 @@ import { performance } from 'node:perf_hooks';
 import type { Finding as DecisionFinding } from '../action.js';
 import { DEFAULT_GUARDRAIL_BUDGET_MS, GuardrailTimeoutError, isGuardrailTimeout, withDeadline } from './budget.js';
 import type { DetectOptions, Finding, Guardrail } from './types.js';
+import { traceClock, type DecisionTrace } from '../telemetry/decision-trace.js';
 
 type Result = Finding[] | Promise<Finding[]> | { error: Error };
 
 export interface DetectionsOptions {
   /** Milliseconds of synchronous guardrail work this decision may take (default DEFAULT_GUARDRAIL_BUDGET_MS). */
   budgetMs?: number;
+  /** Told of each guardrail run (a traced decision's timings, see DecisionTrace.guardrailRun); nothing is timed without it. */
+  onRun?: DecisionTrace['guardrailRun'];
 }
 
 /**
@@ -25,12 +28,14 @@ export class Detections {
   /** Milliseconds of guardrail work spent so far, here and in workers (see adopt). */
   private spentMs = 0;
   private timedOut = false;
+  private readonly onRun: DetectionsOptions['onRun'];
 
   constructor(
     private readonly guardrails: ReadonlyMap<string, Guardrail>,
     options: DetectionsOptions = {},
   ) {
     this.budgetMs = options.budgetMs ?? DEFAULT_GUARDRAIL_BUDGET_MS;
+    this.onRun = options.onRun;
   }
 
   /** True once a guardrail could not finish within the budget (its rule then fails closed with `guardrail_timeout`). */
@@ -56,10 +61,34 @@ export class Detections {
     if (!byText) this.results.set(key, (byText = new Map()));
     let result = byText.get(text);
     if (result === undefined) {
-      result = this.detect(name, text, options);
+      result = this.onRun ? this.timed(name, text, options) : this.detect(name, text, options);
       byText.set(text, result);
     }
     return result;
+  }
+
+  /** detect(), with the run reported to onRun: when it started and ended, how much text, how many findings. */
+  private timed(name: string, text: string, options?: DetectOptions): Result {
+    const start = traceClock();
+    const report = (result: Finding[] | { error: Error }, async: boolean) => {
+      const attributes = { chars: text.length, async, ...('error' in result ? {} : { findings: result.length }) };
+      this.onRun!(name, start, traceClock(), attributes, 'error' in result ? result.error : undefined);
+    };
+    const result = this.detect(name, text, options);
+    if (!(result instanceof Promise)) {
+      report(result, false);
+      return result;
+    }
+    return result.then(
+      (findings) => {
+        report(findings, true);
+        return findings;
+      },
+      (error: unknown) => {
+        report({ error: error instanceof Error ? error : new Error(String(error)) }, true);
+        throw error;
+      },
+    );
   }
 
   /** Runs a guardrail once; synchronous ones against what is left of the budget, with the time they took counted. */

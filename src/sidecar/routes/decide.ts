@@ -4,6 +4,7 @@ import type { Action, Decision } from '../../core/action.js';
 import type { Preview } from '../../core/pipeline.js';
 import { bindAttributes } from '../../core/tokens/attributes.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
+import { perCall } from '../plugins/tracing.js';
 import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, decideBody, previewResponse } from '../schemas.js';
@@ -27,7 +28,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
     async (request): Promise<Decision> => {
       const { agentId, action } = tokenAction(request, request.body.action);
       const started = performance.now();
-      const decision = await services.engine.decide(action, { agentId });
+      const decision = await services.engine.decide(action, perCall(request, agentId));
       services.metrics.decided(decision.effect, (performance.now() - started) / 1000);
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable' || r.code === 'store_unavailable');
       if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
@@ -82,7 +83,7 @@ export function previewRoute(app: FastifyInstance, services: SidecarServices): v
     },
     async (request): Promise<Preview> => {
       const { agentId, action } = tokenAction(request, request.body.action);
-      return services.engine.preview(action, { agentId });
+      return services.engine.preview(action, perCall(request, agentId));
     },
   );
 }

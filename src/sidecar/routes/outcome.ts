@@ -3,6 +3,7 @@ import type { Decision } from '../../core/action.js';
 import type { Outcome } from '../../core/pipeline.js';
 import { agentOf, tokenOf } from '../plugins/auth.js';
 import { AgentGuardError } from '../../core/errors.js';
+import { perCall } from '../plugins/tracing.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, decisionIdParams, outcomeBody } from '../schemas.js';
 
@@ -41,7 +42,7 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
       try {
-        await services.engine.recordOutcome(entry.decision, request.body);
+        await services.engine.recordOutcome(entry.decision, request.body, perCall(request, agentId));
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');

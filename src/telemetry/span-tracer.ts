@@ -1,0 +1,92 @@
+import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import type { DecisionTracer, StageRecord, TracedDecision, TraceParent } from '../core/telemetry/decision-trace.js';
+import { errorKind } from '../core/telemetry/decision-trace.js';
+import { actionAttributes, COMPONENT, decisionAttributes, findingAttributes, outcomeAttributes } from './attributes.js';
+
+export interface SpanTracerOptions {
+  /** Put inputs, transformed inputs, reason messages and outcome errors in spans (default false). */
+  payloads?: boolean;
+  /** `server` for the sidecar (each decision answers a request), `internal` in the agent's own process (default). */
+  kind?: 'server' | 'internal';
+}
+
+const propagator = new W3CTraceContextPropagator();
+
+/** The context a decision's span hangs under: the request's W3C trace context, else whatever span is active here. */
+function parentContext(parent: TraceParent | undefined): Context {
+  if (!parent) return context.active();
+  const carrier: Record<string, string> = { traceparent: parent.traceparent, ...(parent.tracestate !== undefined ? { tracestate: parent.tracestate } : {}) };
+  // An invalid traceparent extracts nothing: the span then starts a trace of its own.
+  return propagator.extract(ROOT_CONTEXT, carrier, defaultTextMapGetter);
+}
+
+/** Decisions name their span after the GenAI guardrail convention; outcomes are not a guardrail run. */
+function spanName(traced: TracedDecision): string {
+  return traced.operation === 'outcome' ? `${COMPONENT}.outcome` : `run_guardrail ${COMPONENT}`;
+}
+
+/** A stage (and its guardrail runs) as a child span with the stage's own start and end. */
+function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: string): void {
+  const guardrail = stage.name === 'guardrail' ? String(stage.attributes?.guardrail ?? '') : undefined;
+  const name = guardrail !== undefined ? (guardrail === 'workers' ? `${COMPONENT}.guardrail_workers` : `run_guardrail ${guardrail}`) : `${COMPONENT}.${stage.name}`;
+  const attributes: Record<string, string | number | boolean | string[]> = {};
+  for (const [key, value] of Object.entries(stage.attributes ?? {})) attributes[`${COMPONENT}.${key}`] = value as string | number | boolean | string[];
+  if (guardrail !== undefined && guardrail !== 'workers') {
+    attributes['gen_ai.operation.name'] = 'run_guardrail';
+    attributes['gen_ai.guardrail.component.name'] = guardrail;
+    attributes['gen_ai.guardrail.target.type'] = target;
+    // A guardrail reports; the policy decides. What it found is a warning to the policy, nothing found lets it pass.
+    if (typeof stage.attributes?.findings === 'number') attributes['gen_ai.guardrail.verdict.type'] = stage.attributes.findings > 0 ? 'warn' : 'allow';
+  }
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: stage.start, attributes }, parent);
+  if (stage.error !== undefined) {
+    span.setAttribute('error.type', stage.error);
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+  if (stage.children) {
+    const inner = trace.setSpan(parent, span);
+    for (const child of stage.children) stageSpan(tracer, child, inner, target);
+  }
+  span.end(stage.end);
+}
+
+function decorate(span: Span, traced: TracedDecision, payloads: boolean): void {
+  const { decision, outcome, action } = traced;
+  if (decision && traced.operation !== 'outcome') {
+    span.setAttributes(decisionAttributes(decision, action, payloads));
+    for (const finding of decision.findings) span.addEvent('gen_ai.guardrail.security.finding', findingAttributes(finding, decision, action), traced.trace.end);
+  } else if (decision) {
+    span.setAttributes({ 'agentguard.decision.id': decision.id, 'agentguard.decision.effect': decision.effect, 'agentguard.policy.hash': decision.policy.hash });
+  }
+  if (outcome) span.setAttributes(outcomeAttributes(outcome, payloads));
+  if (traced.error !== undefined) {
+    span.setAttribute('error.type', errorKind(traced.error));
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  } else if (outcome?.status === 'error') {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+  }
+}
+
+/**
+ * A DecisionTracer that turns each traced decision into OpenTelemetry spans on `tracer`: one span per decision (or
+ * outcome) from its start to its end, with a child span per stage the pipeline ran (auth, session.read, guardrails,
+ * policy with a `run_guardrail <name>` span per guardrail run, rate_limit, budget.reserve, approval, session, audit,
+ * budget.settle) and an event per finding. The spans are built once the decision is done, with the times measured
+ * while it ran, so a decision waits on no span and no export.
+ */
+export function spanTracer(tracer: Tracer, options: SpanTracerOptions = {}): DecisionTracer {
+  const payloads = options.payloads === true;
+  const kind = options.kind === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL;
+  return {
+    record(traced) {
+      const parent = parentContext(traced.trace.parent);
+      const attributes = actionAttributes(traced.operation, traced.action);
+      const root = tracer.startSpan(spanName(traced), { kind, startTime: traced.trace.start, attributes }, parent);
+      decorate(root, traced, payloads);
+      const inner = trace.setSpan(parent, root);
+      for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']));
+      root.end(traced.trace.end);
+    },
+  };
+}
