@@ -194,15 +194,43 @@ console.log(JSON.stringify(Object.keys(cache).filter((k) => /node_modules[\\\\/]
     return [...new Set(JSON.parse(out.trim().split('\n').pop()!) as string[])];
   }
 
-  it('a policy without shell or sql loads neither parser; each loads when a policy uses it', () => {
-    const without = `const { Policy } = await import('./src/core/policy/policy.ts');
-Policy.parse('version: 1\\nname: a\\nrules: [{ id: a, effect: deny, when: { input.command: { regex: "rm" } } }]');`;
-    expect(loadedAfter(without)).toEqual([]);
-    const withShell = `const { Policy } = await import('./src/core/policy/policy.ts');
-Policy.parse('version: 1\\nname: a\\nrules: [{ id: a, effect: deny, when: { input.command: { shell: { dynamic: true } } } }]');`;
-    expect(loadedAfter(withShell)).toEqual(['mvdan-sh']);
-    const withSql = `const { Policy } = await import('./src/core/policy/policy.ts');
-Policy.parse('version: 1\\nname: a\\nrules: [{ id: a, effect: deny, when: { input.sql: { sql: { stacked: true } } } }]');`;
-    expect(loadedAfter(withSql)).toEqual(['node-sql-parser']);
+  it('compiling a policy loads neither parser; each loads on the first text that needs it, and plain words never need mvdan-sh', () => {
+    const shellPolicy = `const { Policy } = await import('./src/core/policy/policy.ts');
+const policy = Policy.parse('version: 1\\nname: a\\nrules: [{ id: a, effect: deny, when: { input.command: { shell: { dynamic: true } } } }]');
+const decide = (command) => policy.evaluate({ kind: 'shell', name: 'shell.exec', input: { command } }).effect;`;
+    expect(loadedAfter(`${shellPolicy}`)).toEqual([]);
+    expect(loadedAfter(`${shellPolicy}\nif (decide('git status --short') !== 'deny') throw new Error('plain words decided');`)).toEqual([]);
+    expect(loadedAfter(`${shellPolicy}\nif (decide('git status | head') !== 'deny') throw new Error('decided');`)).toEqual(['mvdan-sh']);
+    const sqlPolicy = `const { Policy } = await import('./src/core/policy/policy.ts');
+const policy = Policy.parse('version: 1\\nname: a\\nrules: [{ id: a, effect: deny, when: { input.sql: { sql: { stacked: true } } } }]');`;
+    expect(loadedAfter(sqlPolicy)).toEqual([]);
+    expect(loadedAfter(`${sqlPolicy}\npolicy.evaluate({ kind: 'tool', name: 'db.query', input: { sql: 'SELECT 1' } });`)).toEqual(['node-sql-parser']);
+  }, 60_000);
+
+  it('a shell parser that cannot be loaded denies the command lines that need it (fail closed); plain words are still decided', () => {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import Module from 'node:module';
+const resolve = Module._resolveFilename;
+Module._resolveFilename = function (request, ...rest) {
+  if (request === 'mvdan-sh') throw new Error('mvdan-sh is missing');
+  return resolve.call(this, request, ...rest);
+};
+const { Policy } = await import('./src/core/policy/policy.ts');
+const policy = Policy.parse('version: 1\\nname: a\\ndefault: allow\\nrules: [{ id: no-dynamic, effect: deny, when: { input.command: { shell: { dynamic: true } } } }]');
+const decide = (command) => policy.evaluate({ kind: 'shell', name: 'shell.exec', input: { command } });
+console.log(JSON.stringify([decide('git status --short'), decide('git status | head')].map((d) => ({ effect: d.effect, reasons: d.reasons.map((r) => r.message).join(' ') }))));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    const [plain, piped] = JSON.parse(out.trim().split('\n').pop()!) as Array<{ effect: string; reasons: string }>;
+    expect(plain!.effect).toBe('allow');
+    expect(piped!.effect).toBe('deny');
+    expect(piped!.reasons).toContain('mvdan-sh is missing');
   }, 60_000);
 });

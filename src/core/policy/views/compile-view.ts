@@ -46,7 +46,8 @@ export function compileViewOperator(kind: ViewKind, operand: unknown, at: PathSe
   const env: Env = { compileOps, problem, kind };
   const test = compileRecordCondition(condition, viewSchema(kind), at, env, 1);
   const options = kind === 'sql' ? dialect ?? DEFAULT_SQL_DIALECT : undefined;
-  viewOf(kind, '', options, true); // load the parser now: a missing library fails at load, not on the first decision
+  // The parser loads on the first text that needs it (a short-lived process deciding one call may never need it); a
+  // parser that fails to load makes the condition an error, which denies like a text it cannot parse.
   return (value) => typeof value === 'string' && test(viewOf(kind, value, options));
 }
 

@@ -97,10 +97,19 @@ interface Ops {
   redirect: Map<number, string>;
 }
 
-let loaded: { syntax: Syntax; ops: Ops; parser: { Parse(src: string, name: string): Node } } | undefined;
+interface LoadedParser {
+  syntax: Syntax;
+  ops: Ops;
+  parser: { Parse(src: string, name: string): Node };
+}
 
-/** mvdan-sh is 1.5 MB: loaded the first time a policy uses the `shell` operator. Its token numbers are read from samples. */
-export function loadShellParser(): { syntax: Syntax; ops: Ops; parser: { Parse(src: string, name: string): Node } } {
+let loaded: LoadedParser | undefined;
+
+/**
+ * mvdan-sh is 1.5 MB (tens of milliseconds to load): loaded the first time a command line is not plain words (see
+ * plainWords). Its token numbers are read from samples.
+ */
+export function loadShellParser(): LoadedParser {
   if (loaded) return loaded;
   const { syntax } = createRequire(import.meta.url)('mvdan-sh') as { syntax: Syntax };
   const parser = syntax.NewParser();
@@ -155,14 +164,26 @@ class ShellAnalyzer {
    * (`cd / && rm -rf *` removes /*). Every cd seen counts, in any branch: a superset of where the shell can be.
    */
   private readonly cwds: ShellWord[] = [];
-  private readonly parser: { Parse(src: string, name: string): Node };
+  private loadedParser?: LoadedParser;
 
   constructor(
-    private readonly syntax: Syntax,
-    private readonly ops: Ops,
-    parser: { Parse(src: string, name: string): Node },
-  ) {
-    this.parser = parser;
+    private readonly load: () => LoadedParser,
+    private readonly plain: boolean,
+  ) {}
+
+  private get syntax(): Syntax {
+    this.loadedParser ??= this.load();
+    return this.loadedParser.syntax;
+  }
+
+  private get ops(): Ops {
+    this.loadedParser ??= this.load();
+    return this.loadedParser.ops;
+  }
+
+  private get parser(): LoadedParser['parser'] {
+    this.loadedParser ??= this.load();
+    return this.loadedParser.parser;
   }
 
   /** Parses and analyses `src`. Throws a parse error only for the top level; nested code that does not parse is dynamic. */
@@ -177,9 +198,16 @@ class ShellAnalyzer {
       this.dynamic = true; // nested code past the budget is not read, so what it runs is unknown
       return;
     }
+    const plain = this.plain ? plainWords(src) : undefined;
+    if (plain) {
+      // What the parser gives for plain words: one statement of one call (none for a blank line), each word one literal.
+      if (plain.length > 0) this.callWords(plain.map(unquotedWord), ctx, 'none', []);
+      return;
+    }
+    const parser = this.parser; // outside the try: a parser that cannot be loaded is an error at any depth
     let file: Node;
     try {
-      file = this.parser.Parse(src, 'command');
+      file = parser.Parse(src, 'command');
     } catch (error) {
       if (ctx.depth > 0) {
         this.dynamic = true;
@@ -300,9 +328,13 @@ class ShellAnalyzer {
       return;
     }
     this.calls++;
+    this.callWords(args.map((w: Node) => this.word(w, ctx, true)), ctx, input, redirs);
+  }
+
+  /** The words of a call as written (quotes removed), brace-expanded, resolved into the commands it runs. */
+  private callWords(written: ShellWord[], ctx: Ctx, input: ShellInput, redirs: Redir[]): void {
     const words: ShellWord[] = [];
-    for (const w of args) {
-      const word = this.word(w, ctx, true);
+    for (const word of written) {
       const expanded = expandBraces(word);
       if (!expanded) {
         word.dyn = word.dyn.map(() => true);
@@ -648,6 +680,13 @@ function isPath(p: ShellPath | undefined): p is ShellPath {
   return p !== undefined;
 }
 
+/** A word written without quotes or escapes. */
+function unquotedWord(text: string): ShellWord {
+  const w = emptyWord();
+  pushUnquoted(w, text);
+  return w;
+}
+
 function literalWord(text: string, dyn = false): ShellWord {
   const w = emptyWord();
   push(w, text, false, dyn);
@@ -772,11 +811,31 @@ export function shellTokenCount(text: string): number {
   return count;
 }
 
-/** Parses a command line into the view rules match (see SHELL_SCHEMA). Throws for text the parser rejects or that is too long. */
-export function parseShell(text: string): ShellView {
+/** Characters that mean nothing to the shell, outside quotes, between blanks: no quoting, expansion, glob, operator or comment. */
+const PLAIN_LINE = /^[A-Za-z0-9_.\/:@%+,=\- \t]*$/;
+/** Words the parser reads as syntax, not as a command, when they come first. */
+const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', 'select', 'function', 'time', 'coproc', 'declare', 'local', 'export', 'readonly', 'typeset', 'nameref', 'let']);
+
+/**
+ * The words of a command line that is one simple command of plain words (`git status --short`, `npm test`,
+ * `ls -la src/`), or undefined for anything else. For such a line the parser's tree is one call whose words are each
+ * one literal, so the view is built from the words without loading the parser. A first word with "=" (an assignment)
+ * or that is reserved goes to the parser. test/hardening-shell-plain-words.test.ts checks this against the parser.
+ */
+export function plainWords(text: string): string[] | undefined {
+  if (!PLAIN_LINE.test(text)) return undefined;
+  const words = text.split(/[ \t]+/).filter((w) => w !== '');
+  if (words.length > 0 && (words[0]!.includes('=') || RESERVED.has(words[0]!))) return undefined;
+  return words;
+}
+
+/**
+ * Parses a command line into the view rules match (see SHELL_SCHEMA). Throws for text the parser rejects or that is too
+ * long. `parserOnly` sends plain words through the parser too (to check that both give the same view).
+ */
+export function parseShell(text: string, options: { parserOnly?: boolean } = {}): ShellView {
   if (text.length > MAX_SHELL_LENGTH) throw new Error(`the command line is ${text.length} characters, longer than the ${MAX_SHELL_LENGTH} the shell view parses`);
-  const { syntax, ops, parser } = loadShellParser();
-  const analyzer = new ShellAnalyzer(syntax, ops, parser);
+  const analyzer = new ShellAnalyzer(loadShellParser, options.parserOnly !== true);
   try {
     analyzer.analyze(text, { depth: 0, via: [] });
   } catch (error) {

@@ -1,5 +1,5 @@
-import { loadShellParser, parseShell, SHELL_SCHEMA } from './shell.js';
-import { DEFAULT_SQL_DIALECT, loadSqlParser, parseSql, SQL_SCHEMA, type SqlDialect } from './sql.js';
+import { parseShell, SHELL_SCHEMA } from './shell.js';
+import { DEFAULT_SQL_DIALECT, parseSql, SQL_SCHEMA, type SqlDialect } from './sql.js';
 import type { ViewRecord } from './view-type.js';
 
 /** The parsed views the policy language has, by operator name. */
@@ -17,15 +17,10 @@ const cache = new Map<string, unknown | { error: string }>();
 class ViewError extends Error {}
 
 /**
- * The view of `text` (cached), or a thrown Error saying why the text is not accepted: the condition then errors, which
- * a deny rule counts as a deny and an allow rule never turns into an allow. With `loadOnly`, loads the parser and returns.
+ * The view of `text` (cached), or a thrown Error saying why the text is not accepted (or the parser could not be
+ * loaded): the condition then errors, which a deny rule counts as a deny and an allow rule never turns into an allow.
  */
-export function viewOf(kind: ViewKind, text: string, dialect: SqlDialect | undefined, loadOnly = false): unknown {
-  if (loadOnly) {
-    if (kind === 'shell') loadShellParser();
-    else loadSqlParser(dialect ?? DEFAULT_SQL_DIALECT);
-    return undefined;
-  }
+export function viewOf(kind: ViewKind, text: string, dialect: SqlDialect | undefined): unknown {
   const key = `${kind}\u0000${dialect ?? ''}\u0000${text}`;
   let entry = cache.get(key);
   if (entry === undefined) {
