@@ -13,6 +13,7 @@ import { snapshot } from './snapshot.js';
 import { checkToolResult } from './tool-result.js';
 import { isPlainObject } from '../core/plain-object.js';
 import { checkSessionsConfig } from '../core/sessions/config.js';
+import { checkGuardTelemetry, startGuardTelemetry, type GuardTelemetry, type RunningTelemetry } from './telemetry.js';
 
 export type { FailMode, SidecarConnection, SidecarGuardOptions } from './sidecar-client.js';
 
@@ -41,6 +42,13 @@ export interface LocalGuardOptions {
    * project's config). Channels whose secrets are not in this process's environment are queued for the sidecar.
    */
   approvals?: Record<string, unknown>;
+  /**
+   * OpenTelemetry trace export of every decision and outcome (default: the `telemetry` section of agentguard.config.json;
+   * off without one): `{ otlp: { endpoint?, headers?, serviceName? }, payloads? }` starts an OTLP/HTTP exporter of its
+   * own, `{ tracerProvider }` sends the spans to the application's provider. Spans hang under the active span. See
+   * docs/observability.md.
+   */
+  telemetry?: GuardTelemetry;
 }
 
 /** Decisions about one model answer, recorded together with the call's outcome (see AgentGuard.answerRecords). */
@@ -92,6 +100,8 @@ export class AgentGuard {
   private readonly local?: LocalGuardOptions;
   private readonly remote?: SidecarDecider;
   private engine?: Promise<Engine>;
+  private telemetryOption?: GuardTelemetry;
+  private telemetry?: RunningTelemetry;
   private closed = false;
   private readonly pending = new Set<Promise<void>>();
 
@@ -114,6 +124,7 @@ export class AgentGuard {
     for (const key of SIDECAR_ONLY) {
       if ((options as unknown as Record<string, unknown>)[key] !== undefined) throw optionsError(`\`${key}\` applies to sidecar mode only; remove it or use \`sidecar: { url, token }\` instead of \`policy\``);
     }
+    this.telemetryOption = checkGuardTelemetry(local.telemetry);
     this.local = local;
   }
 
@@ -145,9 +156,11 @@ export class AgentGuard {
       // Without audit, an unreadable config only costs those (and the folder's redaction key): this mode never needed it.
       const needsProject = options.audit !== false && (options.dataDir === undefined || options.cost === undefined || options.approvals === undefined);
       const project = needsProject ? await loadProjectConfig() : await loadProjectConfig().catch(() => undefined);
+      this.telemetry = await startGuardTelemetry(this.telemetryOption, project?.config.telemetry);
       const shared = {
         policy,
         agentId: options.agentId,
+        ...(this.telemetry ? { tracer: this.telemetry.tracer } : {}),
         guardrails: { budgetMs: project?.config.guardrails?.budgetMs },
         sessions: checkSessionsConfig(project?.config.sessions, `${project?.file ?? 'agentguard.config.json'}: sessions`),
       };
@@ -326,6 +339,7 @@ export class AgentGuard {
     await Promise.allSettled([...this.pending]);
     const engine = await this.engine?.catch(() => undefined);
     await engine?.sender?.idle();
+    await this.telemetry?.flush();
   }
 
   /** Local mode: writes a final signed checkpoint and closes the store. Either mode: later calls to decide() reject. */
@@ -336,6 +350,8 @@ export class AgentGuard {
     if (!this.engine) return;
     const engine = await this.engine.catch(() => undefined);
     await engine?.close();
+    // The spans of the last decisions go out (bounded: a collector that does not answer is given up on).
+    await this.telemetry?.shutdown();
   }
 }
 

@@ -15,6 +15,7 @@ export { PolicyError, isPolicyError } from '../core/policy/policy-error.js';
 export { SourceError } from '../core/policy/load.js';
 export { AgentGuard } from './agent-guard.js';
 export type { AgentGuardOptions, FailMode, GuardSession, LocalGuardOptions, ProtectOptions, SidecarConnection, SidecarGuardOptions } from './agent-guard.js';
+export type { GuardTelemetry } from './telemetry.js';
 export type { CircuitBreakerOptions } from './circuit-breaker.js';
 export { AgentGuardDeniedError, ApprovalRequiredError, isAgentGuardDeniedError } from './errors.js';
 export { GuardedOpenAI, GuardedAzureOpenAI } from './llm/openai.js';

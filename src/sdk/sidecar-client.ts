@@ -9,6 +9,7 @@ import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js
 import { exchange, type Exchange } from './http-exchange.js';
 import { isPlainObject } from '../core/plain-object.js';
 import { JS_SDK_NAME, MIN_SIDECAR_VERSION, packageVersion, SDK_HEADER, SIDECAR_VERSION_HEADER, sidecarTooOld } from '../core/contracts/sdk-versions.js';
+import { traceHeaders } from './trace-context.js';
 
 /** What this SDK sends in SDK_HEADER, so the sidecar can tell it to upgrade rather than fail in a way it cannot explain. */
 const SDK_ID = `${JS_SDK_NAME}/${packageVersion()}`;
@@ -115,9 +116,11 @@ export class SidecarClient {
     const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
     let response: Exchange;
     try {
+      const pending = traceHeaders();
+      const trace = pending instanceof Promise ? await pending : pending;
       response = await exchange(url, {
         method,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', [SDK_HEADER]: SDK_ID, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', [SDK_HEADER]: SDK_ID, ...(method === 'POST' ? { 'content-type': 'application/json' } : {}), ...trace },
         ...(method === 'POST' ? { body: JSON.stringify(payload) } : {}),
         timeoutMs: this.timeoutMs + extraTimeoutMs,
       });
