@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AuditRecorder } from '../core/audit/recorder.js';
 import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
+import { telemetryEnabled, type TelemetryConfig } from '../core/config/telemetry-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { loadStorePolicy } from '../core/store/store-policy.js';
@@ -41,6 +42,11 @@ export interface SidecarServerOptions {
    * version pushed later as soon as the store announces it.
    */
   policyFromStore?: boolean;
+  /**
+   * OpenTelemetry trace export: the `telemetry` section of the project config and `--otlp-endpoint`. On when either
+   * names an OTLP endpoint (see telemetryEnabled); off, no OpenTelemetry module is loaded.
+   */
+  telemetry?: { config?: TelemetryConfig; endpoint?: string };
 }
 
 /** A listening sidecar. */
@@ -95,7 +101,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const notify = notifyChannels(options.approvals, options.approvalsSource ?? 'agentguard.config.json: approvals');
   // Until the app's logger exists, background errors become process warnings (the log file gets stderr when detached).
   let report = (message: string, error: unknown) => process.emitWarning(`agentguard sidecar: ${message}: ${(error as Error)?.message ?? String(error)}`);
-  const recorder = await AuditRecorder.open({ dataDir, onError: (error) => report('could not sign an audit checkpoint', error) });
+  // Audit records are validated, hashed and committed by a writer thread (SQLite): the event loop serves requests.
+  const recorder = await AuditRecorder.open({ dataDir, auditWriterThread: true, onError: (error) => report('could not sign an audit checkpoint', error) });
   const fromStore = async () => (await loadStorePolicy(recorder.store)).policy;
   let initial: Policy;
   try {
@@ -107,10 +114,18 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const logFile = logFilePath(dataDir);
   let app: FastifyInstance | undefined;
   const statusKey = randomBytes(32).toString('base64url');
+  let telemetry: Awaited<ReturnType<typeof startTelemetry>>;
+  try {
+    telemetry = await startTelemetry(options.telemetry, (message) => report('trace export', new Error(message)));
+  } catch (error) {
+    await recorder.close().catch(() => undefined);
+    throw error;
+  }
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const stream = new RotatingFile(logFile, options.log);
     app = await buildSidecarApp({
+      ...(telemetry ? { tracer: telemetry.tracer } : {}),
       policy: initial,
       ...(options.policyFromStore ? { policyLoader: fromStore } : { policyPath }),
       recorder,
@@ -146,6 +161,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     writePidFile(dataDir, pid);
     const url = sidecarUrl(host, actualPort);
     log.info({ pid: pid.pid, url, policy: { name: initial.name, hash: initial.hash, file: options.policyFromStore ? 'store' : policyPath }, dataDir, store: recorder.store.location }, 'sidecar started');
+    // Where spans go and under which service name; header values are never logged.
+    if (telemetry) log.info({ otlp: { endpoint: telemetry.endpoint, serviceName: telemetry.serviceName, payloads: options.telemetry?.config?.payloads === true } }, 'trace export on');
 
     const started = app;
     let stopping: Promise<void> | null = null;
@@ -156,6 +173,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
           try {
             await started.close();
           } finally {
+            // The spans of the last decisions go out (a collector that does not answer is given up on after a few seconds).
+            await telemetry?.shutdown();
             await recorder.close();
           }
           const checkpoint = recorder.latestCheckpoint;
@@ -172,9 +191,23 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
     return { app: started, recorder, pid, url, logFile, stop };
   } catch (error) {
     await app?.close().catch(() => undefined);
+    await telemetry?.shutdown();
     await recorder.close().catch(() => undefined);
     throw error;
   }
+}
+
+/** Starts OTLP trace export when it is on; the OpenTelemetry SDK is loaded only then. */
+async function startTelemetry(options: SidecarServerOptions['telemetry'], onExportError: (message: string) => void) {
+  if (!telemetryEnabled(options?.config, options?.endpoint)) return undefined;
+  const { startOtlpTelemetry } = await import('../telemetry/otlp.js');
+  return startOtlpTelemetry({
+    config: options?.config ?? {},
+    ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
+    defaultServiceName: 'agentguard-sidecar',
+    kind: 'server',
+    onExportError,
+  });
 }
 
 /** The Host names of a sidecar bound to a loopback address: the usual ones and the address itself (127.0.0.2, ::1). */

@@ -116,7 +116,7 @@ const EFFECT_VALUES = new Set(['allow', 'deny', 'transform', 'require_approval']
 const ISO_UTC_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 /** The records an append returns: each entry as given, with the ids as encoded and the place the store chained it at. */
-export function appendedRecords(entries: readonly AuditEntry[], encoded: readonly EncodedEntry[], placed: ReadonlyArray<{ seq: number; prevHash: string; hash: string }>): AuditRecord[] {
+export function appendedRecords(entries: readonly AuditEntry[], encoded: ReadonlyArray<Pick<EncodedEntry, 'agentId' | 'decisionId'>>, placed: ReadonlyArray<{ seq: number; prevHash: string; hash: string }>): AuditRecord[] {
   return entries.map((entry, i) => ({
     seq: placed[i]!.seq,
     type: entry.type,
@@ -138,10 +138,38 @@ export function appendedRecords(entries: readonly AuditEntry[], encoded: readonl
  * records.
  */
 export function encodeEntry(entry: AuditEntry, index = 0, internal = false): EncodedEntry {
-  const bad = (field: string, why: string): AgentGuardError =>
-    new AgentGuardError('AUDIT_ENTRY_INVALID', `audit entry ${index}: "${field}" ${why}`, {
-      actions: ['This is a bug in the code recording the entry; report it with the message above.'],
-    });
+  checkEntry(entry, index, internal);
+  let data: string;
+  try {
+    data = canonicalJson(entry.data);
+  } catch (error) {
+    throw invalidEntry(index, 'data', `cannot be written as JSON (${(error as Error).message})`);
+  }
+  if (!data.startsWith('{')) throw invalidEntry(index, 'data', 'must serialise to a JSON object');
+  return {
+    time: entry.time,
+    type: entry.type,
+    // The agent id is sent by the agent: stored with secrets masked like everything else it sends.
+    agentId: entry.agentId === null ? null : maskText(wellFormed(entry.agentId)),
+    decisionId: entry.decisionId === null ? null : wellFormed(entry.decisionId),
+    effect: entry.effect,
+    rules: canonicalJson(entry.rules),
+    data,
+  };
+}
+
+function invalidEntry(index: number, field: string, why: string): AgentGuardError {
+  return new AgentGuardError('AUDIT_ENTRY_INVALID', `audit entry ${index}: "${field}" ${why}`, {
+    actions: ['This is a bug in the code recording the entry; report it with the message above.'],
+  });
+}
+
+/**
+ * The checks of encodeEntry on the fields themselves, without serialising `data`: what a writer thread's caller checks
+ * before the entry leaves for the thread as JSON (which would quietly turn a Date `time` into a string).
+ */
+export function checkEntry(entry: AuditEntry, index = 0, internal = false): void {
+  const bad = (field: string, why: string): AgentGuardError => invalidEntry(index, field, why);
   if (entry === null || typeof entry !== 'object') throw bad('entry', 'must be an object');
   // Checkpoint records are written by the store only (`internal`), as the chain's copy of a signed checkpoint.
   if (!RECORD_TYPES.has(entry.type) && !(internal && entry.type === 'checkpoint')) {
@@ -156,23 +184,6 @@ export function encodeEntry(entry: AuditEntry, index = 0, internal = false): Enc
   if (entry.effect !== null && !EFFECT_VALUES.has(entry.effect)) throw bad('effect', `must be an effect or null, got ${JSON.stringify(entry.effect)}`);
   if (!Array.isArray(entry.rules) || entry.rules.some((r) => typeof r !== 'string')) throw bad('rules', 'must be an array of strings');
   if (entry.data === null || typeof entry.data !== 'object' || Array.isArray(entry.data)) throw bad('data', 'must be an object');
-  let data: string;
-  try {
-    data = canonicalJson(entry.data);
-  } catch (error) {
-    throw bad('data', `cannot be written as JSON (${(error as Error).message})`);
-  }
-  if (!data.startsWith('{')) throw bad('data', 'must serialise to a JSON object');
-  return {
-    time: entry.time,
-    type: entry.type,
-    // The agent id is sent by the agent: stored with secrets masked like everything else it sends.
-    agentId: entry.agentId === null ? null : maskText(wellFormed(entry.agentId)),
-    decisionId: entry.decisionId === null ? null : wellFormed(entry.decisionId),
-    effect: entry.effect,
-    rules: canonicalJson(entry.rules),
-    data,
-  };
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;

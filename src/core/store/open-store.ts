@@ -22,6 +22,8 @@ export interface OpenStoreOptions {
   url?: string;
   /** This instance's audit chain in PostgreSQL (default: see resolveChain). */
   chain?: string;
+  /** SQLite: append audit entries from a worker thread (SqliteStoreOptions.auditWriterThread); PostgreSQL ignores it. */
+  auditWriterThread?: boolean;
 }
 
 /** Where openStore puts the database for these options. */
@@ -53,7 +55,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       });
     }
   }
-  return SqliteStore.open(databasePath(options), { create });
+  return SqliteStore.open(databasePath(options), { create, ...(options.auditWriterThread ? { auditWriterThread: true } : {}) });
 }
 
 /** Opens the PostgreSQL store; `create: false` (read-only commands) refuses a database agentguard never wrote to. */

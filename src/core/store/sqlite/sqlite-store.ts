@@ -12,6 +12,7 @@ import { SqliteSessionTaintStore } from './session-taint-store.js';
 import { SqliteRateLimitStore } from './rate-limit-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
+import { AuditWriterThread } from './audit-writer-thread.js';
 import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
 
 /** How long a writer waits for another process's write transaction before giving up. */
@@ -31,6 +32,11 @@ export interface SqliteStoreOptions {
   create?: boolean;
   /** Checkpoint the WAL from a background thread once the store writes steadily (default on); false leaves it to SQLite. */
   backgroundCheckpoints?: false | BackgroundCheckpointOptions;
+  /**
+   * Append audit entries from a worker thread with its own connection (default false): for long-running writers such
+   * as the sidecar, whose event loop then does no validation, hashing or commit of audit records (see AuditWriterThread).
+   */
+  auditWriterThread?: boolean;
 }
 
 /**
@@ -67,14 +73,16 @@ export class SqliteStore implements Store {
   private readonly checkpointOptions: BackgroundCheckpointOptions | false;
   private writesBeforeCheckpointer: number;
   private checkpointer: WalCheckpointer | null = null;
+  private readonly writer: AuditWriterThread | null;
   private closed = false;
 
-  private constructor(db: Database.Database, location: string, checkpointOptions: BackgroundCheckpointOptions | false) {
+  private constructor(db: Database.Database, location: string, checkpointOptions: BackgroundCheckpointOptions | false, writerThread: boolean) {
     this.db = db;
     this.location = location;
     this.checkpointOptions = checkpointOptions;
     this.writesBeforeCheckpointer = checkpointOptions ? (checkpointOptions.startAfterWrites ?? CHECKPOINTER_START_AFTER_WRITES) : Infinity;
-    this.audit = new GatedAuditStore(db, () => this.beforeAuditWrite());
+    this.writer = writerThread ? AuditWriterThread.start(location, { busyTimeoutMs: BUSY_TIMEOUT_MS }) : null;
+    this.audit = new GatedAuditStore(db, () => this.beforeAuditWrite(), () => this.writer);
     this.tokens = new SqliteTokenStore(db);
     this.cost = new SqliteCostStore(db);
     this.agents = new SqliteAgentStore(db);
@@ -103,7 +111,7 @@ export class SqliteStore implements Store {
       if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
       db.pragma('synchronous = NORMAL');
       migrate(db, file);
-      return new SqliteStore(db, file, options.backgroundCheckpoints ?? {});
+      return new SqliteStore(db, file, options.backgroundCheckpoints ?? {}, options.auditWriterThread ?? false);
     } catch (error) {
       db?.close();
       if (error instanceof AgentGuardError) throw error;
@@ -120,16 +128,25 @@ export class SqliteStore implements Store {
     if (this.closed) return;
     this.closed = true;
     try {
-      await this.checkpointer?.stop();
+      await this.writer?.stop();
     } finally {
-      this.db.close();
+      try {
+        await this.checkpointer?.stop();
+      } finally {
+        this.db.close();
+      }
     }
   }
 
   private beforeAuditWrite(): Promise<void> | null {
     if (this.checkpointer) return this.checkpointer.writable();
     if (this.checkpointOptions && --this.writesBeforeCheckpointer <= 0 && !this.closed) {
-      this.checkpointer = WalCheckpointer.start(this.db, this.location, { ...this.checkpointOptions, busyTimeoutMs: BUSY_TIMEOUT_MS });
+      const writer = this.writer;
+      this.checkpointer = WalCheckpointer.start(this.db, this.location, {
+        ...this.checkpointOptions,
+        busyTimeoutMs: BUSY_TIMEOUT_MS,
+        ...(writer ? { writerBusy: () => writer.busy, onAutoCheckpoint: (pages: number) => writer.autoCheckpoint(pages) } : {}),
+      });
     }
     return null;
   }

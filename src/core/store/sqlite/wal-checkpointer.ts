@@ -35,6 +35,10 @@ export interface WalCheckpointerOptions {
   busyTimeoutMs: number;
   /** The thread failed and SQLite's own checkpoints are back on. Default: a process warning. */
   onError?: (error: Error) => void;
+  /** True while the writer's appends run elsewhere (a writer thread) and one may be in its transaction now. */
+  writerBusy?: () => boolean;
+  /** Another connection that writes (a writer thread) gets the wal_autocheckpoint set on `db`, too. */
+  onAutoCheckpoint?: (pages: number) => void;
 }
 
 /** What the background checkpointer has done so far. */
@@ -78,6 +82,8 @@ export class WalCheckpointer {
   private readonly slots: Int32Array;
   private readonly maxPauseMs: number;
   private readonly onError: (error: Error) => void;
+  private readonly writerBusy: () => boolean;
+  private readonly onAutoCheckpoint: (pages: number) => void;
   private running = false;
   private stopped: Promise<void> | null = null;
   private gate: Promise<void> | null = null;
@@ -94,6 +100,8 @@ export class WalCheckpointer {
     this.db = db;
     this.maxPauseMs = options.maxPauseMs ?? 2000;
     this.onError = options.onError ?? ((error) => process.emitWarning(`agentguard: ${error.message}`));
+    this.writerBusy = options.writerBusy ?? (() => false);
+    this.onAutoCheckpoint = options.onAutoCheckpoint ?? (() => undefined);
     const state = new SharedArrayBuffer(SLOTS * Int32Array.BYTES_PER_ELEMENT);
     this.slots = new Int32Array(state);
     const pageSize = db.pragma('page_size', { simple: true }) as number;
@@ -172,11 +180,13 @@ export class WalCheckpointer {
       case 'ready':
         // From now on the thread checkpoints; two checkpointers would only take turns failing with SQLITE_BUSY.
         this.db.pragma('wal_autocheckpoint = 0');
+        this.onAutoCheckpoint(0);
         this.running = true;
         break;
       case 'pause':
-        // Between two turns of the event loop no transaction of this connection is open.
-        if (!this.gate && this.slots[PAUSE_SLOT] === PAUSE_REQUESTED) void this.acknowledgePause();
+        // Between two turns of the event loop no transaction of this connection is open; one of a writer thread may
+        // be: then the writer answers before its next append (writable()).
+        if (!this.gate && this.slots[PAUSE_SLOT] === PAUSE_REQUESTED && !this.writerBusy()) void this.acknowledgePause();
         break;
       case 'resume':
         if (message.round === this.pauseRound) this.release();
@@ -224,6 +234,7 @@ export class WalCheckpointer {
 
   private restoreAutoCheckpoint(): void {
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
+    this.onAutoCheckpoint(SQLITE_AUTOCHECKPOINT_PAGES);
   }
 }
 
