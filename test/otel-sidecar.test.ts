@@ -155,6 +155,16 @@ describe('sidecar trace export (OTLP/HTTP JSON to a fake collector)', () => {
     expect(alone.parentSpanId).toBe('');
   });
 
+  it('builds no span for a request whose caller did not sample its trace (traceparent flags 00)', async () => {
+    const h = await setup();
+    const unsampled = await decide(h, { kind: 'tool', name: 'kb.search', input: { q: 'a' } }, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00' });
+    const sampled = await decide(h, { kind: 'tool', name: 'kb.search', input: { q: 'b' } });
+    await h.telemetry.flush();
+    rootOf(h.collector, sampled.id);
+    expect(h.collector.spans.some((s) => s.attributes['agentguard.decision.id'] === unsampled.id)).toBe(false);
+    expect(h.collector.spans.some((s) => s.traceId === '4bf92f3577b34da6a3ce929d0e0e4736')).toBe(false);
+  });
+
   it('puts no input, matched text or reason message in any span by default', async () => {
     const h = await setup({ headers: { 'x-collector-key': 'collector-secret-value' } });
     const denied = await decide(h, { kind: 'tool', name: 'http.post', input: { body: `use token ${TOKEN} please`, to: EMAIL } });

@@ -19,6 +19,7 @@ import { approvalSpecFor } from './approvals/spec.js';
 import { withAgentId } from './engine/agent-id.js';
 import type { RateLimitStore } from './rate/types.js';
 import { traceClock, type DecisionTrace } from './telemetry/decision-trace.js';
+import { sessionIdOf } from './sessions/taint.js';
 
 // Kept here too, so code that imported them from the pipeline still compiles.
 export type { AuditSink } from './audit/sink.js';
@@ -148,7 +149,9 @@ export async function evaluateAction(ctx: PipelineContext, action: Action): Prom
   if (ctx.observe) {
     const observe = ctx.observe;
     const seen = decision;
-    decision = await (trace ? trace.time('session', () => observe(subject, seen), (d) => ({ effect: d.effect })) : observe(subject, seen));
+    // Timed for actions in a session: for others there is nothing to observe.
+    const timed = trace !== undefined && sessionIdOf(subject) !== undefined;
+    decision = await (timed ? trace.time('session', () => observe(subject, seen), (d) => ({ effect: d.effect })) : observe(subject, seen));
   }
   // Only actions that end up allowed count: a later stage that denied gives the slots back.
   if (ratesTaken && decision.effect !== 'allow' && decision.effect !== 'transform') await ctx.rateLimits!.release(decision.id).catch(() => undefined);

@@ -83,6 +83,11 @@ export function spanTracer(tracer: Tracer, options: SpanTracerOptions = {}): Dec
       const parent = parentContext(traced.trace.parent);
       const attributes = actionAttributes(traced.operation, traced.action);
       const root = tracer.startSpan(spanName(traced), { kind, startTime: traced.trace.start, attributes }, parent);
+      // Not sampled (OTEL_TRACES_SAMPLER, or an unsampled parent): nothing more is built.
+      if (!root.isRecording()) {
+        root.end(traced.trace.end);
+        return;
+      }
       decorate(root, traced, payloads);
       const inner = trace.setSpan(parent, root);
       for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']));

@@ -8,6 +8,7 @@ import { dataDirFlag } from '../../cli/data-dir.js';
 import { paint } from '../../cli/style.js';
 import { approvalsSectionName, costSectionName, loadProjectConfig, readProjectConfig } from '../../core/config/project-config.js';
 import { checkSessionsConfig } from '../../core/sessions/config.js';
+import { checkOtlpEndpoint } from '../../core/config/telemetry-config.js';
 import { AgentGuardError, isErrorCode } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
@@ -40,6 +41,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     { description: 'Run in the foreground on the default port (7777)', command: '<%= config.bin %> <%= command.id %>' },
     { description: 'Run in the background with a given policy and port', command: '<%= config.bin %> <%= command.id %> --detach --port 8181 --policy agentguard/policy.yaml' },
     { description: 'Listen on every interface (reachable from other machines)', command: '<%= config.bin %> <%= command.id %> --host 0.0.0.0 --allow-remote' },
+    { description: 'Export a span per decision to an OpenTelemetry collector', command: '<%= config.bin %> <%= command.id %> --otlp-endpoint http://localhost:4318' },
   ];
 
   static flags = {
@@ -55,6 +57,11 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     }),
     'log-max-mb': Flags.integer({ description: `Rotate sidecar.log when it would pass this many MiB (default ${DEFAULT_LOG_MAX_BYTES / 1024 / 1024}).`, min: 1, max: 10_240, helpValue: '<MiB>' }),
     'log-files': Flags.integer({ description: `How many rotated logs to keep: sidecar.log.1 … (default ${DEFAULT_LOG_FILES}; 0 keeps none).`, min: 0, max: 100, helpValue: '<n>' }),
+    'otlp-endpoint': Flags.string({
+      description:
+        'Export a span per decision (OpenTelemetry, OTLP/HTTP) to this collector, e.g. http://localhost:4318 (/v1/traces is added). Replaces "telemetry.otlp.endpoint" of the project config; headers come from there or OTEL_EXPORTER_OTLP_HEADERS. Off by default.',
+      helpValue: '<url>',
+    }),
   };
 
   async run(): Promise<SidecarStartResult> {
@@ -77,6 +84,8 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     const log = { ...(flags['log-max-mb'] !== undefined ? { maxBytes: flags['log-max-mb'] * 1024 * 1024 } : {}), ...(flags['log-files'] !== undefined ? { files: flags['log-files'] } : {}) };
     const logArgs = [...(flags['log-max-mb'] !== undefined ? ['--log-max-mb', String(flags['log-max-mb'])] : []), ...(flags['log-files'] !== undefined ? ['--log-files', String(flags['log-files'])] : [])];
     if (flags['policy-from-store']) logArgs.push('--policy-from-store');
+    const otlpEndpoint = flags['otlp-endpoint'] === undefined ? undefined : checkOtlpEndpoint(flags['otlp-endpoint'], '--otlp-endpoint');
+    if (otlpEndpoint !== undefined) logArgs.push('--otlp-endpoint', otlpEndpoint);
     if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs });
     return this.foreground({
       dataDir,
@@ -91,6 +100,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
       log,
       policyFromStore: flags['policy-from-store'],
+      telemetry: { ...(project.config.telemetry ? { config: project.config.telemetry } : {}), ...(otlpEndpoint !== undefined ? { endpoint: otlpEndpoint } : {}) },
     });
   }
 

@@ -8,7 +8,7 @@ import { decide, evaluateAction, preview, recordAnswer, recordOutcome, type Guar
 import type { RuleTrace } from '../policy/evaluate.js';
 import type { Policy } from '../policy/policy.js';
 import { MemorySessionTaintStore } from '../sessions/memory-taint-store.js';
-import { SessionTaint } from '../sessions/taint.js';
+import { sessionIdOf, SessionTaint } from '../sessions/taint.js';
 import { DecisionTrace, type DecisionTracer, type TracedDecision } from '../telemetry/decision-trace.js';
 import { withAgentId } from './agent-id.js';
 import { openApprovals } from './approvals.js';
@@ -101,10 +101,10 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(options.now ? { now: options.now } : {}),
   });
   const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
-  // The session's taint is read before the pipeline runs: a stage of its own in a trace.
+  // The session's taint is read before the pipeline runs: a stage of its own in a trace (of actions in a session).
   const applied = (action: Action, call: PerCall | undefined, trace: DecisionTrace | undefined): Promise<Action> => {
     const read = () => sessions.apply(subject(action, call));
-    return trace ? trace.time('session.read', read) : read();
+    return trace && sessionIdOf(action) !== undefined ? trace.time('session.read', read) : read();
   };
   const tracer = options.tracer;
   /**
@@ -169,7 +169,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
         async (ctx, trace) => {
           await recordOutcome(ctx, decision, outcome);
           const observe = () => sessions.observeOutcome(decision, outcome);
-          await (trace ? trace.time('session', observe) : observe());
+          await (trace && sessionIdOf(decision.action) !== undefined ? trace.time('session', observe) : observe());
         },
         () => ({ decision, outcome }),
       ),
