@@ -13,6 +13,7 @@ const E2E = [
   'test/sidecar-e2e.test.ts', // sidecar daemon over HTTP
   'test/sidecar-perf-kill.test.ts', // sidecar daemon SIGKILLed under load: every answered decision is in the audit log
   'test/otel-off.test.ts', // fresh processes (sidecar daemon and local mode) with trace export off and on: which OpenTelemetry modules load
+  'test/otel-cli.test.ts', // sidecar start --detach --otlp-endpoint: the daemon (dist) exports to a fake collector and flushes on stop
   'test/hook-cli.test.ts', // bin/agentguard-hook.js and agentguard hook as child processes fed each agent's payloads
   'test/cli-sidecar.test.ts', // sidecar start --detach, SIGHUP, stop
   'test/cli-audit-query.test.ts', // audit tail -f stopped by SIGINT / SIGTERM
