@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 
 /**
  * The text form of API tokens and their ids.
@@ -47,7 +47,8 @@ export function generateTokenId(): string {
  * hashToken(generateToken()).length; // 64
  */
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot: about twice as fast as a Hash object, and the sidecar hashes the token of every request.
+  return hash('sha256', token, 'hex');
 }
 
 /** True when `value` has the shape of a token (prefix, length, alphabet); says nothing about whether it exists. */
