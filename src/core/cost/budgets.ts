@@ -1,4 +1,4 @@
-import { DateTime, IANAZone } from 'luxon';
+import { luxon } from '../lazy-luxon.js';
 import { AgentGuardError } from '../errors.js';
 import { BUDGET_PERIODS, BUDGET_SCOPES, type BudgetConfig, type BudgetPeriod, type BudgetScope, type BudgetWindow, type CostScope } from './types.js';
 import { isPlainObject } from '../plain-object.js';
@@ -70,7 +70,7 @@ function checkBudget(item: unknown, at: string): BudgetConfig {
   if (name !== undefined && (typeof name !== 'string' || name.trim() === '')) {
     throw invalid(`${at}.name`, 'must be a non-empty string', 'Leave it out to use the default name <scope>[:<id>]:<period>.');
   }
-  if (timezone !== undefined && (typeof timezone !== 'string' || !IANAZone.isValidZone(timezone))) {
+  if (timezone !== undefined && (typeof timezone !== 'string' || !luxon().IANAZone.isValidZone(timezone))) {
     throw invalid(`${at}.timezone`, `must be an IANA time zone (got ${JSON.stringify(timezone)})`, 'For example "UTC", "Europe/Berlin" or "America/New_York".');
   }
   let alerts = [...DEFAULT_ALERT_AT];
@@ -141,7 +141,7 @@ export function windowsFor(budgets: readonly BudgetConfig[], scope: CostScope, n
 /** The period containing `now`, as ISO UTC times: [start, end), end null for `total`. */
 export function periodOf(period: BudgetPeriod, timezone: string, now: Date): { start: string; end: string | null } {
   if (period === 'total') return { start: EPOCH, end: null };
-  const local = DateTime.fromJSDate(now, { zone: timezone });
+  const local = luxon().DateTime.fromJSDate(now, { zone: timezone });
   if (!local.isValid) {
     throw new AgentGuardError('CONFIG_INVALID', `budget time zone ${JSON.stringify(timezone)} is not an IANA time zone`, {
       actions: ['Use a zone such as "UTC" or "Europe/Berlin" in cost.budgets[].timezone.'],

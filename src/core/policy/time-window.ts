@@ -1,4 +1,4 @@
-import { IANAZone } from 'luxon';
+import { luxon } from '../lazy-luxon.js';
 import type { Action } from '../action.js';
 import type { CondNode } from './conditions.js';
 import type { EvalContext } from './eval-context.js';
@@ -52,7 +52,7 @@ export interface TimeWindow {
  */
 export function compileTimeWindow(spec: TimeSpec, at: PathSegment[]): TimeWindow {
   const zone = spec.timezone ?? 'UTC';
-  if (!IANAZone.isValidZone(zone)) {
+  if (!luxon().IANAZone.isValidZone(zone)) {
     throw new TimeSpecError(`unknown time zone ${JSON.stringify(zone)}`, [...at, 'timezone'], 'Use an IANA time zone name such as Europe/Berlin, America/New_York or UTC.');
   }
   const days = new Set<number>((spec.days ?? DAYS).map((d) => DAYS.indexOf(d) + 1));
@@ -91,7 +91,7 @@ const DAY_MS = 86_400_000;
  * call. Replaying a day of decisions then asks luxon about a hundred times instead of once per decision.
  */
 function wallClock(zone: string): (epochMs: number) => { minute: number; weekday: number } {
-  const iana = IANAZone.create(zone);
+  const iana = luxon().IANAZone.create(zone);
   const offsets = new Map<number, number>();
   const offsetAt = (epochMs: number): number => {
     const span = Math.floor(epochMs / QUARTER_MS);
