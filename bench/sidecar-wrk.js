@@ -6,10 +6,11 @@
  * run, 32 connections each, so a change of load on the machine hits them alike; the ratio of each round is reported
  * with the median. Then p50/p99 at a fixed 1,000 requests/s with bench/lib/fixed-rate.js (wrk cannot pace a rate:
  * its latencies would hide a stall behind the requests it delayed). Afterwards every audit log must verify and hold
- * at least one record per 2xx answer. `BENCH_WRK_SECONDS` (slice length, default 4) and `BENCH_WRK_ROUNDS` (default 3).
+ * at least one record per 2xx answer. `BENCH_WRK_SECONDS` (slice length, default 4), `BENCH_WRK_ROUNDS` (default 3),
+ * `BENCH_WRK_FIXED_SECONDS` (default 10), `BENCH_WRK_POSTGRES=0` (SQLite only).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,6 +85,30 @@ function wrk(url, script, seconds) {
   };
 }
 
+const TICKS_PER_S = 100;
+
+/**
+ * CPU time (µs) a process has used so far: its main thread alone, and all its threads (Linux /proc; null elsewhere).
+ * Per request, this is what a server costs whatever else runs on the machine, where requests/s depend on the load.
+ */
+function cpuTime(pid) {
+  const task = (tid) => {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) / TICKS_PER_S) * 1e6;
+  };
+  if (!existsSync(`/proc/${pid}/task`)) return null;
+  return { main: task(pid), all: readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + task(tid), 0) };
+}
+
+/** wrk on a server, with the CPU the server used per request (see cpuTime). */
+function measured(server, seconds) {
+  const before = cpuTime(server.pid);
+  const r = wrk(server.url, server.script, seconds);
+  const after = cpuTime(server.pid);
+  if (before && after) Object.assign(r, { mainUs: (after.main - before.main) / r.requests, allUs: (after.all - before.all) / r.requests });
+  return r;
+}
+
 function cli(args, env = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   if (r.status !== 0) throw new Error(`agentguard ${args.slice(0, 2).join(' ')} failed: ${r.stderr}`);
@@ -96,7 +121,7 @@ async function startFloor() {
     child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
     child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
   });
-  return { name: 'HTTP floor (fastify, no work)', url: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return { name: 'HTTP floor (fastify, no work)', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
 /** A detached sidecar on its own data folder, on SQLite or on the PostgreSQL store `storeUrl`, with an agent token. */
@@ -111,6 +136,7 @@ function startSidecar(name, dir, policyFile, storeUrl) {
   return {
     name,
     url: started.url,
+    pid: started.pid,
     token,
     script,
     stop() {
@@ -149,7 +175,7 @@ export async function run({ log }) {
     servers.push(floor);
     const sidecars = [startSidecar('sidecar on SQLite', dir, policyFile)];
     servers.push(sidecars[0]);
-    const pgMissing = postgresMissing();
+    const pgMissing = process.env.BENCH_WRK_POSTGRES === '0' ? 'BENCH_WRK_POSTGRES=0' : postgresMissing();
     if (pgMissing === null) {
       cluster = await startPgCluster();
       sidecars.push(startSidecar('sidecar on PostgreSQL', dir, policyFile, cluster.database('bench_wrk')));
@@ -165,15 +191,17 @@ export async function run({ log }) {
     // Rounds of slices: floor, then each sidecar, so the ratio of a round compares servers measured seconds apart.
     const slices = new Map(servers.map((s) => [s.name, []]));
     const ratios = new Map(sidecars.map((s) => [s.name, []]));
+    const cpuRatios = new Map(sidecars.map((s) => [s.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       log(`  round ${round}/${ROUNDS}: ${servers.length} slices of ${SLICE_S} s`);
-      const floorResult = wrk(floor.url, floor.script, SLICE_S);
+      const floorResult = measured(floor, SLICE_S);
       slices.get(floor.name).push(floorResult);
       for (const s of sidecars) {
-        const r = wrk(s.url, s.script, SLICE_S);
+        const r = measured(s, SLICE_S);
         if (r.non2xx > 0 || r.errors) failures.push(`${s.name}: ${r.non2xx} non-2xx answers ${r.errors} under wrk`);
         slices.get(s.name).push(r);
         ratios.get(s.name).push(r.rps / floorResult.rps);
+        if (r.mainUs && floorResult.mainUs) cpuRatios.get(s.name).push(floorResult.mainUs / r.mainUs);
       }
     }
 
@@ -204,10 +232,14 @@ export async function run({ log }) {
       const rs = slices.get(s.name);
       const f = fixed.get(s.name);
       const ratio = ratios.get(s.name);
+      const cpu = rs.every((r) => r.mainUs) ? `${median(rs.map((r) => r.mainUs)).toFixed(1)} / ${median(rs.map((r) => r.allUs)).toFixed(1)}` : 'n/a';
+      const cpuRatio = cpuRatios.get(s.name);
       rows.push([
         s.name,
         fmt(median(rs.map((r) => r.rps))),
         ratio ? `${median(ratio).toFixed(2)} (${ratio.map((x) => x.toFixed(2)).join(', ')})` : '1',
+        cpu,
+        cpuRatio?.length ? median(cpuRatio).toFixed(2) : s === floor ? '1' : 'n/a',
         ms(median(rs.map((r) => r.p99))),
         ms(f.p50),
         ms(f.p99),
@@ -217,16 +249,17 @@ export async function run({ log }) {
     for (const s of sidecars) {
       const ratio = median(ratios.get(s.name));
       const over = fixed.get(s.name).p99 - floorFixed.p99;
-      log(`  ${s.name}: ${ratio.toFixed(2)} of the floor (target ≥ ${TARGETS.ratio}), p99 at 1,000/s floor + ${ms(over)} ms (target ≤ + ${TARGETS.p99OverFloorMs} ms)`);
+      const cpuRatio = cpuRatios.get(s.name).length ? median(cpuRatios.get(s.name)).toFixed(2) : 'n/a';
+      log(`  ${s.name}: ${ratio.toFixed(2)} of the floor (${cpuRatio} by main-thread CPU; target ≥ ${TARGETS.ratio}), p99 at 1,000/s floor + ${ms(over)} ms (target ≤ + ${TARGETS.p99OverFloorMs} ms)`);
     }
     const markdown = [
       markdownTable(
-        ['server', 'wrk requests/s (median)', 'of the floor: median (rounds)', 'wrk p99 ms', 'p50 ms at 1,000/s', 'p99 ms at 1,000/s', 'p99 over the floor'],
+        ['server', 'wrk requests/s (median)', 'of the floor: median (rounds)', 'CPU µs/request: main thread / all threads', 'of the floor by main-thread CPU', 'wrk p99 ms', 'p50 ms at 1,000/s', 'p99 ms at 1,000/s', 'p99 over the floor'],
         rows,
-        ['l', 'r', 'r', 'r', 'r', 'r', 'r'],
+        ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
+      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (the sidecar's audit writer thread runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
     ].join('\n');
     return { markdown, failures };
   } finally {
