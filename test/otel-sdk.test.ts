@@ -82,6 +82,8 @@ describe('AgentGuard (local mode) trace export', () => {
     parent.end();
     expect(result).toBe('found refunds');
     await expect(guard.decide({ kind: 'tool', name: 'http.post', input: { body: TOKEN } })).resolves.toMatchObject({ effect: 'deny' });
+    // Spans are built after the decisions were answered; flush() hands over what is waiting.
+    await guard.flush();
 
     const spans = exporter.getFinishedSpans();
     const decision = spans.find((s) => s.name === 'run_guardrail agentguard' && s.attributes['gen_ai.tool.name'] === 'kb.search')!;

@@ -52,8 +52,9 @@ export async function startGuardTelemetry(given: GuardTelemetry | undefined, pro
   if (hasProvider(chosen)) {
     const { spanTracer } = await import('../telemetry/span-tracer.js');
     const tracer = chosen.tracerProvider.getTracer('agentguard', packageVersion());
-    // The application's provider is its own to flush and shut down.
-    return { tracer: spanTracer(tracer, { payloads: chosen.payloads === true, kind: 'internal' }), flush: async () => undefined, shutdown: async () => undefined };
+    // The application's provider is its own to flush and shut down; what is handed to it is the spans built so far.
+    const spans = spanTracer(tracer, { payloads: chosen.payloads === true, kind: 'internal' });
+    return { tracer: spans, flush: async () => spans.drain(), shutdown: async () => spans.drain() };
   }
   if (!telemetryEnabled(chosen)) return undefined;
   const { startOtlpTelemetry } = await import('../telemetry/otlp.js');

@@ -4,9 +4,8 @@ import { detectResources, envDetector, resourceFromAttributes } from '@opentelem
 import { BasicTracerProvider, BatchSpanProcessor, type ReadableSpan, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { packageVersion } from '../core/contracts/sdk-versions.js';
 import type { TelemetryConfig } from '../core/config/telemetry-config.js';
-import type { DecisionTracer } from '../core/telemetry/decision-trace.js';
 import { COMPONENT } from './attributes.js';
-import { spanTracer } from './span-tracer.js';
+import { spanTracer, type SpanTracer } from './span-tracer.js';
 
 /** Spans waiting for export at most; past it new spans are dropped (counted), never buffered without bound. */
 export const MAX_QUEUED_SPANS = 2048;
@@ -32,7 +31,8 @@ export interface OtlpTelemetryOptions {
 
 /** Running trace export: the tracer the engine reports to, and its shutdown. */
 export interface OtlpTelemetry {
-  tracer: DecisionTracer;
+  /** What the engine reports to; `dropped` counts decisions whose spans were dropped because too many were waiting. */
+  tracer: SpanTracer;
   /** Where spans go, without query string or credentials (safe to log). */
   endpoint: string;
   serviceName: string;
@@ -145,13 +145,19 @@ export async function startOtlpTelemetry(options: OtlpTelemetryOptions): Promise
     exportTimeoutMillis: 10_000,
   });
   const provider = new BasicTracerProvider({ resource, spanProcessors: [processor] });
-  const tracer = provider.getTracer(COMPONENT, packageVersion());
+  const tracer = spanTracer(provider.getTracer(COMPONENT, packageVersion()), { payloads: options.config.payloads === true, kind: options.kind });
   let stopped: Promise<void> | undefined;
   return {
-    tracer: spanTracer(tracer, { payloads: options.config.payloads === true, kind: options.kind }),
+    tracer,
     endpoint,
     serviceName,
-    flush: () => bounded(provider.forceFlush(), SHUTDOWN_WAIT_MS),
-    shutdown: () => (stopped ??= bounded(provider.shutdown(), SHUTDOWN_WAIT_MS)),
+    flush: () => {
+      tracer.drain();
+      return bounded(provider.forceFlush(), SHUTDOWN_WAIT_MS);
+    },
+    shutdown: () => {
+      tracer.drain();
+      return (stopped ??= bounded(provider.shutdown(), SHUTDOWN_WAIT_MS));
+    },
   };
 }

@@ -1,4 +1,4 @@
-import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type Tracer } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { DecisionTracer, StageRecord, TracedDecision, TraceParent } from '../core/telemetry/decision-trace.js';
 import { errorKind } from '../core/telemetry/decision-trace.js';
@@ -12,6 +12,15 @@ export interface SpanTracerOptions {
 }
 
 const propagator = new W3CTraceContextPropagator();
+/** Decisions waiting for their spans to be built at most; past it, the newest are dropped (counted) rather than kept without bound. */
+export const MAX_PENDING_DECISIONS = 4096;
+
+/** A DecisionTracer whose spans are built after the decision was answered; `drain` builds what is waiting now. */
+export interface SpanTracer extends DecisionTracer {
+  drain(): void;
+  /** Decisions whose spans were dropped because too many were waiting. */
+  readonly dropped: number;
+}
 
 /** The context a decision's span hangs under: the request's W3C trace context, else whatever span is active here. */
 function parentContext(parent: TraceParent | undefined): Context {
@@ -51,15 +60,25 @@ function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: 
   span.end(stage.end);
 }
 
-function decorate(span: Span, traced: TracedDecision, payloads: boolean): void {
+/** Attributes that quote what the agent sent: read when the decision is recorded, before the caller can change those objects. */
+function payloadAttributes(traced: TracedDecision): Attributes {
   const { decision, outcome, action } = traced;
+  return {
+    ...(decision && traced.operation !== 'outcome' ? decisionAttributes(decision, action, true) : {}),
+    ...(outcome ? outcomeAttributes(outcome, true) : {}),
+  };
+}
+
+function decorate(span: Span, traced: TracedDecision, payloads: Attributes | undefined): void {
+  const { decision, outcome, action } = traced;
+  if (payloads) span.setAttributes(payloads);
   if (decision && traced.operation !== 'outcome') {
-    span.setAttributes(decisionAttributes(decision, action, payloads));
+    if (!payloads) span.setAttributes(decisionAttributes(decision, action, false));
     for (const finding of decision.findings) span.addEvent('gen_ai.guardrail.security.finding', findingAttributes(finding, decision, action), traced.trace.end);
   } else if (decision) {
     span.setAttributes({ 'agentguard.decision.id': decision.id, 'agentguard.decision.effect': decision.effect, 'agentguard.policy.hash': decision.policy.hash });
   }
-  if (outcome) span.setAttributes(outcomeAttributes(outcome, payloads));
+  if (outcome && !payloads) span.setAttributes(outcomeAttributes(outcome, false));
   if (traced.error !== undefined) {
     span.setAttribute('error.type', errorKind(traced.error));
     span.setStatus({ code: SpanStatusCode.ERROR });
@@ -72,26 +91,57 @@ function decorate(span: Span, traced: TracedDecision, payloads: boolean): void {
  * A DecisionTracer that turns each traced decision into OpenTelemetry spans on `tracer`: one span per decision (or
  * outcome) from its start to its end, with a child span per stage the pipeline ran (auth, session.read, guardrails,
  * policy with a `run_guardrail <name>` span per guardrail run, rate_limit, budget.reserve, approval, session, audit,
- * budget.settle) and an event per finding. The spans are built once the decision is done, with the times measured
- * while it ran, so a decision waits on no span and no export.
+ * budget.settle) and an event per finding. The spans are built after the decision was answered (on the next turn of
+ * the event loop, with the times measured while it ran and the parent context of the moment it was decided), so a
+ * decision waits on no span and no export.
  */
-export function spanTracer(tracer: Tracer, options: SpanTracerOptions = {}): DecisionTracer {
+export function spanTracer(tracer: Tracer, options: SpanTracerOptions = {}): SpanTracer {
   const payloads = options.payloads === true;
   const kind = options.kind === 'server' ? SpanKind.SERVER : SpanKind.INTERNAL;
+  let pending: Array<{ traced: TracedDecision; parent: Context; quoted: Attributes | undefined }> = [];
+  let scheduled = false;
+  let dropped = 0;
+  const build = (traced: TracedDecision, parent: Context, quoted: Attributes | undefined): void => {
+    const attributes = actionAttributes(traced.operation, traced.action);
+    const root = tracer.startSpan(spanName(traced), { kind, startTime: traced.trace.start, attributes }, parent);
+    // Not sampled (OTEL_TRACES_SAMPLER, or an unsampled parent): nothing more is built.
+    if (!root.isRecording()) {
+      root.end(traced.trace.end);
+      return;
+    }
+    decorate(root, traced, quoted);
+    const inner = trace.setSpan(parent, root);
+    for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']));
+    root.end(traced.trace.end);
+  };
+  const drain = (): void => {
+    scheduled = false;
+    const batch = pending;
+    pending = [];
+    for (const { traced, parent, quoted } of batch) {
+      try {
+        build(traced, parent, quoted);
+      } catch {
+        // A span that cannot be built is lost; the others are not.
+      }
+    }
+  };
   return {
     record(traced) {
-      const parent = parentContext(traced.trace.parent);
-      const attributes = actionAttributes(traced.operation, traced.action);
-      const root = tracer.startSpan(spanName(traced), { kind, startTime: traced.trace.start, attributes }, parent);
-      // Not sampled (OTEL_TRACES_SAMPLER, or an unsampled parent): nothing more is built.
-      if (!root.isRecording()) {
-        root.end(traced.trace.end);
+      if (pending.length >= MAX_PENDING_DECISIONS) {
+        dropped++;
         return;
       }
-      decorate(root, traced, payloads);
-      const inner = trace.setSpan(parent, root);
-      for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']));
-      root.end(traced.trace.end);
+      // The parent is read now: the active span of the caller is the one in force while it decided.
+      pending.push({ traced, parent: parentContext(traced.trace.parent), quoted: payloads ? payloadAttributes(traced) : undefined });
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(drain);
+      }
+    },
+    drain,
+    get dropped() {
+      return dropped;
     },
   };
 }
