@@ -61,7 +61,7 @@ describe('error codes named in the docs', () => {
     const { ERRORS } = await import('../src/core/errors/registry.js');
     const { describeBuiltinGuardrails } = await import('../src/core/guardrails/describe.js');
     const findingTypes = new Set(describeBuiltinGuardrails().flatMap((g) => g.types));
-    const notCodes = (name: string): boolean => /^AGENTGUARD_|^NO_COLOR$|^YOUR_API_KEY$/.test(name) || findingTypes.has(name);
+    const notCodes = (name: string): boolean => /^AGENTGUARD_|^OTEL_|^NO_COLOR$|^YOUR_API_KEY$/.test(name) || findingTypes.has(name);
     const unknown = PAGES.filter((p) => p !== 'docs/errors.md').flatMap((page) =>
       [...readFileSync(join(ROOT, page), 'utf8').matchAll(/`([A-Z][A-Z0-9]*_[A-Z0-9_]+)`/g)]
         .map((m) => m[1])
