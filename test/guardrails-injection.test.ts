@@ -1,7 +1,7 @@
 import { checkSync } from 'recheck';
 import { describe, expect, it } from 'vitest';
 import { AgentGuardError } from '../src/core/errors.js';
-import { evaluateBinary, injectionRows, sourceGroup, type InjectionJsonlRow } from '../src/core/guardrails/eval/binary.js';
+import { evaluateBinary, injectionRows, sourceGroup, type BinaryRow, type InjectionJsonlRow } from '../src/core/guardrails/eval/binary.js';
 import { defaultInjectionThreshold, INJECTION_RULES, injectionGuardrail, injectionScore, ruleScore } from '../src/core/guardrails/injection/index.js';
 import { segments } from '../src/core/guardrails/injection/score.js';
 import type { Finding } from '../src/core/guardrails/types.js';
@@ -101,7 +101,9 @@ describe('injection guardrail: behaviour', () => {
 
   // jailbreak-persona looks for a second word within a fixed 200-character window: recheck calls
   // that polynomial, but the work is bounded by 200 steps per character (linear in the text).
-  const boundedWindow = new Set(['jailbreak-persona']);
+  // The Russian/CJK and Romance override rules are proven safe by recheck's automaton checker instead (deterministic;
+  // the fuzzer here sometimes reports their bounded windows as polynomial): test/guardrails-injection-context.test.ts.
+  const boundedWindow = new Set(['jailbreak-persona', 'instruction-override-ru-zh-ja', 'instruction-override-es-fr-pt-it']);
   it.each(INJECTION_RULES.filter((rule) => !boundedWindow.has(rule.name)).map((rule) => [rule.name, rule.pattern] as const))(
     'rule %s is safe from catastrophic backtracking (recheck): rules run on untrusted text',
     (_name, pattern) => {
@@ -121,7 +123,10 @@ describe('injection guardrail: behaviour', () => {
 
 describe.skipIf(!hasSharedData)(`injection guardrail: accuracy on injection.dev.jsonl ${SKIP_REASON}`, () => {
   const raw = hasSharedData ? readJsonl<InjectionJsonlRow>('injection.dev.jsonl') : [];
-  const threshold = defaultInjectionThreshold();
+  // Each row is scored in its context (BIPIA's e-mails, tables and code are data an agent reads) at that context's
+  // shipped threshold, as `guardrails eval` does.
+  const score = (text: string, row: BinaryRow) => injectionScore(text, row.context ?? 'message');
+  const threshold = (row: BinaryRow) => defaultInjectionThreshold(row.context ?? 'message');
   const neverTrained = (source: string) => /tensor-trust|alpaca_eval/.test(source);
   const shippable = injectionRows(raw.filter((r) => !neverTrained(r.source)));
   const heldOut = injectionRows(raw.filter((r) => neverTrained(r.source)));
@@ -132,28 +137,35 @@ describe.skipIf(!hasSharedData)(`injection guardrail: accuracy on injection.dev.
     expect(all.filter((r) => r.positive).length).toBe(raw.filter((r) => r.label !== 'benign').length);
     expect(sourceGroup('microsoft/BIPIA:benchmark/email/test.jsonl')).toBe('bipia-email');
     expect(all.some((r) => r.hardNegative)).toBe(true);
+    expect(all.filter((r) => r.context === 'data').length).toBe(raw.filter((r) => /BIPIA/.test(r.source)).length);
   });
 
   it('meets the issue targets on the rows it was trained on (in-sample)', () => {
-    const report = evaluateBinary(shippable, injectionScore, threshold, 'injection');
-    expect(report.f1).toBeGreaterThanOrEqual(0.9);
-    expect(report.tprAt1pctFpr).toBeGreaterThanOrEqual(0.85);
+    const report = evaluateBinary(shippable, score, threshold, 'injection');
+    expect(report.f1).toBeGreaterThanOrEqual(0.92);
+    expect(report.tprAt1pctFpr).toBeGreaterThanOrEqual(0.88);
     expect(Number(report.extra?.hardNegativeFpr)).toBeLessThanOrEqual(0.02);
+    // Indirect injection in documents, read as data: recall at most 3 % of benign documents flagged.
+    expect(Number(report.extra?.dataRecall)).toBeGreaterThanOrEqual(0.85);
+    expect(Number(report.extra?.dataFpr)).toBeLessThanOrEqual(0.03);
   });
 
   it('meets the issue targets on the whole dev file, and floors on the never-trained sources', () => {
-    const whole = evaluateBinary(all, injectionScore, threshold, 'injection');
+    const whole = evaluateBinary(all, score, threshold, 'injection');
     expect(whole.precision).toBeGreaterThanOrEqual(0.98);
     expect(whole.f1).toBeGreaterThanOrEqual(WHOLE_F1_FLOOR);
-    expect(whole.tprAt1pctFpr).toBeGreaterThanOrEqual(0.85);
+    expect(whole.tprAt1pctFpr).toBeGreaterThanOrEqual(0.86);
     expect(whole.auc).toBeGreaterThanOrEqual(0.97);
-    // At most one of the 118 NotInject/XSTest rows.
-    expect(Number(whole.extra?.hardNegativeFpr)).toBeLessThanOrEqual(0.01);
-    const unseen = evaluateBinary(heldOut, injectionScore, threshold, 'injection');
-    expect(unseen.auc).toBeGreaterThanOrEqual(0.93);
-    expect(unseen.f1).toBeGreaterThanOrEqual(0.79);
-    expect(Number(unseen.extra?.['fpr:alpaca-eval'])).toBeLessThanOrEqual(0.02);
+    // At most two of the 118 NotInject/XSTest rows (the issue's target is 2 %).
+    expect(Number(whole.extra?.hardNegativeFpr)).toBeLessThanOrEqual(0.017);
+    // Per-source and per-language figures are reported; German (deepset) rows are found.
+    expect(whole.slices?.perLanguage.de.recall).toBeGreaterThanOrEqual(0.95);
+    expect(Object.keys(whole.slices?.perSource ?? {})).toContain('bipia-table');
+    const unseen = evaluateBinary(heldOut, score, threshold, 'injection');
+    expect(unseen.auc).toBeGreaterThanOrEqual(0.95);
+    expect(unseen.f1).toBeGreaterThanOrEqual(0.85);
+    expect(Number(unseen.extra?.['fpr:alpaca-eval'])).toBeLessThanOrEqual(0.01);
   });
 });
 
-const WHOLE_F1_FLOOR = 0.9;
+const WHOLE_F1_FLOOR = 0.92;

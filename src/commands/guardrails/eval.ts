@@ -7,7 +7,7 @@ import type { EvalReport } from '../../core/guardrails/eval/report.js';
 import type { NumberedRow } from '../../core/guardrails/eval/run-eval.js';
 import { tableLines } from '../../cli/table.js';
 
-/** `--json` output: `{ guardrail, rows, precision, recall, f1, tprAt1pctFpr?, auc?, perType, latencyMs: { p50, p99 }, extra? }`. */
+/** `--json` output: `{ guardrail, rows, precision, recall, f1, tprAt1pctFpr?, auc?, perType, latencyMs: { p50, p99 }, extra?, slices?: { perSource, perLanguage } }`. */
 export type GuardrailsEvalResult = EvalReport;
 
 const GUARDRAILS = ['pii', 'injection', 'moderation', 'secrets'];
@@ -17,10 +17,12 @@ export default class GuardrailsEval extends BaseCommand {
   static description = `Dataset formats (one JSON object per line):
   pii, secrets   { "text", "spans": [{ "start", "end", "type" }], "labeled_types": [...] }   (a type counts only in rows that label it)
   pii            { "text", "spans", "type", "expected_detect": true | false }                 (valid and invalid identifiers)
-  injection      { "text", "label": "injection" | "jailbreak" | "benign", "source"? }        (injection and jailbreak are positive)
+  injection      { "text", "label": "injection" | "jailbreak" | "benign", "source"?, "lang"?, "context"?: "message" | "data" }
+                 (injection and jailbreak are positive; data rows are scored as tool results and documents)
   moderation     { "text", "labels": { "hate": 0 | 1, "self_harm": 0 | 1, ... }, "source"? } (a missing label is not counted)
 
-Latency is per row, after a warm-up.`;
+Latency is per row, after a warm-up. Figures are also given per source ("source") and per language (the row's "lang",
+else detected with franc-min).`;
 
   static examples = [
     { description: 'Prompt-injection accuracy', command: '<%= config.bin %> <%= command.id %> --dataset injection.dev.jsonl --guardrail injection' },
@@ -63,6 +65,12 @@ function render(r: EvalReport): string {
     lines.push('', ...table.map((line) => `  ${line}`));
   }
   for (const [key, value] of Object.entries(r.extra ?? {})) lines.push(`  ${key}: ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`);
+  for (const [title, slices] of [['source', r.slices?.perSource], ['language', r.slices?.perLanguage]] as const) {
+    if (slices === undefined || Object.keys(slices).length === 0) continue;
+    const rows = Object.entries(slices).map(([key, s]) => [key, String(s.rows), String(s.positives), s.positives > 0 ? pct(s.recall) : '     -', s.positives > 0 ? pct(s.f1) : '     -', pct(s.fpr)]);
+    const table = tableLines([title, 'rows', 'positives', 'recall', 'F1', 'FPR'], rows, { align: ['left', 'right', 'right', 'right', 'right', 'right'], heading: 'plain' });
+    lines.push('', ...table.map((line) => `  ${line}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 

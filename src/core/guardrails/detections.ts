@@ -98,6 +98,8 @@ export class Detections {
       guardrail = this.guardrail(name);
       // Services (asynchronous adapters) wait on the network and keep their own timeouts: the budget counts work.
       if (guardrail.async) return guardrail.detect(text);
+      // Loading a model on first use is set-up, not work on this text: done before the budget's clock starts.
+      guardrail.prepare?.();
     } catch (error) {
       return { error: error instanceof Error ? error : new Error(String(error)) };
     }

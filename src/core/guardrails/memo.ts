@@ -19,7 +19,7 @@ const EMPTY: readonly Finding[] = Object.freeze([]);
 export function memoizeDetect(guardrail: Guardrail, entries = DEFAULT_MEMO_ENTRIES): Guardrail {
   const kept = new Map<string, readonly Finding[]>();
   const detect = (text: string, options?: DetectOptions): Finding[] => {
-    if (options !== undefined && (options.types !== undefined || options.minScore !== undefined)) return guardrail.detect(text, options) as Finding[];
+    if (options !== undefined && (options.types !== undefined || options.minScore !== undefined || options.context !== undefined)) return guardrail.detect(text, options) as Finding[];
     const key = hash('sha256', text, 'base64');
     const found = kept.get(key);
     if (found !== undefined) {
@@ -42,6 +42,8 @@ export function memoizeDetect(guardrail: Guardrail, entries = DEFAULT_MEMO_ENTRI
     ...(guardrail.maxSpanLengthOf ? { maxSpanLengthOf: (types: readonly string[]) => guardrail.maxSpanLengthOf!(types) } : {}),
     ...(guardrail.contextualTypes ? { contextualTypes: guardrail.contextualTypes } : {}),
     ...(guardrail.resolvesOverlaps ? { resolvesOverlaps: true } : {}),
+    ...(guardrail.contextAware ? { contextAware: true } : {}),
+    ...(guardrail.prepare ? { prepare: () => guardrail.prepare!() } : {}),
     detect,
   });
 }

@@ -21,7 +21,15 @@ export interface DetectOptions {
   types?: readonly string[];
   /** Drop findings scoring below this (0 when absent). */
   minScore?: number;
+  /**
+   * Where the text sits, for guardrails that declare `contextAware`: `message` (a user or system message) or `data`
+   * (something an agent read: a tool or MCP result, a fetched page, a retrieved document, an e-mail).
+   */
+  context?: TextContext;
 }
+
+/** See DetectOptions.context. */
+export type TextContext = 'message' | 'data';
 
 export interface Guardrail {
   readonly name: string;
@@ -47,6 +55,18 @@ export interface Guardrail {
    * found something it does not ask for (Detections.findings).
    */
   readonly resolvesOverlaps?: boolean;
+  /**
+   * True when `detect` scores a text differently as a message or as data (DetectOptions.context, or `as` in its
+   * config). A policy then reads texts through an instance configured with the context its `detect: { as }` names or
+   * the action's kind implies (tool and MCP results are data); see policy/detect.ts.
+   */
+  readonly contextAware?: boolean;
+  /**
+   * Loads what `detect` needs (a model file) ahead of the first call, so a process that never calls it never pays for
+   * it. The pipeline calls it outside the guardrail time budget; it throws when it cannot load (the rule that asked then
+   * fails closed). `detect` must work without it (it loads on first use).
+   */
+  prepare?(): void;
   /**
    * True when `detect` returns a promise (adapters that call a service). The pipeline runs those ahead of policy
    * evaluation; an undeclared promise makes the rule that asked fail closed.

@@ -8,7 +8,7 @@ import { checkPolicySchema } from './schema.js';
 import { compileStep, type CompiledStep } from './transforms.js';
 import type { Condition, PolicyDocument, RuleDocument, TransformStep } from './types.js';
 import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
-import { parseTextPaths } from './detect.js';
+import { contextVariantName, parseTextPaths } from './detect.js';
 import type { Guardrail } from '../guardrails/types.js';
 import { compileRate, type CompiledRate } from './rate.js';
 import { composeSource, type Composition } from './compose/compose.js';
@@ -190,7 +190,10 @@ function detections(rule: RuleDocument, guardrails: GuardrailSet): Detection[] {
       else if (key === 'not') visit(spec as Condition);
       else if (key === 'detect' && spec && typeof spec === 'object') {
         const d = spec as { guardrail: string; in?: string | string[]; types?: string[] };
-        add(d.guardrail, parseTextPaths(d.in, []), d.types);
+        const paths = parseTextPaths(d.in, []);
+        add(d.guardrail, paths, d.types);
+        // The instances reading as data or as a message (see compileDetect), so their work is prepared too.
+        for (const context of ['data', 'message'] as const) add(contextVariantName(d.guardrail, context), paths, d.types);
       }
     }
   };

@@ -1,5 +1,8 @@
+import { builtinSpecOf, markBuiltin } from '../guardrails/builtin-spec.js';
 import { selectFindings } from '../guardrails/detections.js';
-import type { Guardrail } from '../guardrails/types.js';
+import { memoizeDetect } from '../guardrails/memo.js';
+import { BUILTIN_GUARDRAILS } from '../guardrails/registry.js';
+import type { Guardrail, TextContext } from '../guardrails/types.js';
 import type { Action } from '../action.js';
 import { CompileProblem, type CondNode } from './conditions.js';
 import type { EvalContext } from './eval-context.js';
@@ -31,7 +34,33 @@ export function checkTypes(guardrail: Guardrail, name: string, types: string[] |
   return new Set(types);
 }
 
-/** Compiles `detect: { guardrail, in, types, minScore }` into a condition that reads the decision's detections. */
+/** Action kinds whose texts are data an agent read (tool and MCP results): a context-aware guardrail reads them as data. */
+export const DATA_KINDS: ReadonlySet<string> = new Set(['tool_output', 'mcp_output']);
+
+/** Name under which a policy's guardrail reading texts in `context` is kept (beside the guardrail itself). */
+export function contextVariantName(name: string, context: TextContext): string {
+  return `${name}\u0000as:${context}`;
+}
+
+/**
+ * The guardrail `name` reading texts in `context`: a built-in that scores by context is created again with `as` in its
+ * config (and marked, so a worker thread builds the same); anything else is the guardrail itself, context-free.
+ */
+function contextVariant(guardrails: GuardrailSet, name: string, base: Guardrail, context: TextContext): string {
+  if (!base.contextAware) return name;
+  const spec = builtinSpecOf(base);
+  const factory = spec && BUILTIN_GUARDRAILS.get(spec.use);
+  if (!spec || !factory) return name;
+  const key = contextVariantName(name, context);
+  if (guardrails.instances.has(key)) return key;
+  const config = { ...spec.config, as: context };
+  const variant = memoizeDetect(factory.create(config));
+  markBuiltin(variant, { use: spec.use, config });
+  guardrails.instances.set(key, variant);
+  return key;
+}
+
+/** Compiles `detect: { guardrail, in, types, minScore, as }` into a condition that reads the decision's detections. */
 export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: GuardrailSet | undefined): CondNode {
   if (!guardrails) throw new CompileProblem('detect is not available here', at);
   const name = spec.guardrail;
@@ -40,14 +69,19 @@ export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: G
   const minScore = spec.minScore ?? 0;
   const paths = parseTextPaths(spec.in, [...at, 'in']);
   const inText = spec.in === undefined ? 'input' : Array.isArray(spec.in) ? spec.in.join(', ') : spec.in;
+  // Which instance reads the texts: the one `as` names, else by position (tool and MCP results are data).
+  const asData = contextVariant(guardrails, name, guardrail, 'data');
+  const asMessage = spec.as === 'message' ? contextVariant(guardrails, name, guardrail, 'message') : name;
+  const reader = (action: Action) => (spec.as === 'data' ? asData : spec.as === 'message' ? asMessage : DATA_KINDS.has(action.kind) ? asData : name);
   return {
-    label: `detect ${name}${spec.types ? ` ${spec.types.join('|')}` : ''} in ${inText}${minScore > 0 ? ` (score ≥ ${minScore})` : ''}`,
+    label: `detect ${name}${spec.types ? ` ${spec.types.join('|')}` : ''} in ${inText}${spec.as ? ` as ${spec.as}` : ''}${minScore > 0 ? ` (score ≥ ${minScore})` : ''}`,
     test: (action: Action, ctx?: EvalContext) => {
       if (!ctx) throw new Error('guardrails need a decision context');
       let found = false;
+      const instance = reader(action);
       for (const segments of paths) {
         for (const at of guardrailTexts(guardrail, action, segments)) {
-          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(name, at.text, countedTypes(guardrail, at, types), minScore)), types, minScore);
+          const hits = selectFindings(countedFindings(guardrail, at, ctx.detections.findings(instance, at.text, countedTypes(guardrail, at, types), minScore)), types, minScore);
           if (hits.length === 0) continue;
           ctx.detections.report(name, hits, textPath(at));
           found = true;

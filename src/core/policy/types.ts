@@ -45,6 +45,11 @@ export interface DetectSpec {
   types?: string[];
   /** Only findings scoring at least this count (default 0). */
   minScore?: number;
+  /**
+   * For guardrails that score by context (injection): read the texts as a `message` or as `data` an agent read. Absent:
+   * by position, data for tool and MCP results (kinds tool_output, mcp_output), else as the guardrail is configured.
+   */
+  as?: 'message' | 'data';
 }
 
 /** A `when` object: dot paths mapped to a literal or an operator object, plus `all`, `any`, `not`, `detect`. All keys are ANDed. */

@@ -13,6 +13,12 @@ export interface FeatureOptions {
   charNgrams: number[];
   /** Number of hash slots; feature indices are in [0, buckets). */
   buckets: number;
+  /**
+   * Opt-in: character n-gram lengths counted inside runs of Chinese, Japanese and Korean characters (e.g. [1, 2]).
+   * Those scripts write no spaces, so a "word" is a whole clause; their one- and two-character words need n-grams
+   * shorter than the general ones. Absent: not counted (models trained without it score as before).
+   */
+  cjkNgrams?: number[];
 }
 
 const FNV_OFFSET = 0x811c9dc5;
@@ -20,6 +26,10 @@ const FNV_PRIME = 0x01000193;
 const WORD = /[\p{L}\p{N}]+/gu;
 const WORD_TAG = 0x100;
 const CHAR_TAG = 0x200;
+const CJK_TAG = 0x300;
+// Han, kana, Hangul (and their compatibility and fullwidth forms): scripts written without spaces between words.
+const CJK_RUN = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]+/g;
+const HAS_CJK = /[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\uff66-\uff9f]/;
 
 /**
  * Raw n-gram counts: a dense array over the buckets plus the list of touched slots. Counts are
@@ -194,10 +204,27 @@ function countChars345(text: string, mask: number, counter: FeatureCounter): voi
   }
 }
 
+/** Character n-grams of the given lengths inside each run of CJK characters (no padding: runs are not words). */
+function countCjk(text: string, sizes: readonly number[], buckets: number, counter: FeatureCounter): void {
+  if (!HAS_CJK.test(text)) return;
+  for (const match of text.matchAll(CJK_RUN)) {
+    const run = match[0];
+    for (const n of sizes) {
+      if (n < 1 || n > MAX_CHAR_NGRAM) continue;
+      for (let i = 0; i + n <= run.length; i++) {
+        let h = FNV_OFFSET;
+        for (let j = i; j < i + n; j++) h = Math.imul(h ^ run.charCodeAt(j), FNV_PRIME);
+        counter.add(slot(h, CJK_TAG + n, buckets));
+      }
+    }
+  }
+}
+
 /** Adds the raw n-gram counts of `text` (already normalised) to `counter`. */
 export function countFeatures(text: string, options: FeatureOptions, counter: FeatureCounter): void {
   countWords(text, options.wordNgrams, options.buckets, counter);
   countChars(text, options.charNgrams, options.buckets, counter);
+  if (options.cjkNgrams !== undefined && options.cjkNgrams.length > 0) countCjk(text, options.cjkNgrams, options.buckets, counter);
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { AgentGuardError } from '../../errors.js';
+import type { NormalizeOptions } from '../text/normalize.js';
 import { countFeatures, FeatureCounter, type FeatureOptions } from './features.js';
 import { sigmoid } from './train.js';
 
@@ -8,6 +9,8 @@ import { sigmoid } from './train.js';
 export interface LinearModelFile {
   version: 1;
   features: FeatureOptions;
+  /** Opt-in normalisation the model was trained with (absent: the default normalisation). */
+  normalize?: NormalizeOptions;
   labels: string[];
   bias: Record<string, number>;
   /** label -> sparse {index: weight}, rounded to 4 decimals, near-zero weights dropped. */
@@ -46,6 +49,11 @@ export function validateModelFile(data: unknown, source: string): LinearModelFil
   const f = file.features;
   if (!f || !isIntArray(f.wordNgrams) || !isIntArray(f.charNgrams) || !Number.isInteger(f.buckets) || f.buckets < 1) {
     throw corrupt(source, 'bad "features" options');
+  }
+  if (f.cjkNgrams !== undefined && !isIntArray(f.cjkNgrams)) throw corrupt(source, 'bad "features.cjkNgrams"');
+  const n = file.normalize;
+  if (n !== undefined && (typeof n !== 'object' || n === null || (n.keepScripts !== undefined && typeof n.keepScripts !== 'boolean'))) {
+    throw corrupt(source, 'bad "normalize" options');
   }
   if (!Array.isArray(file.labels) || file.labels.length === 0 || !file.labels.every((l) => typeof l === 'string')) {
     throw corrupt(source, 'bad "labels"');
@@ -127,6 +135,11 @@ export class LinearModel {
 
   get features(): FeatureOptions {
     return this.compile().file.features;
+  }
+
+  /** The normalisation options texts must be prepared with for this model. */
+  get normalizeOptions(): NormalizeOptions {
+    return this.compile().file.normalize ?? {};
   }
 
   /** Probability per label (sigmoid of the linear score) for already-normalised text. */

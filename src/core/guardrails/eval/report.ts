@@ -1,4 +1,5 @@
 import type { PrfScores } from './metrics.js';
+import type { Slices } from './slices.js';
 
 /** What `guardrails eval --json` prints. Figures are fractions in [0, 1]; latency in milliseconds. */
 export interface EvalReport {
@@ -17,4 +18,6 @@ export interface EvalReport {
   latencyMs: { p50: number; p99: number };
   /** Anything else worth printing (false-positive rate on hard negatives, threshold used, ...). */
   extra?: Record<string, number | string>;
+  /** Figures per data source and per language (rows' `lang` field, else detected with franc-min). */
+  slices?: Slices;
 }

@@ -3,7 +3,7 @@ import { defaultInjectionThreshold, injectionScore } from '../injection/index.js
 import { moderationGuardrail } from '../moderation/index.js';
 import { piiGuardrail } from '../pii/index.js';
 import { secretsGuardrail } from '../secrets/index.js';
-import { evaluateBinary, injectionRows, type InjectionJsonlRow } from './binary.js';
+import { evaluateBinary, injectionRows, type BinaryRow, type InjectionJsonlRow } from './binary.js';
 import { addCounts, percentile, prf, type Counts } from './metrics.js';
 import { evaluateModeration, type ModerationRow } from './moderation.js';
 import { evaluatePii, evaluatePiiTestValues, type PiiRow, type PiiTestValueRow } from './pii.js';
@@ -31,8 +31,14 @@ const SHAPES: Record<string, { fields: Record<string, (v: unknown) => boolean>; 
     describe: '{ "text", "spans", "type", "expected_detect": true | false }',
   },
   injection: {
-    fields: { text: (v) => typeof v === 'string', label: (v) => v === 'injection' || v === 'jailbreak' || v === 'benign', source: (v) => v === undefined || typeof v === 'string' },
-    describe: '{ "text", "label": "injection" | "jailbreak" | "benign", "source"? }',
+    fields: {
+      text: (v) => typeof v === 'string',
+      label: (v) => v === 'injection' || v === 'jailbreak' || v === 'benign',
+      source: (v) => v === undefined || typeof v === 'string',
+      lang: (v) => v === undefined || typeof v === 'string',
+      context: (v) => v === undefined || v === 'message' || v === 'data',
+    },
+    describe: '{ "text", "label": "injection" | "jailbreak" | "benign", "source"?, "lang"?, "context"?: "message" | "data" }',
   },
   moderation: {
     fields: { text: (v) => typeof v === 'string', labels: isPlainObject, source: (v) => v === undefined || typeof v === 'string' },
@@ -103,7 +109,9 @@ export function runEval(guardrail: EvalGuardrail, rows: readonly NumberedRow[], 
       return evaluateSecrets(checkRows<SpanRow>(rows, 'spans', file), secretsGuardrail.create({}));
     case 'injection': {
       const checked = checkRows<InjectionJsonlRow>(rows, 'injection', file).map((r) => ({ ...r, source: r.source ?? '' }));
-      return evaluateBinary(injectionRows(checked), injectionScore, options.threshold ?? defaultInjectionThreshold(), 'injection');
+      // A --threshold applies to every row; else messages and data each get the shipped threshold of their context.
+      const threshold = options.threshold ?? ((row: BinaryRow) => defaultInjectionThreshold(row.context ?? 'message'));
+      return evaluateBinary(injectionRows(checked), (text, row) => injectionScore(text, row.context ?? 'message'), threshold, 'injection');
     }
     case 'moderation':
       return evaluateModeration(checkRows<ModerationRow>(rows, 'moderation', file).map((r) => ({ ...r, source: r.source ?? '' })), moderationGuardrail.create({}));

@@ -1123,7 +1123,7 @@ return errors === 0;
 }
 
 export const validateConfig_injection = validate12;
-const schema13 = {"type":"object","additionalProperties":false,"properties":{"threshold":{"type":"number","minimum":0,"maximum":1},"minScore":{"type":"number","minimum":0,"maximum":1}},"$id":"https://agentguard.dev/schemas/guardrail-config-injection.json"};
+const schema13 = {"type":"object","additionalProperties":false,"properties":{"threshold":{"type":"number","minimum":0,"maximum":1},"minScore":{"type":"number","minimum":0,"maximum":1},"dataThreshold":{"type":"number","minimum":0,"maximum":1},"as":{"enum":["message","data"]}},"$id":"https://agentguard.dev/schemas/guardrail-config-injection.json"};
 
 function validate12(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
 /*# sourceURL="https://agentguard.dev/schemas/guardrail-config-injection.json" */;
@@ -1131,7 +1131,7 @@ let vErrors = null;
 let errors = 0;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(!((key0 === "threshold") || (key0 === "minScore"))){
+if(!((((key0 === "threshold") || (key0 === "minScore")) || (key0 === "dataThreshold")) || (key0 === "as"))){
 const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"};
 if(vErrors === null){
 vErrors = [err0];
@@ -1212,14 +1212,62 @@ vErrors.push(err6);
 errors++;
 }
 }
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.dataThreshold !== undefined){
+let data2 = data.dataThreshold;
+if(typeof data2 == "number"){
+if(data2 > 1 || isNaN(data2)){
+const err7 = {instancePath:instancePath+"/dataThreshold",schemaPath:"#/properties/dataThreshold/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1},message:"must be <= 1"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+if(data2 < 0 || isNaN(data2)){
+const err8 = {instancePath:instancePath+"/dataThreshold",schemaPath:"#/properties/dataThreshold/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/dataThreshold",schemaPath:"#/properties/dataThreshold/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.as !== undefined){
+let data3 = data.as;
+if(!((data3 === "message") || (data3 === "data"))){
+const err10 = {instancePath:instancePath+"/as",schemaPath:"#/properties/as/enum",keyword:"enum",params:{allowedValues: schema13.properties.as.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
 }
 errors++;
 }
@@ -1852,7 +1900,7 @@ return errors === 0;
 export const CONFIG_VALIDATORS = {
   "pii": { schema: "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"title\":\"pii guardrail config\",\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"types\":{\"type\":\"array\",\"items\":{\"enum\":[\"EMAIL_ADDRESS\",\"PHONE_NUMBER\",\"CREDIT_CARD\",\"US_SSN\",\"IBAN_CODE\",\"IP_ADDRESS\",\"URL\",\"US_BANK_NUMBER\",\"ABA_ROUTING_NUMBER\",\"US_PASSPORT\",\"US_DRIVER_LICENSE\",\"CRYPTO\",\"DATE_TIME\",\"PERSON\",\"LOCATION\"]},\"uniqueItems\":true,\"description\":\"Types to report (all when absent).\"},\"minScore\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,\"default\":0.5,\"description\":\"Drop findings scoring below this.\"},\"contextWords\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"EMAIL_ADDRESS\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"PHONE_NUMBER\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"CREDIT_CARD\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"US_SSN\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"IBAN_CODE\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"IP_ADDRESS\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"URL\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"US_BANK_NUMBER\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"ABA_ROUTING_NUMBER\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"US_PASSPORT\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"US_DRIVER_LICENSE\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"CRYPTO\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"DATE_TIME\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"PERSON\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}},\"LOCATION\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1}}},\"description\":\"Extra words per type that raise the score of a nearby match.\"},\"phoneRegions\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"pattern\":\"^[A-Z]{2}$\"},\"default\":[\"US\"],\"description\":\"Regions whose national phone formats are validated; international +numbers always are.\"},\"allowList\":{\"type\":\"array\",\"items\":{\"type\":\"string\"},\"description\":\"Values never reported.\"}}}", validate: validateConfig_pii },
   "secrets": { schema: "{\"$schema\":\"http://json-schema.org/draft-07/schema#\",\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"types\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1},\"uniqueItems\":true,\"description\":\"Report only these types.\"},\"minScore\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1,\"description\":\"Drop findings scoring below this.\"},\"entropyThreshold\":{\"type\":\"number\",\"minimum\":1,\"maximum\":6,\"description\":\"Shannon entropy (bits per character) a GENERIC_SECRET value must reach. Default 3.5.\"},\"keywords\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":2,\"maxLength\":64,\"pattern\":\"^[A-Za-z0-9_.-]+$\"},\"minItems\":1,\"description\":\"Names that mark the value after them as a secret; replaces the default list.\"},\"allowList\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"minLength\":1},\"description\":\"Exact values never reported.\"}}}", validate: validateConfig_secrets },
-  "injection": { schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"threshold\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"minScore\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}}}", validate: validateConfig_injection },
+  "injection": { schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"threshold\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"minScore\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"dataThreshold\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"as\":{\"enum\":[\"message\",\"data\"]}}}", validate: validateConfig_injection },
   "moderation": { schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"categories\":{\"type\":\"array\",\"items\":{\"enum\":[\"hate\",\"harassment\",\"sexual\",\"sexual/minors\",\"self-harm\",\"violence\",\"violence/graphic\"]},\"uniqueItems\":true,\"minItems\":1},\"thresholds\":{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"hate\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"harassment\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"sexual\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"sexual/minors\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"self-harm\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"violence\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},\"violence/graphic\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}}},\"minScore\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}}}", validate: validateConfig_moderation },
   "openai-moderation": { schema: "{\"type\":\"object\",\"additionalProperties\":false,\"properties\":{\"apiKey\":{\"type\":\"string\",\"minLength\":1},\"apiKeyEnv\":{\"type\":\"string\",\"minLength\":1},\"baseURL\":{\"type\":\"string\",\"pattern\":\"^https?://\"},\"model\":{\"type\":\"string\",\"minLength\":1},\"timeoutMs\":{\"type\":\"integer\",\"minimum\":1,\"maximum\":600000},\"thresholds\":{\"type\":\"object\",\"additionalProperties\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}}}}", validate: validateConfig_openai_moderation },
 };

@@ -29,6 +29,17 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
     weight: 0.85,
   },
   {
+    // Russian (after normalisation й reads и), Chinese and Japanese: "ignore / forget the previous instructions".
+    name: 'instruction-override-ru-zh-ja',
+    pattern: /(?:игнорируи|игнорируите|проигнорируи|забудь|забудьте|не обращаи внимания на|отбрось|отмени)[^.\n]{0,30}(?:инструкци|указани|правил|предыдущ|все\b|промпт)|(?:忽略|无视|忽视|忘记|忘掉|不要理会|不要遵守|別理|无需遵守)[^。.\n]{0,15}(?:指令|指示|说明|規則|规则|提示|要求|之前|以上|上面|先前|所有)|(?:以前|前|上記|これまで|すべて|全て)の?[^。.\n]{0,10}(?:指示|命令|ルール|プロンプト|指令)[^。.\n]{0,10}(?:無視|忘れ)/,
+    weight: 0.85,
+  },
+  {
+    name: 'instruction-override-es-fr-pt-it',
+    pattern: /\b(?:ignora|ignore|ignorez|ignorar|olvida|olvide|oublie|oubliez|esquece|esqueca|desconsidere|dimentica)\b[^.\n]{0,30}\b(?:instrucciones|instructions|instrucoes|istruzioni|indicaciones|consignes|reglas|regles|regras|anteriores|precedentes|anteriori|previas)\b/,
+    weight: 0.85,
+  },
+  {
     name: 'forget-everything',
     pattern: /\b(?:forget|ignore|disregard)\s+(?:about\s+)?(?:everything|all of that|all that|what (?:i|you) (?:said|told|were told)|the above|above|that|this)\b(?:[^.\n]{0,40}\b(?:and|now|instead|then)\b)/,
     weight: 0.75,
@@ -104,15 +115,65 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   },
 ];
 
-/** Noisy-OR of the weights of every rule that matches, and the names that matched. */
-export function ruleScore(text: string): { score: number; matched: string[] } {
+const MODEL_NAMES = '(?:ai|a\\.i\\.|assistant|ai assistant|language model|llm|chatbot|agent|ai agent|model|gpt|chatgpt|claude|gemini|copilot|bot)';
+const MODEL_NAMES_ML = '(?:asistente|ia|modelo|assistant|ki|ki-assistent|assistent|modell|assistente|ассистент|ии|модель|бот|неиросеть)';
+
+/**
+ * Signals of an instruction planted in data an agent reads (a tool result, a page, a document, an e-mail): words
+ * addressed to the model rather than to the document's human reader. Scored only in the data context, where a
+ * message's own requests ("summarise this", "send it to Bob") are not there to be confused with them.
+ */
+export const DATA_RULES: readonly InjectionRule[] = [
+  {
+    name: 'addressed-to-model',
+    pattern: new RegExp(`(?:^|[\\s(\\[*#>-])(?:dear|hey|hi|hello|attention|attn|note to|message to|instructions? (?:to|for)|important (?:note )?(?:to|for))\\s+(?:the\\s+|any\\s+|all\\s+)?${MODEL_NAMES}s?\\b|(?:^|\\n|[.!]\\s)${MODEL_NAMES}s?\\s*[,:]\\s*(?:please\\s+)?(?:ignore|forget|disregard|send|forward|email|delete|remove|transfer|execute|run|visit|open|navigate|include|insert|add|tell|reply|respond|output|print|say|write|do not|don't|you must|make sure|stop|call|use)\\b`),
+    weight: 0.7,
+  },
+  {
+    name: 'addressed-to-model-multilingual',
+    pattern: new RegExp(`(?:^|\\n|[.!]\\s|(?:querido|estimado|cher|chere|liebe|lieber|caro|prezado|уважаемыи|дорогои)\\s+)${MODEL_NAMES_ML}\\s*[,:]|(?:instrucciones? para el|instructions? pour l'|anweisung(?:en)? (?:fur|an) (?:den|das|die)|instrucoes para o|инструкция для)\\s*${MODEL_NAMES_ML}|(?:致|给)(?:ai|人工智能|助手|模型)|(?:aiアシスタント|ai|アシスタント|モデル)(?:へ|に)(?:の)?(?:指示|命令|お願い)`),
+    weight: 0.65,
+  },
+  {
+    name: 'while-processing',
+    pattern: new RegExp(`\\b(?:when|while|after|before|if) (?:you(?:'re| are)? )?(?:summari[sz](?:e|es|ed|ing)|translat(?:e|es|ed|ing)|read(?:s|ing)?|process(?:es|ed|ing)?|pars(?:e|es|ed|ing)|analy[sz](?:e|es|ed|ing)|answer(?:s|ed|ing)?|respond(?:s|ed|ing)?|review(?:s|ed|ing)?)\\b[^.\\n]{0,60}\\b(?:also|instead|additionally|secretly|silently|you must|you should|always|never|do not|don't|make sure)\\b`),
+    weight: 0.55,
+  },
+  {
+    name: 'ignore-the-user',
+    pattern: /\b(?:ignore|disregard|override|do not follow|don't follow)\s+(?:the\s+|your\s+)?(?:user'?s?|human'?s?|operator'?s?|original)\s+(?:request|question|task|instructions?|query|prompt)\b|\binstead of (?:answering|doing|completing|summari[sz]ing) (?:the|what the) (?:user|question|request|task)\b/,
+    weight: 0.7,
+  },
+  {
+    name: 'exfiltrate',
+    pattern: /\b(?:send|forward|email|e-mail|upload|post|transfer|leak|exfiltrate|copy) (?:all |every )?(?:the |your |my |their |his |her )?(?:user'?s? |saved |stored |private )?(?:passwords?|credentials|api[ _-]?keys?|access tokens?|secrets?|private keys?|ssh keys?|conversation|chat history|emails|messages|files|personal data|credit card numbers?)\b[^.\n]{0,60}\b(?:to|into) (?:https?:|www\.|attacker)/,
+    weight: 0.6,
+  },
+  {
+    name: 'model-role-marker',
+    pattern: /(?:^|\n)[^\S\n]*(?:assistant|ai|system|user)[^\S\n]*:[^\S\n]*(?:ignore|forget|disregard|sure|ok|understood|new (?:task|instructions?))\b|\bbegin (?:new |system |hidden )?instructions?\b|\b(?:important|urgent) (?:new )?instructions?\s*:/,
+    weight: 0.5,
+  },
+];
+
+function noisyOr(rules: readonly InjectionRule[], text: string): { score: number; matched: string[] } {
   let miss = 1;
   const matched: string[] = [];
-  for (const rule of INJECTION_RULES) {
+  for (const rule of rules) {
     if (rule.pattern.test(text)) {
       miss *= 1 - rule.weight;
       matched.push(rule.name);
     }
   }
   return { score: 1 - miss, matched };
+}
+
+/** Noisy-OR of the weights of every rule that matches, and the names that matched. */
+export function ruleScore(text: string): { score: number; matched: string[] } {
+  return noisyOr(INJECTION_RULES, text);
+}
+
+/** Noisy-OR of the data-context rules (DATA_RULES) that match `text`. */
+export function dataRuleScore(text: string): { score: number; matched: string[] } {
+  return noisyOr(DATA_RULES, text);
 }

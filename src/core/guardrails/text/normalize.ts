@@ -3,6 +3,19 @@ import { checkDeadline } from '../budget.js';
 import { blankBlobs } from './blobs.js';
 import { decodePayloads } from './decode.js';
 
+/**
+ * Opt-in changes to normalisation, stored in a model file so a model is always scored with the normalisation it was
+ * trained with (a model without them normalises exactly as before).
+ */
+export interface NormalizeOptions {
+  /**
+   * Fold Cyrillic and Greek look-alikes to Latin only inside words that also have Latin letters ("іgnore" with a
+   * Cyrillic і is a disguise), so Russian or Greek words keep their own letters instead of turning into a Latin and
+   * Cyrillic mix.
+   */
+  keepScripts?: boolean;
+}
+
 export interface NormalizedText {
   /** Text for matching: folded, lowercased, invisible characters removed, spacing collapsed. */
   readonly text: string;
@@ -25,9 +38,18 @@ function foldConfusables(text: string): string {
   return folded;
 }
 
-function foldUnicode(text: string): string {
-  let out = foldConfusables(text).toLowerCase().normalize('NFKD').replace(COMBINING_DIACRITICS, '').normalize('NFKC').toLowerCase();
-  if (NON_ASCII.test(out)) out = foldConfusables(out);
+// A word (letters and marks) with at least one ASCII letter: where a look-alike from another script is a disguise.
+const LETTER_RUN = /[\p{L}\p{M}]+/gu;
+const ASCII_LETTER = /[a-z]/i;
+
+function foldMixedScriptWords(text: string): string {
+  return text.replace(LETTER_RUN, (word) => (ASCII_LETTER.test(word) && NON_ASCII.test(word) ? foldConfusables(word) : word));
+}
+
+function foldUnicode(text: string, options: NormalizeOptions): string {
+  const fold = options.keepScripts === true ? foldMixedScriptWords : foldConfusables;
+  let out = fold(text).toLowerCase().normalize('NFKD').replace(COMBINING_DIACRITICS, '').normalize('NFKC').toLowerCase();
+  if (NON_ASCII.test(out)) out = fold(out);
   return out.replace(INVISIBLE, '');
 }
 
@@ -112,9 +134,9 @@ function foldLeet(text: string): string {
   });
 }
 
-function normalizeOnly(raw: string): string {
+function normalizeOnly(raw: string, options: NormalizeOptions): string {
   let text = raw.replace(INVISIBLE, '');
-  text = NON_ASCII.test(text) ? foldUnicode(text) : text.toLowerCase();
+  text = NON_ASCII.test(text) ? foldUnicode(text, options) : text.toLowerCase();
   checkDeadline();
   text = collapseSpacing(joinSpacedLetters(text.replace(/[^\S\n ]/g, ' ')));
   checkDeadline();
@@ -126,20 +148,25 @@ function normalizeOnly(raw: string): string {
 // MEMO_MAX_CHARS are not kept, which bounds what the memo holds.
 const MEMO_SIZE = 16;
 const MEMO_MAX_CHARS = 32_768;
-const memo = new Map<string, NormalizedText>();
+const DEFAULT_OPTIONS: NormalizeOptions = Object.freeze({});
+/** One memo per set of options (there are at most a few: one per shipped model). */
+const memos = new Map<string, Map<string, NormalizedText>>();
 
 /**
  * Canonical form of `raw` for detectors (never shown to users): NFKC, look-alikes folded to
  * ASCII, invisible and format characters removed, whitespace collapsed, spaced-out letters
  * joined, leetspeak folded, lowercase. Idempotent on `.text`. The result is frozen (it may be shared).
  */
-export function normalizeText(raw: string): NormalizedText {
+export function normalizeText(raw: string, options: NormalizeOptions = DEFAULT_OPTIONS): NormalizedText {
+  const key = options.keepScripts === true ? 'keepScripts' : '';
+  let memo = memos.get(key);
+  if (memo === undefined) memos.set(key, (memo = new Map()));
   const kept = memo.get(raw);
   if (kept !== undefined) return kept;
-  const decoded = decodePayloads(raw).map(normalizeOnly).filter((payload) => payload.length > 0);
+  const decoded = decodePayloads(raw).map((payload) => normalizeOnly(payload, options)).filter((payload) => payload.length > 0);
   // Blobs (inline images, long base64 or hex) are not language: the classifiers see the text without them, and what
   // they decode to when it is readable (the payloads above, found in the raw text).
-  const result: NormalizedText = Object.freeze({ text: normalizeOnly(blankBlobs(raw)), decoded: Object.freeze(decoded) });
+  const result: NormalizedText = Object.freeze({ text: normalizeOnly(blankBlobs(raw), options), decoded: Object.freeze(decoded) });
   if (raw.length <= MEMO_MAX_CHARS) {
     if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
     memo.set(raw, result);

@@ -39,6 +39,7 @@ export function runBatch(request: BatchRequest): BatchReply {
     try {
       // Building a guardrail (loading its model) is set-up, done at compile time on the main thread: not counted.
       const guardrail = guardrailFor(job.guardrail.use, job.guardrail.config);
+      guardrail.prepare?.();
       started = performance.now();
       const findings = withDeadline(remaining, request.budgetMs, () => guardrail.detect(job.text) as Finding[]);
       results.push({ findings: findings.map((f) => ({ ...f })) });
