@@ -45,8 +45,16 @@ export async function openDecider(setup: DeciderSetup): Promise<OpenedDecider> {
     project = await loadProjectConfig(setup.projectDir);
     const policy = await Policy.fromFile(setup.policy ?? project.paths.policy);
     const [{ openProjectEngine }, { engineDecider }] = await Promise.all([import('../cli/project-engine.js'), import('./decider.js')]);
-    const engine = await openProjectEngine(project, { policy, record: true });
-    return { decider: engineDecider(engine, setup.log), project, ...(engine.recorder ? { recorder: engine.recorder } : {}) };
+    // Trace export when the project's `telemetry` section turns it on (docs/observability.md); its last spans go on close.
+    const { startTelemetry } = await import('../telemetry/start.js');
+    const telemetry = await startTelemetry(project.config.telemetry, { defaultServiceName: 'agentguard-mcp', kind: 'internal', onExportError: (message) => setup.log(`agentguard mcp: ${message}`) });
+    const engine = await openProjectEngine(project, { policy, record: true, ...(telemetry ? { tracer: telemetry.tracer } : {}) }).catch(async (error: unknown) => {
+      await telemetry?.shutdown();
+      throw error;
+    });
+    const decider = engineDecider(engine, setup.log);
+    const closing = telemetry ? { close: async () => decider.close().finally(() => telemetry.shutdown()) } : {};
+    return { decider: { ...decider, ...closing }, project, ...(engine.recorder ? { recorder: engine.recorder } : {}) };
   } catch (error) {
     const problem = `agentguard could not load its policy, so every tool call is denied: ${(error as Error)?.message ?? String(error)}`;
     setup.log(`agentguard mcp: ${problem}`);

@@ -1,5 +1,5 @@
 import type { TracerProvider } from '@opentelemetry/api';
-import { checkTelemetryConfig, telemetryEnabled, type TelemetryConfig } from '../core/config/telemetry-config.js';
+import { checkTelemetryConfig, type TelemetryConfig } from '../core/config/telemetry-config.js';
 import { packageVersion } from '../core/contracts/sdk-versions.js';
 import { AgentGuardError } from '../core/errors.js';
 import type { DecisionTracer } from '../core/telemetry/decision-trace.js';
@@ -56,10 +56,8 @@ export async function startGuardTelemetry(given: GuardTelemetry | undefined, pro
     const spans = spanTracer(tracer, { payloads: chosen.payloads === true, kind: 'internal' });
     return { tracer: spans, flush: async () => spans.drain(), shutdown: async () => spans.drain() };
   }
-  if (!telemetryEnabled(chosen)) return undefined;
-  const { startOtlpTelemetry } = await import('../telemetry/otlp.js');
-  return startOtlpTelemetry({
-    config: chosen,
+  const { startTelemetry } = await import('../telemetry/start.js');
+  return startTelemetry(chosen, {
     defaultServiceName: 'agentguard',
     kind: 'internal',
     onExportError: (message) => process.emitWarning(`agentguard: ${message}`, { code: 'AGENTGUARD_TELEMETRY' }),

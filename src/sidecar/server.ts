@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { AuditRecorder } from '../core/audit/recorder.js';
 import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
-import { telemetryEnabled, type TelemetryConfig } from '../core/config/telemetry-config.js';
+import type { TelemetryConfig } from '../core/config/telemetry-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { loadStorePolicy } from '../core/store/store-policy.js';
@@ -117,9 +117,9 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const logFile = logFilePath(dataDir);
   let app: FastifyInstance | undefined;
   const statusKey = randomBytes(32).toString('base64url');
-  let telemetry: Awaited<ReturnType<typeof startTelemetry>>;
+  let telemetry: Awaited<ReturnType<typeof startSidecarTelemetry>>;
   try {
-    telemetry = await startTelemetry(options.telemetry, (message) => report('trace export', new Error(message)));
+    telemetry = await startSidecarTelemetry(options.telemetry, (message) => report('trace export', new Error(message)));
   } catch (error) {
     await recorder.close().catch(() => undefined);
     throw error;
@@ -201,11 +201,9 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
 }
 
 /** Starts OTLP trace export when it is on; the OpenTelemetry SDK is loaded only then. */
-async function startTelemetry(options: SidecarServerOptions['telemetry'], onExportError: (message: string) => void) {
-  if (!telemetryEnabled(options?.config, options?.endpoint)) return undefined;
-  const { startOtlpTelemetry } = await import('../telemetry/otlp.js');
-  return startOtlpTelemetry({
-    config: options?.config ?? {},
+async function startSidecarTelemetry(options: SidecarServerOptions['telemetry'], onExportError: (message: string) => void) {
+  const { startTelemetry } = await import('../telemetry/start.js');
+  return startTelemetry(options?.config, {
     ...(options?.endpoint !== undefined ? { endpoint: options.endpoint } : {}),
     defaultServiceName: 'agentguard-sidecar',
     kind: 'server',
