@@ -22,6 +22,7 @@ from ._versions import sidecar_too_old
 from .breaker import DEFAULT_COOLDOWN_S, DEFAULT_FAILURE_THRESHOLD, CircuitBreaker
 from .errors import AgentGuardError, GuardOptionsError, SidecarCallError, is_error_code
 from .models import ActionLike, Approval, ApprovalRecord, Decision, JsonObject, Preview, Reason, Usage, action_dict
+from ._trace import trace_headers
 from .validate import decision_problem, error_body, parse_json, preview_problem
 
 FailMode = Literal["closed", "open"]
@@ -120,6 +121,7 @@ class SidecarCore:
         out = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", SDK_HEADER: SDK_ID}
         if has_body:
             out["Content-Type"] = "application/json"
+        out.update(trace_headers())
         return out
 
     # ---- requests -------------------------------------------------------------------------------------------------
