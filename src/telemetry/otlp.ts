@@ -48,7 +48,11 @@ export interface OtlpTelemetry {
  * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`, then the OTLP default http://localhost:4318/v1/traces.
  */
 export function tracesUrl(configured: string | undefined, env: NodeJS.ProcessEnv): string {
-  const base = (url: string) => (/\/v1\/traces\/?$/.test(new URL(url).pathname) ? url : `${url.replace(/\/+$/, '')}/v1/traces`);
+  const base = (raw: string) => {
+    const url = new URL(raw);
+    if (!/\/v1\/traces\/?$/.test(url.pathname)) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/traces`;
+    return url.toString();
+  };
   if (configured !== undefined) return base(configured);
   const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
   if (traces) return traces;

@@ -44,6 +44,8 @@ export class FakeCollector {
   readonly bodies: string[] = [];
   readonly requests: Array<{ path: string; headers: IncomingHttpHeaders; contentType: string | undefined }> = [];
   failing = false;
+  /** The status a failing collector answers (503 by default: the exporter retries it; 400: it does not). */
+  failStatus = 503;
   private server: Server | undefined;
   url = '';
 
@@ -55,10 +57,10 @@ export class FakeCollector {
         const body = Buffer.concat(chunks).toString('utf8');
         this.requests.push({ path: req.url ?? '', headers: req.headers, contentType: req.headers['content-type'] });
         if (this.failing) {
-          res.writeHead(503).end();
+          res.writeHead(this.failStatus).end();
           return;
         }
-        if (req.method !== 'POST' || req.url !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
+        if (req.method !== 'POST' || new URL(req.url ?? '/', 'http://collector').pathname !== '/v1/traces' || !String(req.headers['content-type']).startsWith('application/json')) {
           res.writeHead(415).end();
           return;
         }
