@@ -13,6 +13,14 @@ const DEFAULT_PAGE = 2048;
 /** The advisory lock that serialises writers of one chain (appends and checkpoints), held until their transaction ends. */
 const LOCK_CHAIN = "SELECT pg_advisory_xact_lock(hashtextextended('agentguard.audit.' || $1, 0))";
 
+// What an append reads under the lock, in one round trip: the head of the chain and its latest checkpoint (always one
+// row; null columns when there is none). Read after LOCK_CHAIN, in its own statement, so its snapshot is taken once
+// the lock is held.
+const HEAD_AND_LATEST =
+  `SELECT h.seq::text AS "headSeq", h.hash AS "headHash", c.* FROM (SELECT 1) AS one` +
+  ` LEFT JOIN (SELECT seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1) AS h ON true` +
+  ` LEFT JOIN (SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.id DESC LIMIT 1) AS c ON true`;
+
 interface CheckpointRow {
   seq: string;
   hash: string;
@@ -24,6 +32,8 @@ interface CheckpointRow {
   intervalMs: string | null;
   reason: string | null;
 }
+
+type Nullable<T> = { [K in keyof T]: T[K] | null };
 
 /** A public key that signs one chain's checkpoints. */
 export interface ChainSigner {
@@ -58,9 +68,9 @@ export class PostgresAuditStore implements AuditStore {
     const placed = await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await tx.query(LOCK_CHAIN, [this.chain]);
-      const head = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
-      let seq = head ? Number(head.seq) : 0;
-      let prevHash = head?.hash ?? GENESIS_HASH;
+      const read = (await tx.query<Nullable<CheckpointRow> & { headSeq: string | null; headHash: string | null }>(HEAD_AND_LATEST, [this.chain]))[0]!;
+      let seq = read.headSeq !== null ? Number(read.headSeq) : 0;
+      let prevHash = read.headHash ?? GENESIS_HASH;
       const rows: Array<[number, EncodedEntry, string, string]> = [];
       const add = (entry: EncodedEntry) => {
         seq++;
@@ -71,7 +81,7 @@ export class PostgresAuditStore implements AuditStore {
         return out;
       };
       // As in SQLite: the latest checkpoint, when it signed the head, goes into the chain first.
-      const latest = (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0];
+      const latest = read.hash !== null ? (read as CheckpointRow) : undefined;
       if (latest && latest.n !== null && Number(latest.seq) === seq) add(encodeEntry(checkpointEntry(checkpointOf(latest)), 0, true));
       const out = encoded.map(add);
       await tx.query(
