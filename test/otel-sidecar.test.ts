@@ -45,7 +45,7 @@ interface Harness {
 }
 const open: Harness[] = [];
 
-async function setup(options: { payloads?: boolean; failing?: boolean; headers?: Record<string, string> } = {}): Promise<Harness> {
+async function setup(options: { payloads?: boolean; failing?: boolean; headers?: Record<string, string>; inlineMaxChars?: number } = {}): Promise<Harness> {
   const dir = makeTempDir('ag-otel-');
   const dataDir = join(dir, '.agentguard');
   const policyPath = join(dir, 'policy.yaml');
@@ -59,7 +59,15 @@ async function setup(options: { payloads?: boolean; failing?: boolean; headers?:
     env: {},
   });
   const recorder = await AuditRecorder.open({ dataDir, checkpointIntervalMs: 0 });
-  const app = await buildSidecarApp({ policy: await Policy.fromFile(policyPath), policyPath, recorder, dataDir, authenticate, tracer: telemetry.tracer });
+  const app = await buildSidecarApp({
+    policy: await Policy.fromFile(policyPath),
+    policyPath,
+    recorder,
+    dataDir,
+    authenticate,
+    tracer: telemetry.tracer,
+    ...(options.inlineMaxChars !== undefined ? { guardrails: { workers: 1, inlineMaxChars: options.inlineMaxChars } } : {}),
+  });
   const harness = { app, recorder, telemetry, collector };
   open.push(harness);
   return harness;
@@ -137,6 +145,20 @@ describe('sidecar trace export (OTLP/HTTP JSON to a fake collector)', () => {
     expect(pii.attributes).toMatchObject({ 'gen_ai.guardrail.component.name': 'pii', 'gen_ai.guardrail.verdict.type': 'warn', 'agentguard.async': false });
     expect(pii.attributes['agentguard.findings']).toBeGreaterThanOrEqual(1);
     expect(stages.find((s) => s.name === 'agentguard.auth')!.attributes['agentguard.token']).toBe('agent');
+  });
+
+  it('shows guardrails run in worker threads as a stage of their own, ahead of the policy', async () => {
+    const h = await setup({ inlineMaxChars: 16 });
+    const decision = await decide(h, { kind: 'tool', name: 'mail.send', input: { body: `a long enough text for the workers, to ${EMAIL}` } });
+    expect(decision.effect).toBe('transform');
+    await h.telemetry.flush();
+    const root = rootOf(h.collector, decision.id);
+    const stages = h.collector.childrenOf(root);
+    const guardrails = stages.find((s) => s.name === 'agentguard.guardrails')!;
+    expect(guardrails).toBeDefined();
+    const workers = h.collector.childrenOf(guardrails).find((s) => s.name === 'agentguard.guardrail_workers')!;
+    expect(workers.attributes['agentguard.texts']).toBeGreaterThanOrEqual(1);
+    expect(guardrails.endNs <= stages.find((s) => s.name === 'agentguard.policy')!.startNs).toBe(true);
   });
 
   it('parents the decision span on the W3C traceparent of the request', async () => {

@@ -262,7 +262,7 @@ async function prepareDetections(policy: Policy, action: Action, ctx: EvalContex
   if (offloaded) {
     const started = trace ? traceClock() : 0;
     const outcome = await pool.run(offload.map(({ text, spec }) => ({ guardrail: spec, text })), ctx.detections.remainingMs);
-    trace?.guardrailRun('workers', started, traceClock(), { texts: offload.length, chars, spent_ms: Math.round(outcome.spentMs * 1000) / 1000 });
+    trace?.workersRun(started, traceClock(), { texts: offload.length, chars, spent_ms: Math.round(outcome.spentMs * 1000) / 1000 });
     ctx.detections.spend(outcome.spentMs);
     offload.forEach(({ name, text }, i) => ctx.detections.adopt(name, text, outcome.results[i]));
   }

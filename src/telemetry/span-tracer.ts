@@ -38,10 +38,10 @@ function spanName(traced: TracedDecision): string {
 /** A stage (and its guardrail runs) as a child span with the stage's own start and end. */
 function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: string): void {
   const guardrail = stage.name === 'guardrail' ? String(stage.attributes?.guardrail ?? '') : undefined;
-  const name = guardrail !== undefined ? (guardrail === 'workers' ? `${COMPONENT}.guardrail_workers` : `run_guardrail ${guardrail}`) : `${COMPONENT}.${stage.name}`;
+  const name = guardrail !== undefined ? `run_guardrail ${guardrail}` : `${COMPONENT}.${stage.name}`;
   const attributes: Record<string, string | number | boolean | string[]> = {};
   for (const [key, value] of Object.entries(stage.attributes ?? {})) attributes[`${COMPONENT}.${key}`] = value as string | number | boolean | string[];
-  if (guardrail !== undefined && guardrail !== 'workers') {
+  if (guardrail !== undefined) {
     attributes['gen_ai.operation.name'] = 'run_guardrail';
     attributes['gen_ai.guardrail.component.name'] = guardrail;
     attributes['gen_ai.guardrail.target.type'] = target;

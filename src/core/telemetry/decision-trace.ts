@@ -7,7 +7,7 @@ export type TraceValue = string | number | boolean | readonly string[];
 
 /** One timed stage of a decision (or of a stage: a guardrail run inside the policy stage). Times are epoch milliseconds. */
 export interface StageRecord {
-  /** auth, guardrails, guardrail, guardrail_workers, policy, rate_limit, budget.reserve, approval, session, audit, budget.settle */
+  /** auth, session.read, guardrails, guardrail, guardrail_workers, policy, rate_limit, budget.reserve, approval, session, audit, budget.settle */
   name: string;
   start: number;
   end: number;
@@ -109,6 +109,11 @@ export class DecisionTrace {
     if (error !== undefined) record.error = errorKind(error);
     this.runs.push(record);
   };
+
+  /** The batch of texts the guardrail worker threads ran for this decision (see GuardrailPool). */
+  workersRun(start: number, end: number, attributes: Record<string, TraceValue>): void {
+    this.runs.push({ name: 'guardrail_workers', start, end, attributes });
+  }
 
   /** Marks the decision done (the end of its span). */
   finish(): void {
