@@ -125,9 +125,9 @@ async function startFloor() {
 }
 
 /** A detached sidecar on its own data folder, on SQLite or on the PostgreSQL store `storeUrl`, with an agent token. */
-function startSidecar(name, dir, policyFile, storeUrl) {
+function startSidecar(name, dir, policyFile, storeUrl, extraEnv = {}) {
   const dataDir = join(dir, name.replace(/\W+/g, '-'));
-  const env = storeUrl ? { AGENTGUARD_STORE_URL: storeUrl } : {};
+  const env = { ...(storeUrl ? { AGENTGUARD_STORE_URL: storeUrl } : {}), ...extraEnv };
   const { token } = cli(['token', 'create', '--agent', 'bench', '--json', '--data-dir', dataDir], env);
   const started = cli(['sidecar', 'start', '--detach', '--port', '0', '--policy', policyFile, '--data-dir', dataDir, '--json'], env);
   const script = join(dir, `${name.replace(/\W+/g, '-')}.lua`);
@@ -173,13 +173,17 @@ export async function run({ log }) {
     const floor = await startFloor();
     floor.script = floorScript;
     servers.push(floor);
-    const sidecars = [startSidecar('sidecar on SQLite', dir, policyFile)];
-    servers.push(sidecars[0]);
+    const sidecars = [
+      startSidecar('sidecar on SQLite', dir, policyFile),
+      // The same, with audit appends on the event loop's own connection (no writer thread): what the thread buys.
+      startSidecar('sidecar on SQLite, AGENTGUARD_AUDIT_THREAD=off', dir, policyFile, undefined, { AGENTGUARD_AUDIT_THREAD: 'off' }),
+    ];
+    servers.push(...sidecars);
     const pgMissing = process.env.BENCH_WRK_POSTGRES === '0' ? 'BENCH_WRK_POSTGRES=0' : postgresMissing();
     if (pgMissing === null) {
       cluster = await startPgCluster();
       sidecars.push(startSidecar('sidecar on PostgreSQL', dir, policyFile, cluster.database('bench_wrk')));
-      servers.push(sidecars[1]);
+      servers.push(sidecars.at(-1));
     } else {
       log(`  PostgreSQL skipped: ${pgMissing}`);
     }

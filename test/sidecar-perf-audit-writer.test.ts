@@ -43,6 +43,35 @@ async function expectStored(store: SqliteStore, records: AuditRecord[]): Promise
 }
 
 describe('audit writer thread (SqliteStore auditWriterThread)', () => {
+  it('works with the background WAL checkpointer: the WAL restarts (the thread connection stops auto-checkpointing) and every record verifies', async () => {
+    const dataDir = tempDataDir('ag-perf-writer-');
+    mkdirSync(dataDir, { recursive: true });
+    const file = join(dataDir, 'agentguard.db');
+    const frame = 4096 + 24;
+    const store = SqliteStore.open(file, { auditWriterThread: true, backgroundCheckpoints: { startAfterWrites: 1, restartBytes: 64 * frame, intervalMs: 1, retryMs: 5 } });
+    open.push(store);
+    const recorder = new AuditRecorder(store, loadOrCreateSigningKeys(dataDir), { checkpointEvery: 250 });
+    const records: AuditRecord[] = [];
+    await recorder.record(decisionEntry(0)).then((r) => records.push(r));
+    while (store.checkpointStats()?.running !== true) await new Promise((resolve) => setTimeout(resolve, 2));
+    for (let i = 1; i < 1500; i += 5) {
+      // Five requests in one turn: one batch for the thread.
+      const batch = await Promise.all(Array.from({ length: 5 }, (_, k) => recorder.record(decisionEntry(i + k))));
+      records.push(...batch);
+      if (i % 100 === 1) await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const stats = store.checkpointStats()!;
+    expect(stats.running).toBe(true);
+    expect(stats.restarts).toBeGreaterThanOrEqual(1);
+    await recorder.close();
+    const reopened = SqliteStore.open(file, { create: false });
+    open.push(reopened);
+    await expectStored(reopened, records);
+    const result = await verified(reopened, dataDir);
+    expect(result.ok).toBe(true);
+    expect(result.records).toBe(records.length + (await reopened.audit.query({ type: 'checkpoint' })).length);
+  });
+
   it('keeps concurrent requests in one verifiable chain, in the order they were recorded, each resolved only once stored', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 1, max: 7 }), async (sizes, checkpointEvery) => {
