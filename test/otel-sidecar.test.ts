@@ -21,6 +21,13 @@ rules:
     effect: transform
     when: { kind: tool, name: mail.send, detect: { guardrail: pii, in: input.body, types: [EMAIL_ADDRESS] } }
     transform: [ { redact: input.body, guardrail: pii, types: [EMAIL_ADDRESS] } ]
+  - id: refunds
+    effect: require_approval
+    when: { kind: tool, name: payments.refund }
+  - id: search-rate
+    effect: allow
+    when: { kind: tool, name: web.search }
+    rate: { max: 1, per: 1m }
   - id: tools
     effect: allow
     when: { kind: tool }
@@ -159,6 +166,23 @@ describe('sidecar trace export (OTLP/HTTP JSON to a fake collector)', () => {
     const workers = h.collector.childrenOf(guardrails).find((s) => s.name === 'agentguard.guardrail_workers')!;
     expect(workers.attributes['agentguard.texts']).toBeGreaterThanOrEqual(1);
     expect(guardrails.endNs <= stages.find((s) => s.name === 'agentguard.policy')!.startNs).toBe(true);
+  });
+
+  it('times the approval a require_approval decision creates, and the rate limit of a rule with a rate', async () => {
+    const h = await setup();
+    const pending = await decide(h, { kind: 'tool', name: 'payments.refund', input: { amount: 5 } });
+    const first = await decide(h, { kind: 'tool', name: 'web.search', input: { q: 'a' } });
+    const second = await decide(h, { kind: 'tool', name: 'web.search', input: { q: 'b' } });
+    expect([pending.effect, first.effect, second.effect]).toEqual(['require_approval', 'allow', 'deny']);
+    await h.telemetry.flush();
+    const approval = rootOf(h.collector, pending.id);
+    expect(approval.attributes['gen_ai.guardrail.verdict.type']).toBe('escalate');
+    expect(typeof approval.attributes['agentguard.approval.id']).toBe('string');
+    expect(h.collector.childrenOf(approval).map((s) => s.name)).toContain('agentguard.approval');
+    const limited = rootOf(h.collector, second.id);
+    const rate = h.collector.childrenOf(limited).find((s) => s.name === 'agentguard.rate_limit')!;
+    expect(rate.attributes['agentguard.effect']).toBe('deny');
+    expect(limited.attributes['gen_ai.guardrail.verdict.code']).toBeDefined();
   });
 
   it('parents the decision span on the W3C traceparent of the request', async () => {
