@@ -1,9 +1,10 @@
 /**
  * Bench section: what a coding agent waits for on every tool call when its hook goes through agentguard. Each sample
  * is one whole process, as agents run it: `node bin/agentguard-hook.js claude-code` fed a Claude Code PreToolUse
- * payload (a Bash call) on stdin, until it exits. Three ways side by side in alternating rounds: `node -e 0` (bare
- * Node start, the floor), the hook deciding locally with the coding-agent pack (policy load, shell parse, audit
- * record), and the hook asking a sidecar that already runs (started here in this process, same pack).
+ * payload (a Bash call) on stdin, until it exits. Four ways side by side in alternating rounds: `node -e 0` (bare
+ * Node start, the floor), the hook deciding locally with the coding-agent pack (policy load, shell view, audit
+ * record) for a command of plain words and for one with a pipe (which loads the shell parser), and the hook asking a
+ * sidecar that already runs (started here in this process, same pack).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,8 +43,8 @@ export async function run({ log }) {
   mkdirSync(join(project, 'agentguard'), { recursive: true });
   writeFileSync(join(project, 'agentguard.config.json'), JSON.stringify({ policy: 'agentguard/policy.yaml', policyDir: 'agentguard', dataDir: '.agentguard' }));
   writeFileSync(join(project, 'agentguard/policy.yaml'), readFileSync(PACK, 'utf8'));
-  const payload = (i) =>
-    JSON.stringify({ session_id: `bench-${i}`, transcript_path: '/tmp/t.jsonl', cwd: project, permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command: 'git status --short', description: 'status' }, tool_use_id: `toolu_${i}` });
+  const payload = (i, command = 'git status --short') =>
+    JSON.stringify({ session_id: `bench-${i}`, transcript_path: '/tmp/t.jsonl', cwd: project, permission_mode: 'default', hook_event_name: 'PreToolUse', tool_name: 'Bash', tool_input: { command, description: 'status' }, tool_use_id: `toolu_${i}` });
 
   const [{ buildSidecarApp }, { AuditRecorder }, { Policy }] = await Promise.all([import('../dist/sidecar/app.js'), import('../dist/core/audit/recorder.js'), import('../dist/core/policy/policy.js')]);
   const dataDir = join(dir, 'sidecar-data');
@@ -58,16 +59,18 @@ export async function run({ log }) {
   const ways = [
     { label: '`node -e 0` (bare Node start)', args: ['-e', '0'], env: baseEnv },
     { label: 'hook, local (project policy, audit on)', args: [ENTRY, 'claude-code'], env: baseEnv, check: true },
+    // Not plain words, so the shell view loads its parser (mvdan-sh), as for any command with quotes, $, pipes, …
+    { label: 'hook, local, `git log --oneline` piped into `head` (shell parser loaded)', args: [ENTRY, 'claude-code'], env: baseEnv, check: true, command: 'git log --oneline | head -5' },
     { label: 'hook, sidecar mode (AGENTGUARD_SIDECAR_URL)', args: [ENTRY, 'claude-code'], env: { ...baseEnv, AGENTGUARD_SIDECAR_URL: url, AGENTGUARD_TOKEN: 'bench-hook' }, check: true },
   ];
   const samples = ways.map(() => []);
   const failures = [];
   try {
     // One unrecorded warm-up each (file system cache, the sidecar's first request).
-    for (const way of ways) await timeProcess(way.args, { cwd: project, env: way.env, input: payload(0) });
+    for (const way of ways) await timeProcess(way.args, { cwd: project, env: way.env, input: payload(0, way.command) });
     for (let round = 1; round <= ROUNDS; round++) {
       for (const [i, way] of ways.entries()) {
-        const result = await timeProcess(way.args, { cwd: project, env: way.env, input: payload(round) });
+        const result = await timeProcess(way.args, { cwd: project, env: way.env, input: payload(round, way.command) });
         if (way.check && (result.code !== 0 || result.stdout !== '')) failures.push(`${way.label}: round ${round} did not allow the call (exit ${result.code}, ${result.stdout.trim()})`);
         samples[i].push(result.ms);
       }
@@ -85,12 +88,12 @@ export async function run({ log }) {
   const floor = stats[0].p50;
   const rows = ways.map((way, i) => [way.label, stats[i].p50.toFixed(0), stats[i].p95.toFixed(0), formatRatio(stats[i].p50 / floor)]);
   const local = stats[1].p50 / floor;
-  const sidecar = stats[2].p50 / floor;
+  const sidecar = stats[3].p50 / floor;
   const verdict = (ratio, target) => `${formatRatio(ratio)} (target ≤ ${target}×: ${ratio <= target ? 'met' : 'NOT met'})`;
   const markdown = [
     markdownTable(['', 'p50 ms', 'p95 ms', 'p50 vs node -e 0'], rows, ['l', 'r', 'r', 'r']),
     '',
-    `${ROUNDS} alternating rounds, one process per sample, a Claude Code PreToolUse Bash payload decided by policies/coding-agent (the command parsed by the shell view). Local: ${verdict(local, TARGET_LOCAL)}; sidecar: ${verdict(sidecar, TARGET_SIDECAR)}.`,
+    `${ROUNDS} alternating rounds, one process per sample, a Claude Code PreToolUse Bash payload decided by policies/coding-agent (the shell view reads git status --short from its words, the piped command through the parser). Local (plain words): ${verdict(local, TARGET_LOCAL)}; sidecar: ${verdict(sidecar, TARGET_SIDECAR)}.`,
   ].join('\n');
   return { markdown, failures };
 }
