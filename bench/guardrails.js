@@ -232,6 +232,7 @@ async function benchInjection(dataDir, log, failures) {
   if (oursAll.latency.p50PerKb > TARGETS.p50MsPerKb) failures.push(`injection p50 ${ms(oursAll.latency.p50PerKb)} ms/KB is above the ${TARGETS.p50MsPerKb} ms/KB target`);
 
   const cv = model?.metrics?.cv5;
+  const loso = model?.metrics?.losoPublic;
   const sampled = results.filter((r) => r.step > 1);
   return [
     '### Prompt injection (eval/injection.dev.jsonl)',
@@ -247,6 +248,10 @@ async function benchInjection(dataDir, log, failures) {
     cv
       ? `agentguard 5-fold cross-validated on the shippable rows (each row scored by a model that never saw it; from models/injection.json): precision ${f3(cv.precision)}, recall ${f3(cv.recall)}, F1 ${f3(cv.f1)}, ROC AUC ${f3(cv.auc)}, TPR @ 1% FPR ${f3(cv.tprAt1pctFpr)}, FPR on hard negatives ${f3(cv.hardNegativeFpr)} (${cv.rows} rows).`
       : 'No cross-validated figures found in models/injection.json.',
+    '',
+    loso
+      ? `agentguard leave-one-source-out (each source scored by a model trained on every other source, public sources only; the estimate closest to unseen data; from models/injection.json): precision ${f3(loso.precision)}, recall ${f3(loso.recall)}, F1 ${f3(loso.f1)}, ROC AUC ${f3(loso.auc)}, TPR @ 1% FPR ${f3(loso.tprAt1pctFpr)}, FPR on hard negatives ${f3(loso.hardNegativeFpr)}.`
+      : '',
     '',
     'Probes (verdict, score):',
     '',

@@ -41,7 +41,7 @@ const PUBLIC_ROWS = resolve(ROOT, 'data/training/injection-public.jsonl.gz');
 const OWN_BLOCKS = resolve(ROOT, 'data/training/injection-own-blocks.json');
 /** Groups of rows we wrote ourselves: trained on, measured in cross-validation, never reported as independent. */
 const SELF_WRITTEN_GROUPS = new Set(['agentguard-multilingual', 'agentguard-documents']);
-/** The data threshold keeps the false-positive rate on benign documents at or below this (cross-validated). */
+/** The data threshold keeps the false-positive rate on benign documents at or below this (5-fold and leave-one-source-out). */
 const MAX_DATA_FPR = 0.03;
 /** How many of the most frequent training words are added alone as negatives. */
 const LONE_WORD_NEGATIVES = 400;
@@ -260,13 +260,15 @@ function main(): void {
   const trainedOn = [...new Set(shippable.map((r) => r.source))].sort();
   console.log(`shippable rows ${shippable.length}, held-out (never trained) rows ${heldOut.length}`);
 
-  // 5-fold cross-validation (stratified by source and label): picks the shipped thresholds.
+  // 5-fold cross-validation (stratified by source and label) and leave-one-source-out (each source scored by a model
+  // trained on the others). The message threshold comes from the 5-fold scores. The data threshold must keep benign
+  // documents flagged at most 3 % of the time under both estimates: documents like those trained on (5-fold) and
+  // documents from a source never seen (leave-one-source-out); so it is the higher of the two.
   const cvScores = outOfFold(folds(shippable), 'fold');
-  const thresholds = pickThresholds(shippable, cvScores);
-  const cv = report(shippable, cvScores, thresholds, 'injection (5-fold CV)');
-
-  // Leave-one-source-out: each source scored by a model trained on the others, at the shipped thresholds.
   const losoScores = outOfFold(bySource(shippable), 'held-out source');
+  const fromCv = pickThresholds(shippable, cvScores);
+  const thresholds = { message: fromCv.message, data: Math.max(fromCv.data, pickThresholds(shippable, losoScores).data) };
+  const cv = report(shippable, cvScores, thresholds, 'injection (5-fold CV)');
   const loso = report(shippable, losoScores, thresholds, 'injection (leave-one-source-out)');
   const independent = shippable.filter((r) => !SELF_WRITTEN_GROUPS.has(r.binary.group!));
   const losoIndependent = report(independent, losoScores, thresholds, 'injection (leave-one-source-out, public sources only)');
@@ -282,7 +284,7 @@ function main(): void {
 
   const metrics = {
     note: 'cv5: 5-fold CV on shippable rows (picks the thresholds). loso: leave-one-source-out CV (each source scored by a model trained on every other source) at the shipped thresholds; losoPublic leaves out the rows we wrote ourselves (agentguard-*), which are never independent evidence. neverTrained: tensor-trust and alpaca_eval dev rows (licence forbids training; measured only). dev: the shared dev file scored by the shipped model (partly in-sample).',
-    thresholds, thresholdRule: `message: best CV F1 with CV precision >= ${MIN_PRECISION}; data: lowest threshold with CV FPR <= ${MAX_DATA_FPR} on benign documents`,
+    thresholds, thresholdRule: `message: best 5-fold CV F1 with CV precision >= ${MIN_PRECISION}; data: lowest threshold with FPR <= ${MAX_DATA_FPR} on benign documents in both 5-fold and leave-one-source-out CV`,
     features: FEATURES, normalize: NORMALIZE, train: TRAIN, cv5: cv, loso, losoPublic: { ...losoIndependent, auc: losoAuc }, neverTrained: heldOutReport, dev,
   };
   file.metrics = metrics;
