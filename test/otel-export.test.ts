@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DecisionTrace } from '../src/core/telemetry/decision-trace.js';
 import { startOtlpTelemetry, tracesUrl, type OtlpTelemetry } from '../src/telemetry/otlp.js';
+import { startTelemetry } from '../src/telemetry/start.js';
 import { FakeCollector } from './helpers/otlp-collector.js';
 
 const open: Array<{ telemetry?: OtlpTelemetry; collector?: FakeCollector }> = [];
@@ -38,6 +39,35 @@ describe('OTLP export', () => {
     telemetry.tracer.record({ operation: 'decide', action: { kind: 'tool', name: 'kb.search' }, trace: new DecisionTrace() });
     await telemetry.flush();
     expect(collector.spans.map((s) => s.name)).toEqual(['run_guardrail agentguard']);
+  });
+
+  it('is turned on by the config, an endpoint or AGENTGUARD_OTLP_ENDPOINT, never by the OTEL_* variables alone', async () => {
+    const options = { defaultServiceName: 'x', kind: 'server' as const };
+    await expect(startTelemetry(undefined, { ...options, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_SERVICE_NAME: 's' } })).resolves.toBeUndefined();
+    await expect(startTelemetry({ payloads: true }, { ...options, env: {} })).resolves.toBeUndefined();
+    const fromEnv = await startTelemetry(undefined, { ...options, env: { AGENTGUARD_OTLP_ENDPOINT: 'http://127.0.0.1:9/base' } });
+    open.push({ telemetry: fromEnv });
+    expect(fromEnv?.endpoint).toBe('http://127.0.0.1:9/base/v1/traces');
+    const fromConfig = await startTelemetry({ otlp: {} }, { ...options, env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'from-env' } });
+    open.push({ telemetry: fromConfig });
+    expect([fromConfig?.endpoint, fromConfig?.serviceName]).toEqual(['http://127.0.0.1:9/v1/traces', 'from-env']);
+    await expect(startTelemetry(undefined, { ...options, env: { AGENTGUARD_OTLP_ENDPOINT: 'collector:4318' } })).rejects.toThrow(/AGENTGUARD_OTLP_ENDPOINT must be an http/);
+  });
+
+  it('sends the headers of OTEL_EXPORTER_OTLP_HEADERS together with the configured ones', async () => {
+    const collector = await new FakeCollector().start();
+    const saved = process.env.OTEL_EXPORTER_OTLP_HEADERS;
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = 'x-from-env=env-value,authorization=Bearer env-token';
+    try {
+      const telemetry = await startOtlpTelemetry({ config: { otlp: { endpoint: collector.url, headers: { 'x-from-config': 'config-value' } } }, defaultServiceName: 'x', kind: 'server', env: {} });
+      open.push({ telemetry, collector });
+      telemetry.tracer.record({ operation: 'decide', action: { kind: 'tool', name: 'kb.search' }, trace: new DecisionTrace() });
+      await telemetry.flush();
+    } finally {
+      if (saved === undefined) delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
+      else process.env.OTEL_EXPORTER_OTLP_HEADERS = saved;
+    }
+    expect(collector.requests[0]!.headers).toMatchObject({ 'x-from-env': 'env-value', authorization: 'Bearer env-token', 'x-from-config': 'config-value' });
   });
 
   it('resolves the traces URL as the OpenTelemetry variables define it, a configured endpoint first', () => {

@@ -33,7 +33,8 @@ async function check(collector?: string): Promise<Report> {
   const policy = join(folder, 'policy.yaml');
   writeFileSync(policy, POLICY);
   // OTEL_* variables set, as a cluster may set them for every container: alone they must not turn export on.
-  const env = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector ?? 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'from-env' };
+  const env: NodeJS.ProcessEnv = { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: collector ?? 'http://127.0.0.1:9', OTEL_SERVICE_NAME: 'from-env' };
+  delete env.AGENTGUARD_OTLP_ENDPOINT;
   const { stdout } = await run(process.execPath, ['--import', 'tsx', SCRIPT, folder, policy, ...(collector ? [collector] : [])], { cwd: ROOT, env, timeout: 120_000 });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as Report;
 }

@@ -43,13 +43,13 @@ export function checkGuardTelemetry(value: unknown): GuardTelemetry | undefined 
 }
 
 /**
- * Starts trace export when it is on (the option, else the project's `telemetry` section); the OpenTelemetry modules
- * load only then. Export failures become one process warning a minute and never reach a decision.
+ * Starts trace export when it is on (the option, else the project's `telemetry` section, or AGENTGUARD_OTLP_ENDPOINT);
+ * the OpenTelemetry modules load only then. Export failures become one process warning a minute and never reach a decision.
  */
 export async function startGuardTelemetry(given: GuardTelemetry | undefined, project: TelemetryConfig | undefined): Promise<RunningTelemetry | undefined> {
   const chosen = given ?? project;
-  if (chosen === undefined) return undefined;
-  if (hasProvider(chosen)) {
+  if (chosen === undefined && !process.env.AGENTGUARD_OTLP_ENDPOINT?.trim()) return undefined;
+  if (chosen !== undefined && hasProvider(chosen)) {
     const { spanTracer } = await import('../telemetry/span-tracer.js');
     const tracer = chosen.tracerProvider.getTracer('agentguard', packageVersion());
     // The application's provider is its own to flush and shut down; what is handed to it is the spans built so far.

@@ -61,6 +61,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       description:
         'Export a span per decision (OpenTelemetry, OTLP/HTTP) to this collector, e.g. http://localhost:4318 (/v1/traces is added). Replaces "telemetry.otlp.endpoint" of the project config; headers come from there or OTEL_EXPORTER_OTLP_HEADERS. Off by default.',
       helpValue: '<url>',
+      env: 'AGENTGUARD_OTLP_ENDPOINT',
     }),
   };
 
@@ -84,9 +85,9 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     const log = { ...(flags['log-max-mb'] !== undefined ? { maxBytes: flags['log-max-mb'] * 1024 * 1024 } : {}), ...(flags['log-files'] !== undefined ? { files: flags['log-files'] } : {}) };
     const logArgs = [...(flags['log-max-mb'] !== undefined ? ['--log-max-mb', String(flags['log-max-mb'])] : []), ...(flags['log-files'] !== undefined ? ['--log-files', String(flags['log-files'])] : [])];
     if (flags['policy-from-store']) logArgs.push('--policy-from-store');
-    const otlpEndpoint = flags['otlp-endpoint'] === undefined ? undefined : checkOtlpEndpoint(flags['otlp-endpoint'], '--otlp-endpoint');
-    if (otlpEndpoint !== undefined) logArgs.push('--otlp-endpoint', otlpEndpoint);
-    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs });
+    const fromEnv = !this.argv.some((arg) => arg === '--otlp-endpoint' || arg.startsWith('--otlp-endpoint='));
+    const otlpEndpoint = flags['otlp-endpoint'] === undefined ? undefined : checkOtlpEndpoint(flags['otlp-endpoint'], fromEnv ? 'AGENTGUARD_OTLP_ENDPOINT' : '--otlp-endpoint');
+    if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs, otlpEndpoint });
     return this.foreground({
       dataDir,
       policyPath: policy,
@@ -113,7 +114,16 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     return { pid: process.pid, url: running.url, dataDir: options.dataDir, policy: options.policyPath, logFile: running.logFile, detached: false };
   }
 
-  private async detach(options: { dataDir: string; policy: string; host: string; port: number; allowRemote: boolean; configFile?: string; logArgs: string[] }): Promise<SidecarStartResult> {
+  private async detach(options: {
+    dataDir: string;
+    policy: string;
+    host: string;
+    port: number;
+    allowRemote: boolean;
+    configFile?: string;
+    logArgs: string[];
+    otlpEndpoint?: string;
+  }): Promise<SidecarStartResult> {
     const { dataDir } = options;
     assertNotRunning(dataDir);
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
@@ -137,9 +147,11 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       ...(options.configFile ? ['--config', options.configFile] : []),
       ...options.logArgs,
     ];
-    // A --store URL goes through the environment: a command line is visible to every user of the machine (ps).
+    // A --store URL (and an --otlp-endpoint, which may carry a key in its query) goes through the environment: a
+    // command line is visible to every user of the machine (ps).
     const store = selectedStoreUrl();
-    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env: { ...process.env, NO_COLOR: '1', ...(store ? { AGENTGUARD_STORE_URL: store } : {}) } });
+    const env = { ...process.env, NO_COLOR: '1', ...(store ? { AGENTGUARD_STORE_URL: store } : {}), ...(options.otlpEndpoint ? { AGENTGUARD_OTLP_ENDPOINT: options.otlpEndpoint } : {}) };
+    const child = spawn(process.execPath, args, { detached: true, stdio: ['ignore', logFd, logFd], env });
     closeSync(logFd);
     let exited: number | null | undefined;
     child.on('exit', (code) => {

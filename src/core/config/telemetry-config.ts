@@ -1,9 +1,9 @@
 import { AgentGuardError } from '../errors.js';
 
 /**
- * The `telemetry` section of agentguard.config.json. Trace export is on only when `otlp` is present (or the sidecar's
- * `--otlp-endpoint` flag is given): the OTEL_EXPORTER_OTLP_* variables alone never turn it on, they only fill in what
- * the section leaves out. See docs/observability.md.
+ * The `telemetry` section of agentguard.config.json. Trace export is on only when `otlp` is present, or an endpoint
+ * is given (the sidecar's `--otlp-endpoint`, AGENTGUARD_OTLP_ENDPOINT): the OTEL_EXPORTER_OTLP_* variables alone never
+ * turn it on, they only fill in what the section leaves out. See docs/observability.md.
  */
 export interface TelemetryConfig {
   /** Export a span per decision over OTLP/HTTP (JSON). `{}` exports to OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT, else http://localhost:4318. */
