@@ -198,10 +198,11 @@ class ShellAnalyzer {
       this.dynamic = true; // nested code past the budget is not read, so what it runs is unknown
       return;
     }
-    const plain = this.plain ? plainWords(src) : undefined;
+    const plain = this.plain ? plainCommands(src) : undefined;
     if (plain) {
-      // What the parser gives for plain words: one statement of one call (none for a blank line), each word one literal.
-      if (plain.length > 0) this.callWords(plain.map(unquotedWord), ctx, 'none', []);
+      // What the parser gives for plain commands: one call per command, in order, each word one literal, reading a pipe
+      // when a `|` comes right before it (none for a blank line).
+      for (const command of plain) this.callWords(command.words.map(unquotedWord), ctx, command.piped ? 'pipe' : 'none', []);
       return;
     }
     const parser = this.parser; // outside the try: a parser that cannot be loaded is an error at any depth
@@ -811,22 +812,59 @@ export function shellTokenCount(text: string): number {
   return count;
 }
 
-/** Characters that mean nothing to the shell, outside quotes, between blanks: no quoting, expansion, glob, operator or comment. */
-const PLAIN_LINE = /^[A-Za-z0-9_.\/:@%+,=\- \t]*$/;
+/** One token of a plain command line: an operator that joins commands, or a word of plain characters. */
+const PLAIN_TOKEN = /[ \t]*(?:(\|\||&&|[|;])|([A-Za-z0-9_.\/:@%+,=-]+))/y;
+const TRAILING_BLANKS = /[ \t]*$/y;
 /** Words the parser reads as syntax, not as a command, when they come first. */
 const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', 'select', 'function', 'time', 'coproc', 'declare', 'local', 'export', 'readonly', 'typeset', 'nameref', 'let']);
 
+/** One command of a plain command line, and whether a `|` comes right before it. */
+export interface PlainCommand {
+  words: string[];
+  piped: boolean;
+}
+
 /**
- * The words of a command line that is one simple command of plain words (`git status --short`, `npm test`,
- * `ls -la src/`), or undefined for anything else. For such a line the parser's tree is one call whose words are each
- * one literal, so the view is built from the words without loading the parser. A first word with "=" (an assignment)
- * or that is reserved goes to the parser. test/hardening-shell-plain-words.test.ts checks this against the parser.
+ * The commands of a command line made only of plain words joined by `|`, `&&`, `||` and `;` (`git status --short`,
+ * `npm run build && npm test`, `git log --oneline | head -5`), or undefined for anything else. Plain words have no
+ * quotes, escapes, `$`, globs, braces, `~`, `#`, redirections or parentheses, so the parser's tree for such a line is
+ * one call per command, each word one literal, and the view is built from the words without loading the parser. A
+ * command whose first word is reserved or has "=" (an assignment), an empty command, a lone `&` or `|&` and a
+ * trailing operator go to the parser. test/hardening-shell-plain-words.test.ts checks this against the parser.
  */
-export function plainWords(text: string): string[] | undefined {
-  if (!PLAIN_LINE.test(text)) return undefined;
-  const words = text.split(/[ \t]+/).filter((w) => w !== '');
-  if (words.length > 0 && (words[0]!.includes('=') || RESERVED.has(words[0]!))) return undefined;
-  return words;
+export function plainCommands(text: string): PlainCommand[] | undefined {
+  const commands: PlainCommand[] = [];
+  let words: string[] = [];
+  let piped = false;
+  let operator = false;
+  PLAIN_TOKEN.lastIndex = 0;
+  while (PLAIN_TOKEN.lastIndex < text.length) {
+    const at = PLAIN_TOKEN.lastIndex;
+    const token = PLAIN_TOKEN.exec(text);
+    if (token === null) {
+      TRAILING_BLANKS.lastIndex = at;
+      TRAILING_BLANKS.exec(text);
+      if (TRAILING_BLANKS.lastIndex !== text.length) return undefined;
+      break;
+    }
+    if (token[2] !== undefined) {
+      words.push(token[2]);
+      operator = false;
+      continue;
+    }
+    if (words.length === 0) return undefined; // an operator with no command before it
+    commands.push({ words, piped });
+    words = [];
+    piped = token[1] === '|';
+    operator = true;
+  }
+  if (operator) return undefined;
+  if (words.length > 0) commands.push({ words, piped });
+  for (const command of commands) {
+    const first = command.words[0]!;
+    if (first.includes('=') || RESERVED.has(first)) return undefined;
+  }
+  return commands;
 }
 
 /**
