@@ -133,15 +133,20 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
 function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
   const counted = new WeakSet<object>();
-  app.addHook('onRequest', async (request) => {
+  // Callback hooks, not async ones: no promise per request.
+  app.addHook('onRequest', (request, _reply, next) => {
     counted.add(request);
     metrics.inFlight.inc();
+    next();
   });
-  const done = async (request: object) => {
+  app.addHook('onResponse', (request, _reply, next) => {
     if (counted.delete(request)) metrics.inFlight.dec();
-  };
-  app.addHook('onResponse', done);
-  app.addHook('onRequestAbort', done);
+    next();
+  });
+  app.addHook('onRequestAbort', (request, next) => {
+    if (counted.delete(request)) metrics.inFlight.dec();
+    next();
+  });
 }
 
 /**

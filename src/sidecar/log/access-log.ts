@@ -62,16 +62,18 @@ export function registerAccessLog(app: FastifyInstance, rate: { perSecond: numbe
     clearInterval(timer);
     reportDropped();
   });
-  app.addHook('onResponse', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onResponse', (request, reply, done) => {
     const status = reply.statusCode;
     const level = status >= 500 ? 'error' : status >= 400 ? 'info' : 'debug';
     // Lines the logger would drop anyway (debug, by default) do not spend the budget.
-    if ((request.log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) === false) return;
+    if ((request.log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) === false) return done();
     if (!budget.take()) {
       dropped++;
-      return;
+      return done();
     }
     reportDropped();
     request.log[level]({ method: request.method.slice(0, 16), path: loggedPath(request.url), status, ms: Number(reply.elapsedTime.toFixed(2)) }, 'request');
+    done();
   });
 }

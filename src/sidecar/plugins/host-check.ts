@@ -23,16 +23,18 @@ export function parseHostHeader(value: string): { name: string; port: number | u
  */
 export function registerHostCheck(app: FastifyInstance, names: readonly string[]): void {
   const allowed = new Set(names.map((n) => n.toLowerCase()));
-  app.addHook('onRequest', async (request) => {
+  // A callback hook, not an async one: no promise per request (fastify passes a thrown error on as the request's).
+  app.addHook('onRequest', (request, _reply, done) => {
     // Signed callbacks (Slack, webhooks) arrive through a tunnel or proxy under its public name; their signature, not
     // the caller's location, is what they are checked by, so a page cannot forge one by rebinding DNS either.
-    if (request.routeOptions.config?.anyHost === true) return;
+    if (request.routeOptions.config?.anyHost === true) return done();
     const problem = hostProblem(request, allowed);
     if (problem) {
       throw new AgentGuardError('MISDIRECTED_REQUEST', problem, {
         actions: [`Call the sidecar as http://${[...allowed][0]}:${request.socket?.localPort ?? '<port>'}, or start it with --host <address> --allow-remote to serve other names.`],
       });
     }
+    done();
   });
 }
 

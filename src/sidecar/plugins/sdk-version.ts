@@ -11,11 +11,13 @@ export function registerSdkVersionCheck(app: FastifyInstance, options: { version
   const version = options.version ?? packageVersion();
   const supported = options.supported ?? SUPPORTED_SDKS;
   const support = supportHeader(supported);
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request (fastify passes a thrown error on as the request's).
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header(SIDECAR_VERSION_HEADER, version);
     reply.header(SDK_SUPPORT_HEADER, support);
     const sent = request.headers[SDK_HEADER];
     const check = checkSdk(Array.isArray(sent) ? sent[0] : sent, version, supported);
     if (!check.ok) throw new AgentGuardError(check.code, check.message, { actions: check.actions });
+    done();
   });
 }
