@@ -170,3 +170,27 @@ describe('policy: detect reads tool and MCP results as data', () => {
     expect(() => Policy.parse({ version: 1, name: 'p', rules: [{ id: 'r', effect: 'deny', when: { detect: { guardrail: 'injection', as: 'document' } } }] })).toThrow(/as/);
   });
 });
+
+describe('policy: the work prepared ahead of evaluation is the work a rule asks for', () => {
+  it('a detect without `as` prepares the data reader for tool results and the guardrail itself for other kinds', () => {
+    const policy = Policy.parse({ version: 1, name: 'p', default: 'allow', rules: [{ id: 'r', effect: 'deny', when: { detect: { guardrail: 'injection', in: 'input' } } }] });
+    const detections = policy.compiled.rules[0].detections;
+    const prepared = (kind: string) => detections.filter((d) => d.appliesTo === undefined || d.appliesTo(kind)).map((d) => d.name);
+    expect(prepared('tool_output')).toEqual([contextVariantName('injection', 'data')]);
+    expect(prepared('mcp_output')).toEqual([contextVariantName('injection', 'data')]);
+    expect(prepared('llm')).toEqual(['injection']);
+  });
+
+  it('`as` prepares only the reader it names; a guardrail that does not score by context is prepared as before', () => {
+    const policy = Policy.parse({
+      version: 1, name: 'p', default: 'allow',
+      rules: [
+        { id: 'a', effect: 'deny', when: { detect: { guardrail: 'injection', as: 'message' } } },
+        { id: 'b', effect: 'deny', when: { detect: { guardrail: 'pii' } } },
+      ],
+    });
+    const [a, b] = policy.compiled.rules.map((rule) => rule.detections);
+    for (const kind of ['tool_output', 'llm']) expect(a.filter((d) => d.appliesTo === undefined || d.appliesTo(kind)).map((d) => d.name)).toEqual([contextVariantName('injection', 'message')]);
+    expect(b.map((d) => [d.name, d.appliesTo])).toEqual([['pii', undefined]]);
+  });
+});

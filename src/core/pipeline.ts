@@ -237,7 +237,8 @@ async function prepareDetections(policy: Policy, action: Action, ctx: EvalContex
   let chars = 0;
   try {
     for (const rule of candidateRules(policy.compiled, action.kind, action.name)) {
-      for (const { name, guardrail, paths } of rule.detections) {
+      for (const { name, guardrail, paths, appliesTo } of rule.detections) {
+        if (appliesTo !== undefined && !appliesTo(action.kind)) continue;
         const spec = pool !== undefined && !guardrail.async ? builtinSpecOf(guardrail) : undefined;
         if (!guardrail.async && spec === undefined) continue;
         let texts = queued.get(name);

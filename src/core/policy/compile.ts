@@ -8,7 +8,7 @@ import { checkPolicySchema } from './schema.js';
 import { compileStep, type CompiledStep } from './transforms.js';
 import type { Condition, PolicyDocument, RuleDocument, TransformStep } from './types.js';
 import { GuardrailSet, type GuardrailPlugins } from './guardrail-set.js';
-import { contextVariantName, parseTextPaths } from './detect.js';
+import { contextVariantName, parseTextPaths, readerFor } from './detect.js';
 import type { Guardrail } from '../guardrails/types.js';
 import { compileRate, type CompiledRate } from './rate.js';
 import { composeSource, type Composition } from './compose/compose.js';
@@ -20,6 +20,8 @@ export interface Detection {
   paths: string[][];
   /** The finding types the rule asks for (all when absent). */
   types?: readonly string[];
+  /** Only for actions of the kinds this accepts (a context reader: data for tool results, messages for the rest). */
+  appliesTo?: (kind: string) => boolean;
 }
 
 export interface CompileOptions {
@@ -179,9 +181,9 @@ export function compilePolicy(source: ParsedSource, options: CompileOptions = {}
 /** The guardrails of a rule's detect conditions and redact steps (compiled already, so valid). */
 function detections(rule: RuleDocument, guardrails: GuardrailSet): Detection[] {
   const out: Detection[] = [];
-  const add = (name: string, paths: string[][], types: readonly string[] | undefined) => {
+  const add = (name: string, paths: string[][], types: readonly string[] | undefined, appliesTo?: (kind: string) => boolean) => {
     const guardrail = guardrails.instances.get(name);
-    if (guardrail) out.push({ name, guardrail, paths, ...(types ? { types } : {}) });
+    if (guardrail) out.push({ name, guardrail, paths, ...(types ? { types } : {}), ...(appliesTo ? { appliesTo } : {}) });
   };
   const visit = (when: Condition | undefined) => {
     if (!when || typeof when !== 'object') return;
@@ -189,11 +191,16 @@ function detections(rule: RuleDocument, guardrails: GuardrailSet): Detection[] {
       if (key === 'all' || key === 'any') (spec as Condition[]).forEach(visit);
       else if (key === 'not') visit(spec as Condition);
       else if (key === 'detect' && spec && typeof spec === 'object') {
-        const d = spec as { guardrail: string; in?: string | string[]; types?: string[] };
+        const d = spec as { guardrail: string; in?: string | string[]; types?: string[]; as?: 'message' | 'data' };
         const paths = parseTextPaths(d.in, []);
-        add(d.guardrail, paths, d.types);
-        // The instances reading as data or as a message (see compileDetect), so their work is prepared too.
-        for (const context of ['data', 'message'] as const) add(contextVariantName(d.guardrail, context), paths, d.types);
+        const base = guardrails.instances.get(d.guardrail);
+        if (!base?.contextAware) add(d.guardrail, paths, d.types);
+        else {
+          // Each instance that may read these texts (see compileDetect), for the kinds it reads them for, so the work
+          // prepared ahead of evaluation (in a worker thread) is the work the rule will ask for.
+          const readers = [d.guardrail, contextVariantName(d.guardrail, 'data'), contextVariantName(d.guardrail, 'message')];
+          for (const reader of readers) add(reader, paths, d.types, (kind) => readerFor(d.guardrail, d.as, kind) === reader || (reader === d.guardrail && !guardrails.instances.has(readerFor(d.guardrail, d.as, kind))));
+        }
       }
     }
   };

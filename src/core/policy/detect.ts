@@ -60,6 +60,15 @@ function contextVariant(guardrails: GuardrailSet, name: string, base: Guardrail,
   return key;
 }
 
+/**
+ * The instance that reads a detect's texts for an action of `kind`: the one its `as` names, else by position (tool and
+ * MCP results are data). Only for guardrails that score by context; the names are those compileDetect registered.
+ */
+export function readerFor(name: string, as: TextContext | undefined, kind: string): string {
+  if (as === 'data' || (as === undefined && DATA_KINDS.has(kind))) return contextVariantName(name, 'data');
+  return as === 'message' ? contextVariantName(name, 'message') : name;
+}
+
 /** Compiles `detect: { guardrail, in, types, minScore, as }` into a condition that reads the decision's detections. */
 export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: GuardrailSet | undefined): CondNode {
   if (!guardrails) throw new CompileProblem('detect is not available here', at);
@@ -70,9 +79,11 @@ export function compileDetect(spec: DetectSpec, at: PathSegment[], guardrails: G
   const paths = parseTextPaths(spec.in, [...at, 'in']);
   const inText = spec.in === undefined ? 'input' : Array.isArray(spec.in) ? spec.in.join(', ') : spec.in;
   // Which instance reads the texts: the one `as` names, else by position (tool and MCP results are data).
-  const asData = contextVariant(guardrails, name, guardrail, 'data');
-  const asMessage = spec.as === 'message' ? contextVariant(guardrails, name, guardrail, 'message') : name;
-  const reader = (action: Action) => (spec.as === 'data' ? asData : spec.as === 'message' ? asMessage : DATA_KINDS.has(action.kind) ? asData : name);
+  contextVariant(guardrails, name, guardrail, spec.as === 'message' ? 'message' : 'data');
+  const reader = (action: Action) => {
+    const wanted = readerFor(name, spec.as, action.kind);
+    return guardrails.instances.has(wanted) ? wanted : name;
+  };
   return {
     label: `detect ${name}${spec.types ? ` ${spec.types.join('|')}` : ''} in ${inText}${spec.as ? ` as ${spec.as}` : ''}${minScore > 0 ? ` (score ≥ ${minScore})` : ''}`,
     test: (action: Action, ctx?: EvalContext) => {
