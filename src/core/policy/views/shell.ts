@@ -202,7 +202,7 @@ class ShellAnalyzer {
     if (plain) {
       // What the parser gives for plain commands: one call per command, in order, each word one literal, reading a pipe
       // when a `|` comes right before it (none for a blank line).
-      for (const command of plain) this.callWords(command.words.map(unquotedWord), ctx, command.piped ? 'pipe' : 'none', []);
+      for (const command of plain) this.callWords(command.words.map(plainWord), ctx, command.piped ? 'pipe' : 'none', []);
       return;
     }
     const parser = this.parser; // outside the try: a parser that cannot be loaded is an error at any depth
@@ -681,10 +681,14 @@ function isPath(p: ShellPath | undefined): p is ShellPath {
   return p !== undefined;
 }
 
-/** A word written without quotes or escapes. */
-function unquotedWord(text: string): ShellWord {
+/** A plain word (see plainCommands) after quote removal: what the parser's literal and quoted parts give. */
+function plainWord(text: string): ShellWord {
   const w = emptyWord();
-  pushUnquoted(w, text);
+  PLAIN_PART.lastIndex = 0;
+  for (let part = PLAIN_PART.exec(text); part !== null && part[0] !== ''; part = PLAIN_PART.exec(text)) {
+    if (part[1] !== undefined) pushUnquoted(w, part[1]);
+    else push(w, part[2] ?? part[3]!, false, false);
+  }
   return w;
 }
 
@@ -812,8 +816,13 @@ export function shellTokenCount(text: string): number {
   return count;
 }
 
-/** One token of a plain command line: an operator that joins commands, or a word of plain characters. */
-const PLAIN_TOKEN = /[ \t]*(?:(\|\||&&|[|;])|([A-Za-z0-9_.\/:@%+,=-]+))/y;
+/**
+ * One token of a plain command line: an operator that joins commands, or a word of plain characters and quoted strings
+ * with nothing the shell expands in them (no `$`, backquote, backslash or newline).
+ */
+const PLAIN_TOKEN = /[ \t]*(?:(\|\||&&|[|;])|((?:[A-Za-z0-9_.\/:@%+,=-]+|'[^'\n]*'|"[^"$`\\\n]*")+))/y;
+/** The parts of a plain word: unquoted characters, a single-quoted string, a double-quoted string. */
+const PLAIN_PART = /([A-Za-z0-9_.\/:@%+,=-]+)|'([^'\n]*)'|"([^"$`\\\n]*)"/y;
 const TRAILING_BLANKS = /[ \t]*$/y;
 /** Words the parser reads as syntax, not as a command, when they come first. */
 const RESERVED = new Set(['if', 'then', 'elif', 'else', 'fi', 'for', 'in', 'do', 'done', 'while', 'until', 'case', 'esac', 'select', 'function', 'time', 'coproc', 'declare', 'local', 'export', 'readonly', 'typeset', 'nameref', 'let']);
@@ -826,9 +835,10 @@ export interface PlainCommand {
 
 /**
  * The commands of a command line made only of plain words joined by `|`, `&&`, `||` and `;` (`git status --short`,
- * `npm run build && npm test`, `git log --oneline | head -5`), or undefined for anything else. Plain words have no
- * quotes, escapes, `$`, globs, braces, `~`, `#`, redirections or parentheses, so the parser's tree for such a line is
- * one call per command, each word one literal, and the view is built from the words without loading the parser. A
+ * `npm run build && npm test`, `git commit -m "fix the parser"`), or undefined for anything else. Plain words have
+ * no escapes, `$`, globs, braces, `~`, `#`, redirections or parentheses outside quotes, and no `$`, backquote,
+ * backslash or newline inside them, so the parser's tree for such a line is one call per command, each word literal
+ * and quoted parts, and the view is built from the words without loading the parser. A
  * command whose first word is reserved or has "=" (an assignment), an empty command, a lone `&` or `|&` and a
  * trailing operator go to the parser. test/hardening-shell-plain-words.test.ts checks this against the parser.
  */
