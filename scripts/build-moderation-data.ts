@@ -6,6 +6,7 @@
  *   git clone https://github.com/rewire-online/multilingual-hatecheck   $DIR/rewire-online+multilingual-hatecheck/repo
  *   git clone https://github.com/ai-forever/MERA                         $DIR/ai-forever+MERA/repo
  *   git clone https://github.com/inspection-ai/japanese-toxic-dataset    $DIR/inspection-ai+japanese-toxic-dataset/repo
+ *   git clone https://github.com/amandacurry/convabuse                   $DIR/amandacurry+convabuse/repo
  *   MODERATION_SOURCES=$DIR npx tsx scripts/build-moderation-data.ts
  *
  * (`$DIR/<owner>/<name>` works too.) Row schema: the shared moderation schema ({text, labels, source}) plus `lang`.
@@ -73,8 +74,6 @@ function csv(text: string): Array<Record<string, string>> {
 // --- Multilingual HateCheck (Röttger et al. 2022), CC-BY-4.0 -------------------------------------------------------
 const MHC = { repo: 'rewire-online/multilingual-hatecheck', commit: 'a03f2caf2023a402d85064bda243e46d280408f0' };
 const MHC_LANGUAGES: Record<string, string> = { spanish: 'es', french: 'fr', german: 'de', portuguese: 'pt', mandarin: 'zh' };
-/** Rows kept per language: the cases are templates filled with group names, so a sample keeps their variety. */
-const MHC_PER_LANGUAGE = 1400;
 const THREATS = new Set(['threat_dir_h', 'threat_norm_h']);
 /** Non-hateful functionalities that are benign in every category (neutral or positive mentions of a group). */
 const MHC_BENIGN = new Set(['ident_neutral_nh', 'ident_pos_nh', 'negate_neg_nh', 'counter_ref_nh']);
@@ -84,7 +83,11 @@ function mhcRows(): TrainingRow[] {
   for (const [language, lang] of Object.entries(MHC_LANGUAGES)) {
     const path = `MHC Final Cases/hatecheck_cases_final_${language}.csv`;
     const rows = csv(gitShow(MHC.repo, MHC.commit, path));
-    const kept = shuffled(rows, seededRandom(SEED)).slice(0, MHC_PER_LANGUAGE);
+    // Every non-hateful case and as many hateful ones: two thirds of the cases are hateful, and a model trained on
+    // that share learns that naming a group is hate.
+    const mixed = shuffled(rows, seededRandom(SEED));
+    const benign = mixed.filter((row) => row.label_gold !== 'hateful');
+    const kept = [...benign, ...mixed.filter((row) => row.label_gold === 'hateful').slice(0, benign.length)];
     for (const row of kept) {
       const hateful = row.label_gold === 'hateful';
       const labels: Record<string, 0 | 1> = { hate: hateful ? 1 : 0 };
@@ -140,8 +143,41 @@ function japaneseRows(): TrainingRow[] {
   return out;
 }
 
+// --- ConvAbuse (Cercas Curry et al. 2021): users abusing conversational agents, CC-BY-4.0 ---------------------------
+const CONVABUSE = { repo: 'amandacurry/convabuse', commit: 'c0a9469f48956e868276c605d499010ea3c7c0d0' };
+const CONVABUSE_SPLITS = ['2_splits/ConvAbuseEMNLPtrain.csv', '2_splits/ConvAbuseEMNLPvalid.csv', '2_splits/ConvAbuseEMNLPtest.csv'];
+/** Abuse types that attack a protected characteristic (hate); the others (intellectual, sexual harassment) are harassment. */
+const CONVABUSE_HATE_TYPES = ['ableist', 'homophobic', 'racist', 'sexist', 'transphobic'];
+
+function convAbuseRows(): TrainingRow[] {
+  const out: TrainingRow[] = [];
+  for (const path of CONVABUSE_SPLITS) {
+    for (const row of csv(gitShow(CONVABUSE.repo, CONVABUSE.commit, path))) {
+      let abusive = 0;
+      let clean = 0;
+      let hateVotes = 0;
+      for (let k = 1; k <= 8; k++) {
+        const vote = (field: string) => row[`Annotator${k}_${field}`];
+        if (vote('is_abuse.1') === undefined || vote('is_abuse.1') === '') continue;
+        if (vote('is_abuse.1') === '1') clean++;
+        else if (vote('is_abuse.-1') === '1' || vote('is_abuse.-2') === '1' || vote('is_abuse.-3') === '1') {
+          abusive++;
+          if (CONVABUSE_HATE_TYPES.some((type) => vote(type) === '1')) hateVotes++;
+        }
+      }
+      const text = row.user.trim();
+      const source = `${CONVABUSE.repo}:${path}`;
+      // Majority of the annotators who saw the utterance; ambiguous or tied rows are left out.
+      if (abusive > clean) out.push({ text, labels: hateVotes * 2 > abusive ? { hate: 1, harassment: 1 } : { hate: 0, harassment: 1 }, source, lang: 'en' });
+      // Not abuse says nothing about self-harm or violence ("i am going to kill myself tonight" is not abusive).
+      else if (clean > abusive && abusive === 0) out.push({ text, labels: { hate: 0, harassment: 0 }, source, lang: 'en' });
+    }
+  }
+  return out;
+}
+
 function main(): void {
-  const parts = { mhc: mhcRows(), mera: meraRows(), japanese: japaneseRows() };
+  const parts = { mhc: mhcRows(), mera: meraRows(), japanese: japaneseRows(), convabuse: convAbuseRows() };
   const seen = new Set<string>();
   const rows = Object.values(parts)
     .flat()

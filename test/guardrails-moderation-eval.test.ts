@@ -6,22 +6,25 @@ import { hasSharedData, readJsonl, SKIP_REASON } from './helpers/shared-data.js'
 
 /**
  * Accuracy on the shared development rows, as floors a little under what was measured when the
- * model was trained. Rows from shippable sources were TRAINED ON, so those figures are
- * optimistic; the 5-fold cross-validated figures are in models/moderation.json
- * (metrics.crossValidated5Fold). tweeteval and do-not-answer rows were never trained on.
+ * model was trained. Rows from shippable sources were TRAINED ON (Davidson: every second row;
+ * XSTest: every second safe prompt), so those figures are optimistic; the leave-one-source-out
+ * figures are in models/moderation.json (metrics.leaveOneSourceOut) and docs/guardrails.md.
+ * tweeteval and do-not-answer rows were never trained on.
  */
-// Measured at training time: hate 0.392, harassment 0.946, sexual 0.985, sexual/minors 0.864,
-// self-harm 0.915, violence 0.94, violence/graphic 0.941 (8 positives: one miss costs ~0.06).
+// Measured at training time (scripts/train-moderation.ts): hate 0.289, harassment 0.528, sexual 0.926,
+// sexual/minors 0.938, self-harm 0.915, violence 0.831, violence/graphic 0.933 (8 positives: one miss costs ~0.07).
+// Lower than the previous model's in-sample figures (hate 0.392, harassment 0.946) on purpose: thresholds are now
+// chosen for sources never seen and capped by over-blocking of benign texts, not fitted to these rows.
 const TRAINED_ROWS_F1_FLOOR: Record<string, number> = {
-  hate: 0.37,
-  harassment: 0.92,
-  sexual: 0.96,
-  'sexual/minors': 0.84,
+  hate: 0.27,
+  harassment: 0.5,
+  sexual: 0.9,
+  'sexual/minors': 0.9,
   'self-harm': 0.89,
-  violence: 0.91,
-  'violence/graphic': 0.88,
+  violence: 0.8,
+  'violence/graphic': 0.86,
 };
-// Measured 0.571 (recall only 0.011: the hate model does not transfer to tweeteval's hate).
+// Measured 0.578 (recall only 0.014: the hate model does not transfer to tweeteval's hate).
 const TWEETEVAL_HATE_PRECISION_FLOOR = 0.5;
 
 const isMeasureOnly = (source: string) => /^cardiffnlp\/tweeteval:|donotanswer/.test(source);
@@ -61,6 +64,17 @@ describe.skipIf(!hasSharedData)(`moderation guardrail on moderation.dev.jsonl ${
     const tweeteval = report((row) => row.source.startsWith('cardiffnlp/tweeteval:datasets/hate/'));
     expect(tweeteval.perType.hate.support).toBeGreaterThan(2000);
     expect(tweeteval.perType.hate.precision).toBeGreaterThanOrEqual(TWEETEVAL_HATE_PRECISION_FLOOR);
+  });
+
+  it('reports figures per category, per source and per language', () => {
+    const all = report(() => true);
+    for (const category of ['hate', 'harassment', 'violence', 'self-harm']) expect(all.perType[category].support, category).toBeGreaterThan(0);
+    const perSource = all.slices?.perSource ?? {};
+    expect(Object.keys(perSource)).toEqual(expect.arrayContaining(['openai/moderation-api-release', 't-davidson/hate-speech-and-offensive-language', 'cardiffnlp/tweeteval', 'xstest']));
+    expect(perSource['xstest'].positives).toBe(0);
+    expect(perSource['xstest'].fpr).toBeLessThanOrEqual(0.02);
+    expect(perSource['openai/moderation-api-release'].recall).toBeGreaterThan(0.5);
+    expect(all.slices?.perLanguage.en.rows).toBeGreaterThan(10_000);
   });
 
   it('evaluates sync and async guardrails alike', async () => {

@@ -1,14 +1,19 @@
 import { AgentGuardError } from '../../errors.js';
 import { categoryLabels, MODERATION_CATEGORIES, type DatasetLabels } from '../moderation/categories.js';
 import type { Finding, Guardrail } from '../types.js';
+import { sourceGroup } from './binary.js';
+import { rowLanguage } from './language.js';
 import { addCounts, percentile, prf, type Counts, type PrfScores } from './metrics.js';
 import type { EvalReport } from './report.js';
+import { slices, type SlicedOutcome } from './slices.js';
 
 /** One row of moderation.dev.jsonl (or any file in that schema). */
 export interface ModerationRow {
   text: string;
   labels: DatasetLabels;
   source: string;
+  /** ISO 639-1 language of the text; detected when absent. */
+  lang?: string;
 }
 
 /** Words that make benign text look violent; a row labelled all-0 containing one is a hard negative. */
@@ -42,21 +47,30 @@ export function scoreModeration(guardrail: string, rows: readonly ModerationRow[
   let hardNegatives = 0;
   let hardNegativesFlagged = 0;
   let totalChars = 0;
+  const outcomes: SlicedOutcome[] = [];
   rows.forEach((row, index) => {
     const found = new Set(predictions.findings[index].map((finding) => finding.type));
     const gold = categoryLabels(row.labels);
     let labelled = false;
+    let anyPositive = false;
+    let anyPredicted = false;
     for (const category of MODERATION_CATEGORIES) {
       const y = gold[category];
       if (y === undefined) continue;
       labelled = true;
       const predicted = found.has(category);
+      anyPositive ||= y === 1;
+      anyPredicted ||= predicted;
       const c = counts.get(category)!;
       if (predicted && y === 1) c.tp++;
       else if (predicted) c.fp++;
       else if (y === 1) c.fn++;
     }
-    if (labelled) scored++;
+    // Per source and language: a row is positive when any category it labels is 1, flagged when any of those is found.
+    if (labelled) {
+      scored++;
+      outcomes.push({ positive: anyPositive, predicted: anyPredicted, source: sourceGroup(row.source), language: rowLanguage(row) });
+    }
     if (isHardNegative(row)) {
       hardNegatives++;
       if (found.size > 0) hardNegativesFlagged++;
@@ -90,6 +104,7 @@ export function scoreModeration(guardrail: string, rows: readonly ModerationRow[
       msPerKbP99: percentile(perKb, 99),
       meanChars: rows.length === 0 ? 0 : totalChars / rows.length,
     },
+    slices: slices(outcomes),
   };
 }
 

@@ -27,7 +27,7 @@ export function scorePrepared(model: Record<string, number>, text: string): Text
 /** Scores for a raw text: the highest over its normal form and any decoded payloads. */
 export function scoreText(model: LinearModel, raw: string): TextScores {
   let best: TextScores | undefined;
-  for (const text of prepareTexts(raw)) {
+  for (const text of prepareTexts(raw, model.normalizeOptions)) {
     checkDeadline();
     const scores = scorePrepared(model.scores(text), text);
     if (best === undefined) best = scores;

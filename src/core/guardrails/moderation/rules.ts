@@ -57,7 +57,7 @@ export const RULES: readonly Rule[] = [
   // self-harm: first-person intent or practice
   { category: 'self-harm', pattern: /\b(?:kill|hang|hurt|cut|burn|harm|starve|shoot|drown) (?:myself|my self)\b/, score: 0.9 },
   { category: 'self-harm', pattern: /\b(?:i|i'm|i am|im) (?:going to|gonna|want to|wanna|will|plan to|thinking about|think about) (?:die|end (?:it all|my life)|commit suicide|kill myself|take my (?:own )?life)\b/, score: 0.9 },
-  { category: 'self-harm', pattern: /\b(?:end(?:ing)? my (?:own )?life|take my own life|suicide note|suicidal|want to die|wanna die|wish i (?:was|were) dead|self[- ]harm(?:ing|ed)?|self[- ]injur\w*)\b/, score: 0.85 },
+  { category: 'self-harm', pattern: /\b(?:end(?:ing)? my (?:own )?life|take my own life|(?:my|a) suicide note|(?:i(?:'m| am|m)|i feel|feeling) (?:so |very |really )?suicidal|want to die|wanna die|wish i (?:was|were) dead|self[- ]harm(?:ing|ed)?|self[- ]injur\w*)\b/, score: 0.85 },
   { category: 'self-harm', pattern: new RegExp(String.raw`\b(?:cutting|slicing|slit|slitting|burning|scratching) ${SELF}`), score: 0.85 },
   { category: 'self-harm', pattern: /\b(?:how (?:do|can|should) i|best way to|easiest way to|painless way to) (?:kill myself|commit suicide|end my life|overdose|hang myself|slit my wrists)\b/, score: 0.95 },
 
@@ -85,8 +85,16 @@ export const RULES: readonly Rule[] = [
 
   // violence: incitement against people ("should be shot", "kill all the ..."); machines and processes excluded
   { category: 'violence', pattern: /\b(?<!(?:process|processes|thread|threads|job|jobs|task|tasks|container|containers|server|servers|app|apps|bug|bugs|tree|trees|weed|weeds|pest|pests|germ|germs) )(?:should|must|need to|needs to|deserve to|deserves to|ought to) (?:all )?be (?:shot|executed|hanged|hung|exterminated|slaughtered|lynched|gassed|killed|murdered|beheaded|burned alive|wiped out|put down)\b/, score: 0.85 },
-  { category: 'violence', pattern: /\b(?:kill|shoot|slaughter|exterminate|execute|hang|gas|lynch|behead|stab|murder) (?:all (?:the |those |these |of the |of those |of these )?|every (?:single )?|them all\b|those \w+ (?:people|scum|animals)|these \w+ (?:people|scum|animals))(?!(?:\w+ ){0,2}(?:processes|threads|jobs|tasks|containers|servers|bugs|weeds|pests|germs|bacteria|instances|pods|zombies|monsters|enemies|orcs|flies|mosquitoes|ants|rats|roaches|cockroaches|bacteria|weeds)\b)/, score: 0.85 },
+  { category: 'violence', pattern: /\b(?:kill|shoot|slaughter|exterminate|execute|hang|gas|lynch|behead|stab|murder) (?:all (?:the |those |these |of the |of those |of these )?|every (?:single )?|them all\b|those \w+ (?:people|scum|animals)|these \w+ (?:people|scum|animals))(?!(?:\w+ ){0,2}(?:process|processes|thread|threads|job|jobs|task|tasks|container|containers|server|servers|bug|bugs|weeds|pests|germs|bacteria|instances|pods|zombies|monsters|enemies|orcs|flies|mosquitoes|ants|rats|roaches|cockroaches|session|sessions|connection|connections|worker|workers)\b)/, score: 0.85 },
   { category: 'violence', pattern: /\b(?:die a (?:horrible|slow|painful) death|beat the (?:shit|hell|crap) out of|break (?:her|his|their|your) (?:legs|neck|face|arms)|put a bullet in)\b/, score: 0.85 },
+
+  // Other languages (es, fr, de, pt, ru, zh, ja), where the training data has few or no self-harm and threat examples:
+  // first-person intent to die and threats to the reader, on normalised text (accents stripped, Cyrillic kept). Idioms
+  // ("morir de risa", "mourir de rire") and third-person reports ("tried to kill himself") do not match.
+  { category: 'self-harm', pattern: /(?<!\p{L})(?:suicidarme|me (?:voy|quiero) (?:a )?suicidar|quitarme la vida|acabar con mi vida|no quiero (?:seguir viviendo|vivir mas)|quiero morir(?:me)?(?! de)|me suicider|mettre fin a mes jours|je veux mourir(?! de)|je ne veux plus vivre|ich (?:will|werde|mochte) mich (?:umbringen|toten)|bringe mich (?:heute |jetzt |morgen )?um|mir das leben nehmen|(?:ich )?will nicht mehr leben|vou me (?:matar|suicidar)|quero me (?:matar|suicidar)|tirar (?:a )?minha (?:propria )?vida|nao quero mais viver|покончу с собои|хочу покончить с собои|убью себя|хочу умереть|не хочу (?:больше )?жить)(?!\p{L})/u, score: 0.9 },
+  { category: 'self-harm', pattern: /我想死|我(?:要|想|准备)自杀|我不想活了|结束(?:我|自己)的生命|死にたい|自殺(?:したい|する|しよう)|消えてしまいたい/, score: 0.9 },
+  { category: 'violence', pattern: /(?<!\p{L})(?:te voy a (?:matar|apunalar|reventar)|voy a matar(?:te|os|los a todos)|je vais (?:te|vous) (?:tuer|buter|egorger)|je te tuerai|ich (?:bringe|bring|werde) dich (?:um|umbringen|toten)|ich (?:bringe|werde) euch (?:alle )?(?:um|toten)|vou te (?:matar|esfaquear)|vou matar voces|(?:я )?(?:убью|зарежу|пристрелю) тебя|тебя (?:убью|зарежу|пристрелю))(?!\p{L})/u, score: 0.9 },
+  { category: 'violence', pattern: /我(?:要|会|就)杀了你|弄死你|砍死你|殺してやる|(?:お前|てめえ|てめぇ|貴様)を殺す|ぶっ殺す/, score: 0.9 },
 
   // violence/graphic: vivid injury description
   { category: 'violence/graphic', pattern: /\b(?:disembowel\w*|eviscerat\w*|decapitat\w*|dismember\w*|flay(?:ed|ing)?|gouged? out|intestines (?:spill\w*|hanging)|brains? (?:splatter\w*|blown out|spill\w*)|skull (?:cracked|crushed|caved) (?:open|in)|blood (?:gushing|spurting|everywhere|pooling)|guts (?:spill\w*|hanging|everywhere))\b/, score: 0.85 },
