@@ -101,24 +101,26 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(options.now ? { now: options.now } : {}),
   });
   const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
-  // The session's taint is read before the pipeline runs: a stage of its own in a trace (of actions in a session).
-  const applied = (action: Action, call: PerCall | undefined, trace: DecisionTrace | undefined): Promise<Action> => {
-    const read = () => sessions.apply(subject(action, call));
-    return trace && sessionIdOf(action) !== undefined ? trace.time('session.read', read) : read();
-  };
   const tracer = options.tracer;
+  // Traced calls only (`tracer` set): the session's taint is read before the pipeline runs, a stage of its own for
+  // actions in a session.
+  const applied = (action: Action, call: PerCall | undefined, trace: DecisionTrace): Promise<Action> => {
+    const read = () => sessions.apply(subject(action, call));
+    return sessionIdOf(action) !== undefined ? trace.time('session.read', read) : read();
+  };
   /**
-   * Runs one pipeline call; with a tracer, its stage timings are collected and handed over once it is done (or threw).
-   * A tracer that throws changes nothing: the decision is the pipeline's either way.
+   * Runs one pipeline call with its stage timings collected, and hands them to the tracer once it is done (or threw).
+   * A tracer that throws changes nothing: the decision is the pipeline's either way. Without a tracer the engine's
+   * methods call the pipeline directly, as if tracing did not exist.
    */
   const traced = async <T>(
+    to: DecisionTracer,
     operation: TracedDecision['operation'],
     call: PerCall | undefined,
     action: Action,
-    run: (ctx: PipelineContext, trace: DecisionTrace | undefined) => Promise<T>,
+    run: (ctx: PipelineContext, trace: DecisionTrace) => Promise<T>,
     done: (result: T | undefined) => Pick<TracedDecision, 'decision' | 'outcome'>,
   ): Promise<T> => {
-    if (!tracer) return run(context(), undefined);
     const trace = new DecisionTrace(call?.trace);
     let result: T | undefined;
     let error: unknown;
@@ -131,7 +133,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     } finally {
       trace.finish();
       const seen = done(result);
-      reportTrace(tracer, { operation, action: subject(action, call), ...seen, trace, ...(error !== undefined ? { error } : {}) });
+      reportTrace(to, { operation, action: subject(action, call), ...seen, trace, ...(error !== undefined ? { error } : {}) });
     }
   };
   let closed = false;
@@ -145,34 +147,43 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     },
     recording: options.record,
     subject,
-    decide: (action, call) =>
-      traced('decide', call, action, async (ctx, trace) => decide(ctx, await applied(action, call, trace)), (decision) => ({ decision })),
-    preview: (action, call) =>
-      traced('preview', call, action, async (ctx, trace) => preview(ctx, await applied(action, call, trace)), (result) => ({ decision: result?.decision })),
+    async decide(action, call) {
+      if (tracer) return traced(tracer, 'decide', call, action, async (ctx, trace) => decide(ctx, await applied(action, call, trace)), (decision) => ({ decision }));
+      return decide(context(), await sessions.apply(subject(action, call)));
+    },
+    async preview(action, call) {
+      if (tracer) return traced(tracer, 'preview', call, action, async (ctx, trace) => preview(ctx, await applied(action, call, trace)), (result) => ({ decision: result?.decision }));
+      return preview(context(), await sessions.apply(subject(action, call)));
+    },
     explain: (action, call): RuleTrace[] => getPolicy().explain(subject(action, call), options.now?.()),
     answer(call): AnswerRecords {
       const made: Decision[] = [];
       return {
         decide: async (action) => {
-          const decision = await traced('answer', call, action, async (ctx, trace) => evaluateAction(ctx, await applied(action, call, trace)), (made) => ({ decision: made }));
+          const decision = tracer
+            ? await traced(tracer, 'answer', call, action, async (ctx, trace) => evaluateAction(ctx, await applied(action, call, trace)), (answer) => ({ decision: answer }))
+            : await evaluateAction(context(), await sessions.apply(subject(action, call)));
           made.push(decision);
           return decision;
         },
-        commit: (decision, outcome) => traced('outcome', call, decision.action, (ctx) => recordAnswer(ctx, made, decision, outcome), () => ({ decision, outcome })),
+        commit: (decision, outcome) =>
+          tracer
+            ? traced(tracer, 'outcome', call, decision.action, (ctx) => recordAnswer(ctx, made, decision, outcome), () => ({ decision, outcome }))
+            : recordAnswer(context(), made, decision, outcome),
       };
     },
-    recordOutcome: (decision: Decision, outcome: Outcome, call?: PerCall) =>
-      traced(
-        'outcome',
-        call,
-        decision.action,
-        async (ctx, trace) => {
+    async recordOutcome(decision: Decision, outcome: Outcome, call?: PerCall) {
+      if (tracer) {
+        const record = async (ctx: PipelineContext, trace: DecisionTrace) => {
           await recordOutcome(ctx, decision, outcome);
           const observe = () => sessions.observeOutcome(decision, outcome);
-          await (trace && sessionIdOf(decision.action) !== undefined ? trace.time('session', observe) : observe());
-        },
-        () => ({ decision, outcome }),
-      ),
+          await (sessionIdOf(decision.action) !== undefined ? trace.time('session', observe) : observe());
+        };
+        return traced(tracer, 'outcome', call, decision.action, record, () => ({ decision, outcome }));
+      }
+      await recordOutcome(context(), decision, outcome);
+      await sessions.observeOutcome(decision, outcome);
+    },
     sessions,
     approvals,
     recorder,
