@@ -147,7 +147,11 @@ describe('moderation guardrail: configuration and failure', () => {
 
   it('fails closed when the model file is missing or corrupt (throws, never "no findings")', () => {
     const missing = createModerationGuardrail({}, LinearModel.load(pathToFileURL(join(tmpdir(), 'agentguard-no-such-model.json'))));
+    expect(() => missing.prepare?.()).toThrow(expect.objectContaining({ code: 'GUARDRAIL_MODEL_MISSING' }));
     expect(() => missing.detect('hello')).toThrow(expect.objectContaining({ code: 'GUARDRAIL_MODEL_MISSING' }));
+    const shipped = LinearModel.load(new URL('../models/moderation.json', import.meta.url)).ensureLoaded();
+    const withoutHate = createModerationGuardrail({}, LinearModel.fromFile({ ...shipped, labels: shipped.labels.filter((label) => label !== 'hate') }));
+    expect(() => withoutHate.prepare?.()).toThrow(expect.objectContaining({ code: 'GUARDRAIL_MODEL_INVALID' }));
     const dir = makeTempDir('ag-moderation-');
     writeFileSync(join(dir, 'bad.json'), '{"version":1,"labels":[]}');
     const corrupt = createModerationGuardrail({}, LinearModel.load(pathToFileURL(join(dir, 'bad.json'))));

@@ -61,6 +61,7 @@ class ModerationGuardrail implements Guardrail {
   readonly description = 'Local classifier for hate, harassment, sexual, sexual/minors, self-harm, violence and violence/graphic';
   readonly types: readonly ModerationCategory[];
   readonly maxSpanLength = Number.POSITIVE_INFINITY;
+  private prepared = false;
 
   constructor(
     private readonly config: ModerationConfig,
@@ -69,7 +70,21 @@ class ModerationGuardrail implements Guardrail {
     this.types = config.categories ?? MODERATION_CATEGORIES;
   }
 
+  /** Reads and checks the model file (once); a missing or corrupt model throws here, so the asking rule fails closed. */
+  prepare(): void {
+    if (this.prepared) return;
+    this.model.ensureLoaded();
+    const missing = MODERATION_CATEGORIES.filter((category) => !this.model.labels.includes(category));
+    if (missing.length > 0) {
+      throw new AgentGuardError('GUARDRAIL_MODEL_INVALID', `moderation guardrail: the model has no ${missing.map((c) => `"${c}"`).join(', ')} label`, {
+        actions: ['Rebuild it with `npm run train:moderation`.'],
+      });
+    }
+    this.prepared = true;
+  }
+
   detect(text: string, options: DetectOptions = {}): Finding[] {
+    this.prepare();
     const scores = scoreText(this.model, text);
     const modelThresholds = this.model.thresholds;
     const minScore = Math.max(this.config.minScore ?? 0, options.minScore ?? 0);
@@ -98,11 +113,7 @@ export const moderationGuardrail: GuardrailFactory<ModerationConfig> = {
   name: NAME,
   description: 'Local content moderation (hate, harassment, sexual, sexual/minors, self-harm, violence, violence/graphic)',
   configSchema,
-  create: (config) => {
-    const guardrail = createModerationGuardrail(config ?? {});
-    // The shipped model loads at creation, as injection's does: on a first decision it would count against the
-    // guardrail budget (and a missing model fails here, not on the first message).
-    shippedModel().ensureLoaded();
-    return guardrail;
-  },
+  // The model is read on first use (prepare, which the pipeline calls outside the guardrail budget, or detect), not
+  // here: a process whose decisions never reach this guardrail does not pay for reading it.
+  create: (config) => createModerationGuardrail(config ?? {}),
 };
