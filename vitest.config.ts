@@ -39,6 +39,7 @@ const E2E = [
   'test/store-pg-fleet.test.ts', // two sidecar daemons on one private PostgreSQL cluster, stopped and restarted
   'test/store-pg-race.test.ts', // processes racing on one budget in PostgreSQL (dist)
   'test/store-pg-contract.test.ts', // the store contract on a private PostgreSQL cluster (and SQLite)
+  'test/sidecar-perf-audit-writer-pg.test.ts', // the audit writer thread on a private PostgreSQL cluster
   'test/store-pg-migrate.test.ts', // store migrate and --from on a private PostgreSQL cluster
   'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
   'test/adapter-openai-agents-exports.test.ts', // agentguard/ai-sdk and agentguard/openai-agents from dist, with and without their frameworks

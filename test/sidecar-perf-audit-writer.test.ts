@@ -110,6 +110,8 @@ describe('audit writer thread (SqliteStore auditWriterThread)', () => {
       if (i % 7 === 0) await Promise.all(appends);
     }
     const records = (await Promise.all(appends)).flat();
+    // Signs the head, the direct appends included (the recorder signs only what it wrote itself).
+    await recorder.checkpoint();
     await recorder.close();
     expect(alongsideRan).toBe(14);
     expect(new Set(records.map((r) => r.seq)).size).toBe(40);

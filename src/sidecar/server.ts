@@ -101,9 +101,9 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const notify = notifyChannels(options.approvals, options.approvalsSource ?? 'agentguard.config.json: approvals');
   // Until the app's logger exists, background errors become process warnings (the log file gets stderr when detached).
   let report = (message: string, error: unknown) => process.emitWarning(`agentguard sidecar: ${message}: ${(error as Error)?.message ?? String(error)}`);
-  // Audit records are validated, hashed and committed by a writer thread (SQLite): the event loop serves requests.
-  // AGENTGUARD_AUDIT_THREAD=off keeps them on the event loop's connection, which other writes (budget reservations,
-  // rate limits) then never find locked by the thread: SQLite makes a connection that does wait at least 1 ms.
+  // Audit records are validated, hashed and committed by a writer thread (SQLite or PostgreSQL): the event loop serves
+  // requests. AGENTGUARD_AUDIT_THREAD=off keeps them on the event loop's connection, which other SQLite writes (budget
+  // reservations, rate limits) then never find locked by the thread: SQLite makes a connection that waits sleep 1 ms or more.
   const auditWriterThread = process.env.AGENTGUARD_AUDIT_THREAD !== 'off';
   const recorder = await AuditRecorder.open({ dataDir, auditWriterThread, onError: (error) => report('could not sign an audit checkpoint', error) });
   const fromStore = async () => (await loadStorePolicy(recorder.store)).policy;

@@ -22,7 +22,7 @@ export interface OpenStoreOptions {
   url?: string;
   /** This instance's audit chain in PostgreSQL (default: see resolveChain). */
   chain?: string;
-  /** SQLite: append audit entries from a worker thread (SqliteStoreOptions.auditWriterThread); PostgreSQL ignores it. */
+  /** Append audit entries from a worker thread with its own connection (see AuditWriterThread). */
   auditWriterThread?: boolean;
 }
 
@@ -77,7 +77,7 @@ async function openPostgres(url: string, options: OpenStoreOptions, create: bool
       await probe.end();
     }
   }
-  return PostgresStore.open(url, { chain: resolveChain(options.dataDir, options.chain) });
+  return PostgresStore.open(url, { chain: resolveChain(options.dataDir, options.chain), ...(options.auditWriterThread ? { auditWriterThread: true } : {}) });
 }
 
 /** The store of a data folder when it has one; null when nothing was recorded there yet. Creates nothing. */

@@ -1,4 +1,5 @@
 import { appendedRecords, canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, type EncodedEntry } from '../../audit/chain.js';
+import type { AuditWriterThread } from '../audit-writer-thread.js';
 import { checkpointEntry } from '../../audit/checkpoint.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
@@ -57,13 +58,19 @@ export interface ChainInfo {
  * Each chain is hashed, numbered and checkpointed exactly as the SQLite log is, and is verified on its own.
  */
 export class PostgresAuditStore implements AuditStore {
+  /** `writer`: the store's audit writer thread, if it has one; appends go there while it is usable. */
   constructor(
     private readonly db: PgDatabase,
     readonly chain: string,
+    private readonly writer: () => AuditWriterThread | null = () => null,
   ) {}
 
   async append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
+    // Writes that must commit with the entries (`alongside`) need this connection's transaction.
+    const writer = alongside ? null : this.writer();
+    const threaded = writer?.usable ? writer.append(entries) : null;
+    if (threaded) return threaded;
     const encoded = entries.map((entry, i) => encodeEntry(entry, i));
     const placed = await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);

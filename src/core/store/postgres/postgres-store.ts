@@ -1,4 +1,5 @@
 import type { Client } from 'pg';
+import { AuditWriterThread } from '../audit-writer-thread.js';
 import type { AuditQuery, AuditRecord } from '../../audit/types.js';
 import type { Store, StoreChange } from '../store.js';
 import { PostgresAgentStore } from './agent-store.js';
@@ -24,6 +25,8 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
   /** Most connections in the pool (default 10). */
   maxConnections?: number;
+  /** Append audit entries from a worker thread with its own connection (default false; see AuditWriterThread). */
+  auditWriterThread?: boolean;
 }
 
 /**
@@ -58,11 +61,12 @@ export class PostgresStore implements Store {
   private constructor(
     readonly db: PgDatabase,
     readonly chain: string,
+    private readonly writer: AuditWriterThread | null = null,
   ) {
     this.database = db.location;
     this.location = `${db.location}#${chain}`;
     const notify = (kind: string, id: string) => this.notify(kind, id);
-    this.audit = new PostgresAuditStore(db, chain);
+    this.audit = new PostgresAuditStore(db, chain, () => this.writer);
     this.tokens = new PostgresTokenStore(db, notify);
     this.cost = new PostgresCostStore(db);
     this.agents = new PostgresAgentStore(db);
@@ -79,7 +83,8 @@ export class PostgresStore implements Store {
     const db = await PgDatabase.connect(url, { max: options.maxConnections });
     try {
       if (options.migrate ?? true) await migratePostgres(db);
-      return new PostgresStore(db, options.chain);
+      const writer = options.auditWriterThread ? AuditWriterThread.start({ store: 'postgres', url, chain: options.chain }) : null;
+      return new PostgresStore(db, options.chain, writer);
     } catch (error) {
       await db.end().catch(() => {});
       throw error;
@@ -139,7 +144,11 @@ export class PostgresStore implements Store {
     const listener = this.listener;
     this.listener = null;
     await listener?.end().catch(() => {});
-    await this.db.end();
+    try {
+      await this.writer?.stop();
+    } finally {
+      await this.db.end();
+    }
   }
 
   private listen(): Promise<void> {

@@ -2,7 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { AuditEntry, AuditRecord, Checkpoint } from '../../audit/types.js';
 import type { SignHead } from '../store.js';
 import { SqliteAuditStore } from './audit-store.js';
-import type { AuditWriterThread } from './audit-writer-thread.js';
+import type { AuditWriterThread } from '../audit-writer-thread.js';
 
 /**
  * The SQLite audit log, whose writes first await `beforeWrite()` when it returns a promise: how the background

@@ -12,7 +12,7 @@ import { SqliteSessionTaintStore } from './session-taint-store.js';
 import { SqliteRateLimitStore } from './rate-limit-store.js';
 import { migrate } from './migrations.js';
 import { SqliteTokenStore } from './token-store.js';
-import { AuditWriterThread } from './audit-writer-thread.js';
+import { AuditWriterThread } from '../audit-writer-thread.js';
 import { WalCheckpointer, type WalCheckpointerOptions, type WalCheckpointStats } from './wal-checkpointer.js';
 
 /** How long a writer waits for another process's write transaction before giving up. */
@@ -81,7 +81,7 @@ export class SqliteStore implements Store {
     this.location = location;
     this.checkpointOptions = checkpointOptions;
     this.writesBeforeCheckpointer = checkpointOptions ? (checkpointOptions.startAfterWrites ?? CHECKPOINTER_START_AFTER_WRITES) : Infinity;
-    this.writer = writerThread ? AuditWriterThread.start(location, { busyTimeoutMs: BUSY_TIMEOUT_MS }) : null;
+    this.writer = writerThread ? AuditWriterThread.start({ store: 'sqlite', file: location, busyTimeoutMs: BUSY_TIMEOUT_MS }) : null;
     this.audit = new GatedAuditStore(db, () => this.beforeAuditWrite(), () => this.writer);
     this.tokens = new SqliteTokenStore(db);
     this.cost = new SqliteCostStore(db);

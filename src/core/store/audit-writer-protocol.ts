@@ -1,10 +1,10 @@
 /** What AuditWriterThread and its thread (audit-writer-worker.ts) exchange. */
 
-export interface AuditWriterData {
-  /** The database file, already created and migrated by the store that starts the thread. */
-  file: string;
-  busyTimeoutMs: number;
-}
+/** The store the thread appends to, already created and migrated by the store that starts it. */
+export type AuditWriterData =
+  | { store: 'sqlite'; file: string; busyTimeoutMs: number }
+  /** `chain`: the instance's own audit chain (see PostgresStore). */
+  | { store: 'postgres'; url: string; chain: string };
 
 export type ToAuditWriter =
   /** Append the entries of `json` (a JSON array of AuditEntry) as one transaction. */

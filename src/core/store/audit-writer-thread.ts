@@ -1,8 +1,8 @@
 import { Worker } from 'node:worker_threads';
-import { appendedRecords, checkEntry } from '../../audit/chain.js';
-import type { AuditEntry, AuditRecord } from '../../audit/types.js';
-import { AgentGuardError } from '../../errors.js';
-import { isErrorCode } from '../../errors/registry.js';
+import { appendedRecords, checkEntry } from '../audit/chain.js';
+import type { AuditEntry, AuditRecord } from '../audit/types.js';
+import { AgentGuardError } from '../errors.js';
+import { isErrorCode } from '../errors/registry.js';
 import type { AuditWriterData, FromAuditWriter, ToAuditWriter, WriterError } from './audit-writer-protocol.js';
 import { workerEntry } from './worker-entry.js';
 
@@ -16,15 +16,16 @@ interface InFlight {
  * Appends audit entries from a worker thread with its own connection to the database, so that the event loop of a
  * busy writer (the sidecar) never validates, serialises, hashes or commits them: it sends each batch as one JSON
  * string and is answered once the batch's transaction has committed. The chain is extended exactly as by the store's
- * own connection (the same `BEGIN IMMEDIATE` append, which reads the head under the write lock), so appends of this
- * thread and of the store's connection (checkpoints, ledger rows written with their outcome) make one valid chain.
+ * own connection (the same append, which reads the head under the write lock: SQLite's `BEGIN IMMEDIATE`, the chain's
+ * advisory lock in PostgreSQL), so appends of this thread and of the store's connection (checkpoints, ledger rows
+ * written with their outcome) make one valid chain.
  *
  * A promise resolves only after its entries are committed (durable as SqliteStore describes); it is rejected when the
  * thread fails or stops first, and the entries are then not known to be stored: the caller must not report them as
  * recorded (the sidecar answers such a decision with a deny, `audit_unavailable`).
  *
  * @example
- * const writer = AuditWriterThread.start(file, { busyTimeoutMs: 5000 });
+ * const writer = AuditWriterThread.start({ store: 'sqlite', file, busyTimeoutMs: 5000 });
  * const records = await writer.append(entries); // null when the entries cannot go as JSON: append them yourself
  * await writer.stop();
  */
@@ -37,9 +38,8 @@ export class AuditWriterThread {
   private readonly exited: Promise<void>;
   private readonly onError: (error: Error) => void;
 
-  private constructor(file: string, options: { busyTimeoutMs: number; onError?: (error: Error) => void }) {
+  private constructor(data: AuditWriterData, options: { onError?: (error: Error) => void }) {
     this.onError = options.onError ?? ((error) => process.emitWarning(`agentguard: ${error.message}`));
-    const data: AuditWriterData = { file, busyTimeoutMs: options.busyTimeoutMs };
     const { entry, eval: isCode } = workerEntry(import.meta.url, 'audit-writer-worker');
     this.worker = new Worker(entry, { eval: isCode, workerData: data });
     // Only appends in flight keep the process alive (see append).
@@ -54,9 +54,9 @@ export class AuditWriterThread {
     });
   }
 
-  /** Starts the thread for the database `file` (created and migrated already, in WAL mode). */
-  static start(file: string, options: { busyTimeoutMs: number; onError?: (error: Error) => void }): AuditWriterThread {
-    return new AuditWriterThread(file, options);
+  /** Starts the thread for a store's database (created and migrated already; SQLite in WAL mode). */
+  static start(data: AuditWriterData, options: { onError?: (error: Error) => void } = {}): AuditWriterThread {
+    return new AuditWriterThread(data, options);
   }
 
   /** False once the thread failed or was stopped: append on the store's own connection instead. */
