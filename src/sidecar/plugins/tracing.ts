@@ -28,14 +28,15 @@ export function tracingHooks(app: FastifyInstance): { before(): void; after(): v
   const arrived = new WeakMap<FastifyRequest, number>();
   return {
     before() {
-      app.addHook('onRequest', async (request) => {
+      app.addHook('onRequest', (request, _reply, done) => {
         arrived.set(request, traceClock());
+        done();
       });
     },
     after() {
-      app.addHook('onRequest', async (request) => {
+      app.addHook('onRequest', (request, _reply, done) => {
         const start = arrived.get(request);
-        if (start === undefined) return;
+        if (start === undefined) return done();
         const parent = parentOf(request);
         const kind = request.token?.scope.kind;
         request.traceCall = {
@@ -43,6 +44,7 @@ export function tracingHooks(app: FastifyInstance): { before(): void; after(): v
           ...(parent ? { parent } : {}),
           stages: [{ name: 'auth', start, end: traceClock(), ...(kind ? { attributes: { token: kind } } : {}) }],
         };
+        done();
       });
     },
   };
