@@ -13,6 +13,7 @@ const WORDS = [
   // Quoted: globs, braces, ~, operators and spaces in quotes are text; quoted reserved words and "=" are not syntax.
   '"fix the parser"', "'rm -rf /'", '"*.ts"', "'{a,b}'", '"~/x"', '""', "''", 'a"b"c', "x'y'", '-m"msg"', '"if"', "'time'", '"a=b"', 'a"|"b', "'#c'",
   '"ls; rm"', "'sh -c ls'", '"/etc"', "'..'", '"\t"',
+  '"a!b"', "'a!b'", '"it\'s"', "'say \"hi\"'", '"héllo wörld"', "'日本'", '"a  b"', '"(x)"', "'<f>'", '"a=$"',
 ];
 const OPERATORS = [' | ', ' && ', ' || ', '; ', '|', '&&', ';', ' & ', ' |& ', ' ;; ', ' | | '];
 const CHARSET = 'ab/._-=:@%+,09 \t|&;';
