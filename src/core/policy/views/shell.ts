@@ -106,8 +106,8 @@ interface LoadedParser {
 let loaded: LoadedParser | undefined;
 
 /**
- * mvdan-sh is 1.5 MB (tens of milliseconds to load): loaded the first time a command line is not plain words (see
- * plainWords). Its token numbers are read from samples.
+ * mvdan-sh is 1.5 MB (tens of milliseconds to load): loaded the first time a command line is not plain (see
+ * plainCommands). Its token numbers are read from samples.
  */
 export function loadShellParser(): LoadedParser {
   if (loaded) return loaded;
@@ -838,9 +838,9 @@ export interface PlainCommand {
  * `npm run build && npm test`, `git commit -m "fix the parser"`), or undefined for anything else. Plain words have
  * no escapes, `$`, globs, braces, `~`, `#`, redirections or parentheses outside quotes, and no `$`, backquote,
  * backslash or newline inside them, so the parser's tree for such a line is one call per command, each word literal
- * and quoted parts, and the view is built from the words without loading the parser. A
- * command whose first word is reserved or has "=" (an assignment), an empty command, a lone `&` or `|&` and a
- * trailing operator go to the parser. test/hardening-shell-plain-words.test.ts checks this against the parser.
+ * and quoted parts, and the view is built from the words without loading the parser. A command whose first word is
+ * reserved or has "=" (an assignment), an empty command, a lone `&` or `|&` and a trailing operator go to the parser.
+ * test/hardening-shell-plain-words.test.ts checks this against the parser.
  */
 export function plainCommands(text: string): PlainCommand[] | undefined {
   const commands: PlainCommand[] = [];
