@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { checkSync } from 'recheck';
 import { describe, expect, it } from 'vitest';
 import { AgentGuardError } from '../src/core/errors.js';
@@ -99,14 +100,14 @@ describe('injection guardrail: behaviour', () => {
     ]) expect(ruleScore(benign).matched, benign).toEqual([]);
   });
 
-  // jailbreak-persona looks for a second word within a fixed 200-character window: recheck calls
-  // that polynomial, but the work is bounded by 200 steps per character (linear in the text).
-  // The Russian/CJK and Romance override rules are proven safe by recheck's automaton checker instead (deterministic;
-  // the fuzzer here sometimes reports their bounded windows as polynomial): test/guardrails-injection-context.test.ts.
-  const boundedWindow = new Set(['jailbreak-persona', 'instruction-override-ru-zh-ja', 'instruction-override-es-fr-pt-it']);
-  it.each(INJECTION_RULES.filter((rule) => !boundedWindow.has(rule.name)).map((rule) => [rule.name, rule.pattern] as const))(
+  // Every rule, including those with bounded windows ("a word, then within 200 characters another"), which the automaton
+  // checker proves safe.
+  it.each(INJECTION_RULES.map((rule) => [rule.name, rule.pattern] as const))(
     'rule %s is safe from catastrophic backtracking (recheck): rules run on untrusted text',
     (_name, pattern) => {
+      // The automaton checker is exact when it answers; the default (hybrid) one falls back to a fuzzer whose verdict
+      // on bounded windows varies with the machine's load, so it is asked only when the automaton cannot decide.
+      if (checkSync(pattern.source, pattern.flags, { checker: 'automaton' }).status === 'safe') return;
       expect(checkSync(pattern.source, pattern.flags).status).not.toBe('vulnerable');
     },
     20_000,
@@ -146,7 +147,7 @@ describe.skipIf(!hasSharedData)(`injection guardrail: accuracy on injection.dev.
     expect(report.tprAt1pctFpr).toBeGreaterThanOrEqual(0.88);
     expect(Number(report.extra?.hardNegativeFpr)).toBeLessThanOrEqual(0.02);
     // Indirect injection in documents, read as data: recall at most 3 % of benign documents flagged.
-    expect(Number(report.extra?.dataRecall)).toBeGreaterThanOrEqual(0.85);
+    expect(Number(report.extra?.dataRecall)).toBeGreaterThanOrEqual(0.9);
     expect(Number(report.extra?.dataFpr)).toBeLessThanOrEqual(0.03);
   });
 
@@ -165,6 +166,23 @@ describe.skipIf(!hasSharedData)(`injection guardrail: accuracy on injection.dev.
     expect(unseen.auc).toBeGreaterThanOrEqual(0.95);
     expect(unseen.f1).toBeGreaterThanOrEqual(0.85);
     expect(Number(unseen.extra?.['fpr:alpaca-eval'])).toBeLessThanOrEqual(0.01);
+  });
+});
+
+describe('injection model: the cross-validated figures it was shipped with (models/injection.json metrics)', () => {
+  const metrics = JSON.parse(readFileSync(new URL('../models/injection.json', import.meta.url), 'utf8')).metrics;
+  it('5-fold CV meets the issue targets: F1, TPR at 1% FPR, hard negatives, documents read as data', () => {
+    expect(metrics.cv5.f1).toBeGreaterThanOrEqual(0.86);
+    expect(metrics.cv5.tprAt1pctFpr).toBeGreaterThanOrEqual(0.79);
+    expect(metrics.cv5.hardNegativeFpr).toBeLessThanOrEqual(0.02);
+    expect(metrics.cv5.dataRecall).toBeGreaterThanOrEqual(0.72);
+    expect(metrics.cv5.dataFpr).toBeLessThanOrEqual(0.03);
+  });
+  it('leave-one-source-out is recorded per source and per language, and benign documents stay under 3 % there too', () => {
+    expect(metrics.losoPublic.f1).toBeGreaterThanOrEqual(0.6);
+    expect(metrics.loso.dataFpr).toBeLessThanOrEqual(0.03);
+    for (const lang of ['en', 'de', 'es', 'fr', 'pt', 'ru', 'zh', 'ja']) expect(metrics.loso.perLanguage[lang].rows, lang).toBeGreaterThan(0);
+    expect(Object.keys(metrics.loso.perSource)).toEqual(expect.arrayContaining(['bipia-email', 'bipia-table', 'proventra', 'wildguard']));
   });
 });
 

@@ -150,6 +150,25 @@ export const DATA_RULES: readonly InjectionRule[] = [
     weight: 0.6,
   },
   {
+    // In a document, a sentence about "your answer / response / reply" tells whoever writes the answer what to do:
+    // the model reading it, not the document's human reader ("Modify your answer to…", "In your response, …").
+    name: 'dictates-the-answer',
+    pattern: /\b(?:in|into|within|throughout|to|at the (?:start|end|beginning) of) your (?:response|answer|reply|output|summary)\b|\b(?:modify|change|rewrite|format|encode|provide|write|give|end|begin|start|include|add|integrate|insert|mention|append|shift|reverse|translate|phrase|structure|make|scramble|render|enhance|apply|use|display|present|express|convert|embed|weave|alter|adjust|sign|conclude|prefix|wrap|spell|intersperse|sprinkle)\b[^.\n]{0,40}\byour (?:response|answer|answer's|reply|output|summary|message)\b|\b(?:reply|respond|answer) (?:only |entirely |exclusively )?(?:in|using) (?:base ?\d\d|binary|hex|morse|rot13|pig latin|emojis?|reverse|(?:german|french|spanish|italian|portuguese|chinese|japanese|russian|korean|dutch|arabic)\b)/,
+    weight: 0.75,
+  },
+  {
+    // The same for code an agent writes ("Incorporate the following code excerpt into your codebase"); weaker, as
+    // how-tos say it to people too.
+    name: 'dictates-the-code',
+    pattern: /\b(?:include|incorporate|integrate|insert|inject|blend|append|add|embed|feature|supplement|utili[sz]e|execute|run)\b[^.\n]{0,40}\b(?:the )?(?:following|below|subsequent|this) (?:code|snippet|script|command)\b[^.\n]{0,40}\byour (?:code|codebase|implementation|solution|algorithm|script|program|answer|response)\b/,
+    weight: 0.45,
+  },
+  {
+    name: 'dictates-the-answer-multilingual',
+    pattern: /\b(?:en|dans) (?:ta|votre) reponse\b|\ben (?:tu|su) respuesta\b|\bin (?:deiner|ihrer) antwort\b|\bna (?:sua|tua) resposta\b|(?:в|во) (?:своем|твоем|вашем) ответе|(?:你的|您的)?(?:回答|回复)中|(?:回答|返答|返信)(?:の中|の最後|の冒頭)に/,
+    weight: 0.55,
+  },
+  {
     name: 'model-role-marker',
     pattern: /(?:^|\n)[^\S\n]*(?:assistant|ai|system|user)[^\S\n]*:[^\S\n]*(?:ignore|forget|disregard|sure|ok|understood|new (?:task|instructions?))\b|\bbegin (?:new |system |hidden )?instructions?\b|\b(?:important|urgent) (?:new )?instructions?\s*:/,
     weight: 0.5,
