@@ -58,12 +58,21 @@ describe('agentguard guardrails eval', () => {
     expect(report).toMatchObject({ guardrail: 'injection', rows: 4, precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), auc: expect.any(Number), tprAt1pctFpr: expect.any(Number), latencyMs: { p50: expect.any(Number), p99: expect.any(Number) } });
     expect(report.recall).toBe(1);
     expect(report.precision).toBe(1);
+    expect(Object.values(report.slices.perSource).reduce((n: number, x: any) => n + x.rows, 0)).toBe(4);
+    expect(Object.values(report.slices.perLanguage).reduce((n: number, x: any) => n + x.rows, 0)).toBe(4);
+  });
+
+  it('prints figures per source and per language', async () => {
+    const result = await runCliInProcess(['guardrails', 'eval', '--dataset', fixture('injection-small.jsonl'), '--guardrail', 'injection']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^\s+source\s+rows\s+positives\s+recall\s+F1\s+FPR$/m);
+    expect(result.stdout).toMatch(/^\s+language\s+rows\s+positives\s+recall\s+F1\s+FPR$/m);
   });
 
   it('a bad row names the file and line; a dataset of the wrong kind says what each row must be', async () => {
     const bad = await runCliInProcess(['guardrails', 'eval', '-d', fixture('bad-label.jsonl'), '-g', 'injection']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/bad-label\.jsonl:2: "label" is missing or has the wrong type; each row must be \{ "text", "label": "injection" \| "jailbreak" \| "benign", "source"\? \}/);
+    expect(bad.stderr).toMatch(/bad-label\.jsonl:2: "label" is missing or has the wrong type; each row must be \{ "text", "label": "injection" \| "jailbreak" \| "benign", "source"\?, "lang"\?, "context"\?: "message" \| "data" \}/);
     const wrongKind = await runCliInProcess(['guardrails', 'eval', '-d', fixture('injection-small.jsonl'), '-g', 'pii']);
     expect(wrongKind.code).toBe(2);
     expect(wrongKind.stderr).toMatch(/injection-small\.jsonl:1: "spans" is missing/);
