@@ -5,7 +5,10 @@
  * - elements styled out of sight: `display:none`, `visibility:hidden`, zero font size or opacity, white text, far
  *   off-screen positions;
  * - `alt`, `title` and `aria-label` attributes, and markdown image alt text and link titles;
- * - Unicode tag characters (U+E0020–U+E007E), which spell ASCII invisibly ("ASCII smuggling").
+ * - Unicode tag characters (U+E0020–U+E007E), which spell ASCII invisibly ("ASCII smuggling");
+ * - text laced with zero-width characters (three or more zero-width spaces, non-joiners, word joiners or BOMs): words
+ *   broken up so a filter reading the raw text does not see them; the whole text is the fragment (normalisation
+ *   removes the characters, so it reads as the words it hides). Joiners inside emoji sequences do not count.
  * Each fragment is returned as found (not normalised); the injection guardrail scores each one on its own and counts
  * hiding against it. Every pattern is linear: bounded repetitions, no nested quantifiers over the same characters.
  */
@@ -21,6 +24,8 @@ const HIDDEN_ATTRIBUTE = /\b(?:alt|title|aria-label)\s*=\s*(?:"([^"<>]{12,1000})
 const MARKDOWN_IMAGE_ALT = /!\[([^\]\n]{12,1000})\]\(/g;
 const MARKDOWN_LINK_TITLE = /\]\([^()\s]{1,500}\s+"([^"\n]{12,1000})"\)/g;
 const TAG_CHARACTERS = /[\u{E0020}-\u{E007E}]{4,}/gu;
+const ZERO_WIDTH = /[\u200B\u200C\u2060\uFEFF]/g;
+const MIN_ZERO_WIDTH = 3;
 
 /** Hidden fragments of `raw`, in the order the patterns find them, at most MAX_FRAGMENTS. */
 export function hiddenFragments(raw: string): string[] {
@@ -39,6 +44,7 @@ export function hiddenFragments(raw: string): string[] {
     for (const m of raw.matchAll(MARKDOWN_IMAGE_ALT)) push(m[1]);
     for (const m of raw.matchAll(MARKDOWN_LINK_TITLE)) push(m[1]);
   }
+  if ((raw.match(ZERO_WIDTH)?.length ?? 0) >= MIN_ZERO_WIDTH) push(raw);
   if (/[\u{E0020}-\u{E007E}]/u.test(raw)) {
     for (const m of raw.matchAll(TAG_CHARACTERS)) push([...m[0]].map((ch) => String.fromCharCode(ch.codePointAt(0)! - 0xe0000)).join(''));
   }
