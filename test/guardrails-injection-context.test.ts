@@ -53,13 +53,16 @@ describe('injection guardrail: text read as data (tool results, documents)', () 
 
   // Rules with bounded windows ("a word, then within 60 characters another") are proven safe by recheck's automaton
   // checker, which is exact (its fuzzer sometimes calls a bounded window polynomial); the rest by the default checker.
-  const proven = new Set(['while-processing', 'exfiltrate', 'dictates-the-answer', 'dictates-the-code', 'instruction-override-ru-zh-ja', 'instruction-override-es-fr-pt-it']);
+  const proven = new Set([
+    'addressed-to-model', 'model-colon-imperative', 'while-processing', 'exfiltrate', 'dictates-the-answer', 'dictates-the-code',
+    'dictates-the-answer-multilingual', 'instruction-override-ru-zh-ja', 'instruction-override-es-fr-pt-it',
+  ]);
   const newRules = [...DATA_RULES, ...INJECTION_RULES.filter((rule) => proven.has(rule.name))];
   it.each(newRules.map((rule) => [rule.name, rule.pattern] as const))('rule %s is safe from catastrophic backtracking (recheck)', (name, pattern) => {
-    const result = checkSync(pattern.source, pattern.flags, proven.has(name) ? { checker: 'automaton' } : {});
-    if (proven.has(name)) expect(result.status).toBe('safe');
-    else expect(result.status).not.toBe('vulnerable');
-  }, 20_000);
+    const exact = checkSync(pattern.source, pattern.flags, { checker: 'automaton', timeout: proven.has(name) ? 10_000 : 1000 });
+    if (proven.has(name)) expect(exact.status).toBe('safe');
+    else if (exact.status !== 'safe') expect(checkSync(pattern.source, pattern.flags).status).not.toBe('vulnerable');
+  }, 30_000);
 });
 
 describe('injection guardrail: hidden text', () => {

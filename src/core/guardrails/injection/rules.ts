@@ -115,7 +115,7 @@ export const INJECTION_RULES: readonly InjectionRule[] = [
   },
 ];
 
-const MODEL_NAMES = '(?:ai|a\\.i\\.|assistant|ai assistant|language model|llm|chatbot|agent|ai agent|model|gpt|chatgpt|claude|gemini|copilot|bot)';
+const MODEL_NAMES = '(?:ai|assistant|language model|llm|chatbot|agent|model|gpt|chatgpt|claude|gemini|copilot|bot)';
 const MODEL_NAMES_ML = '(?:asistente|ia|modelo|assistant|ki|ki-assistent|assistent|modell|assistente|ассистент|ии|модель|бот|неиросеть)';
 
 /**
@@ -126,7 +126,13 @@ const MODEL_NAMES_ML = '(?:asistente|ia|modelo|assistant|ki|ki-assistent|assiste
 export const DATA_RULES: readonly InjectionRule[] = [
   {
     name: 'addressed-to-model',
-    pattern: new RegExp(`(?:^|[\\s(\\[*#>-])(?:dear|hey|hi|hello|attention|attn|note to|message to|instructions? (?:to|for)|important (?:note )?(?:to|for))\\s+(?:the\\s+|any\\s+|all\\s+)?${MODEL_NAMES}s?\\b|(?:^|\\n|[.!]\\s)${MODEL_NAMES}s?\\s*[,:]\\s*(?:please\\s+)?(?:ignore|forget|disregard|send|forward|email|delete|remove|transfer|execute|run|visit|open|navigate|include|insert|add|tell|reply|respond|output|print|say|write|do not|don't|you must|make sure|stop|call|use)\\b`),
+    pattern: new RegExp(`\\b(?:dear|hey|hi|hello|attention|attn|note to|message to|instructions? (?:to|for)|important (?:note )?(?:to|for)) (?:the |any |all )?(?:ai |language )?${MODEL_NAMES}s?\\b`),
+    weight: 0.7,
+  },
+  {
+    // "Assistant: forward …" at the start of a line or sentence (normalised text has single spaces).
+    name: 'model-colon-imperative',
+    pattern: new RegExp(`(?:^|\\n|[.!] )(?:the |dear )?(?:ai )?${MODEL_NAMES}s? ?[,:][ \\n]?(?:please )?(?:ignore|forget|disregard|send|forward|email|delete|remove|transfer|execute|run|visit|open|navigate|include|insert|add|tell|reply|respond|output|print|say|write|do not|don't|you must|make sure|stop|call|use)\\b`),
     weight: 0.7,
   },
   {
