@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { fixedRate } from './lib/fixed-rate.js';
 import { postgresMissing, startPgCluster } from './lib/pg-cluster.js';
 import { markdownTable } from './lib/report.js';
+import { BODIES, POLICY } from './lib/sidecar-workload.js';
 
 export const id = 'sidecar-wrk';
 export const title = 'Sidecar beside its HTTP floor under wrk (32 connections), audit on';
@@ -28,27 +29,6 @@ const SLICE_S = Number(process.env.BENCH_WRK_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 3);
 const FIXED_S = Number(process.env.BENCH_WRK_FIXED_SECONDS ?? 10);
 const CONNECTIONS = 32;
-
-const POLICY = `version: 1
-name: bench-sidecar
-default: deny
-rules:
-  - id: kb
-    effect: allow
-    when: { name: { glob: "kb.*" } }
-  - id: no-drop
-    effect: deny
-    when: { name: db.query, input.sql: { regex: '^\\s*drop\\b', flags: i } }
-  - id: sql
-    effect: allow
-    when: { name: db.query }
-`;
-
-const BODIES = [
-  { kind: 'tool', name: 'kb.search', input: { query: 'refund window', limit: 10 } },
-  { kind: 'tool', name: 'db.query', input: { sql: 'SELECT * FROM orders WHERE id = 7' } },
-  { kind: 'tool', name: 'db.query', input: { sql: 'DROP TABLE orders' } },
-].map((action) => JSON.stringify({ action }));
 
 /** The wrk script: POSTs cycling through BODIES, with the token when there is one. */
 function wrkScript(token) {

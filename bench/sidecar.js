@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { fixedRate } from './lib/fixed-rate.js';
 import { formatRatio, markdownTable } from './lib/report.js';
+import { BODIES, POLICY } from './lib/sidecar-workload.js';
 
 export const id = 'sidecar';
 export const title = 'Sidecar: decisions over loopback HTTP, audit on';
@@ -21,27 +22,6 @@ const TARGETS = { decisionsPerSecond: 15_000, p99AtFixedRateMs: 2 };
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./lib/floor-server.js', import.meta.url));
 const DURATION_S = Number(process.env.BENCH_SIDECAR_SECONDS ?? 10);
-
-const POLICY = `version: 1
-name: bench-sidecar
-default: deny
-rules:
-  - id: kb
-    effect: allow
-    when: { name: { glob: "kb.*" } }
-  - id: no-drop
-    effect: deny
-    when: { name: db.query, input.sql: { regex: '^\\s*drop\\b', flags: i } }
-  - id: sql
-    effect: allow
-    when: { name: db.query }
-`;
-
-const BODIES = [
-  { kind: 'tool', name: 'kb.search', input: { query: 'refund window', limit: 10 } },
-  { kind: 'tool', name: 'db.query', input: { sql: 'SELECT * FROM orders WHERE id = 7' } },
-  { kind: 'tool', name: 'db.query', input: { sql: 'DROP TABLE orders' } },
-].map((action) => JSON.stringify({ action }));
 
 function cli(args) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
