@@ -155,8 +155,8 @@ export async function run({ log }) {
     servers.push(floor);
     const sidecars = [
       startSidecar('sidecar on SQLite', dir, policyFile),
-      // The same, with audit appends on the event loop's own connection (no writer thread): what the thread buys.
-      startSidecar('sidecar on SQLite, AGENTGUARD_AUDIT_THREAD=off', dir, policyFile, undefined, { AGENTGUARD_AUDIT_THREAD: 'off' }),
+      // The same, with audit appends made by the writer thread (its own connection), as on PostgreSQL: what the thread costs or buys.
+      startSidecar('sidecar on SQLite, AGENTGUARD_AUDIT_THREAD=on', dir, policyFile, undefined, { AGENTGUARD_AUDIT_THREAD: 'on' }),
     ];
     servers.push(...sidecars);
     const pgMissing = process.env.BENCH_WRK_POSTGRES === '0' ? 'BENCH_WRK_POSTGRES=0' : postgresMissing();
@@ -243,7 +243,7 @@ export async function run({ log }) {
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (the sidecar's audit writer thread runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
+      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (an audit writer thread, on PostgreSQL or with AGENTGUARD_AUDIT_THREAD=on, runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
     ].join('\n');
     return { markdown, failures };
   } finally {

@@ -18,13 +18,29 @@ rules:
     when: { name: { glob: "kb.*" } }
 `;
 
-describe('sidecar killed under load (audit records written by the writer thread)', () => {
-  it('never returned a decision whose record is not in the audit log, and the log verifies', async () => {
+/** Starts a detached sidecar with AGENTGUARD_AUDIT_THREAD set as given (the daemon inherits this process's environment). */
+async function startWithThread(dataDir: string, policy: string, thread: 'on' | undefined) {
+  const before = process.env.AGENTGUARD_AUDIT_THREAD;
+  if (thread === undefined) delete process.env.AGENTGUARD_AUDIT_THREAD;
+  else process.env.AGENTGUARD_AUDIT_THREAD = thread;
+  try {
+    return await startSidecar(dataDir, policy);
+  } finally {
+    if (before === undefined) delete process.env.AGENTGUARD_AUDIT_THREAD;
+    else process.env.AGENTGUARD_AUDIT_THREAD = before;
+  }
+}
+
+describe('sidecar killed under load', () => {
+  it.each([
+    ['records written by the writer thread (AGENTGUARD_AUDIT_THREAD=on)', 'on' as const],
+    ['records written on the event loop (the default on SQLite)', undefined],
+  ])('%s: never returned a decision whose record is not in the audit log, and the log verifies', async (_, thread) => {
     const dataDir = tempDataDir('ag-perf-kill-');
     const policy = join(dirname(dataDir), 'policy.yaml');
     writeFileSync(policy, POLICY);
     const { token } = await createToken(dataDir, '--agent', 'bot');
-    const sidecar = await startSidecar(dataDir, policy);
+    const sidecar = await startWithThread(dataDir, policy, thread);
 
     const answered: string[] = [];
     let killed = false;

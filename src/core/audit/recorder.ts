@@ -114,7 +114,7 @@ export class AuditRecorder {
    * Opens the store and the signing keys of a data folder (creating them on first use) and returns a recorder that
    * closes the store when it closes.
    */
-  static async open(options: { dataDir: string; file?: string; url?: string; auditWriterThread?: boolean } & Omit<AuditRecorderOptions, 'ownsStore'>): Promise<AuditRecorder> {
+  static async open(options: { dataDir: string; file?: string; url?: string; auditWriterThread?: boolean | 'postgres' } & Omit<AuditRecorderOptions, 'ownsStore'>): Promise<AuditRecorder> {
     const { dataDir, file, url, auditWriterThread, ...rest } = options;
     return AuditRecorder.attach(await openStore({ dataDir, file, ...(url !== undefined ? { url } : {}), ...(auditWriterThread ? { auditWriterThread } : {}) }), dataDir, rest);
   }

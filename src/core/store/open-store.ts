@@ -22,8 +22,11 @@ export interface OpenStoreOptions {
   url?: string;
   /** This instance's audit chain in PostgreSQL (default: see resolveChain). */
   chain?: string;
-  /** Append audit entries from a worker thread with its own connection (see AuditWriterThread). */
-  auditWriterThread?: boolean;
+  /**
+   * Append audit entries from a worker thread with its own connection (see AuditWriterThread): true for either store,
+   * 'postgres' only when the store is PostgreSQL.
+   */
+  auditWriterThread?: boolean | 'postgres';
 }
 
 /** Where openStore puts the database for these options. */
@@ -55,7 +58,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
       });
     }
   }
-  return SqliteStore.open(databasePath(options), { create, ...(options.auditWriterThread ? { auditWriterThread: true } : {}) });
+  return SqliteStore.open(databasePath(options), { create, ...(options.auditWriterThread === true ? { auditWriterThread: true } : {}) });
 }
 
 /** Opens the PostgreSQL store; `create: false` (read-only commands) refuses a database agentguard never wrote to. */
