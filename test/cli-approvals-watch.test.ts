@@ -47,15 +47,26 @@ class Output {
     });
   }
 
+  /** Waits until `test` holds; fails naming `what` and the last output if the process ends or 20 s pass first. */
   async waitFor(test: (text: string) => boolean, what: string, ended?: Promise<unknown>): Promise<void> {
     let over = false;
+    let late = false;
     void ended?.then(() => (over = true));
-    while (!test(this.text)) {
-      if (over) throw new Error(`ended before ${what}; output so far:\n${this.text}`);
-      await new Promise<void>((resolve) => {
-        this.waiters.push(resolve);
-        void ended?.then(() => resolve());
-      });
+    const timer = setTimeout(() => {
+      late = true;
+      for (const wake of this.waiters.splice(0)) wake();
+    }, 20_000);
+    try {
+      while (!test(this.text)) {
+        if (over) throw new Error(`ended before ${what}; output so far:\n${this.text}`);
+        if (late) throw new Error(`no ${what} within 20 s; the last output:\n${JSON.stringify(this.text.slice(-2000))}`);
+        await new Promise<void>((resolve) => {
+          this.waiters.push(resolve);
+          void ended?.then(() => resolve());
+        });
+      }
+    } finally {
+      clearTimeout(timer);
     }
   }
 }
@@ -224,7 +235,7 @@ describe('the interactive watch loop (fake terminal streams)', () => {
     expect(output.text.startsWith(ENTER_SCREEN)).toBe(true);
     expect(output.text.endsWith(LEAVE_SCREEN)).toBe(true);
     expect(keyboard.isPaused()).toBe(true);
-  });
+  }, 60_000);
 
   it('ends on Ctrl-C or on the abort signal, restoring the terminal either way', async () => {
     store = await openStore({ dataDir: tempDataDir() });
