@@ -35,8 +35,13 @@ function spanName(traced: TracedDecision): string {
   return traced.operation === 'outcome' ? `${COMPONENT}.outcome` : `run_guardrail ${COMPONENT}`;
 }
 
-/** A stage (and its guardrail runs) as a child span with the stage's own start and end. */
-function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: string): void {
+/**
+ * A stage (and its guardrail runs) as a child span with the stage's own start and end, kept inside its parent's
+ * (`within`): times summed in floating-point milliseconds can pass the parent's end by a rounding step.
+ */
+function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: string, within: { start: number; end: number }): void {
+  const start = Math.min(Math.max(stage.start, within.start), within.end);
+  const end = Math.min(Math.max(stage.end, start), within.end);
   const guardrail = stage.name === 'guardrail' ? String(stage.attributes?.guardrail ?? '') : undefined;
   const name = guardrail !== undefined ? `run_guardrail ${guardrail}` : `${COMPONENT}.${stage.name}`;
   const attributes: Record<string, string | number | boolean | string[]> = {};
@@ -48,16 +53,16 @@ function stageSpan(tracer: Tracer, stage: StageRecord, parent: Context, target: 
     // A guardrail reports; the policy decides. What it found is a warning to the policy, nothing found lets it pass.
     if (typeof stage.attributes?.findings === 'number') attributes['gen_ai.guardrail.verdict.type'] = stage.attributes.findings > 0 ? 'warn' : 'allow';
   }
-  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: stage.start, attributes }, parent);
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, startTime: start, attributes }, parent);
   if (stage.error !== undefined) {
     span.setAttribute('error.type', stage.error);
     span.setStatus({ code: SpanStatusCode.ERROR });
   }
   if (stage.children) {
     const inner = trace.setSpan(parent, span);
-    for (const child of stage.children) stageSpan(tracer, child, inner, target);
+    for (const child of stage.children) stageSpan(tracer, child, inner, target, { start, end });
   }
-  span.end(stage.end);
+  span.end(end);
 }
 
 /** Attributes that quote what the agent sent: read when the decision is recorded, before the caller can change those objects. */
@@ -111,7 +116,9 @@ export function spanTracer(tracer: Tracer, options: SpanTracerOptions = {}): Spa
     }
     decorate(root, traced, quoted);
     const inner = trace.setSpan(parent, root);
-    for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']));
+    // A trace not ended yet ends its root span now, after every stage it recorded.
+    const within = { start: traced.trace.start, end: traced.trace.end === undefined ? Infinity : Math.max(traced.trace.end, traced.trace.start) };
+    for (const stage of traced.trace.stages) stageSpan(tracer, stage, inner, String(attributes['gen_ai.guardrail.target.type']), within);
     root.end(traced.trace.end);
   };
   const drain = (): void => {
