@@ -4,7 +4,7 @@ import type { AuditEntry, AuditRecord } from '../audit/types.js';
 import { AgentGuardError } from '../errors.js';
 import { isErrorCode } from '../errors/registry.js';
 import type { AuditWriterData, FromAuditWriter, ToAuditWriter, WriterError } from './audit-writer-protocol.js';
-import { workerEntry } from './worker-entry.js';
+import { workerEntry } from '../worker-entry.js';
 
 interface InFlight {
   entries: AuditEntry[];

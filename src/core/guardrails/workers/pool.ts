@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../../worker-entry.js';
 import type { BuiltinSpec } from '../builtin-spec.js';
 import type { Finding } from '../types.js';
 import { specKey, type BatchReply, type BatchRequest, type GuardrailJob, type JobResult } from './protocol.js';
@@ -58,14 +59,10 @@ function outcomeOf(reply: BatchReply): BatchOutcome {
   };
 }
 
-/**
- * A worker running worker-main next to this file: the compiled JavaScript, or, when this module runs from its
- * TypeScript source (tests, `tsx` scripts), the source loaded through tsx, which that thread registers first.
- */
+/** A worker running worker-main next to this file (see workerEntry). */
 function spawnWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker-main.js', import.meta.url));
-  const entry = JSON.stringify(new URL('./worker-main.ts', import.meta.url).href);
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${entry}); });`, { eval: true });
+  const { entry, eval: isCode } = workerEntry(import.meta.url, 'worker-main');
+  return new Worker(entry, { eval: isCode });
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { Database } from 'better-sqlite3';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { workerEntry } from '../../worker-entry.js';
 import {
   CHECKPOINTS_SLOT,
   MAX_WAL_FRAMES_SLOT,
@@ -115,7 +114,7 @@ export class WalCheckpointer {
       retryMs: options.retryMs ?? 200,
       busyTimeoutMs: options.busyTimeoutMs,
     };
-    const { entry, eval: isCode } = workerEntry();
+    const { entry, eval: isCode } = workerEntry(import.meta.url, 'wal-checkpoint-worker');
     this.worker = new Worker(entry, { eval: isCode, workerData: data });
     // A store somebody forgot to close must not keep the process alive.
     this.worker.unref();
@@ -236,15 +235,4 @@ export class WalCheckpointer {
     if (this.db.open) this.db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
     this.onAutoCheckpoint(SQLITE_AUTOCHECKPOINT_PAGES);
   }
-}
-
-/**
- * The thread's module next to this one: compiled JavaScript in dist; or, when this module runs from its TypeScript
- * source (vitest, tsx), the TypeScript worker, imported by a small bootstrap once tsx's loader is registered.
- */
-function workerEntry(): { entry: URL | string; eval: boolean } {
-  if (!import.meta.url.endsWith('.ts')) return { entry: new URL('./wal-checkpoint-worker.js', import.meta.url), eval: false };
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
-  const worker = new URL('./wal-checkpoint-worker.ts', import.meta.url).href;
-  return { entry: `import(${JSON.stringify(tsx)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(worker)}); });`, eval: true };
 }
