@@ -9,13 +9,12 @@
  *   npm run schemas:validators            # rewrite both files
  *   npm run schemas:validators -- --check # exit 1 when one is out of date
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import standalone from 'ajv/dist/standalone/index.js';
 import { addPolicySchemas, loaderSchema, POLICY_AJV_OPTIONS, policySchema, policySchemaHash } from '../src/core/policy/schema-source.js';
 import { BUILTIN_GUARDRAILS, GUARDRAIL_CONFIG_AJV_OPTIONS } from '../src/core/guardrails/registry.js';
+import { staleFiles, writeStaleFiles } from './generated-files.js';
 
 export const POLICY_VALIDATORS_FILE = 'src/core/policy/generated/policy-validators.ts';
 export const GUARDRAIL_CONFIG_VALIDATORS_FILE = 'src/core/guardrails/generated/config-validators.ts';
@@ -68,22 +67,12 @@ export function validatorFiles(): Array<{ path: string; text: string }> {
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   const check = process.argv.includes('--check');
-  for (const { path, text } of validatorFiles()) {
-    const file = join(root, path);
-    let current: string | undefined;
-    try {
-      current = readFileSync(file, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current === text) continue;
-    if (check) {
-      console.error(`${path} is out of date. Run: npm run schemas:validators`);
-      process.exitCode = 1;
-      continue;
-    }
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, text);
-    console.error(`${path} written`);
+  const files = validatorFiles();
+  if (check) {
+    const stale = staleFiles(root, files);
+    for (const { path } of stale) console.error(`${path} is out of date. Run: npm run schemas:validators`);
+    if (stale.length > 0) process.exitCode = 1;
+  } else {
+    for (const path of writeStaleFiles(root, files)) console.error(`${path} written`);
   }
 }
