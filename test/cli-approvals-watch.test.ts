@@ -196,6 +196,9 @@ describe('the interactive watch loop (fake terminal streams)', () => {
     store = await openStore({ dataDir });
     const approvals = new Approvals(store.approvals, store.audit);
     const older = await approvals.request(decision('dec_i_old', 3000), spec);
+    // Requests made in the same millisecond are listed by id, which is random; the list order this test walks needs
+    // the second request to be strictly newer.
+    while (new Date().toISOString() <= older.requestedAt) await new Promise((resolve) => setTimeout(resolve, 1));
     const newer = await approvals.request(decision('dec_i_new', 7000), spec);
     const keyboard = new FakeKeyboard();
     const screen = new FakeScreen();
