@@ -15,6 +15,7 @@ const E2E = [
   'test/otel-off.test.ts', // fresh processes (sidecar daemon and local mode) with trace export off and on: which OpenTelemetry modules load
   'test/otel-cli.test.ts', // sidecar start --detach --otlp-endpoint: the daemon (dist) exports to a fake collector and flushes on stop
   'test/hook-cli.test.ts', // bin/agentguard-hook.js and agentguard hook as child processes fed each agent's payloads
+  'test/hook-daemon.test.ts', // hook decision daemons started from dist by hooks, racing, stopped
   'test/cli-sidecar.test.ts', // sidecar start --detach, SIGHUP, stop
   'test/cli-audit-query.test.ts', // audit tail -f stopped by SIGINT / SIGTERM
   'test/cli-approvals-watch.test.ts', // approvals watch in a terminal, stopped by signals
@@ -51,7 +52,8 @@ const shared = {
   pool: 'forks' as const,
   globalSetup: ['test/global-setup.ts'],
   // The regex-safety verdicts cache (see src/core/policy/lint/redos-cache.ts) stays inside the checkout, not in ~/.cache.
-  env: { AGENTGUARD_CACHE_DIR: fileURLToPath(new URL('./node_modules/.cache/agentguard', import.meta.url)) },
+  // Hooks decide in their own process unless a test turns the hook decision daemon on (test/hook-daemon-*.test.ts).
+  env: { AGENTGUARD_CACHE_DIR: fileURLToPath(new URL('./node_modules/.cache/agentguard', import.meta.url)), AGENTGUARD_HOOK_DAEMON: '0' },
 };
 
 export default defineConfig({

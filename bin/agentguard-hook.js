@@ -2,6 +2,8 @@
 // The command coding agents' hooks run before and after every tool call: `agentguard-hook.js <agent-id>` with the
 // agent's JSON payload on stdin. It loads only what deciding needs (no oclif), so a tool call does not pay the CLI's
 // start. Whatever goes wrong, the call is blocked in the agent's own format.
+// `agentguard-hook.js --daemon <socket> <project>` is the hook decision daemon a hook starts in the background
+// (src/hooks/daemon/): it keeps the project's engine open so the next hooks ask it instead of loading it.
 const agent = process.argv[2] ?? '';
 
 function brokenInstall(message) {
@@ -12,21 +14,33 @@ function brokenInstall(message) {
   return { stdout: '', stderr: `${text}\n`, exitCode: 2 };
 }
 
-const chunks = [];
-for await (const chunk of process.stdin) chunks.push(chunk);
-
-let result;
-try {
-  const { runHook } = await import('../dist/hooks/run-hook.js');
-  result = await runHook({ agent, stdin: Buffer.concat(chunks).toString('utf8'), env: process.env });
-} catch (error) {
-  result = brokenInstall(error instanceof Error ? error.message : String(error));
+async function daemon() {
+  const [{ runDaemon }, { readFileSync }] = await Promise.all([import('../dist/hooks/daemon/server.js'), import('node:fs')]);
+  const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  process.title = 'agentguard-hook-daemon';
+  await runDaemon({ socket: process.argv[3], projectDir: process.argv[4], env: process.env, version });
 }
 
-// Exit once both streams are flushed, without waiting for timers or sockets a failed decision may have left behind.
-let pending = 2;
-const done = () => {
-  if (--pending === 0) process.exit(result.exitCode);
-};
-process.stdout.write(result.stdout, done);
-process.stderr.write(result.stderr, done);
+async function hook() {
+  const chunks = [];
+  for await (const chunk of process.stdin) chunks.push(chunk);
+
+  let result;
+  try {
+    const { runHook } = await import('../dist/hooks/run-hook.js');
+    result = await runHook({ agent, stdin: Buffer.concat(chunks).toString('utf8'), env: process.env });
+  } catch (error) {
+    result = brokenInstall(error instanceof Error ? error.message : String(error));
+  }
+
+  // Exit once both streams are flushed, without waiting for timers or sockets a failed decision may have left behind.
+  let pending = 2;
+  const done = () => {
+    if (--pending === 0) process.exit(result.exitCode);
+  };
+  process.stdout.write(result.stdout, done);
+  process.stderr.write(result.stderr, done);
+}
+
+if (agent === '--daemon') await daemon();
+else await hook();

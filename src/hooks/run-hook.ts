@@ -3,6 +3,7 @@ import type { McpDecider } from '../mcp/decider.js';
 import { agentDisplayName, CODING_AGENT_IDS, isCodingAgentId } from './agent-ids.js';
 import { loadAdapter } from './agents/index.js';
 import { decidePost, decidePre, type HookDecideOptions } from './decide.js';
+import { DAEMON_ENV, daemonEnabled, daemonSocket } from './daemon/location.js';
 import { hookProjectDir } from './project.js';
 import { answer, HookPayloadError, type AgentAdapter, type HookAnswer, type ParsedHook, type PostToolHook, type PreToolHook } from './types.js';
 
@@ -114,9 +115,25 @@ async function openHookDecider(hook: PreToolHook | PostToolHook, env: NodeJS.Pro
   if (projectDir === undefined) {
     return { problem: `there is no agentguard.config.json in ${cwd} or a folder above it, nor in your home folder: run \`agentguard init --template coding-agent\` in the project (or in your home folder for every project) and start its policy from policies/coding-agent, or set AGENTGUARD_PROJECT to a folder that has one.` };
   }
-  const { openDecider } = await import('../mcp/open-decider.js');
-  const opened = await openDecider({ projectDir, log });
-  return { decider: opened.decider, stderr, failureHint: `Run \`agentguard doctor\` in ${projectDir} to see what to fix. ${bypassHint()}` };
+  const failureHint = `Run \`agentguard doctor\` in ${projectDir} to see what to fix. ${bypassHint()}`;
+  const openLocal = async (): Promise<McpDecider> => (await (await import('../mcp/open-decider.js')).openDecider({ projectDir, log })).decider;
+  if (daemonEnabled(env)) {
+    // The project's hook decision daemon (src/hooks/daemon) keeps the engine open between calls; this process only asks it.
+    const where = daemonSocket(projectDir, env);
+    if ('socket' in where) {
+      const [{ daemonDecider, DAEMON_TIMEOUT_ENV, DEFAULT_ANSWER_TIMEOUT_MS }, { spawnDaemon }] = await Promise.all([import('./daemon/client.js'), import('./daemon/spawn.js')]);
+      const decider = daemonDecider({
+        socket: where.socket,
+        answerTimeoutMs: millis(env[DAEMON_TIMEOUT_ENV], DEFAULT_ANSWER_TIMEOUT_MS),
+        openLocal,
+        spawn: () => void spawnDaemon(where.socket, projectDir, env),
+        note: log,
+      });
+      return { decider, stderr, failureHint };
+    }
+    log(`agentguard hook: no hook decision daemon (${where.problem}), so this call was decided in this process; set ${DAEMON_ENV}=0 to turn the daemon off.`);
+  }
+  return { decider: await openLocal(), stderr, failureHint };
 }
 
 async function decideHook(adapter: AgentAdapter, hook: PreToolHook | PostToolHook, options: HookRunOptions): Promise<HookAnswer> {

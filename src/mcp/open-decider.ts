@@ -27,6 +27,8 @@ export interface OpenedDecider {
   project?: LoadedProjectConfig;
   /** Local mode: the engine's recorder, for the tool pins to record in the same trail. */
   recorder?: AuditRecorder;
+  /** Local mode: the policy the engine was opened with (the hook daemon watches the files it was read from). */
+  policy?: Policy;
 }
 
 export async function openDecider(setup: DeciderSetup): Promise<OpenedDecider> {
@@ -54,7 +56,7 @@ export async function openDecider(setup: DeciderSetup): Promise<OpenedDecider> {
     });
     const decider = engineDecider(engine, setup.log);
     const closing = telemetry ? { close: async () => decider.close().finally(() => telemetry.shutdown()) } : {};
-    return { decider: { ...decider, ...closing }, project, ...(engine.recorder ? { recorder: engine.recorder } : {}) };
+    return { decider: { ...decider, ...closing }, project, policy, ...(engine.recorder ? { recorder: engine.recorder } : {}) };
   } catch (error) {
     const problem = `agentguard could not load its policy, so every tool call is denied: ${(error as Error)?.message ?? String(error)}`;
     setup.log(`agentguard mcp: ${problem}`);

@@ -1,0 +1,61 @@
+import { readdirSync } from 'node:fs';
+import path from 'node:path';
+import { DaemonConnection } from './client.js';
+import { daemonDirOf } from './location.js';
+import type { DaemonStatus } from './protocol.js';
+
+/** The hook daemons that answer in this environment's socket folder (a socket file nobody answers at is left out). */
+export async function listDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[]> {
+  const dir = daemonDirOf(env);
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((name) => name.endsWith('.sock'));
+  } catch {
+    return [];
+  }
+  const found = await Promise.all(
+    names.map(async (name): Promise<DaemonStatus | undefined> => {
+      let connection: DaemonConnection | undefined;
+      try {
+        connection = await DaemonConnection.connect(path.join(dir, name), 1000);
+        const answer = await connection.request({ op: 'status' }, 2000);
+        return 'status' in answer ? answer.status : undefined;
+      } catch {
+        return undefined;
+      } finally {
+        connection?.close();
+      }
+    }),
+  );
+  return found.filter((s): s is DaemonStatus => s !== undefined).sort((a, b) => a.projectDir.localeCompare(b.projectDir) || a.pid - b.pid);
+}
+
+/** Asks every daemon of the socket folder to stop (each closes its engines, flushing the audit trail, and exits). */
+export async function stopDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[]> {
+  const daemons = await listDaemons(env);
+  await Promise.all(
+    daemons.map(async (daemon) => {
+      let connection: DaemonConnection | undefined;
+      try {
+        connection = await DaemonConnection.connect(daemon.socket, 1000);
+        await connection.request({ op: 'stop' }, 5000);
+      } catch {
+        // It may have exited meanwhile.
+      } finally {
+        connection?.close();
+      }
+      // Answered before it closed its engines: wait for the exit, so the audit trail is flushed when this returns.
+      for (let waited = 0; running(daemon.pid) && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    }),
+  );
+  return daemons;
+}
+
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
