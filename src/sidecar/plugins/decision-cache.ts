@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Decision } from '../../core/action.js';
 
 /** Decisions kept for outcome reports by default. */
@@ -13,17 +14,21 @@ interface Entry {
  * it belongs to. Bounded (least recently used go first): an outcome is reported right after the action ran, and the
  * audit store has no index on decision ids that would make a lookup there cheap.
  *
+ * lru-cache, not a Map evicted through `keys().next()`: V8 leaves deleted Map entries in place until it rehashes, so
+ * finding the oldest live key skips every entry evicted before it, several µs per decision at 10 000 entries.
+ *
  * @example
  * const cache = new DecisionCache(10_000);
  * cache.add(decision);
  * cache.get(decision.id)?.decision;
  */
 export class DecisionCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
   readonly capacity: number;
 
   constructor(capacity = DEFAULT_DECISION_CACHE_SIZE) {
     this.capacity = Math.max(1, capacity);
+    this.entries = new LRUCache({ max: this.capacity });
   }
 
   get size(): number {
@@ -31,18 +36,11 @@ export class DecisionCache {
   }
 
   add(decision: Decision): void {
-    this.entries.delete(decision.id);
     this.entries.set(decision.id, { decision, outcomeRecorded: false });
-    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as string);
   }
 
   /** The entry of a decision (refreshing its place), or undefined when it is unknown or was evicted. */
   get(id: string): Entry | undefined {
-    const entry = this.entries.get(id);
-    if (entry) {
-      this.entries.delete(id);
-      this.entries.set(id, entry);
-    }
-    return entry;
+    return this.entries.get(id);
   }
 }
