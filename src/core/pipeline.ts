@@ -81,7 +81,9 @@ export interface Outcome {
 const vaults = new WeakMap<Decision, RedactionVault>();
 
 function ruleIds(decision: Decision): string[] {
-  return decision.reasons.flatMap((r) => (r.rule ? [r.rule] : []));
+  const ids: string[] = [];
+  for (const reason of decision.reasons) if (reason.rule) ids.push(reason.rule);
+  return ids;
 }
 
 /**

@@ -556,6 +556,16 @@ class Masker {
   private object(v: object, depth: number): unknown {
     if (this.open.includes(v)) return CIRCULAR;
     if (depth >= this.maxDepth) return TOO_DEEP;
+    // What JSON.parse makes (plain objects without toJSON, arrays) skips the checks for the other kinds of object.
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto === Array.prototype || ((proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function')) {
+      this.open.push(v);
+      try {
+        return proto === Array.prototype ? this.items(v as unknown[], depth) : this.fields(v as Record<string, unknown>, depth);
+      } finally {
+        this.open.pop();
+      }
+    }
     if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `[binary ${v.byteLength} bytes]`;
     if (v instanceof Error) {
@@ -564,7 +574,7 @@ class Masker {
     }
     this.open.push(v);
     try {
-      if (Array.isArray(v)) return Array.from(v, (item) => this.value(item, depth + 1) ?? null);
+      if (Array.isArray(v)) return this.items(v, depth);
       if (v instanceof Set) return [...v].map((item) => this.value(item, depth + 1) ?? null);
       if (v instanceof Map) return this.fields(Object.fromEntries([...v].map(([k, x]) => [String(k), x])), depth);
       const toJSON = (v as { toJSON?: unknown }).toJSON;
@@ -581,6 +591,13 @@ class Masker {
     } finally {
       this.open.pop();
     }
+  }
+
+  /** Holes and values with no JSON form become null, as in JSON.stringify. */
+  private items(v: readonly unknown[], depth: number): unknown[] {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = this.value(v[i], depth + 1) ?? null;
+    return out;
   }
 
   private fields(v: Record<string, unknown>, depth: number): Record<string, unknown> {

@@ -14,34 +14,52 @@ export const MAX_JSON_DEPTH = 64;
  * the audit store cannot keep as sent. Iterative, so a hostile document cannot overflow the stack.
  */
 export function jsonBodyProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): { code: ErrorCode; message: string } | undefined {
-  const stack: { value: unknown; depth: number; path: string }[] = [{ value, depth: 1, path: 'body' }];
+  // Paths are built only for the message of a problem: most bodies have none.
+  const stack: Node[] = [{ value, depth: 1, parent: undefined, key: undefined }];
   while (stack.length > 0) {
-    const { value: node, depth, path } = stack.pop()!;
-    if (typeof node === 'number') {
-      const problem = numberProblem(node, path);
+    const node = stack.pop()!;
+    const v = node.value;
+    if (typeof v === 'number') {
+      const problem = numberProblem(v, node);
       if (problem) return problem;
       continue;
     }
-    if (typeof node === 'string') {
-      if (!wellFormed(node)) return loneSurrogate(path);
+    if (typeof v === 'string') {
+      if (!wellFormed(v)) return loneSurrogate(pathOf(node));
       continue;
     }
-    if (node === null || typeof node !== 'object') continue;
+    if (v === null || typeof v !== 'object') continue;
+    const depth = node.depth;
     if (depth > maxDepth) {
-      return { code: 'JSON_TOO_DEEP', message: `${shorten(path)} is nested more than ${maxDepth} levels deep; flatten the data` };
+      return { code: 'JSON_TOO_DEEP', message: `${shorten(pathOf(node))} is nested more than ${maxDepth} levels deep; flatten the data` };
     }
-    if (Array.isArray(node)) {
-      for (let i = 0; i < node.length; i++) if (needsCheck(node[i])) stack.push({ value: node[i], depth: depth + 1, path: `${path}[${i}]` });
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) if (needsCheck(v[i])) stack.push({ value: v[i], depth: depth + 1, parent: node, key: i });
       continue;
     }
-    for (const key of Object.keys(node)) {
-      if (key === '__proto__') return { code: 'FORBIDDEN_KEY', message: `${shorten(path)} has a "__proto__" key, which is not accepted` };
-      if (!wellFormed(key)) return loneSurrogate(path, 'a key');
-      const child = (node as Record<string, unknown>)[key];
-      if (needsCheck(child)) stack.push({ value: child, depth: depth + 1, path: `${path}.${key}` });
+    for (const key of Object.keys(v)) {
+      if (key === '__proto__') return { code: 'FORBIDDEN_KEY', message: `${shorten(pathOf(node))} has a "__proto__" key, which is not accepted` };
+      if (!wellFormed(key)) return loneSurrogate(pathOf(node), 'a key');
+      const child = (v as Record<string, unknown>)[key];
+      if (needsCheck(child)) stack.push({ value: child, depth: depth + 1, parent: node, key });
     }
   }
   return undefined;
+}
+
+/** A value met while checking a body: where it is, as its parent and its key or index there. */
+interface Node {
+  value: unknown;
+  depth: number;
+  parent: Node | undefined;
+  key: string | number | undefined;
+}
+
+/** `body.a.b[2]`: the path of a node, for messages. */
+function pathOf(node: Node): string {
+  const parts: string[] = [];
+  for (let n: Node | undefined = node; n?.parent !== undefined; n = n.parent) parts.push(typeof n.key === 'number' ? `[${n.key}]` : `.${n.key}`);
+  return `body${parts.reverse().join('')}`;
 }
 
 /** Bodies shorter than this are parsed without the nesting pre-scan: V8 parses them deep or not in a few ms. */
@@ -75,9 +93,9 @@ function needsCheck(value: unknown): boolean {
   return value !== null && (typeof value === 'object' || typeof value === 'number' || typeof value === 'string');
 }
 
-function numberProblem(value: number, path: string): { code: ErrorCode; message: string } | undefined {
+function numberProblem(value: number, node: Node): { code: ErrorCode; message: string } | undefined {
   if (!Number.isFinite(value)) {
-    return { code: 'NON_FINITE_NUMBER', message: `${shorten(path)} is a number too large for a double (it would be ${value}); send a finite number, or the value as a string` };
+    return { code: 'NON_FINITE_NUMBER', message: `${shorten(pathOf(node))} is a number too large for a double (it would be ${value}); send a finite number, or the value as a string` };
   }
   // Integers beyond ±(2^53 − 1) are kept as the nearest double, like every JSON parser of JavaScript does: refusing
   // them would refuse int64 ids and nanosecond times that agents send every day. Decided and recorded alike.
