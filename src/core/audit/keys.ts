@@ -42,8 +42,18 @@ export function keyIdOf(publicKey: KeyObject): string {
   return `sha256:${createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex')}`;
 }
 
+/**
+ * Public keys already parsed, by their PEM text: a recorder reads its witness (which names the key) at every
+ * checkpoint, and parsing the key and hashing its DER cost more than the rest of the checkpoint. Only valid keys are
+ * kept; public keys are no secret.
+ */
+const parsedPublicKeys = new Map<string, PublicKeyInfo>();
+const PARSED_PUBLIC_KEYS_MAX = 64;
+
 /** Reads an Ed25519 public key from PEM text; throws AgentGuardError (exit 2) naming `where` when it is not one. */
 export function parsePublicKeyPem(pem: string, where: string): PublicKeyInfo {
+  const known = parsedPublicKeys.get(pem);
+  if (known) return known;
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey(pem);
@@ -58,7 +68,10 @@ export function parsePublicKeyPem(pem: string, where: string): PublicKeyInfo {
       actions: ['Use the key printed by `agentguard audit public-key`.'],
     });
   }
-  return publicInfo(publicKey);
+  const info = Object.freeze(publicInfo(publicKey));
+  if (parsedPublicKeys.size >= PARSED_PUBLIC_KEYS_MAX) parsedPublicKeys.clear();
+  parsedPublicKeys.set(pem, info);
+  return info;
 }
 
 /**
