@@ -38,12 +38,25 @@ export function registerHostCheck(app: FastifyInstance, names: readonly string[]
   });
 }
 
+/**
+ * Host header values already parsed that named an allowed host (a client sends the same one on every request): parsed
+ * once, not per request. Each app still checks the name against its own list; values it refused are not kept, so
+ * requests with made-up names cannot fill this.
+ */
+const allowedHosts = new Map<string, { name: string; port: number | undefined }>();
+const ALLOWED_HOSTS_KEPT = 64;
+
 function hostProblem(request: FastifyRequest, allowed: ReadonlySet<string>): string | undefined {
   const header = request.headers.host;
   if (typeof header !== 'string' || header === '') return 'the request has no Host header; this sidecar answers only to loopback names';
-  const host = parseHostHeader(header);
+  const known = allowedHosts.get(header);
+  const host = known ?? parseHostHeader(header);
   // The header is not echoed: it is whatever a web page chose.
   if (host === null || !allowed.has(host.name)) return `this sidecar listens on loopback and answers only to Host ${[...allowed].join(', ')}`;
+  if (known === undefined) {
+    if (allowedHosts.size >= ALLOWED_HOSTS_KEPT) allowedHosts.clear();
+    allowedHosts.set(header, host);
+  }
   const port = request.socket?.localPort;
   if (host.port !== undefined && typeof port === 'number' && host.port !== port) return `the Host header names port ${host.port}, but this sidecar listens on ${port}`;
   return undefined;
