@@ -8,8 +8,7 @@ import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
 import { loadStorePolicy } from '../core/store/store-policy.js';
 import type { SessionsConfig } from '../core/sessions/config.js';
-import { authenticate } from '../core/tokens/authenticate.js';
-import { cacheTokenStore } from '../core/tokens/cached-token-store.js';
+import { cachedAuthenticate } from '../core/tokens/cached-authenticate.js';
 import { maskTokens } from '../core/tokens/token-format.js';
 import { notifyChannels } from '../notify/config.js';
 import { buildSidecarApp, type Authenticate } from './app.js';
@@ -220,8 +219,7 @@ function loopbackHostNames(host: string): string[] {
 
 function authenticator(recorder: AuditRecorder, onTouchError: (error: unknown) => void): Authenticate {
   const store = recorder.store;
-  const tokens = cacheTokenStore(store.tokens, store.onChange ? { changes: (listener) => store.onChange!(listener) } : {});
-  return (header) => authenticate(tokens, header, { onTouchError });
+  return cachedAuthenticate(store.tokens, { onTouchError, ...(store.onChange ? { changes: (listener) => store.onChange!(listener) } : {}) });
 }
 
 /**

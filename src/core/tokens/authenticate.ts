@@ -33,12 +33,12 @@ const HASH_HEX_LENGTH = 64;
  * taken from where clients are told to send it. Looks the token up by its SHA-256 and compares the hashes in constant
  * time.
  *
- * Caches nothing itself: each call asks `tokens`, so a revocation takes effect on the next request. The sidecar
- * passes `cacheTokenStore(store.tokens)`, which reuses a lookup for at most 1 s (revocation by another process then
- * takes effect within 1 s).
+ * Caches nothing itself: each call asks `tokens`, so a revocation takes effect on the next request. The sidecar uses
+ * cachedAuthenticate (cached-authenticate.ts), which trusts a token that authenticated for at most 1 s (revocation by
+ * another process then takes effect within 1 s); cacheTokenStore does the same for the lookup alone.
  *
  * @example
- * const auth = await authenticate(tokens, request.headers.authorization); // tokens = cacheTokenStore(store.tokens), once
+ * const auth = await authenticate(store.tokens, request.headers.authorization);
  * if (!auth.ok) return reply.code(401).send(...);
  * if (auth.token.scope.kind === 'agent') action.agent = { ...action.agent, id: auth.token.scope.agentId };
  */
@@ -47,16 +47,9 @@ export async function authenticate(
   bearerValue: string | null | undefined,
   options: AuthenticateOptions = {},
 ): Promise<AuthResult> {
-  if (typeof bearerValue !== 'string') return { ok: false, reason: 'missing' };
-  const trimmed = bearerValue.trim();
-  if (trimmed === '') return { ok: false, reason: 'missing' };
-  const scheme = /^bearer(?: +|$)/i.exec(trimmed);
-  if (scheme === null) return { ok: false, reason: 'not_bearer' };
-  const value = trimmed.slice(scheme[0].length);
-  if (value === '') return { ok: false, reason: 'missing' };
-  if (!isWellFormedToken(value)) return { ok: false, reason: 'malformed' };
-
-  const hash = hashToken(value);
+  const presented = bearerToken(bearerValue);
+  if (typeof presented !== 'string') return presented;
+  const hash = hashToken(presented);
   const stored = await tokens.findByHash(hash);
   if (stored === null || !sameHash(hash, stored.hash)) return { ok: false, reason: 'unknown' };
   if (stored.revokedAt !== null) return { ok: false, reason: 'revoked' };
@@ -73,6 +66,22 @@ export async function authenticate(
   }
   const attributes = stored.attributes ?? {};
   return { ok: true, token: Object.keys(attributes).length > 0 ? { id: stored.id, scope: stored.scope, attributes } : { id: stored.id, scope: stored.scope } };
+}
+
+/**
+ * The token of an `Authorization` header value (`Bearer <token>`, see authenticate), or why there is none. Says nothing
+ * about whether the token exists.
+ */
+export function bearerToken(bearerValue: string | null | undefined): string | { ok: false; reason: AuthFailureReason } {
+  if (typeof bearerValue !== 'string') return { ok: false, reason: 'missing' };
+  const trimmed = bearerValue.trim();
+  if (trimmed === '') return { ok: false, reason: 'missing' };
+  const scheme = /^bearer(?: +|$)/i.exec(trimmed);
+  if (scheme === null) return { ok: false, reason: 'not_bearer' };
+  const value = trimmed.slice(scheme[0].length);
+  if (value === '') return { ok: false, reason: 'missing' };
+  if (!isWellFormedToken(value)) return { ok: false, reason: 'malformed' };
+  return value;
 }
 
 /** Constant-time comparison of two hex SHA-256 digests; false for anything that is not one. */
