@@ -3,7 +3,9 @@
  * load generator does not take the core the servers need, as autocannon does). The floor is bench/lib/floor-server.js:
  * fastify parsing the same body and answering a decision-shaped JSON with no auth, policy or audit. The floor and the
  * sidecars (SQLite, and PostgreSQL on a private cluster when it is installed) take turns in short slices of the same
- * run, 32 connections each, so a change of load on the machine hits them alike; the ratio of each round is reported
+ * run, 32 connections each, with the contract floor (bench/lib/contract-floor-server.js: the sidecar's own request
+ * plugins, token check and schemas around a fixed answer) between them to split a sidecar's cost into HTTP contract
+ * and deciding/recording, so a change of load on the machine hits them alike; the ratio of each round is reported
  * with the median. Then p50/p99 at a fixed 1,000 requests/s with bench/lib/fixed-rate.js (wrk cannot pace a rate:
  * its latencies would hide a stall behind the requests it delayed). Afterwards every audit log must verify and hold
  * at least one record per 2xx answer. `BENCH_WRK_SECONDS` (slice length, default 4), `BENCH_WRK_ROUNDS` (default 3),
@@ -25,6 +27,7 @@ export const title = 'Sidecar beside its HTTP floor under wrk (32 connections), 
 const TARGETS = { ratio: 0.6, p99OverFloorMs: 2 };
 const BIN = fileURLToPath(new URL('../bin/run.js', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./lib/floor-server.js', import.meta.url));
+const CONTRACT_FLOOR = fileURLToPath(new URL('./lib/contract-floor-server.js', import.meta.url));
 const SLICE_S = Number(process.env.BENCH_WRK_SECONDS ?? 4);
 const ROUNDS = Number(process.env.BENCH_WRK_ROUNDS ?? 3);
 const FIXED_S = Number(process.env.BENCH_WRK_FIXED_SECONDS ?? 10);
@@ -104,6 +107,23 @@ async function startFloor() {
   return { name: 'HTTP floor (fastify, no work)', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') };
 }
 
+/**
+ * The sidecar's HTTP contract without its decision (bench/lib/contract-floor-server.js): its own request plugins,
+ * token check and schemas around a fixed answer, so a sidecar's CPU per request minus this one's is what deciding and
+ * recording cost, and this one's minus the floor's is what the contract costs.
+ */
+async function startContractFloor(dir) {
+  const dataDir = join(dir, 'contract-floor');
+  const child = spawn(process.execPath, [CONTRACT_FLOOR, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [port, token] = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(String(d).trim().split(' ')));
+    child.once('exit', (code) => reject(new Error(`contract floor server exited with ${code}`)));
+  });
+  const script = join(dir, 'contract-floor.lua');
+  writeFileSync(script, wrkScript(token));
+  return { name: 'HTTP contract floor (sidecar plugins and schemas, no decision)', url: `http://127.0.0.1:${port}`, pid: child.pid, token, script, stop: () => child.kill('SIGTERM') };
+}
+
 /** A detached sidecar on its own data folder, on SQLite or on the PostgreSQL store `storeUrl`, with an agent token. */
 function startSidecar(name, dir, policyFile, storeUrl, extraEnv = {}) {
   const dataDir = join(dir, name.replace(/\W+/g, '-'));
@@ -153,6 +173,8 @@ export async function run({ log }) {
     const floor = await startFloor();
     floor.script = floorScript;
     servers.push(floor);
+    const contract = await startContractFloor(dir);
+    servers.push(contract);
     const sidecars = [
       startSidecar('sidecar on SQLite', dir, policyFile),
       // The same, with audit appends made by the writer thread (its own connection), as on PostgreSQL: what the thread costs or buys.
@@ -174,13 +196,15 @@ export async function run({ log }) {
 
     // Rounds of slices: floor, then each sidecar, so the ratio of a round compares servers measured seconds apart.
     const slices = new Map(servers.map((s) => [s.name, []]));
-    const ratios = new Map(sidecars.map((s) => [s.name, []]));
-    const cpuRatios = new Map(sidecars.map((s) => [s.name, []]));
+    // Everything measured against the floor: the contract floor, then the sidecars.
+    const compared = [contract, ...sidecars];
+    const ratios = new Map(compared.map((s) => [s.name, []]));
+    const cpuRatios = new Map(compared.map((s) => [s.name, []]));
     for (let round = 1; round <= ROUNDS; round++) {
       log(`  round ${round}/${ROUNDS}: ${servers.length} slices of ${SLICE_S} s`);
       const floorResult = measured(floor, SLICE_S);
       slices.get(floor.name).push(floorResult);
-      for (const s of sidecars) {
+      for (const s of compared) {
         const r = measured(s, SLICE_S);
         if (r.non2xx > 0 || r.errors) failures.push(`${s.name}: ${r.non2xx} non-2xx answers ${r.errors} under wrk`);
         slices.get(s.name).push(r);
@@ -230,12 +254,21 @@ export async function run({ log }) {
         s === floor ? '' : `${f.p99 >= floorFixed.p99 ? '+' : ''}${ms(f.p99 - floorFixed.p99)} ms`,
       ]);
     }
-    for (const s of sidecars) {
+    const mainUs = (s) => median(slices.get(s.name).map((r) => r.mainUs ?? NaN));
+    for (const s of compared) {
       const ratio = median(ratios.get(s.name));
       const over = fixed.get(s.name).p99 - floorFixed.p99;
       const cpuRatio = cpuRatios.get(s.name).length ? median(cpuRatios.get(s.name)).toFixed(2) : 'n/a';
-      log(`  ${s.name}: ${ratio.toFixed(2)} of the floor (${cpuRatio} by main-thread CPU; target ≥ ${TARGETS.ratio}), p99 at 1,000/s floor + ${ms(over)} ms (target ≤ + ${TARGETS.p99OverFloorMs} ms)`);
+      const split = s === contract ? '' : `; main-thread µs/request: contract ${(mainUs(contract) - mainUs(floor)).toFixed(1)} over the floor, deciding and recording ${(mainUs(s) - mainUs(contract)).toFixed(1)} over the contract`;
+      log(`  ${s.name}: ${ratio.toFixed(2)} of the floor (${cpuRatio} by main-thread CPU; target ≥ ${TARGETS.ratio}), p99 at 1,000/s floor + ${ms(over)} ms (target ≤ + ${TARGETS.p99OverFloorMs} ms)${split}`);
     }
+    const splitRows = sidecars.map((s) => [
+      s.name,
+      mainUs(floor).toFixed(1),
+      (mainUs(contract) - mainUs(floor)).toFixed(1),
+      (mainUs(s) - mainUs(contract)).toFixed(1),
+      mainUs(s).toFixed(1),
+    ]);
     const markdown = [
       markdownTable(
         ['server', 'wrk requests/s (median)', 'of the floor: median (rounds)', 'CPU µs/request: main thread / all threads', 'of the floor by main-thread CPU', 'wrk p99 ms', 'p50 ms at 1,000/s', 'p99 ms at 1,000/s', 'p99 over the floor'],
@@ -243,7 +276,13 @@ export async function run({ log }) {
         ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, then each sidecar); the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (an audit writer thread, on PostgreSQL or with AGENTGUARD_AUDIT_THREAD=on, runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
+      markdownTable(
+        ['main-thread CPU µs/request (medians)', 'the floor (HTTP)', '+ the HTTP contract (plugins, token check, schemas)', '+ deciding and recording', '= the sidecar'],
+        splitRows,
+        ['l', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, contract floor, then each sidecar); the contract floor is fastify with the sidecar's own request plugins, token check (SQLite token store behind the same cache) and schemas around a fixed answer (bench/lib/contract-floor-server.js): what the HTTP contract costs without deciding or recording; the fixed rate is bench/lib/fixed-rate.js (each latency timed from when its request was due), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (an audit writer thread, on PostgreSQL or with AGENTGUARD_AUDIT_THREAD=on, runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
     ].join('\n');
     return { markdown, failures };
   } finally {

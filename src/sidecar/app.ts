@@ -131,7 +131,7 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
 }
 
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
-function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
+export function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
   const counted = new WeakSet<object>();
   // Callback hooks, not async ones: no promise per request.
   app.addHook('onRequest', (request, _reply, next) => {
