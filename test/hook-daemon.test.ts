@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, linkSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -9,7 +9,7 @@ import { daemonSocket } from '../src/hooks/daemon/location.js';
 import { listDaemons, stopDaemons } from '../src/hooks/daemon/status.js';
 import { runHook } from '../src/hooks/run-hook.js';
 import { HOOK_ENTRY } from '../src/hooks/daemon/spawn.js';
-import { BIN, ROOT } from './helpers/cli.js';
+import { ROOT, runCli } from './helpers/cli.js';
 import { makeTempDir } from './helpers/temp-dirs.js';
 
 /**
@@ -35,7 +35,7 @@ let sockets: string;
 const started = new Set<number>();
 
 function env(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const e: Record<string, string | undefined> = { ...process.env, AGENTGUARD_HOOK_DAEMON: '1', AGENTGUARD_HOOK_DAEMON_DIR: sockets, AGENTGUARD_SIDECAR_URL: undefined, AGENTGUARD_TOKEN: undefined, AGENTGUARD_PROJECT: undefined, AGENTGUARD_HOOK_BYPASS: undefined, ...extra };
+  const e: Record<string, string | undefined> = { ...process.env, AGENTGUARD_HOOK_DAEMON: '1', AGENTGUARD_HOOK_DAEMON_DIR: sockets, AGENTGUARD_HOOK_DAEMON_TIMEOUT_MS: '60000', AGENTGUARD_SIDECAR_URL: undefined, AGENTGUARD_TOKEN: undefined, AGENTGUARD_PROJECT: undefined, AGENTGUARD_HOOK_BYPASS: undefined, ...extra };
   for (const key of Object.keys(e)) if (e[key] === undefined) delete e[key];
   return e as NodeJS.ProcessEnv;
 }
@@ -52,6 +52,37 @@ async function verdict(command: string, e: NodeJS.ProcessEnv, agent = 'claude-co
   return { decision: out?.hookSpecificOutput?.permissionDecision ?? 'defer', code: result.exitCode, stderr: result.stderr };
 }
 
+/** The same through `node bin/agentguard-hook.js` (a fresh process: one that imports a changed plugin module anew). */
+function verdictInChild(command: string, e: NodeJS.ProcessEnv): Promise<{ decision: string; code: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HOOK_ENTRY, 'claude-code'], { cwd: project, env: e });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.resume();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const out = stdout.trim() === '' ? undefined : (JSON.parse(stdout) as { hookSpecificOutput?: { permissionDecision?: string } });
+      resolve({ decision: out?.hookSpecificOutput?.permissionDecision ?? 'defer', code: code ?? -1 });
+    });
+    child.stdin.end(payload(command));
+  });
+}
+
+/** Daemon processes started for this project's socket (from their command lines). */
+function daemonProcesses(e = env()): number[] {
+  const socket = socketOf(e);
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').includes(socket);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
 const alive = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
@@ -61,7 +92,7 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 600): Promise<T> {
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 2400): Promise<T> {
   for (let i = 0; i < tries; i++) {
     const value = await probe();
     if (value !== undefined && value !== false) return value;
@@ -176,5 +207,180 @@ describe('hook decision daemon', () => {
     expect((await theDaemon()).decisions).toBe(4);
     writeFileSync(config, original);
     writeFileSync(file, policyText('allow'));
+  }, TIMEOUT);
+
+  it('a changed guardrail plugin module ends the daemon (ES modules load once): that call is decided in process and the next daemon imports it anew', async () => {
+    const file = join(project, 'agentguard/policy.yaml');
+    const plugin = join(project, 'agentguard/keyword.mjs');
+    copyFileSync(join(ROOT, 'test/fixtures/guardrail-plugins/keyword.mjs'), plugin);
+    writeFileSync(file, `${policyText('allow')}  - { id: no-codenames, effect: deny, when: { kind: shell, detect: { guardrail: codenames, in: input.command } }, message: codename }\nguardrails:\n  codenames:\n    module: ./keyword.mjs\n    config: { words: [nightjar] }\n`);
+    expect((await verdictInChild('echo nightjar', env())).decision).toBe('deny');
+    const first = await theDaemon();
+    expect((await verdictInChild('echo nightjar', env())).decision).toBe('deny');
+    // The module now finds nothing: a daemon that kept the old module would still deny.
+    writeFileSync(plugin, `${readFileSync(plugin, 'utf8')}\n// changed\n`.replace(/detect\s*\(/, 'detect(text) { return []; },\n  detectOld('));
+    const own = await verdictInChild('echo nightjar', inProcess());
+    expect(await verdictInChild('echo nightjar', env())).toEqual(own);
+    await until('the stale daemon to exit', () => !alive(first.pid) || undefined);
+    const second = await theDaemon();
+    expect(second.pid).not.toBe(first.pid);
+    expect(await verdictInChild('echo nightjar', env())).toEqual(own);
+    expect((await theDaemon()).decisions).toBe(1);
+    writeFileSync(file, policyText('allow'));
+  }, TIMEOUT);
+
+  it('two daemons racing for one socket end as one: the other exits; a stale socket file nobody answers at is replaced', async () => {
+    const a = startDaemonProcess();
+    const b = startDaemonProcess();
+    const survivor = await theDaemon();
+    expect([a, b]).toContain(survivor.pid);
+    const loser = survivor.pid === a ? b : a;
+    await until('the other daemon to exit', () => !alive(loser) || undefined);
+    expect(alive(survivor.pid)).toBe(true);
+    await stopAll();
+    expect(existsSync(socketOf())).toBe(false);
+
+    // A socket file left by a daemon that was killed: a hard link to a socket whose server is gone.
+    const server = net.createServer();
+    const temp = join(sockets, 'left.sock');
+    await new Promise<void>((resolve) => server.listen(temp, resolve));
+    linkSync(temp, socketOf());
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    expect(existsSync(socketOf())).toBe(true);
+    expect(await verdict('rm -rf x', env())).toEqual(await verdict('rm -rf x', inProcess()));
+    await theDaemon();
+    expect((await verdict('rm -rf x', env())).decision).toBe('deny');
+    expect((await theDaemon()).decisions).toBe(1);
+  }, TIMEOUT);
+
+  it('exits when its socket file is removed, on SIGTERM (removing its socket) and after the idle time', async () => {
+    let daemon = await (startDaemonProcess(), theDaemon());
+    rmSync(socketOf());
+    await until('the daemon to exit after its socket was removed', () => !alive(daemon.pid) || undefined);
+
+    daemon = await (startDaemonProcess(), theDaemon());
+    process.kill(daemon.pid, 'SIGTERM');
+    await until('the daemon to exit on SIGTERM', () => !alive(daemon.pid) || undefined);
+    expect(existsSync(socketOf())).toBe(false);
+
+    const idle = env({ AGENTGUARD_HOOK_DAEMON_IDLE_MS: '300' });
+    daemon = await (startDaemonProcess(idle), theDaemon(idle));
+    await until('the idle daemon to exit', () => !alive(daemon.pid) || undefined);
+    expect(existsSync(socketOf(idle))).toBe(false);
+  }, TIMEOUT);
+
+  it('a socket folder others could use, or a symbolic link, means no daemon: the hook says why and decides in its own process', async () => {
+    const open = join(root, 'open');
+    mkdirSync(open, { mode: 0o755 });
+    chmodSync(open, 0o755);
+    const linked = join(root, 'linked');
+    symlinkSync(sockets, linked);
+    for (const [dir, why] of [
+      [open, /can be used by other users \(mode 755/],
+      [linked, /is not a folder \(a symbolic link/],
+    ] as const) {
+      const result = await verdict('rm -rf x', env({ AGENTGUARD_HOOK_DAEMON_DIR: dir }));
+      expect(result.decision).toBe('deny');
+      expect(result.stderr).toMatch(why);
+      expect(result.stderr).toMatch(/decided in this process; set AGENTGUARD_HOOK_DAEMON=0/);
+    }
+    expect(await listDaemons(env({ AGENTGUARD_HOOK_DAEMON_DIR: open }))).toEqual([]);
+    expect(await listDaemons(env())).toEqual([]);
+  }, TIMEOUT);
+});
+
+describe('a daemon that answers badly is never trusted', () => {
+  let fake: net.Server | undefined;
+
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (fake ? fake.close(() => resolve()) : resolve()));
+    fake = undefined;
+  });
+
+  /** A fake daemon at the project's socket that answers each request line with `reply(request)` (nothing when undefined). */
+  async function fakeDaemon(reply: (request: { id: number; action?: unknown }) => string | undefined, e = env()): Promise<void> {
+    mkdirSync(sockets, { recursive: true, mode: 0o700 });
+    fake = net.createServer((socket) => {
+      let buffered = '';
+      socket.on('data', (chunk) => {
+        buffered += chunk.toString();
+        for (let i = buffered.indexOf('\n'); i !== -1; i = buffered.indexOf('\n')) {
+          const request = JSON.parse(buffered.slice(0, i)) as { id: number };
+          buffered = buffered.slice(i + 1);
+          const line = reply(request);
+          if (line !== undefined) socket.write(line);
+        }
+      });
+    });
+    await new Promise<void>((resolve) => fake!.listen(socketOf(e), resolve));
+  }
+
+  const decision = (request: { id: number; action?: unknown }, effect: string) =>
+    JSON.stringify({ v: 1, id: request.id, decision: { id: 'dec_fake', effect, action: request.action, reasons: [{ effect, message: 'fake' }], findings: [], policy: { name: 'fake', hash: '' }, elapsedUs: 1 } }) + '\n';
+
+  it.each([
+    ['a line that is not JSON', () => 'allow\n'],
+    ['another protocol version', (r: { id: number; action?: unknown }) => decision(r, 'allow').replace('"v":1', '"v":2')],
+    ['an answer that is not a decision', (r: { id: number }) => JSON.stringify({ v: 1, id: r.id, decision: { effect: 'allow' } }) + '\n'],
+    ['an error', (r: { id: number }) => JSON.stringify({ v: 1, id: r.id, error: 'broken' }) + '\n'],
+    ['no answer at all', () => undefined],
+  ])('%s: the hook decides in its own process, as without a daemon', async (_name, reply) => {
+    const e = env({ AGENTGUARD_HOOK_DAEMON_TIMEOUT_MS: '500' });
+    let asked = 0;
+    await fakeDaemon((request) => (asked++, reply(request)), e);
+    for (const command of ['rm -rf x', 'git status']) {
+      const own = await verdict(command, inProcess());
+      const result = await verdict(command, e);
+      expect({ ...result, stderr: '' }).toEqual(own);
+      expect(result.stderr).toMatch(/the hook decision daemon did not answer \(.+\), so this call was decided in this process/);
+    }
+    expect(asked).toBe(2);
+    // A daemon that is there but broken is not replaced by the hook (only a missing or stale one is).
+    expect(daemonProcesses(e)).toEqual([]);
+  }, TIMEOUT);
+
+  it('an effect agentguard does not know is a deny, even for a call the policy allows', async () => {
+    await fakeDaemon((r) => decision(r, 'allow_all'));
+    expect((await verdict('git status', inProcess())).decision).toBe('defer');
+    const result = await verdict('git status', env());
+    expect(result.decision).toBe('deny');
+  }, TIMEOUT);
+});
+
+describe('audit trail and approvals through the daemon', () => {
+  it('decisions made by the daemon and in process are in one intact trail, with the hook context', async () => {
+    const commands = ['echo audit-a', 'rm -rf audit-b', 'make audit-c', 'echo audit-d'];
+    for (const [i, command] of commands.entries()) {
+      const r = await verdict(command, i % 2 === 0 ? env() : inProcess());
+      expect(r.stderr).toBe('');
+      if (i === 0) await theDaemon();
+    }
+    // 'make audit-c' went through the daemon; the others were decided in the hooks' own processes.
+    expect((await theDaemon()).decisions).toBe(1);
+    await stopAll();
+    const verify = runCli(['audit', 'verify'], { cwd: project });
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    const records = (JSON.parse(runCli(['audit', 'query', '--json', '--limit', '1000'], { cwd: project }).stdout) as Array<{ type: string; data: { action?: { input?: { command?: string }; context?: Record<string, unknown> } } }>);
+    const ours = records.filter((r) => r.type === 'decision' && commands.includes(r.data.action?.input?.command ?? ''));
+    expect(ours.map((r) => r.data.action?.input?.command).sort()).toEqual([...commands].sort());
+    // The same context whichever process decided.
+    for (const record of ours) expect(record.data.action?.context).toEqual({ agent: 'claude-code', session: { id: 'sess-daemon' }, cwd: project, hook: { event: 'PreToolUse', tool: 'Bash' } });
+  }, TIMEOUT);
+
+  it('waits for an approval through the daemon (settle), for agents that cannot ask', async () => {
+    await verdict('git status', env());
+    await theDaemon();
+    const decider = daemonDecider({ socket: socketOf(), answerTimeoutMs: 20_000, openLocal: () => Promise.reject(new Error('the daemon should have answered')), spawn: () => undefined, note: () => undefined });
+    try {
+      const pending = await decider.decide({ kind: 'shell', name: 'shell.exec', input: { command: 'git push origin main' }, context: { agent: 'gemini-cli', session: 'sess-daemon', cwd: project } });
+      expect(pending).toMatchObject({ effect: 'require_approval', approval: { id: expect.any(String) } });
+      expect(await decider.settle(pending, 0)).toMatchObject({ effect: 'deny', reasons: expect.arrayContaining([expect.objectContaining({ code: 'approval_required' })]) });
+      const waiting = decider.settle(pending, 60_000);
+      const approve = runCli(['approvals', 'approve', pending.approval!.id], { cwd: project });
+      expect(approve.code, approve.stderr).toBe(0);
+      expect(await waiting).toMatchObject({ effect: 'allow' });
+    } finally {
+      await decider.close();
+    }
   }, TIMEOUT);
 });

@@ -144,6 +144,8 @@ export function daemonDecider(options: DaemonDeciderOptions): McpDecider {
 
   const fallBack = (error: unknown): Promise<McpDecider> => {
     const why = error instanceof DaemonUnavailable ? error.why : 'error';
+    // A missing daemon is the first call's normal case, a stale one a plugin's change: only the others are news.
+    if (why !== 'absent' && why !== 'stale' && !local) options.note(`agentguard hook: the hook decision daemon did not answer (${error instanceof Error ? error.message : String(error)}), so this call was decided in this process.`);
     if ((why === 'absent' || why === 'stale') && !spawned) {
       spawned = true;
       try {

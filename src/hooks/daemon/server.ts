@@ -219,15 +219,17 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return stopped;
   }
 
-  const watch = setInterval(() => {
-    if (!stopping && !ours()) void stop();
-  }, SOCKET_CHECK_MS);
-  watch.unref();
+  let watch: NodeJS.Timeout | undefined;
   process.on('SIGTERM', () => void stop());
   process.on('SIGINT', () => void stop());
 
   await bind(server, options.socket);
   socketIno = lstatSync(options.socket).ino;
+  // Only now: before the name is ours, "not ours" would be every check's answer.
+  watch = setInterval(() => {
+    if (!stopping && !ours()) void stop();
+  }, SOCKET_CHECK_MS);
+  watch.unref();
   touch();
 }
 
