@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { daemonDecider } from '../src/hooks/daemon/client.js';
 import { daemonSocket } from '../src/hooks/daemon/location.js';
-import { listDaemons, stopDaemons } from '../src/hooks/daemon/status.js';
+import { listDaemons, running, stopDaemons } from '../src/hooks/daemon/status.js';
 import { runHook } from '../src/hooks/run-hook.js';
 import { HOOK_ENTRY } from '../src/hooks/daemon/spawn.js';
 import { ROOT, runCli } from './helpers/cli.js';
@@ -83,14 +83,7 @@ function daemonProcesses(e = env()): number[] {
     .map(Number);
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = running;
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, tries = 2400): Promise<T> {
   for (let i = 0; i < tries; i++) {
@@ -382,5 +375,24 @@ describe('audit trail and approvals through the daemon', () => {
     } finally {
       await decider.close();
     }
+  }, TIMEOUT);
+});
+
+describe('agentguard hooks status / stop-daemons', () => {
+  it('lists the running daemons and stops them, waiting until they have exited', async () => {
+    await verdict('git status', env());
+    const daemon = await theDaemon();
+    await verdict('git status', env());
+    const cliEnv = { AGENTGUARD_HOOK_DAEMON_DIR: sockets };
+    const status = runCli(['hooks', 'status', '--json'], { cwd: project, env: cliEnv });
+    expect((JSON.parse(status.stdout) as { daemons: unknown[] }).daemons).toEqual([{ pid: daemon.pid, projectDir: project, socket: socketOf(), started: daemon.started, decisions: 1, version: expect.any(String) }]);
+    const text = runCli(['hooks', 'status'], { cwd: project, env: cliEnv }).stdout;
+    expect(text).toContain(`Hook decision daemons (stop them with \`agentguard hooks stop-daemons\`):\n  ${project}\n    pid ${daemon.pid}`);
+    const stopped = runCli(['hooks', 'stop-daemons', '--json'], { cwd: project, env: cliEnv });
+    expect(stopped.code, stopped.stderr).toBe(0);
+    expect((JSON.parse(stopped.stdout) as { stopped: Array<{ pid: number }> }).stopped.map((d) => d.pid)).toEqual([daemon.pid]);
+    expect(alive(daemon.pid)).toBe(false);
+    expect(existsSync(socketOf())).toBe(false);
+    expect(runCli(['hooks', 'stop-daemons'], { cwd: project, env: cliEnv }).stdout).toBe('No hook decision daemon was running.\n');
   }, TIMEOUT);
 });

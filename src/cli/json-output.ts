@@ -34,6 +34,7 @@ import type { GuardrailsEvalResult } from '../commands/guardrails/eval.js';
 import type { GuardrailsListResult } from '../commands/guardrails/list.js';
 import type { HooksInstallResult } from '../commands/hooks/install.js';
 import type { HooksStatusResult } from '../commands/hooks/status.js';
+import type { HooksStopDaemonsResult } from '../commands/hooks/stop-daemons.js';
 import type { HooksUninstallResult } from '../commands/hooks/uninstall.js';
 import type { McpInstallResult } from '../commands/mcp/install.js';
 import type { McpPinResult } from '../commands/mcp/pin.js';
@@ -94,6 +95,8 @@ export interface CliJsonOutput {
   'hooks:install': HooksInstallResult;
   /** Per agent and scope: whether its hooks run agentguard. */
   'hooks:status': HooksStatusResult;
+  /** The hook decision daemons that were running, now stopped. */
+  'hooks:stop-daemons': HooksStopDaemonsResult;
   /** Each settings file restored or cleaned of agentguard's entries. */
   'hooks:uninstall': HooksUninstallResult;
   /** The built-in description policy document. */
@@ -173,6 +176,7 @@ interface Commands {
   hook: typeof import('../commands/hook.js').default;
   'hooks:install': typeof import('../commands/hooks/install.js').default;
   'hooks:status': typeof import('../commands/hooks/status.js').default;
+  'hooks:stop-daemons': typeof import('../commands/hooks/stop-daemons.js').default;
   'hooks:uninstall': typeof import('../commands/hooks/uninstall.js').default;
   init: typeof import('../commands/init.js').default;
   'mcp:install': typeof import('../commands/mcp/install.js').default;

@@ -2,16 +2,18 @@ import { Flags } from '@oclif/core';
 import { BaseCommand } from '../../cli/base-command.js';
 import { agentArg, hookEnvironment } from '../../cli/hooks-install.js';
 import { CODING_AGENT_IDS, type CodingAgentId } from '../../hooks/agent-ids.js';
+import type { DaemonStatus } from '../../hooks/daemon/protocol.js';
 import type { HookStatus } from '../../hooks/install/install.js';
 
-/** `--json` output: per agent and scope, its hook file and whether it runs agentguard's hook for every event. */
+/** `--json` output: per agent and scope, its hook file and whether it runs agentguard's hook for every event; the hook decision daemons running. */
 export interface HooksStatusResult {
   hooks: HookStatus[];
+  daemons: DaemonStatus[];
 }
 
 export default class HooksStatusCommand extends BaseCommand {
   static summary = 'Show, per coding agent, whether its hooks run agentguard (user and project settings).';
-  static description = `Reads each agent's hook file in your home folder and in the current folder. An agent is secured when every one of its pre- and post-tool events runs this installation's \`agentguard hook\`. A file that cannot be read is reported as such, never as secured or as not installed. Exit code 1 when a file cannot be read.`;
+  static description = `Reads each agent's hook file in your home folder and in the current folder. An agent is secured when every one of its pre- and post-tool events runs this installation's \`agentguard hook\`. A file that cannot be read is reported as such, never as secured or as not installed. Exit code 1 when a file cannot be read. Also lists the hook decision daemons running for you (project, pid, socket, start, decisions served): \`agentguard hooks stop-daemons\` stops them.`;
   static examples = [{ description: 'Every agent', command: '<%= config.bin %> <%= command.id %>' }];
 
   static args = { agent: agentArg };
@@ -26,7 +28,9 @@ export default class HooksStatusCommand extends BaseCommand {
     const { hooksStatus } = await import('../../hooks/install/install.js');
     const hooks = await hooksStatus(env, agents, ['user', 'project']);
     if (hooks.some((h) => h.state === 'unreadable')) process.exitCode = 1;
-    if (!this.jsonEnabled()) process.stdout.write((await import('../../hooks/install/render.js')).renderHooksStatus(hooks));
-    return { hooks };
+    const [{ listDaemons }, { renderDaemons }] = await Promise.all([import('../../hooks/daemon/status.js'), import('../../hooks/daemon/render.js')]);
+    const daemons = await listDaemons(process.env);
+    if (!this.jsonEnabled()) process.stdout.write(`${(await import('../../hooks/install/render.js')).renderHooksStatus(hooks)}\n${renderDaemons(daemons)}`);
+    return { hooks, daemons };
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DaemonConnection } from './client.js';
 import { daemonDirOf } from './location.js';
@@ -51,11 +51,18 @@ export async function stopDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[
   return daemons;
 }
 
-function running(pid: number): boolean {
+/** Whether the process runs; one that exited but was not reaped yet by its parent (a zombie, Linux) does not. */
+export function running(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    // The state follows the parenthesised command name, which may itself hold spaces or parentheses.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true;
   }
 }
