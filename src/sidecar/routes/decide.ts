@@ -9,6 +9,8 @@ import { AgentGuardError } from '../../core/errors.js';
 import type { SidecarServices } from '../plugins/services.js';
 import { authedErrors, BEARER, decideBody, previewResponse } from '../schemas.js';
 
+const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
+
 /** `POST /v1/decide`: one action through the decision pipeline; the answer comes once its audit record is durable. */
 export function decideRoute(app: FastifyInstance, services: SidecarServices): void {
   app.post<{ Body: { action: Action } }>(
@@ -25,7 +27,7 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
         response: { 200: { $ref: 'Decision#' }, ...authedErrors(400, 413, 415) },
       },
     },
-    async (request): Promise<Decision> => {
+    async (request, reply): Promise<Decision> => {
       const { agentId, action } = tokenAction(request, request.body.action);
       const started = performance.now();
       const decision = await services.engine.decide(action, perCall(request, agentId));
@@ -33,6 +35,10 @@ export function decideRoute(app: FastifyInstance, services: SidecarServices): vo
       const unrecorded = decision.reasons.find((r) => r.code === 'audit_unavailable' || r.code === 'store_unavailable');
       if (unrecorded) request.log.error({ decisionId: decision.id }, unrecorded.message);
       services.decisions.add(decision);
+      // The decision is core's Decision, the type the response schema is checked against (schemas.ts; the SDK checks
+      // every answer too): JSON.stringify writes it for about 8 µs less CPU per answer under load than the schema's
+      // compiled serializer (bench sidecar-wrk). Error answers keep the schema's serializers.
+      reply.header('content-type', JSON_CONTENT_TYPE).serializer(JSON.stringify);
       return decision;
     },
   );
