@@ -156,12 +156,29 @@ describe('hook decision daemon', () => {
     expect((await verdict('rm -rf build', env())).decision).toBe('deny');
   }, TIMEOUT);
 
+  it('serves concurrent hooks; with AGENTGUARD_HOOK_DAEMON=0 no daemon is asked or started', async () => {
+    expect(await verdict('git status', inProcess())).toMatchObject({ decision: 'defer', stderr: '' });
+    expect(daemonProcesses()).toEqual([]);
+    expect(existsSync(socketOf())).toBe(false);
+    await verdict('git status', env());
+    await theDaemon();
+    const commands = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? `rm -rf t${i}` : `git status ${i}`));
+    const answers = await Promise.all(commands.map((command) => verdict(command, env())));
+    expect(answers.map((a) => a.decision)).toEqual(commands.map((c) => (c.startsWith('rm') ? 'deny' : 'defer')));
+    expect(await theDaemon()).toMatchObject({ decisions: 8, engineOpens: 1 });
+  }, TIMEOUT);
+
   it('never decides with a stale policy: edits between calls (same size, same modification time) are seen by the next call', async () => {
     const file = join(project, 'agentguard/policy.yaml');
     writeFileSync(file, policyText('allow'));
     startDaemonProcess();
     await theDaemon();
     let served = 0;
+    let opens = 1;
+    let current: 'allow' | 'deny ' = 'allow';
+    expect((await verdict('make all', env())).decision).toBe('defer');
+    served++;
+    expect(await theDaemon()).toMatchObject({ decisions: 1, engineOpens: 1 });
     await fc.assert(
       fc.asyncProperty(fc.array(fc.constantFrom<'allow' | 'deny '>('allow', 'deny '), { minLength: 1, maxLength: 4 }), async (edits) => {
         for (const effect of edits) {
@@ -171,8 +188,10 @@ describe('hook decision daemon', () => {
           expect(viaDaemon).toEqual(own);
           expect(viaDaemon.decision).toBe(effect === 'allow' ? 'defer' : 'deny');
           served++;
-          // Answered by the daemon, not by the fallback.
-          expect((await theDaemon()).decisions).toBe(served);
+          if (effect !== current) opens++;
+          current = effect;
+          // Answered by the daemon, not by the fallback; the engine opened again exactly when the bytes changed.
+          expect(await theDaemon()).toMatchObject({ decisions: served, engineOpens: opens });
         }
       }),
       { numRuns: 6 },
@@ -385,9 +404,9 @@ describe('agentguard hooks status / stop-daemons', () => {
     await verdict('git status', env());
     const cliEnv = { AGENTGUARD_HOOK_DAEMON_DIR: sockets };
     const status = runCli(['hooks', 'status', '--json'], { cwd: project, env: cliEnv });
-    expect((JSON.parse(status.stdout) as { daemons: unknown[] }).daemons).toEqual([{ pid: daemon.pid, projectDir: project, socket: socketOf(), started: daemon.started, decisions: 1, version: expect.any(String) }]);
+    expect((JSON.parse(status.stdout) as { daemons: unknown[] }).daemons).toEqual([{ pid: daemon.pid, projectDir: project, socket: socketOf(), started: daemon.started, decisions: 1, engineOpens: 1, version: expect.any(String) }]);
     const text = runCli(['hooks', 'status'], { cwd: project, env: cliEnv }).stdout;
-    expect(text).toContain(`Hook decision daemons (stop them with \`agentguard hooks stop-daemons\`):\n  ${project}\n    pid ${daemon.pid}`);
+    expect(text).toContain(`Hook decision daemons (stop them with \`agentguard hooks stop-daemons\`):\n  ${project}\n    pid ${daemon.pid}, since ${daemon.started}, 1 decision served, engine opened 1×`);
     const stopped = runCli(['hooks', 'stop-daemons', '--json'], { cwd: project, env: cliEnv });
     expect(stopped.code, stopped.stderr).toBe(0);
     expect((JSON.parse(stopped.stdout) as { stopped: Array<{ pid: number }> }).stopped.map((d) => d.pid)).toEqual([daemon.pid]);

@@ -27,6 +27,8 @@ export interface DaemonStatus {
   started: string;
   /** Decisions it answered. */
   decisions: number;
+  /** Times it opened the project's engine: once at its first decision, again after each change of the policy files. */
+  engineOpens: number;
   version: string;
 }
 

@@ -1,5 +1,7 @@
 import { linkSync, lstatSync, renameSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import { loadProjectConfig } from '../../core/config/project-config.js';
 import { isPlainObject } from '../../core/plain-object.js';
 import type { Action, Decision } from '../../core/action.js';
 import type { Outcome } from '../../core/pipeline.js';
@@ -43,7 +45,10 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const started = new Date();
   const idleMs = Number(options.env[DAEMON_IDLE_ENV] ?? DEFAULT_IDLE_MS) || DEFAULT_IDLE_MS;
   let decisions = 0;
+  let engineOpens = 0;
   let current: Generation | undefined;
+  /** The policy files of the last opening, the first guess of the next one's. */
+  let lastFiles: string[] | undefined;
   /** Hash of each plugin module file the first time it was imported: what this process runs for it, whatever the file says now. */
   const pluginBaseline = new Map<string, string>();
   let lock: Promise<unknown> = Promise.resolve();
@@ -74,9 +79,11 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       const before = new Map(files.map((file, i) => [file, fingerprint([file])[0]!] as const));
       const notes: string[] = [];
+      engineOpens++;
       const opened = await openDecider({ projectDir: options.projectDir, log: (message) => void notes.push(message.replace(/^agentguard mcp: /, 'agentguard hook: ')) });
       const watched = watchedFiles(options.projectDir, opened);
       if (!watched) return { opened, notes, hashes: [], users: 0, retired: false };
+      lastFiles = watched.policy;
       for (const [i, hash] of fingerprint(watched.plugins).entries()) if (!pluginBaseline.has(watched.plugins[i]!)) pluginBaseline.set(watched.plugins[i]!, hash);
       const hashes = fingerprint(watched.policy);
       // Kept only when every file was read with the same bytes before and after opening: the decider holds those bytes.
@@ -97,7 +104,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         return current;
       }
       const previous = current;
-      const next = await open(previous?.watched?.policy ?? []);
+      const next = await open(previous?.watched?.policy ?? lastFiles ?? (await filesToExpect(options.projectDir)));
       for (const [file, hash] of pluginBaseline) if (fingerprint([file])[0] !== hash) {
         await next.opened.decider.close().catch(() => undefined);
         return 'stale';
@@ -148,7 +155,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     }
   }
 
-  const status = (): DaemonStatus => ({ pid: process.pid, projectDir: options.projectDir, socket: options.socket, started: started.toISOString(), decisions, version: options.version });
+  const status = (): DaemonStatus => ({ pid: process.pid, projectDir: options.projectDir, socket: options.socket, started: started.toISOString(), decisions, engineOpens, version: options.version });
 
   let idleTimer: NodeJS.Timeout | undefined;
   const touch = (): void => {
@@ -261,4 +268,18 @@ async function bind(server: net.Server, socket: string): Promise<void> {
     process.exit(0);
   }
   renameSync(temp, socket);
+}
+
+/**
+ * The files an opening will most likely read (the config and the policy it names), hashed before it so that a first
+ * opening usually needs no second one; the files of includes are learnt from the opening itself.
+ */
+async function filesToExpect(projectDir: string): Promise<string[]> {
+  const config = path.join(path.resolve(projectDir), 'agentguard.config.json');
+  try {
+    const project = await loadProjectConfig(projectDir);
+    return [...new Set([config, ...(project.file ? [path.resolve(project.file)] : []), path.resolve(project.paths.policy)])];
+  } catch {
+    return [config];
+  }
 }
