@@ -41,6 +41,8 @@ describe('cachedAuthenticate (the sidecar checks bearer tokens with it)', () => 
     expect(first).toEqual({ ok: true, token: { id: info.id, scope: { kind: 'agent', agentId: 'bot' }, attributes: { 'agent.role': 'support' } } });
     for (let i = 0; i < 50; i++) expect(await auth(`bearer   ${token}  `)).toBe(first);
     expect(tokens.lookups).toBe(1);
+    // A remembered token is answered at once, without a promise.
+    expect(auth(`Bearer ${token}`)).toBe(first);
 
     const cli = await openStore({ dataDir, create: false });
     await revokeToken(cli.tokens, info.id);

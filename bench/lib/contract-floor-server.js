@@ -50,15 +50,19 @@ const POLICY = { name: 'bench-sidecar', hash: `sha256:${'0'.repeat(64)}` };
 app.post(
   '/v1/decide',
   { config: { auth: 'token' }, schema: { body: decideBody, response: { 200: { $ref: 'Decision#' }, ...authedErrors(400, 413, 415) } } },
-  async (request) => ({
-    id: `dec_${(++n).toString(16).padStart(32, '0')}`,
-    effect: 'allow',
-    action: { ...request.body.action, agent: { id: request.token.scope.agentId } },
-    reasons: [{ rule: 'kb', effect: 'allow', message: 'Allowed by rule "kb"' }],
-    findings: [],
-    policy: POLICY,
-    elapsedUs: 1,
-  }),
+  async (request, reply) => {
+    // Written as the sidecar writes a decision (src/sidecar/routes/decide.ts).
+    reply.header('content-type', 'application/json; charset=utf-8').serializer(JSON.stringify);
+    return {
+      id: `dec_${(++n).toString(16).padStart(32, '0')}`,
+      effect: 'allow',
+      action: { ...request.body.action, agent: { id: request.token.scope.agentId } },
+      reasons: [{ rule: 'kb', effect: 'allow', message: 'Allowed by rule "kb"' }],
+      findings: [],
+      policy: POLICY,
+      elapsedUs: 1,
+    };
+  },
 );
 await app.listen({ port: 0, host: '127.0.0.1' });
 process.stdout.write(`${app.server.address().port} ${token}\n`);

@@ -33,9 +33,9 @@ type Authenticated = Extract<AuthResult, { ok: true }>;
  *
  * @example
  * const auth = cachedAuthenticate(store.tokens, { changes: store.onChange });
- * const result = await auth(request.headers.authorization);
+ * const result = await auth(request.headers.authorization); // a result, or a promise when the store is asked
  */
-export function cachedAuthenticate(tokens: TokenStore, options: CachedAuthenticateOptions = {}): (header: string | undefined) => Promise<AuthResult> {
+export function cachedAuthenticate(tokens: TokenStore, options: CachedAuthenticateOptions = {}): (header: string | undefined) => AuthResult | Promise<AuthResult> {
   const ttlMs = Math.min(Math.max(options.ttlMs ?? MAX_TOKEN_CACHE_TTL_MS, 0), MAX_TOKEN_CACHE_TTL_MS);
   const clock = options.clock ?? (() => performance.now());
   const known = new LRUCache<string, { result: Authenticated; expires: number }>({ max: options.max ?? 1024 });
@@ -44,13 +44,7 @@ export function cachedAuthenticate(tokens: TokenStore, options: CachedAuthentica
     else if (change.kind === 'tokens') for (const [hash, entry] of known.entries()) if (entry.result.token.id === change.id) known.delete(hash);
   });
   const touch = options.onTouchError ? { onTouchError: options.onTouchError } : {};
-  return async (header) => {
-    const presented = bearerToken(header);
-    if (typeof presented !== 'string') return presented;
-    const hash = hashToken(presented);
-    const started = clock();
-    const hit = known.get(hash);
-    if (hit !== undefined && hit.expires > started) return hit.result;
+  const ask = async (header: string | undefined, hash: string, started: number): Promise<AuthResult> => {
     const result = await authenticate(tokens, header, touch);
     if (result.ok) {
       // Counted from before the store was asked: the answer is never trusted longer than ttlMs after it was read.
@@ -59,6 +53,16 @@ export function cachedAuthenticate(tokens: TokenStore, options: CachedAuthentica
       known.delete(hash);
     }
     return result;
+  };
+  // Answered at once (no promise) when the header has no token or the token is remembered: the common case.
+  return (header) => {
+    const presented = bearerToken(header);
+    if (typeof presented !== 'string') return presented;
+    const hash = hashToken(presented);
+    const started = clock();
+    const hit = known.get(hash);
+    if (hit !== undefined && hit.expires > started) return hit.result;
+    return ask(header, hash, started);
   };
 }
 

@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { TokenAttributes } from '../../core/tokens/attributes.js';
 import type { TokenScope } from '../../core/tokens/scope.js';
 import { AgentGuardError } from '../../core/errors.js';
@@ -19,10 +19,11 @@ export type AuthResult = { ok: true; token: AuthenticatedToken } | { ok: false; 
 
 /**
  * Checks the raw `Authorization` header (undefined when absent) against the token store. Injected, so the app does
- * not depend on how tokens are stored; it must compare secrets in constant time. Throwing means the store could not be
- * read (answered with 503), not that the token is bad.
+ * not depend on how tokens are stored; it must compare secrets in constant time. Throwing or rejecting means the
+ * store could not be read (answered with 503), not that the token is bad. A result may be returned directly (a cached
+ * token): the request then goes on without waiting for a promise.
  */
-export type Authenticate = (authorizationHeader: string | undefined) => Promise<AuthResult>;
+export type Authenticate = (authorizationHeader: string | undefined) => AuthResult | Promise<AuthResult>;
 
 /**
  * Who may call a route: `none` (health, metrics, docs, and callbacks that carry their own signature), `token` (agent
@@ -90,27 +91,12 @@ export function approverOf(token: AuthenticatedToken): string | undefined {
  */
 export function registerAuth(app: FastifyInstance, options: { authenticate: Authenticate; metrics: SidecarMetrics }): void {
   app.decorateRequest('token', null);
-  app.addHook('onRequest', async (request, reply) => {
-    const auth = requiredAuth(request);
-    if (auth === 'none') return;
-    const header = request.headers.authorization;
-    if (auth === 'optional') {
-      if (header === undefined) return;
-      const result = await options.authenticate(header).catch(() => null);
-      if (result?.ok) request.token = result.token;
-      return;
-    }
-    let result: AuthResult;
-    try {
-      result = await options.authenticate(header);
-    } catch (error) {
-      request.log.error({ err: error }, 'the token store could not be read');
-      throw new AgentGuardError('AUTH_UNAVAILABLE', 'tokens cannot be checked right now; try again shortly');
-    }
+  /** The error to answer for `result` on a route that needs `auth`, or undefined when the request may go on. */
+  const refusal = (request: FastifyRequest, reply: FastifyReply, auth: Exclude<RouteAuth, 'none' | 'optional'>, header: string | undefined, result: AuthResult): AgentGuardError | undefined => {
     if (!result.ok) {
       options.metrics.authFailed(header === undefined ? 'missing' : result.reason);
       reply.header('www-authenticate', 'Bearer');
-      throw header === undefined
+      return header === undefined
         ? new AgentGuardError('UNAUTHORIZED', 'this route needs a token: send `Authorization: Bearer <token>` (create one with `agentguard token create`)')
         : result.reason === 'not_bearer'
           ? new AgentGuardError('UNAUTHORIZED', 'the Authorization header must use the Bearer scheme: `Authorization: Bearer <token>`')
@@ -118,8 +104,52 @@ export function registerAuth(app: FastifyInstance, options: { authenticate: Auth
     }
     if (!ALLOWED[auth].has(result.token.scope.kind)) {
       options.metrics.authFailed('scope');
-      throw new AgentGuardError('FORBIDDEN', FORBIDDEN[auth]);
+      return new AgentGuardError('FORBIDDEN', FORBIDDEN[auth]);
     }
     request.token = result.token;
+    return undefined;
+  };
+  const unavailable = (request: FastifyRequest, error: unknown): AgentGuardError => {
+    request.log.error({ err: error }, 'the token store could not be read');
+    return new AgentGuardError('AUTH_UNAVAILABLE', 'tokens cannot be checked right now; try again shortly');
+  };
+  // A callback hook, not an async one: a cached token is checked without a promise per request.
+  app.addHook('onRequest', (request, reply, done) => {
+    const auth = requiredAuth(request);
+    if (auth === 'none') return done();
+    const header = request.headers.authorization;
+    if (auth === 'optional' && header === undefined) return done();
+    let answer: AuthResult | PromiseLike<AuthResult>;
+    try {
+      answer = options.authenticate(header);
+    } catch (error) {
+      return auth === 'optional' ? done() : done(unavailable(request, error));
+    }
+    if (auth === 'optional') {
+      // Open routes: a valid token is read so the route can say more to it; anything else is ignored, never a 401.
+      const read = (result: AuthResult) => {
+        if (result?.ok) request.token = result.token;
+        done();
+      };
+      if (isPromiseLike(answer)) answer.then(read, () => done());
+      else read(answer);
+      return;
+    }
+    const decide = (result: AuthResult) => {
+      let error: Error | undefined;
+      try {
+        error = refusal(request, reply, auth, header, result);
+      } catch (thrown) {
+        // An Authenticate that answered something else than an AuthResult: a 500, as any other failure.
+        error = thrown as Error;
+      }
+      done(error);
+    };
+    if (isPromiseLike(answer)) answer.then(decide, (error: unknown) => done(unavailable(request, error)));
+    else decide(answer);
   });
+}
+
+function isPromiseLike<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
