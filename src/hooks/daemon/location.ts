@@ -14,7 +14,8 @@ export const DEFAULT_IDLE_MS = 10 * 60_000;
 /** Unix socket paths longer than this do not fit in sockaddr_un on every platform (104 on macOS, 108 on Linux). */
 const MAX_SOCKET_PATH = 100;
 
-export const daemonEnabled = (env: NodeJS.ProcessEnv): boolean => env[DAEMON_ENV] !== '0';
+/** Off with AGENTGUARD_HOOK_DAEMON=0, and on Windows (no Unix socket folder whose permissions keep other users out). */
+export const daemonEnabled = (env: NodeJS.ProcessEnv): boolean => env[DAEMON_ENV] !== '0' && process.platform !== 'win32';
 
 /** The installed package's folder: bin/agentguard-hook.js and dist/ are under it. */
 export const PACKAGE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -39,10 +40,10 @@ export function daemonDirOf(env: NodeJS.ProcessEnv): string {
  * link) owned by this user with no permission for group or others, since whoever can write in it could answer for
  * agentguard.
  */
-export function ensureDaemonDir(env: NodeJS.ProcessEnv): { dir: string } | { problem: string } {
+export function ensureDaemonDir(env: NodeJS.ProcessEnv, create = true): { dir: string } | { problem: string } {
   const dir = daemonDirOf(env);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (create) mkdirSync(dir, { recursive: true, mode: 0o700 });
   } catch (error) {
     return { problem: `its folder ${dir} cannot be created (${(error as NodeJS.ErrnoException).code ?? 'error'})` };
   }

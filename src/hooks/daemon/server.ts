@@ -15,6 +15,8 @@ import { isLive } from './client.js';
 const SOCKET_CHECK_MS = 1000;
 /** How long a stopping daemon waits for the requests it is answering. */
 const DRAIN_MS = 5000;
+/** How long a stopping daemon waits for its engines to close before it exits anyway. */
+const FORCE_EXIT_MS = 15_000;
 
 /** One opened decider and the bytes of the files it was opened from. */
 interface Generation {
@@ -209,6 +211,8 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   function stop(): Promise<void> {
     stopped ??= (async () => {
       stopping = true;
+      // An engine that does not close (a stuck exporter) must not keep a stopped daemon around.
+      setTimeout(() => process.exit(0), FORCE_EXIT_MS).unref();
       clearTimeout(idleTimer);
       clearInterval(watch);
       // First the name, so a hook starting now starts the next daemon instead of asking this one.
@@ -231,6 +235,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   process.on('SIGINT', () => void stop());
 
   await bind(server, options.socket);
+  server.on('error', () => void stop());
   socketIno = lstatSync(options.socket).ino;
   // Only now: before the name is ours, "not ours" would be every check's answer.
   watch = setInterval(() => {

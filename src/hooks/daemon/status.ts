@@ -1,12 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DaemonConnection } from './client.js';
-import { daemonDirOf } from './location.js';
+import { isPlainObject } from '../../core/plain-object.js';
+import { ensureDaemonDir } from './location.js';
 import type { DaemonStatus } from './protocol.js';
 
 /** The hook daemons that answer in this environment's socket folder (a socket file nobody answers at is left out). */
 export async function listDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[]> {
-  const dir = daemonDirOf(env);
+  // A folder others could write in is never used by hooks; what answers there is not one of this user's daemons.
+  const checked = ensureDaemonDir(env, false);
+  if ('problem' in checked) return [];
+  const dir = checked.dir;
   let names: string[];
   try {
     names = readdirSync(dir).filter((name) => name.endsWith('.sock'));
@@ -19,7 +23,7 @@ export async function listDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[
       try {
         connection = await DaemonConnection.connect(path.join(dir, name), 1000);
         const answer = await connection.request({ op: 'status' }, 2000);
-        return 'status' in answer ? answer.status : undefined;
+        return 'status' in answer && isStatus(answer.status) ? answer.status : undefined;
       } catch {
         return undefined;
       } finally {
@@ -65,4 +69,10 @@ export function running(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+function isStatus(value: unknown): value is DaemonStatus {
+  if (!isPlainObject(value)) return false;
+  const { pid, projectDir, socket, started, decisions, engineOpens, version } = value;
+  return Number.isInteger(pid) && (pid as number) > 0 && typeof projectDir === 'string' && typeof socket === 'string' && typeof started === 'string' && typeof decisions === 'number' && typeof engineOpens === 'number' && typeof version === 'string';
 }
