@@ -28,6 +28,7 @@ interface Generation {
   notes: string[];
   users: number;
   retired: boolean;
+  closed?: boolean;
 }
 
 export interface DaemonOptions {
@@ -65,15 +66,25 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     return run;
   };
 
+  /** Engines being closed (each flushes its audit records): a stopping daemon waits for them. */
+  const closing = new Set<Promise<void>>();
+  function close(gen: Generation): void {
+    if (gen.closed) return;
+    gen.closed = true;
+    const done = gen.opened.decider.close().catch(() => undefined);
+    closing.add(done);
+    void done.finally(() => closing.delete(done));
+  }
+
   function release(gen: Generation): void {
     gen.users--;
-    if (gen.users === 0 && (gen.retired || !gen.watched)) void gen.opened.decider.close().catch(() => undefined);
+    if (gen.users === 0 && (gen.retired || !gen.watched)) close(gen);
   }
 
   function retire(gen: Generation | undefined): void {
     if (!gen) return;
     gen.retired = true;
-    if (gen.users === 0) void gen.opened.decider.close().catch(() => undefined);
+    if (gen.users === 0) close(gen);
   }
 
   async function open(guess: readonly string[]): Promise<Generation> {
@@ -129,6 +140,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       case 'decide':
       case 'settle':
       case 'recordOutcome': {
+        if (stopping) return { v, id, error: 'the daemon is stopping' };
         const gen = await acquire();
         if (gen === 'stale') return { v, id, stale: 'a guardrail plugin module changed; this daemon exits and the next one imports it anew' };
         try {
@@ -221,9 +233,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       for (let waited = 0; inFlight > 0 && waited < DRAIN_MS; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
       for (const socket of connections) socket.end();
       await lock.catch(() => undefined);
-      retire(current);
-      if (current && current.users > 0) await current.opened.decider.close().catch(() => undefined);
+      if (current) close(current);
       current = undefined;
+      await Promise.all([...closing]);
       // Closing the deciders flushed the audit trail; timers or sockets a guardrail left open must not keep the daemon.
       process.exit(0);
     })();
