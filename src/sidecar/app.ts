@@ -1,7 +1,7 @@
 import { openEngine } from '../core/engine/open-engine.js';
 import { builtinSpecsOf } from '../core/guardrails/builtin-spec.js';
 import { GuardrailPool } from '../core/guardrails/workers/pool.js';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
 import type { SessionsConfig } from '../core/sessions/config.js';
@@ -120,6 +120,10 @@ declare module 'fastify' {
     /** The sidecar's own handle, for the process that runs it. */
     sidecar: SidecarHandle;
   }
+  interface FastifyRequest {
+    /** Counted in the requests-in-flight gauge and not counted down yet. */
+    inFlight: boolean;
+  }
 }
 
 function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<string, unknown> {
@@ -132,19 +136,25 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
 
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
 export function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
-  const counted = new WeakSet<object>();
+  // A flag on the request, not a WeakSet of requests: a WeakSet entry per request is work for every garbage collection.
+  app.decorateRequest('inFlight', false);
+  const done = (request: FastifyRequest): void => {
+    if (!request.inFlight) return;
+    request.inFlight = false;
+    metrics.inFlight.dec();
+  };
   // Callback hooks, not async ones: no promise per request.
   app.addHook('onRequest', (request, _reply, next) => {
-    counted.add(request);
+    request.inFlight = true;
     metrics.inFlight.inc();
     next();
   });
   app.addHook('onResponse', (request, _reply, next) => {
-    if (counted.delete(request)) metrics.inFlight.dec();
+    done(request);
     next();
   });
   app.addHook('onRequestAbort', (request, next) => {
-    if (counted.delete(request)) metrics.inFlight.dec();
+    done(request);
     next();
   });
 }
