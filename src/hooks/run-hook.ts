@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { isPlainObject } from '../core/plain-object.js';
 import type { McpDecider } from '../mcp/decider.js';
 import { agentDisplayName, CODING_AGENT_IDS, isCodingAgentId } from './agent-ids.js';
@@ -117,7 +118,8 @@ async function openHookDecider(hook: PreToolHook | PostToolHook, env: NodeJS.Pro
   }
   const failureHint = `Run \`agentguard doctor\` in ${projectDir} to see what to fix. ${bypassHint()}`;
   const openLocal = async (): Promise<McpDecider> => (await (await import('../mcp/open-decider.js')).openDecider({ projectDir, log })).decider;
-  if (daemonEnabled(env)) {
+  // A project folder that does not exist has nothing for a daemon to keep open (and could not be its working folder).
+  if (daemonEnabled(env) && existsSync(projectDir)) {
     // The project's hook decision daemon (src/hooks/daemon) keeps the engine open between calls; this process only asks it.
     const where = daemonSocket(projectDir, env);
     if ('socket' in where) {
