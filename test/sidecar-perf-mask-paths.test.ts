@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Decision } from '../src/core/action.js';
 import { maskSecrets } from '../src/core/audit/mask.js';
+import { decisionEntry } from '../src/core/pipeline.js';
+import { newDecisionId } from '../src/core/policy/evaluate.js';
 
 /** The same data with every object made by a class and every array an Array subclass: the masker's general path. */
 class Box {}
@@ -65,5 +68,28 @@ describe('maskSecrets: parsed JSON (plain objects and arrays) is masked exactly 
     const list: unknown[] = [a];
     a.list = list;
     expect(maskSecrets(a)).toEqual({ name: 'a', list: ['[CIRCULAR]'] });
+  });
+});
+
+describe('decisionEntry: the audit record of a decision masks all of it but the engine-made id', () => {
+  it('gives what masking the whole decision gives, for any action and reasons', () => {
+    fc.assert(
+      fc.property(fc.dictionary(key, json, { maxKeys: 4 }), fc.string({ maxLength: 30 }), secretish, (input, name, secret) => {
+        const decision = {
+          id: newDecisionId(),
+          effect: 'deny',
+          action: { kind: 'tool', name: name || 'x', input, context: { note: secret } },
+          reasons: [{ rule: 'r', effect: 'deny', message: `saw ${secret}` }],
+          findings: [],
+          policy: { name: 'p', hash: `sha256:${'ab'.repeat(32)}` },
+          elapsedUs: 3,
+        } as unknown as Decision;
+        const entry = decisionEntry(decision, new Date(0));
+        expect(entry.data).toEqual(maskSecrets(decision));
+        expect(entry.data.id).toBe(decision.id);
+        expect(JSON.stringify(entry.data)).not.toContain(secret);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
