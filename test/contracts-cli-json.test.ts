@@ -285,12 +285,13 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     await json(['sidecar', 'stop', ...flags], { fails: true });
   }, 60_000);
 
-  it('hooks: install (dry run, then for real), status, uninstall (an empty home)', async () => {
+  it('hooks: install (dry run, then for real), status, uninstall (an empty home), stop-daemons (none running)', async () => {
     const home = join(project, 'hooks-home');
     expect(await json(['hooks', 'install', 'claude-code', '--home', home, '--dry-run'])).toMatchObject({ dryRun: true });
     await json(['hooks', 'install', 'claude-code', '--home', home]);
     await json(['hooks', 'status', '--home', home]);
     await json(['hooks', 'uninstall', 'claude-code', '--home', home]);
+    expect(await json(['hooks', 'stop-daemons'])).toEqual({ stopped: [] });
   });
 
   it('policy diff and replay of the recorded decisions; store migrate of the SQLite store', async () => {
