@@ -43,7 +43,7 @@ export interface PipelineContext {
    * Sees each evaluated decision before it is recorded and may replace it (the engine's session taint: an output that
    * taints its session, and a taint that cannot be stored, which denies). Not called by preview().
    */
-  observe?: (action: Action, decision: Decision) => Decision | Promise<Decision>;
+  observe?: (action: Action, decision: Decision) => Promise<Decision>;
   /**
    * Counts allowed decisions against the rate limits of the rules they matched (see core/rate). Without it (nothing
    * is recorded) rate limits are not counted, as budgets are not held.
@@ -153,9 +153,7 @@ export async function evaluateAction(ctx: PipelineContext, action: Action): Prom
     const seen = decision;
     // Timed for actions in a session: for others there is nothing to observe.
     const timed = trace !== undefined && sessionIdOf(subject) !== undefined;
-    const observed = timed ? trace.time('session', async () => observe(subject, seen), (d) => ({ effect: d.effect })) : observe(subject, seen);
-    // Answered at once when there was nothing to observe (no session): no await, so no extra turn of the microtask queue.
-    decision = observed instanceof Promise ? await observed : observed;
+    decision = await (timed ? trace.time('session', () => observe(subject, seen), (d) => ({ effect: d.effect })) : observe(subject, seen));
   }
   // Only actions that end up allowed count: a later stage that denied gives the slots back.
   if (ratesTaken && decision.effect !== 'allow' && decision.effect !== 'transform') await ctx.rateLimits!.release(decision.id).catch(() => undefined);

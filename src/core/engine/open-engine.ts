@@ -79,18 +79,18 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(options.sessions?.untrusted ? { untrusted: options.sessions.untrusted } : {}),
     ...(options.now ? { now: options.now } : {}),
   });
-  const observe = (action: Action, decision: Decision): Decision | Promise<Decision> => {
-    // Most actions taint nothing (no session, or nothing untrusted read): answered without a promise.
-    if (sessions.sourceOf(action, decision) === undefined) return decision;
-    return sessions.observe(action, decision).then(
-      () => decision,
+  const observe = async (action: Action, decision: Decision): Promise<Decision> => {
+    try {
+      await sessions.observe(action, decision);
+      return decision;
+    } catch (error) {
       // The session read untrusted content and that could not be stored: its later actions would look clean.
-      (error: unknown): Decision => ({ ...decision, effect: 'deny', action, reasons: [{ effect: 'deny', code: 'session_taint_unavailable', message: `the session's taint could not be recorded (${(error as Error).message})` }] }),
-    );
+      return { ...decision, effect: 'deny', action, reasons: [{ effect: 'deny', code: 'session_taint_unavailable', message: `the session's taint could not be recorded (${(error as Error).message})` }] };
+    }
   };
   const guardrails: GuardrailRuntime = options.guardrails ?? {};
-  // Everything but the policy is fixed once the engine is open: built once, not per decision.
-  const fixedContext: Omit<PipelineContext, 'policy'> = {
+  const context = (): PipelineContext => ({
+    policy: getPolicy(),
     redactionKey,
     guardrails,
     observe,
@@ -99,17 +99,11 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     ...(approvals ? { approvals } : {}),
     ...(recorder ? { rateLimits: recorder.store.rateLimits } : {}),
     ...(options.now ? { now: options.now } : {}),
-  };
-  const context = (): PipelineContext => ({ ...fixedContext, policy: getPolicy() });
+  });
   const subject = (action: Action, call: PerCall | undefined): Action => withAgentId(action, call?.agentId ?? options.agentId);
   const tracer = options.tracer;
   // Traced calls only (`tracer` set): the session's taint is read before the pipeline runs, a stage of its own for
   // actions in a session.
-  /** The action with its session's taint read; answered at once (no promise, no store read) for an action in no session. */
-  const withTaint = (action: Action, call: PerCall | undefined): Action | Promise<Action> => {
-    const subjected = subject(action, call);
-    return sessionIdOf(subjected) === undefined ? subjected : sessions.apply(subjected);
-  };
   const applied = (action: Action, call: PerCall | undefined, trace: DecisionTrace): Promise<Action> => {
     const read = () => sessions.apply(subject(action, call));
     return sessionIdOf(action) !== undefined ? trace.time('session.read', read) : read();
@@ -155,8 +149,7 @@ export async function openEngine(options: EngineOptions): Promise<Engine> {
     subject,
     async decide(action, call) {
       if (tracer) return traced(tracer, 'decide', call, action, async (ctx, trace) => decide(ctx, await applied(action, call, trace)), (decision) => ({ decision }));
-      const tainted = withTaint(action, call);
-      return decide(context(), tainted instanceof Promise ? await tainted : tainted);
+      return decide(context(), await sessions.apply(subject(action, call)));
     },
     async preview(action, call) {
       if (tracer) return traced(tracer, 'preview', call, action, async (ctx, trace) => preview(ctx, await applied(action, call, trace)), (result) => ({ decision: result?.decision }));
