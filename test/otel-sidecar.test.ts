@@ -108,7 +108,10 @@ describe('sidecar trace export (OTLP/HTTP JSON to a fake collector)', () => {
     expect(decision.effect).toBe('transform');
     await h.telemetry.flush();
 
-    expect(h.collector.requests.every((r) => r.path === '/v1/traces' && r.contentType?.startsWith('application/json'))).toBe(true);
+    // Only what came to the traces path: on a loaded machine another test's "closed port" can be this collector's port.
+    const exports = h.collector.requests.filter((r) => r.path === '/v1/traces');
+    expect(exports.length).toBeGreaterThan(0);
+    expect(exports.every((r) => r.contentType?.startsWith('application/json'))).toBe(true);
     const root = rootOf(h.collector, decision.id);
     expect(root.kind).toBe(2); // SERVER
     expect(root.resource['service.name']).toBe('otel-test');
