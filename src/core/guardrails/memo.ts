@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { DetectOptions, Finding, Guardrail } from './types.js';
 
 /**
@@ -17,21 +18,16 @@ const EMPTY: readonly Finding[] = Object.freeze([]);
  * one goes first.
  */
 export function memoizeDetect(guardrail: Guardrail, entries = DEFAULT_MEMO_ENTRIES): Guardrail {
-  const kept = new Map<string, readonly Finding[]>();
+  // Not a Map evicted through keys().next(): V8 keeps deleted entries until it rehashes, so that walk grows with churn.
+  const kept = new LRUCache<string, readonly Finding[]>({ max: entries });
   const detect = (text: string, options?: DetectOptions): Finding[] => {
     if (options !== undefined && (options.types !== undefined || options.minScore !== undefined || options.context !== undefined)) return guardrail.detect(text, options) as Finding[];
     const key = hash('sha256', text, 'base64');
     const found = kept.get(key);
-    if (found !== undefined) {
-      // Most recently used goes last, so eviction takes the least recently used.
-      kept.delete(key);
-      kept.set(key, found);
-      return found as Finding[];
-    }
+    if (found !== undefined) return found as Finding[];
     const findings = guardrail.detect(text) as Finding[];
     const frozen = findings.length === 0 ? EMPTY : Object.freeze(findings.map((f) => Object.freeze({ ...f })));
     kept.set(key, frozen);
-    if (kept.size > entries) kept.delete(kept.keys().next().value as string);
     return frozen as Finding[];
   };
   return Object.freeze({

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { CONFUSABLES } from './confusables.js';
 import { checkDeadline } from '../budget.js';
 import { blankBlobs } from './blobs.js';
@@ -150,7 +151,7 @@ const MEMO_SIZE = 16;
 const MEMO_MAX_CHARS = 32_768;
 const DEFAULT_OPTIONS: NormalizeOptions = Object.freeze({});
 /** One memo per set of options (there are at most a few: one per shipped model). */
-const memos = new Map<string, Map<string, NormalizedText>>();
+const memos = new Map<string, LRUCache<string, NormalizedText>>();
 
 /**
  * Canonical form of `raw` for detectors (never shown to users): NFKC, look-alikes folded to
@@ -160,16 +161,13 @@ const memos = new Map<string, Map<string, NormalizedText>>();
 export function normalizeText(raw: string, options: NormalizeOptions = DEFAULT_OPTIONS): NormalizedText {
   const key = options.keepScripts === true ? 'keepScripts' : '';
   let memo = memos.get(key);
-  if (memo === undefined) memos.set(key, (memo = new Map()));
+  if (memo === undefined) memos.set(key, (memo = new LRUCache({ max: MEMO_SIZE })));
   const kept = memo.get(raw);
   if (kept !== undefined) return kept;
   const decoded = decodePayloads(raw).map((payload) => normalizeOnly(payload, options)).filter((payload) => payload.length > 0);
   // Blobs (inline images, long base64 or hex) are not language: the classifiers see the text without them, and what
   // they decode to when it is readable (the payloads above, found in the raw text).
   const result: NormalizedText = Object.freeze({ text: normalizeOnly(blankBlobs(raw), options), decoded: Object.freeze(decoded) });
-  if (raw.length <= MEMO_MAX_CHARS) {
-    if (memo.size >= MEMO_SIZE) memo.delete(memo.keys().next().value as string);
-    memo.set(raw, result);
-  }
+  if (raw.length <= MEMO_MAX_CHARS) memo.set(raw, result);
   return result;
 }

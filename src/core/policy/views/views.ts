@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { parseShell, SHELL_SCHEMA } from './shell.js';
 import { DEFAULT_SQL_DIALECT, parseSql, SQL_SCHEMA, type SqlDialect } from './sql.js';
 import type { ViewRecord } from './view-type.js';
@@ -12,7 +13,7 @@ export function viewSchema(kind: ViewKind): ViewRecord {
 
 /** Parsed views of recent texts: several rules read the same command, and an agent repeats itself. Errors are kept too. */
 const CACHE_LIMIT = 512;
-const cache = new Map<string, unknown | { error: string }>();
+const cache = new LRUCache<string, object>({ max: CACHE_LIMIT });
 
 class ViewError extends Error {}
 
@@ -22,15 +23,14 @@ class ViewError extends Error {}
  */
 export function viewOf(kind: ViewKind, text: string, dialect: SqlDialect | undefined): unknown {
   const key = `${kind}\u0000${dialect ?? ''}\u0000${text}`;
-  let entry = cache.get(key);
+  let entry: unknown = cache.get(key);
   if (entry === undefined) {
     try {
       entry = kind === 'shell' ? parseShell(text) : parseSql(text, dialect ?? DEFAULT_SQL_DIALECT);
     } catch (error) {
       entry = { error: error instanceof Error ? error.message : String(error) };
     }
-    if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-    cache.set(key, entry);
+    cache.set(key, entry as object);
   }
   if (entry instanceof Object && 'error' in entry && Object.keys(entry).length === 1) throw new ViewError(`the ${kind} view: ${(entry as { error: string }).error}`);
   return entry;
