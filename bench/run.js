@@ -16,11 +16,12 @@ import * as policyEngine from './policy-engine.js';
 import * as replay from './replay.js';
 import * as sidecar from './sidecar.js';
 import * as sidecarWrk from './sidecar-wrk.js';
+import * as sidecarContract from './sidecar-contract.js';
 import * as telemetry from './telemetry.js';
 import { environmentLine } from './lib/report.js';
 
 /** Sections run in this order; each exports `id`, `title` and `run({ log })` returning `{ markdown, failures }`. */
-const SECTIONS = [policyEngine, audit, sidecar, telemetry, sidecarWrk, mcp, mcpHttp, hook, guardrails, llmClients, adapters, cost, replay, fleet];
+const SECTIONS = [policyEngine, audit, sidecar, telemetry, sidecarWrk, sidecarContract, mcp, mcpHttp, hook, guardrails, llmClients, adapters, cost, replay, fleet];
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !SECTIONS.some((s) => s.id === w));

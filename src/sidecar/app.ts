@@ -1,7 +1,7 @@
 import { openEngine } from '../core/engine/open-engine.js';
 import { builtinSpecsOf } from '../core/guardrails/builtin-spec.js';
 import { GuardrailPool } from '../core/guardrails/workers/pool.js';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { AuditRecorder } from '../core/audit/recorder.js';
 import type { Policy } from '../core/policy/policy.js';
 import type { SessionsConfig } from '../core/sessions/config.js';
@@ -120,10 +120,6 @@ declare module 'fastify' {
     /** The sidecar's own handle, for the process that runs it. */
     sidecar: SidecarHandle;
   }
-  interface FastifyRequest {
-    /** Counted in the requests-in-flight gauge and not counted down yet. */
-    inFlight: boolean;
-  }
 }
 
 function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<string, unknown> {
@@ -136,25 +132,16 @@ function loggerOptions(logger: SidecarAppOptions['logger']): false | Record<stri
 
 /** Counts requests in flight; each request is counted down once, whether it completed or the client went away. */
 export function registerInFlight(app: FastifyInstance, metrics: SidecarMetrics): void {
-  // A flag on the request, not a WeakSet of requests: a WeakSet entry per request is work for every garbage collection.
-  app.decorateRequest('inFlight', false);
-  const done = (request: FastifyRequest): void => {
-    if (!request.inFlight) return;
-    request.inFlight = false;
+  // The response's 'close' comes once per request, answered or aborted, so one listener (shared by all requests) counts
+  // it down: no onResponse and onRequestAbort hooks (fastify adds a closure and a listener per request for the latter)
+  // and no flag on the request.
+  const countDown = (): void => {
     metrics.inFlight.dec();
   };
-  // Callback hooks, not async ones: no promise per request.
-  app.addHook('onRequest', (request, _reply, next) => {
-    request.inFlight = true;
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (request, reply, next) => {
     metrics.inFlight.inc();
-    next();
-  });
-  app.addHook('onResponse', (request, _reply, next) => {
-    done(request);
-    next();
-  });
-  app.addHook('onRequestAbort', (request, next) => {
-    done(request);
+    reply.raw.on('close', countDown);
     next();
   });
 }
