@@ -2,11 +2,10 @@
  * Bench section: what each piece of the sidecar's HTTP contract costs. The contract floor
  * (bench/lib/contract-floor-server.js: the sidecar's own request plugins, token check, schemas and logger around a
  * fixed answer) runs whole and once without each piece (bench/lib/contract-pieces.js), beside the no-op fastify floor,
- * all under wrk (32 connections) in turn within each round (each round starts at another place in the order), so a
- * change of load on the machine hits them alike. Two processes of the whole contract floor run as a control: their
- * difference is the noise between processes. A piece's cost is the main-thread CPU per request of the whole contract
- * floor (the mean of the two) minus that of the one without it, in the same round; the median of the rounds is
- * reported. `BENCH_CONTRACT_SECONDS` (slice length, default 3),
+ * all under wrk (32 connections). Each server without a piece (and the floor) is measured between two slices of the
+ * whole contract floor (two processes of it, in turn), and its cost is the mean of those two minus its own main-thread
+ * CPU per request, so a drift of the machine's load between slices cancels out; the median of the rounds is reported,
+ * and how much two consecutive slices of the whole contract floor differ says what is noise. `BENCH_CONTRACT_SECONDS` (slice length, default 3),
  * `BENCH_CONTRACT_ROUNDS` (default 3).
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -60,27 +59,41 @@ export async function run({ log }) {
     }
     log('  warm-up');
     for (const s of servers) wrk(s.url, s.script, 1, CONNECTIONS);
-    const cpu = new Map(servers.map((s) => [s.name, []]));
+    // Each server left out of nothing (the floor) or of one piece is measured between two slices of the whole contract
+    // floor (its two processes in turn): its reference is their mean, so a drift of the machine's load cancels out.
+    const others = [floor, ...without.values()];
+    const cost = new Map(others.map((s) => [s.name, []]));
+    const cpu = new Map(others.map((s) => [s.name, []]));
+    const drift = [];
+    let wholeTurn = 0;
+    const measureWhole = () => {
+      const s = wholeTurn++ % 2 === 0 ? whole : control;
+      const r = measured(s, SLICE_S, CONNECTIONS);
+      if (r.non2xx > 0 || r.errors) failures.push(`${s.name}: ${r.non2xx} non-2xx answers ${r.errors} under wrk`);
+      return r.mainUs;
+    };
     for (let round = 1; round <= ROUNDS; round++) {
-      log(`  round ${round}/${ROUNDS}: ${servers.length} slices of ${SLICE_S} s`);
-      const shift = Math.floor(((round - 1) * servers.length) / ROUNDS);
-      for (const s of [...servers.slice(shift), ...servers.slice(0, shift)]) {
+      log(`  round ${round}/${ROUNDS}: ${2 * others.length + 1} slices of ${SLICE_S} s`);
+      const shift = Math.floor(((round - 1) * others.length) / ROUNDS);
+      let before = measureWhole();
+      for (const s of [...others.slice(shift), ...others.slice(0, shift)]) {
         const r = measured(s, SLICE_S, CONNECTIONS);
         if (r.non2xx > 0 || r.errors) failures.push(`${s.name}: ${r.non2xx} non-2xx answers ${r.errors} under wrk`);
+        const after = measureWhole();
+        cost.get(s.name).push((before + after) / 2 - r.mainUs);
         cpu.get(s.name).push(r.mainUs);
+        drift.push(Math.abs(after - before));
+        before = after;
       }
     }
     const us = (s) => median(cpu.get(s.name));
-    // The whole contract floor in each round: the mean of its two processes.
-    const wholeUs = cpu.get(whole.name).map((x, k) => (x + cpu.get(control.name)[k]) / 2);
-    const costs = (s) => wholeUs.map((x, k) => x - cpu.get(s.name)[k]);
     const rows = PIECES.map((piece) => {
       const s = without.get(piece);
-      return [piece, us(s).toFixed(1), median(costs(s)).toFixed(1), costs(s).map((x) => x.toFixed(1)).join(', ')];
+      return [piece, us(s).toFixed(1), median(cost.get(s.name)).toFixed(1), cost.get(s.name).map((x) => x.toFixed(1)).join(', ')];
     });
-    const noise = cpu.get(whole.name).map((x, k) => Math.abs(x - cpu.get(control.name)[k]));
+    const contract = median(cost.get(floor.name));
+    const wholeUs = us(floor) + contract;
     rows.sort((a, b) => Number(b[2]) - Number(a[2]));
-    const contract = median(costs(floor));
     for (const row of rows) log(`  ${row[0]}: ${row[2]} µs/request of the contract's ${contract.toFixed(1)}`);
     const markdown = [
       markdownTable(
@@ -89,7 +102,7 @@ export async function run({ log }) {
         ['l', 'r', 'r', 'r'],
       ),
       '',
-      `The no-op fastify floor: ${us(floor).toFixed(1)} µs/request; the whole contract floor: ${median(wholeUs).toFixed(1)} (the contract: ${contract.toFixed(1)} µs/request over the floor, ${(us(floor) / median(wholeUs)).toFixed(2)} of the floor by main-thread CPU). Its two processes differed by ${noise.map((x) => x.toFixed(1)).join(', ')} µs/request in the rounds: differences of that size are noise. wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices, all ${servers.length} servers in turn in each round; main-thread CPU of the server process during its slice over the requests it answered (Linux /proc, 10 ms ticks). A piece's cost is paired within each round; each round starts at another place in the order. Pieces: logger (pino at info into a stream, with the daemon's redaction, and fastify's per-request child logger), host-check, in-flight (gauge and hooks), access-log (onResponse hook), sdk-version (headers and check), auth (bearer token through the one-second cache), json-parser (the sidecar's JSON parser and body checks; without it fastify's own), body-schema (the Action schema), response-schema (compiled at start; the 200 answer is written with JSON.stringify either way), error-handler (used only by errors), reply-headers (content type and serializer set per answer).`,
+      `The no-op fastify floor: ${us(floor).toFixed(1)} µs/request; the whole contract floor: ${wholeUs.toFixed(1)} (the contract: ${contract.toFixed(1)} µs/request over the floor, ${(us(floor) / wholeUs).toFixed(2)} of the floor by main-thread CPU). Two consecutive slices of the whole contract floor (its two processes) differed by ${median(drift).toFixed(1)} µs/request (median; largest ${Math.max(...drift).toFixed(1)}): costs of that size are noise. wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices, each server left out of a piece (and the floor) measured between two slices of the whole contract floor, whose mean is its reference; main-thread CPU of the server process during its slice over the requests it answered (Linux /proc, 10 ms ticks). Each round starts at another place in the order. Pieces: logger (pino at info into a stream, with the daemon's redaction, and fastify's per-request child logger), host-check, in-flight (gauge, an onRequest hook and a close listener), access-log (onResponse hook), sdk-version (headers and check), auth (bearer token through the one-second cache), json-parser (the sidecar's JSON parser and body checks; without it fastify's own), body-schema (the Action schema), response-schema (compiled at start; the 200 answer is written with JSON.stringify either way), error-handler (used only by errors), reply-headers (content type and serializer set per answer).`,
     ].join('\n');
     return { markdown, failures };
   } finally {
