@@ -8,14 +8,14 @@
  * and how much two consecutive slices of the whole contract floor differ says what is noise. `BENCH_CONTRACT_SECONDS` (slice length, default 3),
  * `BENCH_CONTRACT_ROUNDS` (default 3).
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PIECES } from './lib/contract-pieces.js';
 import { markdownTable } from './lib/report.js';
-import { measured, wrk, wrkScript } from './lib/wrk-load.js';
+import { measured, median, startServerScript as start, wrk } from './lib/wrk-load.js';
 
 export const id = 'sidecar-contract';
 export const title = "What each piece of the sidecar's HTTP contract costs (contract floor under wrk, one piece left out at a time)";
@@ -26,19 +26,6 @@ const SLICE_S = Number(process.env.BENCH_CONTRACT_SECONDS ?? 3);
 const ROUNDS = Number(process.env.BENCH_CONTRACT_ROUNDS ?? 3);
 const CONNECTIONS = 32;
 
-/** Starts a server script that prints "<port> [token]" on stdout; the caller stops it. */
-async function start(name, args, dir) {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [port, token] = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve(String(d).trim().split(' ')));
-    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
-  });
-  const script = join(dir, `${name.replace(/\W+/g, '-')}.lua`);
-  writeFileSync(script, wrkScript(token));
-  return { name, url: `http://127.0.0.1:${port}`, pid: child.pid, script, stop: () => child.kill('SIGTERM') };
-}
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run({ log }) {
   if (spawnSync('wrk', ['--version']).error) return { markdown: 'Skipped: `wrk` is not installed (`apt-get install wrk`).', failures: [] };

@@ -15,7 +15,7 @@
  * 6), `BENCH_WRK_PACED_ROUNDS` (default 4), `BENCH_WRK_FIXED_SECONDS` (default 10), `BENCH_WRK_POSTGRES=0` (SQLite
  * only).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +25,7 @@ import { postgresMissing, startPgCluster } from './lib/pg-cluster.js';
 import { markdownTable } from './lib/report.js';
 import { BODIES, POLICY } from './lib/sidecar-workload.js';
 import { pacedScript, wrkPaced } from './lib/wrk-paced.js';
-import { measured, wrk, wrkScript } from './lib/wrk-load.js';
+import { measured, median, startServerScript, wrk, wrkScript } from './lib/wrk-load.js';
 
 export const id = 'sidecar-wrk';
 export const title = 'Sidecar beside its HTTP floor under wrk (32 connections), audit on';
@@ -48,32 +48,6 @@ function cli(args, env = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
   if (r.status !== 0) throw new Error(`agentguard ${args.slice(0, 2).join(' ')} failed: ${r.stderr}`);
   return JSON.parse(r.stdout);
-}
-
-async function startFloor() {
-  const child = spawn(process.execPath, [FLOOR], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
-    child.once('exit', (code) => reject(new Error(`floor server exited with ${code}`)));
-  });
-  return { name: 'HTTP floor (fastify, no work)', url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill('SIGTERM') };
-}
-
-/**
- * The sidecar's HTTP contract without its decision (bench/lib/contract-floor-server.js): its own request plugins,
- * token check and schemas around a fixed answer, so a sidecar's CPU per request minus this one's is what deciding and
- * recording cost, and this one's minus the floor's is what the contract costs.
- */
-async function startContractFloor(dir) {
-  const dataDir = join(dir, 'contract-floor');
-  const child = spawn(process.execPath, [CONTRACT_FLOOR, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [port, token] = await new Promise((resolve, reject) => {
-    child.stdout.once('data', (d) => resolve(String(d).trim().split(' ')));
-    child.once('exit', (code) => reject(new Error(`contract floor server exited with ${code}`)));
-  });
-  const script = join(dir, 'contract-floor.lua');
-  writeFileSync(script, wrkScript(token));
-  return { name: 'HTTP contract floor (sidecar plugins and schemas, no decision)', url: `http://127.0.0.1:${port}`, pid: child.pid, token, script, stop: () => child.kill('SIGTERM') };
 }
 
 /** A detached sidecar on its own data folder, on SQLite or on the PostgreSQL store `storeUrl`, with an agent token. */
@@ -109,7 +83,6 @@ function startSidecar(name, dir, policyFile, storeUrl, extraEnv = {}) {
 
 const fmt = (n) => Math.round(n).toLocaleString('en-US');
 const ms = (n) => n.toFixed(2);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function run({ log }) {
   if (spawnSync('wrk', ['--version']).error) return { markdown: 'Skipped: `wrk` is not installed (`apt-get install wrk`).', failures: [] };
@@ -120,12 +93,12 @@ export async function run({ log }) {
   try {
     const policyFile = join(dir, 'policy.yaml');
     writeFileSync(policyFile, POLICY);
-    const floorScript = join(dir, 'floor.lua');
-    writeFileSync(floorScript, wrkScript(undefined));
-    const floor = await startFloor();
-    floor.script = floorScript;
+    const floor = await startServerScript('HTTP floor (fastify, no work)', [FLOOR], dir);
     servers.push(floor);
-    const contract = await startContractFloor(dir);
+    // The sidecar's HTTP contract without its decision (bench/lib/contract-floor-server.js): its own request plugins,
+    // token check and schemas around a fixed answer, so a sidecar's CPU per request minus this one's is what deciding
+    // and recording cost, and this one's minus the floor's is what the contract costs.
+    const contract = await startServerScript('HTTP contract floor (sidecar plugins and schemas, no decision)', [CONTRACT_FLOOR, join(dir, 'contract-floor')], dir);
     servers.push(contract);
     const sidecars = [
       startSidecar('sidecar on SQLite', dir, policyFile),

@@ -2,8 +2,9 @@
  * wrk (Debian package `wrk`) saturating a server with decision requests, and the CPU time the server process spends
  * per request meanwhile (Linux /proc), shared by the bench sections that compare servers under wrk.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { BODIES } from './sidecar-workload.js';
 
 /** The wrk script: POSTs cycling through BODIES, with the token when there is one. */
@@ -18,6 +19,23 @@ export function wrkScript(token) {
     'request = function() i = i + 1; return wrk.format(nil, nil, nil, bodies[(i % #bodies) + 1]) end',
     '',
   ].join('\n');
+}
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Starts a server script (node `args`) that prints "<port> [token]" on stdout, and writes its wrk script into `dir`;
+ * the caller stops it.
+ */
+export async function startServerScript(name, args, dir) {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [port, token] = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(String(d).trim().split(' ')));
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code}`)));
+  });
+  const script = join(dir, `${name.replace(/\W+/g, '-')}.lua`);
+  writeFileSync(script, wrkScript(token));
+  return { name, url: `http://127.0.0.1:${port}`, pid: child.pid, token, script, stop: () => child.kill('SIGTERM') };
 }
 
 /** Runs wrk and reads requests/s, p50/p99 (ms), request and non-2xx counts from its text output. */
