@@ -164,42 +164,40 @@ export function daemonDecider(options: DaemonDeciderOptions): McpDecider {
     return (await connection).request(body, timeoutMs);
   }
 
+  /** Asks the daemon through `remote`; once it could not answer, `inProcess` decides with the hook's own decider. */
+  async function viaDaemon<T>(remote: () => Promise<T>, inProcess: (decider: McpDecider) => Promise<T>): Promise<T> {
+    if (local) return inProcess(await local);
+    try {
+      return await remote();
+    } catch (error) {
+      return inProcess(await fallBack(error));
+    }
+  }
+
   return {
-    async decide(action) {
-      if (!local) {
-        try {
+    decide: (action) =>
+      viaDaemon(
+        async () => {
           const answer = await ask({ op: 'decide', action, deadline: Date.now() + options.answerTimeoutMs }, options.answerTimeoutMs);
           const decision = answered(answer, action);
           if ('notes' in answer && Array.isArray(answer.notes)) for (const line of answer.notes) if (typeof line === 'string') options.note(line);
           return decision;
-        } catch (error) {
-          return (await fallBack(error)).decide(action);
-        }
-      }
-      return (await local).decide(action);
-    },
-    async settle(decision, waitMs) {
-      if (!local) {
-        try {
-          return answered(await ask({ op: 'settle', decision, waitMs }, waitMs + options.answerTimeoutMs), decision.action);
-        } catch (error) {
-          return (await fallBack(error)).settle(decision, waitMs);
-        }
-      }
-      return (await local).settle(decision, waitMs);
-    },
-    async recordOutcome(decision, outcome) {
-      if (!local) {
-        try {
+        },
+        (decider) => decider.decide(action),
+      ),
+    settle: (decision, waitMs) =>
+      viaDaemon(
+        async () => answered(await ask({ op: 'settle', decision, waitMs }, waitMs + options.answerTimeoutMs), decision.action),
+        (decider) => decider.settle(decision, waitMs),
+      ),
+    recordOutcome: (decision, outcome) =>
+      viaDaemon(
+        async () => {
           const answer = await ask({ op: 'recordOutcome', decision, outcome }, options.answerTimeoutMs);
-          if ('done' in answer) return;
-          throw new DaemonUnavailable('error' in answer ? 'error' : 'malformed', 'the daemon did not record the outcome');
-        } catch (error) {
-          return (await fallBack(error)).recordOutcome(decision, outcome);
-        }
-      }
-      return (await local).recordOutcome(decision, outcome);
-    },
+          if (!('done' in answer)) throw new DaemonUnavailable('error' in answer ? 'error' : 'malformed', 'the daemon did not record the outcome');
+        },
+        (decider) => decider.recordOutcome(decision, outcome),
+      ),
     async close() {
       await connection?.then((c) => c.close()).catch(() => undefined);
       await (await local?.catch(() => undefined))?.close();
