@@ -556,41 +556,39 @@ class Masker {
   private object(v: object, depth: number): unknown {
     if (this.open.includes(v)) return CIRCULAR;
     if (depth >= this.maxDepth) return TOO_DEEP;
-    // What JSON.parse makes (plain objects without toJSON, arrays) skips the checks for the other kinds of object.
-    const proto: unknown = Object.getPrototypeOf(v);
-    if (proto === Array.prototype || ((proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function')) {
-      this.open.push(v);
-      try {
-        return proto === Array.prototype ? this.items(v as unknown[], depth) : this.fields(v as Record<string, unknown>, depth);
-      } finally {
-        this.open.pop();
-      }
+    this.open.push(v);
+    try {
+      return this.jsonOf(v, depth);
+    } finally {
+      this.open.pop();
     }
+  }
+
+  private jsonOf(v: object, depth: number): unknown {
+    // What JSON.parse makes (plain objects without toJSON, arrays) comes first, before the checks for other kinds.
+    const proto: unknown = Object.getPrototypeOf(v);
+    if (proto === Array.prototype) return this.items(v as unknown[], depth);
+    if ((proto === Object.prototype || proto === null) && typeof (v as { toJSON?: unknown }).toJSON !== 'function') return this.fields(v as Record<string, unknown>, depth);
     if (v instanceof Date) return Number.isNaN(v.getTime()) ? null : v.toISOString();
     if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return `[binary ${v.byteLength} bytes]`;
     if (v instanceof Error) {
       const code = (v as Error & { code?: unknown }).code;
       return this.fields({ name: v.name, message: v.message, ...(typeof code === 'string' ? { code } : {}) }, depth);
     }
-    this.open.push(v);
-    try {
-      if (Array.isArray(v)) return this.items(v, depth);
-      if (v instanceof Set) return [...v].map((item) => this.value(item, depth + 1) ?? null);
-      if (v instanceof Map) return this.fields(Object.fromEntries([...v].map(([k, x]) => [String(k), x])), depth);
-      const toJSON = (v as { toJSON?: unknown }).toJSON;
-      if (typeof toJSON === 'function') {
-        let json: unknown;
-        try {
-          json = toJSON.call(v);
-        } catch {
-          return '[UNSERIALISABLE]';
-        }
-        return json === v ? this.fields(v as Record<string, unknown>, depth) : this.value(json, depth);
+    if (Array.isArray(v)) return this.items(v, depth);
+    if (v instanceof Set) return [...v].map((item) => this.value(item, depth + 1) ?? null);
+    if (v instanceof Map) return this.fields(Object.fromEntries([...v].map(([k, x]) => [String(k), x])), depth);
+    const toJSON = (v as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      let json: unknown;
+      try {
+        json = toJSON.call(v);
+      } catch {
+        return '[UNSERIALISABLE]';
       }
-      return this.fields(v as Record<string, unknown>, depth);
-    } finally {
-      this.open.pop();
+      return json === v ? this.fields(v as Record<string, unknown>, depth) : this.value(json, depth);
     }
+    return this.fields(v as Record<string, unknown>, depth);
   }
 
   /** Holes and values with no JSON form become null, as in JSON.stringify. */
