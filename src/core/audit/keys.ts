@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { LRUCache } from 'lru-cache';
 import { AgentGuardError } from '../errors.js';
 
 /**
@@ -47,8 +48,7 @@ export function keyIdOf(publicKey: KeyObject): string {
  * checkpoint, and parsing the key and hashing its DER cost more than the rest of the checkpoint. Only valid keys are
  * kept; public keys are no secret.
  */
-const parsedPublicKeys = new Map<string, PublicKeyInfo>();
-const PARSED_PUBLIC_KEYS_MAX = 64;
+const parsedPublicKeys = new LRUCache<string, PublicKeyInfo>({ max: 64 });
 
 /** Reads an Ed25519 public key from PEM text; throws AgentGuardError (exit 2) naming `where` when it is not one. */
 export function parsePublicKeyPem(pem: string, where: string): PublicKeyInfo {
@@ -69,7 +69,6 @@ export function parsePublicKeyPem(pem: string, where: string): PublicKeyInfo {
     });
   }
   const info = Object.freeze(publicInfo(publicKey));
-  if (parsedPublicKeys.size >= PARSED_PUBLIC_KEYS_MAX) parsedPublicKeys.clear();
   parsedPublicKeys.set(pem, info);
   return info;
 }
