@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AgentGuardError } from '../../core/errors.js';
+import { LRUCache } from 'lru-cache';
 
 /** Host names a sidecar bound to loopback answers to: what local clients put in `Host`, and nothing a web page can choose. */
 export const LOOPBACK_HOST_NAMES = ['localhost', '127.0.0.1', '[::1]'] as const;
@@ -43,8 +44,7 @@ export function registerHostCheck(app: FastifyInstance, names: readonly string[]
  * once, not per request. Each app still checks the name against its own list; values it refused are not kept, so
  * requests with made-up names cannot fill this.
  */
-const allowedHosts = new Map<string, { name: string; port: number | undefined }>();
-const ALLOWED_HOSTS_KEPT = 64;
+const allowedHosts = new LRUCache<string, { name: string; port: number | undefined }>({ max: 64 });
 
 function hostProblem(request: FastifyRequest, allowed: ReadonlySet<string>): string | undefined {
   const header = request.headers.host;
@@ -53,10 +53,7 @@ function hostProblem(request: FastifyRequest, allowed: ReadonlySet<string>): str
   const host = known ?? parseHostHeader(header);
   // The header is not echoed: it is whatever a web page chose.
   if (host === null || !allowed.has(host.name)) return `this sidecar listens on loopback and answers only to Host ${[...allowed].join(', ')}`;
-  if (known === undefined) {
-    if (allowedHosts.size >= ALLOWED_HOSTS_KEPT) allowedHosts.clear();
-    allowedHosts.set(header, host);
-  }
+  if (known === undefined) allowedHosts.set(header, host);
   const port = request.socket?.localPort;
   if (host.port !== undefined && typeof port === 'number' && host.port !== port) return `the Host header names port ${host.port}, but this sidecar listens on ${port}`;
   return undefined;
