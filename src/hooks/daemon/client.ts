@@ -97,17 +97,22 @@ export class DaemonConnection {
   }
 }
 
+/** One request on a connection of its own, closed afterwards; rejects with DaemonUnavailable when there is no answer. */
+export async function askOnce(path: string, body: Body, connectMs: number, answerMs: number): Promise<DaemonAnswer> {
+  const connection = await DaemonConnection.connect(path, connectMs);
+  try {
+    return await connection.request(body, answerMs);
+  } finally {
+    connection.close();
+  }
+}
+
 /** Whether a daemon answers at `path` (a status request within `timeoutMs`). */
 export async function isLive(path: string, timeoutMs = 1000): Promise<boolean> {
-  let connection: DaemonConnection | undefined;
   try {
-    connection = await DaemonConnection.connect(path, timeoutMs);
-    const answer = await connection.request({ op: 'status' }, timeoutMs);
-    return 'status' in answer;
+    return 'status' in (await askOnce(path, { op: 'status' }, timeoutMs, timeoutMs));
   } catch {
     return false;
-  } finally {
-    connection?.close();
   }
 }
 

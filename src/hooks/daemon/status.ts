@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { DaemonConnection } from './client.js';
+import { askOnce } from './client.js';
 import { isPlainObject } from '../../core/plain-object.js';
 import { ensureDaemonDir } from './location.js';
 import type { DaemonStatus } from './protocol.js';
@@ -19,15 +19,11 @@ export async function listDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[
   }
   const found = await Promise.all(
     names.map(async (name): Promise<DaemonStatus | undefined> => {
-      let connection: DaemonConnection | undefined;
       try {
-        connection = await DaemonConnection.connect(path.join(dir, name), 1000);
-        const answer = await connection.request({ op: 'status' }, 2000);
+        const answer = await askOnce(path.join(dir, name), { op: 'status' }, 1000, 2000);
         return 'status' in answer && isStatus(answer.status) ? answer.status : undefined;
       } catch {
         return undefined;
-      } finally {
-        connection?.close();
       }
     }),
   );
@@ -39,15 +35,8 @@ export async function stopDaemons(env: NodeJS.ProcessEnv): Promise<DaemonStatus[
   const daemons = await listDaemons(env);
   await Promise.all(
     daemons.map(async (daemon) => {
-      let connection: DaemonConnection | undefined;
-      try {
-        connection = await DaemonConnection.connect(daemon.socket, 1000);
-        await connection.request({ op: 'stop' }, 5000);
-      } catch {
-        // It may have exited meanwhile.
-      } finally {
-        connection?.close();
-      }
+      // It may have exited meanwhile.
+      await askOnce(daemon.socket, { op: 'stop' }, 1000, 5000).catch(() => undefined);
       // Answered before it closed its engines: wait for the exit, so the audit trail is flushed when this returns.
       for (let waited = 0; running(daemon.pid) && waited < 10_000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
     }),
