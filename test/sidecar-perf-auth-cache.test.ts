@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { openStore } from '../src/core/store/open-store.js';
 import type { Store } from '../src/core/store/store.js';
-import { cachedAuthenticate } from '../src/core/tokens/cached-authenticate.js';
-import { MAX_TOKEN_CACHE_TTL_MS } from '../src/core/tokens/cached-token-store.js';
+import { cachedAuthenticate, MAX_TOKEN_CACHE_TTL_MS } from '../src/core/tokens/cached-authenticate.js';
 import { agentScope } from '../src/core/tokens/scope.js';
 import { generateToken, hashToken } from '../src/core/tokens/token-format.js';
 import { createToken, revokeToken } from '../src/core/tokens/tokens.js';

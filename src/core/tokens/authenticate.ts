@@ -35,7 +35,7 @@ const HASH_HEX_LENGTH = 64;
  *
  * Caches nothing itself: each call asks `tokens`, so a revocation takes effect on the next request. The sidecar uses
  * cachedAuthenticate (cached-authenticate.ts), which trusts a token that authenticated for at most 1 s (revocation by
- * another process then takes effect within 1 s); cacheTokenStore does the same for the lookup alone.
+ * another process then takes effect within 1 s).
  *
  * @example
  * const auth = await authenticate(store.tokens, request.headers.authorization);

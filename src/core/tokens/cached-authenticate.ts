@@ -1,8 +1,10 @@
 import { LRUCache } from 'lru-cache';
 import { authenticate, bearerToken, type AuthenticateOptions, type AuthResult } from './authenticate.js';
-import { MAX_TOKEN_CACHE_TTL_MS } from './cached-token-store.js';
 import { hashToken } from './token-format.js';
 import type { TokenStore } from './types.js';
+
+/** The longest a token that authenticated may be trusted: a revocation by any process takes effect within this time. */
+export const MAX_TOKEN_CACHE_TTL_MS = 1000;
 
 export interface CachedAuthenticateOptions extends Pick<AuthenticateOptions, 'onTouchError'> {
   /** How long a token that authenticated is trusted without asking the store, at most MAX_TOKEN_CACHE_TTL_MS (the default). */
@@ -27,8 +29,8 @@ type Authenticated = Extract<AuthResult, { ok: true }>;
  * Only tokens that authenticated are remembered (a bad or revoked token asks the store every time, and guessing
  * cannot fill the cache); the cache holds hashes and token ids, never a token's text.
  *
- * Pass the store's own TokenStore (not cacheTokenStore's): a result then never outlives `ttlMs`, so a token revoked by
- * another process is refused within 1 s, and at once when the store has a change feed. Last-used is still written
+ * Pass the store's own TokenStore: a result then never outlives `ttlMs`, so a token revoked by another process is
+ * refused within 1 s, and at once when the store has a change feed. Last-used is still written
  * about once a minute: each expiry asks the store again, and authenticate() touches when due.
  *
  * @example

@@ -7,7 +7,7 @@ const INFO = quoteAliases(INFO_COLUMNS);
 
 /**
  * API tokens in PostgreSQL (hashes only), shared by every instance. A revocation is one conditional UPDATE; the
- * sidecar's token cache (core/tokens/cached-token-store.ts) keeps a hit for at most a second, and is cleared at once
+ * sidecar's token cache (core/tokens/cached-authenticate.ts) keeps a hit for at most a second, and is cleared at once
  * when the store's change feed says a token was revoked (see PostgresStore.onChange).
  */
 export class PostgresTokenStore implements TokenStore {
