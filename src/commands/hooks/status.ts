@@ -28,9 +28,12 @@ export default class HooksStatusCommand extends BaseCommand {
     const { hooksStatus } = await import('../../hooks/install/install.js');
     const hooks = await hooksStatus(env, agents, ['user', 'project']);
     if (hooks.some((h) => h.state === 'unreadable')) process.exitCode = 1;
-    const [{ listDaemons }, { renderDaemons }] = await Promise.all([import('../../hooks/daemon/status.js'), import('../../hooks/daemon/render.js')]);
+    const { listDaemons } = await import('../../hooks/daemon/status.js');
     const daemons = await listDaemons(process.env);
-    if (!this.jsonEnabled()) process.stdout.write(`${(await import('../../hooks/install/render.js')).renderHooksStatus(hooks)}\n${renderDaemons(daemons)}`);
+    if (!this.jsonEnabled()) {
+      const [{ renderHooksStatus }, { renderDaemons }] = await Promise.all([import('../../hooks/install/render.js'), import('../../hooks/daemon/render.js')]);
+      process.stdout.write(`${renderHooksStatus(hooks)}\n${renderDaemons(daemons)}`);
+    }
     return { hooks, daemons };
   }
 }
