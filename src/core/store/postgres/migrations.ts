@@ -271,6 +271,46 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'audit append in one statement',
+    // What PostgresAuditStore's append runs as one autocommit statement once it knows its chain's head (see there).
+    // It takes the chain's advisory lock (the key of LOCK_CHAIN in postgres/audit-store.ts, so it serialises with the
+    // transaction path and with checkpoint writers of every process), then reads the head and the latest checkpoint.
+    // Those reads see every commit made before the lock was granted: under READ COMMITTED a VOLATILE function "obtains
+    // a fresh snapshot at the start of each query" it runs (PostgreSQL 15-17 docs, "Function Volatility Categories",
+    // https://www.postgresql.org/docs/current/xfunc-volatility.html), not the snapshot of the SELECT that called it.
+    // The rows, hashed by the caller from the head and checkpoint it expects, go in only if both are still those;
+    // otherwise nothing is written and the caller gets the current head and latest checkpoint to hash from again.
+    sql: `
+      CREATE FUNCTION agentguard_audit_append(
+        p_chain TEXT, p_head_seq BIGINT, p_head_hash TEXT, p_checkpoint_id BIGINT,
+        p_seqs BIGINT[], p_times TEXT[], p_types TEXT[], p_agent_ids TEXT[], p_decision_ids TEXT[], p_effects TEXT[],
+        p_rules TEXT[], p_data TEXT[], p_prev_hashes TEXT[], p_hashes TEXT[]
+      ) RETURNS TABLE (
+        appended BOOLEAN, head_seq BIGINT, head_hash TEXT, cp_id BIGINT, cp_seq BIGINT, cp_hash TEXT, cp_time TEXT,
+        cp_key_id TEXT, cp_signature TEXT, cp_n BIGINT, cp_prev TEXT, cp_interval_ms BIGINT, cp_reason TEXT
+      ) LANGUAGE plpgsql VOLATILE AS $fn$
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended('agentguard.audit.' || p_chain, 0));
+        SELECT r.seq, r.hash INTO head_seq, head_hash
+          FROM audit_records r WHERE r.chain = p_chain ORDER BY r.seq DESC LIMIT 1;
+        SELECT c.id, c.seq, c.hash, c.time, c.key_id, c.signature, c.n, c.prev, c.interval_ms, c.reason
+          INTO cp_id, cp_seq, cp_hash, cp_time, cp_key_id, cp_signature, cp_n, cp_prev, cp_interval_ms, cp_reason
+          FROM audit_checkpoints c WHERE c.chain = p_chain ORDER BY c.id DESC LIMIT 1;
+        appended := COALESCE(
+          COALESCE(head_seq, 0) = p_head_seq AND COALESCE(head_hash, repeat('0', 64)) = p_head_hash
+            AND COALESCE(cp_id, 0) = p_checkpoint_id AND p_seqs[1] = p_head_seq + 1 AND p_prev_hashes[1] = p_head_hash,
+          false);
+        IF appended THEN
+          INSERT INTO audit_records (chain, seq, time, type, agent_id, decision_id, effect, rules, data, prev_hash, hash)
+            SELECT p_chain, * FROM unnest(p_seqs, p_times, p_types, p_agent_ids, p_decision_ids, p_effects, p_rules, p_data, p_prev_hashes, p_hashes);
+        END IF;
+        RETURN NEXT;
+      END
+      $fn$;
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
