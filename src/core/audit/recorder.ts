@@ -79,6 +79,9 @@ export class AuditRecorder {
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
   private scheduled = false;
+  /** Wakes the flush loop when it waits for its batches in flight and more entries are due to be committed. */
+  private wake: (() => void) | null = null;
+  private signingForCount = false;
   private sinceCheckpoint = 0;
   private timer: NodeJS.Timeout | null = null;
   private lastCheckpoint: Checkpoint | null = null;
@@ -231,7 +234,8 @@ export class AuditRecorder {
     this.scheduled = true;
     const run = () => {
       this.scheduled = false;
-      void this.pump();
+      if (this.wake) this.wake();
+      else void this.pump();
     };
     // `turn`: setImmediate, so requests handled in the same event-loop turn (several HTTP requests) share a transaction.
     if (this.groupCommit === 'turn') setImmediate(run);
@@ -251,14 +255,39 @@ export class AuditRecorder {
     while (this.queue.length > 0 || this.flushing) await this.pump();
   }
 
+  /**
+   * Commits the queue batch by batch. A batch waits for the one before it to commit, unless the store takes appends in
+   * order while earlier ones are in flight (`pipelined`: an audit writer thread): then it is sent as soon as it is
+   * formed, so a request waits for its own batch only and the event loop is not left idle while a batch commits.
+   */
   private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      // Whole requests only (a request's entries share one transaction), up to maxBatch entries unless one is bigger.
-      let take = 1;
-      let size = this.queue[0].entries.length;
-      while (take < this.queue.length && size + this.queue[take].entries.length <= this.maxBatch) size += this.queue[take++].entries.length;
-      await this.commit(this.queue.splice(0, take));
+    const inFlight = new Set<Promise<void>>();
+    while (this.queue.length > 0 || inFlight.size > 0) {
+      // A request with a ledger row commits on the store's own connection (see AppendOptions): only when nothing is in
+      // flight, so it never waits on the event loop for a writer thread's transaction to end.
+      const next = inFlight.size === 0 ? this.takeBatch(true) : this.store.audit.pipelined === true && inFlight.size < MAX_BATCHES_IN_FLIGHT ? this.takeBatch(false) : [];
+      if (next.length > 0) {
+        const commit: Promise<void> = this.commit(next).finally(() => inFlight.delete(commit));
+        inFlight.add(commit);
+        continue;
+      }
+      // Woken by a batch committing, or by entries whose turn came (schedule) while batches are in flight.
+      const arrived = new Promise<void>((resolve) => (this.wake = resolve));
+      await Promise.race([...inFlight, arrived]);
+      this.wake = null;
     }
+  }
+
+  /**
+   * The next batch: whole requests only (a request's entries share one transaction), up to maxBatch entries unless one
+   * is bigger. Without `withLedger` it stops before the first request with a ledger row (possibly at once: empty).
+   */
+  private takeBatch(withLedger: boolean): Pending[] {
+    if (this.queue.length === 0 || (!withLedger && this.queue[0].ledger)) return [];
+    let take = 1;
+    let size = this.queue[0].entries.length;
+    while (take < this.queue.length && size + this.queue[take].entries.length <= this.maxBatch && (withLedger || !this.queue[take].ledger)) size += this.queue[take++].entries.length;
+    return this.queue.splice(0, take);
   }
 
   private async commit(batch: Pending[]): Promise<void> {
@@ -299,7 +328,12 @@ export class AuditRecorder {
     }
     this.sinceCheckpoint += records.length;
     if (this.every > 0 && this.sinceCheckpoint >= this.every) {
-      await this.writeCheckpoint('count').catch((error: Error) => this.onError(error));
+      // One at a time: batches committing while it is signed must not each sign another.
+      if (this.signingForCount) return;
+      this.signingForCount = true;
+      await this.writeCheckpoint('count')
+        .catch((error: Error) => this.onError(error))
+        .finally(() => (this.signingForCount = false));
     } else if (this.intervalMs > 0 && !this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -334,6 +368,9 @@ export class AuditRecorder {
     this.timer = null;
   }
 }
+
+/** Batches sent to a pipelined store before the first of them has committed. */
+const MAX_BATCHES_IN_FLIGHT = 8;
 
 function closedError(): AgentGuardError {
   return new AgentGuardError('AUDIT_RECORDER_CLOSED', 'the audit recorder was closed; nothing more can be recorded', {

@@ -19,6 +19,12 @@ export interface AuditStore {
    * that must commit with them (a call's ledger row with its outcome); if it throws, nothing is written.
    */
   append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]>;
+  /**
+   * True while appends made before earlier ones resolved are still committed one after the other in the order they were
+   * made (an audit writer thread, which takes its batches in turn): a recorder may then send a batch without waiting
+   * for the one before it. Absent or false: the recorder waits for each append.
+   */
+  readonly pipelined?: boolean;
   /** The last record's seq and hash, or null for an empty log. */
   head(): Promise<{ seq: number; hash: string } | null>;
   /** Records matching a filter. */

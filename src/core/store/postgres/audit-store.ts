@@ -65,6 +65,11 @@ export class PostgresAuditStore implements AuditStore {
     private readonly writer: () => AuditWriterThread | null = () => null,
   ) {}
 
+  /** Appends go to the writer thread, which commits them in the order they were sent. */
+  get pipelined(): boolean {
+    return this.writer()?.usable === true;
+  }
+
   async append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]> {
     if (entries.length === 0) return [];
     // Writes that must commit with the entries (`alongside`) need this connection's transaction.

@@ -21,6 +21,11 @@ export class GatedAuditStore extends SqliteAuditStore {
     this.writer = writer;
   }
 
+  /** Appends go to the writer thread, which commits them in the order they were sent. */
+  get pipelined(): boolean {
+    return this.writer()?.usable === true;
+  }
+
   override async append(entries: AuditEntry[], alongside?: () => void): Promise<AuditRecord[]> {
     const wait = entries.length > 0 ? this.beforeWrite() : null;
     if (wait) await wait;
