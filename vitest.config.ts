@@ -42,6 +42,7 @@ const E2E = [
   'test/store-pg-contract.test.ts', // the store contract on a private PostgreSQL cluster (and SQLite)
   'test/sidecar-perf-audit-writer-pg.test.ts', // the audit writer thread on a private PostgreSQL cluster
   'test/store-pg-migrate.test.ts', // store migrate and --from on a private PostgreSQL cluster
+  'test/store-pg-append-fast.test.ts', // the one-statement audit append on a private PostgreSQL cluster, stopped once
   'test/adapter-langchain-exports.test.ts', // agentguard/langchain from dist, with and without LangChain installed
   'test/adapter-openai-agents-exports.test.ts', // agentguard/ai-sdk and agentguard/openai-agents from dist, with and without their frameworks
   'test/examples-run.test.ts', // every example under examples/, as node runs it, from dist

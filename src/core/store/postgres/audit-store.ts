@@ -1,14 +1,24 @@
-import { appendedRecords, canonicalRecordText, encodeEntry, GENESIS_HASH, hashText, type EncodedEntry } from '../../audit/chain.js';
+import { appendedRecords, encodeEntry, GENESIS_HASH, type EncodedEntry } from '../../audit/chain.js';
 import type { AuditWriterThread } from '../audit-writer-thread.js';
-import { checkpointEntry } from '../../audit/checkpoint.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../../audit/types.js';
 import { AgentGuardError } from '../../errors.js';
 import { parseRow } from '../sqlite/audit-store.js';
 import type { AuditStore, SignHead, StoredAuditRow } from '../store.js';
+import {
+  chainRecords,
+  CHECKPOINT_COLUMNS,
+  checkpointOf,
+  positionAfter,
+  positionOf,
+  recordColumns,
+  type ChainPosition,
+  type CheckpointRow,
+  type Placed,
+  type PositionRow,
+} from './audit-chaining.js';
 import { int8, type PgDatabase, type Tx } from './connection.js';
 
 const ROW_COLUMNS = 'seq::text AS seq, time, type, agent_id AS "agentId", decision_id AS "decisionId", effect, rules, data, prev_hash AS "prevHash", hash';
-const CHECKPOINT_COLUMNS = 'seq::text AS seq, hash, time, key_id AS "keyId", signature, n::text AS n, prev, interval_ms::text AS "intervalMs", reason';
 const DEFAULT_PAGE = 2048;
 
 /** The advisory lock that serialises writers of one chain (appends and checkpoints), held until their transaction ends. */
@@ -20,21 +30,20 @@ const LOCK_CHAIN = "SELECT pg_advisory_xact_lock(hashtextextended('agentguard.au
 const HEAD_AND_LATEST =
   `SELECT h.seq::text AS "headSeq", h.hash AS "headHash", c.* FROM (SELECT 1) AS one` +
   ` LEFT JOIN (SELECT seq, hash FROM audit_records WHERE chain = $1 ORDER BY seq DESC LIMIT 1) AS h ON true` +
-  ` LEFT JOIN (SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.id DESC LIMIT 1) AS c ON true`;
+  ` LEFT JOIN (SELECT id::text AS id, ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 ORDER BY audit_checkpoints.id DESC LIMIT 1) AS c ON true`;
 
-interface CheckpointRow {
-  seq: string;
-  hash: string;
-  time: string;
-  keyId: string;
-  signature: string;
-  n: string | null;
-  prev: string | null;
-  intervalMs: string | null;
-  reason: string | null;
-}
+const INSERT_RECORDS = `INSERT INTO audit_records (chain, seq, time, type, agent_id, decision_id, effect, rules, data, prev_hash, hash)
+  SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`;
 
-type Nullable<T> = { [K in keyof T]: T[K] | null };
+// The same append as one autocommit statement (PG migration 9): it inserts the rows only if the chain is still at the
+// position they were hashed from ($2-$4), and answers with the chain's position either way.
+const APPEND_AT =
+  `SELECT appended, head_seq::text AS "headSeq", head_hash AS "headHash", cp_id::text AS id, cp_seq::text AS seq, cp_hash AS hash,` +
+  ` cp_time AS time, cp_key_id AS "keyId", cp_signature AS signature, cp_n::text AS n, cp_prev AS prev, cp_interval_ms::text AS "intervalMs", cp_reason AS reason` +
+  ` FROM agentguard_audit_append($1, $2::bigint, $3, $4::bigint, $5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[])`;
+
+/** SQLSTATE undefined_function: the database has no agentguard_audit_append (a schema before migration 9). */
+const UNDEFINED_FUNCTION = '42883';
 
 /** A public key that signs one chain's checkpoints. */
 export interface ChainSigner {
@@ -56,6 +65,13 @@ export interface ChainInfo {
  * never wait for each other's audit writes; within a chain, writers are serialised by an advisory transaction lock on
  * the chain's name, taken before the head is read, so two processes sharing a chain still produce one valid chain.
  * Each chain is hashed, numbered and checkpointed exactly as the SQLite log is, and is verified on its own.
+ *
+ * An append takes one round trip once the store knows where its chain's head is (it remembers what it last wrote): one
+ * statement (agentguard_audit_append, PG migration 9) takes the lock, checks that the head and the latest checkpoint are
+ * still the ones the records were hashed from, and inserts them; when they are not (another writer of the chain, a
+ * checkpoint signed since), it writes nothing and answers with the current ones, to hash from and try once more.
+ * The first append, a second mismatch, appends with `alongside` writes and a database without the function read the
+ * head in a transaction instead (BEGIN, lock, read, insert, COMMIT).
  */
 export class PostgresAuditStore implements AuditStore {
   /** `writer`: the store's audit writer thread, if it has one; appends go there while it is usable. */
@@ -77,46 +93,66 @@ export class PostgresAuditStore implements AuditStore {
     const threaded = writer?.usable ? writer.append(entries) : null;
     if (threaded) return threaded;
     const encoded = entries.map((entry, i) => encodeEntry(entry, i));
-    const placed = await this.db.transaction(async (tx) => {
+    const placed = await this.inTurn(async () => (alongside ? null : await this.appendAtKnownPosition(encoded)) ?? (await this.appendInTransaction(encoded, alongside)));
+    return appendedRecords(entries, encoded, placed);
+  }
+
+  /** Where this store last wrote its chain; null when unknown (then the next append reads it in a transaction). */
+  private position: ChainPosition | null = null;
+  /** False once the database turned out to lack agentguard_audit_append (not migrated to 9 yet): appends use transactions. */
+  private oneStatement = true;
+  private turn: Promise<unknown> = Promise.resolve();
+
+  /**
+   * This store's appends one after the other, in call order: each hashes from where the one before it left the head,
+   * so concurrent appends of one store do not all hash from the same head and all but one find it moved.
+   */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.turn.then(work, work);
+    this.turn = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * The append as one statement from the known position, then once more from the position it answers with when the
+   * chain moved. Null when it was not written that way (no known position, moved twice, no function): nothing of it was
+   * written then. A failure rejects with the position forgotten, as a lost connection leaves the commit unknown.
+   */
+  private async appendAtKnownPosition(encoded: readonly EncodedEntry[]): Promise<Placed[] | null> {
+    let from = this.position;
+    for (let attempt = 0; from && this.oneStatement && attempt < 2; attempt++) {
+      this.position = null;
+      const chained = chainRecords(from, encoded);
+      let answer: PositionRow & { appended: boolean };
+      try {
+        answer = (await this.db.query<PositionRow & { appended: boolean }>(APPEND_AT, [this.chain, from.head?.seq ?? 0, from.head?.hash ?? GENESIS_HASH, from.checkpointId, ...recordColumns(chained.rows)]))[0]!;
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== UNDEFINED_FUNCTION) throw error;
+        this.oneStatement = false;
+        return null;
+      }
+      if (answer.appended) {
+        this.position = positionAfter(from, chained.head);
+        return chained.placed;
+      }
+      from = positionOf(answer);
+    }
+    return null;
+  }
+
+  private async appendInTransaction(encoded: readonly EncodedEntry[], alongside?: () => void): Promise<Placed[]> {
+    this.position = null;
+    const written = await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await tx.query(LOCK_CHAIN, [this.chain]);
-      const read = (await tx.query<Nullable<CheckpointRow> & { headSeq: string | null; headHash: string | null }>(HEAD_AND_LATEST, [this.chain]))[0]!;
-      let seq = read.headSeq !== null ? Number(read.headSeq) : 0;
-      let prevHash = read.headHash ?? GENESIS_HASH;
-      const rows: Array<[number, EncodedEntry, string, string]> = [];
-      const add = (entry: EncodedEntry) => {
-        seq++;
-        const hash = hashText(prevHash, canonicalRecordText({ ...entry, seq, prevHash }));
-        rows.push([seq, entry, prevHash, hash]);
-        const out = { seq, prevHash, hash };
-        prevHash = hash;
-        return out;
-      };
-      // As in SQLite: the latest checkpoint, when it signed the head, goes into the chain first.
-      const latest = read.hash !== null ? (read as CheckpointRow) : undefined;
-      if (latest && latest.n !== null && Number(latest.seq) === seq) add(encodeEntry(checkpointEntry(checkpointOf(latest)), 0, true));
-      const out = encoded.map(add);
-      await tx.query(
-        `INSERT INTO audit_records (chain, seq, time, type, agent_id, decision_id, effect, rules, data, prev_hash, hash)
-         SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[])`,
-        [
-          this.chain,
-          rows.map((r) => r[0]),
-          rows.map((r) => r[1].time),
-          rows.map((r) => r[1].type),
-          rows.map((r) => r[1].agentId),
-          rows.map((r) => r[1].decisionId),
-          rows.map((r) => r[1].effect),
-          rows.map((r) => r[1].rules),
-          rows.map((r) => r[1].data),
-          rows.map((r) => r[2]),
-          rows.map((r) => r[3]),
-        ],
-      );
+      const from = positionOf((await tx.query<PositionRow>(HEAD_AND_LATEST, [this.chain]))[0]!);
+      const chained = chainRecords(from, encoded);
+      await tx.query(INSERT_RECORDS, [this.chain, ...recordColumns(chained.rows)]);
       alongside?.();
-      return out;
+      return { placed: chained.placed, position: positionAfter(from, chained.head) };
     });
-    return appendedRecords(entries, encoded, placed);
+    this.position = written.position;
+    return written.placed;
   }
 
   async head(): Promise<{ seq: number; hash: string } | null> {
@@ -155,6 +191,8 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
+    // The next append reads the chain again, so this checkpoint's entry goes first when it signs the head.
+    this.position = null;
     await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await insertCheckpoint(tx, this.chain, checkpoint);
@@ -162,7 +200,7 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   async signHead(sign: SignHead): Promise<Checkpoint | null> {
-    return this.db.transaction(async (tx) => {
+    const signed = await this.db.transaction(async (tx) => {
       await this.ensureChain(tx);
       await tx.query(LOCK_CHAIN, [this.chain]);
       const headRow = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
@@ -171,9 +209,13 @@ export class PostgresAuditStore implements AuditStore {
         (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NOT NULL ORDER BY audit_checkpoints.n DESC, audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0] ??
         (await tx.query<CheckpointRow>(`SELECT ${CHECKPOINT_COLUMNS} FROM audit_checkpoints WHERE chain = $1 AND n IS NULL ORDER BY audit_checkpoints.seq DESC, audit_checkpoints.id DESC LIMIT 1`, [this.chain]))[0];
       const checkpoint = sign(head, latestRow ? checkpointOf(latestRow) : null);
-      if (checkpoint) await insertCheckpoint(tx, this.chain, checkpoint);
-      return checkpoint;
+      if (!checkpoint) return null;
+      return { checkpoint, position: { head, ...(await insertCheckpoint(tx, this.chain, checkpoint)) } };
     });
+    // The next append starts from here, its entry first. Should an append have moved the head meanwhile, the
+    // statement finds this position stale and answers with the current one.
+    if (signed) this.position = signed.position;
+    return signed?.checkpoint ?? null;
   }
 
   async checkpoints(): Promise<Checkpoint[]> {
@@ -300,28 +342,16 @@ export async function* recordPages(db: PgDatabase, filter: AuditQuery, chain: st
   }
 }
 
-async function insertCheckpoint(tx: Tx, chain: string, c: Checkpoint): Promise<void> {
-  await tx.query(
-    'INSERT INTO audit_checkpoints (chain, seq, hash, time, key_id, signature, n, prev, interval_ms, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)',
-    [chain, c.seq, c.hash, c.time, c.keyId, c.signature, c.n ?? null, c.n === undefined ? null : (c.prev ?? null), c.intervalMs ?? null, c.reason ?? null],
-  );
-}
-
-function checkpointOf(row: CheckpointRow): Checkpoint {
-  const { hash, time, keyId, signature } = row;
-  const seq = Number(row.seq);
-  if (row.n === null) return { seq, hash, time, keyId, signature };
-  return {
-    seq,
-    hash,
-    time,
-    keyId,
-    signature,
-    n: Number(row.n),
-    prev: row.prev,
-    intervalMs: row.intervalMs === null ? undefined : Number(row.intervalMs),
-    reason: (row.reason ?? undefined) as Checkpoint['reason'],
-  };
+/** Inserts a checkpoint; returns the chain's position right after it (the checkpoint as stored, and its row id). */
+async function insertCheckpoint(tx: Tx, chain: string, c: Checkpoint): Promise<Omit<ChainPosition, 'head'>> {
+  const row = (
+    await tx.query<CheckpointRow & { id: string }>(
+      `INSERT INTO audit_checkpoints (chain, seq, hash, time, key_id, signature, n, prev, interval_ms, reason) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+       RETURNING id::text AS id, ${CHECKPOINT_COLUMNS}`,
+      [chain, c.seq, c.hash, c.time, c.keyId, c.signature, c.n ?? null, c.n === undefined ? null : (c.prev ?? null), c.intervalMs ?? null, c.reason ?? null],
+    )
+  )[0]!;
+  return { checkpointId: row.id, latest: checkpointOf(row) };
 }
 
 function isoTime(value: string, field: string): string {
