@@ -44,6 +44,7 @@ import type { McpPinsPolicyResult } from '../commands/mcp/pins/policy.js';
 import type { McpPinsResetResult } from '../commands/mcp/pins/reset.js';
 import type { McpUninstallResult } from '../commands/mcp/uninstall.js';
 import type { PolicyHistoryResult } from '../commands/policy/history.js';
+import type { PolicyKeygenResult } from '../commands/policy/keygen.js';
 import type { PolicyPushResult } from '../commands/policy/push.js';
 import type { PolicyRollbackResult } from '../commands/policy/rollback.js';
 import type { PolicySimulateResult } from '../commands/policy/simulate.js';
@@ -112,6 +113,8 @@ export interface CliJsonOutput {
   /** For one action (--action, or one JSON action on stdin); many actions stream, see CliJsonLines. */
   /** The versions pushed to the fleet's store, newest first. */
   'policy:history': PolicyHistoryResult;
+  /** The new policy signing key's id and files. */
+  'policy:keygen': PolicyKeygenResult;
   /** The version stored and now in force. */
   'policy:push': PolicyPushResult;
   /** The earlier version put back in force. */
@@ -191,6 +194,7 @@ interface Commands {
   'policy:schema': typeof import('../commands/policy/schema.js').default;
   'policy:diff': typeof import('../commands/policy/diff.js').default;
   'policy:history': typeof import('../commands/policy/history.js').default;
+  'policy:keygen': typeof import('../commands/policy/keygen.js').default;
   'policy:push': typeof import('../commands/policy/push.js').default;
   'policy:replay': typeof import('../commands/policy/replay.js').default;
   'policy:rollback': typeof import('../commands/policy/rollback.js').default;

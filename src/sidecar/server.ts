@@ -6,7 +6,8 @@ import type { GuardrailsConfig } from '../core/config/guardrails-config.js';
 import type { TelemetryConfig } from '../core/config/telemetry-config.js';
 import { AgentGuardError } from '../core/errors.js';
 import { Policy } from '../core/policy/policy.js';
-import { loadStorePolicy } from '../core/store/store-policy.js';
+import { StorePolicySource } from '../core/store/store-policy.js';
+import type { TrustedPolicyKey } from '../core/policy-signing/keys.js';
 import type { SessionsConfig } from '../core/sessions/config.js';
 import { cachedAuthenticate } from '../core/tokens/cached-authenticate.js';
 import { maskTokens } from '../core/tokens/token-format.js';
@@ -41,6 +42,11 @@ export interface SidecarServerOptions {
    * version pushed later as soon as the store announces it.
    */
   policyFromStore?: boolean;
+  /**
+   * With policyFromStore: use only versions signed by one of these keys and not signed before the version in force
+   * (`--trust-policy-key`). At start none acceptable stops the start; later, a refused version leaves the policy in force.
+   */
+  trustedPolicyKeys?: TrustedPolicyKey[];
   /**
    * OpenTelemetry trace export: the `telemetry` section of the project config and `--otlp-endpoint`. On when either
    * names an OTLP endpoint (see telemetryEnabled); off, no OpenTelemetry module is loaded.
@@ -107,7 +113,8 @@ export async function startSidecarServer(options: SidecarServerOptions): Promise
   const threadSetting = process.env.AGENTGUARD_AUDIT_THREAD;
   const auditWriterThread = threadSetting === 'on' ? true : threadSetting === 'off' ? false : 'postgres';
   const recorder = await AuditRecorder.open({ dataDir, auditWriterThread, onError: (error) => report('could not sign an audit checkpoint', error) });
-  const fromStore = async () => (await loadStorePolicy(recorder.store)).policy;
+  const storePolicy = new StorePolicySource(recorder.store, options.trustedPolicyKeys ?? []);
+  const fromStore = async () => (await storePolicy.load()).policy;
   let initial: Policy;
   try {
     initial = policy ?? (await fromStore());

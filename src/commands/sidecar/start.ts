@@ -11,6 +11,7 @@ import { checkSessionsConfig } from '../../core/sessions/config.js';
 import { checkOtlpEndpoint } from '../../core/config/telemetry-config.js';
 import { AgentGuardError, isErrorCode } from '../../core/errors.js';
 import type { SidecarServerOptions } from '../../sidecar/server.js';
+import type { TrustedPolicyKey } from '../../core/policy-signing/keys.js';
 import { DEFAULT_LOG_FILES, DEFAULT_LOG_MAX_BYTES } from '../../sidecar/log/rotating-file.js';
 import { assertNotRunning, DEFAULT_HOST, DEFAULT_PORT, isLoopbackHost, logFilePath, readPidFile, sidecarUrl } from '../../sidecar/pid-file.js';
 import { pollUntil } from '../../core/poll.js';
@@ -55,6 +56,13 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     'policy-from-store': Flags.boolean({
       description: 'Use the policy pushed to the fleet\'s PostgreSQL store (`agentguard policy push`) instead of a file (--policy is then ignored), and switch to every version pushed later at once.',
     }),
+    'trust-policy-key': Flags.string({
+      description:
+        'With --policy-from-store: use only versions signed (`policy push --sign-key`) by this Ed25519 public key (from `agentguard policy keygen`), and none signed before the version in force. Repeat for several keys. Without it, the store\'s policies are not signature-checked.',
+      helpValue: '<public.pem>',
+      multiple: true,
+      dependsOn: ['policy-from-store'],
+    }),
     'log-max-mb': Flags.integer({ description: `Rotate sidecar.log when it would pass this many MiB (default ${DEFAULT_LOG_MAX_BYTES / 1024 / 1024}).`, min: 1, max: 10_240, helpValue: '<MiB>' }),
     'log-files': Flags.integer({ description: `How many rotated logs to keep: sidecar.log.1 … (default ${DEFAULT_LOG_FILES}; 0 keeps none).`, min: 0, max: 100, helpValue: '<n>' }),
     'otlp-endpoint': Flags.string({
@@ -85,6 +93,11 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
     const log = { ...(flags['log-max-mb'] !== undefined ? { maxBytes: flags['log-max-mb'] * 1024 * 1024 } : {}), ...(flags['log-files'] !== undefined ? { files: flags['log-files'] } : {}) };
     const logArgs = [...(flags['log-max-mb'] !== undefined ? ['--log-max-mb', String(flags['log-max-mb'])] : []), ...(flags['log-files'] !== undefined ? ['--log-files', String(flags['log-files'])] : [])];
     if (flags['policy-from-store']) logArgs.push('--policy-from-store');
+    const trustedPolicyKeys = await trustedKeys(flags['trust-policy-key']);
+    for (const file of flags['trust-policy-key'] ?? []) logArgs.push('--trust-policy-key', resolve(file));
+    if (flags['policy-from-store'] && trustedPolicyKeys.length === 0) {
+      process.stderr.write(`${paint.yellow('Warning')}: the policies in the store are not signature-checked: whoever can write the database decides the policy in force. Sign pushes (policy push --sign-key) and start with --trust-policy-key <public.pem>.\n`);
+    }
     const fromEnv = !this.argv.some((arg) => arg === '--otlp-endpoint' || arg.startsWith('--otlp-endpoint='));
     const otlpEndpoint = flags['otlp-endpoint'] === undefined ? undefined : checkOtlpEndpoint(flags['otlp-endpoint'], fromEnv ? 'AGENTGUARD_OTLP_ENDPOINT' : '--otlp-endpoint');
     if (flags.detach) return this.detach({ dataDir, policy, host, port, allowRemote: flags['allow-remote'], configFile: project.file, logArgs, otlpEndpoint });
@@ -101,6 +114,7 @@ Agents authenticate with tokens from \`agentguard token create\`.`;
       sessions: checkSessionsConfig(project.config.sessions, `${project.file ?? 'agentguard.config.json'}: sessions`),
       log,
       policyFromStore: flags['policy-from-store'],
+      ...(trustedPolicyKeys.length > 0 ? { trustedPolicyKeys } : {}),
       telemetry: { ...(project.config.telemetry ? { config: project.config.telemetry } : {}), ...(otlpEndpoint !== undefined ? { endpoint: otlpEndpoint } : {}) },
     });
   }
@@ -215,4 +229,11 @@ async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The keys of --trust-policy-key, read (and checked) before anything starts. */
+async function trustedKeys(files: string[] | undefined): Promise<TrustedPolicyKey[]> {
+  if (!files || files.length === 0) return [];
+  const { readTrustedPolicyKey } = await import('../../core/policy-signing/keys.js');
+  return files.map((file) => readTrustedPolicyKey(resolve(file)));
 }

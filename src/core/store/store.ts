@@ -4,6 +4,7 @@ import type { ApprovalStore } from '../approvals/types.js';
 import type { AuditEntry, AuditQuery, AuditRecord, Checkpoint } from '../audit/types.js';
 import type { CostStore } from '../cost/types.js';
 import type { McpPinStore } from '../mcp-pins/types.js';
+import type { PolicySignature } from '../policy-signing/signature.js';
 import type { RateLimitStore } from '../rate/types.js';
 import type { SessionTaintStore } from '../sessions/types.js';
 import type { TokenStore } from '../tokens/types.js';
@@ -118,6 +119,8 @@ export interface PolicyVersion {
   /** The file it was pushed from, for people. */
   source: string | null;
   note: string | null;
+  /** The id (`sha256:…`) of the key that signed this version (`--sign-key`), or null when it is unsigned. */
+  signedBy: string | null;
 }
 
 /**
@@ -126,11 +129,15 @@ export interface PolicyVersion {
  */
 export interface PolicyVersionStore {
   /** Stores a new version (document as canonical JSON, and its hash) and makes it current; announces it to every instance. */
-  push(entry: { document: string; hash: string; name: string; pushedBy: string; pushedAt: string; source: string | null; note: string | null }): Promise<PolicyVersion>;
+  push(entry: { document: string; hash: string; name: string; pushedBy: string; pushedAt: string; source: string | null; note: string | null; signature?: PolicySignature | null }): Promise<PolicyVersion>;
   /** Makes an earlier version current again, as a new version that says so; null when there is no such version. */
-  rollback(version: number, by: { pushedBy: string; pushedAt: string; note: string | null }): Promise<PolicyVersion | null>;
-  /** The version in force and its document, or null when nothing was pushed. */
-  current(): Promise<{ version: PolicyVersion; document: string } | null>;
+  rollback(version: number, by: { pushedBy: string; pushedAt: string; note: string | null; signature?: PolicySignature | null }): Promise<PolicyVersion | null>;
+  /** The version in force, its document and signature, or null when nothing was pushed. */
+  current(): Promise<{ version: PolicyVersion; document: string; signature: PolicySignature | null } | null>;
+  /** One version, or null when there is none with that number. */
+  get(version: number): Promise<PolicyVersion | null>;
+  /** Signed versions whose pushedAt is later than `pushedAt`, with their signatures (to refuse a replayed older one). */
+  signedAfter(pushedAt: string): Promise<Array<{ version: PolicyVersion; signature: PolicySignature }>>;
   /** Every version, newest first. */
   history(limit?: number): Promise<PolicyVersion[]>;
 }

@@ -311,6 +311,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       $fn$;
     `,
   },
+  {
+    version: 10,
+    name: 'signed policy versions',
+    sql: `
+      -- A push or rollback signed with a policy signing key (agentguard policy push --sign-key): the Ed25519 signature
+      -- (base64) of the canonical JSON of {hash, name, action, ofVersion, pushedBy, pushedAt}, and the key's id
+      -- (sha256:<hex of its DER public key>). Both NULL for an unsigned version.
+      ALTER TABLE policy_versions ADD COLUMN signature TEXT COLLATE "C", ADD COLUMN signature_key_id TEXT COLLATE "C";
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION = PG_MIGRATIONS[PG_MIGRATIONS.length - 1].version;
