@@ -38,6 +38,7 @@ const E2E = [
   'test/docs-examples.test.ts', // the docs' shell examples
   'test/docs-generated.test.ts', // oclif readme in a subprocess
   'test/store-pg-fleet.test.ts', // two sidecar daemons on one private PostgreSQL cluster, stopped and restarted
+  'test/policy-sign-e2e.test.ts', // sidecar daemons refusing or using signed policy versions on a private PostgreSQL cluster
   'test/store-pg-race.test.ts', // processes racing on one budget in PostgreSQL (dist)
   'test/store-pg-contract.test.ts', // the store contract on a private PostgreSQL cluster (and SQLite)
   'test/sidecar-perf-audit-writer-pg.test.ts', // the audit writer thread on a private PostgreSQL cluster
