@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { PoolClient } from 'pg';
+import pg, { type PoolClient } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkpointOfRecordData, EMPTY_HEAD, signLinkedCheckpoint } from '../src/core/audit/checkpoint.js';
 import { loadOrCreateSigningKeys, type SigningKeys } from '../src/core/audit/keys.js';
@@ -234,6 +234,39 @@ describe.skipIf(missing !== null)('PostgreSQL audit append in one statement', ()
     expect(records.map((r) => r.seq)).toEqual([4, 5]);
     await signHead(audit);
     await expectVerified(audit);
+  }, 60_000);
+
+  it('a unique violation on (chain, seq) from a writer that skipped the lock rejects the append and writes none of it', async () => {
+    const { db, url } = await database('fast_unique');
+    const audit = new PostgresAuditStore(db, 'clash');
+    await audit.append(batch(0, 2));
+    await audit.append(batch(2, 1));
+    // A transaction holding seq 4 uncommitted: the statement sees the head at 3, inserts 4, and waits on that key.
+    const rogue = new pg.Client({ connectionString: url });
+    await rogue.connect();
+    try {
+      await rogue.query('BEGIN');
+      await rogue.query(
+        `INSERT INTO audit_records (chain, seq, time, type, agent_id, decision_id, effect, rules, data, prev_hash, hash) VALUES ('clash', 4, '2025-01-01T00:00:00.000Z', 'decision', NULL, 'rogue', NULL, '[]', '{}', $1, $1)`,
+        ['0'.repeat(64)],
+      );
+      const appending = audit.append(batch(3, 2));
+      const outcome = appending.then(
+        () => 'resolved',
+        (error: { code?: string }) => error.code,
+      );
+      for (;;) {
+        const waiting = await db.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%agentguard_audit_append%'`);
+        if (waiting.length > 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await rogue.query('COMMIT');
+      expect(await outcome).toBe('23505');
+    } finally {
+      await rogue.end();
+    }
+    const rows = await storedRows(db, 'clash');
+    expect(rows.map((r) => r.decision_id)).toEqual(['dec_0', 'dec_1', 'dec_2', 'rogue']);
   }, 60_000);
 
   // Last: it stops the cluster for a while.
