@@ -173,7 +173,11 @@ describe.skipIf(postgresMissing() !== null)(`signed policy pushes on a PostgreSQ
   }
   /** A live switch (what NOTIFY triggers) that must be refused, leaving `kept` in force and deciding. */
   async function refusedLive(code: string, kept: { hash: string }, tool: string) {
+    const failedReloads = async () => (await sidecar!.app.sidecar.services.metrics.registry.getSingleMetric('agentguard_policy_reloads_total')!.get()).values.find((v) => v.labels.result === 'failed')!.value;
+    const before = await failedReloads();
     const result = await sidecar!.app.sidecar.reloadPolicy();
+    // Counted like any refused reload (a NOTIFY-triggered reload of the same row may add its own count meanwhile).
+    expect(await failedReloads()).toBeGreaterThan(before);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.code).toBe(code);
     expect(sidecar!.app.sidecar.services.policy.current.hash).toBe(kept.hash);
