@@ -58,8 +58,13 @@ describe('policy signing keys', () => {
     const error = await refusal(Promise.resolve().then(() => readPolicySigningKey(keys.privateKeyFile)));
     expect(error.code).toBe('POLICY_KEY_PERMISSIONS');
     expect(error.message).not.toContain('PRIVATE KEY');
-    const pushed = await runCliInProcess(['policy', 'push', join(root, 'nothing.yaml'), '--sign-key', keys.privateKeyFile]);
-    expect(pushed.code).not.toBe(0);
+    // Refused before any store is opened: the push fails on the key, not on the missing fleet store.
+    const file = join(root, 'open-key-policy.yaml');
+    writeFileSync(file, 'version: 1\nname: p\ndefault: deny\nrules: []\n');
+    const pushed = await runCliInProcess(['policy', 'push', file, '--sign-key', keys.privateKeyFile, '--data-dir', join(root, 'no-store')]);
+    expect(pushed.code).toBe(2);
+    expect(pushed.stderr).toContain('POLICY_KEY_PERMISSIONS');
+    expect(pushed.stderr).not.toContain('PRIVATE KEY');
   });
 
   it('refuses a file that is no Ed25519 key, as a signing key or a trusted key', async () => {
