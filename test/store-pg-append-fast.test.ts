@@ -236,6 +236,16 @@ describe.skipIf(missing !== null)('PostgreSQL audit append in one statement', ()
     await expectVerified(audit);
   }, 60_000);
 
+  it("a chain's first transaction that fails does not leave the chain unlisted: the next one that commits writes its row", async () => {
+    const { db } = await database('fast_first_failure');
+    await db.query(`ALTER TABLE audit_records ADD CONSTRAINT refuse_marked CHECK (strpos(data, 'refuse-me') = 0)`);
+    const audit = new PostgresAuditStore(db, 'first-fails');
+    await expect(audit.append([decisionEntry(0, { data: { note: 'refuse-me' } })])).rejects.toThrow(/refuse_marked/);
+    expect(await db.query('SELECT chain FROM audit_chains WHERE chain = $1', ['first-fails'])).toEqual([]);
+    await audit.append(batch(1, 2));
+    expect(await db.query('SELECT chain FROM audit_chains WHERE chain = $1', ['first-fails'])).toEqual([{ chain: 'first-fails' }]);
+  }, 60_000);
+
   it('a unique violation on (chain, seq) from a writer that skipped the lock rejects the append and writes none of it', async () => {
     const { db, url } = await database('fast_unique');
     const audit = new PostgresAuditStore(db, 'clash');

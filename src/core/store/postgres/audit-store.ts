@@ -142,8 +142,7 @@ export class PostgresAuditStore implements AuditStore {
 
   private async appendInTransaction(encoded: readonly EncodedEntry[], alongside?: () => void): Promise<Placed[]> {
     this.position = null;
-    const written = await this.db.transaction(async (tx) => {
-      await this.ensureChain(tx);
+    const written = await this.chainTransaction(async (tx) => {
       await tx.query(LOCK_CHAIN, [this.chain]);
       const from = positionOf((await tx.query<PositionRow>(HEAD_AND_LATEST, [this.chain]))[0]!);
       const chained = chainRecords(from, encoded);
@@ -193,15 +192,13 @@ export class PostgresAuditStore implements AuditStore {
   async addCheckpoint(checkpoint: Checkpoint): Promise<void> {
     // The next append reads the chain again, so this checkpoint's entry goes first when it signs the head.
     this.position = null;
-    await this.db.transaction(async (tx) => {
-      await this.ensureChain(tx);
+    await this.chainTransaction(async (tx) => {
       await insertCheckpoint(tx, this.chain, checkpoint);
     });
   }
 
   async signHead(sign: SignHead): Promise<Checkpoint | null> {
-    const signed = await this.db.transaction(async (tx) => {
-      await this.ensureChain(tx);
+    const signed = await this.chainTransaction(async (tx) => {
       await tx.query(LOCK_CHAIN, [this.chain]);
       const headRow = (await tx.query<{ seq: string; hash: string }>('SELECT seq::text AS seq, hash FROM audit_records WHERE chain = $1 ORDER BY audit_records.seq DESC LIMIT 1', [this.chain]))[0];
       const head = headRow ? { seq: Number(headRow.seq), hash: headRow.hash } : null;
@@ -242,10 +239,18 @@ export class PostgresAuditStore implements AuditStore {
   }
 
   private chainKnown = false;
-  private async ensureChain(tx: Tx): Promise<void> {
-    if (this.chainKnown) return;
-    await tx.query('INSERT INTO audit_chains (chain, created_at) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [this.chain, new Date().toISOString()]);
+  /**
+   * A transaction that first makes sure the chain has its row in audit_chains. That is remembered only once such a
+   * transaction committed: a rolled-back one leaves no row, and the next transaction writes it.
+   */
+  private async chainTransaction<T>(work: (tx: Tx) => Promise<T>): Promise<T> {
+    const known = this.chainKnown;
+    const result = await this.db.transaction(async (tx) => {
+      if (!known) await tx.query('INSERT INTO audit_chains (chain, created_at) VALUES ($1, $2) ON CONFLICT (chain) DO NOTHING', [this.chain, new Date().toISOString()]);
+      return work(tx);
+    });
     this.chainKnown = true;
+    return result;
   }
 }
 
