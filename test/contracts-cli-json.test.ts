@@ -300,7 +300,7 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
     await json(['store', 'migrate', '--data-dir', dataDir]);
   });
 
-  it.skipIf(postgresMissing() !== null)('policy push, history, rollback (a private PostgreSQL cluster)', async () => {
+  it.skipIf(postgresMissing() !== null)('policy push, history, rollback, keygen and signed push (a private PostgreSQL cluster)', async () => {
     const cluster = await startPgCluster();
     try {
       const store = ['--store', cluster.url, '--data-dir', dataDir];
@@ -309,6 +309,9 @@ describe('every command prints, with --json, what its schema in schemas/cli/ say
       await json(['policy', 'push', join(project, 'agentguard/policy.yaml'), ...store]);
       await json(['policy', 'history', ...store]);
       await json(['policy', 'rollback', '1', ...store]);
+      const key = await json(['policy', 'keygen', '--out', join(project, 'policy-key')]);
+      await json(['policy', 'push', policyFile, '--sign-key', key.privateKey as string, ...store]);
+      await json(['policy', 'rollback', '1', '--sign-key', key.privateKey as string, ...store]);
     } finally {
       cluster.stop();
     }
