@@ -4,23 +4,25 @@ import type { Decision } from '../src/core/action.js';
 import { DecisionCache } from '../src/sidecar/plugins/decision-cache.js';
 
 const decision = (id: string): Decision => ({ id, effect: 'allow', action: { kind: 'tool', name: 'kb.search' }, reasons: [] }) as unknown as Decision;
+const add = (cache: DecisionCache, id: string) => cache.add(id, JSON.stringify(decision(id)));
+const idOf = (entry: { json: string } | undefined) => (entry ? (JSON.parse(entry.json) as Decision).id : undefined);
 
 describe('DecisionCache (outcome reports look decisions up here)', () => {
   it('keeps the most recently used decisions up to its capacity', () => {
     const cache = new DecisionCache(2);
-    cache.add(decision('a'));
-    cache.add(decision('b'));
-    expect(cache.get('a')?.decision.id).toBe('a'); // a is now the most recent
-    cache.add(decision('c'));
+    add(cache, 'a');
+    add(cache, 'b');
+    expect(idOf(cache.get('a'))).toBe('a'); // a is now the most recent
+    add(cache, 'c');
     expect(cache.get('b')).toBeUndefined();
-    expect(cache.get('a')?.decision.id).toBe('a');
-    expect(cache.get('c')?.decision.id).toBe('c');
+    expect(idOf(cache.get('a'))).toBe('a');
+    expect(idOf(cache.get('c'))).toBe('c');
     expect(cache.size).toBe(2);
   });
 
   it('returns the same entry, so a recorded outcome is remembered', () => {
     const cache = new DecisionCache(4);
-    cache.add(decision('a'));
+    add(cache, 'a');
     cache.get('a')!.outcomeRecorded = true;
     expect(cache.get('a')?.outcomeRecorded).toBe(true);
   });
@@ -37,12 +39,12 @@ describe('DecisionCache (outcome reports look decisions up here)', () => {
         for (const o of ops) {
           if ('add' in o) {
             const id = `d${o.add}`;
-            cache.add(decision(id));
+            add(cache, id);
             model = [...model.filter((x) => x !== id), id].slice(-capacity);
           } else {
             const id = `d${o.get}`;
             const found = cache.get(id);
-            expect(found?.decision.id).toBe(model.includes(id) ? id : undefined);
+            expect(idOf(found)).toBe(model.includes(id) ? id : undefined);
             if (model.includes(id)) model = [...model.filter((x) => x !== id), id];
           }
           expect(cache.size).toBe(model.length);

@@ -1,11 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import type { Decision } from '../../core/action.js';
 
 /** Decisions kept for outcome reports by default. */
 export const DEFAULT_DECISION_CACHE_SIZE = 10_000;
 
 interface Entry {
-  decision: Decision;
+  /** The decision as the sidecar answered it: its JSON text. */
+  json: string;
   outcomeRecorded: boolean;
 }
 
@@ -17,10 +17,14 @@ interface Entry {
  * lru-cache, not a Map evicted through `keys().next()`: V8 leaves deleted Map entries in place until it rehashes, so
  * finding the oldest live key skips every entry evicted before it, several µs per decision at 10 000 entries.
  *
+ * A decision is kept as the JSON text it was answered with, parsed again only when its outcome is reported: one string
+ * instead of the dozens of objects of a Decision, which the garbage collector would otherwise copy out of the young
+ * generation at every collection while the decision is new and trace in the old one until it is evicted.
+ *
  * @example
  * const cache = new DecisionCache(10_000);
- * cache.add(decision);
- * cache.get(decision.id)?.decision;
+ * cache.add(decision.id, JSON.stringify(decision));
+ * JSON.parse(cache.get(decision.id)!.json);
  */
 export class DecisionCache {
   private readonly entries: LRUCache<string, Entry>;
@@ -35,8 +39,9 @@ export class DecisionCache {
     return this.entries.size;
   }
 
-  add(decision: Decision): void {
-    this.entries.set(decision.id, { decision, outcomeRecorded: false });
+  /** Remembers decision `id` by its JSON text. */
+  add(id: string, json: string): void {
+    this.entries.set(id, { json, outcomeRecorded: false });
   }
 
   /** The entry of a decision (refreshing its place), or undefined when it is unknown or was evicted. */

@@ -32,17 +32,18 @@ export function outcomeRoute(app: FastifyInstance, services: SidecarServices): v
         });
       }
       const agentId = agentOf(tokenOf(request));
-      if (agentId !== undefined && entry.decision.action?.agent?.id !== agentId) {
+      const decision = JSON.parse(entry.json) as Decision;
+      if (agentId !== undefined && decision.action?.agent?.id !== agentId) {
         throw new AgentGuardError('AGENT_MISMATCH', `decision "${id}" was made for another agent; this token belongs to agent "${agentId}"`, {
           actions: ['Report the outcome with the token of the agent the decision was made for.'],
         });
       }
       if (entry.outcomeRecorded) throw new AgentGuardError('OUTCOME_ALREADY_RECORDED', `the outcome of decision "${id}" was already recorded`);
-      if (request.body.status === 'ok') await assertMayHaveRun(services, entry.decision);
+      if (request.body.status === 'ok') await assertMayHaveRun(services, decision);
       // Claimed before the write, so two reports racing for one decision cannot both be recorded.
       entry.outcomeRecorded = true;
       try {
-        await services.engine.recordOutcome(entry.decision, request.body, perCall(request, agentId));
+        await services.engine.recordOutcome(decision, request.body, perCall(request, agentId));
       } catch (error) {
         entry.outcomeRecorded = false;
         request.log.error({ err: error, decisionId: id }, 'the outcome could not be recorded');
