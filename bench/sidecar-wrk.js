@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { fixedRate } from './lib/fixed-rate.js';
 import { postgresMissing, startPgCluster } from './lib/pg-cluster.js';
 import { markdownTable } from './lib/report.js';
@@ -43,6 +44,18 @@ const PACED_RATE = 1000;
 // Enough connections that one is free whenever a request is due, unless an answer takes longer than 20 ms.
 const PACED_CONNECTIONS = 20;
 const CONNECTIONS = 32;
+
+/** Runs the vacuum and checkpoint PostgreSQL would run on its own after a burst of inserts. */
+async function settlePostgres(url) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('VACUUM ANALYZE');
+    await client.query('CHECKPOINT');
+  } finally {
+    await client.end();
+  }
+}
 
 function cli(args, env = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...env } });
@@ -137,6 +150,10 @@ export async function run({ log }) {
         if (r.mainUs && floorResult.mainUs) cpuRatios.get(s.name).push(floorResult.mainUs / r.mainUs);
       }
     }
+
+    // The throughput rounds left PostgreSQL work of its own (autovacuum of the rows they inserted, a checkpoint) that
+    // would otherwise run during the paced slices of every server on these two cores: it is done before them.
+    if (cluster) await settlePostgres(cluster.database('bench_wrk'));
 
     // p99 at a fixed rate with wrk paced by its Lua script, the servers taking turns in each round like above.
     for (const s of servers) {
@@ -252,7 +269,7 @@ export async function run({ log }) {
       '',
       `The paced rows: wrk 1 thread, ${PACED_CONNECTIONS} connections, its Lua script (bench/lib/wrk-paced.js) handing each free connection the next due time of one ${fmt(PACED_RATE)}/s schedule (CLOCK_MONOTONIC through LuaJIT's ffi), ${PACED_ROUNDS} rounds of ${PACED_S} s slices taken in turn; percentiles are wrk's (from when a request is written to its full answer), each round's p99 compared with the floor's p99 of the same round, the target judged on the median. wrk does not count the wait of a request sent late because every connection was busy (coordinated omission): "sends > 2 ms late" counts those; with 0 the percentiles are what an open-loop client would see.`,
       '',
-      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, contract floor, then each sidecar); the contract floor is fastify with the sidecar's own request plugins, token check (SQLite token store behind the same cache) and schemas around a fixed answer (bench/lib/contract-floor-server.js): what the HTTP contract costs without deciding or recording; the last three columns are bench/lib/fixed-rate.js at 1,000 requests/s (a Node client in the bench process, each latency timed from when its request was due; its own event loop shows in its tail, so the p99 target is judged on the wrk paced rows), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (an audit writer thread, on PostgreSQL or with AGENTGUARD_AUDIT_THREAD=on, runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk).' : ''}`,
+      `wrk 1 thread, ${CONNECTIONS} connections, ${ROUNDS} rounds of ${SLICE_S} s slices taken in turn (floor, contract floor, then each sidecar); the contract floor is fastify with the sidecar's own request plugins, token check (SQLite token store behind the same cache) and schemas around a fixed answer (bench/lib/contract-floor-server.js): what the HTTP contract costs without deciding or recording; the last three columns are bench/lib/fixed-rate.js at 1,000 requests/s (a Node client in the bench process, each latency timed from when its request was due; its own event loop shows in its tail, so the p99 target is judged on the wrk paced rows), ${FIXED_S} s per server. Load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after. CPU µs/request is the CPU time the server process used during its wrk slices divided by the requests answered (Linux /proc): it does not depend on what else runs on the machine, where requests/s do; "of the floor by main-thread CPU" is the floor's main-thread CPU per request over the sidecar's, the ratio the two would reach each with a core of its own for its event loop (an audit writer thread, on PostgreSQL or with AGENTGUARD_AUDIT_THREAD=on, runs beside it). Every sidecar answer is an authenticated, policy-checked decision committed to the hash-chained audit log before it is sent (${[...records].map(([n, c]) => `${n}: ${fmt(c)} records`).join(', ')}, verified intact afterwards). Targets: ≥ ${TARGETS.ratio} of the floor, p99 ≤ floor p99 + ${TARGETS.p99OverFloorMs} ms at 1,000 requests/s.${cluster ? ' The PostgreSQL cluster is the private one of bench/lib/pg-cluster.js (fsync and synchronous_commit off: a commit is acknowledged once PostgreSQL has it, not once it is on disk); between the throughput and the paced rounds it is vacuumed and checkpointed, the work the throughput rounds\' inserts left it, which would otherwise run during every server\'s paced slices.' : ''}`,
     ].join('\n');
     return { markdown, failures };
   } finally {
