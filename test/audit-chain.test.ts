@@ -1,5 +1,5 @@
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../src/core/canonical-json.js';
@@ -216,6 +216,17 @@ describe('checkpoints', () => {
     expect(loaded.checkpoint).toEqual(cp);
     expect(loaded.key.keyId).toBe(keys.keyId);
     expect(checkpointSignatureProblem(loaded.checkpoint, loaded.key)).toBeNull();
+  });
+
+  it('written by two writers of one process at once (two recorders sharing a data folder): both succeed, the file holds one of them', async () => {
+    const file = join(tempDataDir(), '..', 'shared-witness.json');
+    const first = signCheckpoint(head, keys);
+    const second = signCheckpoint({ seq: 43, hash: 'cd'.repeat(32) }, keys);
+    for (let i = 0; i < 20; i++) {
+      await Promise.all([writeCheckpointFile(file, first, keys.publicKeyPem), writeCheckpointFile(file, second, keys.publicKeyPem)]);
+      expect([first, second]).toContainEqual((await readCheckpointFile(file)).checkpoint);
+    }
+    expect(readdirSync(dirname(file)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
   });
 
   it('reject unreadable checkpoint files with the file and field named', async () => {

@@ -7,6 +7,7 @@ import { GENESIS_HASH, isHashHex } from './chain.js';
 import { parsePublicKeyPem, type PublicKeyInfo, type SigningKeys } from './keys.js';
 import type { AuditEntry, Checkpoint, CheckpointReason } from './types.js';
 import { isPlainObject } from '../plain-object.js';
+import { tempPathFor } from '../temp-path.js';
 
 /**
  * Signed checkpoints: "the chain had `hash` at `seq` at `time`", signed with Ed25519. A checkpoint at seq 0 (hash =
@@ -165,7 +166,7 @@ function writeFailed(path: string, error: unknown): AgentGuardError {
 /** Writes a checkpoint file atomically (a temp file renamed into place). */
 export async function writeCheckpointFile(path: string, checkpoint: Checkpoint, publicKeyPem: string): Promise<CheckpointFile> {
   const file = checkpointFileOf(checkpoint, publicKeyPem);
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = tempPathFor(path);
   try {
     await writeFile(temp, fileText(file), { mode: 0o644 });
     await rename(temp, path);
@@ -179,7 +180,7 @@ export async function writeCheckpointFile(path: string, checkpoint: Checkpoint, 
 /** writeCheckpointFile, synchronously: for a process that is exiting. */
 export function writeCheckpointFileSync(path: string, checkpoint: Checkpoint, publicKeyPem: string): CheckpointFile {
   const file = checkpointFileOf(checkpoint, publicKeyPem);
-  const temp = `${path}.${process.pid}.tmp`;
+  const temp = tempPathFor(path);
   try {
     writeFileSync(temp, fileText(file), { mode: 0o644 });
     renameSync(temp, path);

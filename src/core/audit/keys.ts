@@ -3,6 +3,7 @@ import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, statSync, unl
 import { join } from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { AgentGuardError } from '../errors.js';
+import { tempPathFor } from '../temp-path.js';
 
 /**
  * The Ed25519 key pair that signs audit checkpoints. It lives in `<dataDir>/keys/` (folder mode 0700): the private
@@ -163,7 +164,7 @@ function createKeyPair(paths: { dir: string; privateKey: string; publicKey: stri
   const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   // Write a private temp file, then hard-link it into place: the link fails if another process got there first, and
   // readers never see a half-written key.
-  const temp = `${paths.privateKey}.${process.pid}.${Date.now()}.tmp`;
+  const temp = tempPathFor(paths.privateKey);
   writeFileSync(temp, pem, { mode: 0o600, flag: 'wx' });
   chmodSync(temp, 0o600); // in case the umask narrowed nothing but the platform widened it
   try {

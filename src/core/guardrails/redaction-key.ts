@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { AgentGuardError } from '../errors.js';
 import { KEYS_DIR } from '../audit/keys.js';
+import { tempPathFor } from '../temp-path.js';
 
 export const REDACTION_KEY_FILE = 'redaction.key';
 export const REDACTION_KEY_ENV = 'AGENTGUARD_REDACTION_KEY';
@@ -33,7 +34,7 @@ export function loadOrCreateRedactionKey(dataDir: string, env: NodeJS.ProcessEnv
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const temp = tempPathFor(file);
   writeFileSync(temp, `${randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(temp, 0o600);
   try {

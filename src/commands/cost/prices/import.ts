@@ -6,6 +6,7 @@ import { dataDirFlag, resolveDataDir } from '../../../cli/data-dir.js';
 import { IMPORTED_PRICES_FILE, PriceCatalog } from '../../../core/cost/prices.js';
 import type { PriceEntry } from '../../../core/cost/types.js';
 import { AgentGuardError } from '../../../core/errors.js';
+import { tempPathFor } from '../../../core/temp-path.js';
 
 /** `--json` output: what was saved and how it differs from the shipped catalog. */
 export interface CostPricesImportResult {
@@ -43,7 +44,7 @@ export default class CostPricesImport extends BaseCommand {
     const origin = { ...catalog.origins[0], importedAt: new Date().toISOString() };
 
     mkdirSync(dataDir, { recursive: true });
-    const temp = `${saved}.${process.pid}.tmp`;
+    const temp = tempPathFor(saved);
     writeFileSync(temp, `${JSON.stringify({ ...catalog.toFile(), generatedFrom: [origin] }, null, 2)}\n`);
     renameSync(temp, saved);
 

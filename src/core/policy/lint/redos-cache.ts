@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempPathFor } from '../../temp-path.js';
 
 /**
  * Regexes recheck found safe, remembered across processes: checking the shipped shell pack takes seconds, and every
@@ -65,7 +66,7 @@ export function saveSafeKeys(keys: readonly string[]): void {
   try {
     const merged = [...new Set([...readKeys(file), ...keys])].slice(-MAX_ENTRIES);
     mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-    const temp = `${file}.${process.pid}.tmp`;
+    const temp = tempPathFor(file);
     writeFileSync(temp, `${JSON.stringify({ safe: merged })}\n`, { mode: 0o600 });
     renameSync(temp, file);
   } catch {
