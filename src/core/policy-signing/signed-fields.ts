@@ -1,17 +1,11 @@
 import { canonicalJson } from '../canonical-json.js';
+import type { PolicyVersion } from '../store/store.js';
 
 /**
  * What a policy version's signature covers: who put which document (by its hash) in force, how and when. The hash binds
  * the document; pushedAt lets a sidecar refuse an older signed version replayed as a new row.
  */
-export interface SignedPolicyFields {
-  hash: string;
-  name: string;
-  action: 'push' | 'rollback';
-  ofVersion: number | null;
-  pushedBy: string;
-  pushedAt: string;
-}
+export type SignedPolicyFields = Pick<PolicyVersion, 'hash' | 'name' | 'action' | 'ofVersion' | 'pushedBy' | 'pushedAt'>;
 
 /** The signed bytes: the RFC 8785 canonical JSON of exactly those six fields (nothing else a row holds). */
 export function signedPolicyText(fields: SignedPolicyFields): Buffer {
