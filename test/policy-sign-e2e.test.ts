@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +92,31 @@ describe.skipIf(postgresMissing() !== null)(`sidecar start --trust-policy-key${p
     expect(started.listening, started.output).toBe(true);
     expect(started.output).not.toContain('not signature-checked');
   }, 180_000);
+
+  it('a detached sidecar checks signatures too: the daemon it starts refuses an unsigned version and takes a signed one', async () => {
+    const detached = (dataDir: string) =>
+      spawnSync(process.execPath, [bin, 'sidecar', 'start', '--detach', '--port', '0', '--data-dir', dataDir, '--policy-from-store', '--trust-policy-key', publicKey, '--json'], {
+        env: { ...process.env, AGENTGUARD_STORE_URL: url, NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+    const stop = (dataDir: string) => spawnSync(process.execPath, [bin, 'sidecar', 'stop', '--data-dir', dataDir], { env: { ...process.env, AGENTGUARD_STORE_URL: url }, timeout: 60_000 });
+    expect((await cli('policy', 'push', policy)).code).toBe(0);
+    const refusedDir = join(root, `detached${++starts}`);
+    const refused = detached(refusedDir);
+    stop(refusedDir);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stdout + refused.stderr).toContain('POLICY_UNSIGNED');
+    expect((await cli('policy', 'push', policy, '--sign-key', privateKey)).code).toBe(0);
+    const startedDir = join(root, `detached${++starts}`);
+    const started = detached(startedDir);
+    try {
+      expect(started.status, started.stderr).toBe(0);
+      expect(JSON.parse(started.stdout)).toMatchObject({ detached: true });
+    } finally {
+      expect(stop(startedDir).status).toBe(0);
+    }
+  }, 300_000);
 
   it('--trust-policy-key needs --policy-from-store, and a key file that is one', async () => {
     const alone = await sidecar('--trust-policy-key', publicKey);
