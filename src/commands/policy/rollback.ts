@@ -32,14 +32,9 @@ export default class PolicyRollback extends BaseCommand {
     try {
       const by = { pushedBy: await pusher(flags.by), pushedAt: new Date().toISOString(), note: flags.note ?? null };
       // The signature covers the hash and name of the version brought back, so read them first.
-      const target = sign ? await store.policies.get(args.version) : null;
-      version =
-        sign && target === null
-          ? null
-          : await store.policies.rollback(args.version, {
-              ...by,
-              signature: sign && target ? sign({ hash: target.hash, name: target.name, action: 'rollback', ofVersion: args.version, pushedBy: by.pushedBy, pushedAt: by.pushedAt }) : null,
-            });
+      const target = sign ? await store.policies.get(args.version) : undefined;
+      const signature = sign && target ? sign({ hash: target.hash, name: target.name, action: 'rollback', ofVersion: args.version, ...by }) : null;
+      version = target === null ? null : await store.policies.rollback(args.version, { ...by, signature });
     } finally {
       await store.close();
     }
